@@ -1,0 +1,60 @@
+# Hongmajia — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+export CGO_ENABLED := 1
+
+GO       ?= go
+DATA     ?= $(CURDIR)/.demo
+BIN      := $(CURDIR)/bin
+XVFB     := xvfb-run -a -s "-screen 0 1280x800x24"
+TESTTIME ?= 30m
+PKGS     := ./...
+
+.PHONY: all run test bench lint vet fmt-check staticcheck build build-pi deps-build deps-test deps-cross clean
+
+all: build
+
+deps-build:
+	@./deploy/dev/ensure-deps.sh build
+
+deps-test:
+	@./deploy/dev/ensure-deps.sh test
+
+deps-cross:
+	@./deploy/dev/ensure-deps.sh build cross
+
+## run: the kiosk with demo data (see README).
+run: deps-build build
+	@./deploy/dev/run-demo.sh "$(BIN)" "$(DATA)"
+
+## test: lint, then every test with -race, UI tests under Xvfb.
+test: deps-test lint
+	$(XVFB) $(GO) test -race -count=1 -timeout $(TESTTIME) $(PKGS)
+
+## bench: every benchmark (see README for what the numbers mean).
+bench: deps-test
+	$(XVFB) $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
+
+lint: vet fmt-check staticcheck
+
+vet: deps-build
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+staticcheck: deps-build
+	$(GO) tool staticcheck $(PKGS)
+
+build: deps-build
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## build-pi: cross-build for a Raspberry Pi 4/5 (linux/arm64).
+build-pi: deps-cross
+	@mkdir -p $(BIN)/arm64
+	CC=aarch64-linux-gnu-gcc GOOS=linux GOARCH=arm64 CGO_ENABLED=1 $(GO) build -o $(BIN)/arm64/ ./cmd/...
+
+clean:
+	rm -rf $(BIN) $(DATA)

@@ -1,0 +1,50 @@
+#!/bin/sh
+# ensure-deps.sh PROFILE... — install the Debian packages a make target needs,
+# only when some are missing, with one clear message. Profiles:
+#   build  cgo toolchain and the X11 headers ebiten compiles against
+#   test   build + Xvfb, Mesa and xdotool for the UI tests
+#   cross  build for the Pi (linux/arm64) with cgo
+set -eu
+
+pkgs=""
+for profile in "$@"; do
+	case "$profile" in
+	build) pkgs="$pkgs gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev" ;;
+	test) pkgs="$pkgs gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev xvfb xauth libgl1-mesa-dri libgles2 xdotool" ;;
+	cross) pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross libx11-dev:arm64 libxrandr-dev:arm64 libxcursor-dev:arm64 libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libgl-dev:arm64 libasound2-dev:arm64 qemu-user-static" ;;
+	*) echo "ensure-deps: unknown profile $profile" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $pkgs; do
+	case " $missing " in *" $p "*) continue ;; esac
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$status" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "hongmajia: these Debian packages are needed but this is not a Debian system:$missing" >&2
+	exit 1
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+fi
+echo "hongmajia: installing the Debian packages this needs (once):$missing"
+case "$missing" in
+*:arm64*) $SUDO dpkg --add-architecture arm64 ;;
+esac
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+if ! { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends $missing; } >"$log" 2>&1; then
+	cat "$log" >&2
+	echo "hongmajia: apt-get failed installing:$missing" >&2
+	rm -f "$log"
+	exit 1
+fi
+rm -f "$log"
