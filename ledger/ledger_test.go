@@ -14,7 +14,7 @@ var ctx = context.Background()
 
 func TestCoreFlow(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.Person(t, "王堃", ledger.RedVest)
+	p, card := e.AddPerson(t, "王堃", ledger.RedVest)
 	act := e.AnyTime(t)
 	shift, err := e.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: act.ID})
 	if err != nil {
@@ -28,7 +28,7 @@ func TestCoreFlow(t *testing.T) {
 	if out.Shift.ID != shift.ID || out.Credit.Minutes != 90 || out.Credit.Points != 90 {
 		t.Fatalf("check-out = %+v", out)
 	}
-	it := e.Item(t, "大米", 50, 3)
+	it := e.AddItem(t, "大米", 50, 3)
 	r, err := e.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: card, Item: it.ID})
 	if err != nil {
 		t.Fatal(err)

@@ -81,8 +81,8 @@ func (e *Env) NewUID() ledger.CardUID {
 	return ledger.CardUID(fmt.Sprintf("%08X", 0xA0000000+e.uids.Add(1)))
 }
 
-// Person enrols a person of the given kind with a new card.
-func (e *Env) Person(tb testing.TB, name string, kind ledger.VolunteerKind) (ledger.Person, ledger.CardUID) {
+// AddPerson enrols a person of the given kind with a new card.
+func (e *Env) AddPerson(tb testing.TB, name string, kind ledger.VolunteerKind) (ledger.Person, ledger.CardUID) {
 	tb.Helper()
 	ctx := context.Background()
 	n := e.uids.Add(1)
@@ -98,8 +98,8 @@ func (e *Env) Person(tb testing.TB, name string, kind ledger.VolunteerKind) (led
 	return p, uid
 }
 
-// Activity stores an activity with the given schedule and rules.
-func (e *Env) Activity(tb testing.TB, name string, s ledger.Schedule, r ledger.Rules) ledger.Activity {
+// AddActivity stores an activity with the given schedule and rules.
+func (e *Env) AddActivity(tb testing.TB, name string, s ledger.Schedule, r ledger.Rules) ledger.Activity {
 	tb.Helper()
 	a, err := e.PutActivity(context.Background(), ledger.PutActivity{ID: ledger.NewEntryID(),
 		Activity: ledger.Activity{Name: name, Schedule: s, Rules: r, Active: true}})
@@ -112,12 +112,12 @@ func (e *Env) Activity(tb testing.TB, name string, s ledger.Schedule, r ledger.R
 // AnyTime is an activity open all day at 60 points per hour for every kind.
 func (e *Env) AnyTime(tb testing.TB) ledger.Activity {
 	tb.Helper()
-	return e.Activity(tb, "便民服务", ledger.Schedule{}, ledger.Rules{AnyTime: true, PointsPerHour: map[ledger.VolunteerKind]int64{
+	return e.AddActivity(tb, "便民服务", ledger.Schedule{}, ledger.Rules{AnyTime: true, PointsPerHour: map[ledger.VolunteerKind]int64{
 		ledger.RedVest: 60, ledger.GreenVest: 60, ledger.InService: 60, ledger.Resident: 60}})
 }
 
-// Item stores a catalog item and stocks it.
-func (e *Env) Item(tb testing.TB, name string, price, stock int64) ledger.Item {
+// AddItem stores a catalog item and stocks it.
+func (e *Env) AddItem(tb testing.TB, name string, price, stock int64) ledger.Item {
 	tb.Helper()
 	ctx := context.Background()
 	it, err := e.PutItem(ctx, ledger.PutItem{ID: ledger.NewEntryID(), Item: ledger.Item{Name: name, Price: price, Active: true}})
