@@ -145,6 +145,9 @@ func MaskPhone(phone string) string {
 		}
 		return -1
 	}, phone)
+	if len(digits) == 13 && strings.HasPrefix(digits, "86") {
+		digits = digits[2:] // +86: China's country code before a mobile number
+	}
 	if len(digits) <= 7 {
 		return digits
 	}

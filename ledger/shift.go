@@ -146,7 +146,7 @@ func (t *wtx) closeShift(s Shift, id EntryID, card CardUID, at time.Time, flag F
 	if err := t.append(&e); err != nil {
 		return CheckOutResult{}, err
 	}
-	s.State, s.ClosedAt, s.Minutes, s.Points, s.Flag = ShiftClosed, e.At, cr.Minutes, cr.Points, flag
+	s.State, s.ClosedAt, s.Minutes, s.Points, s.Flag = ShiftClosed, at, cr.Minutes, cr.Points, flag
 	if cr.Flag != FlagNone {
 		s.State, s.Flag = ShiftFlagged, cr.Flag
 	}
