@@ -200,8 +200,10 @@ func (d *Dev) transceive(ctx context.Context, data []byte, txBits, rxAlign, want
 		return reply{}, err
 	}
 	tx := frameTime(txBits)
-	deadline := tx + d.timeout() + slack
-	first := deadline
+	// The timer stops when an answer starts, so the chip may go on
+	// receiving after the timeout: allow for the longest frame the FIFO holds.
+	first := tx + d.timeout() + slack
+	deadline := first + frameTime(8*commands.FIFOSize)
 	if wantBits > 0 {
 		first = tx + fdt + frameTime(wantBits) + slack
 	}

@@ -48,9 +48,18 @@ func (d *Dev) selectForAccess(ctx context.Context) (rfid.Card, error) {
 	if err := d.setTimeout(shortTimeout); err != nil {
 		return rfid.Card{}, fmt.Errorf("mfrc522: set timer: %w", err)
 	}
-	found, err := d.request(ctx, commands.WUPA)
-	if err != nil {
-		return rfid.Card{}, fmt.Errorf("mfrc522: wake-up: %w", err)
+	// A card left ACTIVE (after a NAK, say) takes the first WUPA as an
+	// unexpected command and drops to IDLE or HALT in silence (ISO/IEC
+	// 14443-3 §6.3.5); the second wakes it.
+	found := false
+	for range 2 {
+		var err error
+		if found, err = d.request(ctx, commands.WUPA); err != nil {
+			return rfid.Card{}, fmt.Errorf("mfrc522: wake-up: %w", err)
+		}
+		if found {
+			break
+		}
 	}
 	if !found {
 		return rfid.Card{}, rfid.ErrNoCard

@@ -256,7 +256,12 @@ func (d *Dev) selectLevel(ctx context.Context, level int, cl *[5]byte) (byte, er
 	if err != nil {
 		return 0, err
 	}
-	if r.collErr || r.n != 3 || r.lastBits != 8 {
+	if r.collErr {
+		// Two cards with this UID CLn answered different SAKs: a cloned
+		// UID, or a card that lies; neither can be told apart here.
+		return 0, fmt.Errorf("%w: in the SAK", ErrCollision)
+	}
+	if r.n != 3 || r.lastBits != 8 {
 		return 0, fmt.Errorf("%w: SAK answer of %d bits, want 24", ErrFrame, r.bits())
 	}
 	if err := checkCRC(d.rx[:3]); err != nil {

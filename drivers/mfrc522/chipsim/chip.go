@@ -694,7 +694,7 @@ func (c *Chip) startTransceive() {
 		}
 		longest = nb
 		if c.garbage.IntN(8) == 0 {
-			op.errBits = byte(c.garbage.IntN(256)) &^ commands.WrErr
+			op.errBits = byte(c.garbage.IntN(256)) & (commands.CollErr | commands.ParityErr | commands.ProtocolErr)
 		}
 	}
 	if answers == 0 {
