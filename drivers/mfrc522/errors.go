@@ -67,9 +67,12 @@ func (e *NAKError) Is(target error) bool { return target == ErrNAK }
 
 // classify wraps err in the *rfid.Error the reader contract asks for.
 func classify(err error) error {
+	if err == nil || err == rfid.ErrNoCard {
+		return err // the idle poll: no errors.As, which allocates
+	}
 	var re *rfid.Error
 	switch {
-	case err == nil, errors.Is(err, rfid.ErrNoCard), errors.As(err, &re),
+	case errors.Is(err, rfid.ErrNoCard), errors.As(err, &re),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.Is(err, ErrTimeout), errors.Is(err, ErrCRC), errors.Is(err, ErrBCC),
