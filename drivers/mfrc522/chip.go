@@ -8,19 +8,12 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/mfrc522/commands"
 )
 
-// Radio timing at 106 kbit/s (ISO/IEC 14443-2 §8.1, ISO/IEC 14443-3 §6.2.1):
-// a bit is 128 carrier cycles, a card answers 1236 cycles after the command.
 const (
-	bitTime = 128 * time.Second / commands.CarrierHz
-	fdt     = 1236 * time.Second / commands.CarrierHz
 	// pollStep is the wait between two looks at ComIrqReg when an answer is
 	// late; slack covers the SPI transfers and a sleep that overshoots.
 	pollStep = 250 * time.Microsecond
 	slack    = 100 * time.Microsecond
 )
-
-// frameTime is how long bits take on the air with parity, SOF and EOF.
-func frameTime(bits int) time.Duration { return time.Duration(bits+bits/8+2) * bitTime }
 
 // readReg reads one register: address, then 00h (§8.1.2.1).
 func (d *Dev) readReg(reg byte) (byte, error) {
@@ -199,13 +192,13 @@ func (d *Dev) transceive(ctx context.Context, data []byte, txBits, rxAlign, want
 	if err := d.writeReg(commands.BitFramingReg, framing); err != nil {
 		return reply{}, err
 	}
-	tx := frameTime(txBits)
+	tx := commands.FrameTime(txBits)
 	// The timer stops when an answer starts, so the chip may go on
 	// receiving after the timeout: allow for the longest frame the FIFO holds.
 	first := tx + d.timeout() + slack
-	deadline := first + frameTime(8*commands.FIFOSize)
+	deadline := first + commands.FrameTime(8*commands.FIFOSize)
 	if wantBits > 0 {
-		first = tx + fdt + frameTime(wantBits) + slack
+		first = tx + commands.FDT + commands.FrameTime(wantBits) + slack
 	}
 	st, err := d.await(ctx, commands.RxIRq|commands.TimerIRq, first, deadline)
 	if err != nil {

@@ -1,7 +1,6 @@
 package mfrc522
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,7 +67,7 @@ func (d *Dev) selectForAccess(ctx context.Context) (rfid.Card, error) {
 	if err != nil {
 		return rfid.Card{}, err
 	}
-	return rfid.Card{UID: rfid.UID(bytes.Clone(d.uid[:d.uidLen])), Type: TypeFromSAK(sak).String()}, nil
+	return d.card(sak), nil
 }
 
 // Authenticate runs MIFARE authentication for the sector of block with
@@ -102,7 +101,7 @@ func (d *Dev) authenticate(ctx context.Context, block byte, kt KeyType, key Key)
 		return err
 	}
 	// Four frames and three frame delays: about 1.5 ms on the air.
-	first := 4*frameTime(64) + 3*fdt + slack
+	first := 4*commands.FrameTime(64) + 3*commands.FDT + slack
 	st, err := d.await(ctx, commands.IdleIRq|commands.TimerIRq, first, d.timeout()+first)
 	if err != nil {
 		return err

@@ -154,8 +154,8 @@ func TestHaltSwitchesAntennaOffAndDetectOn(t *testing.T) {
 	if err := d.Halt(); err != nil {
 		t.Fatal(err)
 	}
-	if chip.Register(commands.TxControlReg)&3 != 0 {
-		t.Fatal("antenna still on after Halt")
+	if on, err := d.AntennaOn(); err != nil || on {
+		t.Fatalf("AntennaOn after Halt = %v, %v", on, err)
 	}
 	chip.Insert(chipsim.NewClassic1K(uid4))
 	if card, err := d.Detect(context.Background()); err != nil || !card.UID.Equal(uid4) {
@@ -257,6 +257,11 @@ func TestDetectBadAnswers(t *testing.T) {
 			k.LeaveAfter(4) // REQA, anticollision 1, select 1, anticollision 2
 			return k
 		}, mfrc522.ErrTimeout, "anticollision cascade 2"},
+		{"card removed during SELECT", func() *chipsim.Card {
+			k := chipsim.NewClassic1K(uid4)
+			k.LeaveAfter(3) // REQA, anticollision 1, select 1
+			return k
+		}, mfrc522.ErrTimeout, "select cascade 1"},
 		{"card mute after its ATQA", func() *chipsim.Card {
 			k := chipsim.NewClassic1K(uid4)
 			k.Tamper = tamper(commands.SelCL1, func(d []byte, bits int) ([]byte, int) { return nil, 0 })

@@ -85,7 +85,7 @@ func (d *Dev) Detect(ctx context.Context) (rfid.Card, error) {
 func (d *Dev) detect(ctx context.Context) (rfid.Card, error) {
 	d.selected = false
 	if d.halted {
-		if err := d.antenna(true); err != nil {
+		if err := d.fieldOn(ctx); err != nil {
 			return rfid.Card{}, fmt.Errorf("mfrc522: antenna on: %w", err)
 		}
 		d.halted = false
@@ -114,7 +114,12 @@ func (d *Dev) detect(ctx context.Context) (rfid.Card, error) {
 		return rfid.Card{}, err
 	}
 	d.present = true
-	return rfid.Card{UID: rfid.UID(bytes.Clone(d.uid[:d.uidLen])), Type: TypeFromSAK(sak).String()}, nil
+	return d.card(sak), nil
+}
+
+// card is the selected card as the reader contract has it.
+func (d *Dev) card(sak byte) rfid.Card {
+	return rfid.Card{UID: rfid.UID(bytes.Clone(d.uid[:d.uidLen])), Type: TypeFromSAK(sak).String()}
 }
 
 // request sends REQA or WUPA, a 7-bit short frame (ISO/IEC 14443-3 §6.3.1).

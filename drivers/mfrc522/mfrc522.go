@@ -285,7 +285,7 @@ func (d *Dev) init(ctx context.Context) error {
 			return fmt.Errorf("mfrc522: irq pin: %w", err)
 		}
 	}
-	if err := d.antenna(true); err != nil {
+	if err := d.fieldOn(ctx); err != nil {
 		return fmt.Errorf("mfrc522: init: %w", err)
 	}
 	return nil
@@ -309,6 +309,27 @@ func (d *Dev) softReset(ctx context.Context) error {
 		}
 	}
 	return fmt.Errorf("mfrc522: soft reset: still powered down after 50 ms: %w", ErrChip)
+}
+
+// fieldGuard is the unmodulated carrier a card gets before the first
+// command after the field comes on (ISO/IEC 14443-3 §6.2.3: 5 ms).
+const fieldGuard = 5 * time.Millisecond
+
+// AntennaOn reads whether TX1 and TX2 drive the antenna.
+func (d *Dev) AntennaOn() (bool, error) {
+	v, err := d.readReg(commands.TxControlReg)
+	if err != nil {
+		return false, classify(fmt.Errorf("mfrc522: read antenna state: %w", err))
+	}
+	return v&(commands.Tx1RFEn|commands.Tx2RFEn) == commands.Tx1RFEn|commands.Tx2RFEn, nil
+}
+
+// fieldOn switches the antenna on and gives cards their guard time.
+func (d *Dev) fieldOn(ctx context.Context) error {
+	if err := d.antenna(true); err != nil {
+		return err
+	}
+	return d.sleep(ctx, fieldGuard)
 }
 
 // antenna switches TX1 and TX2 (§9.3.2.5).

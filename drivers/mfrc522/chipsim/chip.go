@@ -33,11 +33,6 @@ import (
 
 // Radio timing of ISO/IEC 14443-2/-3 type A at 106 kbit/s.
 const (
-	// bitTime is one bit at 106 kbit/s: 128 carrier cycles.
-	bitTime = 128 * time.Second / commands.CarrierHz
-	// fdt is the frame delay time of a PICC answer, 1236/fc (ISO/IEC
-	// 14443-3 §6.2.1.1, last bit of the command 1).
-	fdt = 1236 * time.Second / commands.CarrierHz
 	// authTime is how long the three-pass MIFARE authentication takes on
 	// the air: four frames and three frame delays.
 	authTime = 1500 * time.Microsecond
@@ -47,6 +42,10 @@ const (
 	// resetTime is how long SoftReset keeps PowerDown set (§8.8.2: the
 	// oscillator restarts).
 	resetTime = 40 * time.Microsecond
+	// fieldGuard is how long a card may need in the field before it
+	// takes a command; the reader waits as long after switching the field on
+	// (ISO/IEC 14443-3 §6.2.3: at least 5 ms of unmodulated carrier).
+	fieldGuard = 5 * time.Millisecond
 	// crcTimePerByte is the CRC coprocessor's speed (one byte per 8 clocks).
 	crcTimePerByte = 8 * time.Second / commands.CarrierHz
 )
@@ -83,6 +82,7 @@ type Chip struct {
 
 	cards     []*Card
 	antennaOn bool
+	fieldOnAt time.Duration
 	crypto1   bool
 	authCard  *Card // the card MFAuthent addressed, while it runs
 
@@ -640,15 +640,17 @@ func (c *Chip) setAntenna(on bool) {
 		return
 	}
 	c.antennaOn = on
+	c.fieldOnAt = c.now
 	// Cards lose power when the field goes and start IDLE when it returns.
 	for _, k := range c.cards {
 		k.powerOff()
 	}
 }
 
-// present lists the cards the field powers now.
+// powered reports whether the field powers card k and it had the guard time
+// to start.
 func (c *Chip) powered(k *Card) bool {
-	return c.antennaOn && k.inField && c.now >= k.enterAt
+	return c.antennaOn && k.inField && c.now >= k.enterAt && c.now >= c.fieldOnAt+fieldGuard
 }
 
 // startTransceive sends the FIFO on the air (BitFramingReg's TxLastBits) and
@@ -664,7 +666,7 @@ func (c *Chip) startTransceive() {
 		bits = (n-1)*8 + lastBits
 	}
 	tx := frame{data: c.txBuf[:n], bits: bits}
-	txEnd := c.now + time.Duration(bits+bits/8+2)*bitTime
+	txEnd := c.now + commands.FrameTime(bits)
 
 	op := &c.op
 	*op = operation{kind: opTransceive, collAt: -1, rxBits: c.rxBits[:0]}
@@ -708,7 +710,7 @@ func (c *Chip) startTransceive() {
 		c.pending = op
 		return
 	}
-	op.done = txEnd + fdt + extra + time.Duration(longest+longest/8)*bitTime
+	op.done = txEnd + commands.FDT + extra + commands.FrameTime(longest)
 	c.pending = op
 }
 

@@ -113,6 +113,22 @@ func TestSoftReset(t *testing.T) {
 	}
 }
 
+// Cards need the field on for the guard time before they answer.
+func TestFieldGuardTime(t *testing.T) {
+	chip, c := connect(t)
+	chip.Insert(NewClassic1K([]byte{1, 2, 3, 4}))
+	write(t, c, commands.TModeReg, commands.TAuto)
+	write(t, c, commands.TPrescalerReg, 169)
+	write(t, c, commands.TReloadRegL, 39)
+	write(t, c, commands.TxControlReg, 0x83)
+	if irq, _, _, _, _ := transceive(t, chip, c, 7, commands.REQA); irq&commands.RxIRq != 0 {
+		t.Fatal("a card answered right after the field came on")
+	}
+	if irq, _, _, _, _ := transceive(t, chip, c, 7, commands.REQA); irq&commands.RxIRq == 0 {
+		t.Fatal("no answer after the guard time")
+	}
+}
+
 func TestConnectChecksMode(t *testing.T) {
 	if _, err := New().Port().Connect(physic.MegaHertz, spi.Mode3, 8); err == nil {
 		t.Fatal("mode 3 accepted")
@@ -120,7 +136,8 @@ func TestConnectChecksMode(t *testing.T) {
 }
 
 // startChip sets up timer and antenna as a driver would, without the driver.
-func startChip(t *testing.T, c spi.Conn) {
+func startChip(t *testing.T, chip *Chip, c spi.Conn) {
+	defer chip.Clock().After(fieldGuard)
 	write(t, c, commands.TModeReg, commands.TAuto)
 	write(t, c, commands.TPrescalerReg, 169)
 	write(t, c, commands.TReloadRegL, 39)
@@ -146,7 +163,7 @@ func transceive(t *testing.T, chip *Chip, c spi.Conn, framing byte, data ...byte
 
 func TestTransceiveREQAAndTimeout(t *testing.T) {
 	chip, c := connect(t)
-	startChip(t, c)
+	startChip(t, chip, c)
 	irq, _, _, _, _ := transceive(t, chip, c, 7, commands.REQA)
 	if irq&commands.TimerIRq == 0 || irq&commands.RxIRq != 0 {
 		t.Fatalf("empty field: ComIrqReg %#x, want TimerIRq only", irq)
@@ -162,7 +179,7 @@ func TestTransceiveREQAAndTimeout(t *testing.T) {
 // collision at position 3 and clears the bits after it.
 func TestTransceiveCollision(t *testing.T) {
 	chip, c := connect(t)
-	startChip(t, c)
+	startChip(t, chip, c)
 	chip.Insert(NewCard([]byte{0x01, 0xAA, 0xBB, 0xCC}, 0x08))
 	chip.Insert(NewCard([]byte{0x05, 0xAA, 0xBB, 0xCC}, 0x08))
 	irq, _, _, _, _ := transceive(t, chip, c, 7, commands.REQA)
@@ -186,7 +203,7 @@ func TestTransceiveCollision(t *testing.T) {
 
 func TestIRQPin(t *testing.T) {
 	chip, c := connect(t)
-	startChip(t, c)
+	startChip(t, chip, c)
 	pin := chip.IRQPin()
 	write(t, c, commands.ComIEnReg, commands.IRqInv|commands.RxIEn|commands.TimerIEn)
 	write(t, c, commands.ComIrqReg, commands.ComIrqAll)

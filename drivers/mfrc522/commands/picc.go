@@ -1,5 +1,20 @@
 package commands
 
+import "time"
+
+// Radio timing of ISO/IEC 14443-2 §8.1 and ISO/IEC 14443-3 §6.2.1 type A at
+// 106 kbit/s.
+const (
+	// BitTime is one bit: 128 carrier cycles (9.44 µs).
+	BitTime = 128 * time.Second / CarrierHz
+	// FDT is the frame delay time of a card's answer, 1236/fc (last bit of
+	// the command 1): 91 µs.
+	FDT = 1236 * time.Second / CarrierHz
+)
+
+// FrameTime is how long bits take on the air with parity, SOF and EOF.
+func FrameTime(bits int) time.Duration { return time.Duration(bits+bits/8+2) * BitTime }
+
 // PICC commands of ISO/IEC 14443-3 type A (§6.3, table 4) and the MIFARE
 // commands of NXP MF1S50yyX (Classic 1K, §9) and MF0ICU1 (Ultralight, §9).
 const (
