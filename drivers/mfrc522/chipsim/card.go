@@ -136,6 +136,9 @@ func (k *Card) Block(n int) []byte {
 // access bits).
 func (k *Card) SetBlock(n int, data []byte) { copy(k.mem[n*commands.BlockSize:], data) }
 
+// Card methods other than through the chip are for test set-up: call them
+// while no driver is using the chip.
+
 // LeaveAfter makes the card leave the field when it receives its n-th frame
 // from now, without answering it: a card pulled away mid-exchange.
 func (k *Card) LeaveAfter(n int) { k.leaveAfter = k.frames + n }
