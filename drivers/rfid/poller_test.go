@@ -17,7 +17,7 @@ type answer struct {
 	err  error
 }
 
-func card(c Card) answer    { return answer{card: c} }
+func card(c Card) answer { return answer{card: c} }
 
 var (
 	none      = answer{err: ErrNoCard}
