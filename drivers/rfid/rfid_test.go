@@ -31,3 +31,29 @@ func TestKindOfWrapped(t *testing.T) {
 		t.Fatalf("KindOf(plain) = %v, want fatal", got)
 	}
 }
+
+func TestParseUID(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // "" for an error
+	}{
+		{"04A1B2C3D4E5F6", "04A1B2C3D4E5F6"},
+		{"04:a1:b2:c3", "04A1B2C3"},
+		{" de-ad-be-ef\n", "DEADBEEF"},
+		{"ABC", ""},
+		{"ZZ", ""},
+		{"", ""},
+		{"00112233445566778899AABBCCDDEEFF00", ""},
+	} {
+		got, err := ParseUID(tc.in)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("ParseUID(%q) = %v, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got.Hex() != tc.want {
+			t.Errorf("ParseUID(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/conn/v3/spi"
+	"periph.io/x/conn/v3/spi/spireg"
+	"periph.io/x/host/v3"
+
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/drivers/rfid/spirec"
+	"github.com/hongmajia/hongmajia/drivers/wedge"
+	"github.com/hongmajia/hongmajia/ledger/clock"
+)
+
+func init() {
+	commands["reader"] = command{summary: "test a card reader: chip version, antenna, every tap", run: runReader}
+}
+
+const readerUsage = `usage: kioskctl reader test [--spi /dev/spidev0.0] [--reset PIN] [--irq PIN] [--record FILE]
+       kioskctl reader test --wedge /dev/input/by-id/NAME [--wedge-format dec-lsb|dec-msb|hex-msb|hex-lsb]
+Prints what the reader is, then every tap until Ctrl-C. PIN is a BCM GPIO
+number (--reset 25, --irq 24). --record writes the SPI traffic to FILE for a
+playback test.`
+
+// openMFRC522 connects the MFRC522 driver to an SPI port; it is set by
+// reader_mfrc522.go, so that this file builds before that driver exists.
+var openMFRC522 func(p spi.Port, reset gpio.PinOut, irq gpio.PinIn, logf func(format string, args ...any)) (rfid.Detector, error)
+
+// readerTest is one run of `kioskctl reader test`; its fields are what a test
+// replaces.
+type readerTest struct {
+	out      io.Writer
+	clk      rfid.Clock
+	interval time.Duration // MFRC522 poll interval
+	openPort func(name string) (spi.PortCloser, error)
+	hostInit func() error
+
+	mu       sync.Mutex   // out is written from the poller's goroutine too
+	lastRead atomic.Int64 // ns the last successful Detect took
+}
+
+func newReaderTest(out io.Writer) *readerTest {
+	return &readerTest{
+		out:      out,
+		clk:      clock.Real{},
+		interval: rfid.DefaultPollerOpts.Interval,
+		openPort: spireg.Open,
+		hostInit: func() error { _, err := host.Init(); return err },
+	}
+}
+
+func (t *readerTest) printf(format string, a ...any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.out, format, a...)
+}
+
+func runReader(e *env, args []string) error {
+	if len(args) == 0 || args[0] != "test" {
+		fmt.Fprintln(e.stderr, readerUsage)
+		return errUsage
+	}
+	fl := flag.NewFlagSet("reader test", flag.ContinueOnError)
+	fl.SetOutput(e.stderr)
+	fl.Usage = func() { fmt.Fprintln(e.stderr, readerUsage) }
+	spiDev := fl.String("spi", "/dev/spidev0.0", "SPI device of the MFRC522")
+	reset := fl.String("reset", "", "BCM GPIO wired to the MFRC522's RST (none when empty)")
+	irq := fl.String("irq", "", "BCM GPIO wired to the MFRC522's IRQ (none when empty)")
+	record := fl.String("record", "", "write the SPI traffic to this file")
+	wedgeDev := fl.String("wedge", "", "test a keyboard-wedge reader at this input device instead")
+	wedgeFmt := fl.String("wedge-format", "dec-lsb", "how the wedge types the number")
+	if err := fl.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fl.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fl.Arg(0))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	t := newReaderTest(e.stdout)
+	if *wedgeDev != "" {
+		f, err := parseWedgeFormat(*wedgeFmt)
+		if err != nil {
+			return err
+		}
+		return t.wedge(ctx, *wedgeDev, f)
+	}
+	return t.mfrc522(ctx, *spiDev, *reset, *irq, *record)
+}
+
+func parseWedgeFormat(s string) (wedge.Format, error) {
+	switch s {
+	case "dec-lsb":
+		return wedge.Format{Base: wedge.Decimal, Order: wedge.LSBFirst, Bytes: 4}, nil
+	case "dec-msb":
+		return wedge.Format{Base: wedge.Decimal, Order: wedge.MSBFirst, Bytes: 4}, nil
+	case "hex-msb":
+		return wedge.Format{Base: wedge.Hex, Order: wedge.MSBFirst}, nil
+	case "hex-lsb":
+		return wedge.Format{Base: wedge.Hex, Order: wedge.LSBFirst}, nil
+	}
+	return wedge.Format{}, fmt.Errorf("%w: --wedge-format %q: want dec-lsb, dec-msb, hex-msb or hex-lsb", errUsage, s)
+}
+
+// checkSPIDevice says in a technician's words what is missing.
+func checkSPIDevice(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("no SPI device %s: enable SPI with dtparam=spi=on in /boot/firmware/config.txt and reboot", path)
+	case err != nil:
+		return fmt.Errorf("SPI device %s: %w", path, err)
+	case fi.Mode()&fs.ModeCharDevice == 0:
+		return fmt.Errorf("%s is not an SPI device (not a character device)", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("cannot open %s: permission denied: add the user to the spi group (sudo usermod -aG spi $USER) and log in again", path)
+	}
+	if err != nil {
+		return fmt.Errorf("open SPI device %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func pinByName(flagName, name string) (gpio.PinIO, error) {
+	if name == "" {
+		return nil, nil
+	}
+	p := gpioreg.ByName(name)
+	if p == nil {
+		return nil, fmt.Errorf("--%s %s: no such GPIO pin (is this a Raspberry Pi? give the BCM number, e.g. 25)", flagName, name)
+	}
+	return p, nil
+}
+
+func (t *readerTest) mfrc522(ctx context.Context, dev, reset, irq, record string) error {
+	if err := checkSPIDevice(dev); err != nil {
+		return err
+	}
+	if openMFRC522 == nil {
+		return errors.New("this kioskctl was built without the MFRC522 driver")
+	}
+	if err := t.hostInit(); err != nil {
+		return fmt.Errorf("init periph host: %w", err)
+	}
+	resetPin, err := pinByName("reset", reset)
+	if err != nil {
+		return err
+	}
+	irqPin, err := pinByName("irq", irq)
+	if err != nil {
+		return err
+	}
+	var rec *spirec.Writer
+	if record != "" {
+		f, err := os.Create(record)
+		if err != nil {
+			return fmt.Errorf("create recording: %w", err)
+		}
+		defer func() {
+			if err := f.Close(); err != nil {
+				t.printf("recording %s: %v\n", record, err)
+			}
+		}()
+		if rec, err = spirec.NewWriter(f); err != nil {
+			return err
+		}
+		defer func() {
+			if err := rec.Err(); err != nil {
+				t.printf("recording %s incomplete: %v\n", record, err)
+				return
+			}
+			t.printf("SPI traffic recorded in %s\n", record)
+		}()
+	}
+	var resetOut gpio.PinOut
+	var irqIn gpio.PinIn
+	if resetPin != nil {
+		resetOut = resetPin
+	}
+	if irqPin != nil {
+		irqIn = irqPin
+	}
+	logf := func(format string, args ...any) { t.printf("mfrc522: "+format+"\n", args...) }
+	open := func() (rfid.Detector, error) {
+		port, err := t.openPort(dev)
+		if err != nil {
+			return nil, &rfid.Error{Kind: rfid.Absent, Err: fmt.Errorf("open SPI %s: %w", dev, err)}
+		}
+		var p spi.Port = port
+		if rec != nil {
+			p = spirec.Record(port, rec)
+		}
+		det, err := openMFRC522(p, resetOut, irqIn, logf)
+		if err != nil {
+			port.Close()
+			return nil, err
+		}
+		return &portDetector{Detector: det, port: port}, nil
+	}
+	return t.run(ctx, rfid.KindMFRC522, "mfrc522 "+dev, t.interval, open, describeMFRC522, nil)
+}
+
+// portDetector closes the SPI port with the detector, so that it can be
+// opened again after a failure.
+type portDetector struct {
+	rfid.Detector
+	port spi.PortCloser
+}
+
+func (d *portDetector) Halt() error {
+	return errors.Join(d.Detector.Halt(), d.port.Close())
+}
+
+// chipVersions names VersionReg values (datasheet §9.3.4.8) and the clones
+// found on cheap modules.
+var chipVersions = map[byte]string{
+	0x91: "MFRC522 v1.0",
+	0x92: "MFRC522 v2.0",
+	0x88: "FM17522 clone",
+	0x12: "clone",
+}
+
+func describeMFRC522(d rfid.Detector) string {
+	if pd, ok := d.(*portDetector); ok {
+		d = pd.Detector
+	}
+	s := d.String()
+	if v, ok := d.(interface{ Version() byte }); ok {
+		name := chipVersions[v.Version()]
+		if name == "" {
+			name = "unknown chip"
+		}
+		s += fmt.Sprintf(": chip version 0x%02X (%s)", v.Version(), name)
+	}
+	// The driver switches the antenna on while opening and fails otherwise.
+	return s + ", antenna on"
+}
+
+func (t *readerTest) wedge(ctx context.Context, dev string, f wedge.Format) error {
+	o := wedge.DefaultOpts
+	o.Device, o.Format = dev, f
+	open := func() (rfid.Detector, error) { return wedge.Open(&o) }
+	describe := func(d rfid.Detector) string {
+		return fmt.Sprintf("%s: grabbed (typed digits no longer reach the screen), format %s", d, f)
+	}
+	other := wedge.MSBFirst
+	if f.Order == wedge.MSBFirst {
+		other = wedge.LSBFirst
+	}
+	tapNote := func(uid rfid.UID) string {
+		return fmt.Sprintf("  typed %s; read %s it would be %s", f.Number(uid), other, reversed(uid))
+	}
+	return t.run(ctx, rfid.KindWedge, "wedge "+dev, 0, open, describe, tapNote)
+}
+
+func reversed(u rfid.UID) string {
+	r := make(rfid.UID, len(u))
+	for i, b := range u {
+		r[len(u)-1-i] = b
+	}
+	return r.Hex()
+}
+
+// run opens the reader once, failing with its error when it is not there,
+// then prints every event and status change until ctx ends.
+func (t *readerTest) run(ctx context.Context, kind rfid.Kind, name string, interval time.Duration,
+	open func() (rfid.Detector, error), describe func(rfid.Detector) string, tapNote func(rfid.UID) string) error {
+	first, err := open()
+	if err != nil {
+		return err
+	}
+	t.printf("%s\n", describe(first))
+	t.printf("waiting for cards; Ctrl-C to stop\n")
+	opened := false
+	opener := func() (rfid.Detector, error) {
+		d := first
+		if opened {
+			if d, err = open(); err != nil {
+				return nil, err
+			}
+			t.printf("reopened: %s\n", describe(d))
+		}
+		opened = true
+		return &timedDetector{Detector: d, t: t}, nil
+	}
+	p := rfid.NewPoller(opener, t.clk, &rfid.PollerOpts{
+		Kind:     kind,
+		Name:     name,
+		Interval: interval,
+		OnStatus: func(s rfid.Status) {
+			if s.State != rfid.StateOK && s.State != rfid.StateStopped {
+				t.printf("%s %s: %v; retrying at %s\n", stamp(t.clk.Now()), s.State, s.Err, stamp(s.Retry))
+			}
+		},
+	})
+	events := make(chan rfid.Event) // unbuffered: lastRead belongs to the event received
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, events) }()
+	for {
+		select {
+		case ev := <-events:
+			t.printEvent(ev, kind, tapNote)
+		case <-done:
+			t.printf("%s\n", p.Status())
+			return nil
+		}
+	}
+}
+
+func (t *readerTest) printEvent(ev rfid.Event, kind rfid.Kind, tapNote func(rfid.UID) string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %-4s %-20s", stamp(ev.Tap.At), ev.Kind, ev.Tap.UID.Hex())
+	if ev.Tap.Type != "" {
+		fmt.Fprintf(&b, " %s", ev.Tap.Type)
+	}
+	if ev.Kind == rfid.EventTap {
+		if kind == rfid.KindMFRC522 {
+			// from the first answer to REQA to the UID complete
+			fmt.Fprintf(&b, " (field to UID %v)", time.Duration(t.lastRead.Load()).Round(10*time.Microsecond))
+		}
+		if tapNote != nil {
+			b.WriteString(tapNote(ev.Tap.UID))
+		}
+	}
+	t.printf("%s\n", b.String())
+}
+
+func stamp(at time.Time) string { return at.Format("15:04:05.000") }
+
+// timedDetector measures how long each successful Detect took.
+type timedDetector struct {
+	rfid.Detector
+	t *readerTest
+}
+
+func (d *timedDetector) Detect(ctx context.Context) (rfid.Card, error) {
+	start := d.t.clk.Now()
+	c, err := d.Detector.Detect(ctx)
+	if err == nil {
+		d.t.lastRead.Store(int64(d.t.clk.Now().Sub(start)))
+	}
+	return c, err
+}

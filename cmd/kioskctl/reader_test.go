@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"periph.io/x/conn/v3/conntest"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
+	"periph.io/x/conn/v3/spi/spitest"
+
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/drivers/rfid/spirec"
+)
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(&env{stdout: &out, stderr: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+func TestReaderTestNoHardware(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "spidev0.0")
+	if err := os.WriteFile(plain, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no SPI device", []string{"reader", "test", "--spi", filepath.Join(dir, "spidev9.9")}, 1,
+			"no SPI device " + filepath.Join(dir, "spidev9.9") + ": enable SPI with dtparam=spi=on in /boot/firmware/config.txt"},
+		{"not a character device", []string{"reader", "test", "--spi", plain}, 1, "is not an SPI device"},
+		{"no wedge", []string{"reader", "test", "--wedge", filepath.Join(dir, "event7")}, 1, "no such input device"},
+		{"wedge not an input device", []string{"reader", "test", "--wedge", plain}, 1, "is not an input event device"},
+		{"bad wedge format", []string{"reader", "test", "--wedge", plain, "--wedge-format", "octal"}, 2, `--wedge-format "octal"`},
+		{"no subcommand", []string{"reader"}, 2, "usage: kioskctl reader test"},
+		{"unknown subcommand", []string{"reader", "calibrate"}, 2, "usage: kioskctl reader test"},
+		{"stray argument", []string{"reader", "test", "now"}, 2, `unexpected argument "now"`},
+		{"unknown flag", []string{"reader", "test", "--speed", "9"}, 2, "flag provided but not defined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCmd(tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.msg) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.msg)
+			}
+		})
+	}
+}
+
+func TestReaderTestWithoutDriver(t *testing.T) {
+	saved := openMFRC522
+	openMFRC522 = nil
+	defer func() { openMFRC522 = saved }()
+	code, _, stderr := runCmd("reader", "test", "--spi", "/dev/null")
+	if code != 1 || !strings.Contains(stderr, "built without the MFRC522 driver") {
+		t.Fatalf("exit %d, %q", code, stderr)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the printer and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// chipDetector stands in for the MFRC522 driver: it reads VersionReg over the
+// SPI connection as the driver does at start, then finds one card.
+type chipDetector struct {
+	c       spi.Conn
+	version byte
+	mu      sync.Mutex
+	polls   int
+}
+
+func (d *chipDetector) Detect(context.Context) (rfid.Card, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.polls++
+	if d.polls == 2 {
+		return rfid.Card{UID: rfid.UID{0xde, 0xad, 0xbe, 0xef}, Type: "MIFARE Classic 1K"}, nil
+	}
+	return rfid.Card{}, rfid.ErrNoCard
+}
+func (d *chipDetector) String() string { return "MFRC522{playback}" }
+func (d *chipDetector) Halt() error    { return nil }
+func (d *chipDetector) Version() byte  { return d.version }
+
+// VersionReg (0x37) read: address byte (0x37<<1)|0x80, then a dummy byte.
+var versionRead = conntest.IO{W: []byte{0xee, 0x00}, R: []byte{0x00, 0x92}}
+
+func fakeChip(p spi.Port, _ gpio.PinOut, _ gpio.PinIn, _ func(string, ...any)) (rfid.Detector, error) {
+	c, err := p.Connect(4*physic.MegaHertz, spi.Mode0, 8)
+	if err != nil {
+		return nil, err
+	}
+	r := make([]byte, 2)
+	if err := c.Tx(versionRead.W, r); err != nil {
+		return nil, err
+	}
+	return &chipDetector{c: c, version: r[1]}, nil
+}
+
+func TestReaderTestPrintsChipAndTapsAndRecords(t *testing.T) {
+	saved := openMFRC522
+	openMFRC522 = fakeChip
+	defer func() { openMFRC522 = saved }()
+
+	out := &syncBuffer{}
+	rt := newReaderTest(out)
+	rt.interval = time.Millisecond
+	rt.hostInit = func() error { return nil }
+	chip := &spitest.Playback{Playback: conntest.Playback{Ops: []conntest.IO{versionRead}, DontPanic: true}}
+	rt.openPort = func(name string) (spi.PortCloser, error) {
+		if name != "/dev/null" {
+			t.Errorf("opened %q", name)
+		}
+		return chip, nil
+	}
+	record := filepath.Join(t.TempDir(), "capture.spi")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- rt.mfrc522(ctx, "/dev/null", "", "", record) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "DEADBEEF") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no tap printed:\n%s", out.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"MFRC522{playback}: chip version 0x92 (MFRC522 v2.0), antenna on\n",
+		"waiting for cards",
+		" tap  DEADBEEF             MIFARE Classic 1K (field to UID ",
+		"MFRC522{playback}: stopped since",
+		"SPI traffic recorded in " + record,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	// the capture loads back and replays the chip's answers
+	f, err := os.Open(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sessions, err := spirec.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sessions) != 1 || len(sessions[0].Ops) != 1 || !bytes.Equal(sessions[0].Ops[0].R, versionRead.R) {
+		t.Fatalf("sessions = %+v", sessions)
+	}
+	if _, err := fakeChip(sessions[0].Playback(), nil, nil, nil); err != nil {
+		t.Fatalf("replaying the capture: %v", err)
+	}
+}
+
+func TestReaderTestReportsReaderFailureAndReopens(t *testing.T) {
+	saved := openMFRC522
+	defer func() { openMFRC522 = saved }()
+	var opens int
+	openMFRC522 = func(p spi.Port, _ gpio.PinOut, _ gpio.PinIn, _ func(string, ...any)) (rfid.Detector, error) {
+		opens++
+		if opens == 1 {
+			return &dyingDetector{}, nil
+		}
+		return &chipDetector{version: 0x88}, nil
+	}
+	out := &syncBuffer{}
+	rt := newReaderTest(out)
+	rt.interval = time.Millisecond
+	rt.hostInit = func() error { return nil }
+	rt.openPort = func(string) (spi.PortCloser, error) { return &spitest.Playback{}, nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- rt.mfrc522(ctx, "/dev/null", "", "", "") }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "DEADBEEF") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no tap after reopening:\n%s", out.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	got := out.String()
+	for _, want := range []string{"wiring: dying: wiring: VersionReg 0xFF", "reopened: MFRC522{playback}: chip version 0x88 (FM17522 clone)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+type dyingDetector struct{}
+
+func (dyingDetector) Detect(context.Context) (rfid.Card, error) {
+	return rfid.Card{}, &rfid.Error{Kind: rfid.Wiring, Err: errString("VersionReg 0xFF")}
+}
+func (dyingDetector) String() string { return "dying" }
+func (dyingDetector) Halt() error    { return nil }
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+func TestReaderTestBadPins(t *testing.T) {
+	saved := openMFRC522
+	openMFRC522 = fakeChip
+	defer func() { openMFRC522 = saved }()
+	rt := newReaderTest(&bytes.Buffer{})
+	rt.hostInit = func() error { return nil }
+	err := rt.mfrc522(context.Background(), "/dev/null", "NO_SUCH_PIN", "", "")
+	if err == nil || !strings.Contains(err.Error(), "--reset NO_SUCH_PIN: no such GPIO pin") {
+		t.Fatalf("err = %v", err)
+	}
+	err = rt.mfrc522(context.Background(), "/dev/null", "", "NO_SUCH_PIN", "")
+	if err == nil || !strings.Contains(err.Error(), "--irq NO_SUCH_PIN") {
+		t.Fatalf("err = %v", err)
+	}
+	err = rt.mfrc522(context.Background(), "/dev/null", "", "", filepath.Join(t.TempDir(), "no", "dir", "x.spi"))
+	if err == nil || !strings.Contains(err.Error(), "create recording") {
+		t.Fatalf("err = %v", err)
+	}
+}

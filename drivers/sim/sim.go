@@ -1,0 +1,152 @@
+// Package sim is the simulated card reader (模拟读卡器): taps come from code
+// (the demo window's keys, tests) and from a Unix socket with a line protocol
+// that the terminal's control socket reuses for `kioskctl tap`.
+//
+// Its taps go through the same rfid.Poller and Debouncer as a real reader's,
+// so a test that taps the same card twice within the window sees one tap.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+)
+
+// CardType is the Card.Type of a simulated card.
+const CardType = "simulated"
+
+// ErrBusy is returned by Tap and Remove when the queue of actions waiting for
+// Run is full: nobody is reading the reader.
+var ErrBusy = errors.New("sim: reader busy: taps are not being read")
+
+// Opts configures a simulated reader.
+type Opts struct {
+	// Name is the reader's name in Status (default "sim").
+	Name string
+	// Debounce: zero fields mean rfid.DefaultDebounceOpts.
+	Debounce rfid.DebounceOpts
+	// Queue is how many taps may wait for Run (default 16).
+	Queue int
+}
+
+// DefaultOpts: a reader named "sim" queueing 16 taps.
+var DefaultOpts = Opts{Name: "sim", Debounce: rfid.DefaultDebounceOpts, Queue: 16}
+
+// Reader is a simulated reader. Run, Status and Halt come from the rfid.Poller
+// it is built on.
+type Reader struct {
+	*rfid.Poller
+	field *field
+}
+
+var _ rfid.Reader = (*Reader)(nil)
+
+// New returns a simulated reader; nil opts means DefaultOpts.
+func New(clk rfid.Clock, opts *Opts) *Reader {
+	o := DefaultOpts
+	if opts != nil {
+		o = *opts
+	}
+	if o.Name == "" {
+		o.Name = DefaultOpts.Name
+	}
+	if o.Queue <= 0 {
+		o.Queue = DefaultOpts.Queue
+	}
+	f := &field{name: o.Name, actions: make(chan action, o.Queue)}
+	p := rfid.NewPoller(func() (rfid.Detector, error) { return f, nil }, clk, &rfid.PollerOpts{
+		Kind:     rfid.KindSim,
+		Name:     o.Name,
+		Interval: 0, // Detect blocks until a tap or a remove
+		Debounce: o.Debounce,
+	})
+	return &Reader{Poller: p, field: f}
+}
+
+// Tap presents the card uid to the reader. It does not wait for Run.
+func (r *Reader) Tap(uid rfid.UID) error {
+	if err := rfid.ValidUID(uid); err != nil {
+		return fmt.Errorf("sim: tap: %w", err)
+	}
+	return r.field.push(action{uid: append(rfid.UID(nil), uid...)})
+}
+
+// Remove takes the card away: EventLeft for the last tapped card.
+func (r *Reader) Remove() error {
+	return r.field.push(action{remove: true})
+}
+
+// Do runs one line of the control protocol:
+//
+//	tap HEXUID   present a card, e.g. "tap 04A1B2C3D4E5F6"
+//	remove       take the card away
+//	status       the reader's status
+//
+// It returns the reply without the leading "ok".
+func (r *Reader) Do(line string) (string, error) {
+	verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+	arg = strings.TrimSpace(arg)
+	switch verb {
+	case "tap":
+		if arg == "" {
+			return "", errors.New("sim: tap: missing UID, e.g. tap 04A1B2C3D4E5F6")
+		}
+		uid, err := rfid.ParseUID(arg)
+		if err != nil {
+			return "", fmt.Errorf("sim: tap: %w", err)
+		}
+		return "", r.Tap(uid)
+	case "remove":
+		if arg != "" {
+			return "", fmt.Errorf("sim: remove takes no argument, got %q", arg)
+		}
+		return "", r.Remove()
+	case "status":
+		return r.Status().String(), nil
+	case "":
+		return "", errors.New("sim: empty command; commands: tap UID, remove, status")
+	}
+	return "", fmt.Errorf("sim: unknown command %q; commands: tap UID, remove, status", verb)
+}
+
+// action is one thing done to the simulated field.
+type action struct {
+	uid    rfid.UID
+	remove bool
+}
+
+// field is the Detector behind a simulated Reader: Detect blocks until a tap or
+// a remove arrives.
+type field struct {
+	name    string
+	actions chan action
+}
+
+func (f *field) push(a action) error {
+	select {
+	case f.actions <- a:
+		return nil
+	default:
+		return ErrBusy
+	}
+}
+
+func (f *field) Detect(ctx context.Context) (rfid.Card, error) {
+	select {
+	case a := <-f.actions:
+		if a.remove {
+			return rfid.Card{}, rfid.ErrCardLeft
+		}
+		return rfid.Card{UID: a.uid, Type: CardType}, nil
+	case <-ctx.Done():
+		return rfid.Card{}, ctx.Err()
+	}
+}
+
+func (f *field) String() string { return f.name }
+
+// Halt does nothing: queued taps stay for the next Run.
+func (f *field) Halt() error { return nil }
