@@ -217,7 +217,7 @@ func (d *Dev) Release(ctx context.Context) error {
 	var errs []error
 	if d.selected {
 		if err := d.setTimeout(shortTimeout); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("mfrc522: release: %w", err))
 		}
 		if err := d.haltCard(ctx); err != nil {
 			errs = append(errs, err)

@@ -208,10 +208,10 @@ func (d *Dev) PollInterval() time.Duration { return d.opts.PollInterval }
 func (d *Dev) Halt() error {
 	d.present, d.selected = false, false
 	if err := d.writeReg(commands.CommandReg, byte(commands.Idle)); err != nil {
-		return fmt.Errorf("mfrc522: halt: %w", err)
+		return classify(fmt.Errorf("mfrc522: halt: %w", err))
 	}
 	if err := d.antenna(false); err != nil {
-		return fmt.Errorf("mfrc522: halt: %w", err)
+		return classify(fmt.Errorf("mfrc522: halt: %w", err))
 	}
 	d.halted = true
 	return nil

@@ -35,7 +35,8 @@ const (
 	kindUltralight
 )
 
-// Card is a simulated PICC.
+// Card is a simulated PICC. Its methods are for setting up a test: call them
+// while no other goroutine drives the chip.
 type Card struct {
 	uid  []byte
 	atqa [2]byte
@@ -135,9 +136,6 @@ func (k *Card) Block(n int) []byte {
 // SetBlock writes a Classic block directly (a trailer, say, with other
 // access bits).
 func (k *Card) SetBlock(n int, data []byte) { copy(k.mem[n*commands.BlockSize:], data) }
-
-// Card methods other than through the chip are for test set-up: call them
-// while no driver is using the chip.
 
 // LeaveAfter makes the card leave the field when it receives its n-th frame
 // from now, without answering it: a card pulled away mid-exchange.
