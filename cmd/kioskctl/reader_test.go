@@ -123,15 +123,33 @@ func fakeChip(p spi.Port, _ gpio.PinOut, _ gpio.PinIn, _ func(string, ...any)) (
 	return &chipDetector{c: c, version: r[1]}, nil
 }
 
-func TestReaderTestPrintsChipAndTapsAndRecords(t *testing.T) {
+// withDriver puts open in the place of the MFRC522 driver for the test, and
+// returns a reader test polling every millisecond without periph's host.
+func withDriver(t *testing.T, open func(spi.Port, gpio.PinOut, gpio.PinIn, func(string, ...any)) (rfid.Detector, error)) (*readerTest, *syncBuffer) {
 	saved := openMFRC522
-	openMFRC522 = fakeChip
-	defer func() { openMFRC522 = saved }()
-
+	openMFRC522 = open
+	t.Cleanup(func() { openMFRC522 = saved })
 	out := &syncBuffer{}
 	rt := newReaderTest(out)
 	rt.interval = time.Millisecond
 	rt.hostInit = func() error { return nil }
+	return rt, out
+}
+
+// untilPrinted waits until the output holds s.
+func untilPrinted(t *testing.T, out *syncBuffer, s string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q never printed:\n%s", s, out.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestReaderTestPrintsChipAndTapsAndRecords(t *testing.T) {
+	rt, out := withDriver(t, fakeChip)
 	chip := &spitest.Playback{Playback: conntest.Playback{Ops: []conntest.IO{versionRead}, DontPanic: true}}
 	rt.openPort = func(name string) (spi.PortCloser, error) {
 		if name != "/dev/null" {
@@ -143,13 +161,7 @@ func TestReaderTestPrintsChipAndTapsAndRecords(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- rt.mfrc522(ctx, "/dev/null", "", "", record) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), "DEADBEEF") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no tap printed:\n%s", out.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	untilPrinted(t, out, "DEADBEEF")
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -185,31 +197,19 @@ func TestReaderTestPrintsChipAndTapsAndRecords(t *testing.T) {
 }
 
 func TestReaderTestReportsReaderFailureAndReopens(t *testing.T) {
-	saved := openMFRC522
-	defer func() { openMFRC522 = saved }()
 	var opens int
-	openMFRC522 = func(p spi.Port, _ gpio.PinOut, _ gpio.PinIn, _ func(string, ...any)) (rfid.Detector, error) {
+	rt, out := withDriver(t, func(p spi.Port, _ gpio.PinOut, _ gpio.PinIn, _ func(string, ...any)) (rfid.Detector, error) {
 		opens++
 		if opens == 1 {
 			return &dyingDetector{}, nil
 		}
 		return &chipDetector{version: 0x88}, nil
-	}
-	out := &syncBuffer{}
-	rt := newReaderTest(out)
-	rt.interval = time.Millisecond
-	rt.hostInit = func() error { return nil }
+	})
 	rt.openPort = func(string) (spi.PortCloser, error) { return &spitest.Playback{}, nil }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- rt.mfrc522(ctx, "/dev/null", "", "", "") }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "DEADBEEF") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no tap after reopening:\n%s", out.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	untilPrinted(t, out, "DEADBEEF")
 	cancel()
 	<-done
 	got := out.String()
@@ -233,11 +233,7 @@ type errString string
 func (e errString) Error() string { return string(e) }
 
 func TestReaderTestBadPins(t *testing.T) {
-	saved := openMFRC522
-	openMFRC522 = fakeChip
-	defer func() { openMFRC522 = saved }()
-	rt := newReaderTest(&bytes.Buffer{})
-	rt.hostInit = func() error { return nil }
+	rt, _ := withDriver(t, fakeChip)
 	err := rt.mfrc522(context.Background(), "/dev/null", "NO_SUCH_PIN", "", "")
 	if err == nil || !strings.Contains(err.Error(), "--reset NO_SUCH_PIN: no such GPIO pin") {
 		t.Fatalf("err = %v", err)
