@@ -44,11 +44,12 @@ var openMFRC522 func(p spi.Port, reset gpio.PinOut, irq gpio.PinIn, logf func(fo
 // readerTest is one run of `kioskctl reader test`; its fields are what a test
 // replaces.
 type readerTest struct {
-	out      io.Writer
-	clk      rfid.Clock
-	interval time.Duration // MFRC522 poll interval
-	openPort func(name string) (spi.PortCloser, error)
-	hostInit func() error
+	out       io.Writer
+	clk       rfid.Clock
+	interval  time.Duration // MFRC522 poll interval
+	openPort  func(name string) (spi.PortCloser, error)
+	openWedge func(o *wedge.Opts) (rfid.Detector, error)
+	hostInit  func() error
 
 	mu       sync.Mutex   // out is written from the poller's goroutine too
 	lastRead atomic.Int64 // ns the last successful Detect took
@@ -60,6 +61,13 @@ func newReaderTest(out io.Writer) *readerTest {
 		clk:      clock.Real{},
 		interval: rfid.DefaultPollerOpts.Interval,
 		openPort: spireg.Open,
+		openWedge: func(o *wedge.Opts) (rfid.Detector, error) {
+			d, err := wedge.Open(o)
+			if err != nil {
+				return nil, err
+			}
+			return d, nil
+		},
 		hostInit: func() error { _, err := host.Init(); return err },
 	}
 }
@@ -259,7 +267,7 @@ func describeMFRC522(d rfid.Detector) string {
 func (t *readerTest) wedge(ctx context.Context, dev string, f wedge.Format) error {
 	o := wedge.DefaultOpts
 	o.Device, o.Format = dev, f
-	open := func() (rfid.Detector, error) { return wedge.Open(&o) }
+	open := func() (rfid.Detector, error) { return t.openWedge(&o) }
 	describe := func(d rfid.Detector) string {
 		return fmt.Sprintf("%s: grabbed (typed digits no longer reach the screen), format %s", d, f)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/drivers/rfid/spirec"
+	"github.com/hongmajia/hongmajia/drivers/wedge"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
@@ -245,5 +246,71 @@ func TestReaderTestBadPins(t *testing.T) {
 	err = rt.mfrc522(context.Background(), "/dev/null", "", "", filepath.Join(t.TempDir(), "no", "dir", "x.spi"))
 	if err == nil || !strings.Contains(err.Error(), "create recording") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestParseWedgeFormat(t *testing.T) {
+	uid := rfid.UID{0x04, 0xa1, 0xb2, 0xc3}
+	for flag, typed := range map[string]string{
+		"dec-lsb": "3283263748",
+		"dec-msb": "0077705923",
+		"hex-msb": "04A1B2C3",
+		"hex-lsb": "C3B2A104",
+	} {
+		f, err := parseWedgeFormat(flag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Number(uid); got != typed {
+			t.Errorf("%s: card 04A1B2C3 typed as %q, want %q", flag, got, typed)
+		}
+	}
+}
+
+// typedCard is a wedge that has a card typed on it once.
+type typedCard struct{ n int }
+
+func (d *typedCard) Detect(ctx context.Context) (rfid.Card, error) {
+	d.n++
+	if d.n == 1 {
+		return rfid.Card{UID: rfid.UID{0x04, 0xa1, 0xb2, 0xc3}, Type: "wedge"}, nil
+	}
+	<-ctx.Done()
+	return rfid.Card{}, ctx.Err()
+}
+func (d *typedCard) String() string { return "wedge /dev/input/by-id/usb-test-event-kbd (event3)" }
+func (d *typedCard) Halt() error    { return nil }
+
+func TestReaderTestWedgePrintsNumberAndOtherOrder(t *testing.T) {
+	out := &syncBuffer{}
+	rt := newReaderTest(out)
+	var opened *wedge.Opts
+	rt.openWedge = func(o *wedge.Opts) (rfid.Detector, error) {
+		opened = o
+		return &typedCard{}, nil
+	}
+	f, _ := parseWedgeFormat("dec-lsb")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- rt.wedge(ctx, "/dev/input/by-id/usb-test-event-kbd", f) }()
+	untilPrinted(t, out, "04A1B2C3")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if opened.Device != "/dev/input/by-id/usb-test-event-kbd" || opened.Format != f {
+		t.Fatalf("opened with %+v", opened)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"wedge /dev/input/by-id/usb-test-event-kbd (event3): grabbed (typed digits no longer reach the screen), format decimal, 4 bytes, LSB first",
+		" tap  04A1B2C3             wedge  typed 3283263748; read MSB first it would be C3B2A104",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "field to UID") {
+		t.Errorf("a wedge has no field-to-UID time:\n%s", got)
 	}
 }
