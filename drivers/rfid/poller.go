@@ -156,6 +156,9 @@ func (p *Poller) loop(ctx context.Context, out chan<- Event) {
 	for ctx.Err() == nil {
 		if det == nil {
 			d, err := p.open()
+			if err == nil && d == nil {
+				err = &Error{Kind: Fatal, Err: errors.New("rfid: open returned no reader")}
+			}
 			if err != nil {
 				failed = true
 				if !p.retryAfter(ctx, err, &backoff) {
@@ -205,7 +208,7 @@ func (p *Poller) loop(ctx context.Context, out chan<- Event) {
 // event to deliver (Kind 0 for none) and the reader's error, if any; transient
 // errors are already counted.
 func (p *Poller) poll(ctx context.Context, det Detector) (Event, error) {
-	card, err := det.Detect(ctx)
+	card, err := detect(ctx, det)
 	now := p.clk.Now()
 	var (
 		ev Event
@@ -239,6 +242,18 @@ func (p *Poller) poll(ctx context.Context, det Detector) (Event, error) {
 		p.mu.Unlock()
 	}
 	return Event{}, err
+}
+
+// detect calls det.Detect and turns a panic in the driver (a bug met on
+// garbage from the hardware) into a Fatal error: the reader is reopened and
+// the terminal goes on.
+func detect(ctx context.Context, det Detector) (c Card, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = Card{}, &Error{Kind: Fatal, Err: fmt.Errorf("rfid: %s panicked: %v", det, r)}
+		}
+	}()
+	return det.Detect(ctx)
 }
 
 // opened records a reader that opened.
