@@ -568,11 +568,21 @@ func TestPollerSurvivesPanickingDriver(t *testing.T) {
 	}
 }
 
-func TestPollerOpenReturningNothingIsFatal(t *testing.T) {
-	clk := newClock()
-	h := newHarness(t, func() (Detector, error) { return nil, nil }, clk, pollOpts())
-	h.blocked()
-	if st := h.p.Status(); st.State != StateFatal || !strings.Contains(st.Err.Error(), "open returned no reader") {
-		t.Fatalf("status = %+v", st)
+func TestPollerBadOpenerIsFatal(t *testing.T) {
+	for name, tc := range map[string]struct {
+		open func() (Detector, error)
+		msg  string
+	}{
+		"returns nothing": {func() (Detector, error) { return nil, nil }, "open returned no reader"},
+		"panics":          {func() (Detector, error) { panic("init on garbage") }, "opening the reader panicked: init on garbage"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			clk := newClock()
+			h := newHarness(t, tc.open, clk, pollOpts())
+			h.blocked()
+			if st := h.p.Status(); st.State != StateFatal || !strings.Contains(st.Err.Error(), tc.msg) {
+				t.Fatalf("status = %+v", st)
+			}
+		})
 	}
 }
