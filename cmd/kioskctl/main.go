@@ -65,6 +65,7 @@ func run(e *env, args []string) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: kioskctl COMMAND [flags]")
+	fmt.Fprintf(w, "The data directory is --data DIR (default %s).\n", defaultData)
 	fmt.Fprintln(w, "commands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {

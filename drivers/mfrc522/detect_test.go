@@ -1,0 +1,158 @@
+package mfrc522_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/hongmajia/hongmajia/drivers/mfrc522"
+	"github.com/hongmajia/hongmajia/drivers/mfrc522/chipsim"
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+)
+
+// mustOpen connects a driver to chip with the simulated clock.
+func mustOpen(tb testing.TB, chip *chipsim.Chip, edit func(*mfrc522.Opts)) *mfrc522.Dev {
+	tb.Helper()
+	opts := mfrc522.DefaultOpts
+	opts.Clock = chip.Clock()
+	opts.Logf = func(format string, args ...any) { tb.Logf(format, args...) }
+	if edit != nil {
+		edit(&opts)
+	}
+	d, err := mfrc522.NewSPI(chip.Port(), &opts)
+	if err != nil {
+		tb.Fatalf("NewSPI: %v", err)
+	}
+	return d
+}
+
+var (
+	uid4  = []byte{0xDE, 0xAD, 0xBE, 0xEF}
+	uid7  = []byte{0x04, 0x1A, 0x2B, 0x3C, 0x4D, 0x5E, 0x80}
+	uid10 = []byte{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A}
+)
+
+func TestDetectEmptyField(t *testing.T) {
+	chip := chipsim.New()
+	d := mustOpen(t, chip, nil)
+	for range 3 {
+		if _, err := d.Detect(context.Background()); err != rfid.ErrNoCard {
+			t.Fatalf("Detect on an empty field = %v, want rfid.ErrNoCard", err)
+		}
+	}
+}
+
+func TestDetectUIDSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		card *chipsim.Card
+		uid  []byte
+		typ  string
+	}{
+		{"4 bytes, Classic 1K", chipsim.NewClassic1K(uid4), uid4, "MIFARE Classic 1K"},
+		{"7 bytes, Ultralight", chipsim.NewUltralight(uid7), uid7, "MIFARE Ultralight/NTAG"},
+		{"7 bytes, Classic 1K", chipsim.NewClassic1K(uid7), uid7, "MIFARE Classic 1K"},
+		{"10 bytes, ISO 14443-4", chipsim.NewCard(uid10, 0x20), uid10, "ISO 14443-4"},
+		{"4 bytes, Classic 4K", chipsim.NewCard(uid4, 0x18), uid4, "MIFARE Classic 4K"},
+		{"4 bytes, Mini", chipsim.NewCard(uid4, 0x09), uid4, "MIFARE Mini"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chip := chipsim.New()
+			d := mustOpen(t, chip, nil)
+			chip.Insert(tc.card)
+			card, err := d.Detect(context.Background())
+			if err != nil {
+				t.Fatalf("Detect: %v", err)
+			}
+			if !card.UID.Equal(tc.uid) || card.Type != tc.typ {
+				t.Fatalf("Detect = %v %q, want %X %q", card.UID, card.Type, tc.uid, tc.typ)
+			}
+			if !tc.card.Halted() {
+				t.Error("the card was not halted after it was read")
+			}
+		})
+	}
+}
+
+// A card held in the field stays detected (WUPA wakes it from HALT), and
+// Detect says the field is empty as soon as it leaves.
+func TestDetectHeldCardThenGone(t *testing.T) {
+	chip := chipsim.New()
+	d := mustOpen(t, chip, nil)
+	card := chipsim.NewClassic1K(uid4)
+	chip.Insert(card)
+	for i := range 3 {
+		got, err := d.Detect(context.Background())
+		if err != nil || !got.UID.Equal(uid4) {
+			t.Fatalf("poll %d with the card held: %v, %v", i, got.UID, err)
+		}
+	}
+	chip.Remove(card)
+	if _, err := d.Detect(context.Background()); err != rfid.ErrNoCard {
+		t.Fatalf("Detect after the card left = %v, want ErrNoCard", err)
+	}
+	if _, err := d.Detect(context.Background()); err != rfid.ErrNoCard {
+		t.Fatalf("second Detect after the card left = %v, want ErrNoCard", err)
+	}
+}
+
+// Two cards whose UIDs differ in many bits, at every cascade level: each is
+// read whole, one after the other, and never a mix of both.
+func TestDetectTwoCardsOneAfterTheOther(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a, b []byte
+	}{
+		{"4 bytes, first bit", []byte{0x01, 0x00, 0x00, 0x00}, []byte{0x00, 0x00, 0x00, 0x00}},
+		{"4 bytes, many bits", []byte{0x12, 0x34, 0x56, 0x78}, []byte{0x92, 0x35, 0x57, 0xF8}},
+		{"4 bytes, last bit", []byte{0xAA, 0xBB, 0xCC, 0x01}, []byte{0xAA, 0xBB, 0xCC, 0x00}},
+		{"7 bytes, differ in CL2", []byte{0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}, []byte{0x04, 0x11, 0x22, 0x33, 0x45, 0x55, 0x67}},
+		{"7 and 4 bytes", uid7, uid4},
+		{"10 bytes, differ in CL3", uid10, []byte{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0B}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chip := chipsim.New()
+			d := mustOpen(t, chip, nil)
+			chip.Insert(chipsim.NewCard(tc.a, 0x08))
+			chip.Insert(chipsim.NewCard(tc.b, 0x08))
+			seen := map[string]int{}
+			for range 6 {
+				card, err := d.Detect(context.Background())
+				if err != nil {
+					t.Fatalf("Detect: %v", err)
+				}
+				seen[card.UID.Hex()]++
+			}
+			a, b := rfid.UID(tc.a).Hex(), rfid.UID(tc.b).Hex()
+			if seen[a] == 0 || seen[b] == 0 || seen[a]+seen[b] != 6 {
+				t.Fatalf("read %v, want both %s and %s and nothing else", seen, a, b)
+			}
+		})
+	}
+}
+
+func TestDetectHeldPairDoesNotReadNewCardAsMix(t *testing.T) {
+	chip := chipsim.New()
+	d := mustOpen(t, chip, nil)
+	a := chipsim.NewClassic1K(uid4)
+	chip.Insert(a)
+	if got, err := d.Detect(context.Background()); err != nil || !got.UID.Equal(uid4) {
+		t.Fatalf("first card: %v %v", got.UID, err)
+	}
+	// A second card arrives while the first is held: REQA finds it first.
+	chip.Insert(chipsim.NewUltralight(uid7))
+	got, err := d.Detect(context.Background())
+	if err != nil || !got.UID.Equal(uid7) {
+		t.Fatalf("second card: %v %v, want %X", got.UID, err, uid7)
+	}
+}
+
+func TestDetectContextCancelled(t *testing.T) {
+	chip := chipsim.New()
+	d := mustOpen(t, chip, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := d.Detect(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Detect with a cancelled context = %v", err)
+	}
+}

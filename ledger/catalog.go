@@ -1,0 +1,411 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// Period is the span a per-person limit counts over.
+type Period uint8
+
+// Periods. Stored as numbers: never renumber.
+const (
+	NoLimit Period = 0
+	Daily   Period = 1
+	Weekly  Period = 2 // weeks start on Monday
+	Monthly Period = 3
+	Yearly  Period = 4
+)
+
+func (p Period) String() string {
+	switch p {
+	case NoLimit:
+		return "none"
+	case Daily:
+		return "day"
+	case Weekly:
+		return "week"
+	case Monthly:
+		return "month"
+	case Yearly:
+		return "year"
+	}
+	return fmt.Sprintf("Period(%d)", uint8(p))
+}
+
+// start returns the beginning of the period holding t, in loc.
+func (p Period) start(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	switch p {
+	case Weekly:
+		return day.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7))
+	case Monthly:
+		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
+	case Yearly:
+		return time.Date(t.Year(), 1, 1, 0, 0, 0, 0, loc)
+	}
+	return day
+}
+
+// Item is something points can be exchanged for (大米, 食用油, 理发服务).
+type Item struct {
+	ID     ItemID
+	Name   string
+	Price  int64 // points per unit
+	Limit  int64 // units per person per LimitPeriod; 0: no limit
+	Period Period
+	Active bool
+}
+
+// PutItem adds or replaces a catalog item.
+type PutItem struct {
+	ID   EntryID
+	Item Item // ID 0: a new random id
+}
+
+// PutItem stores a catalog item. Stock is separate: see Restock.
+func (l *Ledger) PutItem(ctx context.Context, req PutItem) (Item, error) {
+	return do(l, ctx, opPutItem, req.ID, func(t *wtx) (Item, error) { return t.putItem(req.Item) })
+}
+
+func (t *wtx) putItem(it Item) (Item, error) {
+	if strings.TrimSpace(it.Name) == "" || it.Price <= 0 || it.Limit < 0 || it.Period > Yearly || (it.Limit > 0 && it.Period == NoLimit) {
+		return it, fmt.Errorf("put item %q: name, positive price and a period for a limit are required: %w", it.Name, ErrInvalid)
+	}
+	if it.ID == 0 {
+		it.ID = ItemID(randomID())
+	}
+	_, err := t.exec(`INSERT INTO items(id, name, price, limit_count, limit_period, active) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET name = excluded.name, price = excluded.price, limit_count = excluded.limit_count,
+		limit_period = excluded.limit_period, active = excluded.active`,
+		int64(it.ID), it.Name, it.Price, it.Limit, int(it.Period), it.Active)
+	return it, err
+}
+
+func readItem(ctx context.Context, q querier, id ItemID) (Item, error) {
+	var it Item
+	var period int
+	err := q.QueryRowContext(ctx, "SELECT id, name, price, limit_count, limit_period, active FROM items WHERE id = ?", int64(id)).
+		Scan((*int64)(&it.ID), &it.Name, &it.Price, &it.Limit, &period, &it.Active)
+	it.Period = Period(period)
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, fmt.Errorf("item %d: %w", id, ErrNotFound)
+	}
+	return it, storageErr(err)
+}
+
+func readStock(ctx context.Context, q querier, center string, item ItemID) (int64, error) {
+	var n int64
+	err := q.QueryRowContext(ctx, "SELECT qty FROM stock WHERE center = ? AND item = ?", center, int64(item)).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, storageErr(err)
+}
+
+// Restock adds stock of an item at this center (补货).
+type Restock struct {
+	ID       EntryID
+	Item     ItemID
+	Quantity int64 // > 0
+	Operator CardUID
+}
+
+// Restock writes a KindRestock entry carrying the stock delta.
+func (l *Ledger) Restock(ctx context.Context, req Restock) (Entry, error) {
+	return do(l, ctx, opRestock, req.ID, func(t *wtx) (Entry, error) { return t.restock(req) })
+}
+
+func (t *wtx) restock(req Restock) (Entry, error) {
+	if req.Quantity <= 0 {
+		return Entry{}, fmt.Errorf("restock: quantity %d: %w", req.Quantity, ErrInvalid)
+	}
+	if err := t.staffOperator(req.Operator); err != nil {
+		return Entry{}, err
+	}
+	if _, err := readItem(t.ctx, t.tx, req.Item); err != nil {
+		return Entry{}, err
+	}
+	e := Entry{ID: req.ID, Kind: KindRestock, Item: req.Item, Stock: req.Quantity, Operator: req.Operator}
+	return e, t.append(&e)
+}
+
+// PickupCode is the short code a resident shows to collect a redeemed item
+// (取货码): four digits, unique at the center for the day.
+type PickupCode string
+
+// Redeem exchanges points for an item (积分兑换).
+type Redeem struct {
+	ID       EntryID
+	Card     CardUID
+	Item     ItemID
+	Quantity int64 // 0 means 1
+}
+
+// Redemption is a completed exchange.
+type Redemption struct {
+	Entry    Entry
+	Code     PickupCode
+	Item     Item
+	Quantity int64
+	Points   int64 // spent
+	Balance  Balance
+}
+
+// Redeem takes points and stock in one transaction and returns a pickup
+// code. Refusals, in the order checked: ErrNotFound (item), ErrOutOfStock,
+// ErrSyncTooOld, ErrInsufficientPoints, ErrPeriodLimit, ErrOfflineCap.
+func (l *Ledger) Redeem(ctx context.Context, req Redeem) (Redemption, error) {
+	return do(l, ctx, opRedeem, req.ID, func(t *wtx) (Redemption, error) { return t.redeem(req) })
+}
+
+func (t *wtx) redeem(req Redeem) (Redemption, error) {
+	if req.Quantity == 0 {
+		req.Quantity = 1
+	}
+	if req.Quantity < 0 {
+		return Redemption{}, fmt.Errorf("redeem: quantity %d: %w", req.Quantity, ErrInvalid)
+	}
+	c, err := t.activeCard(req.Card)
+	if err != nil {
+		return Redemption{}, err
+	}
+	bal, err := readBalance(t.ctx, t.tx, c.Person)
+	if err != nil {
+		return Redemption{}, err
+	}
+	chk := redeemCheck{ctx: t.ctx, q: t.tx, l: t.l, now: t.now}
+	it, err := readItem(t.ctx, t.tx, req.Item)
+	if err != nil {
+		return Redemption{}, err
+	}
+	if err := chk.check(c, it, req.Quantity, bal); err != nil {
+		return Redemption{}, err
+	}
+	cost := it.Price * req.Quantity
+	e := Entry{ID: req.ID, Kind: KindRedeem, Person: c.Person, Card: c.UID, Item: it.ID, Points: -cost, Stock: -req.Quantity}
+	if err := t.append(&e); err != nil {
+		return Redemption{}, err
+	}
+	code, err := t.pickupCode()
+	if err != nil {
+		return Redemption{}, err
+	}
+	day := t.now.In(t.l.opts.Location).Format(time.DateOnly)
+	if _, err := t.exec(`INSERT INTO redemptions(id, person, card, item, center, qty, points, code, day, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, req.ID[:], int64(c.Person), string(c.UID), int64(it.ID), t.l.term.Center,
+		req.Quantity, cost, string(code), day, t.now.UnixNano()); err != nil {
+		return Redemption{}, err
+	}
+	bal.Points -= cost
+	return Redemption{Entry: e, Code: code, Item: it, Quantity: req.Quantity, Points: cost, Balance: bal}, nil
+}
+
+// pickupCode draws four random digits not yet given out at this center today.
+func (t *wtx) pickupCode() (PickupCode, error) {
+	day := t.now.In(t.l.opts.Location).Format(time.DateOnly)
+	for range 50 {
+		n, err := rand.Int(rand.Reader, big.NewInt(10000))
+		if err != nil {
+			return "", err
+		}
+		code := PickupCode(fmt.Sprintf("%04d", n.Int64()))
+		var taken int
+		if err := t.queryRow("SELECT count(*) FROM redemptions WHERE center = ? AND day = ? AND code = ?", t.l.term.Center, day, string(code)).Scan(&taken); err != nil {
+			return "", err
+		}
+		if taken == 0 {
+			return code, nil
+		}
+	}
+	return "", fmt.Errorf("pickup code: no free code today at %s: %w", t.l.term.Center, ErrBusy)
+}
+
+// redeemCheck applies a redemption's refusals; the catalog view uses it too,
+// so what the screen offers is what Redeem accepts.
+type redeemCheck struct {
+	ctx context.Context
+	q   querier
+	l   *Ledger
+	now time.Time
+	// loaded once per check
+	policy *Policy
+	sync   *SyncState
+}
+
+func (c *redeemCheck) check(card Card, it Item, qty int64, bal Balance) error {
+	if !it.Active {
+		return fmt.Errorf("item %q inactive: %w", it.Name, ErrNotFound)
+	}
+	stock, err := readStock(c.ctx, c.q, c.l.term.Center, it.ID)
+	if err != nil {
+		return err
+	}
+	if stock < qty {
+		return fmt.Errorf("item %q: %d in stock: %w", it.Name, stock, ErrOutOfStock)
+	}
+	if c.policy == nil {
+		p, err := readPolicy(c.ctx, c.q)
+		if err != nil {
+			return err
+		}
+		s, err := readSyncState(c.ctx, c.q, c.l.term.ID)
+		if err != nil {
+			return err
+		}
+		c.policy, c.sync = &p, &s
+	}
+	if c.sync.Enrolled && c.policy.MaxSyncAge > 0 && (c.sync.LastSync.IsZero() || c.now.Sub(c.sync.LastSync) > c.policy.MaxSyncAge) {
+		return fmt.Errorf("last sync %s: %w", c.sync.LastSync.Format(time.DateTime), ErrSyncTooOld)
+	}
+	cost := it.Price * qty
+	if bal.Points < cost {
+		return fmt.Errorf("item %q costs %d, balance %d: %w", it.Name, cost, bal.Points, ErrInsufficientPoints)
+	}
+	if it.Limit > 0 {
+		var n int64
+		err := c.q.QueryRowContext(c.ctx, `SELECT COALESCE(SUM(qty), 0) FROM redemptions WHERE person = ? AND item = ? AND at >= ? AND reversed = 0`,
+			int64(card.Person), int64(it.ID), it.Period.start(c.now, c.l.opts.Location).UnixNano()).Scan(&n)
+		if err != nil {
+			return storageErr(err)
+		}
+		if n+qty > it.Limit {
+			return fmt.Errorf("item %q: %d of %d this %v: %w", it.Name, n, it.Limit, it.Period, ErrPeriodLimit)
+		}
+	}
+	if c.policy.OfflineCapPoints > 0 {
+		var spent int64
+		err := c.q.QueryRowContext(c.ctx, `SELECT COALESCE(SUM(-e.points), 0) FROM entries e WHERE e.card = ? AND e.kind = ?
+			AND e.terminal = ? AND e.seq > ? AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)`,
+			string(card.UID), int(KindRedeem), c.l.term.ID, int64(c.sync.AckedSeq)).Scan(&spent)
+		if err != nil {
+			return storageErr(err)
+		}
+		if spent+cost > c.policy.OfflineCapPoints {
+			return fmt.Errorf("card %s: %d of %d points since last sync: %w", card.UID, spent, c.policy.OfflineCapPoints, ErrOfflineCap)
+		}
+	}
+	return nil
+}
+
+// Offer is a catalog item as one person sees it: Refusal is nil when they
+// can redeem one now, else why not (ErrInsufficientPoints, ErrOutOfStock,
+// ErrPeriodLimit, ErrOfflineCap, ErrSyncTooOld).
+type Offer struct {
+	Item    Item
+	Stock   int64
+	Refusal error
+}
+
+// CanRedeem reports whether Refusal is nil.
+func (o Offer) CanRedeem() bool { return o.Refusal == nil }
+
+// Catalog returns the active items with this center's stock, by price then name.
+func (l *Ledger) Catalog(ctx context.Context) ([]Offer, error) {
+	rows, err := l.r.QueryContext(ctx, `SELECT i.id, i.name, i.price, i.limit_count, i.limit_period, i.active, COALESCE(s.qty, 0)
+		FROM items i LEFT JOIN stock s ON s.item = i.id AND s.center = ? WHERE i.active ORDER BY i.price, i.name`, l.term.Center)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", storageErr(err))
+	}
+	defer rows.Close()
+	var out []Offer
+	for rows.Next() {
+		var o Offer
+		var period int
+		if err := rows.Scan((*int64)(&o.Item.ID), &o.Item.Name, &o.Item.Price, &o.Item.Limit, &period, &o.Item.Active, &o.Stock); err != nil {
+			return nil, fmt.Errorf("catalog: %w", storageErr(err))
+		}
+		o.Item.Period = Period(period)
+		out = append(out, o)
+	}
+	return out, storageErr(rows.Err())
+}
+
+// CatalogFor returns the catalog as the card's holder sees it: each offer
+// says whether they can redeem it and, if not, why.
+func (l *Ledger) CatalogFor(ctx context.Context, card CardUID) ([]Offer, error) {
+	tx, err := l.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", storageErr(err))
+	}
+	defer tx.Rollback()
+	c, err := readCard(ctx, tx, card)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	if err := c.State.err(); err != nil {
+		return nil, fmt.Errorf("catalog: card %s: %w", card, err)
+	}
+	bal, err := readBalance(ctx, tx, c.Person)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	offers, err := l.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	chk := redeemCheck{ctx: ctx, q: tx, l: l, now: l.opts.Clock.Now()}
+	for i := range offers {
+		err := chk.check(c, offers[i].Item, 1, bal)
+		if err != nil && !isRefusal(err) {
+			return nil, fmt.Errorf("catalog: %w", err)
+		}
+		offers[i].Refusal = err
+	}
+	return offers, nil
+}
+
+func isRefusal(err error) bool {
+	for _, r := range []error{ErrInsufficientPoints, ErrOutOfStock, ErrPeriodLimit, ErrOfflineCap, ErrSyncTooOld, ErrNotFound} {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redemptions returns a day's redemptions at this center ("2006-01-02"),
+// for staff handing out goods against pickup codes.
+func (l *Ledger) Redemptions(ctx context.Context, day string) ([]RedemptionRecord, error) {
+	rows, err := l.r.QueryContext(ctx, `SELECT r.id, r.person, p.name, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed
+		FROM redemptions r JOIN people p ON p.id = r.person JOIN items i ON i.id = r.item
+		WHERE r.center = ? AND r.day = ? ORDER BY r.at`, l.term.Center, day)
+	if err != nil {
+		return nil, fmt.Errorf("list redemptions: %w", storageErr(err))
+	}
+	defer rows.Close()
+	var out []RedemptionRecord
+	for rows.Next() {
+		var r RedemptionRecord
+		var id []byte
+		var at int64
+		if err := rows.Scan(&id, (*int64)(&r.Person), &r.PersonName, (*int64)(&r.Item), &r.ItemName, &r.Quantity, &r.Points, (*string)(&r.Code), &at, &r.Reversed); err != nil {
+			return nil, fmt.Errorf("list redemptions: %w", storageErr(err))
+		}
+		copy(r.Entry[:], id)
+		r.At = time.Unix(0, at)
+		out = append(out, r)
+	}
+	return out, storageErr(rows.Err())
+}
+
+// RedemptionRecord is one line of a day's redemptions.
+type RedemptionRecord struct {
+	Entry      EntryID
+	Person     PersonID
+	PersonName string
+	Item       ItemID
+	ItemName   string
+	Quantity   int64
+	Points     int64
+	Code       PickupCode
+	At         time.Time
+	Reversed   bool
+}

@@ -1,0 +1,152 @@
+package ledger_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/ledger"
+)
+
+func sampleEntry() ledger.Entry {
+	return ledger.Entry{
+		Terminal: "0011223344556677", Seq: 42, ID: ledger.NewEntryID(), Kind: ledger.KindRedeem, Center: "C-1",
+		Person: 123456789, Card: "04A1B2C3", Points: -50, Stock: -1, Item: 7, Minutes: 0, Activity: 3,
+		Shift: ledger.NewEntryID(), Reverses: ledger.EntryID{}, OtherCard: "", Operator: "AABBCCDD", Reason: "补录 李喆",
+		At: time.Date(2026, 3, 2, 9, 30, 0, 123, time.UTC), Boot: "8e1b-…", Trusted: true, Prev: ledger.Hash{1, 2, 3},
+	}
+}
+
+func TestEntryEncodingRoundTrip(t *testing.T) {
+	e := sampleEntry()
+	b, err := e.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ledger.DecodeEntry(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := e.ComputeHash()
+	if d.Hash != h {
+		t.Fatalf("decoded hash %v, computed %v", d.Hash, h)
+	}
+	d.Hash = ledger.Hash{}
+	if !d.At.Equal(e.At) {
+		t.Fatalf("time %v != %v", d.At, e.At)
+	}
+	d.At = e.At
+	if d != e {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", d, e)
+	}
+	b2, _ := d.Encode()
+	if !bytes.Equal(b, b2) {
+		t.Fatal("re-encoding differs")
+	}
+}
+
+func TestEntryHashCoversEveryField(t *testing.T) {
+	base := sampleEntry()
+	h0, _ := base.ComputeHash()
+	mutations := map[string]func(e *ledger.Entry){
+		"terminal": func(e *ledger.Entry) { e.Terminal += "x" },
+		"seq":      func(e *ledger.Entry) { e.Seq++ },
+		"id":       func(e *ledger.Entry) { e.ID[0] ^= 1 },
+		"kind":     func(e *ledger.Entry) { e.Kind = ledger.KindAdjust },
+		"center":   func(e *ledger.Entry) { e.Center = "C-2" },
+		"person":   func(e *ledger.Entry) { e.Person++ },
+		"card":     func(e *ledger.Entry) { e.Card = "04A1B2C4" },
+		"minutes":  func(e *ledger.Entry) { e.Minutes = 1 },
+		"points":   func(e *ledger.Entry) { e.Points = 50 },
+		"stock":    func(e *ledger.Entry) { e.Stock = 0 },
+		"activity": func(e *ledger.Entry) { e.Activity++ },
+		"shift":    func(e *ledger.Entry) { e.Shift[3] ^= 1 },
+		"item":     func(e *ledger.Entry) { e.Item++ },
+		"reverses": func(e *ledger.Entry) { e.Reverses[0] = 1 },
+		"other":    func(e *ledger.Entry) { e.OtherCard = "X" },
+		"operator": func(e *ledger.Entry) { e.Operator = "" },
+		"reason":   func(e *ledger.Entry) { e.Reason = "补录" },
+		"at":       func(e *ledger.Entry) { e.At = e.At.Add(time.Nanosecond) },
+		"boot":     func(e *ledger.Entry) { e.Boot = "other" },
+		"trusted":  func(e *ledger.Entry) { e.Trusted = false },
+		"prev":     func(e *ledger.Entry) { e.Prev[31] = 9 },
+	}
+	for name, mut := range mutations {
+		t.Run(name, func(t *testing.T) {
+			e := base
+			mut(&e)
+			h, err := e.ComputeHash()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h == h0 {
+				t.Fatalf("changing %s leaves the hash unchanged", name)
+			}
+		})
+	}
+}
+
+func TestDecodeEntryRejects(t *testing.T) {
+	e := sampleEntry()
+	good, _ := e.Encode()
+	for _, tc := range []struct {
+		name string
+		b    []byte
+	}{
+		{"empty", nil},
+		{"version", append([]byte{2}, good[1:]...)},
+		{"truncated", good[:len(good)-1]},
+		{"trailing", append(append([]byte{}, good...), 0)},
+		{"trusted byte", func() []byte { b := append([]byte{}, good...); b[len(b)-33] = 2; return b }()},
+		{"string past end", func() []byte { b := append([]byte{}, good...); b[1], b[2] = 0xff, 0xff; return b }()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := ledger.DecodeEntry(tc.b); !errors.Is(err, ledger.ErrCorrupt) {
+				t.Fatalf("DecodeEntry = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+	bad := sampleEntry()
+	bad.Kind = 99
+	if _, err := bad.Encode(); !errors.Is(err, ledger.ErrInvalid) {
+		t.Fatalf("Encode(kind 99) = %v, want ErrInvalid", err)
+	}
+	bad = sampleEntry()
+	bad.Reason = "\xff"
+	if _, err := bad.Encode(); !errors.Is(err, ledger.ErrInvalid) {
+		t.Fatalf("Encode(invalid UTF-8) = %v, want ErrInvalid", err)
+	}
+}
+
+// FuzzDecodeEntry: DecodeEntry never panics, fails only with ErrCorrupt, and
+// what it accepts is canonical: encoding the result gives the same bytes.
+func FuzzDecodeEntry(f *testing.F) {
+	e := sampleEntry()
+	b, _ := e.Encode()
+	f.Add(b)
+	e2 := ledger.Entry{Kind: ledger.KindCheckIn, At: time.Unix(0, 0)}
+	b2, _ := e2.Encode()
+	f.Add(b2)
+	f.Add([]byte{})
+	f.Add([]byte{1, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := ledger.DecodeEntry(b)
+		if err != nil {
+			if !errors.Is(err, ledger.ErrCorrupt) {
+				t.Fatalf("DecodeEntry error %v is not ErrCorrupt", err)
+			}
+			return
+		}
+		again, err := d.Encode()
+		if err != nil {
+			t.Fatalf("Encode of decoded entry: %v", err)
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("not canonical:\n in %x\nout %x", b, again)
+		}
+		if h, _ := d.ComputeHash(); h != d.Hash {
+			t.Fatal("decoded hash differs from computed")
+		}
+	})
+}

@@ -1,0 +1,176 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"modernc.org/sqlite"
+)
+
+// Errors a caller acts on. Refusals are answers to show in plain words and
+// leave the ledger unchanged; transient errors may succeed when retried with
+// the same request id; corruption errors mean a technician is needed and the
+// file must not be written to.
+var (
+	// Refusals of a card.
+
+	// ErrUnknownCard: the UID is not bound to any person or staff member (未登记的卡).
+	ErrUnknownCard = errors.New("ledger: unknown card")
+	// ErrCardLost: the card was reported lost (卡已挂失); it is refused from then on.
+	ErrCardLost = errors.New("ledger: card reported lost")
+	// ErrCardRevoked: the card was revoked by staff (卡已注销).
+	ErrCardRevoked = errors.New("ledger: card revoked")
+	// ErrCardInUse: the UID is already bound to a person or a staff member.
+	ErrCardInUse = errors.New("ledger: card already bound")
+	// ErrBadUID: a read that is not a card UID (malformed hex, wrong length).
+	ErrBadUID = errors.New("ledger: malformed card UID")
+
+	// Refusals of a redemption (积分兑换).
+
+	// ErrInsufficientPoints: the balance would go below zero (余额不足).
+	ErrInsufficientPoints = errors.New("ledger: insufficient points")
+	// ErrOutOfStock: the center's stock would go below zero (库存不足).
+	ErrOutOfStock = errors.New("ledger: out of stock")
+	// ErrPeriodLimit: the person has reached the item's limit for this period (本月已兑换).
+	ErrPeriodLimit = errors.New("ledger: period limit reached")
+	// ErrOfflineCap: the card has redeemed its cap of points since the last sync (离线兑换已达上限).
+	ErrOfflineCap = errors.New("ledger: offline redemption cap reached")
+	// ErrSyncTooOld: an enrolled terminal has not synced for longer than the
+	// policy allows, so redemption is refused until it syncs (earning goes on).
+	ErrSyncTooOld = errors.New("ledger: last sync too old to redeem")
+
+	// Refusals of a shift (志愿服务记录).
+
+	// ErrNotInWindow: the activity does not accept check-ins now.
+	ErrNotInWindow = errors.New("ledger: not in check-in window")
+	// ErrNoOpenShift: check-out without an open shift.
+	ErrNoOpenShift = errors.New("ledger: no open shift")
+	// ErrShiftOpen: check-in while a shift is open; returned as a *ShiftOpenError
+	// carrying the open shift.
+	ErrShiftOpen = errors.New("ledger: shift already open")
+	// ErrDurationAbsurd: a shift's duration is negative (the clock went back)
+	// or longer than the activity allows; the shift is flagged for staff.
+	ErrDurationAbsurd = errors.New("ledger: absurd shift duration")
+
+	// Refusals of staff.
+
+	// ErrPINWrong: the PIN does not match (密码错误).
+	ErrPINWrong = errors.New("ledger: wrong PIN")
+	// ErrPINLocked: too many wrong PINs; the staff card is locked for a while.
+	ErrPINLocked = errors.New("ledger: staff card locked")
+	// ErrNotStaff: an operation that needs a staff card got another card.
+	ErrNotStaff = errors.New("ledger: not a staff card")
+
+	// Refusals of a request.
+
+	// ErrNoRequestID: a write request without an idempotency id (a program error).
+	ErrNoRequestID = errors.New("ledger: request without id")
+	// ErrIDReused: the request id was used before for a different operation.
+	ErrIDReused = errors.New("ledger: request id used for another operation")
+	// ErrNotFound: the named person, activity, item, shift or entry does not exist.
+	ErrNotFound = errors.New("ledger: not found")
+	// ErrNotReversible: the entry's kind cannot be reversed, or it was reversed already.
+	ErrNotReversible = errors.New("ledger: entry cannot be reversed")
+	// ErrInvalid: a request with a missing or out-of-range field.
+	ErrInvalid = errors.New("ledger: invalid request")
+
+	// Storage. ErrBusy and ErrDiskFull are transient: nothing was written and
+	// the same request may be retried. ErrCorrupt and ErrNotDatabase mean
+	// corruption: the terminal shows "needs a technician" and never writes.
+
+	// ErrBusy: another process held the database past the busy timeout.
+	ErrBusy = errors.New("ledger: database busy")
+	// ErrDiskFull: the disk (or the database's page limit) is full (SQLITE_FULL, ENOSPC).
+	ErrDiskFull = errors.New("ledger: disk full")
+	// ErrCorrupt: the database fails its integrity check or its hash chain.
+	ErrCorrupt = errors.New("ledger: database corrupt")
+	// ErrNotDatabase: the file is not an SQLite database.
+	ErrNotDatabase = errors.New("ledger: not a database")
+	// ErrNoLedger: the data directory holds no ledger (Open never creates one).
+	ErrNoLedger = errors.New("ledger: no ledger in data directory")
+	// ErrExists: Create found a ledger already there.
+	ErrExists = errors.New("ledger: ledger already exists")
+	// ErrTooNew: the database's schema is newer than this program.
+	ErrTooNew = errors.New("ledger: schema newer than this program")
+	// ErrClosed: the ledger was closed.
+	ErrClosed = errors.New("ledger: closed")
+)
+
+// ShiftOpenError answers a check-in when a shift is already open: it carries
+// that shift so the terminal can offer to check out instead.
+type ShiftOpenError struct {
+	Shift Shift
+}
+
+func (e *ShiftOpenError) Error() string {
+	return fmt.Sprintf("ledger: shift already open at activity %d since %s", e.Shift.Activity, e.Shift.OpenedAt.Format("15:04"))
+}
+
+// Is makes errors.Is(err, ErrShiftOpen) true.
+func (e *ShiftOpenError) Is(target error) bool { return target == ErrShiftOpen }
+
+// FileError names the file a storage error is about.
+type FileError struct {
+	Path string
+	Err  error // ErrCorrupt, ErrNotDatabase, ...
+	// Detail is what SQLite said (the integrity_check lines, for one).
+	Detail string
+}
+
+func (e *FileError) Error() string {
+	if e.Detail != "" {
+		return fmt.Sprintf("%s: %v: %s", e.Path, e.Err, e.Detail)
+	}
+	return fmt.Sprintf("%s: %v", e.Path, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// IsCorruption reports whether err means the database cannot be trusted.
+func IsCorruption(err error) bool {
+	return errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotDatabase)
+}
+
+// IsTransient reports whether err may pass when retried with the same request id.
+func IsTransient(err error) bool {
+	return errors.Is(err, ErrBusy) || errors.Is(err, ErrDiskFull)
+}
+
+// SQLite primary result codes (sqlite3.h).
+const (
+	sqliteBusy    = 5
+	sqliteLocked  = 6
+	sqliteCorrupt = 11
+	sqliteFull    = 13
+	sqliteNotADB  = 26
+)
+
+// storageErr maps SQLite and system errors to the sentinels above, keeping the
+// original for the message.
+func storageErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqliteFull:
+			return fmt.Errorf("%w: %v", ErrDiskFull, err)
+		case sqliteBusy, sqliteLocked:
+			return fmt.Errorf("%w: %v", ErrBusy, err)
+		case sqliteCorrupt:
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		case sqliteNotADB:
+			return fmt.Errorf("%w: %v", ErrNotDatabase, err)
+		}
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %v", ErrDiskFull, err)
+	}
+	if errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("%w: %v", ErrClosed, err)
+	}
+	return err
+}

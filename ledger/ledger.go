@@ -1,0 +1,643 @@
+// Package ledger is the kiosk's book of record: people and their cards,
+// activities and shifts, the catalog and stock, and the append-only entries
+// every point and every minute goes through, in one SQLite file.
+//
+// A data directory holds ledger.db. Create makes one (with a new terminal id
+// and the center it serves); Open never does, so an unmounted data disk is
+// an error, not a fresh empty ledger. Open runs PRAGMA integrity_check and
+// refuses a corrupt file (ErrCorrupt, ErrNotDatabase, naming the file) without
+// writing to it.
+//
+// Every write takes a request with a random 128-bit id (NewEntryID): the same
+// id again returns the first result and writes nothing, so a terminal may
+// retry a tap it never saw confirmed. Each write is one transaction: its
+// entries, the balances and stock they change, and the request's result
+// commit together with one fsync of the WAL (synchronous=FULL).
+//
+// Entries are ordered by the per-terminal sequence, never by wall time: the
+// Pi has no real-time clock. Each entry records the wall time, the boot id and
+// whether the clock was trusted (NTP-synced and not earlier than a persisted
+// floor that only trusted time advances).
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hongmajia/hongmajia/ledger/clock"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the ledger's file inside a data directory.
+const FileName = "ledger.db"
+
+// Options configure Open and Create. The zero value is the real thing:
+// system clock, kernel NTP status, kernel boot id, China Standard Time.
+type Options struct {
+	Clock  clock.Clock      // default clock.Real{}
+	Sync   clock.SyncSource // NTP status; default clock.KernelSync{}
+	BootID clock.BootID     // default clock.KernelBootID
+	// Location is the center's time zone: days, months and schedules are in it.
+	// Default UTC+8 (China Standard Time; no tzdata needed).
+	Location *time.Location
+	// PIN sets the cost of new PIN hashes; default DefaultPINParams. Tests use
+	// cheaper ones. Stored hashes keep the parameters they were made with.
+	PIN PINParams
+	// BusyTimeout is how long a write waits for another process's lock.
+	// Default 5 s.
+	BusyTimeout time.Duration
+}
+
+// China Standard Time, used unless Options.Location says otherwise.
+var chinaStandardTime = time.FixedZone("CST", 8*3600)
+
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Sync == nil {
+		o.Sync = clock.KernelSync{}
+	}
+	if o.BootID == nil {
+		o.BootID = clock.KernelBootID
+	}
+	if o.Location == nil {
+		o.Location = chinaStandardTime
+	}
+	if o.PIN == (PINParams{}) {
+		o.PIN = DefaultPINParams
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	return o
+}
+
+// Terminal says which terminal a ledger belongs to and which center it serves.
+type Terminal struct {
+	// ID is made at creation (16 random hex digits) unless given.
+	ID string
+	// Center is the center's id; stock and pickup codes are per center.
+	Center string
+	// CenterName is shown on the idle screen, e.g. "和平里街道党群服务中心".
+	CenterName string
+}
+
+// Ledger is an open data directory. It is safe for concurrent use; writes are
+// serialised.
+type Ledger struct {
+	path string
+	opts Options
+	w    *sql.DB // the single writer connection; BEGIN IMMEDIATE
+	r    *sql.DB // readers; WAL lets them run beside the writer
+	term Terminal
+	boot string
+
+	mu     sync.Mutex // serialises writes; guards the fields below
+	closed bool
+	head   chainHead
+	floor  time.Time // never-earlier-than floor for trusted time
+	saved  time.Time // floor as last persisted
+	stmts  *statements
+}
+
+type chainHead struct {
+	seq  uint64
+	hash Hash
+}
+
+// Path returns the database file's path.
+func (l *Ledger) Path() string { return l.path }
+
+// Terminal returns the terminal's identity.
+func (l *Ledger) Terminal() Terminal { return l.term }
+
+// Location returns the center's time zone.
+func (l *Ledger) Location() *time.Location { return l.opts.Location }
+
+func dsn(path string, busy time.Duration, write bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(FULL)")
+	if write {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Create makes a new ledger in dir (made if missing) for the terminal t, and
+// opens it. It refuses when dir already holds one (ErrExists).
+func Create(ctx context.Context, dir string, t Terminal, opts Options) (*Ledger, error) {
+	path := filepath.Join(dir, FileName)
+	if t.Center == "" {
+		return nil, fmt.Errorf("create ledger: no center: %w", ErrInvalid)
+	}
+	if t.ID == "" {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("create ledger: %w", err)
+		}
+		t.ID = strings.ToUpper(hex.EncodeToString(b[:]))
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create ledger: %w", err)
+	}
+	// O_EXCL: two processes creating at once, or a file already there, never
+	// both win and never overwrite.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("create ledger: %s: %w", path, ErrExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create ledger: %w", err)
+	}
+	f.Close()
+	opts = opts.withDefaults()
+	db, err := sql.Open("sqlite", dsn(path, opts.BusyTimeout, true))
+	if err != nil {
+		return nil, fmt.Errorf("create ledger: %w", err)
+	}
+	err = func() error {
+		if _, err := db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+			return storageErr(err)
+		}
+		if err := migrate(ctx, db); err != nil {
+			return err
+		}
+		now := opts.Clock.Now()
+		_, err := db.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES
+			('terminal', ?), ('center', ?), ('center_name', ?), ('created_at', ?)`,
+			t.ID, t.Center, t.CenterName, strconv.FormatInt(now.UnixNano(), 10))
+		return storageErr(err)
+	}()
+	db.Close()
+	if err != nil {
+		return nil, fmt.Errorf("create ledger: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, fmt.Errorf("create ledger: %w", err)
+	}
+	return Open(ctx, dir, opts)
+}
+
+// Open opens the ledger in dir. It checks the file's integrity first and
+// returns a *FileError wrapping ErrNotDatabase or ErrCorrupt when the check
+// fails; the file is not written to in that case.
+func Open(ctx context.Context, dir string, opts Options) (*Ledger, error) {
+	opts = opts.withDefaults()
+	path := filepath.Join(dir, FileName)
+	st, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("open ledger: %s: %w", path, ErrNoLedger)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	if err := checkHeader(path, st.Size()); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	// Check integrity on a read-only connection before anything can write.
+	if err := integrityCheck(ctx, path); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l := &Ledger{path: path, opts: opts}
+	if l.boot, err = opts.BootID(); err != nil {
+		l.boot = "" // an unknown boot is recorded as such, not fatal
+	}
+	if l.w, err = sql.Open("sqlite", dsn(path, opts.BusyTimeout, true)); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l.w.SetMaxOpenConns(1)
+	l.w.SetMaxIdleConns(1)
+	l.w.SetConnMaxLifetime(0)
+	if l.r, err = sql.Open("sqlite", dsn(path, opts.BusyTimeout, false)); err != nil {
+		l.w.Close()
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	l.r.SetMaxOpenConns(4)
+	if err := l.init(ctx); err != nil {
+		l.w.Close()
+		l.r.Close()
+		return nil, fmt.Errorf("open ledger: %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// sqliteHeader starts every SQLite 3 database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// checkHeader refuses a non-empty file that does not start as a database,
+// before SQLite is asked to open it.
+func checkHeader(path string, size int64) error {
+	if size == 0 {
+		return &FileError{Path: path, Err: ErrNotDatabase, Detail: "empty file"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b := make([]byte, len(sqliteHeader))
+	if n, _ := f.ReadAt(b, 0); n < len(b) || string(b) != sqliteHeader {
+		return &FileError{Path: path, Err: ErrNotDatabase, Detail: "no SQLite header"}
+	}
+	return nil
+}
+
+// integrityCheck runs PRAGMA integrity_check on a read-only connection.
+func integrityCheck(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	problems, err := integrityProblems(ctx, db)
+	if err != nil {
+		err = storageErr(err)
+		switch {
+		case errors.Is(err, ErrNotDatabase):
+			return &FileError{Path: path, Err: ErrNotDatabase, Detail: err.Error()}
+		case errors.Is(err, ErrCorrupt):
+			return &FileError{Path: path, Err: ErrCorrupt, Detail: err.Error()}
+		}
+		return err
+	}
+	if len(problems) > 0 {
+		return &FileError{Path: path, Err: ErrCorrupt, Detail: strings.Join(problems, "; ")}
+	}
+	return nil
+}
+
+// integrityProblems returns integrity_check's complaints; none means ok.
+func integrityProblems(ctx context.Context, q querier) ([]string, error) {
+	rows, err := q.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	return problems, rows.Err()
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (l *Ledger) init(ctx context.Context) error {
+	var mode string
+	if err := l.w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		return storageErr(err)
+	}
+	if err := migrate(ctx, l.w); err != nil {
+		return err
+	}
+	meta, err := readMeta(ctx, l.w)
+	if err != nil {
+		return err
+	}
+	l.term = Terminal{ID: meta["terminal"], Center: meta["center"], CenterName: meta["center_name"]}
+	if l.term.ID == "" || l.term.Center == "" {
+		return fmt.Errorf("no terminal identity in meta: %w", ErrCorrupt)
+	}
+	if v := meta["clock_floor"]; v != "" {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		l.floor = time.Unix(0, n)
+		l.saved = l.floor
+	}
+	var seq sql.NullInt64
+	var hash []byte
+	err = l.w.QueryRowContext(ctx, "SELECT seq, hash FROM entries WHERE terminal = ? ORDER BY seq DESC LIMIT 1", l.term.ID).Scan(&seq, &hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return storageErr(err)
+	}
+	if seq.Valid {
+		l.head.seq = uint64(seq.Int64)
+		copy(l.head.hash[:], hash)
+	}
+	l.stmts, err = prepare(ctx, l.w)
+	return err
+}
+
+func readMeta(ctx context.Context, q querier) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT key, value FROM meta")
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, storageErr(err)
+		}
+		m[k] = v
+	}
+	return m, storageErr(rows.Err())
+}
+
+// Close closes the database. Writes in flight finish first.
+func (l *Ledger) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	l.stmts.close()
+	err := errors.Join(l.r.Close(), l.w.Close())
+	if err != nil {
+		return fmt.Errorf("close ledger: %w", err)
+	}
+	return nil
+}
+
+// syncDir fsyncs a directory so a create or rename in it survives power loss.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// statements are prepared once on the writer connection: a tap runs them all.
+type statements struct {
+	findRequest, saveRequest, insertEntry, addBalance, addStock, newStock *sql.Stmt
+}
+
+func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
+	s := &statements{}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&s.findRequest, "SELECT op, result FROM requests WHERE id = ?"},
+		{&s.saveRequest, "INSERT INTO requests(id, op, result) VALUES (?, ?, ?)"},
+		{&s.insertEntry, `INSERT INTO entries(terminal, seq, id, kind, center, person, card, minutes, points, stock,
+			activity, shift, item, reverses, other_card, operator, reason, at, boot, trusted, prev, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.addBalance, "UPDATE balances SET points = points + ?, minutes = minutes + ? WHERE person = ?"},
+		// Not an upsert: SQLite checks qty >= 0 on the row to insert before
+		// it sees the conflict.
+		{&s.addStock, "UPDATE stock SET qty = qty + ? WHERE center = ? AND item = ?"},
+		{&s.newStock, "INSERT INTO stock(center, item, qty) VALUES (?, ?, ?)"},
+	} {
+		st, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			s.close()
+			return nil, storageErr(err)
+		}
+		*p.dst = st
+	}
+	return s, nil
+}
+
+func (s *statements) close() {
+	if s == nil {
+		return
+	}
+	for _, st := range []*sql.Stmt{s.findRequest, s.saveRequest, s.insertEntry, s.addBalance, s.addStock, s.newStock} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// wtx is one write transaction: its time, its trust, and the chain head it
+// extends. Ops run against it; append is the only way to write an entry.
+type wtx struct {
+	l       *Ledger
+	ctx     context.Context
+	tx      *sql.Tx
+	now     time.Time
+	trusted bool
+	head    chainHead
+	floor   time.Time
+}
+
+func (t *wtx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t *wtx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+func (t *wtx) queryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+// tick reads the clock for the next operation and decides whether to trust it.
+func (t *wtx) tick() {
+	t.now = t.l.opts.Clock.Now()
+	t.trusted = t.l.opts.Sync.Synced() && !t.now.Before(t.floor)
+	if t.trusted && t.now.After(t.floor) {
+		t.floor = t.now
+	}
+}
+
+// nullID stores a zero id as NULL, so unique indexes ignore it.
+func nullID(id EntryID) any {
+	if id.IsZero() {
+		return nil
+	}
+	return id[:]
+}
+
+func nullPerson(p PersonID) any {
+	if p == 0 {
+		return nil
+	}
+	return int64(p)
+}
+
+// append chains e after the terminal's last entry and writes it with the
+// balance and stock it changes. It fills Terminal, Center, Seq, At, Boot,
+// Trusted, Prev and Hash.
+func (t *wtx) append(e *Entry) error {
+	if e.ID.IsZero() {
+		return ErrNoRequestID
+	}
+	e.Terminal = t.l.term.ID
+	e.Center = t.l.term.Center
+	e.Seq = t.head.seq + 1
+	e.Prev = t.head.hash
+	e.At = t.now
+	e.Boot = t.l.boot
+	e.Trusted = t.trusted
+	h, err := e.ComputeHash()
+	if err != nil {
+		return err
+	}
+	e.Hash = h
+	st := t.l.stmts
+	_, err = t.tx.StmtContext(t.ctx, st.insertEntry).ExecContext(t.ctx,
+		e.Terminal, int64(e.Seq), e.ID[:], int(e.Kind), e.Center, nullPerson(e.Person), string(e.Card),
+		e.Minutes, e.Points, e.Stock, int64(e.Activity), nullID(e.Shift), int64(e.Item), nullID(e.Reverses),
+		string(e.OtherCard), string(e.Operator), e.Reason, e.At.UnixNano(), e.Boot, e.Trusted, e.Prev[:], e.Hash[:])
+	if err != nil {
+		return fmt.Errorf("append entry: %w", err)
+	}
+	if e.Person != 0 && (e.Points != 0 || e.Minutes != 0) {
+		res, err := t.tx.StmtContext(t.ctx, st.addBalance).ExecContext(t.ctx, e.Points, e.Minutes, int64(e.Person))
+		if err != nil {
+			return fmt.Errorf("update balance: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("update balance of person %d: %w", e.Person, ErrNotFound)
+		}
+	}
+	if e.Stock != 0 {
+		res, err := t.tx.StmtContext(t.ctx, st.addStock).ExecContext(t.ctx, e.Stock, e.Center, int64(e.Item))
+		if err != nil {
+			return fmt.Errorf("update stock: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := t.tx.StmtContext(t.ctx, st.newStock).ExecContext(t.ctx, e.Center, int64(e.Item), e.Stock); err != nil {
+				return fmt.Errorf("update stock: %w", err)
+			}
+		}
+	}
+	t.head = chainHead{seq: e.Seq, hash: e.Hash}
+	return nil
+}
+
+// begin starts a write transaction. The caller holds l.mu.
+func (l *Ledger) begin(ctx context.Context) (*wtx, error) {
+	if l.closed {
+		return nil, ErrClosed
+	}
+	tx, err := l.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	return &wtx{l: l, ctx: ctx, tx: tx, head: l.head, floor: l.floor}, nil
+}
+
+// floorPersistStep: the floor is written when it has moved this far, so a
+// tap does not pay an extra row write; a floor a minute low is still safe.
+const floorPersistStep = time.Minute
+
+// commit persists the floor if it moved and commits; only then does the
+// ledger adopt the transaction's chain head.
+func (t *wtx) commit() error {
+	l := t.l
+	if t.floor.Sub(l.saved) >= floorPersistStep {
+		_, err := t.exec("INSERT INTO meta(key, value) VALUES ('clock_floor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			strconv.FormatInt(t.floor.UnixNano(), 10))
+		if err != nil {
+			_ = t.tx.Rollback()
+			return storageErr(err)
+		}
+	}
+	if err := t.tx.Commit(); err != nil {
+		_ = t.tx.Rollback()
+		return storageErr(err)
+	}
+	if t.floor.Sub(l.saved) >= floorPersistStep {
+		l.saved = t.floor
+	}
+	l.head = t.head
+	l.floor = t.floor
+	return nil
+}
+
+// run does one idempotent operation inside t: a request id seen before
+// returns its stored result (or ErrIDReused for another op); otherwise fn
+// runs inside a savepoint, and its result is stored under the id. A refusal
+// leaves nothing behind, so the same id may be tried again later.
+func run[R any](t *wtx, op string, id EntryID, fn func(t *wtx) (R, error)) (R, error) {
+	var zero R
+	if id.IsZero() {
+		return zero, ErrNoRequestID
+	}
+	st := t.l.stmts
+	var stored string
+	var blob []byte
+	err := t.tx.StmtContext(t.ctx, st.findRequest).QueryRowContext(t.ctx, id[:]).Scan(&stored, &blob)
+	switch {
+	case err == nil:
+		if stored != op {
+			return zero, fmt.Errorf("%s %s: was %s: %w", op, id, stored, ErrIDReused)
+		}
+		var r R
+		if err := json.Unmarshal(blob, &r); err != nil {
+			return zero, fmt.Errorf("%s %s: stored result: %v: %w", op, id, err, ErrCorrupt)
+		}
+		return r, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return zero, storageErr(err)
+	}
+	if _, err := t.exec("SAVEPOINT op"); err != nil {
+		return zero, storageErr(err)
+	}
+	head, floor := t.head, t.floor
+	t.tick()
+	r, err := fn(t)
+	if err == nil {
+		blob, err = json.Marshal(r)
+		if err == nil {
+			_, err = t.tx.StmtContext(t.ctx, st.saveRequest).ExecContext(t.ctx, id[:], op, blob)
+		}
+	}
+	if err != nil {
+		t.head, t.floor = head, floor
+		if _, rerr := t.exec("ROLLBACK TO op"); rerr != nil {
+			return zero, errors.Join(storageErr(err), storageErr(rerr))
+		}
+		_, _ = t.exec("RELEASE op")
+		return zero, storageErr(err)
+	}
+	if _, err := t.exec("RELEASE op"); err != nil {
+		return zero, storageErr(err)
+	}
+	return r, nil
+}
+
+// do runs one idempotent operation in its own transaction.
+func do[R any](l *Ledger, ctx context.Context, op string, id EntryID, fn func(t *wtx) (R, error)) (R, error) {
+	var zero R
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, err := l.begin(ctx)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", op, err)
+	}
+	r, err := run(t, op, id, fn)
+	if err != nil {
+		_ = t.tx.Rollback()
+		return zero, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := t.commit(); err != nil {
+		return zero, fmt.Errorf("%s: %w", op, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,517 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// PersonID identifies a registered person (志愿者注册登记). Ids made on a
+// terminal are random 53-bit numbers, so terminals of one district never
+// collide before the hub has seen them and the ids survive JSON.
+type PersonID int64
+
+// ActivityID identifies an activity.
+type ActivityID int64
+
+// ItemID identifies a catalog item.
+type ItemID int64
+
+// VolunteerKind is what a person is registered as; rates differ by kind.
+type VolunteerKind uint8
+
+// Volunteer kinds. Stored as numbers: never renumber.
+const (
+	RedVest    VolunteerKind = 1 // party member volunteer (红马甲)
+	GreenVest  VolunteerKind = 2 // resident volunteer (绿马甲)
+	InService  VolunteerKind = 3 // in-service party member reporting to the community (双报到)
+	Resident   VolunteerKind = 4 // resident, not a registered volunteer (居民)
+	maxVolKind               = Resident
+)
+
+var volunteerKindNames = [...]string{RedVest: "red-vest", GreenVest: "green-vest", InService: "in-service", Resident: "resident"}
+
+func (k VolunteerKind) valid() bool { return k >= RedVest && k <= maxVolKind }
+
+func (k VolunteerKind) String() string {
+	if k.valid() {
+		return volunteerKindNames[k]
+	}
+	return fmt.Sprintf("VolunteerKind(%d)", uint8(k))
+}
+
+// MarshalText writes the kind's name (rules keep rates by name).
+func (k VolunteerKind) MarshalText() ([]byte, error) {
+	if !k.valid() {
+		return nil, fmt.Errorf("volunteer kind %d: %w", k, ErrInvalid)
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText reads a kind's name.
+func (k *VolunteerKind) UnmarshalText(b []byte) error {
+	for i, n := range volunteerKindNames {
+		if n != "" && n == string(b) {
+			*k = VolunteerKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("volunteer kind %q: %w", b, ErrInvalid)
+}
+
+// Person is a registered volunteer or resident.
+type Person struct {
+	ID       PersonID
+	MemberNo string // the number on the registration form, unique
+	Name     string
+	// Phone is masked when stored ("138****5678"): the terminal never needs
+	// more, and a lost Pi leaks no numbers.
+	Phone     string
+	Community string
+	Kind      VolunteerKind
+	CreatedAt time.Time
+}
+
+// Balance is a person's two quantities.
+type Balance struct {
+	Points  int64 // spendable (积分)
+	Minutes int64 // service minutes, never expire (服务时长)
+}
+
+// CardState is a card's standing.
+type CardState uint8
+
+// Card states. Stored as numbers: never renumber.
+const (
+	CardActive  CardState = 1
+	CardLost    CardState = 2 // reported lost (挂失)
+	CardRevoked CardState = 3 // withdrawn by staff (注销)
+)
+
+func (s CardState) String() string {
+	switch s {
+	case CardActive:
+		return "active"
+	case CardLost:
+		return "lost"
+	case CardRevoked:
+		return "revoked"
+	}
+	return fmt.Sprintf("CardState(%d)", uint8(s))
+}
+
+// err is the refusal a card in this state gives, nil when active.
+func (s CardState) err() error {
+	switch s {
+	case CardActive:
+		return nil
+	case CardLost:
+		return ErrCardLost
+	case CardRevoked:
+		return ErrCardRevoked
+	}
+	return fmt.Errorf("card state %d: %w", s, ErrCorrupt)
+}
+
+// Card is a person's card.
+type Card struct {
+	UID       CardUID
+	Person    PersonID
+	State     CardState
+	BoundAt   time.Time
+	ChangedAt time.Time
+}
+
+// EnrolPerson registers a person.
+type EnrolPerson struct {
+	ID        EntryID
+	Person    PersonID // 0: a new random id
+	MemberNo  string
+	Name      string
+	Phone     string // full or masked; stored masked
+	Community string
+	Kind      VolunteerKind
+}
+
+// MaskPhone keeps the first three and last four digits: "138****5678".
+func MaskPhone(phone string) string {
+	digits := strings.Map(func(r rune) rune {
+		if unicode.IsDigit(r) || r == '*' {
+			return r
+		}
+		return -1
+	}, phone)
+	if len(digits) == 13 && strings.HasPrefix(digits, "86") {
+		digits = digits[2:] // +86: China's country code before a mobile number
+	}
+	if len(digits) <= 7 {
+		return digits
+	}
+	return digits[:3] + strings.Repeat("*", len(digits)-7) + digits[len(digits)-4:]
+}
+
+func last4(phone string) string {
+	if len(phone) < 4 {
+		return ""
+	}
+	s := phone[len(phone)-4:]
+	if strings.Contains(s, "*") {
+		return ""
+	}
+	return s
+}
+
+// maxPersonID keeps ids within what JSON numbers hold exactly.
+const maxPersonID = 1<<53 - 1
+
+func randomID() int64 {
+	id := NewEntryID()
+	var n int64
+	for _, b := range id[:7] {
+		n = n<<8 | int64(b)
+	}
+	n &= maxPersonID
+	if n == 0 {
+		n = 1
+	}
+	return n
+}
+
+// EnrolPerson registers a person with a zero balance.
+func (l *Ledger) EnrolPerson(ctx context.Context, req EnrolPerson) (Person, error) {
+	return do(l, ctx, opEnrolPerson, req.ID, func(t *wtx) (Person, error) { return t.enrolPerson(req) })
+}
+
+func (t *wtx) enrolPerson(req EnrolPerson) (Person, error) {
+	if strings.TrimSpace(req.Name) == "" || strings.TrimSpace(req.MemberNo) == "" || !req.Kind.valid() {
+		return Person{}, fmt.Errorf("enrol person: name, member number and kind are required: %w", ErrInvalid)
+	}
+	p := Person{
+		ID: req.Person, MemberNo: strings.TrimSpace(req.MemberNo), Name: strings.TrimSpace(req.Name),
+		Phone: MaskPhone(req.Phone), Community: req.Community, Kind: req.Kind, CreatedAt: t.now,
+	}
+	if p.ID == 0 {
+		p.ID = PersonID(randomID())
+	}
+	_, err := t.exec(`INSERT INTO people(id, member_no, name, phone_masked, phone_last4, community, kind, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, int64(p.ID), p.MemberNo, p.Name, p.Phone, last4(p.Phone), p.Community, int(p.Kind), p.CreatedAt.UnixNano())
+	if err != nil {
+		if isConstraint(err) {
+			return Person{}, fmt.Errorf("enrol person %q: member number or id taken: %w", p.MemberNo, ErrInvalid)
+		}
+		return Person{}, err
+	}
+	if _, err := t.exec("INSERT INTO balances(person) VALUES (?)", int64(p.ID)); err != nil {
+		return Person{}, err
+	}
+	return p, nil
+}
+
+// sqliteConstraint is SQLITE_CONSTRAINT.
+const sqliteConstraint = 19
+
+func isConstraint(err error) bool {
+	var c interface{ Code() int }
+	return errors.As(err, &c) && c.Code()&0xff == sqliteConstraint
+}
+
+// BindCard gives a person a card.
+type BindCard struct {
+	ID       EntryID
+	Person   PersonID
+	UID      CardUID
+	Operator CardUID // staff card, may be empty when seeding
+}
+
+// BindCard binds an unused card to a person.
+func (l *Ledger) BindCard(ctx context.Context, req BindCard) (Card, error) {
+	return do(l, ctx, opBindCard, req.ID, func(t *wtx) (Card, error) { return t.bindCard(req) })
+}
+
+func (t *wtx) bindCard(req BindCard) (Card, error) {
+	if _, err := ParseUID(string(req.UID)); err != nil || CardUID(strings.ToUpper(string(req.UID))) != req.UID {
+		return Card{}, fmt.Errorf("bind card %q: not normalised (use ParseUID): %w", req.UID, ErrBadUID)
+	}
+	if _, err := t.person(req.Person); err != nil {
+		return Card{}, err
+	}
+	if err := t.uidFree(req.UID); err != nil {
+		return Card{}, err
+	}
+	c := Card{UID: req.UID, Person: req.Person, State: CardActive, BoundAt: t.now, ChangedAt: t.now}
+	if _, err := t.exec("INSERT INTO cards(uid, person, state, bound_at, changed_at) VALUES (?, ?, ?, ?, ?)",
+		string(c.UID), int64(c.Person), int(c.State), t.now.UnixNano(), t.now.UnixNano()); err != nil {
+		return Card{}, err
+	}
+	return c, t.cardHistory(c.UID, c.State, req.Operator, "bound")
+}
+
+func (t *wtx) uidFree(uid CardUID) error {
+	var n int
+	err := t.queryRow("SELECT (SELECT count(*) FROM cards WHERE uid = ?1) + (SELECT count(*) FROM staff WHERE uid = ?1)", string(uid)).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("card %s: %w", uid, ErrCardInUse)
+	}
+	return nil
+}
+
+func (t *wtx) cardHistory(uid CardUID, s CardState, operator CardUID, reason string) error {
+	_, err := t.exec("INSERT INTO card_history(uid, at, state, operator, reason) VALUES (?, ?, ?, ?, ?)",
+		string(uid), t.now.UnixNano(), int(s), string(operator), reason)
+	return err
+}
+
+// SetCardState reports a card lost or revokes it.
+type SetCardState struct {
+	ID       EntryID
+	UID      CardUID
+	State    CardState // CardLost or CardRevoked
+	Operator CardUID   // staff card
+	Reason   string
+}
+
+// SetCardState marks a card lost or revoked; it is refused from then on.
+func (l *Ledger) SetCardState(ctx context.Context, req SetCardState) (Card, error) {
+	return do(l, ctx, opSetCardState, req.ID, func(t *wtx) (Card, error) { return t.setCardState(req) })
+}
+
+func (t *wtx) setCardState(req SetCardState) (Card, error) {
+	if req.State != CardLost && req.State != CardRevoked {
+		return Card{}, fmt.Errorf("set card state %v: %w", req.State, ErrInvalid)
+	}
+	if err := t.staffOperator(req.Operator); err != nil {
+		return Card{}, err
+	}
+	c, err := t.card(req.UID)
+	if err != nil {
+		return Card{}, err
+	}
+	if _, err := t.exec("UPDATE cards SET state = ?, changed_at = ? WHERE uid = ?", int(req.State), t.now.UnixNano(), string(c.UID)); err != nil {
+		return Card{}, err
+	}
+	c.State, c.ChangedAt = req.State, t.now
+	return c, t.cardHistory(c.UID, c.State, req.Operator, req.Reason)
+}
+
+// ReplaceCard moves a person from an old card to a new one (补卡).
+type ReplaceCard struct {
+	ID       EntryID
+	Old      CardUID
+	New      CardUID
+	Operator CardUID // staff card
+}
+
+// ReplaceCard binds New to Old's person, marks Old lost (if it was active)
+// and writes one KindReplaceCard entry. Balances are per person, so the
+// balance moves with the person; the old card is refused from then on.
+func (l *Ledger) ReplaceCard(ctx context.Context, req ReplaceCard) (Entry, error) {
+	return do(l, ctx, opReplaceCard, req.ID, func(t *wtx) (Entry, error) { return t.replaceCard(req) })
+}
+
+func (t *wtx) replaceCard(req ReplaceCard) (Entry, error) {
+	if err := t.staffOperator(req.Operator); err != nil {
+		return Entry{}, err
+	}
+	old, err := t.card(req.Old)
+	if err != nil {
+		return Entry{}, err
+	}
+	if _, err := t.bindCard(BindCard{Person: old.Person, UID: req.New, Operator: req.Operator}); err != nil {
+		return Entry{}, err
+	}
+	if old.State == CardActive {
+		if _, err := t.exec("UPDATE cards SET state = ?, changed_at = ? WHERE uid = ?", int(CardLost), t.now.UnixNano(), string(old.UID)); err != nil {
+			return Entry{}, err
+		}
+		if err := t.cardHistory(old.UID, CardLost, req.Operator, "replaced by "+string(req.New)); err != nil {
+			return Entry{}, err
+		}
+	}
+	e := Entry{ID: req.ID, Kind: KindReplaceCard, Person: old.Person, Card: req.New, OtherCard: old.UID, Operator: req.Operator}
+	return e, t.append(&e)
+}
+
+// card reads a card in any state; ErrUnknownCard when there is none.
+func (t *wtx) card(uid CardUID) (Card, error) { return readCard(t.ctx, t.tx, uid) }
+
+// activeCard reads a card and refuses a lost or revoked one.
+func (t *wtx) activeCard(uid CardUID) (Card, error) {
+	c, err := t.card(uid)
+	if err != nil {
+		return c, err
+	}
+	if err := c.State.err(); err != nil {
+		return c, fmt.Errorf("card %s: %w", uid, err)
+	}
+	return c, nil
+}
+
+func readCard(ctx context.Context, q querier, uid CardUID) (Card, error) {
+	var c Card
+	var bound, changed int64
+	var state int
+	err := q.QueryRowContext(ctx, "SELECT uid, person, state, bound_at, changed_at FROM cards WHERE uid = ?", string(uid)).
+		Scan((*string)(&c.UID), (*int64)(&c.Person), &state, &bound, &changed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("card %s: %w", uid, ErrUnknownCard)
+	}
+	if err != nil {
+		return c, storageErr(err)
+	}
+	c.State = CardState(state)
+	c.BoundAt, c.ChangedAt = time.Unix(0, bound), time.Unix(0, changed)
+	return c, nil
+}
+
+func (t *wtx) person(id PersonID) (Person, error) { return readPerson(t.ctx, t.tx, id) }
+
+const personColumns = "id, member_no, name, phone_masked, community, kind, created_at"
+
+func scanPerson(s interface{ Scan(...any) error }) (Person, error) {
+	var p Person
+	var kind int
+	var created int64
+	err := s.Scan((*int64)(&p.ID), &p.MemberNo, &p.Name, &p.Phone, &p.Community, &kind, &created)
+	p.Kind = VolunteerKind(kind)
+	p.CreatedAt = time.Unix(0, created)
+	return p, err
+}
+
+func readPerson(ctx context.Context, q querier, id PersonID) (Person, error) {
+	p, err := scanPerson(q.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people WHERE id = ?", int64(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("person %d: %w", id, ErrNotFound)
+	}
+	return p, storageErr(err)
+}
+
+func readBalance(ctx context.Context, q querier, id PersonID) (Balance, error) {
+	var b Balance
+	err := q.QueryRowContext(ctx, "SELECT points, minutes FROM balances WHERE person = ?", int64(id)).Scan(&b.Points, &b.Minutes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, fmt.Errorf("balance of person %d: %w", id, ErrNotFound)
+	}
+	return b, storageErr(err)
+}
+
+// Person returns a registered person.
+func (l *Ledger) Person(ctx context.Context, id PersonID) (Person, error) {
+	return readPerson(ctx, l.r, id)
+}
+
+// Balance returns a person's balance.
+func (l *Ledger) Balance(ctx context.Context, id PersonID) (Balance, error) {
+	return readBalance(ctx, l.r, id)
+}
+
+// CardInfo is what a tap shows: whose card, its state, the balance and any
+// open shift. Exactly one of Person and Staff is set.
+type CardInfo struct {
+	Card      Card
+	Person    *Person
+	Balance   Balance
+	OpenShift *Shift
+	Staff     *Staff
+}
+
+// LookupCard answers a tap. A staff card gives Staff set. A lost or revoked
+// card gives the info and ErrCardLost or ErrCardRevoked; an unknown one
+// ErrUnknownCard.
+func (l *Ledger) LookupCard(ctx context.Context, uid CardUID) (CardInfo, error) {
+	var info CardInfo
+	tx, err := l.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return info, fmt.Errorf("look up card: %w", storageErr(err))
+	}
+	defer tx.Rollback()
+	c, err := readCard(ctx, tx, uid)
+	if errors.Is(err, ErrUnknownCard) {
+		s, serr := readStaff(ctx, tx, uid)
+		if serr == nil {
+			return CardInfo{Card: Card{UID: uid, State: CardActive}, Staff: &s}, nil
+		}
+		return info, fmt.Errorf("look up card: %w", err)
+	}
+	if err != nil {
+		return info, fmt.Errorf("look up card: %w", err)
+	}
+	info.Card = c
+	p, err := readPerson(ctx, tx, c.Person)
+	if err != nil {
+		return info, fmt.Errorf("look up card: %w", err)
+	}
+	info.Person = &p
+	if info.Balance, err = readBalance(ctx, tx, c.Person); err != nil {
+		return info, fmt.Errorf("look up card: %w", err)
+	}
+	s, err := openShift(ctx, tx, c.Person)
+	if err == nil {
+		info.OpenShift = &s
+	} else if !errors.Is(err, ErrNoOpenShift) {
+		return info, fmt.Errorf("look up card: %w", err)
+	}
+	if err := c.State.err(); err != nil {
+		return info, fmt.Errorf("look up card %s: %w", uid, err)
+	}
+	return info, nil
+}
+
+// Cards returns a person's cards, newest first.
+func (l *Ledger) Cards(ctx context.Context, person PersonID) ([]Card, error) {
+	rows, err := l.r.QueryContext(ctx, "SELECT uid FROM cards WHERE person = ? ORDER BY bound_at DESC", int64(person))
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	var uids []CardUID
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			rows.Close()
+			return nil, storageErr(err)
+		}
+		uids = append(uids, CardUID(u))
+	}
+	rows.Close()
+	cards := make([]Card, 0, len(uids))
+	for _, u := range uids {
+		c, err := readCard(ctx, l.r, u)
+		if err != nil {
+			return nil, err
+		}
+		cards = append(cards, c)
+	}
+	return cards, nil
+}
+
+// FindPeople finds people by the last four digits of their phone or by
+// member number (exact), for staff helping someone without a card.
+func (l *Ledger) FindPeople(ctx context.Context, query string, limit int) ([]Person, error) {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return nil, nil
+	}
+	if limit <= 0 {
+		limit = 20
+	}
+	rows, err := l.r.QueryContext(ctx, "SELECT "+personColumns+" FROM people WHERE phone_last4 = ?1 OR member_no = ?1 ORDER BY name LIMIT ?2", query, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find people: %w", storageErr(err))
+	}
+	defer rows.Close()
+	var out []Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find people: %w", storageErr(err))
+		}
+		out = append(out, p)
+	}
+	return out, storageErr(rows.Err())
+}

@@ -1,0 +1,174 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// entryColumns is what scanEntry reads, in order.
+var entryColumns = entryColumnsOf("")
+
+func entryColumnsOf(alias string) string {
+	return columns(alias, "terminal", "seq", "id", "kind", "center", "COALESCE(%sperson, 0)", "card", "minutes", "points", "stock",
+		"activity", "shift", "item", "reverses", "other_card", "operator", "reason", "at", "boot", "trusted", "prev", "hash")
+}
+
+// columns joins column names, each qualified by alias ("e."); a name with a
+// %s gets the alias there instead of in front.
+func columns(alias string, names ...string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if strings.Contains(n, "%s") {
+			b.WriteString(strings.ReplaceAll(n, "%s", alias))
+			continue
+		}
+		b.WriteString(alias)
+		b.WriteString(n)
+	}
+	return b.String()
+}
+
+func scanEntry(s interface{ Scan(...any) error }) (Entry, error) {
+	var e Entry
+	var seq, at int64
+	var kind int
+	var id, shift, reverses, prev, hash []byte
+	err := s.Scan(&e.Terminal, &seq, &id, &kind, &e.Center, (*int64)(&e.Person), (*string)(&e.Card), &e.Minutes, &e.Points, &e.Stock,
+		(*int64)(&e.Activity), &shift, (*int64)(&e.Item), &reverses, (*string)(&e.OtherCard), (*string)(&e.Operator), &e.Reason,
+		&at, &e.Boot, &e.Trusted, &prev, &hash)
+	if err != nil {
+		return e, err
+	}
+	e.Seq, e.Kind, e.At = uint64(seq), Kind(kind), time.Unix(0, at)
+	copy(e.ID[:], id)
+	copy(e.Shift[:], shift)
+	copy(e.Reverses[:], reverses)
+	copy(e.Prev[:], prev)
+	copy(e.Hash[:], hash)
+	return e, nil
+}
+
+func (l *Ledger) entries(ctx context.Context, query string, args ...any) ([]Entry, error) {
+	rows, err := l.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, storageErr(err)
+		}
+		out = append(out, e)
+	}
+	return out, storageErr(rows.Err())
+}
+
+// Entry returns one entry by id.
+func (l *Ledger) Entry(ctx context.Context, id EntryID) (Entry, error) {
+	e, err := scanEntry(l.r.QueryRowContext(ctx, "SELECT "+entryColumns+" FROM entries WHERE id = ?", id[:]))
+	if isNoRows(err) {
+		return e, fmt.Errorf("entry %s: %w", id, ErrNotFound)
+	}
+	return e, storageErr(err)
+}
+
+// History returns a person's last n entries, newest first (by sequence: wall
+// time may be wrong).
+func (l *Ledger) History(ctx context.Context, person PersonID, n int) ([]Entry, error) {
+	if n <= 0 {
+		n = 20
+	}
+	es, err := l.entries(ctx, "SELECT "+entryColumns+" FROM entries WHERE person = ? ORDER BY terminal = ? DESC, seq DESC LIMIT ?",
+		int64(person), l.term.ID, n)
+	if err != nil {
+		return nil, fmt.Errorf("history of person %d: %w", person, err)
+	}
+	return es, nil
+}
+
+// EntriesAfter returns up to limit of this terminal's entries with sequence
+// above seq, in order: what a sync pushes.
+func (l *Ledger) EntriesAfter(ctx context.Context, seq uint64, limit int) ([]Entry, error) {
+	es, err := l.entries(ctx, "SELECT "+entryColumns+" FROM entries WHERE terminal = ? AND seq > ? ORDER BY seq LIMIT ?",
+		l.term.ID, int64(seq), limit)
+	if err != nil {
+		return nil, fmt.Errorf("entries after %d: %w", seq, err)
+	}
+	return es, nil
+}
+
+// HonourRow is one line of the monthly honour roll (光荣榜).
+type HonourRow struct {
+	Person  PersonID
+	Name    string // full; the screen masks it (张*明)
+	Minutes int64
+}
+
+// HonourRoll returns the n people credited the most service minutes in a
+// month (entries' wall time, the center's time zone), most first.
+func (l *Ledger) HonourRoll(ctx context.Context, year int, month time.Month, n int) ([]HonourRow, error) {
+	from := time.Date(year, month, 1, 0, 0, 0, 0, l.opts.Location)
+	to := from.AddDate(0, 1, 0)
+	rows, err := l.r.QueryContext(ctx, `SELECT e.person, p.name, SUM(e.minutes) AS m FROM entries e JOIN people p ON p.id = e.person
+		WHERE e.at >= ? AND e.at < ? AND e.minutes != 0 GROUP BY e.person HAVING m > 0 ORDER BY m DESC, p.name LIMIT ?`,
+		from.UnixNano(), to.UnixNano(), n)
+	if err != nil {
+		return nil, fmt.Errorf("honour roll: %w", storageErr(err))
+	}
+	defer rows.Close()
+	var out []HonourRow
+	for rows.Next() {
+		var r HonourRow
+		if err := rows.Scan((*int64)(&r.Person), &r.Name, &r.Minutes); err != nil {
+			return nil, fmt.Errorf("honour roll: %w", storageErr(err))
+		}
+		out = append(out, r)
+	}
+	return out, storageErr(rows.Err())
+}
+
+// Summary is a day at this terminal, for staff.
+type Summary struct {
+	Day            string // "2006-01-02"
+	CheckIns       int64
+	CheckOuts      int64
+	MinutesCredit  int64
+	PointsEarned   int64
+	Redemptions    int64
+	PointsRedeemed int64
+	OpenShifts     int64
+	FlaggedShifts  int64
+}
+
+// TodaySummary sums today's entries (the center's time zone).
+func (l *Ledger) TodaySummary(ctx context.Context) (Summary, error) {
+	from, to := dayBounds(l.opts.Clock.Now(), l.opts.Location)
+	s := Summary{Day: from.Format(time.DateOnly)}
+	err := l.r.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(kind = ?1), 0), COALESCE(SUM(kind = ?2), 0),
+		COALESCE(SUM(minutes), 0), COALESCE(SUM(CASE WHEN points > 0 AND kind IN (?2, ?4) THEN points END), 0),
+		COALESCE(SUM(kind = ?3), 0), COALESCE(SUM(CASE WHEN kind = ?3 THEN -points END), 0)
+		FROM entries WHERE at >= ?5 AND at < ?6`,
+		int(KindCheckIn), int(KindCheckOut), int(KindRedeem), int(KindAdjust), from.UnixNano(), to.UnixNano()).
+		Scan(&s.CheckIns, &s.CheckOuts, &s.MinutesCredit, &s.PointsEarned, &s.Redemptions, &s.PointsRedeemed)
+	if err != nil {
+		return s, fmt.Errorf("today's summary: %w", storageErr(err))
+	}
+	err = l.r.QueryRowContext(ctx, "SELECT COALESCE(SUM(state = ?), 0), COALESCE(SUM(state = ?), 0) FROM shifts WHERE state IN (?, ?)",
+		int(ShiftOpen), int(ShiftFlagged), int(ShiftOpen), int(ShiftFlagged)).Scan(&s.OpenShifts, &s.FlaggedShifts)
+	if err != nil {
+		return s, fmt.Errorf("today's summary: %w", storageErr(err))
+	}
+	return s, nil
+}

@@ -1,0 +1,201 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations bring a database from user_version i to i+1; append only, never
+// edit a shipped one. Each runs in its own transaction with the version bump.
+var migrations = []string{
+	// 1: the first schema.
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE people (
+	id           INTEGER PRIMARY KEY,
+	member_no    TEXT NOT NULL UNIQUE,
+	name         TEXT NOT NULL,
+	phone_masked TEXT NOT NULL DEFAULT '',
+	phone_last4  TEXT NOT NULL DEFAULT '',
+	community    TEXT NOT NULL DEFAULT '',
+	kind         INTEGER NOT NULL,
+	created_at   INTEGER NOT NULL
+);
+CREATE INDEX people_phone ON people(phone_last4);
+
+CREATE TABLE balances (
+	person  INTEGER PRIMARY KEY REFERENCES people(id),
+	points  INTEGER NOT NULL DEFAULT 0 CHECK (points >= 0),
+	minutes INTEGER NOT NULL DEFAULT 0 CHECK (minutes >= 0)
+);
+
+CREATE TABLE cards (
+	uid        TEXT PRIMARY KEY,
+	person     INTEGER NOT NULL REFERENCES people(id),
+	state      INTEGER NOT NULL,
+	bound_at   INTEGER NOT NULL,
+	changed_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX cards_person ON cards(person);
+
+-- card_history is what happened to each card; append-only like entries.
+CREATE TABLE card_history (
+	uid      TEXT NOT NULL,
+	at       INTEGER NOT NULL,
+	state    INTEGER NOT NULL,
+	operator TEXT NOT NULL DEFAULT '',
+	reason   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX card_history_uid ON card_history(uid);
+
+CREATE TABLE staff (
+	uid          TEXT PRIMARY KEY,
+	name         TEXT NOT NULL,
+	role         INTEGER NOT NULL,
+	pin          TEXT NOT NULL,
+	failures     INTEGER NOT NULL DEFAULT 0,
+	locked_until INTEGER NOT NULL DEFAULT 0,
+	active       INTEGER NOT NULL DEFAULT 1
+) WITHOUT ROWID;
+
+CREATE TABLE activities (
+	id       INTEGER PRIMARY KEY,
+	center   TEXT NOT NULL,
+	name     TEXT NOT NULL,
+	schedule TEXT NOT NULL,
+	rules    TEXT NOT NULL,
+	active   INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX activities_center ON activities(center);
+
+CREATE TABLE shifts (
+	id          BLOB PRIMARY KEY,
+	person      INTEGER NOT NULL REFERENCES people(id),
+	card        TEXT NOT NULL,
+	activity    INTEGER NOT NULL REFERENCES activities(id),
+	center      TEXT NOT NULL,
+	opened_at   INTEGER NOT NULL,
+	state       INTEGER NOT NULL,
+	closed_at   INTEGER,
+	minutes     INTEGER NOT NULL DEFAULT 0,
+	points      INTEGER NOT NULL DEFAULT 0,
+	close_entry BLOB,
+	flag        TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX shifts_one_open ON shifts(person) WHERE state = 1;
+CREATE INDEX shifts_state ON shifts(state, opened_at);
+CREATE INDEX shifts_person_day ON shifts(person, activity, opened_at);
+CREATE INDEX shifts_opened ON shifts(opened_at);
+
+CREATE TABLE items (
+	id           INTEGER PRIMARY KEY,
+	name         TEXT NOT NULL,
+	price        INTEGER NOT NULL CHECK (price > 0),
+	limit_count  INTEGER NOT NULL DEFAULT 0,
+	limit_period INTEGER NOT NULL DEFAULT 0,
+	active       INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE stock (
+	center TEXT NOT NULL,
+	item   INTEGER NOT NULL REFERENCES items(id),
+	qty    INTEGER NOT NULL CHECK (qty >= 0),
+	PRIMARY KEY (center, item)
+) WITHOUT ROWID;
+
+CREATE TABLE redemptions (
+	id       BLOB PRIMARY KEY,
+	person   INTEGER NOT NULL REFERENCES people(id),
+	card     TEXT NOT NULL,
+	item     INTEGER NOT NULL REFERENCES items(id),
+	center   TEXT NOT NULL,
+	qty      INTEGER NOT NULL,
+	points   INTEGER NOT NULL,
+	code     TEXT NOT NULL,
+	day      TEXT NOT NULL,
+	at       INTEGER NOT NULL,
+	reversed INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (center, day, code)
+) WITHOUT ROWID;
+CREATE INDEX redemptions_person ON redemptions(person, item, at);
+
+-- entries is the ledger proper: append-only, chained per terminal.
+CREATE TABLE entries (
+	terminal   TEXT NOT NULL,
+	seq        INTEGER NOT NULL,
+	id         BLOB NOT NULL UNIQUE,
+	kind       INTEGER NOT NULL,
+	center     TEXT NOT NULL,
+	person     INTEGER REFERENCES people(id),
+	card       TEXT NOT NULL,
+	minutes    INTEGER NOT NULL,
+	points     INTEGER NOT NULL,
+	stock      INTEGER NOT NULL,
+	activity   INTEGER NOT NULL,
+	shift      BLOB,
+	item       INTEGER NOT NULL,
+	reverses   BLOB,
+	other_card TEXT NOT NULL,
+	operator   TEXT NOT NULL,
+	reason     TEXT NOT NULL,
+	at         INTEGER NOT NULL,
+	boot       TEXT NOT NULL,
+	trusted    INTEGER NOT NULL,
+	prev       BLOB NOT NULL,
+	hash       BLOB NOT NULL,
+	PRIMARY KEY (terminal, seq)
+) WITHOUT ROWID;
+CREATE INDEX entries_person ON entries(person);
+CREATE INDEX entries_card ON entries(card);
+CREATE INDEX entries_at ON entries(at);
+CREATE UNIQUE INDEX entries_reverses ON entries(reverses) WHERE reverses IS NOT NULL;
+
+CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries
+BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
+BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+
+-- requests remembers each write's result by its idempotency id.
+CREATE TABLE requests (
+	id     BLOB PRIMARY KEY,
+	op     TEXT NOT NULL,
+	result BLOB NOT NULL
+) WITHOUT ROWID;
+`,
+}
+
+// schemaVersion is the user_version this program writes.
+var schemaVersion = len(migrations)
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", storageErr(err))
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("schema version %d, this program knows %d: %w", v, schemaVersion, ErrTooNew)
+	}
+	for ; v < schemaVersion; v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate to %d: %w", v+1, storageErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("migrate to %d: %w", v+1, storageErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("migrate to %d: %w", v+1, storageErr(err))
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to %d: %w", v+1, storageErr(err))
+		}
+	}
+	return nil
+}

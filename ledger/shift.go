@@ -1,0 +1,372 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ShiftState is where a shift stands.
+type ShiftState uint8
+
+// Shift states. Stored as numbers: never renumber.
+const (
+	ShiftOpen     ShiftState = 1 // checked in
+	ShiftClosed   ShiftState = 2 // checked out (or closed by the sweep) and credited
+	ShiftFlagged  ShiftState = 3 // needs staff: absurd duration or forgotten
+	ShiftResolved ShiftState = 4 // a flagged shift staff closed with ResolveShift
+	ShiftReversed ShiftState = 5 // its credit was reversed
+)
+
+func (s ShiftState) String() string {
+	switch s {
+	case ShiftOpen:
+		return "open"
+	case ShiftClosed:
+		return "closed"
+	case ShiftFlagged:
+		return "flagged"
+	case ShiftResolved:
+		return "resolved"
+	case ShiftReversed:
+		return "reversed"
+	}
+	return fmt.Sprintf("ShiftState(%d)", uint8(s))
+}
+
+// Shift is one stretch of service (志愿服务记录), from check-in to check-out.
+// Its id is the id of its check-in entry.
+type Shift struct {
+	ID       EntryID
+	Person   PersonID
+	Card     CardUID
+	Activity ActivityID
+	Center   string
+	OpenedAt time.Time
+	State    ShiftState
+	ClosedAt time.Time // zero while open
+	Minutes  int64     // credited
+	Points   int64     // credited
+	Flag     FlagReason
+}
+
+// CheckIn opens a shift.
+type CheckIn struct {
+	ID       EntryID
+	Card     CardUID
+	Activity ActivityID
+}
+
+// CheckIn opens a shift for the card's person at an activity of this center.
+// With a shift already open it returns a *ShiftOpenError carrying it
+// (errors.Is ErrShiftOpen), and writes nothing.
+func (l *Ledger) CheckIn(ctx context.Context, req CheckIn) (Shift, error) {
+	return do(l, ctx, opCheckIn, req.ID, func(t *wtx) (Shift, error) { return t.checkIn(req) })
+}
+
+func (t *wtx) checkIn(req CheckIn) (Shift, error) {
+	c, err := t.activeCard(req.Card)
+	if err != nil {
+		return Shift{}, err
+	}
+	if open, err := openShift(t.ctx, t.tx, c.Person); err == nil {
+		return Shift{}, &ShiftOpenError{Shift: open}
+	} else if !errors.Is(err, ErrNoOpenShift) {
+		return Shift{}, err
+	}
+	a, err := readActivity(t.ctx, t.tx, req.Activity)
+	if err != nil {
+		return Shift{}, err
+	}
+	if a.Center != t.l.term.Center || !a.AcceptsCheckIn(t.now, t.l.opts.Location) {
+		return Shift{}, fmt.Errorf("activity %q at %s: %w", a.Name, t.now.In(t.l.opts.Location).Format("15:04"), ErrNotInWindow)
+	}
+	s := Shift{ID: req.ID, Person: c.Person, Card: c.UID, Activity: a.ID, Center: t.l.term.Center, OpenedAt: t.now, State: ShiftOpen}
+	if _, err := t.exec("INSERT INTO shifts(id, person, card, activity, center, opened_at, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		s.ID[:], int64(s.Person), string(s.Card), int64(s.Activity), s.Center, s.OpenedAt.UnixNano(), int(s.State)); err != nil {
+		return Shift{}, err
+	}
+	e := Entry{ID: req.ID, Kind: KindCheckIn, Person: c.Person, Card: c.UID, Activity: a.ID, Shift: s.ID}
+	return s, t.append(&e)
+}
+
+// CheckOut closes the card's person's open shift.
+type CheckOut struct {
+	ID   EntryID
+	Card CardUID
+}
+
+// CheckOutResult is a closed shift and what it earned.
+type CheckOutResult struct {
+	Shift  Shift
+	Entry  Entry
+	Credit Credit
+}
+
+// CheckOut closes the open shift and credits it by its activity's rules, in
+// one transaction with its entry. An absurd duration (negative: the clock went
+// back; longer than the maximum) closes nothing: the shift is flagged for
+// staff, nothing is credited, and Credit.Flag.Err() is ErrDurationAbsurd.
+func (l *Ledger) CheckOut(ctx context.Context, req CheckOut) (CheckOutResult, error) {
+	return do(l, ctx, opCheckOut, req.ID, func(t *wtx) (CheckOutResult, error) { return t.checkOut(req) })
+}
+
+func (t *wtx) checkOut(req CheckOut) (CheckOutResult, error) {
+	c, err := t.activeCard(req.Card)
+	if err != nil {
+		return CheckOutResult{}, err
+	}
+	s, err := openShift(t.ctx, t.tx, c.Person)
+	if err != nil {
+		return CheckOutResult{}, err
+	}
+	return t.closeShift(s, req.ID, c.UID, t.now, FlagNone)
+}
+
+// closeShift credits s as if checked out at `at`, writes the check-out entry
+// with id, and updates the shift. flag marks a shift closed by the sweep.
+func (t *wtx) closeShift(s Shift, id EntryID, card CardUID, at time.Time, flag FlagReason) (CheckOutResult, error) {
+	a, err := readActivity(t.ctx, t.tx, s.Activity)
+	if err != nil {
+		return CheckOutResult{}, err
+	}
+	p, err := t.person(s.Person)
+	if err != nil {
+		return CheckOutResult{}, err
+	}
+	today, err := t.creditedOnDay(s)
+	if err != nil {
+		return CheckOutResult{}, err
+	}
+	cr := a.Rules.Credit(p.Kind, at.Sub(s.OpenedAt), today)
+	e := Entry{ID: id, Kind: KindCheckOut, Person: s.Person, Card: card, Activity: s.Activity, Shift: s.ID,
+		Minutes: cr.Minutes, Points: cr.Points}
+	if err := t.append(&e); err != nil {
+		return CheckOutResult{}, err
+	}
+	s.State, s.ClosedAt, s.Minutes, s.Points, s.Flag = ShiftClosed, at, cr.Minutes, cr.Points, flag
+	if cr.Flag != FlagNone {
+		s.State, s.Flag = ShiftFlagged, cr.Flag
+	}
+	if _, err := t.exec("UPDATE shifts SET state = ?, closed_at = ?, minutes = ?, points = ?, close_entry = ?, flag = ? WHERE id = ?",
+		int(s.State), s.ClosedAt.UnixNano(), s.Minutes, s.Points, id[:], string(s.Flag), s.ID[:]); err != nil {
+		return CheckOutResult{}, err
+	}
+	return CheckOutResult{Shift: s, Entry: e, Credit: cr}, nil
+}
+
+// creditedOnDay sums the minutes credited to s's person at s's activity on
+// the day s opened, for the daily cap.
+func (t *wtx) creditedOnDay(s Shift) (int64, error) {
+	from, to := dayBounds(s.OpenedAt, t.l.opts.Location)
+	var m int64
+	err := t.queryRow(`SELECT COALESCE(SUM(minutes), 0) FROM shifts WHERE person = ? AND activity = ?
+		AND opened_at >= ? AND opened_at < ? AND state IN (?, ?)`,
+		int64(s.Person), int64(s.Activity), from.UnixNano(), to.UnixNano(), int(ShiftClosed), int(ShiftResolved)).Scan(&m)
+	return m, err
+}
+
+// dayBounds returns the midnight starting t's day in loc and the next one.
+func dayBounds(t time.Time, loc *time.Location) (time.Time, time.Time) {
+	t = t.In(loc)
+	from := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	return from, from.AddDate(0, 0, 1)
+}
+
+var shiftColumns = shiftColumnsOf("")
+
+func shiftColumnsOf(alias string) string {
+	return columns(alias, "id", "person", "card", "activity", "center", "opened_at", "state", "closed_at", "minutes", "points", "flag")
+}
+
+func scanShift(s interface{ Scan(...any) error }) (Shift, error) {
+	var sh Shift
+	var id []byte
+	var opened int64
+	var closed sql.NullInt64
+	var state int
+	var flag string
+	err := s.Scan(&id, (*int64)(&sh.Person), (*string)(&sh.Card), (*int64)(&sh.Activity), &sh.Center, &opened, &state, &closed, &sh.Minutes, &sh.Points, &flag)
+	if err != nil {
+		return sh, err
+	}
+	copy(sh.ID[:], id)
+	sh.OpenedAt = time.Unix(0, opened)
+	if closed.Valid {
+		sh.ClosedAt = time.Unix(0, closed.Int64)
+	}
+	sh.State, sh.Flag = ShiftState(state), FlagReason(flag)
+	return sh, nil
+}
+
+func openShift(ctx context.Context, q querier, person PersonID) (Shift, error) {
+	s, err := scanShift(q.QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE person = ? AND state = ?", int64(person), int(ShiftOpen)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("person %d: %w", person, ErrNoOpenShift)
+	}
+	return s, storageErr(err)
+}
+
+// OpenShifts lists the shifts staff may need to close: open and flagged,
+// oldest first.
+func (l *Ledger) OpenShifts(ctx context.Context) ([]Shift, error) {
+	return l.shifts(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE state IN (?, ?) ORDER BY opened_at", int(ShiftOpen), int(ShiftFlagged))
+}
+
+// Shift returns one shift.
+func (l *Ledger) Shift(ctx context.Context, id EntryID) (Shift, error) {
+	s, err := scanShift(l.r.QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE id = ?", id[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("shift %s: %w", id, ErrNotFound)
+	}
+	return s, storageErr(err)
+}
+
+func (l *Ledger) shifts(ctx context.Context, query string, args ...any) ([]Shift, error) {
+	rows, err := l.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list shifts: %w", storageErr(err))
+	}
+	defer rows.Close()
+	var out []Shift
+	for rows.Next() {
+		s, err := scanShift(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list shifts: %w", storageErr(err))
+		}
+		out = append(out, s)
+	}
+	return out, storageErr(rows.Err())
+}
+
+// SweepShifts is the end-of-day sweep of forgotten shifts.
+type SweepShifts struct {
+	ID EntryID
+	// Before: shifts opened before this are swept; zero means the start of
+	// today in the center's time zone.
+	Before time.Time
+}
+
+// SweepResult says what the sweep did.
+type SweepResult struct {
+	Closed  []CheckOutResult // closed at the activity's scheduled end (CloseAtEnd)
+	Flagged []Shift          // left for staff
+}
+
+// SweepShifts applies each forgotten shift's activity policy: CloseAtEnd
+// closes it at the scheduled end of the day it opened and credits it by the
+// rules; FlagForStaff (or no scheduled end) flags it. Entries get ids derived
+// from the request id, so a retried sweep writes nothing twice.
+func (l *Ledger) SweepShifts(ctx context.Context, req SweepShifts) (SweepResult, error) {
+	return do(l, ctx, "sweep shifts", req.ID, func(t *wtx) (SweepResult, error) {
+		before := req.Before
+		if before.IsZero() {
+			before, _ = dayBounds(t.now, t.l.opts.Location)
+		}
+		rows, err := t.query("SELECT "+shiftColumns+" FROM shifts WHERE state = ? AND opened_at < ? ORDER BY opened_at",
+			int(ShiftOpen), before.UnixNano())
+		if err != nil {
+			return SweepResult{}, err
+		}
+		var open []Shift
+		for rows.Next() {
+			s, err := scanShift(rows)
+			if err != nil {
+				rows.Close()
+				return SweepResult{}, err
+			}
+			open = append(open, s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return SweepResult{}, err
+		}
+		res := SweepResult{Closed: []CheckOutResult{}, Flagged: []Shift{}}
+		for i, s := range open {
+			a, err := readActivity(t.ctx, t.tx, s.Activity)
+			if err != nil {
+				return SweepResult{}, err
+			}
+			_, end, ok := a.Schedule.times(s.OpenedAt.In(t.l.opts.Location))
+			if a.Rules.Forgotten == CloseAtEnd && ok && end.After(s.OpenedAt) {
+				r, err := t.closeShift(s, deriveID(req.ID, i), s.Card, end, FlagForgotten)
+				if err != nil {
+					return SweepResult{}, err
+				}
+				if r.Shift.State == ShiftFlagged {
+					res.Flagged = append(res.Flagged, r.Shift)
+				} else {
+					res.Closed = append(res.Closed, r)
+				}
+				continue
+			}
+			s.State, s.Flag = ShiftFlagged, FlagForgotten
+			if a.Rules.Forgotten == CloseAtEnd {
+				s.Flag = FlagNoScheduleTo
+			}
+			if _, err := t.exec("UPDATE shifts SET state = ?, flag = ? WHERE id = ?", int(s.State), string(s.Flag), s.ID[:]); err != nil {
+				return SweepResult{}, err
+			}
+			res.Flagged = append(res.Flagged, s)
+		}
+		return res, nil
+	})
+}
+
+// ResolveShift is staff closing a flagged (or forgotten open) shift by hand.
+type ResolveShift struct {
+	ID       EntryID
+	Shift    EntryID
+	Minutes  int64 // what staff credit; points follow the activity's rate
+	Operator CardUID
+	Reason   string
+}
+
+// ResolveShift credits a flagged or open shift with the minutes staff decide
+// (0 closes it with nothing), points at the activity's rate for the person's
+// kind, with one check-out entry naming the operator.
+func (l *Ledger) ResolveShift(ctx context.Context, req ResolveShift) (CheckOutResult, error) {
+	return do(l, ctx, "resolve shift", req.ID, func(t *wtx) (CheckOutResult, error) {
+		if err := t.staffOperator(req.Operator); err != nil {
+			return CheckOutResult{}, err
+		}
+		s, err := scanShift(t.queryRow("SELECT "+shiftColumns+" FROM shifts WHERE id = ?", req.Shift[:]))
+		if errors.Is(err, sql.ErrNoRows) {
+			return CheckOutResult{}, fmt.Errorf("shift %s: %w", req.Shift, ErrNotFound)
+		}
+		if err != nil {
+			return CheckOutResult{}, err
+		}
+		if s.State != ShiftOpen && s.State != ShiftFlagged {
+			return CheckOutResult{}, fmt.Errorf("shift %s is %v: %w", s.ID, s.State, ErrNoOpenShift)
+		}
+		if req.Minutes < 0 || req.Minutes > defaultMaxMinutes {
+			return CheckOutResult{}, fmt.Errorf("resolve shift: %d minutes: %w", req.Minutes, ErrDurationAbsurd)
+		}
+		a, err := readActivity(t.ctx, t.tx, s.Activity)
+		if err != nil {
+			return CheckOutResult{}, err
+		}
+		p, err := t.person(s.Person)
+		if err != nil {
+			return CheckOutResult{}, err
+		}
+		cr := Credit{Minutes: req.Minutes, Points: req.Minutes * a.Rules.PointsPerHour[p.Kind] / 60}
+		e := Entry{ID: req.ID, Kind: KindCheckOut, Person: s.Person, Card: s.Card, Activity: s.Activity, Shift: s.ID,
+			Minutes: cr.Minutes, Points: cr.Points, Operator: req.Operator, Reason: req.Reason}
+		if err := t.append(&e); err != nil {
+			return CheckOutResult{}, err
+		}
+		if s.ClosedAt.IsZero() {
+			s.ClosedAt = e.At
+		}
+		s.State, s.Minutes, s.Points = ShiftResolved, cr.Minutes, cr.Points
+		if _, err := t.exec("UPDATE shifts SET state = ?, closed_at = ?, minutes = ?, points = ?, close_entry = ? WHERE id = ?",
+			int(s.State), s.ClosedAt.UnixNano(), s.Minutes, s.Points, req.ID[:], s.ID[:]); err != nil {
+			return CheckOutResult{}, err
+		}
+		return CheckOutResult{Shift: s, Entry: e, Credit: cr}, nil
+	})
+}

@@ -1,0 +1,250 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Role is what a staff card may do.
+type Role uint8
+
+// Roles. Stored as numbers: never renumber.
+const (
+	RoleStaff      Role = 1 // center staff: enrol, adjust, restock, close shifts (工作人员)
+	RoleTechnician Role = 2 // also the technician's screens (技术员)
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleStaff:
+		return "staff"
+	case RoleTechnician:
+		return "technician"
+	}
+	return fmt.Sprintf("Role(%d)", uint8(r))
+}
+
+// Staff is a staff card's holder.
+type Staff struct {
+	UID    CardUID
+	Name   string
+	Role   Role
+	Active bool
+	// LockedUntil is set after too many wrong PINs.
+	LockedUntil time.Time
+}
+
+// PINParams are argon2id's costs. They are stored with each hash, so
+// changing them affects only new PINs.
+type PINParams struct {
+	Time      uint32 // passes
+	MemoryKiB uint32
+	Threads   uint8
+}
+
+// DefaultPINParams follow RFC 9106's second recommendation (64 MiB, 3
+// passes, 4 lanes): a few hundred ms on a Raspberry Pi 4, once per staff login.
+var DefaultPINParams = PINParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
+
+// PIN lockout: MaxPINFailures wrong PINs in a row lock the card for PINLockout.
+const (
+	MaxPINFailures = 5
+	PINLockout     = 15 * time.Minute
+)
+
+const pinKeyLen = 32
+
+// hashPIN returns "argon2id$v=19$m=...,t=...,p=...$salt$hash" (base64, no padding).
+func hashPIN(pin string, p PINParams) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pin), salt, p.Time, p.MemoryKiB, p.Threads, pinKeyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
+		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+func pinMatches(pin, stored string) (bool, error) {
+	parts := strings.Split(stored, "$")
+	if len(parts) != 5 || parts[0] != "argon2id" || parts[1] != fmt.Sprintf("v=%d", argon2.Version) {
+		return false, fmt.Errorf("stored PIN hash: format: %w", ErrCorrupt)
+	}
+	var p PINParams
+	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
+		return false, fmt.Errorf("stored PIN hash: params: %w", ErrCorrupt)
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[3])
+	want, err2 := enc.DecodeString(parts[4])
+	if err1 != nil || err2 != nil || len(want) == 0 || p.Time == 0 || p.Threads == 0 {
+		return false, fmt.Errorf("stored PIN hash: encoding: %w", ErrCorrupt)
+	}
+	got := argon2.IDKey([]byte(pin), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+func validPIN(pin string) bool {
+	if len(pin) < 4 || len(pin) > 12 {
+		return false
+	}
+	for _, r := range pin {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// AddStaff registers a staff card with a PIN (4 to 12 digits).
+type AddStaff struct {
+	ID   EntryID
+	UID  CardUID
+	Name string
+	Role Role
+	PIN  string
+}
+
+// AddStaff stores a staff card; the PIN is kept only as an argon2id hash.
+func (l *Ledger) AddStaff(ctx context.Context, req AddStaff) (Staff, error) {
+	// Hash outside the write lock: it is slow on purpose.
+	h, err := staffHash(l, req)
+	if err != nil {
+		return Staff{}, err
+	}
+	return do(l, ctx, opAddStaff, req.ID, func(t *wtx) (Staff, error) { return t.addStaff(req, h) })
+}
+
+func staffHash(l *Ledger, req AddStaff) (string, error) {
+	if !validPIN(req.PIN) {
+		return "", fmt.Errorf("add staff: PIN must be 4 to 12 digits: %w", ErrInvalid)
+	}
+	h, err := hashPIN(req.PIN, l.opts.PIN)
+	if err != nil {
+		return "", fmt.Errorf("add staff: %w", err)
+	}
+	return h, nil
+}
+
+func (t *wtx) addStaff(req AddStaff, hash string) (Staff, error) {
+	if _, err := ParseUID(string(req.UID)); err != nil {
+		return Staff{}, fmt.Errorf("add staff: %w", err)
+	}
+	if strings.TrimSpace(req.Name) == "" || (req.Role != RoleStaff && req.Role != RoleTechnician) {
+		return Staff{}, fmt.Errorf("add staff: name and role are required: %w", ErrInvalid)
+	}
+	if err := t.uidFree(req.UID); err != nil {
+		return Staff{}, err
+	}
+	if _, err := t.exec("INSERT INTO staff(uid, name, role, pin) VALUES (?, ?, ?, ?)", string(req.UID), req.Name, int(req.Role), hash); err != nil {
+		return Staff{}, err
+	}
+	return Staff{UID: req.UID, Name: req.Name, Role: req.Role, Active: true}, nil
+}
+
+func readStaff(ctx context.Context, q querier, uid CardUID) (Staff, error) {
+	var s Staff
+	var locked int64
+	err := q.QueryRowContext(ctx, "SELECT uid, name, role, active, locked_until FROM staff WHERE uid = ?", string(uid)).
+		Scan((*string)(&s.UID), &s.Name, (*uint8)(&s.Role), &s.Active, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("staff card %s: %w", uid, ErrNotStaff)
+	}
+	if locked != 0 {
+		s.LockedUntil = time.Unix(0, locked)
+	}
+	return s, storageErr(err)
+}
+
+// staffOperator checks that an operator is an active, unlocked staff card.
+func (t *wtx) staffOperator(uid CardUID) error {
+	s, err := readStaff(t.ctx, t.tx, uid)
+	if err != nil {
+		return err
+	}
+	if !s.Active {
+		return fmt.Errorf("staff card %s: %w", uid, ErrCardRevoked)
+	}
+	if t.now.Before(s.LockedUntil) {
+		return fmt.Errorf("staff card %s until %s: %w", uid, s.LockedUntil.Format(time.TimeOnly), ErrPINLocked)
+	}
+	return nil
+}
+
+// CheckPIN verifies a staff card's PIN. A wrong one counts; the fifth in a
+// row locks the card for PINLockout (ErrPINLocked), persisted, so a restart
+// does not reset it. While locked even the right PIN is refused. The right
+// PIN resets the count.
+func (l *Ledger) CheckPIN(ctx context.Context, uid CardUID, pin string) (Staff, error) {
+	s, err := readStaff(ctx, l.r, uid)
+	if err != nil {
+		return Staff{}, fmt.Errorf("check PIN: %w", err)
+	}
+	if !s.Active {
+		return Staff{}, fmt.Errorf("check PIN: staff card %s: %w", uid, ErrCardRevoked)
+	}
+	var stored string
+	if err := l.r.QueryRowContext(ctx, "SELECT pin FROM staff WHERE uid = ?", string(uid)).Scan(&stored); err != nil {
+		return Staff{}, fmt.Errorf("check PIN: %w", storageErr(err))
+	}
+	ok, err := pinMatches(pin, stored) // slow: outside the write lock
+	if err != nil {
+		return Staff{}, fmt.Errorf("check PIN: staff card %s: %w", uid, err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, err := l.begin(ctx)
+	if err != nil {
+		return Staff{}, fmt.Errorf("check PIN: %w", err)
+	}
+	t.tick()
+	var failures int
+	var locked int64
+	if err := t.queryRow("SELECT failures, locked_until FROM staff WHERE uid = ?", string(uid)).Scan(&failures, &locked); err != nil {
+		_ = t.tx.Rollback()
+		return Staff{}, fmt.Errorf("check PIN: %w", storageErr(err))
+	}
+	if locked != 0 && t.now.Before(time.Unix(0, locked)) {
+		_ = t.tx.Rollback()
+		return Staff{}, fmt.Errorf("check PIN: staff card %s until %s: %w", uid, time.Unix(0, locked).In(l.opts.Location).Format("15:04"), ErrPINLocked)
+	}
+	result := error(nil)
+	switch {
+	case ok:
+		failures, locked = 0, 0
+	case failures+1 >= MaxPINFailures:
+		failures, locked = 0, t.now.Add(PINLockout).UnixNano()
+		result = fmt.Errorf("staff card %s: %w", uid, ErrPINLocked)
+		s.LockedUntil = time.Unix(0, locked)
+	default:
+		failures++
+		result = fmt.Errorf("staff card %s: %d of %d tries: %w", uid, failures, MaxPINFailures, ErrPINWrong)
+	}
+	if _, err := t.exec("UPDATE staff SET failures = ?, locked_until = ? WHERE uid = ?", failures, locked, string(uid)); err != nil {
+		_ = t.tx.Rollback()
+		return Staff{}, fmt.Errorf("check PIN: %w", storageErr(err))
+	}
+	if err := t.commit(); err != nil {
+		return Staff{}, fmt.Errorf("check PIN: %w", err)
+	}
+	if result != nil {
+		return Staff{}, fmt.Errorf("check PIN: %w", result)
+	}
+	s.LockedUntil = time.Time{}
+	return s, nil
+}
+
+// StaffCard returns a staff card's holder (ErrNotStaff if it is not one).
+func (l *Ledger) StaffCard(ctx context.Context, uid CardUID) (Staff, error) {
+	return readStaff(ctx, l.r, uid)
+}

@@ -1,0 +1,146 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Policy holds the limits that come from the district (hub), kept in data.
+type Policy struct {
+	// OfflineCapPoints caps the points one card may redeem on this terminal
+	// since its last acknowledged sync; 0: no cap.
+	OfflineCapPoints int64 `json:"offline_cap_points"`
+	// MaxSyncAge: an enrolled terminal whose last successful sync is older
+	// refuses redemption (earning goes on); 0: no limit.
+	MaxSyncAge time.Duration `json:"max_sync_age"`
+	// PointsExpireMonths: points earned longer ago and not spent expire when
+	// ExpirePoints runs; 0: never (the default).
+	PointsExpireMonths int `json:"points_expire_months"`
+}
+
+// DefaultPolicy applies until the hub sends one: a nightly sync may fail for
+// a few days before redemption stops; a card may redeem 500 points offline.
+var DefaultPolicy = Policy{OfflineCapPoints: 500, MaxSyncAge: 7 * 24 * time.Hour}
+
+func readPolicy(ctx context.Context, q querier) (Policy, error) {
+	var v string
+	err := q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'policy'").Scan(&v)
+	if err != nil {
+		if isNoRows(err) {
+			return DefaultPolicy, nil
+		}
+		return Policy{}, storageErr(err)
+	}
+	var p Policy
+	if err := json.Unmarshal([]byte(v), &p); err != nil {
+		return Policy{}, fmt.Errorf("policy: %v: %w", err, ErrCorrupt)
+	}
+	return p, nil
+}
+
+// Policy returns the limits in force.
+func (l *Ledger) Policy(ctx context.Context) (Policy, error) { return readPolicy(ctx, l.r) }
+
+// SetPolicy replaces the limits (from the hub, or the demo).
+func (l *Ledger) SetPolicy(ctx context.Context, p Policy) error {
+	if p.OfflineCapPoints < 0 || p.MaxSyncAge < 0 || p.PointsExpireMonths < 0 {
+		return fmt.Errorf("set policy: negative limit: %w", ErrInvalid)
+	}
+	b, _ := json.Marshal(p)
+	return l.setMeta(ctx, "set policy", map[string]string{"policy": string(b)})
+}
+
+func (l *Ledger) setMeta(ctx context.Context, op string, kv map[string]string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, err := l.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	t.tick()
+	for k, v := range kv {
+		if _, err := t.exec("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", k, v); err != nil {
+			_ = t.tx.Rollback()
+			return fmt.Errorf("%s: %w", op, storageErr(err))
+		}
+	}
+	if err := t.commit(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// SyncState is where this terminal stands with the hub.
+type SyncState struct {
+	// Enrolled: the terminal has a hub; only then does MaxSyncAge apply.
+	Enrolled bool
+	// AckedSeq is the highest sequence of this terminal the hub holds.
+	AckedSeq uint64
+	// HeadSeq is this terminal's last sequence.
+	HeadSeq uint64
+	// Unsynced counts entries after AckedSeq.
+	Unsynced uint64
+	// LastSync is the last successful sync; zero if never.
+	LastSync time.Time
+}
+
+func readSyncState(ctx context.Context, q querier, terminal string) (SyncState, error) {
+	m, err := readMeta(ctx, q)
+	if err != nil {
+		return SyncState{}, err
+	}
+	var s SyncState
+	s.Enrolled = m["enrolled"] == "1"
+	s.AckedSeq, _ = strconv.ParseUint(m["acked_seq"], 10, 64)
+	if v := m["last_sync"]; v != "" {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		s.LastSync = time.Unix(0, n)
+	}
+	var head int64
+	if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM entries WHERE terminal = ?", terminal).Scan(&head); err != nil {
+		return SyncState{}, storageErr(err)
+	}
+	s.HeadSeq = uint64(head)
+	if s.HeadSeq > s.AckedSeq {
+		s.Unsynced = s.HeadSeq - s.AckedSeq
+	}
+	return s, nil
+}
+
+// SyncState returns the terminal's sync standing (staff see Unsynced).
+func (l *Ledger) SyncState(ctx context.Context) (SyncState, error) {
+	return readSyncState(ctx, l.r, l.term.ID)
+}
+
+// Acknowledge records that the hub holds this terminal's entries up to seq.
+// It never moves backwards and never past the last entry.
+func (l *Ledger) Acknowledge(ctx context.Context, seq uint64) error {
+	s, err := l.SyncState(ctx)
+	if err != nil {
+		return fmt.Errorf("acknowledge: %w", err)
+	}
+	if seq > s.HeadSeq {
+		return fmt.Errorf("acknowledge %d: last entry is %d: %w", seq, s.HeadSeq, ErrInvalid)
+	}
+	if seq <= s.AckedSeq {
+		return nil
+	}
+	return l.setMeta(ctx, "acknowledge", map[string]string{"acked_seq": strconv.FormatUint(seq, 10)})
+}
+
+// RecordSync records a successful sync at the clock's current time.
+func (l *Ledger) RecordSync(ctx context.Context) error {
+	return l.setMeta(ctx, "record sync", map[string]string{"last_sync": strconv.FormatInt(l.opts.Clock.Now().UnixNano(), 10)})
+}
+
+// SetEnrolled records whether the terminal is enrolled with a hub.
+func (l *Ledger) SetEnrolled(ctx context.Context, enrolled bool) error {
+	v := "0"
+	if enrolled {
+		v = "1"
+	}
+	return l.setMeta(ctx, "set enrolled", map[string]string{"enrolled": v})
+}
