@@ -37,8 +37,8 @@ Prints what the reader is, then every tap until Ctrl-C. PIN is a BCM GPIO
 number (--reset 25, --irq 24). --record writes the SPI traffic to FILE for a
 playback test.`
 
-// openMFRC522 connects the MFRC522 driver to an SPI port; it is set by
-// reader_mfrc522.go, so that this file builds before that driver exists.
+// openMFRC522 connects the MFRC522 driver to an SPI port; reader_mfrc522.go
+// sets it, and tests put a fake in its place.
 var openMFRC522 func(p spi.Port, reset gpio.PinOut, irq gpio.PinIn, logf func(format string, args ...any)) (rfid.Detector, error)
 
 // readerTest is one run of `kioskctl reader test`; its fields are what a test
@@ -260,8 +260,17 @@ func describeMFRC522(d rfid.Detector) string {
 		}
 		s += fmt.Sprintf(": chip version 0x%02X (%s)", v.Version(), name)
 	}
-	// The driver switches the antenna on while opening and fails otherwise.
-	return s + ", antenna on"
+	if a, ok := d.(interface{ AntennaOn() (bool, error) }); ok {
+		switch on, err := a.AntennaOn(); {
+		case err != nil:
+			s += fmt.Sprintf(", antenna state unreadable: %v", err)
+		case on:
+			s += ", antenna on"
+		default:
+			s += ", antenna OFF"
+		}
+	}
+	return s
 }
 
 func (t *readerTest) wedge(ctx context.Context, dev string, f wedge.Format) error {

@@ -16,6 +16,8 @@ import (
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spitest"
 
+	"github.com/hongmajia/hongmajia/drivers/mfrc522"
+	"github.com/hongmajia/hongmajia/drivers/mfrc522/chipsim"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/drivers/rfid/spirec"
 	"github.com/hongmajia/hongmajia/drivers/wedge"
@@ -56,6 +58,18 @@ func TestReaderTestNoHardware(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.msg)
 			}
 		})
+	}
+}
+
+func TestReaderTestWiresTheDriver(t *testing.T) {
+	if openMFRC522 == nil {
+		t.Fatal("reader_mfrc522.go did not wire the MFRC522 driver")
+	}
+	// a port with nothing on it: the driver reads VersionReg 0x00 and refuses
+	chip := &spitest.Playback{Playback: conntest.Playback{DontPanic: true}}
+	_, err := openMFRC522(chip, nil, nil, nil)
+	if err == nil {
+		t.Fatal("the driver opened a port with no chip")
 	}
 }
 
@@ -108,6 +122,9 @@ func (d *chipDetector) Detect(context.Context) (rfid.Card, error) {
 func (d *chipDetector) String() string { return "MFRC522{playback}" }
 func (d *chipDetector) Halt() error    { return nil }
 func (d *chipDetector) Version() byte  { return d.version }
+
+// AntennaOn reads TxControlReg as the driver does; the clone's antenna is off.
+func (d *chipDetector) AntennaOn() (bool, error) { return d.version != 0x88, nil }
 
 // VersionReg (0x37) read: address byte (0x37<<1)|0x80, then a dummy byte.
 var versionRead = conntest.IO{W: []byte{0xee, 0x00}, R: []byte{0x00, 0x92}}
@@ -214,7 +231,7 @@ func TestReaderTestReportsReaderFailureAndReopens(t *testing.T) {
 	cancel()
 	<-done
 	got := out.String()
-	for _, want := range []string{"wiring: dying: wiring: VersionReg 0xFF", "reopened: MFRC522{playback}: chip version 0x88 (FM17522 clone)"} {
+	for _, want := range []string{"wiring: dying: wiring: VersionReg 0xFF", "reopened: MFRC522{playback}: chip version 0x88 (FM17522 clone), antenna OFF"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
@@ -312,5 +329,64 @@ func TestReaderTestWedgePrintsNumberAndOtherOrder(t *testing.T) {
 	}
 	if strings.Contains(got, "field to UID") {
 		t.Errorf("a wedge has no field-to-UID time:\n%s", got)
+	}
+}
+
+// chipsimPort is the MFRC522 model's port as a PortCloser.
+type chipsimPort struct{ *chipsim.Port }
+
+func (chipsimPort) LimitSpeed(physic.Frequency) error { return nil }
+func (chipsimPort) Close() error                      { return nil }
+
+// TestReaderTestOnChipModel runs `reader test --record` with the real driver
+// against its chip model, then replays the capture through the driver: what
+// a technician records on a Pi becomes a playback test the same way.
+func TestReaderTestOnChipModel(t *testing.T) {
+	chip := chipsim.New()
+	chip.Insert(chipsim.NewClassic1K([]byte{0xde, 0xad, 0xbe, 0xef}))
+	// as reader_mfrc522.go, but on the model's simulated time
+	rt, out := withDriver(t, func(p spi.Port, reset gpio.PinOut, irq gpio.PinIn, logf func(string, ...any)) (rfid.Detector, error) {
+		o := mfrc522.DefaultOpts
+		o.ResetPin, o.IRQPin, o.Logf, o.Clock = reset, irq, logf, chip.Clock()
+		return mfrc522.NewSPI(p, &o)
+	})
+	rt.openPort = func(string) (spi.PortCloser, error) { return chipsimPort{chip.Port()}, nil }
+	record := filepath.Join(t.TempDir(), "capture.spi")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- rt.mfrc522(ctx, "/dev/null", "", "", record) }()
+	untilPrinted(t, out, "DEADBEEF")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"MFRC522{chipsim}: chip version 0x92 (MFRC522 v2.0), antenna on\n",
+		" tap  DEADBEEF             MIFARE Classic 1K (field to UID ",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	f, err := os.Open(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sessions, err := spirec.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sessions) != 1 || len(sessions[0].Ops) < 10 {
+		t.Fatalf("capture: %d sessions", len(sessions))
+	}
+	replay := sessions[0].Playback()
+	d, err := mfrc522.NewSPI(replay, &mfrc522.Opts{Clock: chipsim.New().Clock()})
+	if err != nil {
+		t.Fatalf("replaying the capture's start-up: %v", err)
+	}
+	if d.Version() != 0x92 {
+		t.Fatalf("replayed version 0x%02X", d.Version())
 	}
 }
