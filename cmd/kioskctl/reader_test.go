@@ -166,15 +166,10 @@ func untilPrinted(t *testing.T, out *syncBuffer, s string) {
 	}
 }
 
-func TestReaderTestPrintsChipAndTapsAndRecords(t *testing.T) {
-	rt, out := withDriver(t, fakeChip)
-	chip := &spitest.Playback{Playback: conntest.Playback{Ops: []conntest.IO{versionRead}, DontPanic: true}}
-	rt.openPort = func(name string) (spi.PortCloser, error) {
-		if name != "/dev/null" {
-			t.Errorf("opened %q", name)
-		}
-		return chip, nil
-	}
+// recordUntilTap runs `reader test --record` until card DEADBEEF is printed,
+// and returns the output, the capture's path and its sessions.
+func recordUntilTap(t *testing.T, rt *readerTest, out *syncBuffer) (string, string, []spirec.Session) {
+	t.Helper()
 	record := filepath.Join(t.TempDir(), "capture.spi")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -184,19 +179,6 @@ func TestReaderTestPrintsChipAndTapsAndRecords(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	got := out.String()
-	for _, want := range []string{
-		"MFRC522{playback}: chip version 0x92 (MFRC522 v2.0), antenna on\n",
-		"waiting for cards",
-		" tap  DEADBEEF             MIFARE Classic 1K (field to UID ",
-		"MFRC522{playback}: stopped since",
-		"SPI traffic recorded in " + record,
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
-		}
-	}
-	// the capture loads back and replays the chip's answers
 	f, err := os.Open(record)
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +188,36 @@ func TestReaderTestPrintsChipAndTapsAndRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return out.String(), record, sessions
+}
+
+func mustContain(t *testing.T, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("output lacks %q:\n%s", w, got)
+		}
+	}
+}
+
+func TestReaderTestPrintsChipAndTapsAndRecords(t *testing.T) {
+	rt, out := withDriver(t, fakeChip)
+	chip := &spitest.Playback{Playback: conntest.Playback{Ops: []conntest.IO{versionRead}, DontPanic: true}}
+	rt.openPort = func(name string) (spi.PortCloser, error) {
+		if name != "/dev/null" {
+			t.Errorf("opened %q", name)
+		}
+		return chip, nil
+	}
+	got, record, sessions := recordUntilTap(t, rt, out)
+	mustContain(t, got,
+		"MFRC522{playback}: chip version 0x92 (MFRC522 v2.0), antenna on\n",
+		"waiting for cards",
+		" tap  DEADBEEF             MIFARE Classic 1K (field to UID ",
+		"MFRC522{playback}: stopped since",
+		"SPI traffic recorded in "+record,
+	)
+	// the capture loads back and replays the chip's answers
 	if len(sessions) != 1 || len(sessions[0].Ops) != 1 || !bytes.Equal(sessions[0].Ops[0].R, versionRead.R) {
 		t.Fatalf("sessions = %+v", sessions)
 	}
@@ -351,33 +363,11 @@ func TestReaderTestOnChipModel(t *testing.T) {
 		return mfrc522.NewSPI(p, &o)
 	})
 	rt.openPort = func(string) (spi.PortCloser, error) { return chipsimPort{chip.Port()}, nil }
-	record := filepath.Join(t.TempDir(), "capture.spi")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- rt.mfrc522(ctx, "/dev/null", "", "", record) }()
-	untilPrinted(t, out, "DEADBEEF")
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	got := out.String()
-	for _, want := range []string{
+	got, _, sessions := recordUntilTap(t, rt, out)
+	mustContain(t, got,
 		"MFRC522{chipsim}: chip version 0x92 (MFRC522 v2.0), antenna on\n",
 		" tap  DEADBEEF             MIFARE Classic 1K (field to UID ",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
-		}
-	}
-	f, err := os.Open(record)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sessions, err := spirec.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	)
 	if len(sessions) != 1 || len(sessions[0].Ops) < 10 {
 		t.Fatalf("capture: %d sessions", len(sessions))
 	}
