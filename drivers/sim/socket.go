@@ -75,10 +75,12 @@ func (r *Reader) Serve(ctx context.Context, ln net.Listener) error {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
+			// Close here too, not only in the AfterFunc goroutine: the socket
+			// file must be gone when Serve returns.
+			ln.Close()
 			if ctx.Err() != nil {
 				return nil
 			}
-			ln.Close()
 			return fmt.Errorf("sim: accept: %w", err)
 		}
 		wg.Add(1)
