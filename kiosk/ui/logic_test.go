@@ -299,3 +299,57 @@ func TestNextChangeIsTheNextMinute(t *testing.T) {
 		t.Error("a scene without a clock asked to be redrawn")
 	}
 }
+
+func TestCatalogPages(t *testing.T) {
+	s := ChineseStrings()
+	var tiles []TileView
+	for i := 0; i < 10; i++ {
+		tiles = append(tiles, NewTile(s, "物品"+itoa(i+1), 10, 5, nil, Available))
+	}
+	c := &CatalogScene{Balance: 100, Tiles: tiles}
+	l := NewLayout(800, 480, DefaultLayoutOpts)
+	build := func() Frame {
+		b := NewBuilder(l, s, fakeFonts{}, testNow)
+		c.Build(b)
+		return b.Frame()
+	}
+	seen := map[Action]bool{}
+	for page := 0; page < 10; page++ {
+		f := build()
+		for _, a := range f.Actions {
+			if len(a) > 5 && a[:5] == "item:" {
+				if seen[a] {
+					t.Fatalf("page %d repeats %s", page, a)
+				}
+				seen[a] = true
+			}
+		}
+		if _, ok := f.TargetOf(ActNextPage); !ok {
+			break
+		}
+		if !c.Handle(ActNextPage) {
+			t.Fatal("next page not handled")
+		}
+	}
+	if len(seen) != 10 {
+		t.Errorf("paging showed %d of 10 items", len(seen))
+	}
+	c.Handle(ActNextPage) // past the end: stays
+	last := c.Page
+	c.Handle(ActNextPage)
+	if c.Page != last {
+		t.Errorf("next past the last page moved to %d", c.Page)
+	}
+	for c.Page > 0 {
+		c.Handle(ActPrevPage)
+	}
+	c.Handle(ActPrevPage)
+	if f := build(); c.Page != 0 || !hasAction(f, ItemChosen(0)) {
+		t.Errorf("back to the first page: page %d", c.Page)
+	}
+}
+
+func hasAction(f Frame, a Action) bool {
+	_, ok := f.TargetOf(a)
+	return ok
+}

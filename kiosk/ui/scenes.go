@@ -441,11 +441,34 @@ type TileView struct {
 }
 
 // CatalogScene is the redeem grid: every item, with the ones the person
-// cannot take shown greyed with the reason rather than hidden. Tapping item
-// n gives ItemChosen(n).
+// cannot take shown greyed with the reason rather than hidden, a screenful
+// at a time (上一页/下一页 turn pages). Tapping item n gives ItemChosen(n).
 type CatalogScene struct {
 	Balance int
 	Tiles   []TileView
+	Page    int
+	perPage int // from the last Build
+}
+
+// Page-turning actions, handled by the CatalogScene itself.
+const (
+	ActPrevPage Action = "page:prev"
+	ActNextPage Action = "page:next"
+)
+
+// Handle turns pages.
+func (s *CatalogScene) Handle(a Action) bool {
+	switch a {
+	case ActPrevPage:
+		s.Page = max(0, s.Page-1)
+		return true
+	case ActNextPage:
+		if s.perPage > 0 && (s.Page+1)*s.perPage < len(s.Tiles) {
+			s.Page++
+		}
+		return true
+	}
+	return false
 }
 
 // ItemChosen is the action of the n-th catalog tile.
@@ -470,20 +493,24 @@ func (s *CatalogScene) NextChange(now time.Time) time.Time { return nextMinute(n
 func (s *CatalogScene) Build(b *Builder) {
 	l := b.L
 	body := b.Header(b.S.T("redeem.title") + "  " + b.S.F("unit.points", s.Balance)).Inset(l.Margin())
-	back, grid := body.Bottom(l.Target())
+	nav, grid := body.Bottom(l.Target())
 	grid.H -= l.Gap()
 	tileMin := math.Max(l.MM(28), l.U(180))
 	cols, rows := gridShape(len(s.Tiles), grid, tileMin, l.Gap(), tileMin)
 	cols = max(cols, min(4, len(s.Tiles)))
 	cells := grid.Grid(rows, cols, l.Gap())
-	for i, t := range s.Tiles {
-		if i >= len(cells) {
-			break // the later terminal core pages the catalog
-		}
-		b.Tile(cells[i], t, ItemChosen(i))
+	s.perPage = max(1, len(cells))
+	s.Page = min(s.Page, max(0, (len(s.Tiles)-1)/s.perPage))
+	first := s.Page * s.perPage
+	for i := first; i < len(s.Tiles) && i-first < len(cells); i++ {
+		b.Tile(cells[i-first], s.Tiles[i], ItemChosen(i))
 	}
-	back.W = math.Max(l.MM(40), back.W/4)
-	b.Button(back, b.S.T("button.back"), Secondary, ActBack, true)
+	navs := nav.Columns(4, l.Gap())
+	b.Button(navs[0], b.S.T("button.back"), Secondary, ActBack, true)
+	if len(s.Tiles) > s.perPage {
+		b.Button(navs[2], b.S.T("redeem.prev_page"), Secondary, ActPrevPage, s.Page > 0)
+		b.Button(navs[3], b.S.T("redeem.next_page"), Secondary, ActNextPage, first+s.perPage < len(s.Tiles))
+	}
 }
 
 // PickupScene shows a redemption's pickup code (取货码) in very large digits.
@@ -497,6 +524,7 @@ func (s *PickupScene) Build(b *Builder) {
 	b.Banner(banner, Success, b.S.T("redeem.done"))
 	rest = rest.Inset(l.Margin())
 	btn, rest := rest.Bottom(l.Target())
+	rest.H -= l.Gap()
 	label, rest := rest.Top(lineHeight(l.Title()))
 	b.Line(label, b.S.T("redeem.pickup_code"), TextStyle{Size: l.Title(), Bold: true, Color: colMuted, Align: AlignCenter})
 	hint, digits := rest.Bottom(lineHeight(l.Body()) + l.Gap())
