@@ -37,18 +37,19 @@ Prints what the reader is, then every tap until Ctrl-C. PIN is a BCM GPIO
 number (--reset 25, --irq 24). --record writes the SPI traffic to FILE for a
 playback test.`
 
-// openMFRC522 connects the MFRC522 driver to an SPI port; it is set by
-// reader_mfrc522.go, so that this file builds before that driver exists.
+// openMFRC522 connects the MFRC522 driver to an SPI port; reader_mfrc522.go
+// sets it, and tests put a fake in its place.
 var openMFRC522 func(p spi.Port, reset gpio.PinOut, irq gpio.PinIn, logf func(format string, args ...any)) (rfid.Detector, error)
 
 // readerTest is one run of `kioskctl reader test`; its fields are what a test
 // replaces.
 type readerTest struct {
-	out      io.Writer
-	clk      rfid.Clock
-	interval time.Duration // MFRC522 poll interval
-	openPort func(name string) (spi.PortCloser, error)
-	hostInit func() error
+	out       io.Writer
+	clk       rfid.Clock
+	interval  time.Duration // MFRC522 poll interval
+	openPort  func(name string) (spi.PortCloser, error)
+	openWedge func(o *wedge.Opts) (rfid.Detector, error)
+	hostInit  func() error
 
 	mu       sync.Mutex   // out is written from the poller's goroutine too
 	lastRead atomic.Int64 // ns the last successful Detect took
@@ -60,6 +61,13 @@ func newReaderTest(out io.Writer) *readerTest {
 		clk:      clock.Real{},
 		interval: rfid.DefaultPollerOpts.Interval,
 		openPort: spireg.Open,
+		openWedge: func(o *wedge.Opts) (rfid.Detector, error) {
+			d, err := wedge.Open(o)
+			if err != nil {
+				return nil, err
+			}
+			return d, nil
+		},
 		hostInit: func() error { _, err := host.Init(); return err },
 	}
 }
@@ -252,14 +260,23 @@ func describeMFRC522(d rfid.Detector) string {
 		}
 		s += fmt.Sprintf(": chip version 0x%02X (%s)", v.Version(), name)
 	}
-	// The driver switches the antenna on while opening and fails otherwise.
-	return s + ", antenna on"
+	if a, ok := d.(interface{ AntennaOn() (bool, error) }); ok {
+		switch on, err := a.AntennaOn(); {
+		case err != nil:
+			s += fmt.Sprintf(", antenna state unreadable: %v", err)
+		case on:
+			s += ", antenna on"
+		default:
+			s += ", antenna OFF"
+		}
+	}
+	return s
 }
 
 func (t *readerTest) wedge(ctx context.Context, dev string, f wedge.Format) error {
 	o := wedge.DefaultOpts
 	o.Device, o.Format = dev, f
-	open := func() (rfid.Detector, error) { return wedge.Open(&o) }
+	open := func() (rfid.Detector, error) { return t.openWedge(&o) }
 	describe := func(d rfid.Detector) string {
 		return fmt.Sprintf("%s: grabbed (typed digits no longer reach the screen), format %s", d, f)
 	}

@@ -1,7 +1,4 @@
-//go:build mfrc522driver
-
-// Remove the build constraint above when drivers/mfrc522 is on the branch:
-// this file only wires that driver into `kioskctl reader test`.
+// The MFRC522 driver wired into `kioskctl reader test`.
 
 package main
 

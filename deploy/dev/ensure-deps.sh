@@ -2,7 +2,8 @@
 # ensure-deps.sh PROFILE... — install the Debian packages a make target needs,
 # only when some are missing, with one clear message. Profiles:
 #   build  cgo toolchain and the X11 headers ebiten compiles against
-#   test   build + Xvfb, Mesa and xdotool for the UI tests
+#   test   build + Xvfb, Mesa and xdotool for the UI tests, and a small
+#          system CJK font (WenQuanYi Micro Hei) for the font-fallback test
 #   cross  build for the Pi (linux/arm64) with cgo
 set -eu
 
@@ -10,7 +11,7 @@ pkgs=""
 for profile in "$@"; do
 	case "$profile" in
 	build) pkgs="$pkgs gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev" ;;
-	test) pkgs="$pkgs gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev xvfb xauth libgl1-mesa-dri libgles2 xdotool" ;;
+	test) pkgs="$pkgs gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-wqy-microhei" ;;
 	cross) pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross libx11-dev:arm64 libxrandr-dev:arm64 libxcursor-dev:arm64 libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libgl-dev:arm64 libasound2-dev:arm64 qemu-user-static" ;;
 	*) echo "ensure-deps: unknown profile $profile" >&2; exit 2 ;;
 	esac

@@ -97,6 +97,16 @@ func (r *rig) expect(want ...string) {
 	}
 }
 
+// steps lets each wait of the pattern pass, one after the other (ms).
+func (r *rig) steps(ms ...int) {
+	r.t.Helper()
+	for _, d := range ms {
+		r.waiting(1)
+		r.clk.Advance(time.Duration(d) * time.Millisecond)
+	}
+	r.idle()
+}
+
 // idle waits for the player to finish and to have turned everything off.
 func (r *rig) idle() {
 	r.t.Helper()
@@ -117,11 +127,7 @@ func TestSuccessPattern(t *testing.T) {
 	r := newRig(t, nil)
 	r.j.take()
 	r.dev.Play(Success)
-	r.waiting(1)
-	r.clk.Advance(80 * time.Millisecond)
-	r.waiting(1)
-	r.clk.Advance(920 * time.Millisecond)
-	r.idle()
+	r.steps(80, 920)
 	r.expect(
 		"    0ms buzzer High", "    0ms green High",
 		"   80ms buzzer Low",
@@ -133,11 +139,7 @@ func TestRefusalPatternWithPWMBuzzer(t *testing.T) {
 	r := newRig(t, &Opts{Tone: 2700 * physic.Hertz})
 	r.j.take()
 	r.dev.Play(Refusal)
-	for _, d := range []int{250, 150, 250, 850} {
-		r.waiting(1)
-		r.clk.Advance(time.Duration(d) * time.Millisecond)
-	}
-	r.idle()
+	r.steps(250, 150, 250, 850)
 	r.expect(
 		"    0ms buzzer PWM 50% 2.700kHz", "    0ms red High",
 		"  250ms buzzer Low",
@@ -151,11 +153,7 @@ func TestAttentionPattern(t *testing.T) {
 	r := newRig(t, nil)
 	r.j.take()
 	r.dev.Play(Attention)
-	for range 5 {
-		r.waiting(1)
-		r.clk.Advance(100 * time.Millisecond)
-	}
-	r.idle()
+	r.steps(100, 100, 100, 100, 100)
 	var want []string
 	for _, at := range []int{0, 200, 400} {
 		want = append(want, fmt.Sprintf("%5dms buzzer High", at), fmt.Sprintf("%5dms green High", at), fmt.Sprintf("%5dms red High", at))
@@ -228,11 +226,7 @@ func TestFailingPinIsReportedNotFatal(t *testing.T) {
 	r := newRig(t, nil)
 	r.pins["buzzer"].fail = errors.New("gpio18: write: input/output error")
 	r.dev.Play(Success)
-	r.waiting(1)
-	r.clk.Advance(80 * time.Millisecond)
-	r.waiting(1)
-	r.clk.Advance(920 * time.Millisecond)
-	r.idle()
+	r.steps(80, 920)
 	if err := r.dev.Err(); err == nil || !strings.Contains(err.Error(), "feedback: gpio18") {
 		t.Fatalf("Err = %v", err)
 	}

@@ -1,7 +1,4 @@
-//go:build mfrc522driver
-
-// Remove the build constraint above once drivers/mfrc522 is on the branch:
-// this test runs the Poller on the real driver against its chip model.
+// The Poller on the real MFRC522 driver against its chip model.
 
 package rfid_test
 

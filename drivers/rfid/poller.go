@@ -155,7 +155,7 @@ func (p *Poller) loop(ctx context.Context, out chan<- Event) {
 	streak := 0     // transient errors in a row
 	for ctx.Err() == nil {
 		if det == nil {
-			d, err := p.open()
+			d, err := p.openDetector()
 			if err != nil {
 				failed = true
 				if !p.retryAfter(ctx, err, &backoff) {
@@ -205,7 +205,7 @@ func (p *Poller) loop(ctx context.Context, out chan<- Event) {
 // event to deliver (Kind 0 for none) and the reader's error, if any; transient
 // errors are already counted.
 func (p *Poller) poll(ctx context.Context, det Detector) (Event, error) {
-	card, err := det.Detect(ctx)
+	card, err := detect(ctx, det)
 	now := p.clk.Now()
 	var (
 		ev Event
@@ -239,6 +239,33 @@ func (p *Poller) poll(ctx context.Context, det Detector) (Event, error) {
 		p.mu.Unlock()
 	}
 	return Event{}, err
+}
+
+// openDetector calls the opener, making a panic in the driver's start-up or
+// an opener that returns nothing a Fatal error.
+func (p *Poller) openDetector() (d Detector, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d, err = nil, &Error{Kind: Fatal, Err: fmt.Errorf("rfid: opening the reader panicked: %v", r)}
+		}
+	}()
+	d, err = p.open()
+	if err == nil && d == nil {
+		err = &Error{Kind: Fatal, Err: errors.New("rfid: open returned no reader")}
+	}
+	return d, err
+}
+
+// detect calls det.Detect and turns a panic in the driver (a bug met on
+// garbage from the hardware) into a Fatal error: the reader is reopened and
+// the terminal goes on.
+func detect(ctx context.Context, det Detector) (c Card, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = Card{}, &Error{Kind: Fatal, Err: fmt.Errorf("rfid: %s panicked: %v", det, r)}
+		}
+	}()
+	return det.Detect(ctx)
 }
 
 // opened records a reader that opened.

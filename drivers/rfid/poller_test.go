@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -528,5 +529,60 @@ func TestStatusString(t *testing.T) {
 	want := "wedge /dev/input/event3: absent since 2026-11-25T09:00:00Z, 0 taps, 2 transient errors, 0 reopens, last error: gone, retry at 2026-11-25T09:00:00Z"
 	if got != want {
 		t.Fatalf("String =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// panicking is a driver with a bug: Detect panics on its second poll.
+type panicking struct{ scripted }
+
+func (p *panicking) Detect(ctx context.Context) (Card, error) {
+	c, err := p.scripted.Detect(ctx)
+	if p.pollsDone() == 2 {
+		var b []byte
+		_ = b[5] // index out of range, as a parser might on garbage
+	}
+	return c, err
+}
+
+func TestPollerSurvivesPanickingDriver(t *testing.T) {
+	clk := newClock()
+	bad := &panicking{scripted{name: "buggy"}}
+	good := &scripted{name: "good", script: []answer{card(cardA)}}
+	opens := 0
+	h := newHarness(t, func() (Detector, error) {
+		opens++
+		if opens == 1 {
+			return bad, nil
+		}
+		return good, nil
+	}, clk, pollOpts())
+	h.polls(1) // second poll panics: fatal, reopen after 500 ms
+	st := h.p.Status()
+	if st.State != StateFatal || st.Err == nil || !strings.Contains(st.Err.Error(), "rfid: buggy panicked: runtime error: index out of range") {
+		t.Fatalf("status = %+v", st)
+	}
+	h.advance(500 * time.Millisecond)
+	h.blocked()
+	if evs := h.events(); len(evs) != 1 || !evs[0].Tap.UID.Equal(cardA.UID) {
+		t.Fatalf("events = %+v", evs)
+	}
+}
+
+func TestPollerBadOpenerIsFatal(t *testing.T) {
+	for name, tc := range map[string]struct {
+		open func() (Detector, error)
+		msg  string
+	}{
+		"returns nothing": {func() (Detector, error) { return nil, nil }, "open returned no reader"},
+		"panics":          {func() (Detector, error) { panic("init on garbage") }, "opening the reader panicked: init on garbage"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			clk := newClock()
+			h := newHarness(t, tc.open, clk, pollOpts())
+			h.blocked()
+			if st := h.p.Status(); st.State != StateFatal || !strings.Contains(st.Err.Error(), tc.msg) {
+				t.Fatalf("status = %+v", st)
+			}
+		})
 	}
 }

@@ -3,8 +3,10 @@
 // reader from a loose wire from a passing RF glitch.
 //
 // A polling reader (the MFRC522) implements Detector; the package turns any
-// Detector into a Reader. Readers that push (a keyboard-wedge, the simulator)
-// implement Reader directly.
+// Detector into a Reader (Poller). Readers that push (a keyboard-wedge, the
+// simulator) are Detectors whose Detect blocks until something happens, run by
+// a Poller with Interval 0, so every reader is debounced by the same Debouncer
+// and reopened the same way.
 package rfid
 
 import (

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/conntest"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
@@ -148,4 +149,51 @@ func TestLoadRejectsMalformed(t *testing.T) {
 	if err != nil || len(ss) != 1 || ss[0].Mode != spi.Mode3 || ss[0].Ops[0].R != nil {
 		t.Fatalf("Load = %+v, %v", ss, err)
 	}
+}
+
+func TestRecordTxPackets(t *testing.T) {
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf)
+	chip := &spitest.Playback{Playback: conntest.Playback{Ops: ops[:2], DontPanic: true}}
+	c, err := Record(chip, w).Connect(physic.MegaHertz, spi.Mode0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// spitest.Playback does not do packets: the failure is kept as a comment
+	err = c.TxPackets([]spi.Packet{{W: ops[0].W, R: make([]byte, 2)}, {W: ops[1].W, R: make([]byte, 2)}})
+	if err == nil {
+		t.Fatal("TxPackets on a playback succeeded")
+	}
+	if !strings.Contains(buf.String(), "# txpackets failed") {
+		t.Fatalf("recording:\n%s", buf.String())
+	}
+	// a port that does packets: each is one recorded transaction
+	buf.Reset()
+	w, _ = NewWriter(&buf)
+	rec := &conntest.Record{}
+	c = &recConn{Conn: packetConn{rec}, p: Record(nil, w)}
+	if err := c.TxPackets([]spi.Packet{{W: []byte{1, 2}}, {W: []byte{3}, R: make([]byte, 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != Header+"\ntx 0102 -\ntx 03 00\n" {
+		t.Fatalf("recording:\n%s", got)
+	}
+}
+
+// packetConn does each packet as a Tx on a conntest.Record.
+type packetConn struct{ r *conntest.Record }
+
+func (p packetConn) String() string       { return "packets" }
+func (p packetConn) Duplex() conn.Duplex  { return conn.Full }
+func (p packetConn) Tx(w, r []byte) error { return p.r.Tx(w, r) }
+func (p packetConn) TxPackets(ps []spi.Packet) error {
+	for _, pk := range ps {
+		if len(pk.R) > 0 {
+			pk.R[0] = 0
+		}
+		if err := p.r.Tx(pk.W, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }

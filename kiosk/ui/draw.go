@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"image"
+	"image/color"
+	"math"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+	"github.com/hajimehoshi/ebiten/v2/vector"
+)
+
+// painter draws Frames; it caches item pictures as ebiten images.
+type painter struct {
+	fonts  *Fonts
+	images map[image.Image]*ebiten.Image
+}
+
+func newPainter(f *Fonts) *painter {
+	return &painter{fonts: f, images: map[image.Image]*ebiten.Image{}}
+}
+
+// paint draws fr onto dst; items of the pressed target are drawn darker.
+func (p *painter) paint(dst *ebiten.Image, fr *Frame, pressed int) {
+	dst.Fill(fr.Background)
+	for i := range fr.Items {
+		it := &fr.Items[i]
+		down := pressed >= 0 && it.Target == pressed
+		switch it.Kind {
+		case FillItem:
+			fill := it.Fill
+			if down {
+				fill = darken(fill)
+			}
+			if it.BorderW > 0 && it.Border != fill {
+				roundRect(dst, it.Rect, it.Radius, it.Border)
+				roundRect(dst, it.Rect.Inset(it.BorderW), math.Max(0, it.Radius-it.BorderW), fill)
+			} else {
+				roundRect(dst, it.Rect, it.Radius, fill)
+			}
+		case TextItem:
+			p.text(dst, it)
+		case ImageItem:
+			p.picture(dst, it)
+		}
+	}
+}
+
+func (p *painter) text(dst *ebiten.Image, it *Item) {
+	face := p.fonts.Face(it.Text, it.Style.Size, it.Style.Bold)
+	op := &text.DrawOptions{}
+	x := it.Rect.X
+	switch it.Style.Align {
+	case AlignCenter:
+		x += it.Rect.W / 2
+		op.PrimaryAlign = text.AlignCenter
+	case AlignEnd:
+		x += it.Rect.W
+		op.PrimaryAlign = text.AlignEnd
+	}
+	op.SecondaryAlign = text.AlignCenter
+	op.GeoM.Translate(x, it.Rect.Y+it.Rect.H/2)
+	op.ColorScale.ScaleWithColor(it.Style.Color)
+	text.Draw(dst, it.Text, face, op)
+}
+
+func (p *painter) picture(dst *ebiten.Image, it *Item) {
+	img, ok := p.images[it.Image]
+	if !ok {
+		img = ebiten.NewImageFromImage(it.Image)
+		p.images[it.Image] = img
+	}
+	b := img.Bounds()
+	scale := math.Min(it.Rect.W/float64(b.Dx()), it.Rect.H/float64(b.Dy()))
+	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+	op.GeoM.Scale(scale, scale)
+	op.GeoM.Translate(it.Rect.X+(it.Rect.W-scale*float64(b.Dx()))/2, it.Rect.Y+(it.Rect.H-scale*float64(b.Dy()))/2)
+	dst.DrawImage(img, op)
+}
+
+// roundRect fills r with corners of radius rad: two crossing rectangles and
+// four anti-aliased discs.
+func roundRect(dst *ebiten.Image, r Rect, rad float64, c color.RGBA) {
+	rad = math.Min(rad, math.Min(r.W, r.H)/2)
+	x, y, w, h := float32(r.X), float32(r.Y), float32(r.W), float32(r.H)
+	if rad < 1 {
+		vector.DrawFilledRect(dst, x, y, w, h, c, false)
+		return
+	}
+	rr := float32(rad)
+	vector.DrawFilledRect(dst, x+rr, y, w-2*rr, h, c, false)
+	vector.DrawFilledRect(dst, x, y+rr, w, h-2*rr, c, false)
+	for _, p := range [4][2]float32{{x + rr, y + rr}, {x + w - rr, y + rr}, {x + rr, y + h - rr}, {x + w - rr, y + h - rr}} {
+		vector.DrawFilledCircle(dst, p[0], p[1], rr, c, true)
+	}
+}
+
+// darken is the pressed look of a colour: a quarter darker, or a light grey
+// for white.
+func darken(c color.RGBA) color.RGBA {
+	if c.R > 0xF0 && c.G > 0xF0 && c.B > 0xF0 {
+		return color.RGBA{0xCF, 0xD8, 0xDC, 0xFF}
+	}
+	return color.RGBA{uint8(float64(c.R) * 0.75), uint8(float64(c.G) * 0.75), uint8(float64(c.B) * 0.75), c.A}
+}

@@ -1,0 +1,355 @@
+package ui
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// fakeFonts measures like fakeMeasure, scaled by size: wide characters are
+// one em, the rest half an em.
+type fakeFonts struct{}
+
+func (fakeFonts) Advance(s string, size float64, bold bool) float64 {
+	return fakeMeasure(s) / 10 * size
+}
+
+func TestLayoutSizes(t *testing.T) {
+	for _, tc := range []struct {
+		w, h                int
+		wantTargetMM        float64
+		wantBodyAtLeastPx   float64
+		wantUnit, wantDPIap float64
+	}{
+		{1024, 600, 15, 28, 1, 169.5},
+		{800, 480, 15, 23, 0.78, 133.3},
+		{1280, 800, 15, 35, 1.25, 215.6},
+	} {
+		l := NewLayout(tc.w, tc.h, DefaultLayoutOpts)
+		if math.Abs(l.Unit-tc.wantUnit) > 0.01 {
+			t.Errorf("%dx%d: unit %v, want %v", tc.w, tc.h, l.Unit, tc.wantUnit)
+		}
+		if math.Abs(l.DPI-tc.wantDPIap) > 0.1 {
+			t.Errorf("%dx%d: DPI %v, want %v for a 7\" screen", tc.w, tc.h, l.DPI, tc.wantDPIap)
+		}
+		if mm := l.PxToMM(l.Target()); mm < tc.wantTargetMM {
+			t.Errorf("%dx%d: touch target %.0f px = %.1f mm, want at least %v mm", tc.w, tc.h, l.Target(), mm, tc.wantTargetMM)
+		}
+		if l.Body() < tc.wantBodyAtLeastPx || l.Small() < tc.wantBodyAtLeastPx-3 {
+			t.Errorf("%dx%d: body %v px, small %v px", tc.w, tc.h, l.Body(), l.Small())
+		}
+	}
+	// At 1024×600 the issue's floor holds exactly: body ≥ 28 px, targets ≥ 15 mm.
+	l := NewLayout(1024, 600, DefaultLayoutOpts)
+	if l.Small() < 28 || l.Body() < 28 {
+		t.Errorf("1024x600: small %v, body %v px; the floor is 28", l.Small(), l.Body())
+	}
+	// A configured DPI wins over the diagonal.
+	if l := NewLayout(1024, 600, LayoutOpts{DPI: 254}); math.Abs(l.MM(15)-150) > 1e-9 || l.Target() < 150 {
+		t.Errorf("at 254 DPI 15 mm = %v px, target %v", l.MM(15), l.Target())
+	}
+}
+
+func TestRectSplits(t *testing.T) {
+	r := Rect{0, 0, 100, 50}
+	top, rest := r.Top(20)
+	if top != (Rect{0, 0, 100, 20}) || rest != (Rect{0, 20, 100, 30}) {
+		t.Errorf("Top: %v %v", top, rest)
+	}
+	bot, rest := r.Bottom(10)
+	if bot != (Rect{0, 40, 100, 10}) || rest != (Rect{0, 0, 100, 40}) {
+		t.Errorf("Bottom: %v %v", bot, rest)
+	}
+	cells := r.Grid(2, 3, 5)
+	if len(cells) != 6 || cells[5] != (Rect{70, 27.5, 30, 22.5}) {
+		t.Errorf("Grid: %v", cells)
+	}
+	if r.Inset(30).W != 40 || r.Inset(30).H != 0 {
+		t.Errorf("Inset past zero: %v", r.Inset(30))
+	}
+	if !r.Overlaps(Rect{99, 49, 5, 5}) || r.Overlaps(Rect{100, 0, 5, 5}) {
+		t.Error("Overlaps is wrong at the edges")
+	}
+}
+
+func TestTrackerFiresOnReleaseOverTheSameTarget(t *testing.T) {
+	targets := []Rect{{0, 0, 100, 100}, {200, 0, 100, 100}}
+	type step struct {
+		p         Pointer
+		wantEv    PointerEvent
+		wantFired int
+		wantHeld  int
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"tap", []step{{Pointer{50, 50, true}, Press, -1, 0}, {Pointer{50, 50, false}, Release, 0, -1}}},
+		{"tap second", []step{{Pointer{250, 10, true}, Press, -1, 1}, {Pointer{251, 12, false}, Release, 1, -1}}},
+		{"drag within", []step{{Pointer{10, 10, true}, Press, -1, 0}, {Pointer{90, 90, true}, NoEvent, -1, 0}, {Pointer{90, 90, false}, Release, 0, -1}}},
+		{"slide off cancels", []step{{Pointer{50, 50, true}, Press, -1, 0}, {Pointer{150, 50, true}, NoEvent, -1, -1}, {Pointer{50, 50, false}, Release, -1, -1}}},
+		{"press outside, release inside", []step{{Pointer{150, 50, true}, Press, -1, -1}, {Pointer{50, 50, false}, Release, -1, -1}}},
+		{"press one, release other", []step{{Pointer{50, 50, true}, Press, -1, 0}, {Pointer{250, 50, false}, Release, -1, -1}}},
+		{"hover does nothing", []step{{Pointer{50, 50, false}, NoEvent, -1, -1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := NewTracker()
+			for i, s := range tc.steps {
+				ev, fired := tr.Step(s.p, targets)
+				if ev != s.wantEv || fired != s.wantFired || tr.Pressed() != s.wantHeld {
+					t.Fatalf("step %d %+v: got %v fired %d held %d, want %v %d %d", i, s.p, ev, fired, tr.Pressed(), s.wantEv, s.wantFired, s.wantHeld)
+				}
+			}
+		})
+	}
+}
+
+func TestMaskName(t *testing.T) {
+	for in, want := range map[string]string{
+		"张三明": "张*明", "王堃": "王*", "欧阳娜娜": "欧**娜", "李": "李", "": "",
+		" 周玥 ": "周*", "买买提·艾力": "买****力", "John Smith": "J*** S****",
+	} {
+		if got := MaskName(in); got != want {
+			t.Errorf("MaskName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestClockAndDurations(t *testing.T) {
+	s := ChineseStrings()
+	if got, want := ClockLine(s, testNow), "2026年11月25日 星期三 09:41"; got != want {
+		t.Errorf("ClockLine = %q, want %q", got, want)
+	}
+	for mins, want := range map[int]string{0: "0分钟", 45: "45分钟", 60: "1小时0分钟", 150: "2小时30分钟"} {
+		if got := Duration(s, mins); got != want {
+			t.Errorf("Duration(%d) = %q, want %q", mins, got, want)
+		}
+	}
+	for mins, want := range map[int]string{0: "0小时", 90: "1.5小时", 1830: "30.5小时", 125: "2小时", 119: "1.9小时"} {
+		if got := Hours(s, mins); got != want {
+			t.Errorf("Hours(%d) = %q, want %q", mins, got, want)
+		}
+	}
+}
+
+func TestGridShape(t *testing.T) {
+	area := Rect{0, 0, 976, 400}
+	for _, tc := range []struct{ n, cols, rows int }{
+		{1, 1, 1}, {3, 1, 3}, {4, 2, 2}, {9, 3, 3}, {0, 1, 0},
+	} {
+		c, r := gridShape(tc.n, area, 100, 16, 200)
+		if c != tc.cols || r != tc.rows {
+			t.Errorf("gridShape(%d) = %d×%d, want %d×%d", tc.n, c, r, tc.cols, tc.rows)
+		}
+	}
+}
+
+// TestScenesLayOut builds every sample scene at every size with a fake
+// measure: targets are big enough and on screen, no two targets overlap,
+// and the texts the scene must show are there.
+func TestScenesLayOut(t *testing.T) {
+	s := ChineseStrings()
+	for _, size := range testSizes {
+		l := NewLayout(size[0], size[1], DefaultLayoutOpts)
+		for _, c := range sceneCases(s) {
+			b := NewBuilder(l, s, fakeFonts{}, testNow)
+			c.scene.Build(b)
+			f := b.Frame()
+			checkFrame(t, c.name, l, &f)
+		}
+	}
+}
+
+func checkFrame(t *testing.T, name string, l Layout, f *Frame) {
+	t.Helper()
+	where := name + "@" + formatSize(l)
+	for i, r := range f.Targets {
+		if min(r.W, r.H) < l.MM(MinTargetMM)-0.5 {
+			t.Errorf("%s: button %q is %.0f×%.0f px (%.1f mm), under %d mm", where, f.Actions[i], r.W, r.H, l.PxToMM(min(r.W, r.H)), MinTargetMM)
+		}
+		if r.X < 0 || r.Y < 0 || r.X+r.W > l.W+0.5 || r.Y+r.H > l.H+0.5 {
+			t.Errorf("%s: button %q at %v leaves the screen", where, f.Actions[i], r)
+		}
+		for j := i + 1; j < len(f.Targets); j++ {
+			if r.Overlaps(f.Targets[j]) {
+				t.Errorf("%s: buttons %q and %q overlap", where, f.Actions[i], f.Actions[j])
+			}
+		}
+	}
+	for _, it := range f.Items {
+		if it.Kind == TextItem && (it.Rect.Y < -0.5 || it.Rect.Y+it.Rect.H > l.H+0.5) {
+			t.Errorf("%s: text %q at %v leaves the screen", where, it.Text, it.Rect)
+		}
+	}
+}
+
+func formatSize(l Layout) string {
+	return time.Duration(0).String()[:0] + itoa(int(l.W)) + "x" + itoa(int(l.H))
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	s := ""
+	for ; n > 0; n /= 10 {
+		s = string(rune('0'+n%10)) + s
+	}
+	return s
+}
+
+func TestPinSceneHandlesItsKeys(t *testing.T) {
+	p := &PinScene{Max: 4, Wrong: true}
+	for _, k := range []Action{"pin-key:1", "pin-key:2", "pin-key:3", "pin-key:4", "pin-key:5"} {
+		if !p.Handle(k) {
+			t.Fatalf("digit %q not handled", k)
+		}
+	}
+	if p.Digits != "1234" || p.Wrong {
+		t.Fatalf("after five digits with max 4: %q wrong=%v", p.Digits, p.Wrong)
+	}
+	p.Handle("pin-key:del")
+	if p.Digits != "123" {
+		t.Fatalf("after delete: %q", p.Digits)
+	}
+	if p.Handle(PinEntered("123")) || p.Handle(ActCancel) {
+		t.Fatal("the scene swallowed confirm or cancel; those are the owner's")
+	}
+	b := NewBuilder(NewLayout(1024, 600, DefaultLayoutOpts), ChineseStrings(), fakeFonts{}, testNow)
+	p.Build(b)
+	f := b.Frame()
+	if _, ok := f.TargetOf(PinEntered("123")); !ok {
+		t.Error("confirm button does not carry the digits")
+	}
+	locked := &PinScene{Digits: "1", Locked: true}
+	b = NewBuilder(NewLayout(1024, 600, DefaultLayoutOpts), ChineseStrings(), fakeFonts{}, testNow)
+	locked.Build(b)
+	f = b.Frame()
+	if len(f.Targets) != 1 || f.Actions[0] != ActCancel {
+		t.Errorf("a locked pad offers %v; only cancel should remain", f.Actions)
+	}
+}
+
+func TestPersonSceneOneObviousAction(t *testing.T) {
+	s := ChineseStrings()
+	l := NewLayout(1024, 600, DefaultLayoutOpts)
+	for _, tc := range []struct {
+		open *OpenShiftView
+		want Action
+		not  Action
+	}{
+		{nil, ActCheckIn, ActCheckOut},
+		{&OpenShiftView{Activity: "清洁", Since: testNow.Add(-time.Hour)}, ActCheckOut, ActCheckIn},
+	} {
+		b := NewBuilder(l, s, fakeFonts{}, testNow)
+		(&PersonScene{View: PersonView{Name: "李喆", Open: tc.open}}).Build(b)
+		f := b.Frame()
+		main, ok := f.TargetOf(tc.want)
+		if !ok {
+			t.Fatalf("no %q button", tc.want)
+		}
+		if _, ok := f.TargetOf(tc.not); ok {
+			t.Errorf("both %q and %q offered", tc.want, tc.not)
+		}
+		for i, r := range f.Targets {
+			if f.Actions[i] != tc.want && r.W*r.H >= main.W*main.H {
+				t.Errorf("%q is as big as the main action %q", f.Actions[i], tc.want)
+			}
+		}
+		if a, ok := f.ActionAt(main.X+main.W/2, main.Y+main.H/2); !ok || a != tc.want {
+			t.Errorf("tapping the middle of the main button gives %q", a)
+		}
+	}
+}
+
+func TestToneSamples(t *testing.T) {
+	const rate = 8000
+	succ := ToneSamples(Success, rate)
+	if want := (int(110.0/1000*rate) + int(190.0/1000*rate)) * 4; len(succ) != want {
+		t.Fatalf("success tone is %d bytes, want %d", len(succ), want)
+	}
+	// Zero crossings of the first note give its frequency (659 Hz ± 5%).
+	n := int(0.110 * rate)
+	crossings := 0
+	prev := int16(0)
+	for i := 0; i < n; i++ {
+		v := int16(uint16(succ[4*i]) | uint16(succ[4*i+1])<<8)
+		if (prev < 0) != (v < 0) && i > 0 {
+			crossings++
+		}
+		prev = v
+	}
+	freq := float64(crossings) / 2 / 0.110
+	if freq < 626 || freq > 692 {
+		t.Errorf("first success note ≈ %.0f Hz, want 659", freq)
+	}
+	if len(ToneSamples(Refusal, rate)) == 0 || len(ToneSamples(Neutral, rate)) != 0 {
+		t.Error("refusal must sound and neutral must not")
+	}
+	var s *Sounds
+	s.Play(Success) // a nil Sounds is silent, not a crash
+}
+
+func TestNextChangeIsTheNextMinute(t *testing.T) {
+	idle := &IdleScene{}
+	if got := idle.NextChange(testNow.Add(12 * time.Second)); !got.Equal(testNow.Add(time.Minute)) {
+		t.Errorf("idle next change %v", got)
+	}
+	if !(&PickupScene{}).NextChange(testNow).IsZero() {
+		t.Error("a scene without a clock asked to be redrawn")
+	}
+}
+
+func TestCatalogPages(t *testing.T) {
+	s := ChineseStrings()
+	var tiles []TileView
+	for i := 0; i < 10; i++ {
+		tiles = append(tiles, NewTile(s, "物品"+itoa(i+1), 10, 5, nil, Available))
+	}
+	c := &CatalogScene{Balance: 100, Tiles: tiles}
+	l := NewLayout(800, 480, DefaultLayoutOpts)
+	build := func() Frame {
+		b := NewBuilder(l, s, fakeFonts{}, testNow)
+		c.Build(b)
+		return b.Frame()
+	}
+	seen := map[Action]bool{}
+	for page := 0; page < 10; page++ {
+		f := build()
+		for _, a := range f.Actions {
+			if len(a) > 5 && a[:5] == "item:" {
+				if seen[a] {
+					t.Fatalf("page %d repeats %s", page, a)
+				}
+				seen[a] = true
+			}
+		}
+		if _, ok := f.TargetOf(ActNextPage); !ok {
+			break
+		}
+		if !c.Handle(ActNextPage) {
+			t.Fatal("next page not handled")
+		}
+	}
+	if len(seen) != 10 {
+		t.Errorf("paging showed %d of 10 items", len(seen))
+	}
+	c.Handle(ActNextPage) // past the end: stays
+	last := c.Page
+	c.Handle(ActNextPage)
+	if c.Page != last {
+		t.Errorf("next past the last page moved to %d", c.Page)
+	}
+	for c.Page > 0 {
+		c.Handle(ActPrevPage)
+	}
+	c.Handle(ActPrevPage)
+	if f := build(); c.Page != 0 || !hasAction(f, ItemChosen(0)) {
+		t.Errorf("back to the first page: page %d", c.Page)
+	}
+}
+
+func hasAction(f Frame, a Action) bool {
+	_, ok := f.TargetOf(a)
+	return ok
+}

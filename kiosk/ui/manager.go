@@ -1,0 +1,235 @@
+package ui
+
+import (
+	"sync"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+)
+
+// Clock is the little the screens need of ledger/clock.Clock; clock.Real
+// and *clock.Fake satisfy it.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+// ManagerOpts configure a Manager.
+type ManagerOpts struct {
+	Layout LayoutOpts
+	Clock  Clock
+	// OnAction receives the actions of buttons that the scene does not
+	// handle itself. It runs inside ebiten's Update and must not block.
+	OnAction func(Action)
+	// Pointer samples the pointing device; nil reads ebiten's mouse and
+	// touches. Tests replace it to tap without X.
+	Pointer func() Pointer
+	// Wake asks for a frame soon from any goroutine; nil is
+	// ebiten.ScheduleFrame, which wakes a frame loop waiting for events.
+	Wake func()
+	// Sounds plays the success and refusal tones; nil is silent.
+	Sounds *Sounds
+}
+
+// Manager is the ebiten.Game: it shows one Scene at a time, turns touches
+// into actions, and draws only when something changed.
+type Manager struct {
+	fonts   *Fonts
+	strings Strings
+	opts    ManagerOpts
+	painter *painter
+	tracker *Tracker
+
+	scene   Scene
+	frame   Frame
+	layout  Layout
+	w, h    int
+	dirty   bool // the frame must be rebuilt
+	repaint bool // the screen must be drawn
+	pressed int  // the pressed target drawn last
+	next    time.Time
+
+	mu      sync.Mutex
+	posted  Scene         // from Post, taken by the next Update
+	resched chan struct{} // tells the waker that next changed
+	nextAt  time.Time     // guarded by mu: when the waker must wake
+	// Draws counts frames actually painted (for tests and benchmarks).
+	Draws int
+}
+
+// NewManager shows first.
+func NewManager(f *Fonts, s Strings, first Scene, o ManagerOpts) *Manager {
+	if o.Wake == nil {
+		//lint:ignore SA1019 see Run: the frame loop sleeps until woken.
+		o.Wake = ebiten.ScheduleFrame
+	}
+	if o.Pointer == nil {
+		o.Pointer = ebitenPointer
+	}
+	m := &Manager{fonts: f, strings: s, opts: o, painter: newPainter(f), tracker: NewTracker(),
+		scene: first, dirty: true, pressed: -1, resched: make(chan struct{}, 1)}
+	return m
+}
+
+// ebitenPointer reads the first touch if any, else the left mouse button.
+func ebitenPointer() Pointer {
+	if ids := ebiten.AppendTouchIDs(nil); len(ids) > 0 {
+		x, y := ebiten.TouchPosition(ids[0])
+		return Pointer{X: float64(x), Y: float64(y), Down: true}
+	}
+	x, y := ebiten.CursorPosition()
+	return Pointer{X: float64(x), Y: float64(y), Down: ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft)}
+}
+
+// GoTo shows s from the next frame. Call it from OnAction (ebiten's
+// goroutine); other goroutines use Post.
+func (m *Manager) GoTo(s Scene) {
+	m.scene = s
+	m.dirty = true
+	m.tracker.Reset()
+}
+
+// Post asks, from any goroutine, for s to be shown; the latest post wins.
+// It never blocks, and wakes a sleeping frame loop.
+func (m *Manager) Post(s Scene) {
+	m.mu.Lock()
+	m.posted = s
+	m.mu.Unlock()
+	m.opts.Wake()
+}
+
+// Scene is the scene shown.
+func (m *Manager) Scene() Scene { return m.scene }
+
+// Frame is the frame on screen (after the last Update).
+func (m *Manager) Frame() Frame { return m.frame }
+
+// Feedback plays the tone's sound where there is a speaker.
+func (m *Manager) Feedback(t Tone) { m.opts.Sounds.Play(t) }
+
+// Layout implements ebiten.Game: the screen is the window, pixel for pixel.
+func (m *Manager) Layout(outsideWidth, outsideHeight int) (int, int) {
+	if outsideWidth != m.w || outsideHeight != m.h {
+		m.w, m.h = outsideWidth, outsideHeight
+		m.dirty = true
+	}
+	return outsideWidth, outsideHeight
+}
+
+// Update implements ebiten.Game. It never blocks.
+func (m *Manager) Update() error {
+	m.mu.Lock()
+	if m.posted != nil {
+		m.GoTo(m.posted)
+		m.posted = nil
+	}
+	m.mu.Unlock()
+
+	now := m.opts.Clock.Now()
+	if !m.next.IsZero() && !now.Before(m.next) {
+		m.dirty = true
+	}
+	m.rebuild(now)
+
+	ev, hit := m.tracker.Step(m.opts.Pointer(), m.frame.Targets)
+	if ev != NoEvent || m.tracker.Pressed() != m.pressed {
+		m.repaint = true
+	}
+	if hit >= 0 {
+		act := m.frame.Actions[hit]
+		if h, ok := m.scene.(Handler); ok && h.Handle(act) {
+			m.dirty = true
+		} else if m.opts.OnAction != nil {
+			m.opts.OnAction(act)
+		}
+		m.rebuild(now)
+	}
+	return nil
+}
+
+// rebuild lays the scene out again when dirty, and tells the waker when
+// the scene will next change by itself.
+func (m *Manager) rebuild(now time.Time) {
+	if !m.dirty || m.w == 0 {
+		return
+	}
+	m.layout = NewLayout(m.w, m.h, m.opts.Layout)
+	b := NewBuilder(m.layout, m.strings, m.fonts, now)
+	m.scene.Build(b)
+	m.frame = b.Frame()
+	m.dirty = false
+	m.repaint = true
+	m.next = m.scene.NextChange(now)
+	m.mu.Lock()
+	m.nextAt = m.next
+	m.mu.Unlock()
+	select {
+	case m.resched <- struct{}{}:
+	default:
+	}
+}
+
+// Draw implements ebiten.Game. With the screen not cleared every frame
+// (see Run), skipping the paint leaves the last picture on screen.
+func (m *Manager) Draw(screen *ebiten.Image) {
+	if !m.repaint {
+		return
+	}
+	m.pressed = m.tracker.Pressed()
+	m.painter.paint(screen, &m.frame, m.pressed)
+	m.repaint = false
+	m.Draws++
+}
+
+// Wakes runs until stop is closed, waking the frame loop when the scene is
+// due to change by itself (the clock's next minute). Run starts it.
+func (m *Manager) wakes(stop <-chan struct{}) {
+	for {
+		m.mu.Lock()
+		next := m.nextAt
+		m.mu.Unlock()
+		var due <-chan time.Time
+		if !next.IsZero() {
+			due = m.opts.Clock.After(max(0, next.Sub(m.opts.Clock.Now())))
+		}
+		select {
+		case <-due:
+			m.opts.Wake()
+			// Sleep until Update has seen it and set the next time.
+			select {
+			case <-m.resched:
+			case <-stop:
+				return
+			}
+		case <-m.resched:
+		case <-stop:
+			return
+		}
+	}
+}
+
+// RunOpts are how the window is opened.
+type RunOpts struct {
+	Width, Height int  // window size in windowed mode
+	Fullscreen    bool // the kiosk; false for --windowed
+}
+
+// Run opens the window and runs m until the window closes or Update fails.
+// The frame loop waits for input events or a Wake instead of presenting 60
+// frames a second: on a Pi or under Xvfb nothing throttles an idle loop.
+func Run(m *Manager, o RunOpts) error {
+	ebiten.SetWindowTitle(WindowTitle(m.strings))
+	ebiten.SetWindowSize(o.Width, o.Height)
+	ebiten.SetFullscreen(o.Fullscreen)
+	ebiten.SetScreenClearedEveryFrame(false)
+	ebiten.SetRunnableOnUnfocused(true)
+	if o.Fullscreen {
+		ebiten.SetCursorMode(ebiten.CursorModeHidden)
+	}
+	//lint:ignore SA1019 the suggested replacement still runs Update and presents 60 times a second (see doc.go).
+	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum)
+	stop := make(chan struct{})
+	defer close(stop)
+	go m.wakes(stop)
+	return ebiten.RunGame(m)
+}

@@ -1,0 +1,439 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+)
+
+// ebiten runs one game per process, on the main goroutine. TestMain runs the
+// tests on another goroutine and one game on the main one; the game renders
+// every scene at every size, the glyph probes and a Manager session, then
+// stops. Screen tests wait for its results.
+
+type shot struct {
+	name  string
+	size  [2]int
+	frame Frame
+	img   *image.RGBA
+}
+
+type glyphProbe struct {
+	r         rune
+	ink, diff int // ink pixels; pixels differing from the .notdef box
+}
+
+type managerRun struct {
+	first            *image.RGBA
+	drawsIdle        int // paints over 20 frames with nothing changing
+	drawsAfterTap    int
+	actions          []Action
+	sceneAfterTap    Scene
+	drawsAfterMinute int
+}
+
+var results struct {
+	once    sync.WaitGroup
+	err     error
+	fonts   *Fonts
+	dir     string
+	shots   []shot
+	glyphs  map[rune]glyphProbe
+	notdef  int
+	manager managerRun
+}
+
+func TestMain(m *testing.M) {
+	results.once.Add(1)
+	code := make(chan int)
+	go func() { code <- m.Run() }()
+	results.err = runScreens()
+	results.once.Done()
+	os.Exit(<-code)
+}
+
+func screenshotDir() string {
+	if d := os.Getenv("HONGMAJIA_SCREENSHOTS"); d != "" {
+		return d
+	}
+	return filepath.Join("testdata", "screenshots")
+}
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+func (c *fakeClock) After(time.Duration) <-chan time.Time { return make(chan time.Time) }
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+type screenGame struct {
+	step    int // frames drawn
+	updates int // manager updates run
+	fonts   *Fonts
+	mgr     *Manager
+	clock   *fakeClock
+	pointer Pointer
+	done    bool
+}
+
+func runScreens() error {
+	if os.Getenv("DISPLAY") == "" {
+		return errors.New("no X display: run the UI tests under xvfb-run (make test does)")
+	}
+	f, err := LoadFonts(nil)
+	if err != nil {
+		return err
+	}
+	results.fonts = f
+	results.dir = screenshotDir()
+	if err := os.MkdirAll(results.dir, 0o755); err != nil {
+		return err
+	}
+	g := &screenGame{fonts: f, clock: &fakeClock{now: testNow}}
+	s := ChineseStrings()
+	g.mgr = NewManager(f, s, &PersonScene{View: PersonView{Name: "陈赟", Points: 120, Minutes: 300}}, ManagerOpts{
+		Clock: g.clock, Wake: func() {},
+		Pointer: func() Pointer { return g.pointer },
+		OnAction: func(a Action) {
+			results.manager.actions = append(results.manager.actions, a)
+			if a == ActRedeem {
+				g.mgr.GoTo(&CatalogScene{Balance: 120, Tiles: []TileView{NewTile(s, "毛巾", 30, 3, nil, Available)}})
+			}
+		},
+	})
+	ebiten.SetWindowSize(1024, 600)
+	ebiten.SetScreenClearedEveryFrame(false)
+	ebiten.SetRunnableOnUnfocused(true)
+	err = ebiten.RunGame(g)
+	if errors.Is(err, ebiten.Termination) {
+		err = nil
+	}
+	return err
+}
+
+func (g *screenGame) Layout(w, h int) (int, int) { return g.mgr.Layout(w, h) }
+
+func (g *screenGame) Update() error {
+	if g.done {
+		return ebiten.Termination
+	}
+	if g.step >= 2 {
+		g.driveManager()
+		g.updates++
+		return g.mgr.Update()
+	}
+	return nil
+}
+
+// driveManager plays a session on the Manager, one step an update: settle,
+// idle 25 updates, tap 兑换, a minute passes.
+func (g *screenGame) driveManager() {
+	k := g.updates
+	switch {
+	case k == 25:
+		results.manager.drawsIdle = g.mgr.Draws
+		r, _ := g.mgr.Frame().TargetOf(ActRedeem)
+		g.pointer = Pointer{X: r.X + r.W/2, Y: r.Y + r.H/2, Down: true}
+	case k == 26:
+		g.pointer.Down = false
+	case k == 30:
+		results.manager.drawsAfterTap = g.mgr.Draws
+		results.manager.sceneAfterTap = g.mgr.Scene()
+		g.clock.Set(testNow.Add(time.Minute))
+	case k == 33:
+		results.manager.drawsAfterMinute = g.mgr.Draws
+		g.done = true
+	}
+}
+
+func (g *screenGame) Draw(screen *ebiten.Image) {
+	switch g.step {
+	case 0:
+		renderShots(g.fonts)
+		probeGlyphs(g.fonts)
+	default:
+		g.mgr.Draw(screen)
+		if g.step == 3 {
+			w, h := screen.Bounds().Dx(), screen.Bounds().Dy()
+			img := image.NewRGBA(image.Rect(0, 0, w, h))
+			screen.ReadPixels(img.Pix)
+			results.manager.first = img
+		}
+	}
+	g.step++
+}
+
+func renderShots(f *Fonts) {
+	s := ChineseStrings()
+	p := newPainter(f)
+	for _, size := range testSizes {
+		dst := ebiten.NewImage(size[0], size[1])
+		l := NewLayout(size[0], size[1], DefaultLayoutOpts)
+		for _, c := range sceneCases(s) {
+			b := NewBuilder(l, s, f, testNow)
+			c.scene.Build(b)
+			fr := b.Frame()
+			p.paint(dst, &fr, -1)
+			img := image.NewRGBA(image.Rect(0, 0, size[0], size[1]))
+			dst.ReadPixels(img.Pix)
+			results.shots = append(results.shots, shot{name: c.name, size: size, frame: fr, img: img})
+		}
+		dst.Deallocate()
+	}
+}
+
+// probeGlyphs draws each name character alone, and the .notdef box (a
+// private-use character no font here has, drawn with the embedded face
+// alone), and counts ink and difference.
+func probeGlyphs(f *Fonts) {
+	const size = 64
+	draw := func(s string, face text.Face) *image.RGBA {
+		dst := ebiten.NewImage(2*size, 2*size)
+		dst.Fill(color.White)
+		op := &text.DrawOptions{}
+		op.GeoM.Translate(size/2, size/2)
+		op.ColorScale.ScaleWithColor(color.Black)
+		text.Draw(dst, s, face, op)
+		img := image.NewRGBA(image.Rect(0, 0, 2*size, 2*size))
+		dst.ReadPixels(img.Pix)
+		dst.Deallocate()
+		return img
+	}
+	notdef := draw("\uE000", &text.GoTextFace{Source: f.regular, Size: size})
+	results.notdef = inkCount(notdef)
+	results.glyphs = map[rune]glyphProbe{}
+	for _, r := range "王堃李喆陈赟周玥龘" {
+		img := draw(string(r), f.Face(string(r), size, false))
+		diff := 0
+		for i := 0; i < len(img.Pix); i += 4 {
+			if absDiff(img.Pix[i], notdef.Pix[i]) > 64 {
+				diff++
+			}
+		}
+		results.glyphs[r] = glyphProbe{r: r, ink: inkCount(img), diff: diff}
+	}
+}
+
+func inkCount(img *image.RGBA) int {
+	n := 0
+	for i := 0; i < len(img.Pix); i += 4 {
+		if img.Pix[i] < 128 {
+			n++
+		}
+	}
+	return n
+}
+
+func absDiff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
+}
+
+func waitScreens(t *testing.T) {
+	t.Helper()
+	results.once.Wait()
+	if results.err != nil {
+		t.Fatalf("rendering screens: %v", results.err)
+	}
+}
+
+// TestScreenshots writes every scene at every size as a PNG and checks what
+// must be visible is: each required text laid out whole on one line with
+// ink of its colour in its box, nothing overflowing, nothing overlapping.
+func TestScreenshots(t *testing.T) {
+	waitScreens(t)
+	abs, _ := filepath.Abs(results.dir)
+	t.Logf("screenshots in %s", abs)
+	fmt.Fprintf(os.Stderr, "kiosk/ui: screenshots in %s\n", abs)
+	if len(results.shots) != len(testSizes)*len(sceneCases(ChineseStrings())) {
+		t.Fatalf("%d screenshots rendered", len(results.shots))
+	}
+	for _, sh := range results.shots {
+		name := fmt.Sprintf("%s-%dx%d", sh.name, sh.size[0], sh.size[1])
+		if err := writePNG(filepath.Join(results.dir, name+".png"), sh.img); err != nil {
+			t.Fatal(err)
+		}
+		l := NewLayout(sh.size[0], sh.size[1], DefaultLayoutOpts)
+		checkFrame(t, sh.name, l, &sh.frame)
+		if len(sh.frame.Overflows) > 0 {
+			t.Errorf("%s: text does not fit: %q", name, sh.frame.Overflows)
+		}
+		var must []string
+		for _, c := range sceneCases(ChineseStrings()) {
+			if c.name == sh.name {
+				must = c.must
+			}
+		}
+		for _, want := range must {
+			it, ok := sh.frame.Find(want)
+			if !ok {
+				t.Errorf("%s: %q is not on screen as one line; lines are %q", name, want, sh.frame.Texts())
+				continue
+			}
+			if w := results.fonts.Advance(it.Text, it.Style.Size, it.Style.Bold); w > it.Rect.W+1 {
+				t.Errorf("%s: %q is %.0f px wide in a %.0f px box", name, want, w, it.Rect.W)
+			}
+			if n := inkOf(sh.img, it.Rect, it.Style.Color); n < 20*len([]rune(strings.ReplaceAll(want, " ", ""))) {
+				t.Errorf("%s: %q: only %d pixels of its colour in %v", name, want, n, it.Rect)
+			}
+		}
+		checkTextOverlap(t, name, &sh.frame)
+	}
+}
+
+// checkTextOverlap fails when two lines of text share pixels.
+func checkTextOverlap(t *testing.T, name string, f *Frame) {
+	t.Helper()
+	var texts []Item
+	for _, it := range f.Items {
+		if it.Kind == TextItem && strings.TrimSpace(it.Text) != "" {
+			texts = append(texts, it)
+		}
+	}
+	for i, a := range texts {
+		ar := inkBox(a)
+		for _, b := range texts[i+1:] {
+			if ar.Overlaps(inkBox(b)) {
+				t.Errorf("%s: %q and %q overlap", name, a.Text, b.Text)
+			}
+		}
+	}
+}
+
+// inkBox is where a line's glyphs can fall: its box, narrowed to the text's
+// measured width.
+func inkBox(it Item) Rect {
+	w := results.fonts.Advance(it.Text, it.Style.Size, it.Style.Bold)
+	r := it.Rect
+	switch it.Style.Align {
+	case AlignCenter:
+		r.X += (r.W - w) / 2
+	case AlignEnd:
+		r.X += r.W - w
+	}
+	r.W = w
+	// Glyphs fill the em box around the line's centre.
+	r.Y += (r.H - it.Style.Size) / 2
+	r.H = it.Style.Size
+	return r
+}
+
+// inkOf counts pixels within r close to colour c.
+func inkOf(img *image.RGBA, r Rect, c color.RGBA) int {
+	n := 0
+	for y := int(r.Y); y < int(r.Y+r.H) && y < img.Bounds().Dy(); y++ {
+		for x := int(r.X); x < int(r.X+r.W) && x < img.Bounds().Dx(); x++ {
+			if x < 0 || y < 0 {
+				continue
+			}
+			p := img.RGBAAt(x, y)
+			if absDiff(p.R, c.R) < 48 && absDiff(p.G, c.G) < 48 && absDiff(p.B, c.B) < 48 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// TestNamesRenderNoTofu: 王堃, 李喆, 陈赟 and 周玥 are drawn as real glyphs,
+// not the .notdef box; and a character outside the subset (龘) is drawn by
+// the system fallback font.
+func TestNamesRenderNoTofu(t *testing.T) {
+	waitScreens(t)
+	if results.notdef < 50 {
+		t.Fatalf(".notdef probe drew %d ink pixels; the probe itself is broken", results.notdef)
+	}
+	for _, r := range "王堃李喆陈赟周玥" {
+		g := results.glyphs[r]
+		if !results.fonts.Covered(string(r)) {
+			t.Errorf("%q is not in the embedded subset", r)
+		}
+		if g.ink < 100 || g.diff < g.ink/3 {
+			t.Errorf("%q: %d ink pixels, %d differ from the .notdef box (%d ink): looks like tofu", r, g.ink, g.diff, results.notdef)
+		}
+	}
+	if results.fonts.Covered("龘") {
+		t.Fatal("龘 is in the subset; pick another character to test the fallback")
+	}
+	path, err := results.fonts.Fallback()
+	if err != nil {
+		t.Fatalf("%v (tried %v): install fonts-wqy-microhei", err, SystemCJKFonts)
+	}
+	t.Logf("fallback font: %s", path)
+	if g := results.glyphs['龘']; g.ink < 100 || g.diff < g.ink/3 {
+		t.Errorf("龘 via %s: %d ink pixels, %d differ from .notdef: the fallback did not draw it", path, g.ink, g.diff)
+	}
+}
+
+// TestManagerRedrawsOnlyOnChange runs the Manager as the game: it paints
+// once, then not again while nothing changes; a tap on 兑换 reaches the
+// owner, which moves to the catalog (one paint for the press, one for the
+// new scene); and a new minute repaints the clock.
+func TestManagerRedrawsOnlyOnChange(t *testing.T) {
+	waitScreens(t)
+	r := results.manager
+	if r.first == nil {
+		t.Fatal("the manager's screen was never read")
+	}
+	if err := writePNG(filepath.Join(results.dir, "manager-person-1024x600.png"), r.first); err != nil {
+		t.Fatal(err)
+	}
+	if r.drawsIdle != 1 {
+		t.Errorf("painted %d times over 25 frames with nothing changing, want 1", r.drawsIdle)
+	}
+	if len(r.actions) != 1 || r.actions[0] != ActRedeem {
+		t.Fatalf("actions %v, want one %q", r.actions, ActRedeem)
+	}
+	if _, ok := r.sceneAfterTap.(*CatalogScene); !ok {
+		t.Errorf("after the tap the scene is %T, want the catalog", r.sceneAfterTap)
+	}
+	// Press and release may fall in one frame when ebiten runs two updates
+	// per draw; at most pressed, released and the new scene.
+	if d := r.drawsAfterTap - r.drawsIdle; d < 1 || d > 3 {
+		t.Errorf("the tap caused %d paints, want 1 to 3", d)
+	}
+	if r.drawsAfterMinute != r.drawsAfterTap+1 {
+		t.Errorf("a new minute caused %d paints, want 1", r.drawsAfterMinute-r.drawsAfterTap)
+	}
+	// The person's name is in the red header of the real screen.
+	if n := inkOf(r.first, Rect{24, 10, 300, 64}, colOnDark); n < 200 {
+		t.Errorf("the header shows %d white pixels where 陈赟 should be", n)
+	}
+}

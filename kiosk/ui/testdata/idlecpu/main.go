@@ -1,0 +1,38 @@
+// Command idlecpu shows the idle scene through ui.Run (or, with -mode
+// vsync, the same Manager with ebiten's default frame loop) so its CPU can be
+// measured from outside: run under xvfb-run, read /proc/PID/stat twice.
+package main
+
+import (
+	"flag"
+	"log"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hongmajia/hongmajia/kiosk/ui"
+)
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func main() {
+	mode := flag.String("mode", "minimum", "minimum (ui.Run) | vsync (ebiten's default loop, draws skipped)")
+	flag.Parse()
+	f, err := ui.LoadFonts(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	now := time.Now()
+	idle := &ui.IdleScene{View: ui.IdleView{Center: "和平里社区党群服务中心",
+		Activities: []ui.ActivityView{{Name: "社区环境清洁", Start: now, End: now.Add(2 * time.Hour)}},
+		HonourRoll: []ui.HonourView{{Name: "王堃", Minutes: 600}, {Name: "周玥", Minutes: 300}}}}
+	m := ui.NewManager(f, ui.ChineseStrings(), idle, ui.ManagerOpts{Clock: realClock{}})
+	if *mode == "vsync" {
+		ebiten.SetWindowSize(1024, 600)
+		ebiten.SetScreenClearedEveryFrame(false)
+		log.Fatal(ebiten.RunGame(m))
+	}
+	log.Fatal(ui.Run(m, ui.RunOpts{Width: 1024, Height: 600}))
+}
