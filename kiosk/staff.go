@@ -584,11 +584,11 @@ func (t *Terminal) closeShift(s ledger.Shift) {
 		minutes := int64(now.Sub(s.OpenedAt) / time.Minute)
 		a, err := t.led.Activity(ctx, s.Activity)
 		if err == nil {
-			max := a.Rules.MaxMinutes
-			if max <= 0 {
-				max = 24 * 60
+			limit := a.Rules.MaxMinutes
+			if limit <= 0 {
+				limit = 24 * 60
 			}
-			minutes = min(max(minutes, 0), max)
+			minutes = min(max(minutes, 0), limit)
 		}
 		var res ledger.CheckOutResult
 		if err == nil {

@@ -3,6 +3,7 @@ package kiosk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hongmajia/hongmajia/drivers/feedback"
@@ -31,6 +32,12 @@ type Options struct {
 	ReaderStatus func() []rfid.Status
 	// Sync runs a sync with the hub now; nil when the terminal has no hub yet.
 	Sync func(ctx context.Context) error
+	// Words gives a catalog key's Chinese words, for what the ledger stores
+	// in words (an adjustment's reason); nil stores the key.
+	Words func(key string) string
+	// Wake is called from a background goroutine when an answer is ready,
+	// so a frontend that sleeps between events polls soon; may be nil.
+	Wake func()
 	// Logf logs what a technician may want to read later; may be nil.
 	Logf func(format string, args ...any)
 }
@@ -192,6 +199,9 @@ func (t *Terminal) run(write bool, work func(ctx context.Context) func()) {
 		apply := work(ctx)
 		select {
 		case t.results <- result{session: sess, write: write, apply: apply}:
+			if t.opts.Wake != nil {
+				t.opts.Wake()
+			}
 		case <-ctx.Done():
 		}
 	}()
@@ -324,7 +334,7 @@ func (t *Terminal) Reader(ev rfid.Event) {
 		return
 	}
 	t.touched()
-	uid, err := ledger.ParseUID(ev.Tap.UID.Hex())
+	uid, err := cardUID(ev.Tap.UID)
 	if err != nil {
 		t.session++
 		t.notice(ToneRefusal, T("card.unreadable"), T("card.try_again"))
@@ -343,13 +353,25 @@ func (t *Terminal) Reader(ev rfid.Event) {
 	t.startSession(uid, ev.Tap.At)
 }
 
+// cardUID is the ledger's form of a UID a reader delivered as bytes: ISO/IEC
+// 14443A UIDs are 4, 7 or 10 bytes, and a keyboard-wedge reader's number was
+// turned into such bytes by its driver. Anything else is a bad read (a digit
+// string must not be taken for a wedge number here).
+func cardUID(b rfid.UID) (ledger.CardUID, error) {
+	switch len(b) {
+	case 4, 7, 10:
+		return ledger.ParseUID(b.Hex())
+	}
+	return "", fmt.Errorf("kiosk: card UID of %d bytes: %w", len(b), ledger.ErrBadUID)
+}
+
 // cardLeft ends a visitor's session when the card had been laid on the reader
 // and was taken away; a quick tap keeps the screen.
 func (t *Terminal) cardLeft(tap rfid.Tap) {
 	if t.card == "" || t.view.Busy {
 		return
 	}
-	uid, err := ledger.ParseUID(tap.UID.Hex())
+	uid, err := cardUID(tap.UID)
 	if err != nil || uid != t.card {
 		return
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/hongmajia/hongmajia/kiosk"
 	"image"
 	"math"
 	"strconv"
@@ -94,7 +95,7 @@ func (s *IdleScene) Build(b *Builder) {
 		rb, row := row.Left(b.M.Advance("10.", l.Body(), false) + l.U(8))
 		b.Line(rb, rank, TextStyle{Size: l.Body(), Color: colMuted})
 		nb, hb := row.Left(row.W * 0.5)
-		b.Line(nb, MaskName(h.Name), TextStyle{Size: l.Body(), Color: colInk})
+		b.Line(nb, kiosk.MaskName(h.Name), TextStyle{Size: l.Body(), Color: colInk})
 		b.Line(hb, Hours(b.S, h.Minutes), TextStyle{Size: l.Body(), Color: colInk, Align: AlignEnd})
 	}
 }
