@@ -160,6 +160,9 @@ func (t *Terminal) pad(a Action, signed bool) bool {
 			t.view.Lines = nil
 			t.changed()
 		}
+	case ActClear:
+		t.view.Pad, t.view.Negative = "", false
+		t.changed()
 	case ActDelete:
 		if n := len(t.view.Pad); n > 0 {
 			t.view.Pad = t.view.Pad[:n-1]

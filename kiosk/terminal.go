@@ -165,6 +165,9 @@ func (t *Terminal) changed() { t.view.Version++ }
 // cue sets the scene's tone and plays it on the buzzer and LEDs.
 func (t *Terminal) cue(tone Tone) {
 	t.view.Tone = tone
+	if tone != ToneNone {
+		t.view.Cue++
+	}
 	switch tone {
 	case ToneSuccess:
 		t.opts.Feedback.Play(feedback.Success)
@@ -265,6 +268,15 @@ func (t *Terminal) tick() {
 	if t.pending == 0 && now.Sub(t.lastInput) >= t.opts.IdleTimeout {
 		t.goIdle()
 	}
+}
+
+// Location is the center's time zone, in which the frontend shows times.
+func (t *Terminal) Location() *time.Location { return t.loc() }
+
+// InSession reports whether a scene other than idle or the technician's is
+// shown: the frontend then wakes once a second so the idle timeout fires.
+func (t *Terminal) InSession() bool {
+	return t.view.Scene != SceneIdle && t.view.Scene != SceneTechnician
 }
 
 func (t *Terminal) loc() *time.Location {

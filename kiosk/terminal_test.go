@@ -369,19 +369,19 @@ func TestHistoryInPlainWords(t *testing.T) {
 	r.tap(card)
 	r.press(ActHistory)
 	v := r.want(SceneHistory)
-	var keys []string
+	var kinds []ledger.Kind
 	for _, l := range v.History {
-		keys = append(keys, l.Text.Key)
+		kinds = append(kinds, l.Kind)
 	}
-	for _, k := range []string{"history.redeem", "history.check_out", "history.check_in", "history.adjust"} {
-		if !slices.Contains(keys, k) {
-			t.Errorf("history %v lacks %s", keys, k)
-		}
+	want := []ledger.Kind{ledger.KindRedeem, ledger.KindCheckOut, ledger.KindCheckIn, ledger.KindAdjust}
+	if !slices.Equal(kinds, want) {
+		t.Fatalf("history kinds = %v, want %v (newest first)", kinds, want)
 	}
-	for _, l := range v.History {
-		if l.Text.Key == "history.redeem" && (l.Text.Args[0] != "大米" || l.Text.Args[1] != int64(80)) {
-			t.Errorf("redeem line args = %v", l.Text.Args)
-		}
+	if l := v.History[0]; l.What != "大米" || l.Points != -80 {
+		t.Errorf("redeem line = %+v", l)
+	}
+	if l := v.History[1]; l.What != "便民服务" || l.Minutes != 60 || l.Points != 60 {
+		t.Errorf("check-out line = %+v", l)
 	}
 }
 

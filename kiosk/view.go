@@ -74,6 +74,8 @@ type View struct {
 	// when it sees a new one.
 	Version uint64
 	Tone    Tone
+	// Cue changes each time a sound should play (Tone says which).
+	Cue uint64
 	// Busy: the ledger is answering; actions are ignored until it has.
 	Busy bool
 
@@ -174,10 +176,13 @@ type RedeemView struct {
 	Balance ledger.Balance
 }
 
-// HistoryLine is one entry in plain words.
+// HistoryLine is one entry, for the frontend to say in plain words.
 type HistoryLine struct {
-	At   time.Time
-	Text Text
+	At      time.Time
+	Kind    ledger.Kind
+	What    string // the activity, the item or the reason
+	Minutes int64
+	Points  int64
 }
 
 // StaffView is the staff session's state.

@@ -22,7 +22,8 @@ const (
 	ActConfirm                        // 确认
 	ActDigit                          // a pad's digit (Digit)
 	ActDelete                         // a pad's 删除
-	ActSign                           // the amount pad's +/−
+	ActSign                           // the amount pad's +/−: sets it negative (a second one, positive)
+	ActClear                          // empty the pad (a frontend's pad sends its whole number)
 	ActStaff                          // a staff menu entry (Staff)
 )
 
@@ -361,24 +362,18 @@ func (t *Terminal) nameEntries(ctx context.Context, entries []ledger.Entry, name
 	return nil
 }
 
-// historyLine says an entry in plain words.
+// historyLine is an entry as the history scene shows it; bookkeeping the
+// visitor did not do (a restock) is left out.
 func historyLine(e ledger.Entry, names map[ledger.ActivityID]string, items map[ledger.ItemID]string) (HistoryLine, bool) {
-	l := HistoryLine{At: e.At}
+	l := HistoryLine{At: e.At, Kind: e.Kind, Minutes: e.Minutes, Points: e.Points}
 	switch e.Kind {
-	case ledger.KindCheckIn:
-		l.Text = T("history.check_in", names[e.Activity])
-	case ledger.KindCheckOut:
-		l.Text = T("history.check_out", names[e.Activity], Minutes(e.Minutes), e.Points)
-	case ledger.KindRedeem:
-		l.Text = T("history.redeem", items[e.Item], -e.Points)
+	case ledger.KindCheckIn, ledger.KindCheckOut:
+		l.What = names[e.Activity]
+	case ledger.KindRedeem, ledger.KindReverse:
+		l.What = items[e.Item]
 	case ledger.KindAdjust:
-		l.Text = T("history.adjust", e.Points, e.Reason)
-	case ledger.KindReverse:
-		l.Text = T("history.reverse", items[e.Item], e.Points)
-	case ledger.KindReplaceCard:
-		l.Text = T("history.card_replaced")
-	case ledger.KindExpire:
-		l.Text = T("history.expire", -e.Points)
+		l.What = e.Reason
+	case ledger.KindReplaceCard, ledger.KindExpire:
 	default:
 		return l, false
 	}
