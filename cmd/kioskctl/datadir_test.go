@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hongmajia/hongmajia/ledger"
@@ -21,12 +24,41 @@ func kioskctl(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// demoData makes a small demo data directory with kioskctl demo.
+// demoTemplate is a small demo ledger made once with kioskctl demo; each
+// test gets its own copy (making one takes seconds under -race).
+var demoTemplate struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if demoTemplate.dir != "" {
+		os.RemoveAll(demoTemplate.dir)
+	}
+	os.Exit(code)
+}
+
+// demoData returns a fresh copy of a data directory that kioskctl demo made.
 func demoData(t *testing.T) string {
 	t.Helper()
+	demoTemplate.once.Do(func() {
+		if demoTemplate.dir, demoTemplate.err = os.MkdirTemp("", "kioskctl-demo-"); demoTemplate.err != nil {
+			return
+		}
+		var out, errb bytes.Buffer
+		args := []string{"demo", "--data", filepath.Join(demoTemplate.dir, "data"), "--people", "15", "--entries", "150"}
+		if code := run(&env{stdout: &out, stderr: &errb}, args); code != 0 {
+			demoTemplate.err = fmt.Errorf("kioskctl demo: exit %d: %s", code, errb.String())
+		}
+	})
+	if demoTemplate.err != nil {
+		t.Fatal(demoTemplate.err)
+	}
 	dir := filepath.Join(t.TempDir(), "data")
-	if code, _, stderr := kioskctl(t, "demo", "--data", dir, "--people", "15", "--entries", "150"); code != 0 {
-		t.Fatalf("kioskctl demo: exit %d: %s", code, stderr)
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(demoTemplate.dir, "data"))); err != nil {
+		t.Fatalf("copy demo data: %v", err)
 	}
 	return dir
 }
