@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -36,28 +37,25 @@ func readCSV(t *testing.T, path string) [][]string {
 	return recs
 }
 
-func ledgerEntries(t *testing.T, l *ledger.Ledger, from, to time.Time) []ledger.ExportEntry {
+// collect reads one of the ledger's export iterators into a slice.
+func collect[T any](t *testing.T, seq iter.Seq2[T, error]) []T {
 	t.Helper()
-	var out []ledger.ExportEntry
-	for e, err := range l.ExportEntries(context.Background(), from, to) {
+	var out []T
+	for x, err := range seq {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, e)
+		out = append(out, x)
 	}
 	return out
 }
 
+func ledgerEntries(t *testing.T, l *ledger.Ledger, from, to time.Time) []ledger.ExportEntry {
+	return collect(t, l.ExportEntries(context.Background(), from, to))
+}
+
 func ledgerShifts(t *testing.T, l *ledger.Ledger, from, to time.Time) []ledger.ExportShift {
-	t.Helper()
-	var out []ledger.ExportShift
-	for s, err := range l.ExportShifts(context.Background(), from, to) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return collect(t, l.ExportShifts(context.Background(), from, to))
 }
 
 func TestExportCSVEntries(t *testing.T) {

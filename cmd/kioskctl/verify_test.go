@@ -91,18 +91,28 @@ func TestVerifyEditedEntry(t *testing.T) {
 	wantIn(t, "stderr", stderr, "failed verification")
 }
 
-// pageOf returns the offset of the database page holding the first copy of b.
-func pageOf(t *testing.T, file, b []byte) (off, pageSize int) {
+// damageLastEntry changes the database file where the last entry's hash is
+// stored: damage gets the file's bytes, the offset of the hash and the page size.
+func damageLastEntry(t *testing.T, dir string, damage func(file []byte, off, pageSize int)) {
 	t.Helper()
-	i := bytes.Index(file, b)
-	if i < 0 {
-		t.Fatal("bytes not found in the database file")
+	h := lastEntryHash(t, dir)
+	path := filepath.Join(dir, ledger.FileName)
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	pageSize = int(binary.BigEndian.Uint16(file[16:18]))
+	off := bytes.Index(file, h[:])
+	if off < 0 {
+		t.Fatal("the last entry's hash is not in the database file")
+	}
+	pageSize := int(binary.BigEndian.Uint16(file[16:18])) // SQLite file header: page size, 1 for 65536
 	if pageSize == 1 {
 		pageSize = 65536
 	}
-	return i, pageSize
+	damage(file, off, pageSize)
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // lastEntry returns the hash of the ledger's last entry, closing the ledger.
@@ -128,17 +138,7 @@ func lastEntryHash(t *testing.T, dir string) ledger.Hash {
 // chain is not.
 func TestVerifyFlippedBitInEntry(t *testing.T) {
 	dir := demoData(t)
-	h := lastEntryHash(t, dir)
-	path := filepath.Join(dir, ledger.FileName)
-	file, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	off, _ := pageOf(t, file, h[:])
-	file[off+5] ^= 0x10
-	if err := os.WriteFile(path, file, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	damageLastEntry(t, dir, func(file []byte, off, _ int) { file[off+5] ^= 0x10 })
 	code, out, _ := kioskctl(t, "verify", "--data", dir)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
@@ -151,26 +151,18 @@ func TestVerifyFlippedBitInEntry(t *testing.T) {
 // "corrupt".
 func TestVerifyDamagedPage(t *testing.T) {
 	dir := demoData(t)
-	h := lastEntryHash(t, dir)
-	path := filepath.Join(dir, ledger.FileName)
-	file, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	off, size := pageOf(t, file, h[:])
-	page := off / size * size
-	// The b-tree page header's cell count and cell pointers: garbage.
-	for i := page + 3; i < page+40; i++ {
-		file[i] = 0xA5
-	}
-	if err := os.WriteFile(path, file, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	damageLastEntry(t, dir, func(file []byte, off, size int) {
+		// The b-tree page header's cell count and cell pointers: garbage.
+		page := off / size * size
+		for i := page + 3; i < page+40; i++ {
+			file[i] = 0xA5
+		}
+	})
 	code, out, stderr := kioskctl(t, "verify", "--data", dir)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
 	}
-	wantIn(t, "verify", out, path, "integrity: ")
+	wantIn(t, "verify", out, filepath.Join(dir, ledger.FileName), "integrity: ")
 	wantIn(t, "stderr", stderr, "failed verification")
 }
 

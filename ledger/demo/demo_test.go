@@ -97,6 +97,9 @@ func TestDemoDefault(t *testing.T) {
 	if rep.Entries != uint64(res.Entries) {
 		t.Errorf("verify read %d entries, result says %d", rep.Entries, res.Entries)
 	}
+	if st, err := l.Status(ctx); err != nil || st.FlaggedShifts != 0 || st.OpenShifts != 2 {
+		t.Errorf("status %+v %v: want no flagged shifts and two open", st, err)
+	}
 
 	// The history is in the past, spread over the days before now.
 	var first, last time.Time
@@ -243,7 +246,7 @@ func TestDemoSizes(t *testing.T) {
 	}{
 		{"three people", 3, 30, false},
 		{"no history", 12, 0, true},
-		{"more people than names", 80, 200, false},
+		{"more people than names", 80, 120, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := clock.NewFake(now)
@@ -277,7 +280,7 @@ func TestDemoSameSeedSamePeople(t *testing.T) {
 	people := func(seed uint64) []demo.Card {
 		c := clock.NewFake(now)
 		o := options(c)
-		o.People, o.Entries, o.Seed = 60, 50, seed
+		o.People, o.NoHistory, o.Seed = 60, true, seed
 		_, res := create(t, o)
 		return res.Cards
 	}
