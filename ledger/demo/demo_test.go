@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,5 +299,42 @@ func TestDemoSameSeedSamePeople(t *testing.T) {
 	}
 	if !differs {
 		t.Error("another seed made the same people")
+	}
+}
+
+// cancellingSync cancels a context at the n-th write: the ledger asks it
+// whether the clock is synced once per write.
+type cancellingSync struct {
+	n      atomic.Int32
+	cancel context.CancelFunc
+}
+
+func (s *cancellingSync) Synced() bool {
+	if s.n.Add(-1) == 0 {
+		s.cancel()
+	}
+	return true
+}
+
+// A demo that cannot finish leaves no half-made ledger behind to block the
+// next try.
+func TestDemoFailureLeavesNoLedger(t *testing.T) {
+	c := clock.NewFake(now)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sync := &cancellingSync{cancel: cancel}
+	sync.n.Store(300) // past the setup, into the history
+	o := options(c)
+	o.Ledger.Sync = sync
+	dir := t.TempDir()
+	_, err := demo.Create(ctx, dir, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("demo cancelled half way: %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+	if _, err := demo.Create(context.Background(), dir, demo.Options{People: 3, Entries: 10, Ledger: options(c).Ledger}); err != nil {
+		t.Fatalf("second try: %v", err)
 	}
 }
