@@ -26,6 +26,11 @@ func runDemo(e *env, args []string) error {
 	if err := parseFlags(f, args); err != nil {
 		return err
 	}
+	if *data == defaultData {
+		// A real kiosk's data directory must never receive demo people by
+		// accident (a Pi whose ledger is not made yet would take them).
+		return fmt.Errorf("%w: name the demo's directory with --data (demo data never goes into %s)", errUsage, defaultData)
+	}
 	if *people < 1 || *entries < 0 || *days < 1 {
 		return fmt.Errorf("%w: --people must be at least 1, --entries at least 0, --days at least 1", errUsage)
 	}

@@ -54,6 +54,11 @@ func TestDemoRefuses(t *testing.T) {
 		t.Fatalf("demo over a ledger: exit %d, want 1", code)
 	}
 	wantIn(t, "stderr", stderr, "a ledger already exists in "+dir)
+	code, _, stderr = kioskctl(t, "demo")
+	if code != 2 {
+		t.Errorf("demo into the default data directory: exit %d, want 2", code)
+	}
+	wantIn(t, "stderr", stderr, "name the demo's directory with --data")
 	for _, args := range [][]string{{"--people", "0"}, {"--entries", "-1"}, {"--people", "many"}, {"extra"}} {
 		code, _, stderr := kioskctl(t, append([]string{"demo", "--data", filepath.Join(t.TempDir(), "d")}, args...)...)
 		if code != 2 {
