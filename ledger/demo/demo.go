@@ -335,14 +335,22 @@ type event struct {
 	order int                                 // ties keep planning order
 }
 
-// history writes about opts.Entries entries day by day up to now, each day
-// in one transaction, in the order the day's taps happened.
+// history writes about opts.Entries entries, spread over the days before
+// today, then today's up to now: each day in one transaction, in the order
+// the day's taps happened.
 func (g *generator) history() error {
-	days := g.opts.Days + 1 // the first day through today
-	for d := 0; d < days && g.written < g.opts.Entries; d++ {
+	for d := 0; d <= g.opts.Days; d++ {
+		today := d == g.opts.Days
 		day := g.start.AddDate(0, 0, d)
-		budget := (g.opts.Entries - g.written + (days - d - 1)) / (days - d)
-		events := g.planDay(day, d, budget, d == days-1)
+		left := max(g.opts.Entries-g.written, 0)
+		budget := left
+		if !today {
+			budget = (left + g.opts.Days - d - 1) / (g.opts.Days - d)
+		}
+		if budget == 0 && (!today || g.opts.Entries == 0) {
+			continue
+		}
+		events := g.planDay(day, d, budget, today)
 		slices.SortStableFunc(events, func(a, b event) int {
 			return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.order, b.order))
 		})
@@ -452,7 +460,7 @@ func (g *generator) planShift(day time.Time, today bool, add adder) bool {
 	to, _ := time.Parse("15:04", spec.end)
 	span := int(to.Sub(from) / time.Minute)
 	in := day.Add(time.Duration(from.Hour())*time.Hour + time.Duration(from.Minute()+g.rng.IntN(span/2+1)-10)*time.Minute)
-	out := in.Add(time.Duration(30+g.rng.IntN(span))*time.Minute + time.Duration(g.rng.IntN(60))*time.Second)
+	out := in.Add(time.Duration(30+g.rng.IntN(min(span, 180)))*time.Minute + time.Duration(g.rng.IntN(60))*time.Second)
 	if in.Before(p.busy) || (today && !out.Before(g.now)) {
 		return false
 	}
@@ -533,6 +541,13 @@ func (g *generator) planRestock(day time.Time, add adder) int {
 func (g *generator) planCardFates(day time.Time, add adder) int {
 	at := day.Add(10 * time.Hour)
 	n := 0
+	// Nobody whose card changes serves that day: a shift open across the
+	// change would stay open for good.
+	for _, k := range slices.Concat(replacedCards, lostCards, revokedCards) {
+		if k <= len(g.people) {
+			g.people[k-1].busy = day.AddDate(0, 0, 1)
+		}
+	}
 	for _, k := range replacedCards {
 		if k > len(g.people) {
 			continue

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"unicode"
+
+	"github.com/hongmajia/hongmajia/ledger"
+)
+
+// newFlagSet makes a subcommand's flags, with --data, reporting to stderr.
+func newFlagSet(e *env, name string) (*flag.FlagSet, *string) {
+	f := flag.NewFlagSet("kioskctl "+name, flag.ContinueOnError)
+	f.SetOutput(e.stderr)
+	data := f.String("data", defaultData, "data directory")
+	return f, data
+}
+
+// parseFlags parses args; any argument left over is a usage error.
+func parseFlags(f *flag.FlagSet, args []string) error {
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if f.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, f.Arg(0))
+	}
+	return nil
+}
+
+// openLedgerDir opens the ledger in a data directory, saying plainly what
+// is missing: a technician over SSH should not have to read a wrapped error
+// to learn the disk is not mounted.
+func openLedgerDir(ctx context.Context, dir string) (*ledger.Ledger, error) {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("data directory %s does not exist (is the data disk mounted? give another with --data DIR)", dir)
+	case err != nil:
+		return nil, fmt.Errorf("data directory: %w", err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("data directory %s is not a directory", dir)
+	}
+	l, err := ledger.Open(ctx, dir, ledger.Options{})
+	if errors.Is(err, ledger.ErrNoLedger) {
+		return nil, fmt.Errorf("no ledger in %s (%s is missing; `kioskctl demo --data %s` makes a demo one)", dir, filepath.Join(dir, ledger.FileName), dir)
+	}
+	return l, err
+}
+
+// writeAtomically writes a file the way the ledger writes its own: to a
+// temporary file beside it, fsync, rename into place, fsync the directory,
+// so a crash or a full disk leaves the old file or the new, never half.
+func writeAtomically(path string, write func(f *os.File) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := write(f); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// padRight pads s to width terminal columns; Chinese characters take two.
+func padRight(s string, width int) string {
+	w := 0
+	for _, r := range s {
+		w++
+		if r >= 0x1100 && (unicode.Is(unicode.Han, r) || unicode.In(r, unicode.Hangul, unicode.Hiragana, unicode.Katakana) || (r >= 0xff00 && r <= 0xff60) || (r >= 0x3000 && r <= 0x303f)) {
+			w++
+		}
+	}
+	for ; w < width; w++ {
+		s += " "
+	}
+	return s
+}
+
+// humanBytes writes a size the way df -h does.
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
