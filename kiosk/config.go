@@ -247,7 +247,7 @@ func (c *Config) check() error {
 	case ReaderSim, ReaderMFRC522:
 	case ReaderWedge:
 		if c.Reader.WedgeDevice == "" {
-			return bad("reader.wedge_device", "a wedge reader needs its input device, e.g. /dev/input/by-id/usb-...-event-kbd")
+			return bad("reader.kind", "a wedge reader needs reader.wedge_device, its input device, e.g. /dev/input/by-id/usb-...-event-kbd")
 		}
 	default:
 		return bad("reader.kind", "unknown reader %q: want sim, mfrc522 or wedge", c.Reader.Kind)

@@ -252,7 +252,7 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	case err != nil:
 		return s.refuse(r, err)
 	case info.Staff != nil:
-		return s.refuse(r, errors.New("a staff card: staff use the screen, not a station"))
+		return s.refuse(r, errStaffCard)
 	case info.OpenShift != nil:
 		res, err := s.led.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: uid})
 		if err != nil {
@@ -273,21 +273,36 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	return r
 }
 
-// refuse makes r a refusal, or a fault when err means the ledger cannot be
-// trusted; a fault stops all writing until a technician restarts the station.
+// refuse makes r a refusal when err is an answer about the card or the
+// activity, and a fault otherwise: a volunteer is not told their card is
+// refused when the terminal is what failed. Corruption is kept: no write
+// happens after it until a technician restarts the station.
 func (s *Station) refuse(r StationResult, err error) StationResult {
 	r.Outcome, r.Err = Refused, err
-	if ledger.IsCorruption(err) || errors.Is(err, ledger.ErrClosed) {
+	switch {
+	case ledger.IsCorruption(err) || errors.Is(err, ledger.ErrClosed):
 		r.Outcome = Faulted
 		s.mu.Lock()
 		s.fault = err
 		s.mu.Unlock()
-	}
-	if errors.Is(err, ledger.ErrDiskFull) {
-		// Not latched: space may be freed while the station runs.
-		r.Outcome = Faulted
+	case !isStationRefusal(err):
+		r.Outcome = Faulted // disk full, an unknown error: attention, try again next tap
 	}
 	return r
+}
+
+// errStaffCard refuses a staff card: staff work at the screen.
+var errStaffCard = errors.New("a staff card: staff use the screen, not a station")
+
+func isStationRefusal(err error) bool {
+	for _, e := range []error{errStaffCard, ledger.ErrUnknownCard, ledger.ErrCardLost, ledger.ErrCardRevoked,
+		ledger.ErrBadUID, ledger.ErrNotInWindow, ledger.ErrShiftOpen, ledger.ErrNoOpenShift,
+		ledger.ErrNotFound, ledger.ErrInvalid, ledger.ErrDurationAbsurd, ledger.ErrBusy} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // status adds the station's activity and last tap to the control socket's
