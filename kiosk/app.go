@@ -237,8 +237,9 @@ type spiDetector struct {
 
 func (d *spiDetector) Halt() error { return errors.Join(d.Dev.Halt(), d.port.Close()) }
 
-// Start runs the readers and opens the control socket. A control socket that
-// cannot be opened is logged, not fatal: the terminal serves its visitors
+// Start runs the readers and opens the control socket. It fails when another
+// terminal runs on the same data directory. A control socket that cannot be
+// opened otherwise is logged, not fatal: the terminal serves its visitors
 // without it.
 func (a *App) Start(ctx context.Context) error {
 	ctx, a.cancel = context.WithCancel(ctx)
@@ -251,7 +252,15 @@ func (a *App) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	ln, err := sim.Listen(ControlSocketPath(a.cfg.Data))
+	sock := ControlSocketPath(a.cfg.Data)
+	if c, err := net.Dial("unix", sock); err == nil {
+		// Two terminals on one ledger would both answer every tap.
+		c.Close()
+		a.cancel()
+		a.wg.Wait()
+		return fmt.Errorf("another terminal is running on %s: its control socket %s answers", a.cfg.Data, sock)
+	}
+	ln, err := sim.Listen(sock)
 	if err != nil {
 		a.logf("kiosk: control socket: %v", err)
 		return nil

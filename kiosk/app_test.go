@@ -140,6 +140,16 @@ func TestAppControlSocket(t *testing.T) {
 		t.Errorf("SimTap: %+v", ev)
 	}
 
+	// A second terminal on the same data directory is refused.
+	second, err := kiosk.NewApp(context.Background(), app.Config(), &kiosk.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "another terminal is running") {
+		t.Errorf("second terminal: %v", err)
+	}
+	second.Close()
+
 	app.OnStatus(func(st *kiosk.ControlStatus) { st.Scene = "idle" })
 	got, err := f.ask(t, "status")
 	if err != nil {
