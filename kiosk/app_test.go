@@ -80,6 +80,20 @@ func (f *appFixture) ask(t *testing.T, line string) (string, error) {
 	return kiosk.ControlRequest(ctx, kiosk.ControlSocketPath(f.dir), line)
 }
 
+// status asks the terminal's control socket for its status.
+func (f *appFixture) status(t *testing.T) kiosk.ControlStatus {
+	t.Helper()
+	got, err := f.ask(t, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st kiosk.ControlStatus
+	if err := json.Unmarshal([]byte(got), &st); err != nil {
+		t.Fatalf("status %q: %v", got, err)
+	}
+	return st
+}
+
 func nextEvent(t *testing.T, events <-chan rfid.Event) rfid.Event {
 	t.Helper()
 	select {
@@ -151,14 +165,7 @@ func TestAppControlSocket(t *testing.T) {
 	second.Close()
 
 	app.OnStatus(func(st *kiosk.ControlStatus) { st.Scene = "idle" })
-	got, err := f.ask(t, "status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st kiosk.ControlStatus
-	if err := json.Unmarshal([]byte(got), &st); err != nil {
-		t.Fatalf("status %q: %v", got, err)
-	}
+	st := f.status(t)
 	term := app.Ledger().Terminal()
 	if st.Terminal != term.ID || st.Center != demo.CenterID || st.CenterName != demo.CenterName || st.Mode != "screen" ||
 		!st.Demo || st.Scene != "idle" || st.Ledger != "ok" || st.LastSync != nil || st.Unsynced == 0 {
@@ -255,14 +262,7 @@ func TestAppHeadlessStation(t *testing.T) {
 	if d := after.Balance.Minutes - before.Balance.Minutes; d != 120 {
 		t.Errorf("credited %d minutes, want 120", d)
 	}
-	got, err := f.ask(t, "status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st kiosk.ControlStatus
-	if err := json.Unmarshal([]byte(got), &st); err != nil {
-		t.Fatal(err)
-	}
+	st := f.status(t)
 	if st.Mode != "headless" || st.Station != demo.StationActivity || !strings.HasPrefix(st.LastTap, "checked out card "+string(card)) {
 		t.Errorf("status %+v", st)
 	}
@@ -307,14 +307,7 @@ func TestAppLedgerUnusable(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- f.app.RunStation(ctx) }()
 			// The control socket still answers, and says what is wrong.
-			got, err := f.ask(t, "status")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var st kiosk.ControlStatus
-			if err := json.Unmarshal([]byte(got), &st); err != nil {
-				t.Fatal(err)
-			}
+			st := f.status(t)
 			if st.Ledger != tc.fault || st.LedgerError == "" {
 				t.Errorf("status %+v, want fault %s", st, tc.fault)
 			}

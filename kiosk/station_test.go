@@ -155,6 +155,17 @@ func TestStationRepeatsTheAnswerWithinTheWindow(t *testing.T) {
 	}
 }
 
+// cardIn makes a volunteer whose card staff then put in state.
+func cardIn(state ledger.CardState) func(t *testing.T, f *stationFixture) ledger.CardUID {
+	return func(t *testing.T, f *stationFixture) ledger.CardUID {
+		_, c := f.env.AddPerson(t, "周玥", ledger.RedVest)
+		if _, err := f.env.SetCardState(context.Background(), ledger.SetCardState{ID: ledger.NewEntryID(), UID: c, State: state, Operator: f.env.Staff, Reason: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+}
+
 func TestStationRefusals(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -163,20 +174,8 @@ func TestStationRefusals(t *testing.T) {
 		want error // nil: only the outcome is checked
 	}{
 		{"unknown card", func(t *testing.T, f *stationFixture) ledger.CardUID { return f.env.NewUID() }, ledger.ErrUnknownCard},
-		{"lost card", func(t *testing.T, f *stationFixture) ledger.CardUID {
-			_, c := f.env.AddPerson(t, "周玥", ledger.RedVest)
-			if _, err := f.env.SetCardState(ctx, ledger.SetCardState{ID: ledger.NewEntryID(), UID: c, State: ledger.CardLost, Operator: f.env.Staff, Reason: "lost"}); err != nil {
-				t.Fatal(err)
-			}
-			return c
-		}, ledger.ErrCardLost},
-		{"revoked card", func(t *testing.T, f *stationFixture) ledger.CardUID {
-			_, c := f.env.AddPerson(t, "张三明", ledger.RedVest)
-			if _, err := f.env.SetCardState(ctx, ledger.SetCardState{ID: ledger.NewEntryID(), UID: c, State: ledger.CardRevoked, Operator: f.env.Staff, Reason: "left"}); err != nil {
-				t.Fatal(err)
-			}
-			return c
-		}, ledger.ErrCardRevoked},
+		{"lost card", cardIn(ledger.CardLost), ledger.ErrCardLost},
+		{"revoked card", cardIn(ledger.CardRevoked), ledger.ErrCardRevoked},
 		{"staff card", func(t *testing.T, f *stationFixture) ledger.CardUID { return f.env.Staff }, nil},
 		{"activity closed now", func(t *testing.T, f *stationFixture) ledger.CardUID {
 			// The clock reads 09:00; this activity runs in the evening only.

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,24 +14,6 @@ import (
 	"github.com/hongmajia/hongmajia/ledger/demo"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
 )
-
-// syncBuffer is stderr written by the station's goroutines and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func demoData(t *testing.T) string {
 	t.Helper()
@@ -47,11 +29,12 @@ func demoData(t *testing.T) string {
 	return dir
 }
 
-// startKiosk runs `kiosk args...` in this process until the returned stop.
-func startKiosk(t *testing.T, args ...string) (stderr *syncBuffer, stop func() int) {
+// startKiosk runs `kiosk args...` in this process until the returned stop;
+// stderr may be read after stop, when nothing writes to it any more.
+func startKiosk(t *testing.T, args ...string) (stderr *bytes.Buffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr = &syncBuffer{}
+	stderr = &bytes.Buffer{}
 	code := make(chan int, 1)
 	go func() { code <- run(ctx, args, stderr) }()
 	return stderr, func() int { cancel(); return <-code }
@@ -81,16 +64,16 @@ func TestHeadlessOnDemoDataNeedsNothingElse(t *testing.T) {
 	if got := ask(t, dir, "tap "+card); got != "tapped "+card {
 		t.Fatalf("tap: %q", got)
 	}
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), "checked in card "+card); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(ask(t, dir, "status"), `"last_tap":"checked in card `+card); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no check-in logged:\n%s", stderr)
+			t.Fatal("the station did not check the card in within 5 s")
 		}
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("exit %d:\n%s", code, stderr)
 	}
 	log := stderr.String()
-	for _, want := range []string{"headless station on " + dir, "便民服务", "demo cards: [88000001", "stopped"} {
+	for _, want := range []string{"headless station on " + dir, "便民服务", "demo cards: [88000001", "checked in card " + card, "stopped"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
@@ -145,5 +128,28 @@ func TestBadConfiguration(t *testing.T) {
 	var stderr bytes.Buffer
 	if code := run(context.Background(), []string{"--config", cfg}, &stderr); code != 2 || !strings.Contains(stderr.String(), cfg+":2: reader.kind: unknown reader") {
 		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+}
+
+func TestLogFile(t *testing.T) {
+	dir := demoData(t)
+	logFile := filepath.Join(t.TempDir(), "kiosk.log")
+	cfg := filepath.Join(t.TempDir(), "kiosk.toml")
+	if err := os.WriteFile(cfg, []byte("headless = true\nlog_file = \""+logFile+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr, stop := startKiosk(t, "--config", cfg, "--data", dir)
+	ask(t, dir, "ping")
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{string(b), stderr.String()} {
+		if !strings.Contains(out, "headless station on "+dir) || !strings.Contains(out, "kiosk: stopped") {
+			t.Errorf("log:\n%s", out)
+		}
 	}
 }
