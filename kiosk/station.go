@@ -30,8 +30,9 @@ type Station struct {
 	fb   feedback.Player
 	logf func(format string, args ...any)
 	// activity is the configured activity, by name or id; "" the ledger's.
-	activity string
-	repeat   time.Duration
+	activity   string
+	repeat     time.Duration
+	retryDelay time.Duration
 
 	mu sync.Mutex
 	// fault is set once the ledger cannot be trusted: no write happens after it.
@@ -48,6 +49,9 @@ type StationOptions struct {
 	Activity string
 	// RepeatWindow: default DefaultRepeatWindow; negative: none.
 	RepeatWindow time.Duration
+	// RetryDelay is the wait before a write that met a busy database is
+	// tried again (default 250 ms).
+	RetryDelay time.Duration
 }
 
 // StationOutcome is what a tap did.
@@ -129,11 +133,14 @@ func NewStation(l *ledger.Ledger, ledErr error, opts StationOptions) *Station {
 	if opts.RepeatWindow == 0 {
 		opts.RepeatWindow = DefaultRepeatWindow
 	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = 250 * time.Millisecond
+	}
 	if l == nil && ledErr == nil {
 		ledErr = errors.New("station: no ledger")
 	}
 	return &Station{led: l, clk: opts.Clock, fb: opts.Feedback, logf: opts.Logf,
-		activity: opts.Activity, repeat: opts.RepeatWindow, fault: ledErr}
+		activity: opts.Activity, repeat: opts.RepeatWindow, retryDelay: opts.RetryDelay, fault: ledErr}
 }
 
 // Run answers every tap from events until ctx ends or events is closed.
@@ -254,7 +261,9 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	case info.Staff != nil:
 		return s.refuse(r, errStaffCard)
 	case info.OpenShift != nil:
-		res, err := s.led.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: uid})
+		var res ledger.CheckOutResult
+		req := ledger.CheckOut{ID: ledger.NewEntryID(), Card: uid}
+		err := s.retry(ctx, func() (err error) { res, err = s.led.CheckOut(ctx, req); return err })
 		if err != nil {
 			return s.refuse(r, err)
 		}
@@ -265,13 +274,35 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	if err != nil {
 		return s.refuse(r, err)
 	}
-	sh, err := s.led.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: uid, Activity: act.ID})
+	var sh ledger.Shift
+	req := ledger.CheckIn{ID: ledger.NewEntryID(), Card: uid, Activity: act.ID}
+	err = s.retry(ctx, func() (err error) { sh, err = s.led.CheckIn(ctx, req); return err })
 	if err != nil {
 		return s.refuse(r, err)
 	}
 	r.Outcome, r.Shift = CheckedIn, sh
 	return r
 }
+
+// retry runs a write again while another process (a backup, kioskctl) holds
+// the database past its busy timeout. The request keeps its id, so a write
+// that did commit before its answer was lost is not written twice.
+func (s *Station) retry(ctx context.Context, write func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := write()
+		if !errors.Is(err, ledger.ErrBusy) || attempt == stationAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-s.clk.After(s.retryDelay):
+		}
+	}
+}
+
+// stationAttempts is how often a write meeting a busy database is tried.
+const stationAttempts = 3
 
 // refuse makes r a refusal when err is an answer about the card or the
 // activity, and a fault otherwise: a volunteer is not told their card is

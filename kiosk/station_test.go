@@ -2,8 +2,10 @@ package kiosk_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +17,8 @@ import (
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+
+	_ "modernc.org/sqlite"
 )
 
 // patternRecorder is a feedback.Player that remembers what it played.
@@ -301,4 +305,70 @@ func TestStationFaultStopsWriting(t *testing.T) {
 			t.Errorf("a faulted station wrote: %d open shifts", st.OpenShifts)
 		}
 	})
+}
+
+func TestStationRetriesABusyLedger(t *testing.T) {
+	f := newStationFixture(t, kiosk.StationOptions{RetryDelay: time.Second})
+	_, card := f.env.AddPerson(t, "王堃", ledger.RedVest)
+	f.env.Opts.BusyTimeout = 20 * time.Millisecond
+	f.env.Reopen(t)
+	f.st = kiosk.NewStation(f.env.Ledger, nil, kiosk.StationOptions{Clock: f.env.Clock, Feedback: f.fb, RetryDelay: time.Second})
+	before := f.entries(t)
+
+	// Another process (a backup, kioskctl) holds the write lock.
+	db, err := sql.Open("sqlite", filepath.Join(f.env.Dir, ledger.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan kiosk.StationResult, 1)
+	go func() { done <- f.tap(t, card) }()
+	// The check-in met the lock and waits to try again.
+	for deadline := time.Now().Add(5 * time.Second); f.env.Clock.Waiters() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the station did not wait to retry")
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	f.env.Clock.Advance(time.Second)
+	r := <-done
+	if r.Outcome != kiosk.CheckedIn {
+		t.Fatalf("tap: %+v", r)
+	}
+	if n := f.entries(t); n != before+1 {
+		t.Errorf("%d entries written, want one check-in", n-before)
+	}
+	if got := f.fb.Played(); !slices.Equal(got, []feedback.Pattern{feedback.Success}) {
+		t.Errorf("played %v", got)
+	}
+
+	// Held for good: after its attempts the station refuses, having written nothing.
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK")
+	f.env.Clock.Advance(time.Hour)
+	go func() { done <- f.tap(t, card) }()
+	for range 2 {
+		for deadline := time.Now().Add(5 * time.Second); f.env.Clock.Waiters() == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the station did not wait to retry")
+			}
+		}
+		f.env.Clock.Advance(time.Second)
+	}
+	if r := <-done; r.Outcome != kiosk.Refused || !errors.Is(r.Err, ledger.ErrBusy) {
+		t.Errorf("tap on a locked ledger: %+v", r)
+	}
 }
