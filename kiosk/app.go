@@ -354,6 +354,17 @@ func (a *App) SimTap(uid string) error {
 	return a.sim.Tap(rfid.UID(u.Bytes()))
 }
 
+// DemoKey taps the demo card of key n (1–9), for the demo window; a key
+// without a card does nothing.
+func (a *App) DemoKey(n int) {
+	if n < 1 || n > len(a.demoCards) {
+		return
+	}
+	if err := a.SimTap(a.demoCards[n-1]); err != nil {
+		a.logf("kiosk: demo key %d: %v", n, err)
+	}
+}
+
 // OnStatus adds f to what the control socket's `status` runs to fill in its
 // answer (the screen adds its scene). f is called from the control socket's
 // goroutine and must be safe for that.

@@ -153,6 +153,11 @@ func TestAppControlSocket(t *testing.T) {
 	if ev := nextEvent(t, app.Events()); ev.Tap.UID.Hex() != "88000001" {
 		t.Errorf("SimTap: %+v", ev)
 	}
+	app.DemoKey(9)
+	app.DemoKey(10) // no such key: nothing
+	if ev := nextEvent(t, app.Events()); ev.Tap.UID.Hex() != "88000009" {
+		t.Errorf("DemoKey(9): %+v", ev)
+	}
 
 	// A second terminal on the same data directory is refused.
 	second, err := kiosk.NewApp(context.Background(), app.Config(), &kiosk.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
@@ -171,7 +176,7 @@ func TestAppControlSocket(t *testing.T) {
 		!st.Demo || st.Scene != "idle" || st.Ledger != "ok" || st.LastSync != nil || st.Unsynced == 0 {
 		t.Errorf("status %+v", st)
 	}
-	if len(st.Readers) != 1 || st.Readers[0].Kind != "sim" || st.Readers[0].State != "ok" || st.Readers[0].Taps != 2 {
+	if len(st.Readers) != 1 || st.Readers[0].Kind != "sim" || st.Readers[0].State != "ok" || st.Readers[0].Taps != 3 {
 		t.Errorf("readers %+v", st.Readers)
 	}
 

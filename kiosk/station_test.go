@@ -372,3 +372,25 @@ func TestStationRetriesABusyLedger(t *testing.T) {
 		t.Errorf("tap on a locked ledger: %+v", r)
 	}
 }
+
+// BenchmarkStationTap is a tap's cost at a headless station, from the
+// reader's event to the pattern played: a lookup and one committed write
+// (check-in or check-out, alternately), with its fsync.
+func BenchmarkStationTap(b *testing.B) {
+	e := ledgertest.MustOpen(b)
+	desk := e.AddActivity(b, "便民服务", ledger.Schedule{}, stationRules)
+	if err := e.SetStationActivity(context.Background(), desk.ID); err != nil {
+		b.Fatal(err)
+	}
+	_, card := e.AddPerson(b, "王堃", ledger.RedVest)
+	st := kiosk.NewStation(e.Ledger, nil, kiosk.StationOptions{Clock: e.Clock})
+	tap := rfid.Tap{Card: rfid.Card{UID: card.Bytes()}, Kind: rfid.KindSim}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Clock.Advance(time.Hour)
+		tap.At = e.Clock.Now()
+		if r := st.Tap(context.Background(), tap); r.Outcome != kiosk.CheckedIn && r.Outcome != kiosk.CheckedOut {
+			b.Fatalf("tap: %+v", r)
+		}
+	}
+}
