@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"net"
+	"os"
 	"sync"
 
 	"periph.io/x/conn/v3/gpio"
@@ -208,6 +210,9 @@ func (a *App) mfrc522() (rfid.Reader, error) {
 		p.set(pin)
 	}
 	open := func() (rfid.Detector, error) {
+		if _, err := os.Stat(rc.SPI); errors.Is(err, fs.ErrNotExist) {
+			return nil, &rfid.Error{Kind: rfid.Absent, Err: fmt.Errorf("no SPI device %s (enable SPI: dtparam=spi=on in /boot/firmware/config.txt)", rc.SPI)}
+		}
 		port, err := spireg.Open(rc.SPI)
 		if err != nil {
 			return nil, &rfid.Error{Kind: rfid.Absent, Err: fmt.Errorf("open SPI %s: %w", rc.SPI, err)}

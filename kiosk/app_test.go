@@ -342,3 +342,48 @@ func TestAppRefusesPinsThatDoNotExist(t *testing.T) {
 		t.Errorf("NewApp: %v, want an error naming the feedback pins", err)
 	}
 }
+
+func TestAppHardwareReaderAbsent(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir, lo := newDemoDir(t, clk)
+	for _, tc := range []struct {
+		name   string
+		edit   func(*kiosk.Config)
+		kind   rfid.Kind
+		device string
+	}{
+		{"mfrc522", func(c *kiosk.Config) { c.Reader.Kind, c.Reader.SPI = kiosk.ReaderMFRC522, "/dev/spidev9.9" }, rfid.KindMFRC522, "/dev/spidev9.9"},
+		{"wedge", func(c *kiosk.Config) {
+			c.Reader.Kind, c.Reader.WedgeDevice = kiosk.ReaderWedge, filepath.Join(dir, "no-such-event-kbd")
+		}, rfid.KindWedge, "no-such-event-kbd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// No such reader here: the terminal runs all the same, says so in
+			// its status, and taps from the control socket still work.
+			f := startApp(t, dir, clk, lo, tc.edit)
+			var hw rfid.Status
+			waitFor(t, "the reader reported absent", func() bool {
+				rs := f.app.ReaderStatus()
+				if len(rs) != 2 {
+					t.Fatalf("readers %v, want the simulated one and %s", rs, tc.name)
+				}
+				hw = rs[1]
+				return hw.State == rfid.StateAbsent
+			})
+			if hw.Kind != tc.kind || !strings.Contains(hw.Device, tc.device) {
+				t.Errorf("reader %+v", hw)
+			}
+			st := f.status(t)
+			if len(st.Readers) != 2 || st.Readers[1].State != "absent" || st.Readers[1].Error == "" {
+				t.Errorf("status readers %+v", st.Readers)
+			}
+			if _, err := f.ask(t, "tap 88000005"); err != nil {
+				t.Fatal(err)
+			}
+			if ev := nextEvent(t, f.app.Events()); ev.Tap.UID.Hex() != "88000005" {
+				t.Errorf("event %+v", ev)
+			}
+			f.app.Close()
+		})
+	}
+}
