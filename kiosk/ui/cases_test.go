@@ -46,7 +46,7 @@ type sceneCase struct {
 
 func sceneCases(s Strings) []sceneCase {
 	pic := testPicture()
-	return []sceneCase{
+	return append([]sceneCase{
 		{"idle", &IdleScene{View: IdleView{Center: "和平里社区党群服务中心", Activities: testDays, HonourRoll: testHonour}},
 			[]string{"请刷卡", "今日活动", "本月志愿之星", "王*", "陈*明", "欧**娜", "30.5小时", "社区环境清洁"}},
 		{"idle-empty", &IdleScene{View: IdleView{Center: "和平里社区党群服务中心", DemoCards: true}},
@@ -86,7 +86,7 @@ func sceneCases(s Strings) []sceneCase {
 		{"staff-menu", NewStaffMenu(s, 7), []string{"工作人员菜单  未同步 7 条", "绑定新卡", "补办挂失卡", "今日汇总", "读卡器测试"}},
 		{"technician", NewTechnician(s, "E-LEDGER-INTEGRITY"), []string{"请联系技术人员", "故障代码 E-LEDGER-INTEGRITY"}},
 		{"staff-done", NewDone(s, "绑定新卡", "李喆"), []string{"成功", "李喆"}},
-	}
+	}, coreCases...)
 }
 
 // testSizes are the landscape sizes the terminal supports, smallest first.

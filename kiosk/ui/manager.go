@@ -27,6 +27,10 @@ type ManagerOpts struct {
 	// Wake asks for a frame soon from any goroutine; nil is
 	// ebiten.ScheduleFrame, which wakes a frame loop waiting for events.
 	Wake func()
+	// OnUpdate runs at the start of every Update, before the pointer is
+	// read: the owner applies what arrived meanwhile (taps, the ledger's
+	// answers) and may GoTo another scene. It must not block.
+	OnUpdate func()
 	// Sounds plays the success and refusal tones; nil is silent.
 	Sounds *Sounds
 }
@@ -118,6 +122,9 @@ func (m *Manager) Layout(outsideWidth, outsideHeight int) (int, int) {
 
 // Update implements ebiten.Game. It never blocks.
 func (m *Manager) Update() error {
+	if m.opts.OnUpdate != nil {
+		m.opts.OnUpdate()
+	}
 	m.mu.Lock()
 	if m.posted != nil {
 		m.GoTo(m.posted)

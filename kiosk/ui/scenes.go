@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/hongmajia/hongmajia/kiosk"
 	"image"
 	"math"
 	"strconv"
@@ -94,7 +95,7 @@ func (s *IdleScene) Build(b *Builder) {
 		rb, row := row.Left(b.M.Advance("10.", l.Body(), false) + l.U(8))
 		b.Line(rb, rank, TextStyle{Size: l.Body(), Color: colMuted})
 		nb, hb := row.Left(row.W * 0.5)
-		b.Line(nb, MaskName(h.Name), TextStyle{Size: l.Body(), Color: colInk})
+		b.Line(nb, kiosk.MaskName(h.Name), TextStyle{Size: l.Body(), Color: colInk})
 		b.Line(hb, Hours(b.S, h.Minutes), TextStyle{Size: l.Body(), Color: colInk, Align: AlignEnd})
 	}
 }
@@ -259,6 +260,8 @@ type ChoiceScene struct {
 	Options []string
 	Kinds   []ButtonKind // per option; Secondary when missing
 	Empty   string       // shown when there are no options
+	// MinWidthMM is the narrowest an option may be; 0 means 40 mm.
+	MinWidthMM float64
 }
 
 // Choice is the action of the n-th option of a ChoiceScene.
@@ -274,7 +277,11 @@ func (s *ChoiceScene) Build(b *Builder) {
 	if len(s.Options) == 0 {
 		b.Paragraph(grid, s.Empty, TextStyle{Size: l.Title(), Color: colInk, Align: AlignCenter})
 	}
-	cols, rows := gridShape(len(s.Options), grid, l.Target(), l.Gap(), l.MM(40))
+	minW := s.MinWidthMM
+	if minW <= 0 {
+		minW = 40
+	}
+	cols, rows := gridShape(len(s.Options), grid, l.Target(), l.Gap(), l.MM(minW))
 	cells := grid.Grid(rows, cols, l.Gap())
 	for i, opt := range s.Options {
 		if i >= len(cells) {
@@ -614,7 +621,20 @@ type PinScene struct {
 	Max    int  // most digits; 0 means 6
 	Wrong  bool // the last PIN was wrong
 	Locked bool // too many wrong PINs: the pad is disabled
+
+	// The same pad serves staff numbers (a phone's last four digits, a
+	// member number, an amount): Title replaces 请输入密码, Plain shows the
+	// digits instead of dots, Message is a line under them (没有找到), and
+	// Signed adds a +/− key whose state goes out as a leading "-".
+	Title    string
+	Plain    bool
+	Message  string
+	Signed   bool
+	Negative bool
 }
+
+// ActSign toggles a signed pad between adding and taking away.
+const ActSign Action = "pad:sign"
 
 // PinEntered is the action of confirming a PIN.
 func PinEntered(pin string) Action { return Action("pin:" + pin) }
@@ -631,6 +651,9 @@ func (s *PinScene) Handle(a Action) bool {
 		limit = 6
 	}
 	switch {
+	case a == ActSign && s.Signed:
+		s.Negative = !s.Negative
+		return true
 	case a == "pin-key:del":
 		if len(s.Digits) > 0 {
 			s.Digits = s.Digits[:len(s.Digits)-1]
@@ -654,15 +677,41 @@ func (s *PinScene) Build(b *Builder) {
 	left, pad := body.Left(body.W - padW)
 	left.W -= l.Gap()
 	title, left := left.Top(lineHeight(l.Title()) * 2)
-	b.paragraph(title, b.S.T("staff.pin"), TextStyle{Size: l.Title(), Bold: true, Color: colInk}, -1, false)
+	heading := s.Title
+	if heading == "" {
+		heading = b.S.T("staff.pin")
+	}
+	b.paragraph(title, heading, TextStyle{Size: l.Title(), Bold: true, Color: colInk}, -1, false)
 	dots, left := left.Top(lineHeight(l.Huge()))
 	shown := ""
-	for range s.Digits {
-		shown += "● "
+	if s.Plain {
+		shown = s.Digits
+		if s.Signed && s.Negative {
+			shown = "−" + shown
+		} else if s.Signed {
+			shown = "+" + shown
+		}
+	} else {
+		for range s.Digits {
+			shown += "● "
+		}
 	}
 	b.Line(dots, shown, TextStyle{Size: l.Huge(), Color: colInk})
 	cancel, msg := left.Bottom(l.Target())
+	if s.Signed {
+		var sign Rect
+		sign, msg = msg.Bottom(l.Target())
+		msg.H -= l.Gap()
+		label := b.S.T("pad.add")
+		if s.Negative {
+			label = b.S.T("pad.subtract")
+		}
+		b.Button(sign, label, Secondary, ActSign, true)
+		sign.Y -= l.Gap()
+	}
 	switch {
+	case s.Message != "":
+		b.Paragraph(msg, s.Message, TextStyle{Size: l.Body(), Bold: true, Color: colRefusal})
 	case s.Locked:
 		b.Paragraph(msg, b.S.T("staff.pin_locked"), TextStyle{Size: l.Body(), Bold: true, Color: colRefusal})
 	case s.Wrong:
@@ -678,7 +727,11 @@ func (s *PinScene) Build(b *Builder) {
 		case "del":
 			b.Button(cell, b.S.T("button.delete"), Secondary, "pin-key:del", !s.Locked)
 		case "ok":
-			b.Button(cell, b.S.T("button.confirm"), Primary, PinEntered(s.Digits), !s.Locked && s.Digits != "")
+			entered := s.Digits
+			if s.Signed && s.Negative {
+				entered = "-" + entered
+			}
+			b.Button(cell, b.S.T("button.confirm"), Primary, PinEntered(entered), !s.Locked && s.Digits != "")
 		default:
 			b.Button(cell, k, Secondary, Action("pin-key:"+k), !s.Locked)
 		}

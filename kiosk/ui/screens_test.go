@@ -56,6 +56,11 @@ var results struct {
 
 func TestMain(m *testing.M) {
 	results.once.Add(1)
+	var err error
+	if coreCases, err = buildCoreCases(); err != nil {
+		fmt.Fprintln(os.Stderr, "kiosk/ui: building the core's scenes:", err)
+		os.Exit(1)
+	}
 	code := make(chan int)
 	go func() { code <- m.Run() }()
 	results.err = runScreens()

@@ -1,0 +1,509 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hongmajia/hongmajia/drivers/feedback"
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/ledger/clock"
+)
+
+// Options configure a Terminal. The zero value works: real clock, 30 s idle
+// timeout, no hub, no buzzer.
+type Options struct {
+	Clock clock.Clock
+	// IdleTimeout returns to idle after this long without a touch or a tap.
+	IdleTimeout time.Duration
+	// PlacedFor: a card that stayed in the field at least this long and then
+	// left ends the session (the visitor laid it on the reader and took it
+	// away). A quick tap-and-lift does not: the visitor still needs the screen.
+	PlacedFor time.Duration
+	// HistoryLen is how many entries the history scene shows.
+	HistoryLen int
+	// Demo marks a demo data directory: the idle scene says keys 1–9 tap cards.
+	Demo bool
+	// Feedback plays success and refusal on a buzzer and LEDs, when fitted.
+	Feedback feedback.Player
+	// ReaderStatus reports the card readers for the reader test; may be nil.
+	ReaderStatus func() []rfid.Status
+	// Sync runs a sync with the hub now; nil when the terminal has no hub yet.
+	Sync func(ctx context.Context) error
+	// Words gives a catalog key's Chinese words, for what the ledger stores
+	// in words (an adjustment's reason); nil stores the key.
+	Words func(key string) string
+	// Wake is called from a background goroutine when an answer is ready,
+	// so a frontend that sleeps between events polls soon; may be nil.
+	Wake func()
+	// Logf logs what a technician may want to read later; may be nil.
+	Logf func(format string, args ...any)
+}
+
+// DefaultIdleTimeout is how long a scene waits for a touch before going back
+// to idle (DESIGN.md: 30 s).
+const DefaultIdleTimeout = 30 * time.Second
+
+// DefaultPlacedFor is how long a card must have lain on the reader for its
+// removal to end the session.
+const DefaultPlacedFor = 3 * time.Second
+
+// Fault codes on the "needs a technician" scene.
+const (
+	FaultCorrupt   = "E-DB-CORRUPT" // integrity check or hash chain failed
+	FaultNotDB     = "E-DB-NOTDB"   // the ledger file is not a database
+	FaultNoLedger  = "E-DB-MISSING" // no ledger in the data directory
+	FaultDiskFull  = "E-DISK-FULL"  // a write failed for want of space
+	FaultOpen      = "E-DB-OPEN"    // the ledger could not be opened for another reason
+	FaultTooNew    = "E-DB-NEWER"   // the ledger was written by a newer program
+	FaultInternal  = "E-INTERNAL"   // an error the terminal does not know
+	idleRefreshGap = 5 * time.Minute
+)
+
+// Terminal is the kiosk's core: it turns taps, touches and the ledger's answers
+// into scenes. All its methods are called from one goroutine (the frontend's
+// update loop) and never block: ledger work runs in goroutines whose results
+// Poll applies.
+type Terminal struct {
+	led  *ledger.Ledger
+	clk  clock.Clock
+	opts Options
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	view    View
+	results chan result
+	pending int
+
+	// session changes whenever a visitor's or a staff member's session begins
+	// or ends; a late answer for an old session is dropped.
+	session   uint64
+	lastInput time.Time
+	idleAt    time.Time // when the idle data was loaded
+
+	card    ledger.CardUID // the visitor's card
+	cardAt  time.Time      // when it was tapped
+	person  ledger.PersonID
+	queued  *rfid.Event // a tap that came while a write was in flight
+	writing bool
+
+	flow staffFlow
+
+	activities  []ledger.Activity // check-in choices on screen
+	offers      []ledger.Offer    // catalog on screen
+	redeemIndex int               // the offer being confirmed
+}
+
+type result struct {
+	session uint64
+	write   bool
+	apply   func()
+}
+
+// New returns a terminal on an open ledger, at the idle scene.
+func New(l *ledger.Ledger, opts Options) *Terminal {
+	t := newTerminal(opts)
+	t.led = l
+	t.view.Center = l.Terminal().CenterName
+	t.goIdle()
+	return t
+}
+
+// NewFaulted returns a terminal that could not open its ledger: it shows the
+// "needs a technician" scene with the fault's code and never writes.
+func NewFaulted(err error, opts Options) *Terminal {
+	t := newTerminal(opts)
+	t.fault(err)
+	return t
+}
+
+func newTerminal(opts Options) *Terminal {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.PlacedFor <= 0 {
+		opts.PlacedFor = DefaultPlacedFor
+	}
+	if opts.HistoryLen <= 0 {
+		opts.HistoryLen = 10
+	}
+	if opts.Feedback == nil {
+		opts.Feedback = feedback.Nop{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &Terminal{clk: opts.Clock, opts: opts, ctx: ctx, cancel: cancel, results: make(chan result, 16)}
+	t.view.Demo = opts.Demo
+	t.lastInput = t.clk.Now()
+	return t
+}
+
+// Close stops the terminal's background work. The ledger stays open: it
+// belongs to the caller.
+func (t *Terminal) Close() { t.cancel() }
+
+// View returns the current view. Its slices must not be modified.
+func (t *Terminal) View() View { return t.view }
+
+// Faulted reports whether the terminal shows "needs a technician".
+func (t *Terminal) Faulted() bool { return t.view.Scene == SceneTechnician }
+
+func (t *Terminal) logf(format string, args ...any) {
+	if t.opts.Logf != nil {
+		t.opts.Logf(format, args...)
+	}
+}
+
+// changed marks the view as new for the frontend.
+func (t *Terminal) changed() { t.view.Version++ }
+
+// cue sets the scene's tone and plays it on the buzzer and LEDs.
+func (t *Terminal) cue(tone Tone) {
+	t.view.Tone = tone
+	if tone != ToneNone {
+		t.view.Cue++
+	}
+	switch tone {
+	case ToneSuccess:
+		t.opts.Feedback.Play(feedback.Success)
+	case ToneRefusal:
+		t.opts.Feedback.Play(feedback.Refusal)
+	case ToneAttention:
+		t.opts.Feedback.Play(feedback.Attention)
+	}
+}
+
+// show switches to a scene, clearing what belongs to the previous one.
+func (t *Terminal) show(s Scene, tone Tone) {
+	t.view.Scene = s
+	t.view.Title = Text{}
+	t.view.Lines = nil
+	t.view.Page = 0
+	t.cue(tone)
+	t.changed()
+}
+
+// run starts ledger work in a goroutine; its answer is applied by Poll if the
+// session is still the same. A write keeps the terminal busy: actions wait,
+// and a tap is held until the write is answered.
+func (t *Terminal) run(write bool, work func(ctx context.Context) func()) {
+	t.pending++
+	t.writing = t.writing || write
+	t.view.Busy = true
+	t.changed()
+	sess := t.session
+	ctx := t.ctx
+	go func() {
+		apply := work(ctx)
+		select {
+		case t.results <- result{session: sess, write: write, apply: apply}:
+			if t.opts.Wake != nil {
+				t.opts.Wake()
+			}
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// Poll applies the ledger's answers and the idle timeout. It never blocks. It
+// returns true when the view changed.
+func (t *Terminal) Poll() bool {
+	before := t.view.Version
+	for {
+		select {
+		case r := <-t.results:
+			t.finish(r)
+			continue
+		default:
+		}
+		break
+	}
+	t.tick()
+	return t.view.Version != before
+}
+
+// Settle blocks until every answer has come and been applied: for tests and
+// for the end-to-end runs, never for the frontend's update loop.
+func (t *Terminal) Settle() {
+	for t.pending > 0 {
+		t.finish(<-t.results)
+	}
+	t.tick()
+}
+
+func (t *Terminal) finish(r result) {
+	t.pending--
+	if r.write {
+		t.writing = false
+	}
+	if r.session == t.session && t.view.Scene != SceneTechnician {
+		r.apply()
+	}
+	if t.pending == 0 {
+		t.view.Busy = false
+		t.changed()
+	}
+	if q := t.queued; q != nil && !t.writing {
+		t.queued = nil
+		t.Reader(*q)
+	}
+}
+
+func (t *Terminal) tick() {
+	now := t.clk.Now()
+	switch t.view.Scene {
+	case SceneTechnician:
+		return
+	case SceneIdle:
+		if t.pending == 0 && (now.Sub(t.idleAt) >= idleRefreshGap || !sameDay(now, t.idleAt, t.loc())) {
+			t.loadIdle()
+		}
+		return
+	}
+	if t.pending == 0 && now.Sub(t.lastInput) >= t.opts.IdleTimeout {
+		t.goIdle()
+	}
+}
+
+// Location is the center's time zone, in which the frontend shows times.
+func (t *Terminal) Location() *time.Location { return t.loc() }
+
+// InSession reports whether a scene other than idle or the technician's is
+// shown: the frontend then wakes once a second so the idle timeout fires.
+func (t *Terminal) InSession() bool {
+	return t.view.Scene != SceneIdle && t.view.Scene != SceneTechnician
+}
+
+func (t *Terminal) loc() *time.Location {
+	if t.led != nil {
+		return t.led.Location()
+	}
+	return time.UTC
+}
+
+func sameDay(a, b time.Time, loc *time.Location) bool {
+	ay, am, ad := a.In(loc).Date()
+	by, bm, bd := b.In(loc).Date()
+	return ay == by && am == bm && ad == bd
+}
+
+// goIdle ends any session and shows the idle scene.
+func (t *Terminal) goIdle() {
+	t.session++
+	t.card, t.person = "", 0
+	t.flow = staffFlow{}
+	t.view.Person = PersonView{}
+	t.view.Staff = StaffView{}
+	t.view.Pad = ""
+	t.view.Choices = nil
+	t.show(SceneIdle, ToneNone)
+	t.loadIdle()
+}
+
+func (t *Terminal) loadIdle() {
+	t.idleAt = t.clk.Now()
+	now := t.idleAt.In(t.loc())
+	t.run(false, func(ctx context.Context) func() {
+		acts, err := t.led.ActivitiesToday(ctx)
+		var roll []ledger.HonourRow
+		if err == nil {
+			roll, err = t.led.HonourRoll(ctx, now.Year(), now.Month(), 10)
+		}
+		return func() {
+			if err != nil {
+				t.failed(err)
+				return
+			}
+			t.view.Idle = IdleView{Activities: acts, Honour: roll}
+			t.changed()
+		}
+	})
+}
+
+// touched notes a touch or a tap: the idle timeout starts again.
+func (t *Terminal) touched() { t.lastInput = t.clk.Now() }
+
+// Reader takes an event from a card reader.
+func (t *Terminal) Reader(ev rfid.Event) {
+	if t.view.Scene == SceneTechnician {
+		return
+	}
+	switch ev.Kind {
+	case rfid.EventLeft:
+		t.cardLeft(ev.Tap)
+		return
+	case rfid.EventTap:
+	default:
+		return
+	}
+	if t.writing {
+		t.queued = &ev
+		return
+	}
+	t.touched()
+	uid, err := cardUID(ev.Tap.UID)
+	if err != nil {
+		t.session++
+		t.notice(ToneRefusal, T("card.unreadable"), T("card.try_again"))
+		return
+	}
+	switch t.view.Scene {
+	case SceneStaffReader:
+		t.view.Staff.LastUID = string(uid)
+		t.cue(ToneSuccess)
+		t.changed()
+		return
+	case SceneStaffTapCard:
+		t.newCardTapped(uid)
+		return
+	}
+	t.startSession(uid, ev.Tap.At)
+}
+
+// cardUID is the ledger's form of a UID a reader delivered as bytes: ISO/IEC
+// 14443A UIDs are 4, 7 or 10 bytes, and a keyboard-wedge reader's number was
+// turned into such bytes by its driver. Anything else is a bad read (a digit
+// string must not be taken for a wedge number here).
+func cardUID(b rfid.UID) (ledger.CardUID, error) {
+	switch len(b) {
+	case 4, 7, 10:
+		return ledger.ParseUID(b.Hex())
+	}
+	return "", fmt.Errorf("kiosk: card UID of %d bytes: %w", len(b), ledger.ErrBadUID)
+}
+
+// cardLeft ends a visitor's session when the card had been laid on the reader
+// and was taken away; a quick tap keeps the screen.
+func (t *Terminal) cardLeft(tap rfid.Tap) {
+	if t.card == "" || t.view.Busy {
+		return
+	}
+	uid, err := cardUID(tap.UID)
+	if err != nil || uid != t.card {
+		return
+	}
+	switch t.view.Scene {
+	case ScenePerson, SceneCheckInChoose, SceneCheckInConfirm, SceneRedeemGrid, SceneRedeemConfirm, SceneHistory:
+	default:
+		return // results (a pickup code above all) stay until read
+	}
+	if tap.At.Sub(t.cardAt) >= t.opts.PlacedFor {
+		t.goIdle()
+	}
+}
+
+// startSession begins a new session for a tapped card, ending any other.
+func (t *Terminal) startSession(uid ledger.CardUID, at time.Time) {
+	t.session++
+	t.flow = staffFlow{}
+	t.card, t.cardAt, t.person = uid, at, 0
+	t.run(false, func(ctx context.Context) func() {
+		info, err := t.led.LookupCard(ctx, uid)
+		return func() { t.cardLookedUp(info, err) }
+	})
+}
+
+func (t *Terminal) cardLookedUp(info ledger.CardInfo, err error) {
+	switch {
+	case errors.Is(err, ledger.ErrUnknownCard):
+		t.notice(ToneRefusal, T("card.unknown"), T("card.unknown_hint"))
+		return
+	case errors.Is(err, ledger.ErrCardLost):
+		t.notice(ToneRefusal, T("card.lost"), T("card.desk_hint"))
+		return
+	case errors.Is(err, ledger.ErrCardRevoked):
+		t.notice(ToneRefusal, T("card.revoked"), T("card.desk_hint"))
+		return
+	case err != nil:
+		t.failed(err)
+		return
+	}
+	if info.Staff != nil {
+		t.staffTapped(*info.Staff)
+		return
+	}
+	t.person = info.Person.ID
+	t.setPerson(info)
+	t.show(ScenePerson, ToneSuccess)
+}
+
+func (t *Terminal) setPerson(info ledger.CardInfo) {
+	p := PersonView{Name: info.Person.Name, Kind: info.Person.Kind, Points: info.Balance.Points, Minutes: info.Balance.Minutes}
+	if s := info.OpenShift; s != nil {
+		p.OpenShift = &OpenShift{Activity: t.activityName(s.Activity), Since: s.OpenedAt}
+	}
+	t.view.Person = p
+}
+
+// activityName looks an activity's name up among what the terminal has seen;
+// the ledger call is cheap enough to make from a job, so jobs fill it in.
+func (t *Terminal) activityName(id ledger.ActivityID) string {
+	for _, a := range t.view.Idle.Activities {
+		if a.ID == id {
+			return a.Name
+		}
+	}
+	for _, a := range t.activities {
+		if a.ID == id {
+			return a.Name
+		}
+	}
+	return ""
+}
+
+// notice shows a refusal or an explanation with what to do next.
+func (t *Terminal) notice(tone Tone, title Text, lines ...Text) {
+	t.show(SceneNotice, tone)
+	t.view.Title = title
+	t.view.Lines = lines
+}
+
+// failed handles an error the visitor cannot act on: corruption and a full
+// disk need a technician; a busy database is worth another try.
+func (t *Terminal) failed(err error) {
+	switch {
+	case ledger.IsCorruption(err), errors.Is(err, ledger.ErrDiskFull):
+		t.fault(err)
+	case errors.Is(err, ledger.ErrBusy):
+		t.notice(ToneRefusal, T("result.refused"), T("result.try_again"))
+	default:
+		t.logf("kiosk: %v", err)
+		t.notice(ToneRefusal, T("result.refused"), T("tech.code", FaultInternal))
+	}
+}
+
+// fault shows "needs a technician" and stops writing for good: a restart
+// after the technician's repair is the way out, never a crash loop.
+func (t *Terminal) fault(err error) {
+	code := FaultCode(err)
+	t.logf("kiosk: needs a technician (%s): %v", code, err)
+	t.session++
+	t.view.Fault = code
+	t.show(SceneTechnician, ToneAttention)
+	t.view.Title = T("tech.title")
+	t.view.Lines = []Text{T("tech.code", code)}
+}
+
+// FaultCode names a fault for the technician's screen and the log.
+func FaultCode(err error) string {
+	switch {
+	case errors.Is(err, ledger.ErrNotDatabase):
+		return FaultNotDB
+	case errors.Is(err, ledger.ErrCorrupt):
+		return FaultCorrupt
+	case errors.Is(err, ledger.ErrDiskFull):
+		return FaultDiskFull
+	case errors.Is(err, ledger.ErrNoLedger):
+		return FaultNoLedger
+	case errors.Is(err, ledger.ErrTooNew):
+		return FaultTooNew
+	case err == nil:
+		return FaultInternal
+	}
+	return FaultOpen
+}

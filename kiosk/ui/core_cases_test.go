@@ -1,0 +1,261 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/ledger/clock"
+)
+
+// coreCases are the terminal core's own views, drawn through ScreenFor: a
+// real ledger in a temporary directory, a real kiosk.Terminal driven through
+// every scene, one screenshot each. Built once in TestMain, before the
+// screens are rendered.
+var coreCases []sceneCase
+
+// coreDriver drives a terminal for the screenshots.
+type coreDriver struct {
+	ctx   context.Context
+	led   *ledger.Ledger
+	term  *kiosk.Terminal
+	clk   *clock.Fake
+	s     Strings
+	cases []sceneCase
+	err   error
+}
+
+func (d *coreDriver) tap(uid ledger.CardUID) {
+	d.term.Reader(rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID(uid.Bytes())}, At: d.clk.Now()}})
+	d.term.Settle()
+}
+
+func (d *coreDriver) press(a kiosk.Action) { d.term.Press(a); d.term.Settle() }
+
+func (d *coreDriver) act(kinds ...kiosk.ActionKind) {
+	for _, k := range kinds {
+		d.press(kiosk.Action{Kind: k})
+	}
+}
+
+func (d *coreDriver) digits(s string) {
+	for _, c := range s {
+		d.press(kiosk.Action{Kind: kiosk.ActDigit, Digit: int(c - '0')})
+	}
+}
+
+// choose touches the choice with this label.
+func (d *coreDriver) choose(label string) {
+	for i, c := range d.term.View().Choices {
+		if c.Label == label {
+			d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: i})
+			return
+		}
+	}
+	d.check(fmt.Errorf("no choice %q", label))
+}
+
+// shot records the current view as a case, checking it is the scene meant.
+func (d *coreDriver) shot(name string, want kiosk.Scene, must ...string) {
+	v := d.term.View()
+	if d.err == nil && v.Scene != want {
+		d.err = fmt.Errorf("core case %s: scene %v, want %v (title %v lines %v)", name, v.Scene, want, v.Title, v.Lines)
+	}
+	d.cases = append(d.cases, sceneCase{name: "core-" + name, scene: ScreenFor(d.s, v, cst, nil), must: must})
+}
+
+func (d *coreDriver) check(err error) {
+	if d.err == nil && err != nil {
+		d.err = err
+	}
+}
+
+func buildCoreCases() ([]sceneCase, error) {
+	dir, err := os.MkdirTemp("", "hongmajia-ui")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	clk := clock.NewFake(testNow)
+	opts := ledger.Options{Clock: clk, Sync: clock.NewFakeSync(true), BootID: clock.FixedBootID("ui-test"), Location: cst,
+		PIN: ledger.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}}
+	led, err := ledger.Create(ctx, dir, ledger.Terminal{Center: "C-UI", CenterName: "和平里街道党群服务中心"}, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer led.Close()
+	d := &coreDriver{ctx: ctx, led: led, clk: clk, s: ChineseStrings()}
+	id := ledger.NewEntryID
+	staff := ledger.CardUID("5A5A0001")
+	_, err = led.AddStaff(ctx, ledger.AddStaff{ID: id(), UID: staff, Name: "刘珺", Role: ledger.RoleStaff, PIN: "2468"})
+	d.check(err)
+	rates := map[ledger.VolunteerKind]int64{ledger.RedVest: 10, ledger.GreenVest: 10, ledger.Resident: 5}
+	for _, a := range []struct{ name, start, end string }{{"助老服务", "08:30", "11:30"}, {"环境整治", "09:00", "17:00"}} {
+		_, err := led.PutActivity(ctx, ledger.PutActivity{ID: id(), Activity: ledger.Activity{Name: a.name,
+			Schedule: ledger.Schedule{Start: a.start, End: a.end}, Rules: ledger.Rules{PointsPerHour: rates, EarlyMinutes: 60}, Active: true}})
+		d.check(err)
+	}
+	person := func(member, name, phone string, kind ledger.VolunteerKind, uid ledger.CardUID) ledger.Person {
+		p, err := led.EnrolPerson(ctx, ledger.EnrolPerson{ID: id(), MemberNo: member, Name: name, Phone: phone, Community: "和平里社区", Kind: kind})
+		d.check(err)
+		_, err = led.BindCard(ctx, ledger.BindCard{ID: id(), Person: p.ID, UID: uid, Operator: staff})
+		d.check(err)
+		return p
+	}
+	person("1001", "王堃", "13800001001", ledger.RedVest, "04A1B2C3")
+	yue := person("1002", "周玥", "13800001002", ledger.Resident, "04A1B2C4")
+	person("1003", "陈赟", "13800001003", ledger.GreenVest, "04A1B2C5")
+	_, err = led.Adjust(ctx, ledger.Adjust{ID: id(), Person: yue.ID, Points: 120, Reason: "活动奖励", Operator: staff})
+	d.check(err)
+	items := []struct {
+		name         string
+		price, stock int64
+	}{{"大米", 80, 10}, {"食用油", 150, 5}, {"洗衣液", 60, 0}, {"理发服务", 30, 20}}
+	for _, it := range items {
+		item, err := led.PutItem(ctx, ledger.PutItem{ID: id(), Item: ledger.Item{Name: it.name, Price: it.price, Active: true}})
+		d.check(err)
+		if it.stock > 0 {
+			_, err = led.Restock(ctx, ledger.Restock{ID: id(), Item: item.ID, Quantity: it.stock, Operator: staff})
+			d.check(err)
+		}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+
+	d.term = kiosk.New(led, kiosk.Options{Clock: clk, Demo: true})
+	defer d.term.Close()
+	d.term.Settle()
+	A := func(k kiosk.ActionKind) kiosk.Action { return kiosk.Action{Kind: k} }
+
+	// A volunteer checks in and, later, out.
+	d.tap("04A1B2C3")
+	d.shot("person", kiosk.ScenePerson, "王堃", "签到", "兑换", "记录")
+	d.act(kiosk.ActCheckIn)
+	d.shot("checkin-choose", kiosk.SceneCheckInChoose, "请选择活动", "助老服务", "环境整治")
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.shot("checkin-done", kiosk.SceneCheckInDone, "签到成功", "签到时间 09:41")
+	clk.Advance(100 * time.Minute)
+	d.tap("04A1B2C3")
+	d.shot("person-open", kiosk.ScenePerson, "签退")
+	d.act(kiosk.ActCheckOut)
+	d.shot("checkout-done", kiosk.SceneCheckOutDone, "签退成功", "本次服务 1小时40分钟", "获得 16 积分")
+	d.act(kiosk.ActBack, kiosk.ActHistory)
+	d.shot("history", kiosk.SceneHistory, "我的记录")
+	d.press(A(kiosk.ActHome))
+	d.shot("idle", kiosk.SceneIdle, "请刷卡", "助老服务", "王*", "演示：按 1–9 刷卡")
+
+	// A resident redeems.
+	d.tap("04A1B2C4")
+	d.act(kiosk.ActRedeem)
+	d.shot("redeem-grid", kiosk.SceneRedeemGrid, "大米", "余额不足", "库存不足")
+	d.choose("大米")
+	d.shot("redeem-confirm", kiosk.SceneRedeemConfirm, "兑换 大米？", "需要 80 积分，兑换后剩 40 积分")
+	d.act(kiosk.ActConfirm)
+	d.shot("redeem-done", kiosk.SceneRedeemDone, "取货码")
+	d.act(kiosk.ActBack, kiosk.ActRedeem)
+	d.choose("食用油")
+	d.shot("redeem-refused", kiosk.SceneRedeemGrid, "余额不足")
+	d.press(A(kiosk.ActHome))
+
+	// Cards that cannot be used.
+	d.tap("0BADCAFE")
+	d.shot("card-unknown", kiosk.SceneNotice, "这张卡还没有登记", "请到服务台登记")
+
+	// Staff.
+	d.tap(staff)
+	d.shot("pin", kiosk.ScenePIN, "请输入密码")
+	d.digits("1111")
+	d.act(kiosk.ActConfirm)
+	d.shot("pin-wrong", kiosk.ScenePIN, "密码错误，请再试")
+	d.digits("2468")
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-menu", kiosk.SceneStaffMenu, "工作人员：刘珺", "绑定新卡", "今日汇总")
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffBind})
+	d.digits("1003")
+	d.shot("staff-find", kiosk.SceneStaffFind, "1003")
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-people", kiosk.SceneStaffPeople, "陈*  会员号 1003　电话 138****1003")
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.shot("staff-tap-card", kiosk.SceneStaffTapCard, "请刷新卡")
+	d.tap("04A1B2C3")
+	d.shot("staff-card-in-use", kiosk.SceneStaffTapCard, "这张卡已经在用，请换一张")
+	d.tap("04FFEE01")
+	d.shot("staff-done", kiosk.SceneStaffDone, "绑卡成功")
+	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffAdjust})
+	d.digits("1002")
+	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.digits("20")
+	d.act(kiosk.ActSign)
+	d.shot("staff-amount", kiosk.SceneStaffAmount, "请输入调整的积分", "−20", "扣分")
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-reasons", kiosk.SceneStaffReasons, "请选择原因", "更正录入错误")
+	d.act(kiosk.ActBack)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffReverse})
+	d.shot("staff-redemptions", kiosk.SceneStaffRedemptions, "撤销兑换")
+	d.act(kiosk.ActBack)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffRestock})
+	d.shot("staff-items", kiosk.SceneStaffItems, "补充库存", "大米  还剩 9 件")
+	d.act(kiosk.ActBack)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffSummary})
+	d.shot("staff-summary", kiosk.SceneStaffSummary, "今日汇总")
+	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffReader})
+	d.tap("04A1B2C4")
+	d.shot("staff-reader", kiosk.SceneStaffReader, "读到卡号 04A1B2C4")
+
+	t := kiosk.NewFaulted(fmt.Errorf("open: %w", ledger.ErrCorrupt), kiosk.Options{Clock: clk})
+	defer t.Close()
+	d.cases = append(d.cases, sceneCase{name: "core-technician", scene: ScreenFor(d.s, t.View(), cst, nil), must: []string{"请联系技术人员", "故障代码 E-DB-CORRUPT"}})
+	return d.cases, d.err
+}
+
+func TestCoreScenesHaveScreens(t *testing.T) {
+	waitScreens(t)
+	seen := map[string]bool{}
+	for _, c := range coreCases {
+		seen[c.name] = true
+	}
+	// Every scene of the core that a visitor or staff member can reach is
+	// drawn at least once.
+	for _, name := range []string{"core-idle", "core-person", "core-checkin-choose", "core-checkin-done", "core-checkout-done",
+		"core-redeem-grid", "core-redeem-confirm", "core-redeem-done", "core-history", "core-card-unknown", "core-pin",
+		"core-staff-menu", "core-staff-find", "core-staff-people", "core-staff-tap-card", "core-staff-amount",
+		"core-staff-reasons", "core-staff-items", "core-staff-summary", "core-staff-reader", "core-staff-done", "core-technician"} {
+		if !seen[name] {
+			t.Errorf("no screenshot case %s", name)
+		}
+	}
+}
+
+func TestActionsForPinAndMenu(t *testing.T) {
+	menu := kiosk.View{Scene: kiosk.SceneStaffMenu, Staff: kiosk.StaffView{Menu: []kiosk.MenuItem{{Key: "staff.restock", Action: kiosk.StaffRestock}}}}
+	if got := ActionsFor(Choice(0), menu); len(got) != 1 || got[0].Kind != kiosk.ActStaff || got[0].Staff != kiosk.StaffRestock {
+		t.Errorf("menu choice = %+v", got)
+	}
+	if got := ActionsFor(Choice(3), menu); got != nil {
+		t.Errorf("menu choice off the menu = %+v", got)
+	}
+	got := ActionsFor(PinEntered("-25"), kiosk.View{Scene: kiosk.SceneStaffAmount})
+	want := []kiosk.Action{{Kind: kiosk.ActClear}, {Kind: kiosk.ActSign}, {Kind: kiosk.ActDigit, Digit: 2}, {Kind: kiosk.ActDigit, Digit: 5}, {Kind: kiosk.ActConfirm}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pin actions = %+v, want %+v", got, want)
+	}
+	if got := ActionsFor(ItemChosen(2), kiosk.View{Scene: kiosk.SceneRedeemGrid}); len(got) != 1 || got[0].Kind != kiosk.ActChoose || got[0].Index != 2 {
+		t.Errorf("item = %+v", got)
+	}
+	if got := ActionsFor(ActCancel, kiosk.View{}); len(got) != 1 || got[0].Kind != kiosk.ActBack {
+		t.Errorf("cancel = %+v", got)
+	}
+	if got := ActionsFor(Action("nonsense"), kiosk.View{}); got != nil {
+		t.Errorf("unknown action = %+v", got)
+	}
+}

@@ -1,0 +1,160 @@
+package ui
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/kiosk"
+)
+
+// Wake asks the frame loop, which sleeps until something happens, for an
+// Update soon. Safe from any goroutine; give it to kiosk.Options.Wake.
+func Wake() {
+	//lint:ignore SA1019 the frame loop sleeps until woken (see Run).
+	ebiten.ScheduleFrame()
+}
+
+// FrontendOpts configure a Frontend.
+type FrontendOpts struct {
+	Layout LayoutOpts
+	Clock  Clock
+	// Events are the card readers' taps; nil when there are none.
+	Events <-chan rfid.Event
+	// DemoKey taps demo card n (1–9) when its key is pressed; nil outside
+	// demo mode.
+	DemoKey func(n int)
+	// Sounds plays the tones; nil is silent.
+	Sounds *Sounds
+}
+
+// Frontend shows a kiosk.Terminal on the Manager: in each Update it hands
+// the terminal what the readers delivered, applies the ledger's answers
+// (Poll) and, when the view changed, goes to its scene. Nothing here blocks.
+type Frontend struct {
+	term    *kiosk.Terminal
+	strings Strings
+	mgr     *Manager
+	opts    FrontendOpts
+	events  chan rfid.Event
+	shown   uint64
+	cue     uint64
+	session atomic.Bool
+}
+
+// NewFrontend joins a terminal to a new Manager.
+func NewFrontend(f *Fonts, s Strings, term *kiosk.Terminal, o FrontendOpts) *Frontend {
+	fe := &Frontend{term: term, strings: s, opts: o, events: make(chan rfid.Event, 16)}
+	v := term.View()
+	fe.shown, fe.cue = v.Version, v.Cue
+	fe.mgr = NewManager(f, s, ScreenFor(s, v, term.Location(), nil), ManagerOpts{
+		Layout:   o.Layout,
+		Clock:    o.Clock,
+		OnAction: fe.action,
+		OnUpdate: fe.update,
+		Sounds:   o.Sounds,
+	})
+	return fe
+}
+
+// Manager is the ebiten game.
+func (fe *Frontend) Manager() *Manager { return fe.mgr }
+
+// Run opens the window and runs until it is closed or ctx ends.
+func (fe *Frontend) Run(ctx context.Context, o RunOpts) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go fe.forward(ctx)
+	go fe.tick(ctx)
+	return Run(fe.mgr, o)
+}
+
+// forward moves reader events to the frame loop and wakes it.
+func (fe *Frontend) forward(ctx context.Context) {
+	if fe.opts.Events == nil {
+		return
+	}
+	for {
+		select {
+		case ev := <-fe.opts.Events:
+			select {
+			case fe.events <- ev:
+			case <-ctx.Done():
+				return
+			}
+			Wake()
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// tick wakes the loop once a second during a session, so the idle timeout
+// fires with nobody touching; at idle the scene's own minute suffices.
+func (fe *Frontend) tick(ctx context.Context) {
+	clk := fe.opts.Clock
+	for {
+		select {
+		case <-clk.After(time.Second):
+			if fe.session.Load() {
+				Wake()
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+var demoKeys = [...]ebiten.Key{ebiten.KeyDigit1, ebiten.KeyDigit2, ebiten.KeyDigit3, ebiten.KeyDigit4,
+	ebiten.KeyDigit5, ebiten.KeyDigit6, ebiten.KeyDigit7, ebiten.KeyDigit8, ebiten.KeyDigit9}
+
+var numpadKeys = [...]ebiten.Key{ebiten.KeyNumpad1, ebiten.KeyNumpad2, ebiten.KeyNumpad3, ebiten.KeyNumpad4,
+	ebiten.KeyNumpad5, ebiten.KeyNumpad6, ebiten.KeyNumpad7, ebiten.KeyNumpad8, ebiten.KeyNumpad9}
+
+func (fe *Frontend) update() {
+	if fe.opts.DemoKey != nil {
+		for i := range demoKeys {
+			if inpututil.IsKeyJustPressed(demoKeys[i]) || inpututil.IsKeyJustPressed(numpadKeys[i]) {
+				fe.opts.DemoKey(i + 1)
+			}
+		}
+	}
+	for {
+		select {
+		case ev := <-fe.events:
+			fe.term.Reader(ev)
+			continue
+		default:
+		}
+		break
+	}
+	fe.term.Poll()
+	fe.present()
+}
+
+// present goes to the view's scene when the view changed, and plays its cue.
+func (fe *Frontend) present() {
+	v := fe.term.View()
+	fe.session.Store(fe.term.InSession())
+	if v.Version == fe.shown {
+		return
+	}
+	fe.shown = v.Version
+	fe.mgr.GoTo(ScreenFor(fe.strings, v, fe.term.Location(), fe.mgr.Scene()))
+	if v.Cue != fe.cue {
+		fe.cue = v.Cue
+		fe.mgr.Feedback(tone(v.Tone))
+	}
+}
+
+func (fe *Frontend) action(a Action) {
+	v := fe.term.View()
+	for _, ka := range ActionsFor(a, v) {
+		fe.term.Press(ka)
+	}
+	fe.present()
+}

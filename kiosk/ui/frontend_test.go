@@ -1,0 +1,86 @@
+package ui
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/ledger/clock"
+)
+
+// TestFrontendTapToPersonScene drives the frontend's update step by step, as
+// the frame loop does: a tap from the reader channel becomes the person
+// scene once the ledger has answered, a button becomes a check-in, and a
+// refusal is cued once.
+func TestFrontendTapToPersonScene(t *testing.T) {
+	waitScreens(t)
+	ctx := context.Background()
+	clk := clock.NewFake(testNow)
+	led, err := ledger.Create(ctx, t.TempDir(), ledger.Terminal{Center: "C", CenterName: "和平里街道党群服务中心"},
+		ledger.Options{Clock: clk, Sync: clock.NewFakeSync(true), BootID: clock.FixedBootID("t"), Location: cst, PIN: ledger.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	if _, err := led.PutActivity(ctx, ledger.PutActivity{ID: ledger.NewEntryID(), Activity: ledger.Activity{Name: "便民服务", Active: true,
+		Rules: ledger.Rules{AnyTime: true, PointsPerHour: map[ledger.VolunteerKind]int64{ledger.RedVest: 10}}}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := led.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "1", Name: "李喆", Kind: ledger.RedVest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := led.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: "04A1B2C3"}); err != nil {
+		t.Fatal(err)
+	}
+	term := kiosk.New(led, kiosk.Options{Clock: clk})
+	defer term.Close()
+	fe := NewFrontend(results.fonts, ChineseStrings(), term, FrontendOpts{Clock: clk})
+
+	// settle runs frames until the terminal has answered.
+	settle := func() {
+		t.Helper()
+		for i := 0; i < 200; i++ {
+			fe.update()
+			if !term.View().Busy {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Fatal("the terminal did not answer in 200 frames")
+	}
+	settle()
+	if _, ok := fe.mgr.Scene().(*IdleScene); !ok {
+		t.Fatalf("first scene %T, want idle", fe.mgr.Scene())
+	}
+	fe.events <- rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID{0x04, 0xA1, 0xB2, 0xC3}}, At: clk.Now()}}
+	settle()
+	ps, ok := fe.mgr.Scene().(*PersonScene)
+	if !ok || ps.View.Name != "李喆" {
+		t.Fatalf("after the tap: %T %+v", fe.mgr.Scene(), fe.mgr.Scene())
+	}
+	fe.action(ActCheckIn)
+	settle()
+	if _, ok := fe.mgr.Scene().(*ConfirmScene); !ok {
+		t.Fatalf("after 签到: %T", fe.mgr.Scene())
+	}
+	fe.action(ActConfirm)
+	settle()
+	rs, ok := fe.mgr.Scene().(*ResultScene)
+	if !ok || rs.Title != "签到成功" {
+		t.Fatalf("after 确认: %T %+v", fe.mgr.Scene(), fe.mgr.Scene())
+	}
+	open, err := led.OpenShifts(ctx)
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open shifts %v %v", open, err)
+	}
+	// The idle timeout, with nobody touching.
+	clk.Advance(kiosk.DefaultIdleTimeout + time.Second)
+	settle()
+	if _, ok := fe.mgr.Scene().(*IdleScene); !ok {
+		t.Fatalf("after the timeout: %T", fe.mgr.Scene())
+	}
+}

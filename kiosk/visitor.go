@@ -1,0 +1,385 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hongmajia/hongmajia/ledger"
+)
+
+// ActionKind is what a touch on a button means.
+type ActionKind uint8
+
+// Actions a frontend sends.
+const (
+	ActBack     ActionKind = iota + 1 // 返回: one step back; from a session's first scene, to idle
+	ActHome                           // end the session
+	ActCheckIn                        // 签到
+	ActCheckOut                       // 签退
+	ActRedeem                         // 兑换
+	ActHistory                        // 记录
+	ActChoose                         // pick Choices[Index]
+	ActConfirm                        // 确认
+	ActDigit                          // a pad's digit (Digit)
+	ActDelete                         // a pad's 删除
+	ActSign                           // the amount pad's +/−: sets it negative (a second one, positive)
+	ActClear                          // empty the pad (a frontend's pad sends its whole number)
+	ActStaff                          // a staff menu entry (Staff)
+)
+
+// Action is a touch the frontend recognised.
+type Action struct {
+	Kind  ActionKind
+	Index int
+	Digit int
+	Staff StaffAction
+}
+
+// Press takes a touch on a button. While the ledger is answering, touches are
+// ignored: a double tap on 确认 must not redeem twice.
+func (t *Terminal) Press(a Action) {
+	if t.view.Scene == SceneTechnician || t.view.Busy {
+		return
+	}
+	t.touched()
+	if a.Kind == ActHome {
+		t.goIdle()
+		return
+	}
+	switch t.view.Scene {
+	case SceneIdle:
+		return
+	case ScenePerson:
+		t.pressPerson(a)
+	case SceneCheckInChoose:
+		switch a.Kind {
+		case ActBack:
+			t.backToPerson()
+		case ActChoose:
+			if a.Index >= 0 && a.Index < len(t.activities) {
+				t.checkIn(t.activities[a.Index])
+			}
+		}
+	case SceneCheckInConfirm:
+		switch a.Kind {
+		case ActBack:
+			t.backToPerson()
+		case ActConfirm:
+			if len(t.activities) == 1 {
+				t.checkIn(t.activities[0])
+			}
+		}
+	case SceneRedeemGrid:
+		switch a.Kind {
+		case ActBack:
+			t.backToPerson()
+		case ActChoose:
+			t.chooseOffer(a.Index)
+		}
+	case SceneRedeemConfirm:
+		switch a.Kind {
+		case ActBack:
+			t.show(SceneRedeemGrid, ToneNone)
+		case ActConfirm:
+			t.redeem()
+		}
+	case SceneHistory, SceneCheckInDone, SceneCheckOutDone, SceneRedeemDone:
+		if a.Kind == ActBack || a.Kind == ActConfirm {
+			t.backToPerson()
+		}
+	case SceneNotice:
+		if a.Kind == ActBack || a.Kind == ActConfirm {
+			if t.person != 0 {
+				t.backToPerson()
+			} else {
+				t.goIdle()
+			}
+		}
+	default:
+		t.pressStaff(a)
+	}
+}
+
+func (t *Terminal) pressPerson(a Action) {
+	switch a.Kind {
+	case ActBack:
+		t.goIdle()
+	case ActCheckIn:
+		if t.view.Person.OpenShift == nil {
+			t.chooseActivity()
+		}
+	case ActCheckOut:
+		if t.view.Person.OpenShift != nil {
+			t.checkOut()
+		}
+	case ActRedeem:
+		t.openCatalog()
+	case ActHistory:
+		t.openHistory()
+	}
+}
+
+// backToPerson shows the person scene again with a fresh balance.
+func (t *Terminal) backToPerson() {
+	card := t.card
+	t.run(false, func(ctx context.Context) func() {
+		info, err := t.led.LookupCard(ctx, card)
+		return func() {
+			if err != nil {
+				t.cardLookedUp(info, err)
+				return
+			}
+			t.setPerson(info)
+			t.show(ScenePerson, ToneNone)
+		}
+	})
+}
+
+func (t *Terminal) chooseActivity() {
+	t.run(false, func(ctx context.Context) func() {
+		acts, err := t.led.ActivitiesOpenNow(ctx)
+		return func() {
+			if err != nil {
+				t.failed(err)
+				return
+			}
+			t.activities = acts
+			t.view.Choices = t.view.Choices[:0]
+			for _, a := range acts {
+				t.view.Choices = append(t.view.Choices, Choice{Label: a.Name, Detail: scheduleText(a)})
+			}
+			switch len(acts) {
+			case 0:
+				t.notice(ToneRefusal, T("checkin.none"), T("checkin.ask_staff"))
+			case 1:
+				t.view.CheckIn = CheckInView{Activity: acts[0].Name}
+				t.show(SceneCheckInConfirm, ToneNone)
+			default:
+				t.show(SceneCheckInChoose, ToneNone)
+			}
+		}
+	})
+}
+
+func scheduleText(a ledger.Activity) Text {
+	if a.Rules.AnyTime || a.Schedule.Start == "" {
+		return T("checkin.any_time")
+	}
+	return T("checkin.schedule", a.Schedule.Start, a.Schedule.End)
+}
+
+func (t *Terminal) checkIn(a ledger.Activity) {
+	req := ledger.CheckIn{ID: ledger.NewEntryID(), Card: t.card, Activity: a.ID}
+	t.run(true, func(ctx context.Context) func() {
+		shift, err := t.led.CheckIn(ctx, req)
+		return func() {
+			var open *ledger.ShiftOpenError
+			switch {
+			case errors.As(err, &open):
+				// Checked in already (on another screen, or a double tap):
+				// say so and offer the check-out.
+				t.view.Person.OpenShift = &OpenShift{Activity: t.activityName(open.Shift.Activity), Since: open.Shift.OpenedAt}
+				t.show(ScenePerson, ToneAttention)
+				t.view.Lines = []Text{T("checkin.already")}
+			case errors.Is(err, ledger.ErrNotInWindow):
+				t.notice(ToneRefusal, T("checkin.not_open"), T("checkin.ask_staff"))
+			case err != nil:
+				t.failed(err)
+			default:
+				t.view.CheckIn = CheckInView{Activity: a.Name, At: shift.OpenedAt}
+				t.view.Person.OpenShift = &OpenShift{Activity: a.Name, Since: shift.OpenedAt}
+				t.show(SceneCheckInDone, ToneSuccess)
+			}
+		}
+	})
+}
+
+func (t *Terminal) checkOut() {
+	req := ledger.CheckOut{ID: ledger.NewEntryID(), Card: t.card}
+	activity := t.view.Person.OpenShift.Activity
+	t.run(true, func(ctx context.Context) func() {
+		res, err := t.led.CheckOut(ctx, req)
+		var bal ledger.Balance
+		if err == nil {
+			bal, err = t.led.Balance(ctx, res.Shift.Person)
+		}
+		return func() {
+			switch {
+			case errors.Is(err, ledger.ErrNoOpenShift):
+				t.view.Person.OpenShift = nil
+				t.notice(ToneRefusal, T("checkout.none"))
+			case err != nil:
+				t.failed(err)
+			default:
+				v := CheckOutView{
+					Activity: activity,
+					Duration: res.Shift.ClosedAt.Sub(res.Shift.OpenedAt),
+					Minutes:  res.Credit.Minutes,
+					Points:   res.Credit.Points,
+					Balance:  bal,
+				}
+				switch {
+				case res.Credit.Flag != ledger.FlagNone:
+					v.Note = "checkout.flagged"
+				case res.Credit.BelowMinimum:
+					v.Note = "checkout.too_short"
+				case res.Credit.Capped:
+					v.Note = "checkout.capped"
+				}
+				t.view.CheckOut = v
+				t.view.Person.OpenShift = nil
+				t.view.Person.Points, t.view.Person.Minutes = bal.Points, bal.Minutes
+				t.show(SceneCheckOutDone, ToneSuccess)
+			}
+		}
+	})
+}
+
+// refusalKey is the plain words for why a redemption cannot happen.
+func refusalKey(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ledger.ErrInsufficientPoints):
+		return "refusal.insufficient_points"
+	case errors.Is(err, ledger.ErrOutOfStock):
+		return "refusal.out_of_stock"
+	case errors.Is(err, ledger.ErrPeriodLimit):
+		return "refusal.limit_reached"
+	case errors.Is(err, ledger.ErrOfflineCap):
+		return "refusal.offline_limit"
+	case errors.Is(err, ledger.ErrSyncTooOld):
+		return "refusal.sync_too_old"
+	}
+	return "result.refused"
+}
+
+func (t *Terminal) openCatalog() {
+	card := t.card
+	t.run(false, func(ctx context.Context) func() {
+		offers, err := t.led.CatalogFor(ctx, card)
+		return func() {
+			if err != nil {
+				t.failed(err)
+				return
+			}
+			t.offers = offers
+			t.view.Choices = t.view.Choices[:0]
+			for _, o := range offers {
+				t.view.Choices = append(t.view.Choices, Choice{
+					Label: o.Item.Name, Price: o.Item.Price, Stock: o.Stock,
+					Detail: T("redeem.price", o.Item.Price), Refusal: refusalKey(o.Refusal),
+				})
+			}
+			if len(offers) == 0 {
+				t.notice(ToneRefusal, T("redeem.empty"), T("card.desk_hint"))
+				return
+			}
+			t.show(SceneRedeemGrid, ToneNone)
+		}
+	})
+}
+
+func (t *Terminal) chooseOffer(i int) {
+	if i < 0 || i >= len(t.offers) {
+		return
+	}
+	o := t.offers[i]
+	if o.Refusal != nil {
+		// Shown as refused on the tile already; a touch says why, aloud.
+		t.cue(ToneRefusal)
+		t.view.Lines = []Text{T(refusalKey(o.Refusal))}
+		t.changed()
+		return
+	}
+	t.view.Redeem = RedeemView{Item: o.Item.Name, Price: o.Item.Price, After: t.view.Person.Points - o.Item.Price}
+	t.redeemIndex = i
+	t.show(SceneRedeemConfirm, ToneNone)
+}
+
+func (t *Terminal) redeem() {
+	o := t.offers[t.redeemIndex]
+	req := ledger.Redeem{ID: ledger.NewEntryID(), Card: t.card, Item: o.Item.ID}
+	t.run(true, func(ctx context.Context) func() {
+		r, err := t.led.Redeem(ctx, req)
+		return func() {
+			switch key := refusalKey(err); {
+			case err == nil:
+				t.view.Redeem.Code = r.Code
+				t.view.Redeem.Balance = r.Balance
+				t.view.Person.Points, t.view.Person.Minutes = r.Balance.Points, r.Balance.Minutes
+				t.show(SceneRedeemDone, ToneSuccess)
+			case key != "result.refused":
+				t.notice(ToneRefusal, T(key))
+			default:
+				t.failed(err)
+			}
+		}
+	})
+}
+
+func (t *Terminal) openHistory() {
+	person, n := t.person, t.opts.HistoryLen
+	t.run(false, func(ctx context.Context) func() {
+		entries, err := t.led.History(ctx, person, n)
+		names := map[ledger.ActivityID]string{}
+		items := map[ledger.ItemID]string{}
+		if err == nil {
+			err = t.nameEntries(ctx, entries, names, items)
+		}
+		return func() {
+			if err != nil {
+				t.failed(err)
+				return
+			}
+			t.view.History = t.view.History[:0]
+			for _, e := range entries {
+				if line, ok := historyLine(e, names, items); ok {
+					t.view.History = append(t.view.History, line)
+				}
+			}
+			t.show(SceneHistory, ToneNone)
+		}
+	})
+}
+
+// nameEntries finds the activity and item names entries refer to.
+func (t *Terminal) nameEntries(ctx context.Context, entries []ledger.Entry, names map[ledger.ActivityID]string, items map[ledger.ItemID]string) error {
+	acts, err := t.led.Activities(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range acts {
+		names[a.ID] = a.Name
+	}
+	offers, err := t.led.Catalog(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range offers {
+		items[o.Item.ID] = o.Item.Name
+	}
+	return nil
+}
+
+// historyLine is an entry as the history scene shows it; bookkeeping the
+// visitor did not do (a restock) is left out.
+func historyLine(e ledger.Entry, names map[ledger.ActivityID]string, items map[ledger.ItemID]string) (HistoryLine, bool) {
+	l := HistoryLine{At: e.At, Kind: e.Kind, Minutes: e.Minutes, Points: e.Points}
+	switch e.Kind {
+	case ledger.KindCheckIn, ledger.KindCheckOut:
+		l.What = names[e.Activity]
+	case ledger.KindRedeem, ledger.KindReverse:
+		l.What = items[e.Item]
+	case ledger.KindAdjust:
+		l.What = e.Reason
+	case ledger.KindReplaceCard, ledger.KindExpire:
+	default:
+		return l, false
+	}
+	return l, true
+}
+
+// Minutes is a duration in minutes, for the catalog's duration.* keys: the
+// frontend formats it as 1小时30分钟.
+type Minutes int64
