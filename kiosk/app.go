@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
@@ -357,6 +358,34 @@ func (a *App) SimTap(uid string) error {
 		return err
 	}
 	return a.sim.Tap(rfid.UID(u.Bytes()))
+}
+
+// Terminal makes the terminal core a screen shows on this App: on the
+// ledger, or at "needs a technician" when the ledger cannot be used. opts
+// carry what only the screen knows (Wake, Words); the App fills in the rest
+// from the configuration: clock, timeouts, demo mode, buzzer, readers, log.
+func (a *App) Terminal(opts Options) *Terminal {
+	opts.Clock = a.clk
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = time.Duration(a.cfg.IdleTimeout)
+	}
+	if opts.PlacedFor == 0 {
+		opts.PlacedFor = time.Duration(a.cfg.PlacedFor)
+	}
+	opts.Demo = opts.Demo || a.demo
+	if opts.Feedback == nil {
+		opts.Feedback = a.fb
+	}
+	if opts.ReaderStatus == nil {
+		opts.ReaderStatus = a.ReaderStatus
+	}
+	if opts.Logf == nil {
+		opts.Logf = a.logf
+	}
+	if a.led == nil {
+		return NewFaulted(a.ledErr, opts)
+	}
+	return New(a.led, opts)
 }
 
 // DemoKey taps the demo card of key n (1–9), for the demo window; a key

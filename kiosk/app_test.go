@@ -159,6 +159,13 @@ func TestAppControlSocket(t *testing.T) {
 		t.Errorf("DemoKey(9): %+v", ev)
 	}
 
+	// The screen's terminal core starts at idle, in demo mode.
+	core := app.Terminal(kiosk.Options{})
+	if v := core.View(); v.Scene != kiosk.SceneIdle || !v.Demo || core.Faulted() {
+		t.Errorf("terminal view: scene %v demo %v faulted %v", v.Scene, v.Demo, core.Faulted())
+	}
+	core.Close()
+
 	// A second terminal on the same data directory is refused.
 	second, err := kiosk.NewApp(context.Background(), app.Config(), &kiosk.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
 	if err != nil {
@@ -325,6 +332,12 @@ func TestAppLedgerUnusable(t *testing.T) {
 			}
 			cancel()
 			<-done
+			// A screen on the same App shows "needs a technician" with the same code.
+			term := f.app.Terminal(kiosk.Options{})
+			if v := term.View(); !term.Faulted() || v.Fault != tc.fault {
+				t.Errorf("terminal: scene %v fault %q, want %s", v.Scene, v.Fault, tc.fault)
+			}
+			term.Close()
 		})
 	}
 	// Nothing was created where there was no ledger.

@@ -83,7 +83,7 @@ func (a *App) Status(ctx context.Context) ControlStatus {
 		st.Terminal, st.Center, st.CenterName = t.ID, t.Center, t.CenterName
 		ss, err := l.SyncState(ctx)
 		if err != nil {
-			st.Ledger, st.LedgerError = ledgerFault(err), err.Error()
+			st.Ledger, st.LedgerError = FaultCode(err), err.Error()
 		}
 		st.Unsynced = ss.Unsynced
 		if !ss.LastSync.IsZero() {
@@ -92,7 +92,7 @@ func (a *App) Status(ctx context.Context) ControlStatus {
 		}
 	}
 	if a.ledErr != nil {
-		st.Ledger, st.LedgerError = ledgerFault(a.ledErr), a.ledErr.Error()
+		st.Ledger, st.LedgerError = FaultCode(a.ledErr), a.ledErr.Error()
 	}
 	a.mu.Lock()
 	hooks := a.onStatus
@@ -101,24 +101,6 @@ func (a *App) Status(ctx context.Context) ControlStatus {
 		f(&st)
 	}
 	return st
-}
-
-// ledgerFault names a ledger error with the code the technician's screen
-// shows for it (the same codes as kiosk.FaultCode).
-func ledgerFault(err error) string {
-	switch {
-	case errors.Is(err, ledger.ErrNotDatabase):
-		return "E-DB-NOTDB"
-	case errors.Is(err, ledger.ErrCorrupt):
-		return "E-DB-CORRUPT"
-	case errors.Is(err, ledger.ErrDiskFull):
-		return "E-DISK-FULL"
-	case errors.Is(err, ledger.ErrNoLedger):
-		return "E-DB-MISSING"
-	case errors.Is(err, ledger.ErrTooNew):
-		return "E-DB-NEWER"
-	}
-	return "E-DB-OPEN"
 }
 
 // Control runs one line of the control protocol and returns the answer's

@@ -86,8 +86,10 @@ func (o StationOutcome) String() string {
 type StationResult struct {
 	Outcome StationOutcome
 	Card    ledger.CardUID
-	// Member is the person's member number (the log shows it, not the name).
+	// Member is the person's member number; Masked their name as the honour
+	// roll shows it (王*): a log is read by more people than the ledger.
 	Member string
+	Masked string
 	Shift  ledger.Shift
 	Credit ledger.Credit // for CheckedOut
 	Err    error         // why it was refused or faulted
@@ -99,7 +101,7 @@ type StationResult struct {
 func (r StationResult) String() string {
 	s := fmt.Sprintf("%s card %s", r.Outcome, r.Card)
 	if r.Member != "" {
-		s += " member " + r.Member
+		s += " member " + r.Member + " (" + r.Masked + ")"
 	}
 	switch r.Outcome {
 	case CheckedOut:
@@ -248,12 +250,12 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	r.Card = uid
 	if last := s.Last(); s.repeat > 0 && last.Card == uid && (last.Outcome == CheckedIn || last.Outcome == CheckedOut) &&
 		tap.At.Sub(last.At) >= 0 && tap.At.Sub(last.At) < s.repeat {
-		r.Outcome, r.Member, r.Shift, r.Credit = Repeated, last.Member, last.Shift, last.Credit
+		r.Outcome, r.Member, r.Masked, r.Shift, r.Credit = Repeated, last.Member, last.Masked, last.Shift, last.Credit
 		return r
 	}
 	info, err := s.led.LookupCard(ctx, uid)
 	if info.Person != nil {
-		r.Member = info.Person.MemberNo
+		r.Member, r.Masked = info.Person.MemberNo, MaskName(info.Person.Name)
 	}
 	switch {
 	case err != nil:
