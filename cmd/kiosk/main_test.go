@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -151,5 +152,41 @@ func TestLogFile(t *testing.T) {
 		if !strings.Contains(out, "headless station on "+dir) || !strings.Contains(out, "kiosk: stopped") {
 			t.Errorf("log:\n%s", out)
 		}
+	}
+}
+
+// TestMain lets a test run this binary as `kiosk` itself: the exec into
+// kiosk-screen replaces the process, so it is tested in a child.
+func TestMain(m *testing.M) {
+	if os.Getenv("HONGMAJIA_KIOSK_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+func TestExecsScreenWithTheSameArguments(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	kioskBin := filepath.Join(dir, "kiosk")
+	if err := os.WriteFile(kioskBin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	screen := "#!/bin/sh\necho \"screen $0 $* DISPLAY=$DISPLAY\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "kiosk-screen"), []byte(screen), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(kioskBin, "--data", "/srv/hmj", "--windowed", "--size", "800x480", "--demo")
+	cmd.Env = append(os.Environ(), "HONGMAJIA_KIOSK_MAIN=1", "DISPLAY=:42", "WAYLAND_DISPLAY=")
+	out, err := cmd.CombinedOutput()
+	want := "screen " + filepath.Join(dir, "kiosk-screen") + " --data /srv/hmj --windowed --size 800x480 --demo DISPLAY=:42\n"
+	if err != nil || string(out) != want {
+		t.Errorf("kiosk: %v\n got %q\nwant %q", err, out, want)
 	}
 }
