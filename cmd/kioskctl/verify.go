@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/hongmajia/hongmajia/ledger"
 )
@@ -36,7 +37,8 @@ func runVerify(e *env, args []string) error {
 	n := len(rep.Problems) + rep.Truncated
 	fmt.Fprintf(e.stdout, "%s: %d problem(s)\n", rep.Path, n)
 	for _, p := range rep.Problems {
-		fmt.Fprintf(e.stdout, "  %s\n", p)
+		// integrity_check's own lines may hold newlines: keep them indented.
+		fmt.Fprintf(e.stdout, "  %s\n", strings.ReplaceAll(p.String(), "\n", "\n    "))
 	}
 	if rep.Truncated > 0 {
 		fmt.Fprintf(e.stdout, "  … and %d more\n", rep.Truncated)

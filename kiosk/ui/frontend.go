@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,8 @@ type Frontend struct {
 	shown   uint64
 	cue     uint64
 	session atomic.Bool
+	scene   atomic.Value // kiosk.Scene shown, for the control socket's status
+	quit    atomic.Bool
 }
 
 // NewFrontend joins a terminal to a new Manager.
@@ -51,6 +54,7 @@ func NewFrontend(f *Fonts, s Strings, term *kiosk.Terminal, o FrontendOpts) *Fro
 	fe := &Frontend{term: term, strings: s, opts: o, events: make(chan rfid.Event, 16)}
 	v := term.View()
 	fe.shown, fe.cue = v.Version, v.Cue
+	fe.scene.Store(v.Scene)
 	fe.mgr = NewManager(f, s, ScreenFor(s, v, term.Location(), nil), ManagerOpts{
 		Layout:   o.Layout,
 		Clock:    o.Clock,
@@ -70,7 +74,21 @@ func (fe *Frontend) Run(ctx context.Context, o RunOpts) error {
 	defer cancel()
 	go fe.forward(ctx)
 	go fe.tick(ctx)
-	return Run(fe.mgr, o)
+	stop := context.AfterFunc(ctx, func() { fe.quit.Store(true); Wake() })
+	defer stop()
+	err := Run(fe.mgr, o)
+	if errors.Is(err, ebiten.Termination) {
+		err = nil
+	}
+	return err
+}
+
+// Scene is the name of the scene on screen; safe from any goroutine.
+func (fe *Frontend) Scene() string {
+	if s, ok := fe.scene.Load().(kiosk.Scene); ok {
+		return s.String()
+	}
+	return ""
 }
 
 // forward moves reader events to the frame loop and wakes it.
@@ -115,7 +133,10 @@ var demoKeys = [...]ebiten.Key{ebiten.KeyDigit1, ebiten.KeyDigit2, ebiten.KeyDig
 var numpadKeys = [...]ebiten.Key{ebiten.KeyNumpad1, ebiten.KeyNumpad2, ebiten.KeyNumpad3, ebiten.KeyNumpad4,
 	ebiten.KeyNumpad5, ebiten.KeyNumpad6, ebiten.KeyNumpad7, ebiten.KeyNumpad8, ebiten.KeyNumpad9}
 
-func (fe *Frontend) update() {
+func (fe *Frontend) update() error {
+	if fe.quit.Load() {
+		return ebiten.Termination
+	}
 	if fe.opts.DemoKey != nil {
 		for i := range demoKeys {
 			if inpututil.IsKeyJustPressed(demoKeys[i]) || inpututil.IsKeyJustPressed(numpadKeys[i]) {
@@ -134,12 +155,14 @@ func (fe *Frontend) update() {
 	}
 	fe.term.Poll()
 	fe.present()
+	return nil
 }
 
 // present goes to the view's scene when the view changed, and plays its cue.
 func (fe *Frontend) present() {
 	v := fe.term.View()
 	fe.session.Store(fe.term.InSession())
+	fe.scene.Store(v.Scene)
 	if v.Version == fe.shown {
 		return
 	}

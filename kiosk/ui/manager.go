@@ -29,8 +29,9 @@ type ManagerOpts struct {
 	Wake func()
 	// OnUpdate runs at the start of every Update, before the pointer is
 	// read: the owner applies what arrived meanwhile (taps, the ledger's
-	// answers) and may GoTo another scene. It must not block.
-	OnUpdate func()
+	// answers) and may GoTo another scene. It must not block. An error ends
+	// the game (ebiten.Termination for a clean stop).
+	OnUpdate func() error
 	// Sounds plays the success and refusal tones; nil is silent.
 	Sounds *Sounds
 }
@@ -123,7 +124,9 @@ func (m *Manager) Layout(outsideWidth, outsideHeight int) (int, int) {
 // Update implements ebiten.Game. It never blocks.
 func (m *Manager) Update() error {
 	if m.opts.OnUpdate != nil {
-		m.opts.OnUpdate()
+		if err := m.opts.OnUpdate(); err != nil {
+			return err
+		}
 	}
 	m.mu.Lock()
 	if m.posted != nil {

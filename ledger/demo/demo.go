@@ -15,7 +15,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"time"
 
@@ -168,7 +170,8 @@ func lookup(ctx context.Context, l *ledger.Ledger, uid ledger.CardUID) (Card, er
 }
 
 // Create makes a ledger in dir (refusing one already there, ErrExists) and
-// fills it. The ledger is closed when Create returns.
+// fills it. The ledger is closed when Create returns; if filling it failed,
+// it is removed.
 func Create(ctx context.Context, dir string, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	now := opts.Ledger.Clock.Now().In(opts.Ledger.Location)
@@ -190,6 +193,14 @@ func Create(ctx context.Context, dir string, opts Options) (*Result, error) {
 		err = fmt.Errorf("demo: %w", cerr)
 	}
 	if err != nil {
+		// Half a demo is no use, and it would make the next try refuse:
+		// remove the ledger this call created (Create refused an existing one).
+		path := l.Path()
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				err = errors.Join(err, rerr)
+			}
+		}
 		return nil, err
 	}
 	return res, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,6 +98,9 @@ func TestDemoDefault(t *testing.T) {
 	}
 	if rep.Entries != uint64(res.Entries) {
 		t.Errorf("verify read %d entries, result says %d", rep.Entries, res.Entries)
+	}
+	if st, err := l.Status(ctx); err != nil || st.FlaggedShifts != 0 || st.OpenShifts != 2 {
+		t.Errorf("status %+v %v: want no flagged shifts and two open", st, err)
 	}
 
 	// The history is in the past, spread over the days before now.
@@ -243,7 +248,7 @@ func TestDemoSizes(t *testing.T) {
 	}{
 		{"three people", 3, 30, false},
 		{"no history", 12, 0, true},
-		{"more people than names", 80, 200, false},
+		{"more people than names", 80, 120, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := clock.NewFake(now)
@@ -277,7 +282,7 @@ func TestDemoSameSeedSamePeople(t *testing.T) {
 	people := func(seed uint64) []demo.Card {
 		c := clock.NewFake(now)
 		o := options(c)
-		o.People, o.Entries, o.Seed = 60, 50, seed
+		o.People, o.NoHistory, o.Seed = 60, true, seed
 		_, res := create(t, o)
 		return res.Cards
 	}
@@ -294,5 +299,42 @@ func TestDemoSameSeedSamePeople(t *testing.T) {
 	}
 	if !differs {
 		t.Error("another seed made the same people")
+	}
+}
+
+// cancellingSync cancels a context at the n-th write: the ledger asks it
+// whether the clock is synced once per write.
+type cancellingSync struct {
+	n      atomic.Int32
+	cancel context.CancelFunc
+}
+
+func (s *cancellingSync) Synced() bool {
+	if s.n.Add(-1) == 0 {
+		s.cancel()
+	}
+	return true
+}
+
+// A demo that cannot finish leaves no half-made ledger behind to block the
+// next try.
+func TestDemoFailureLeavesNoLedger(t *testing.T) {
+	c := clock.NewFake(now)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sync := &cancellingSync{cancel: cancel}
+	sync.n.Store(300) // past the setup, into the history
+	o := options(c)
+	o.Ledger.Sync = sync
+	dir := t.TempDir()
+	_, err := demo.Create(ctx, dir, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("demo cancelled half way: %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+	if _, err := demo.Create(context.Background(), dir, demo.Options{People: 3, Entries: 10, Ledger: options(c).Ledger}); err != nil {
+		t.Fatalf("second try: %v", err)
 	}
 }

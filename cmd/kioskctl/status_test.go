@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/ledger"
+)
+
+func TestStatusText(t *testing.T) {
+	dir := demoData(t)
+	code, out, stderr := kioskctl(t, "status", "--data", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	st, err := openDemo(t, dir).Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	wantIn(t, "status", out,
+		"中心 center", "和平里街道党群服务中心 (hepingli)",
+		"站点活动 station activity    便民服务",
+		"人员 people                  15",
+		"卡片 cards                   "+n(st.Cards),
+		"在岗 open shifts             2",
+		"流水 entries                 "+n(st.Entries),
+		"未同步 unsynced entries      "+n(st.Entries)+" (hub holds up to seq 0 of "+n(st.Entries)+")",
+		"上次同步 last sync           从未 never",
+		"数据库 database", "KiB", "剩余空间 free disk")
+}
+
+func TestStatusJSONFollowsTheLedger(t *testing.T) {
+	dir := demoData(t)
+	read := func() statusReport {
+		t.Helper()
+		code, out, stderr := kioskctl(t, "status", "--json", "--data", dir)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var r statusReport
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v in %s", err, out)
+		}
+		return r
+	}
+	r := read()
+	if r.People != 15 || r.Entries == 0 || r.Unsynced != uint64(r.Entries) || r.LastSync != nil || r.Enrolled {
+		t.Errorf("status = %+v", r)
+	}
+	if r.DBBytes <= 0 || r.FreeBytes == 0 || r.CenterName != "和平里街道党群服务中心" || r.StationActivity != "便民服务" {
+		t.Errorf("status = %+v", r)
+	}
+
+	// The hub acknowledges some entries and a sync is recorded: status says so.
+	l := openDemo(t, dir)
+	ctx := context.Background()
+	if err := l.Acknowledge(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RecordSync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r = read()
+	if r.AckedSeq != 100 || r.Unsynced != uint64(r.Entries)-100 || r.LastSync == nil || time.Since(*r.LastSync) > time.Minute {
+		t.Errorf("after a sync: %+v", r)
+	}
+	code, out, _ := kioskctl(t, "status", "--data", dir)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	wantIn(t, "status", out, "hub holds up to seq 100", r.LastSync.In(l.Location()).Format(time.DateTime))
+}
+
+func TestStatusRefusesWhatIsNotALedger(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ledger.FileName)
+	if err := os.WriteFile(path, make([]byte, 4096), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct{ dir, want string }{
+		"missing directory":       {filepath.Join(dir, "nowhere"), "does not exist"},
+		"a file, not a directory": {path, "is not a directory"},
+		"zeros, not a database":   {dir, "not a database"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := kioskctl(t, "status", "--data", tc.dir)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1", code)
+			}
+			wantIn(t, "stderr", stderr, tc.dir, tc.want)
+		})
+	}
+}
