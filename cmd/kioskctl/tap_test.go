@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -42,13 +41,6 @@ func runningTerminal(t *testing.T) (string, *kiosk.App) {
 	}
 	t.Cleanup(func() { app.Close() })
 	return dir, app
-}
-
-func kioskctl(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(&env{stdout: &out, stderr: &errb}, args)
-	return code, out.String(), errb.String()
 }
 
 func readerEvent(t *testing.T, app *kiosk.App) rfid.Event {
