@@ -89,6 +89,8 @@ func TestImportDirection(t *testing.T) {
 				t.Errorf("%s depends on %s: drivers must not reach ebiten", p.ImportPath, d)
 			case under(p.ImportPath, "cmd/kioskctl") && isEbiten(d):
 				t.Errorf("%s depends on %s: kioskctl runs over SSH without a display", p.ImportPath, d)
+			case (under(p.ImportPath, "cmd/kiosk") || p.ImportPath == module+"/kiosk") && isEbiten(d):
+				t.Errorf("%s depends on %s: ebiten opens the display when it is initialised, and kiosk must run headless and say when there is no display", p.ImportPath, d)
 			}
 		}
 		for _, imp := range p.Imports {

@@ -1,0 +1,121 @@
+// Command kiosk is the terminal. With --headless it is a service station
+// (reader, buzzer, LEDs) run in this process; otherwise it hands over to
+// kiosk-screen, the touch UI, found next to this executable. The screen is a
+// second binary because ebiten opens the display when its package is
+// initialised, before main could say that there is none.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/hongmajia/hongmajia/kiosk"
+)
+
+// screenName is the touch UI's binary, installed beside kiosk.
+const screenName = "kiosk-screen"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	cfg, err := kiosk.ParseFlags("kiosk", args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk: %v\n", err)
+		return 2
+	}
+	logger, closeLog, err := openLog(cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+	if !cfg.Headless {
+		err := execScreen(args)
+		if !cfg.FallbackHeadless {
+			fmt.Fprintf(stderr, "kiosk: %v\n", err)
+			return 1
+		}
+		logger.Printf("kiosk: %v; running the headless station instead (--fallback-headless)", err)
+		cfg.Headless = true
+	}
+	return station(ctx, cfg, logger)
+}
+
+// execScreen replaces this process with kiosk-screen; it returns only when
+// it could not.
+func execScreen(args []string) error {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return errors.New("no display: DISPLAY and WAYLAND_DISPLAY are unset. Run the touch UI in an X session " +
+			"(deploy/x/kiosk-session, hongmajia-kiosk.service), or a station without a screen with --headless")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find kiosk-screen: %w", err)
+	}
+	screen := filepath.Join(filepath.Dir(self), screenName)
+	if _, err := os.Stat(screen); err != nil {
+		return fmt.Errorf("the touch UI %s is not installed next to kiosk: %w", screen, err)
+	}
+	err = syscall.Exec(screen, append([]string{screen}, args...), os.Environ())
+	return fmt.Errorf("start %s: %w", screen, err)
+}
+
+// openLog logs to stderr (journald adds the time) and to the configured file.
+func openLog(cfg kiosk.Config, stderr io.Writer) (*log.Logger, func(), error) {
+	flags := log.LstdFlags
+	if os.Getenv("JOURNAL_STREAM") != "" {
+		flags = 0
+	}
+	if cfg.LogFile == "" {
+		return log.New(stderr, "", flags), func() {}, nil
+	}
+	f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open log file: %w", err)
+	}
+	return log.New(io.MultiWriter(stderr, f), "", log.LstdFlags), func() { f.Close() }, nil
+}
+
+// station runs the headless service station until ctx ends (SIGTERM, Ctrl-C).
+func station(ctx context.Context, cfg kiosk.Config, logger *log.Logger) int {
+	app, err := kiosk.NewApp(ctx, cfg, &kiosk.AppOptions{Logf: logger.Printf})
+	if err != nil {
+		logger.Printf("kiosk: %v", err)
+		return 1
+	}
+	if err := app.Start(ctx); err != nil {
+		logger.Printf("kiosk: %v", err)
+		app.Close()
+		return 1
+	}
+	logger.Printf("kiosk: headless station on %s, control socket %s", cfg.Data, kiosk.ControlSocketPath(cfg.Data))
+	if cards := app.DemoCards(); len(cards) > 0 {
+		logger.Printf("kiosk: demo cards: %v", cards)
+	}
+	err = app.RunStation(ctx)
+	if cerr := app.Close(); cerr != nil {
+		logger.Printf("kiosk: close: %v", cerr)
+	}
+	if err != nil {
+		logger.Printf("kiosk: %v", err)
+		return 1
+	}
+	logger.Printf("kiosk: stopped")
+	return 0
+}

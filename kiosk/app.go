@@ -1,0 +1,409 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
+	"periph.io/x/conn/v3/spi/spireg"
+	"periph.io/x/host/v3"
+
+	"github.com/hongmajia/hongmajia/drivers/feedback"
+	"github.com/hongmajia/hongmajia/drivers/mfrc522"
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/drivers/sim"
+	"github.com/hongmajia/hongmajia/drivers/wedge"
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/ledger/clock"
+	"github.com/hongmajia/hongmajia/ledger/demo"
+)
+
+// AppOptions replace the real parts of an App in tests; the zero value is the
+// real thing.
+type AppOptions struct {
+	Clock clock.Clock // default clock.Real{}
+	// Logf receives the log; default log.Printf (stderr, journald).
+	Logf func(format string, args ...any)
+	// Feedback replaces the player built from the configured pins.
+	Feedback feedback.Player
+	// Ledger opens the ledger; its Clock is set to Clock.
+	Ledger ledger.Options
+}
+
+// App is a running terminal's parts, assembled from a Config: the clock,
+// the ledger, the card readers merged into one stream of events, the
+// buzzer and LEDs, and the control socket. The screen (kiosk-screen) and the
+// headless station are both built on it.
+//
+// A ledger that cannot be opened (corrupt, not a database, missing) does not
+// stop the App: LedgerErr says why, the screen shows "needs a technician",
+// the station blinks for attention, and nothing is written. Restarting
+// would find the same file, so crashing would only loop.
+type App struct {
+	cfg  Config
+	clk  clock.Clock
+	logf func(format string, args ...any)
+
+	led       *ledger.Ledger
+	ledErr    error
+	demo      bool
+	demoCards []string
+
+	sim     *sim.Reader
+	readers []rfid.Reader
+	events  chan rfid.Event
+	fb      feedback.Player
+
+	mu       sync.Mutex
+	onStatus []func(*ControlStatus)
+	mode     string
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	ln     net.Listener
+	closed bool
+}
+
+// hostInit initialises periph's host drivers once per process.
+var hostInit = sync.OnceValue(func() error {
+	_, err := host.Init()
+	return err
+})
+
+// NewApp assembles a terminal from cfg. It fails only for what a restart
+// cannot fix without a technician editing the configuration (a pin that does
+// not exist); ledger trouble is carried in LedgerErr instead.
+func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
+	var o AppOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logf == nil {
+		o.Logf = log.Printf
+	}
+	a := &App{cfg: cfg, clk: o.Clock, logf: o.Logf, events: make(chan rfid.Event, 16), mode: "screen"}
+	if cfg.Headless {
+		a.mode = "headless"
+	}
+
+	lo := o.Ledger
+	lo.Clock = o.Clock
+	a.led, a.ledErr = ledger.Open(ctx, cfg.Data, lo)
+	if a.ledErr == nil && cfg.Center != "" && cfg.Center != a.led.Terminal().Center {
+		a.ledErr = fmt.Errorf("open ledger: %s serves center %q, the configuration says %q: %w",
+			a.led.Path(), a.led.Terminal().Center, cfg.Center, ledger.ErrInvalid)
+		a.led.Close()
+		a.led = nil
+	}
+	if a.ledErr != nil {
+		a.logf("kiosk: ledger unusable, a technician is needed: %v", a.ledErr)
+	}
+	a.demo = cfg.Demo
+	if a.led != nil {
+		cards, err := demoKeyCards(ctx, a.led)
+		if err != nil {
+			a.logf("kiosk: demo cards: %v", err)
+		}
+		if len(cards) > 0 && a.led.Terminal().Center == demo.CenterID {
+			a.demo = true // a ledger made by `kioskctl demo`
+		}
+		if a.demo {
+			a.demoCards = cards
+		}
+	}
+
+	fb, err := a.feedback(o.Feedback)
+	if err != nil {
+		a.closeLedger()
+		return nil, err
+	}
+	a.fb = fb
+
+	// The simulated reader is always there: keys 1–9 in demo mode, and
+	// `kioskctl tap` for a technician proving a kiosk end to end.
+	a.sim = sim.New(a.clk, nil)
+	a.readers = append(a.readers, a.sim)
+	switch cfg.Reader.Kind {
+	case ReaderMFRC522:
+		r, err := a.mfrc522()
+		if err != nil {
+			a.closeLedger()
+			return nil, err
+		}
+		a.readers = append(a.readers, r)
+	case ReaderWedge:
+		f, err := ParseWedgeFormat(cfg.Reader.WedgeFormat)
+		if err != nil {
+			a.closeLedger()
+			return nil, err
+		}
+		a.readers = append(a.readers, wedge.New(a.clk, &wedge.Opts{Device: cfg.Reader.WedgeDevice, Format: f}))
+	}
+	return a, nil
+}
+
+func demoKeyCards(ctx context.Context, l *ledger.Ledger) ([]string, error) {
+	cards, err := demo.KeyCards(ctx, l)
+	var uids []string
+	for _, c := range cards {
+		uids = append(uids, string(c.UID))
+	}
+	return uids, err
+}
+
+// feedback builds the buzzer and LEDs from the configured pins.
+func (a *App) feedback(override feedback.Player) (feedback.Player, error) {
+	if override != nil {
+		return override, nil
+	}
+	c := a.cfg.Feedback
+	if c.Buzzer == "" && c.Green == "" && c.Red == "" {
+		return feedback.Nop{}, nil
+	}
+	if err := hostInit(); err != nil {
+		return nil, fmt.Errorf("feedback pins: init periph host: %w", err)
+	}
+	pins, err := feedback.PinsByName(c.Buzzer, c.Green, c.Red)
+	if err != nil {
+		return nil, fmt.Errorf("feedback pins (buzzer %q, green %q, red %q): %w", c.Buzzer, c.Green, c.Red, err)
+	}
+	fo := feedback.DefaultOpts
+	fo.Tone = physic.Frequency(c.ToneHz) * physic.Hertz
+	return feedback.New(a.clk, pins, &fo), nil
+}
+
+// mfrc522 is the SPI reader, opened by its Poller (and again after a failure).
+func (a *App) mfrc522() (rfid.Reader, error) {
+	rc := a.cfg.Reader
+	if err := hostInit(); err != nil {
+		// Not a Pi, or no SPI: the Poller reports the reader absent and retries.
+		a.logf("kiosk: init periph host: %v", err)
+	}
+	var reset gpio.PinOut
+	var irq gpio.PinIn
+	for _, p := range []struct {
+		key, name string
+		set       func(gpio.PinIO)
+	}{
+		{"reader.reset_pin", rc.ResetPin, func(p gpio.PinIO) { reset = p }},
+		{"reader.irq_pin", rc.IRQPin, func(p gpio.PinIO) { irq = p }},
+	} {
+		if p.name == "" {
+			continue
+		}
+		pin := gpioreg.ByName(p.name)
+		if pin == nil {
+			return nil, fmt.Errorf("%s %q: no such GPIO pin (is this a Raspberry Pi? give the BCM number, e.g. 25)", p.key, p.name)
+		}
+		p.set(pin)
+	}
+	open := func() (rfid.Detector, error) {
+		if _, err := os.Stat(rc.SPI); errors.Is(err, fs.ErrNotExist) {
+			return nil, &rfid.Error{Kind: rfid.Absent, Err: fmt.Errorf("no SPI device %s (enable SPI: dtparam=spi=on in /boot/firmware/config.txt)", rc.SPI)}
+		}
+		port, err := spireg.Open(rc.SPI)
+		if err != nil {
+			return nil, &rfid.Error{Kind: rfid.Absent, Err: fmt.Errorf("open SPI %s: %w", rc.SPI, err)}
+		}
+		o := mfrc522.DefaultOpts
+		o.ResetPin, o.IRQPin = reset, irq
+		o.Logf = func(format string, args ...any) { a.logf("mfrc522: "+format, args...) }
+		d, err := mfrc522.NewSPI(port, &o)
+		if err != nil {
+			port.Close()
+			return nil, err
+		}
+		return &spiDetector{Dev: d, port: port}, nil
+	}
+	po := rfid.DefaultPollerOpts
+	po.Kind, po.Name = rfid.KindMFRC522, "mfrc522 "+rc.SPI
+	po.OnStatus = func(s rfid.Status) { a.logf("kiosk: reader %s", s) }
+	return rfid.NewPoller(open, a.clk, &po), nil
+}
+
+// spiDetector closes the SPI port with the chip, so that the Poller can
+// open both again after a failure.
+type spiDetector struct {
+	*mfrc522.Dev
+	port spi.PortCloser
+}
+
+func (d *spiDetector) Halt() error { return errors.Join(d.Dev.Halt(), d.port.Close()) }
+
+// Start runs the readers and opens the control socket. It fails when another
+// terminal runs on the same data directory. A control socket that cannot be
+// opened otherwise is logged, not fatal: the terminal serves its visitors
+// without it.
+func (a *App) Start(ctx context.Context) error {
+	ctx, a.cancel = context.WithCancel(ctx)
+	for _, r := range a.readers {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := r.Run(ctx, a.events); err != nil && ctx.Err() == nil {
+				a.logf("kiosk: reader %s stopped: %v", r, err)
+			}
+		}()
+	}
+	sock := ControlSocketPath(a.cfg.Data)
+	if c, err := net.Dial("unix", sock); err == nil {
+		// Two terminals on one ledger would both answer every tap.
+		c.Close()
+		a.cancel()
+		a.wg.Wait()
+		return fmt.Errorf("another terminal is running on %s: its control socket %s answers", a.cfg.Data, sock)
+	}
+	ln, err := sim.Listen(sock)
+	if err != nil {
+		a.logf("kiosk: control socket: %v", err)
+		return nil
+	}
+	a.ln = ln
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.serveControl(ctx, ln); err != nil {
+			a.logf("kiosk: control socket: %v", err)
+		}
+	}()
+	return nil
+}
+
+// Close stops the readers and the control socket, turns the buzzer and LEDs
+// off and closes the ledger.
+func (a *App) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	a.mu.Unlock()
+	if a.cancel != nil {
+		a.cancel()
+	}
+	var errs []error
+	for _, r := range a.readers {
+		errs = append(errs, r.Halt())
+	}
+	a.wg.Wait()
+	errs = append(errs, a.fb.Halt(), a.closeLedger())
+	return errors.Join(errs...)
+}
+
+func (a *App) closeLedger() error {
+	if a.led == nil {
+		return nil
+	}
+	err := a.led.Close()
+	a.led = nil
+	return err
+}
+
+// Config returns the configuration the App was made from.
+func (a *App) Config() Config { return a.cfg }
+
+// Clock returns the terminal's clock.
+func (a *App) Clock() clock.Clock { return a.clk }
+
+// Ledger returns the open ledger; nil when LedgerErr is set.
+func (a *App) Ledger() *ledger.Ledger { return a.led }
+
+// LedgerErr says why the ledger could not be used; nil when it can.
+func (a *App) LedgerErr() error { return a.ledErr }
+
+// Demo reports whether the terminal runs on demo data (or --demo).
+func (a *App) Demo() bool { return a.demo }
+
+// DemoCards are the UIDs keys 1–9 tap in demo mode, in key order; none
+// outside demo mode.
+func (a *App) DemoCards() []string { return a.demoCards }
+
+// Events yields every reader's taps and departures.
+func (a *App) Events() <-chan rfid.Event { return a.events }
+
+// ReaderStatus reports every reader, the simulated one first.
+func (a *App) ReaderStatus() []rfid.Status {
+	out := make([]rfid.Status, len(a.readers))
+	for i, r := range a.readers {
+		out[i] = r.Status()
+	}
+	return out
+}
+
+// Feedback returns the buzzer and LEDs (feedback.Nop when none are fitted).
+func (a *App) Feedback() feedback.Player { return a.fb }
+
+// Logf logs as the App does.
+func (a *App) Logf(format string, args ...any) { a.logf(format, args...) }
+
+// SimTap presents a card to the simulated reader: the demo window's keys and
+// the control socket's `tap`. uid is any form ledger.ParseUID reads.
+func (a *App) SimTap(uid string) error {
+	u, err := ledger.ParseUID(uid)
+	if err != nil {
+		return err
+	}
+	return a.sim.Tap(rfid.UID(u.Bytes()))
+}
+
+// Terminal makes the terminal core a screen shows on this App: on the
+// ledger, or at "needs a technician" when the ledger cannot be used. opts
+// carry what only the screen knows (Wake, Words); the App fills in the rest
+// from the configuration: clock, timeouts, demo mode, buzzer, readers, log.
+func (a *App) Terminal(opts Options) *Terminal {
+	opts.Clock = a.clk
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = time.Duration(a.cfg.IdleTimeout)
+	}
+	if opts.PlacedFor == 0 {
+		opts.PlacedFor = time.Duration(a.cfg.PlacedFor)
+	}
+	opts.Demo = opts.Demo || a.demo
+	if opts.Feedback == nil {
+		opts.Feedback = a.fb
+	}
+	if opts.ReaderStatus == nil {
+		opts.ReaderStatus = a.ReaderStatus
+	}
+	if opts.Logf == nil {
+		opts.Logf = a.logf
+	}
+	if a.led == nil {
+		return NewFaulted(a.ledErr, opts)
+	}
+	return New(a.led, opts)
+}
+
+// DemoKey taps the demo card of key n (1–9), for the demo window; a key
+// without a card does nothing.
+func (a *App) DemoKey(n int) {
+	if n < 1 || n > len(a.demoCards) {
+		return
+	}
+	if err := a.SimTap(a.demoCards[n-1]); err != nil {
+		a.logf("kiosk: demo key %d: %v", n, err)
+	}
+}
+
+// OnStatus adds f to what the control socket's `status` runs to fill in its
+// answer (the screen adds its scene). f is called from the control socket's
+// goroutine and must be safe for that.
+func (a *App) OnStatus(f func(*ControlStatus)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.onStatus = append(a.onStatus, f)
+}

@@ -1,0 +1,402 @@
+package kiosk_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/drivers/feedback"
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/ledger/clock"
+	"github.com/hongmajia/hongmajia/ledger/demo"
+	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+)
+
+// shortDir is a data directory whose control socket path fits in a
+// sockaddr_un (108 bytes), which t.TempDir's long names may not.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "hmj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+// appFixture is an App on a small demo data directory with fake clock and
+// feedback.
+type appFixture struct {
+	app  *kiosk.App
+	dir  string
+	clk  *clock.Fake
+	fb   *patternRecorder
+	opts ledger.Options
+}
+
+func newDemoDir(t *testing.T, clk *clock.Fake) (string, ledger.Options) {
+	t.Helper()
+	dir := shortDir(t)
+	lo := ledgertest.Options(clk, clock.NewFakeSync(true))
+	if _, err := demo.Create(context.Background(), dir, demo.Options{People: 12, NoHistory: true, Ledger: lo}); err != nil {
+		t.Fatal(err)
+	}
+	return dir, lo
+}
+
+func startApp(t *testing.T, dir string, clk *clock.Fake, lo ledger.Options, edit func(*kiosk.Config)) *appFixture {
+	t.Helper()
+	cfg := kiosk.DefaultConfig()
+	cfg.Data = dir
+	if edit != nil {
+		edit(&cfg)
+	}
+	fb := &patternRecorder{}
+	app, err := kiosk.NewApp(context.Background(), cfg, &kiosk.AppOptions{Clock: clk, Logf: t.Logf, Feedback: fb, Ledger: lo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Close() })
+	return &appFixture{app: app, dir: dir, clk: clk, fb: fb, opts: lo}
+}
+
+func (f *appFixture) ask(t *testing.T, line string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return kiosk.ControlRequest(ctx, kiosk.ControlSocketPath(f.dir), line)
+}
+
+// status asks the terminal's control socket for its status.
+func (f *appFixture) status(t *testing.T) kiosk.ControlStatus {
+	t.Helper()
+	got, err := f.ask(t, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st kiosk.ControlStatus
+	if err := json.Unmarshal([]byte(got), &st); err != nil {
+		t.Fatalf("status %q: %v", got, err)
+	}
+	return st
+}
+
+func nextEvent(t *testing.T, events <-chan rfid.Event) rfid.Event {
+	t.Helper()
+	select {
+	case ev := <-events:
+		return ev
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reader event within 5 s")
+		return rfid.Event{}
+	}
+}
+
+func TestAppControlSocket(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir, lo := newDemoDir(t, clk)
+	f := startApp(t, dir, clk, lo, nil)
+	app := f.app
+
+	if !app.Demo() {
+		t.Error("a ledger made by ledger/demo is demo data")
+	}
+	var want []string
+	for k := 1; k <= demo.Keys; k++ {
+		want = append(want, string(demo.CardUID(k)))
+	}
+	if got := app.DemoCards(); !slices.Equal(got, want) {
+		t.Errorf("demo cards %v, want %v", got, want)
+	}
+
+	sock := kiosk.ControlSocketPath(dir)
+	fi, err := os.Lstat(sock)
+	if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("control socket: %v %v, want an owner-only socket", fi.Mode(), err)
+	}
+
+	if got, err := f.ask(t, "ping"); err != nil || got != "pong" {
+		t.Errorf("ping: %q %v", got, err)
+	}
+	// A technician types the UID as it is printed, with separators and in
+	// lower case; the tap reaches the terminal like a real reader's.
+	if got, err := f.ask(t, "tap 88:00:00:03"); err != nil || got != "tapped 88000003" {
+		t.Fatalf("tap: %q %v", got, err)
+	}
+	ev := nextEvent(t, app.Events())
+	if ev.Kind != rfid.EventTap || ev.Tap.UID.Hex() != "88000003" || ev.Tap.Kind != rfid.KindSim {
+		t.Errorf("event %+v", ev)
+	}
+	if _, err := f.ask(t, "remove"); err != nil {
+		t.Errorf("remove: %v", err)
+	}
+	if ev := nextEvent(t, app.Events()); ev.Kind != rfid.EventLeft || ev.Tap.UID.Hex() != "88000003" {
+		t.Errorf("after remove: %+v", ev)
+	}
+	// SimTap is the demo window's keys.
+	if err := app.SimTap(app.DemoCards()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, app.Events()); ev.Tap.UID.Hex() != "88000001" {
+		t.Errorf("SimTap: %+v", ev)
+	}
+	app.DemoKey(9)
+	app.DemoKey(10) // no such key: nothing
+	if ev := nextEvent(t, app.Events()); ev.Tap.UID.Hex() != "88000009" {
+		t.Errorf("DemoKey(9): %+v", ev)
+	}
+
+	// The screen's terminal core starts at idle, in demo mode.
+	core := app.Terminal(kiosk.Options{})
+	if v := core.View(); v.Scene != kiosk.SceneIdle || !v.Demo || core.Faulted() {
+		t.Errorf("terminal view: scene %v demo %v faulted %v", v.Scene, v.Demo, core.Faulted())
+	}
+	core.Close()
+
+	// A second terminal on the same data directory is refused.
+	second, err := kiosk.NewApp(context.Background(), app.Config(), &kiosk.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "another terminal is running") {
+		t.Errorf("second terminal: %v", err)
+	}
+	second.Close()
+
+	app.OnStatus(func(st *kiosk.ControlStatus) { st.Scene = "idle" })
+	st := f.status(t)
+	term := app.Ledger().Terminal()
+	if st.Terminal != term.ID || st.Center != demo.CenterID || st.CenterName != demo.CenterName || st.Mode != "screen" ||
+		!st.Demo || st.Scene != "idle" || st.Ledger != "ok" || st.LastSync != nil || st.Unsynced == 0 {
+		t.Errorf("status %+v", st)
+	}
+	if len(st.Readers) != 1 || st.Readers[0].Kind != "sim" || st.Readers[0].State != "ok" || st.Readers[0].Taps != 3 {
+		t.Errorf("readers %+v", st.Readers)
+	}
+
+	for _, tc := range []struct{ line, want string }{
+		{"sync", kiosk.ErrNoHub.Error()},
+		{"tap", "which card"},
+		{"tap 04:zz", "malformed card UID"},
+		{"shutdown", `unknown command "shutdown"`},
+		{"", "empty command"},
+	} {
+		if _, err := f.ask(t, tc.line); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want an error with %q", tc.line, err, tc.want)
+		}
+	}
+
+	// Several commands on one connection; a line too long ends it.
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	in := bufio.NewReader(c)
+	c.Write([]byte("ping\nping\n" + strings.Repeat("x", 300) + "\n"))
+	for i, want := range []string{"ok pong", "ok pong", "error line longer than"} {
+		line, err := in.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, want) {
+			t.Errorf("answer %d: %q %v, want %q", i, line, err, want)
+		}
+	}
+	if _, err := in.ReadString('\n'); err == nil {
+		t.Error("the connection stays open after a line too long")
+	}
+
+	if err := app.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if _, err := os.Lstat(sock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket left after Close: %v", err)
+	}
+	if _, err := f.ask(t, "ping"); err == nil || !strings.Contains(err.Error(), "is kiosk running?") {
+		t.Errorf("ping a stopped terminal: %v", err)
+	}
+}
+
+// waitFor polls cond (a ledger read, a status) until it holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("%s: not within 5 s", what)
+}
+
+func TestAppHeadlessStation(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir, lo := newDemoDir(t, clk)
+	f := startApp(t, dir, clk, lo, func(c *kiosk.Config) { c.Headless = true })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.app.RunStation(ctx) }()
+
+	l := f.app.Ledger()
+	card := demo.CardUID(2)
+	before, err := l.LookupCard(ctx, card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ask(t, "tap "+string(card)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "check-in", func() bool {
+		info, err := l.LookupCard(ctx, card)
+		return err == nil && info.OpenShift != nil
+	})
+	clk.Advance(2*time.Hour + 10*time.Minute)
+	if _, err := f.ask(t, "tap "+string(card)); err != nil {
+		t.Fatal(err)
+	}
+	var after ledger.CardInfo
+	waitFor(t, "check-out", func() bool {
+		after, err = l.LookupCard(ctx, card)
+		return err == nil && after.OpenShift == nil
+	})
+	// The demo's station activity credits quarter hours: 2h10 is 2h.
+	if d := after.Balance.Minutes - before.Balance.Minutes; d != 120 {
+		t.Errorf("credited %d minutes, want 120", d)
+	}
+	st := f.status(t)
+	if st.Mode != "headless" || st.Station != demo.StationActivity || !strings.HasPrefix(st.LastTap, "checked out card "+string(card)) {
+		t.Errorf("status %+v", st)
+	}
+	if p := f.fb.Played(); !slices.Equal(p, []feedback.Pattern{feedback.Success, feedback.Success}) {
+		t.Errorf("played %v", p)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("RunStation: %v", err)
+	}
+}
+
+func TestAppLedgerUnusable(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	notDB := shortDir(t)
+	if err := os.WriteFile(filepath.Join(notDB, ledger.FileName), []byte("this is not an SQLite file, it is a shopping list"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	demoDir, lo := newDemoDir(t, clk)
+	for _, tc := range []struct {
+		name  string
+		dir   string
+		edit  func(*kiosk.Config)
+		want  error
+		fault string
+	}{
+		{"not a database", notDB, nil, ledger.ErrNotDatabase, "E-DB-NOTDB"},
+		{"no ledger", shortDir(t), nil, ledger.ErrNoLedger, "E-DB-MISSING"},
+		{"another center's disk", demoDir, func(c *kiosk.Config) { c.Center = "andingmen" }, ledger.ErrInvalid, "E-DB-OPEN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startApp(t, tc.dir, clk, lo, func(c *kiosk.Config) {
+				c.Headless = true
+				if tc.edit != nil {
+					tc.edit(c)
+				}
+			})
+			if err := f.app.LedgerErr(); !errors.Is(err, tc.want) || f.app.Ledger() != nil {
+				t.Fatalf("LedgerErr %v (ledger %v), want %v", err, f.app.Ledger(), tc.want)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- f.app.RunStation(ctx) }()
+			// The control socket still answers, and says what is wrong.
+			st := f.status(t)
+			if st.Ledger != tc.fault || st.LedgerError == "" {
+				t.Errorf("status %+v, want fault %s", st, tc.fault)
+			}
+			if _, err := f.ask(t, "tap 88000001"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "attention for the tap", func() bool { return len(f.fb.Played()) == 2 })
+			if p := f.fb.Played(); !slices.Equal(p, []feedback.Pattern{feedback.Attention, feedback.Attention}) {
+				t.Errorf("played %v", p)
+			}
+			cancel()
+			<-done
+			// A screen on the same App shows "needs a technician" with the same code.
+			term := f.app.Terminal(kiosk.Options{})
+			if v := term.View(); !term.Faulted() || v.Fault != tc.fault {
+				t.Errorf("terminal: scene %v fault %q, want %s", v.Scene, v.Fault, tc.fault)
+			}
+			term.Close()
+		})
+	}
+	// Nothing was created where there was no ledger.
+	if b, err := os.ReadFile(filepath.Join(notDB, ledger.FileName)); err != nil || !strings.HasPrefix(string(b), "this is not") {
+		t.Errorf("the file was touched: %q %v", b, err)
+	}
+}
+
+func TestAppRefusesPinsThatDoNotExist(t *testing.T) {
+	cfg := kiosk.DefaultConfig()
+	cfg.Data = shortDir(t)
+	cfg.Feedback.Buzzer = "GPIO_NO_SUCH_PIN"
+	_, err := kiosk.NewApp(context.Background(), cfg, &kiosk.AppOptions{Logf: t.Logf})
+	if err == nil || !strings.Contains(err.Error(), "feedback pins") {
+		t.Errorf("NewApp: %v, want an error naming the feedback pins", err)
+	}
+}
+
+func TestAppHardwareReaderAbsent(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir, lo := newDemoDir(t, clk)
+	for _, tc := range []struct {
+		name   string
+		edit   func(*kiosk.Config)
+		kind   rfid.Kind
+		device string
+	}{
+		{"mfrc522", func(c *kiosk.Config) { c.Reader.Kind, c.Reader.SPI = kiosk.ReaderMFRC522, "/dev/spidev9.9" }, rfid.KindMFRC522, "/dev/spidev9.9"},
+		{"wedge", func(c *kiosk.Config) {
+			c.Reader.Kind, c.Reader.WedgeDevice = kiosk.ReaderWedge, filepath.Join(dir, "no-such-event-kbd")
+		}, rfid.KindWedge, "no-such-event-kbd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// No such reader here: the terminal runs all the same, says so in
+			// its status, and taps from the control socket still work.
+			f := startApp(t, dir, clk, lo, tc.edit)
+			var hw rfid.Status
+			waitFor(t, "the reader reported absent", func() bool {
+				rs := f.app.ReaderStatus()
+				if len(rs) != 2 {
+					t.Fatalf("readers %v, want the simulated one and %s", rs, tc.name)
+				}
+				hw = rs[1]
+				return hw.State == rfid.StateAbsent
+			})
+			if hw.Kind != tc.kind || !strings.Contains(hw.Device, tc.device) {
+				t.Errorf("reader %+v", hw)
+			}
+			st := f.status(t)
+			if len(st.Readers) != 2 || st.Readers[1].State != "absent" || st.Readers[1].Error == "" {
+				t.Errorf("status readers %+v", st.Readers)
+			}
+			if _, err := f.ask(t, "tap 88000005"); err != nil {
+				t.Fatal(err)
+			}
+			if ev := nextEvent(t, f.app.Events()); ev.Tap.UID.Hex() != "88000005" {
+				t.Errorf("event %+v", ev)
+			}
+			f.app.Close()
+		})
+	}
+}

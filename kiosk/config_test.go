@@ -1,0 +1,205 @@
+package kiosk_test
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/kiosk"
+)
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "kiosk.toml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadGood(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		text  string
+		check func(t *testing.T, c kiosk.Config)
+	}{
+		{"empty file is the defaults", "", func(t *testing.T, c kiosk.Config) {
+			if c.Data != kiosk.DefaultDataDir || c.Reader.Kind != kiosk.ReaderSim || !c.Screen.Fullscreen ||
+				c.Screen.Width != 1024 || c.Screen.Height != 600 || c.Demo || c.Headless {
+				t.Errorf("defaults: %+v", c)
+			}
+		}},
+		{"mfrc522 station with pins", `
+data = "/srv/hmj"
+center = "hepingli"
+station = "便民服务"
+headless = true
+idle_timeout = "45s"
+placed_for = "2s"
+log_file = "/var/log/hongmajia.log"
+
+[reader]
+kind = "mfrc522"
+spi = "/dev/spidev0.1"
+reset_pin = "GPIO25"
+irq_pin = "24"
+
+[feedback]
+buzzer = "GPIO18"
+green = "GPIO23"
+red = ""
+tone_hz = 2700
+`, func(t *testing.T, c kiosk.Config) {
+			if c.Data != "/srv/hmj" || c.Center != "hepingli" || c.Station != "便民服务" || !c.Headless {
+				t.Errorf("top level: %+v", c)
+			}
+			if time.Duration(c.IdleTimeout) != 45*time.Second || time.Duration(c.PlacedFor) != 2*time.Second {
+				t.Errorf("durations: %v %v", c.IdleTimeout, c.PlacedFor)
+			}
+			if c.Reader.Kind != kiosk.ReaderMFRC522 || c.Reader.SPI != "/dev/spidev0.1" || c.Reader.ResetPin != "GPIO25" || c.Reader.IRQPin != "24" {
+				t.Errorf("reader: %+v", c.Reader)
+			}
+			if c.Feedback.Buzzer != "GPIO18" || c.Feedback.Green != "GPIO23" || c.Feedback.Red != "" || c.Feedback.ToneHz != 2700 {
+				t.Errorf("feedback: %+v", c.Feedback)
+			}
+			if c.LogFile != "/var/log/hongmajia.log" {
+				t.Errorf("log file %q", c.LogFile)
+			}
+		}},
+		{"wedge reader", "[reader]\nkind = \"wedge\"\nwedge_device = \"/dev/input/by-id/usb-reader-event-kbd\"\nwedge_format = \"hex-msb\"\n",
+			func(t *testing.T, c kiosk.Config) {
+				if c.Reader.Kind != kiosk.ReaderWedge || c.Reader.WedgeDevice == "" || c.Reader.WedgeFormat != "hex-msb" {
+					t.Errorf("reader: %+v", c.Reader)
+				}
+			}},
+		{"windowed small screen", "[screen]\nsize = \"800x480\"\nfullscreen = false\n", func(t *testing.T, c kiosk.Config) {
+			if c.Screen.Width != 800 || c.Screen.Height != 480 || c.Screen.Fullscreen {
+				t.Errorf("screen: %+v", c.Screen)
+			}
+		}},
+		{"dotted keys", "reader.kind = \"mfrc522\"\nscreen.size = \"1280X800\"\n", func(t *testing.T, c kiosk.Config) {
+			if c.Reader.Kind != kiosk.ReaderMFRC522 || c.Screen.Width != 1280 || c.Screen.Height != 800 {
+				t.Errorf("%+v", c)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := kiosk.Load(writeConfig(t, tc.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestLoadBad(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		text string
+		line int
+		want string // in the message
+	}{
+		{"unknown key", "data = \"/x\"\n\ndatta = \"/y\"\n", 3, "datta: unknown key"},
+		{"unknown key in a table", "[reader]\nkind = \"sim\"\nspii = \"/dev/spidev0.0\"\n", 3, "reader.spii: unknown key"},
+		{"unknown table", "[printer]\nmodel = \"x\"\n", 1, "printer"},
+		{"syntax", "data = \"/x\"\nheadless = \n", 2, ""},
+		{"wrong type", "data = \"/x\"\nheadless = \"yes\"\n", 2, "headless"},
+		{"duration as a number", "idle_timeout = 30\n", 1, "idle_timeout"},
+		{"bad duration", "\nplaced_for = \"soon\"\n", 2, "duration"},
+		{"negative duration", "idle_timeout = \"-5s\"\n", 1, "idle_timeout: negative"},
+		{"unknown reader", "[reader]\n\nkind = \"nfc\"\n", 3, "unknown reader \"nfc\""},
+		{"wedge without device", "[reader]\nkind = \"wedge\"\n", 2, "reader.wedge_device"},
+		{"bad wedge format", "[reader]\nwedge_format = \"bcd\"\n", 2, "unknown format \"bcd\""},
+		{"bad size", "[screen]\nsize = \"big\"\n", 2, "WIDTHxHEIGHT"},
+		{"absurd size", "[screen]\nsize = \"10x10\"\n", 2, "each side"},
+		{"tone out of range", "[feedback]\ntone_hz = -1\n", 2, "feedback.tone_hz"},
+		{"empty data", "data = \"\"\n", 1, "data: empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeConfig(t, tc.text)
+			_, err := kiosk.Load(p)
+			var ce *kiosk.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Load: %v, want a *ConfigError", err)
+			}
+			if ce.Path != p || ce.Line != tc.line {
+				t.Errorf("at %s:%d, want %s:%d (%v)", ce.Path, ce.Line, p, tc.line, err)
+			}
+			if !strings.HasPrefix(err.Error(), p+":") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("message %q: want %q in it, after the file and line", err, tc.want)
+			}
+		})
+	}
+	if _, err := kiosk.Load(filepath.Join(t.TempDir(), "missing.toml")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	file := writeConfig(t, "data = \"/from/file\"\nheadless = true\n[reader]\nkind = \"mfrc522\"\n[screen]\nsize = \"800x480\"\n")
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, c kiosk.Config)
+	}{
+		{"no flags, no file", nil, func(t *testing.T, c kiosk.Config) {
+			if c.Data != kiosk.DefaultDataDir || c.Headless || c.Reader.Kind != kiosk.ReaderSim || !c.Screen.Fullscreen {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"file only", []string{"--config", file}, func(t *testing.T, c kiosk.Config) {
+			if c.Data != "/from/file" || !c.Headless || c.Reader.Kind != kiosk.ReaderMFRC522 || c.Screen.Width != 800 {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"flags override the file", []string{"--config", file, "--data", "/from/flag", "--reader", "sim", "--size", "1280x800", "--windowed", "--demo"},
+			func(t *testing.T, c kiosk.Config) {
+				if c.Data != "/from/flag" || c.Reader.Kind != kiosk.ReaderSim || c.Screen.Width != 1280 || c.Screen.Height != 800 ||
+					c.Screen.Fullscreen || !c.Demo || !c.Headless {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{"a flag left out keeps the file's value", []string{"--headless=false", "--config", file}, func(t *testing.T, c kiosk.Config) {
+			if c.Headless || c.Data != "/from/file" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{"fallback", []string{"--fallback-headless"}, func(t *testing.T, c kiosk.Config) {
+			if !c.FallbackHeadless || c.Headless {
+				t.Errorf("%+v", c)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := kiosk.ParseFlags("kiosk", tc.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--reader", "nfc"}, "command line: reader.kind: unknown reader"},
+		{[]string{"--size", "huge"}, "command line: screen.size"},
+		{[]string{"--reader", "wedge"}, "reader.wedge_device"},
+		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"--config", file + ".missing"}, "read config"},
+	} {
+		_, err := kiosk.ParseFlags("kiosk", tc.args, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	if _, err := kiosk.ParseFlags("kiosk", []string{"--help"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("--help: %v", err)
+	}
+}

@@ -1,0 +1,359 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hongmajia/hongmajia/drivers/feedback"
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/ledger/clock"
+)
+
+// DefaultRepeatWindow is how long after a station's answer the same card
+// gets the same answer again instead of a new one: a volunteer who did not
+// hear the beep taps again, and must not be checked out a minute after
+// checking in.
+const DefaultRepeatWindow = time.Minute
+
+// Station is the headless service station (服务站点, `kiosk --headless`): a
+// reader, a buzzer and LEDs, no screen. A volunteer's tap checks them out of
+// their open shift, or else in to the station's activity; the buzzer and
+// LEDs say whether it worked.
+type Station struct {
+	led  *ledger.Ledger
+	clk  clock.Clock
+	fb   feedback.Player
+	logf func(format string, args ...any)
+	// activity is the configured activity, by name or id; "" the ledger's.
+	activity   string
+	repeat     time.Duration
+	retryDelay time.Duration
+
+	mu sync.Mutex
+	// fault is set once the ledger cannot be trusted: no write happens after it.
+	fault error
+	last  StationResult
+}
+
+// StationOptions configure a Station.
+type StationOptions struct {
+	Clock    clock.Clock
+	Feedback feedback.Player // default feedback.Nop{}
+	Logf     func(format string, args ...any)
+	// Activity overrides the ledger's station activity: a name or an id.
+	Activity string
+	// RepeatWindow: default DefaultRepeatWindow; negative: none.
+	RepeatWindow time.Duration
+	// RetryDelay is the wait before a write that met a busy database is
+	// tried again (default 250 ms).
+	RetryDelay time.Duration
+}
+
+// StationOutcome is what a tap did.
+type StationOutcome uint8
+
+// Station outcomes.
+const (
+	CheckedIn  StationOutcome = iota + 1 // a shift opened
+	CheckedOut                           // the open shift closed and was credited
+	Repeated                             // the same card again within the repeat window: same answer, nothing written
+	Refused                              // unknown, lost, revoked or staff card; a check-in the ledger refused
+	Faulted                              // the ledger cannot be used: a technician is needed
+)
+
+func (o StationOutcome) String() string {
+	switch o {
+	case CheckedIn:
+		return "checked in"
+	case CheckedOut:
+		return "checked out"
+	case Repeated:
+		return "repeated"
+	case Refused:
+		return "refused"
+	case Faulted:
+		return "needs a technician"
+	}
+	return "StationOutcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// StationResult is one tap's outcome.
+type StationResult struct {
+	Outcome StationOutcome
+	Card    ledger.CardUID
+	// Member is the person's member number; Masked their name as the honour
+	// roll shows it (王*): a log is read by more people than the ledger.
+	Member string
+	Masked string
+	Shift  ledger.Shift
+	Credit ledger.Credit // for CheckedOut
+	Err    error         // why it was refused or faulted
+	At     time.Time
+	// Pattern is what the buzzer and LEDs played.
+	Pattern feedback.Pattern
+}
+
+func (r StationResult) String() string {
+	s := fmt.Sprintf("%s card %s", r.Outcome, r.Card)
+	if r.Member != "" {
+		s += " member " + r.Member + " (" + r.Masked + ")"
+	}
+	switch r.Outcome {
+	case CheckedOut:
+		s += fmt.Sprintf(": %d min, %d points", r.Credit.Minutes, r.Credit.Points)
+		switch {
+		case r.Credit.Flag != ledger.FlagNone:
+			s += " (flagged for staff: " + string(r.Credit.Flag) + ")"
+		case r.Credit.BelowMinimum:
+			s += " (below the activity's minimum)"
+		case r.Credit.Capped:
+			s += " (daily cap)"
+		}
+	case Refused, Faulted:
+		s += ": " + r.Err.Error()
+	}
+	return s
+}
+
+// NewStation returns a station on the ledger l; a nil l with ledErr set is a
+// station that only signals for a technician.
+func NewStation(l *ledger.Ledger, ledErr error, opts StationOptions) *Station {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Feedback == nil {
+		opts.Feedback = feedback.Nop{}
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	if opts.RepeatWindow == 0 {
+		opts.RepeatWindow = DefaultRepeatWindow
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = 250 * time.Millisecond
+	}
+	if l == nil && ledErr == nil {
+		ledErr = errors.New("station: no ledger")
+	}
+	return &Station{led: l, clk: opts.Clock, fb: opts.Feedback, logf: opts.Logf,
+		activity: opts.Activity, repeat: opts.RepeatWindow, retryDelay: opts.RetryDelay, fault: ledErr}
+}
+
+// Run answers every tap from events until ctx ends or events is closed.
+// A station that cannot use its ledger blinks for attention at start.
+func (s *Station) Run(ctx context.Context, events <-chan rfid.Event) error {
+	if err := s.Fault(); err != nil {
+		s.fb.Play(feedback.Attention)
+	} else if a, err := s.Activity(ctx); err != nil {
+		s.logf("station: %v", err)
+		s.fb.Play(feedback.Attention)
+	} else {
+		s.logf("station: checking volunteers in and out of %q (activity %d)", a.Name, a.ID)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			if ev.Kind == rfid.EventTap {
+				s.Tap(ctx, ev.Tap)
+			}
+		}
+	}
+}
+
+// Fault returns the error that stopped the station writing, if any.
+func (s *Station) Fault() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fault
+}
+
+// Last returns the last tap's result.
+func (s *Station) Last() StationResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// Activity is the activity the station checks volunteers in to: the
+// configured one (a name or an id), else the one the ledger names.
+func (s *Station) Activity(ctx context.Context) (ledger.Activity, error) {
+	if s.activity == "" {
+		a, err := s.led.StationActivity(ctx)
+		if errors.Is(err, ledger.ErrNotFound) {
+			return a, fmt.Errorf("no station activity: set `station` in the configuration (%w)", err)
+		}
+		return a, err
+	}
+	acts, err := s.led.Activities(ctx)
+	if err != nil {
+		return ledger.Activity{}, fmt.Errorf("station activity: %w", err)
+	}
+	id, _ := strconv.ParseInt(s.activity, 10, 64)
+	for _, a := range acts {
+		if a.Name == s.activity || (id != 0 && a.ID == ledger.ActivityID(id)) {
+			return a, nil
+		}
+	}
+	return ledger.Activity{}, fmt.Errorf("station activity %q: no such activity at this center: %w", s.activity, ledger.ErrNotFound)
+}
+
+// Tap answers one tap: it writes to the ledger, plays the pattern and logs a
+// line. It is called from one goroutine (Run); Fault and Last may be read
+// from others.
+func (s *Station) Tap(ctx context.Context, tap rfid.Tap) StationResult {
+	r := s.answer(ctx, tap)
+	r.At = tap.At
+	switch r.Outcome {
+	case CheckedIn, CheckedOut:
+		r.Pattern = feedback.Success
+		if r.Credit.Flag != ledger.FlagNone {
+			r.Pattern = feedback.Refusal // closed without credit: staff must look
+		}
+	case Repeated:
+		r.Pattern = s.Last().Pattern
+	case Refused:
+		r.Pattern = feedback.Refusal
+	case Faulted:
+		r.Pattern = feedback.Attention
+	}
+	s.fb.Play(r.Pattern)
+	s.logf("station: %s", r)
+	s.mu.Lock()
+	if r.Outcome != Repeated {
+		s.last = r
+	}
+	s.mu.Unlock()
+	return r
+}
+
+func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
+	r := StationResult{Card: ledger.CardUID(tap.UID.Hex())}
+	if err := s.Fault(); err != nil {
+		r.Outcome, r.Err = Faulted, err
+		return r
+	}
+	uid, err := ledger.ParseUID(tap.UID.Hex())
+	if err != nil {
+		return s.refuse(r, err)
+	}
+	r.Card = uid
+	if last := s.Last(); s.repeat > 0 && last.Card == uid && (last.Outcome == CheckedIn || last.Outcome == CheckedOut) &&
+		tap.At.Sub(last.At) >= 0 && tap.At.Sub(last.At) < s.repeat {
+		r.Outcome, r.Member, r.Masked, r.Shift, r.Credit = Repeated, last.Member, last.Masked, last.Shift, last.Credit
+		return r
+	}
+	info, err := s.led.LookupCard(ctx, uid)
+	if info.Person != nil {
+		r.Member, r.Masked = info.Person.MemberNo, MaskName(info.Person.Name)
+	}
+	switch {
+	case err != nil:
+		return s.refuse(r, err)
+	case info.Staff != nil:
+		return s.refuse(r, errStaffCard)
+	case info.OpenShift != nil:
+		var res ledger.CheckOutResult
+		req := ledger.CheckOut{ID: ledger.NewEntryID(), Card: uid}
+		err := s.retry(ctx, func() (err error) { res, err = s.led.CheckOut(ctx, req); return err })
+		if err != nil {
+			return s.refuse(r, err)
+		}
+		r.Outcome, r.Shift, r.Credit = CheckedOut, res.Shift, res.Credit
+		return r
+	}
+	act, err := s.Activity(ctx)
+	if err != nil {
+		return s.refuse(r, err)
+	}
+	var sh ledger.Shift
+	req := ledger.CheckIn{ID: ledger.NewEntryID(), Card: uid, Activity: act.ID}
+	err = s.retry(ctx, func() (err error) { sh, err = s.led.CheckIn(ctx, req); return err })
+	if err != nil {
+		return s.refuse(r, err)
+	}
+	r.Outcome, r.Shift = CheckedIn, sh
+	return r
+}
+
+// retry runs a write again while another process (a backup, kioskctl) holds
+// the database past its busy timeout. The request keeps its id, so a write
+// that did commit before its answer was lost is not written twice.
+func (s *Station) retry(ctx context.Context, write func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := write()
+		if !errors.Is(err, ledger.ErrBusy) || attempt == stationAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-s.clk.After(s.retryDelay):
+		}
+	}
+}
+
+// stationAttempts is how often a write meeting a busy database is tried.
+const stationAttempts = 3
+
+// refuse makes r a refusal when err is an answer about the card or the
+// activity, and a fault otherwise: a volunteer is not told their card is
+// refused when the terminal is what failed. Corruption is kept: no write
+// happens after it until a technician restarts the station.
+func (s *Station) refuse(r StationResult, err error) StationResult {
+	r.Outcome, r.Err = Refused, err
+	switch {
+	case ledger.IsCorruption(err) || errors.Is(err, ledger.ErrClosed):
+		r.Outcome = Faulted
+		s.mu.Lock()
+		s.fault = err
+		s.mu.Unlock()
+	case !isStationRefusal(err):
+		r.Outcome = Faulted // disk full, an unknown error: attention, try again next tap
+	}
+	return r
+}
+
+// errStaffCard refuses a staff card: staff work at the screen.
+var errStaffCard = errors.New("a staff card: staff use the screen, not a station")
+
+func isStationRefusal(err error) bool {
+	for _, e := range []error{errStaffCard, ledger.ErrUnknownCard, ledger.ErrCardLost, ledger.ErrCardRevoked,
+		ledger.ErrBadUID, ledger.ErrNotInWindow, ledger.ErrShiftOpen, ledger.ErrNoOpenShift,
+		ledger.ErrNotFound, ledger.ErrInvalid, ledger.ErrDurationAbsurd, ledger.ErrBusy} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// status adds the station's activity and last tap to the control socket's
+// answer.
+func (s *Station) status(ctx context.Context, st *ControlStatus) {
+	if s.led != nil {
+		if a, err := s.Activity(ctx); err == nil {
+			st.Station = a.Name
+		}
+	}
+	if last := s.Last(); last.Outcome != 0 {
+		st.LastTap = last.String()
+	}
+}
+
+// RunStation runs the headless station on the App until ctx ends.
+func (a *App) RunStation(ctx context.Context) error {
+	s := NewStation(a.led, a.ledErr, StationOptions{Clock: a.clk, Feedback: a.fb, Logf: a.logf, Activity: a.cfg.Station})
+	a.OnStatus(func(st *ControlStatus) { s.status(ctx, st) })
+	return s.Run(ctx, a.events)
+}
