@@ -1,0 +1,81 @@
+// Command kiosk-screen is the touch UI of the terminal. `kiosk` execs it when
+// there is a display; it takes the same flags and configuration. It is a
+// binary of its own because ebiten opens the display when its package is
+// initialised.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/kiosk/ui"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	cfg, err := kiosk.ParseFlags("kiosk-screen", args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk-screen: %v\n", err)
+		return 2
+	}
+	logger := log.New(stderr, "", log.LstdFlags)
+	app, err := kiosk.NewApp(ctx, cfg, &kiosk.AppOptions{Logf: logger.Printf})
+	if err != nil {
+		logger.Printf("kiosk-screen: %v", err)
+		return 1
+	}
+	defer app.Close()
+	if err := app.Start(ctx); err != nil {
+		logger.Printf("kiosk-screen: %v", err)
+		return 1
+	}
+	fonts, err := ui.LoadFonts(nil)
+	if err != nil {
+		logger.Printf("kiosk-screen: %v", err)
+		return 1
+	}
+	if _, err := fonts.Fallback(); err != nil {
+		// The embedded subset draws GB2312 and the common name characters
+		// beyond it; rarer ones need a system CJK font (fonts-wqy-microhei).
+		logger.Printf("kiosk-screen: %v", err)
+	}
+	sounds, err := ui.NewSounds()
+	if err != nil {
+		logger.Printf("kiosk-screen: no sound: %v", err)
+	}
+	strs := ui.ChineseStrings()
+	term := app.Terminal(kiosk.Options{Wake: ui.Wake, Words: strs.T})
+	defer term.Close()
+	var demoKey func(int)
+	if app.Demo() {
+		demoKey = app.DemoKey
+	}
+	fe := ui.NewFrontend(fonts, strs, term, ui.FrontendOpts{Clock: app.Clock(), Events: app.Events(), DemoKey: demoKey, Sounds: sounds})
+	app.OnStatus(func(st *kiosk.ControlStatus) { st.Scene = fe.Scene() })
+	w, h := cfg.Screen.Width, cfg.Screen.Height
+	if w == 0 || h == 0 {
+		w, h = 1024, 600
+	}
+	if err := fe.Run(ctx, ui.RunOpts{Width: w, Height: h, Fullscreen: cfg.Screen.Fullscreen}); err != nil {
+		logger.Printf("kiosk-screen: %v", err)
+		return 1
+	}
+	return 0
+}
