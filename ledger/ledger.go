@@ -267,14 +267,14 @@ func integrityCheck(ctx context.Context, path string) error {
 	defer db.Close()
 	problems, err := integrityProblems(ctx, db)
 	if err != nil {
-		err = storageErr(err)
+		mapped := storageErr(err)
 		switch {
-		case errors.Is(err, ErrNotDatabase):
+		case errors.Is(mapped, ErrNotDatabase):
 			return &FileError{Path: path, Err: ErrNotDatabase, Detail: err.Error()}
-		case errors.Is(err, ErrCorrupt):
+		case errors.Is(mapped, ErrCorrupt):
 			return &FileError{Path: path, Err: ErrCorrupt, Detail: err.Error()}
 		}
-		return err
+		return mapped
 	}
 	if len(problems) > 0 {
 		return &FileError{Path: path, Err: ErrCorrupt, Detail: strings.Join(problems, "; ")}
@@ -359,8 +359,12 @@ func readMeta(ctx context.Context, q querier) (map[string]string, error) {
 	return m, storageErr(rows.Err())
 }
 
-// Close closes the database. Writes in flight finish first.
+// Close closes the database. Writes in flight finish first. Closing a nil
+// or closed Ledger does nothing.
 func (l *Ledger) Close() error {
+	if l == nil {
+		return nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
