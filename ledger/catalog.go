@@ -130,7 +130,7 @@ func (t *wtx) restock(req Restock) (Entry, error) {
 	if err := t.staffOperator(req.Operator); err != nil {
 		return Entry{}, err
 	}
-	if _, err := readItem(t.ctx, t.tx, req.Item); err != nil {
+	if _, err := readItem(t.ctx, t.q, req.Item); err != nil {
 		return Entry{}, err
 	}
 	e := Entry{ID: req.ID, Kind: KindRestock, Item: req.Item, Stock: req.Quantity, Operator: req.Operator}
@@ -177,12 +177,12 @@ func (t *wtx) redeem(req Redeem) (Redemption, error) {
 	if err != nil {
 		return Redemption{}, err
 	}
-	bal, err := readBalance(t.ctx, t.tx, c.Person)
+	bal, err := readBalance(t.ctx, t.q, c.Person)
 	if err != nil {
 		return Redemption{}, err
 	}
-	chk := redeemCheck{ctx: t.ctx, q: t.tx, l: t.l, now: t.now}
-	it, err := readItem(t.ctx, t.tx, req.Item)
+	chk := redeemCheck{ctx: t.ctx, q: t.q, l: t.l, now: t.now}
+	it, err := readItem(t.ctx, t.q, req.Item)
 	if err != nil {
 		return Redemption{}, err
 	}
@@ -309,7 +309,7 @@ func (o Offer) CanRedeem() bool { return o.Refusal == nil }
 
 // Catalog returns the active items with this center's stock, by price then name.
 func (l *Ledger) Catalog(ctx context.Context) ([]Offer, error) {
-	rows, err := l.r.QueryContext(ctx, `SELECT i.id, i.name, i.price, i.limit_count, i.limit_period, i.active, COALESCE(s.qty, 0)
+	rows, err := l.read().QueryContext(ctx, `SELECT i.id, i.name, i.price, i.limit_count, i.limit_period, i.active, COALESCE(s.qty, 0)
 		FROM items i LEFT JOIN stock s ON s.item = i.id AND s.center = ? WHERE i.active ORDER BY i.price, i.name`, l.term.Center)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", storageErr(err))
@@ -336,14 +336,15 @@ func (l *Ledger) CatalogFor(ctx context.Context, card CardUID) ([]Offer, error) 
 		return nil, fmt.Errorf("catalog: %w", storageErr(err))
 	}
 	defer tx.Rollback()
-	c, err := readCard(ctx, tx, card)
+	q := l.readTx(tx)
+	c, err := readCard(ctx, q, card)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	if err := c.State.err(); err != nil {
 		return nil, fmt.Errorf("catalog: card %s: %w", card, err)
 	}
-	bal, err := readBalance(ctx, tx, c.Person)
+	bal, err := readBalance(ctx, q, c.Person)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
@@ -351,7 +352,7 @@ func (l *Ledger) CatalogFor(ctx context.Context, card CardUID) ([]Offer, error) 
 	if err != nil {
 		return nil, err
 	}
-	chk := redeemCheck{ctx: ctx, q: tx, l: l, now: l.opts.Clock.Now()}
+	chk := redeemCheck{ctx: ctx, q: q, l: l, now: l.opts.Clock.Now()}
 	for i := range offers {
 		err := chk.check(c, offers[i].Item, 1, bal)
 		if err != nil && !isRefusal(err) {
@@ -374,7 +375,7 @@ func isRefusal(err error) bool {
 // Redemptions returns a day's redemptions at this center ("2006-01-02"),
 // for staff handing out goods against pickup codes.
 func (l *Ledger) Redemptions(ctx context.Context, day string) ([]RedemptionRecord, error) {
-	rows, err := l.r.QueryContext(ctx, `SELECT r.id, r.person, p.name, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed
+	rows, err := l.read().QueryContext(ctx, `SELECT r.id, r.person, p.name, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed
 		FROM redemptions r JOIN people p ON p.id = r.person JOIN items i ON i.id = r.item
 		WHERE r.center = ? AND r.day = ? ORDER BY r.at`, l.term.Center, day)
 	if err != nil {

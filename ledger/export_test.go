@@ -11,10 +11,10 @@ func SetMaxPageCount(l *Ledger, extra int) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var n int
-	if err := l.w.QueryRowContext(context.Background(), "PRAGMA page_count").Scan(&n); err != nil {
+	if err := l.wc.QueryRowContext(context.Background(), "PRAGMA page_count").Scan(&n); err != nil {
 		return 0, err
 	}
 	var got int
-	err := l.w.QueryRowContext(context.Background(), fmt.Sprintf("PRAGMA max_page_count = %d", n+extra)).Scan(&got)
+	err := l.wc.QueryRowContext(context.Background(), fmt.Sprintf("PRAGMA max_page_count = %d", n+extra)).Scan(&got)
 	return n, err
 }

@@ -71,12 +71,12 @@ func (t *wtx) checkIn(req CheckIn) (Shift, error) {
 	if err != nil {
 		return Shift{}, err
 	}
-	if open, err := openShift(t.ctx, t.tx, c.Person); err == nil {
+	if open, err := openShift(t.ctx, t.q, c.Person); err == nil {
 		return Shift{}, &ShiftOpenError{Shift: open}
 	} else if !errors.Is(err, ErrNoOpenShift) {
 		return Shift{}, err
 	}
-	a, err := readActivity(t.ctx, t.tx, req.Activity)
+	a, err := readActivity(t.ctx, t.q, req.Activity)
 	if err != nil {
 		return Shift{}, err
 	}
@@ -118,7 +118,7 @@ func (t *wtx) checkOut(req CheckOut) (CheckOutResult, error) {
 	if err != nil {
 		return CheckOutResult{}, err
 	}
-	s, err := openShift(t.ctx, t.tx, c.Person)
+	s, err := openShift(t.ctx, t.q, c.Person)
 	if err != nil {
 		return CheckOutResult{}, err
 	}
@@ -128,7 +128,7 @@ func (t *wtx) checkOut(req CheckOut) (CheckOutResult, error) {
 // closeShift credits s as if checked out at `at`, writes the check-out entry
 // with id, and updates the shift. flag marks a shift closed by the sweep.
 func (t *wtx) closeShift(s Shift, id EntryID, card CardUID, at time.Time, flag FlagReason) (CheckOutResult, error) {
-	a, err := readActivity(t.ctx, t.tx, s.Activity)
+	a, err := readActivity(t.ctx, t.q, s.Activity)
 	if err != nil {
 		return CheckOutResult{}, err
 	}
@@ -217,7 +217,7 @@ func (l *Ledger) OpenShifts(ctx context.Context) ([]Shift, error) {
 
 // Shift returns one shift.
 func (l *Ledger) Shift(ctx context.Context, id EntryID) (Shift, error) {
-	s, err := scanShift(l.r.QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE id = ?", id[:]))
+	s, err := scanShift(l.read().QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE id = ?", id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("shift %s: %w", id, ErrNotFound)
 	}
@@ -225,7 +225,7 @@ func (l *Ledger) Shift(ctx context.Context, id EntryID) (Shift, error) {
 }
 
 func (l *Ledger) shifts(ctx context.Context, query string, args ...any) ([]Shift, error) {
-	rows, err := l.r.QueryContext(ctx, query, args...)
+	rows, err := l.read().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list shifts: %w", storageErr(err))
 	}
@@ -285,7 +285,7 @@ func (l *Ledger) SweepShifts(ctx context.Context, req SweepShifts) (SweepResult,
 		}
 		res := SweepResult{Closed: []CheckOutResult{}, Flagged: []Shift{}}
 		for i, s := range open {
-			a, err := readActivity(t.ctx, t.tx, s.Activity)
+			a, err := readActivity(t.ctx, t.q, s.Activity)
 			if err != nil {
 				return SweepResult{}, err
 			}
@@ -345,7 +345,7 @@ func (l *Ledger) ResolveShift(ctx context.Context, req ResolveShift) (CheckOutRe
 		if req.Minutes < 0 || req.Minutes > defaultMaxMinutes {
 			return CheckOutResult{}, fmt.Errorf("resolve shift: %d minutes: %w", req.Minutes, ErrDurationAbsurd)
 		}
-		a, err := readActivity(t.ctx, t.tx, s.Activity)
+		a, err := readActivity(t.ctx, t.q, s.Activity)
 		if err != nil {
 			return CheckOutResult{}, err
 		}

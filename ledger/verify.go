@@ -63,20 +63,21 @@ func (l *Ledger) Verify(ctx context.Context) (*VerifyReport, error) {
 		return nil, fmt.Errorf("verify: %w", storageErr(err))
 	}
 	defer tx.Rollback()
-	problems, err := integrityProblems(ctx, tx)
+	q := l.readTx(tx)
+	problems, err := integrityProblems(ctx, q)
 	if err != nil {
 		rep.add("integrity", "%v", storageErr(err))
 	}
 	for _, p := range problems {
 		rep.add("integrity", "%s", p)
 	}
-	if err := verifyEntries(ctx, tx, rep); err != nil {
+	if err := verifyEntries(ctx, q, rep); err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
 	}
 	return rep, nil
 }
 
-func verifyEntries(ctx context.Context, tx *sql.Tx, rep *VerifyReport) error {
+func verifyEntries(ctx context.Context, tx querier, rep *VerifyReport) error {
 	rows, err := tx.QueryContext(ctx, "SELECT "+entryColumns+" FROM entries ORDER BY terminal, seq")
 	if err != nil {
 		return storageErr(err)
@@ -223,17 +224,18 @@ func (l *Ledger) Status(ctx context.Context) (Status, error) {
 		return s, fmt.Errorf("status: %w", storageErr(err))
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM people), (SELECT count(*) FROM cards),
+	q := l.readTx(tx)
+	err = q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM people), (SELECT count(*) FROM cards),
 		(SELECT count(*) FROM shifts WHERE state = ?), (SELECT count(*) FROM shifts WHERE state = ?),
 		(SELECT count(*) FROM entries)`, int(ShiftOpen), int(ShiftFlagged)).
 		Scan(&s.People, &s.Cards, &s.OpenShifts, &s.FlaggedShifts, &s.Entries)
 	if err != nil {
 		return s, fmt.Errorf("status: %w", storageErr(err))
 	}
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&s.SchemaVersion); err != nil {
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&s.SchemaVersion); err != nil {
 		return s, fmt.Errorf("status: %w", storageErr(err))
 	}
-	if s.Sync, err = readSyncState(ctx, tx, l.term.ID); err != nil {
+	if s.Sync, err = readSyncState(ctx, q, l.term.ID); err != nil {
 		return s, fmt.Errorf("status: %w", err)
 	}
 	for _, p := range []string{l.path, l.path + "-wal"} {
