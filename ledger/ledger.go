@@ -109,8 +109,8 @@ type Ledger struct {
 	mu     sync.Mutex // serialises writes; guards the fields below
 	closed bool
 	head   chainHead
-	floor  time.Time // never-earlier-than floor for trusted time
-	saved  time.Time // floor as last persisted
+	floor  time.Time  // never-earlier-than floor for trusted time
+	saved  time.Time  // floor as last persisted
 	wc     *sql.Conn  // the writer connection, held for the ledger's life
 	wq     cachedQ    // statements on wc
 	rcache *stmtCache // statements on the reader pool
