@@ -174,6 +174,21 @@ func seed(people, entries int) (*benchEnv, error) {
 // latencies collects per-operation times for percentiles.
 type latencies []time.Duration
 
+// timed runs op b.N times, timing each, and reports p50 and p99.
+func timed(b *testing.B, op func(i int) error) {
+	lat := make(latencies, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		if err := op(i); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	lat.report(b)
+}
+
 func (l latencies) report(b *testing.B) {
 	if len(l) == 0 {
 		return
@@ -204,36 +219,22 @@ func BenchmarkCheckOut(b *testing.B) {
 	}
 	env.next += b.N
 	env.clk.Advance(time.Hour)
-	lat := make(latencies, 0, b.N)
-	b.ResetTimer()
-	for i := range b.N {
-		t0 := time.Now()
-		if _, err := env.l.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)]}); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
-	lat.report(b)
+	timed(b, func(i int) error {
+		_, err := env.l.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)]})
+		return err
+	})
 }
 
 // BenchmarkRedeem is a committed redemption: points, stock, pickup code.
 func BenchmarkRedeem(b *testing.B) {
 	env := seededLedger(b)
 	ctx := context.Background()
-	lat := make(latencies, 0, b.N)
-	b.ResetTimer()
-	for i := range b.N {
-		t0 := time.Now()
+	timed(b, func(i int) error {
 		c := env.cards[(env.next+i)%len(env.cards)]
-		if _, err := env.l.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: c, Item: env.item}); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
+		_, err := env.l.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: c, Item: env.item})
+		return err
+	})
 	env.next += b.N
-	lat.report(b)
 }
 
 // BenchmarkBalance is the balance shown on a tap.
@@ -282,24 +283,17 @@ func BenchmarkFloorInsert(b *testing.B) {
 	}
 	defer ins.Close()
 	row := make([]byte, 200)
-	lat := make(latencies, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		t0 := time.Now()
+	timed(b, func(int) error {
 		tx, err := db.Begin()
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
 		if _, err := tx.Stmt(ins).Exec(row); err != nil {
-			b.Fatal(err)
+			tx.Rollback()
+			return err
 		}
-		if err := tx.Commit(); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
-	lat.report(b)
+		return tx.Commit()
+	})
 }
 
 // BenchmarkVerify checks the whole seeded ledger (1,000,000 entries).
