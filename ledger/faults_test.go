@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"errors"
 	"os"
@@ -278,4 +279,33 @@ func TestVerifyFindsTampering(t *testing.T) {
 			t.Logf("%v", rep.Problems)
 		})
 	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	e := ledgertest.MustOpen(t)
+	if _, err := rawDB(t, e).Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ledger.Open(ctx, e.Dir, e.Opts)
+	if !errors.Is(err, ledger.ErrTooNew) {
+		t.Fatalf("Open = %v, want ErrTooNew", err)
+	}
+	e.Ledger = nil
+}
+
+func TestCancelledRequestLeavesWriterUsable(t *testing.T) {
+	e := ledgertest.MustOpen(t)
+	p, card := e.AddPerson(t, "王堃", ledger.RedVest)
+	act := e.AnyTime(t)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := e.CheckIn(cctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: act.ID}); err == nil {
+		t.Fatal("check-in with a cancelled context succeeded")
+	}
+	checkIn(t, e, card, act.ID)
+	e.Credit(t, p.ID, 5)
+	e.MustVerify(t)
 }
