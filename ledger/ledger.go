@@ -18,6 +18,15 @@
 // Pi has no real-time clock. Each entry records the wall time, the boot id and
 // whether the clock was trusted (NTP-synced and not earlier than a persisted
 // floor that only trusted time advances).
+//
+// Errors are sentinels in errors.go: refusals (ErrInsufficientPoints, ...)
+// are answers for the screen; ErrBusy and ErrDiskFull are transient;
+// ErrCorrupt and ErrNotDatabase mean a technician is needed.
+//
+// For technicians: Verify, Status, Backup, ExportEntries and ExportShifts.
+// For seeding demo data and benchmarks: Batch, the same operations in one
+// transaction. For tests: package ledgertest opens real ledgers in a
+// temporary directory with a fake clock.
 package ledger
 
 import (
@@ -193,6 +202,11 @@ func Create(ctx context.Context, dir string, t Terminal, opts Options) (*Ledger,
 	}()
 	db.Close()
 	if err != nil {
+		// The file is ours (O_EXCL) and holds nothing yet: remove it so a
+		// second try is not refused with ErrExists.
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			os.Remove(p)
+		}
 		return nil, fmt.Errorf("create ledger: %w", err)
 	}
 	if err := syncDir(dir); err != nil {
