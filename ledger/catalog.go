@@ -199,9 +199,9 @@ func (t *wtx) redeem(req Redeem) (Redemption, error) {
 		return Redemption{}, err
 	}
 	day := t.now.In(t.l.opts.Location).Format(time.DateOnly)
-	if _, err := t.exec(`INSERT INTO redemptions(id, person, card, item, center, qty, points, code, day, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, req.ID[:], int64(c.Person), string(c.UID), int64(it.ID), t.l.term.Center,
-		req.Quantity, cost, string(code), day, t.now.UnixNano()); err != nil {
+	if _, err := t.exec(`INSERT INTO redemptions(id, person, card, item, center, qty, points, code, day, at, seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, req.ID[:], int64(c.Person), string(c.UID), int64(it.ID), t.l.term.Center,
+		req.Quantity, cost, string(code), day, t.now.UnixNano(), int64(e.Seq)); err != nil {
 		return Redemption{}, err
 	}
 	bal.Points -= cost
@@ -282,9 +282,8 @@ func (c *redeemCheck) check(card Card, it Item, qty int64, bal Balance) error {
 	}
 	if c.policy.OfflineCapPoints > 0 {
 		var spent int64
-		err := c.q.QueryRowContext(c.ctx, `SELECT COALESCE(SUM(-e.points), 0) FROM entries e WHERE e.card = ? AND e.kind = ?
-			AND e.terminal = ? AND e.seq > ? AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)`,
-			string(card.UID), int(KindRedeem), c.l.term.ID, int64(c.sync.AckedSeq)).Scan(&spent)
+		err := c.q.QueryRowContext(c.ctx, `SELECT COALESCE(SUM(points), 0) FROM redemptions WHERE card = ? AND seq > ? AND reversed = 0`,
+			string(card.UID), int64(c.sync.AckedSeq)).Scan(&spent)
 		if err != nil {
 			return storageErr(err)
 		}

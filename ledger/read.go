@@ -165,8 +165,8 @@ func (l *Ledger) TodaySummary(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return s, fmt.Errorf("today's summary: %w", storageErr(err))
 	}
-	err = l.read().QueryRowContext(ctx, "SELECT COALESCE(SUM(state = ?), 0), COALESCE(SUM(state = ?), 0) FROM shifts WHERE state IN (?, ?)",
-		int(ShiftOpen), int(ShiftFlagged), int(ShiftOpen), int(ShiftFlagged)).Scan(&s.OpenShifts, &s.FlaggedShifts)
+	err = l.read().QueryRowContext(ctx, "SELECT COALESCE(SUM(state = 1), 0), COALESCE(SUM(state = 3), 0) FROM shifts WHERE state IN (1, 3)").
+		Scan(&s.OpenShifts, &s.FlaggedShifts)
 	if err != nil {
 		return s, fmt.Errorf("today's summary: %w", storageErr(err))
 	}

@@ -444,8 +444,8 @@ func (l *Ledger) Status(ctx context.Context) (Status, error) {
 	defer tx.Rollback()
 	q := l.readTx(tx)
 	err = q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM people), (SELECT count(*) FROM cards),
-		(SELECT count(*) FROM shifts WHERE state = ?), (SELECT count(*) FROM shifts WHERE state = ?),
-		(SELECT count(*) FROM entries)`, int(ShiftOpen), int(ShiftFlagged)).
+		(SELECT count(*) FROM shifts WHERE state = 1), (SELECT count(*) FROM shifts WHERE state = 3),
+		(SELECT count(*) FROM entries)`).
 		Scan(&s.People, &s.Cards, &s.OpenShifts, &s.FlaggedShifts, &s.Entries)
 	if err != nil {
 		return s, fmt.Errorf("status: %w", storageErr(err))
