@@ -38,22 +38,35 @@ func columns(alias string, names ...string) string {
 }
 
 func scanEntry(s interface{ Scan(...any) error }) (Entry, error) {
+	var id, shift, reverses, prev, hash []byte
+	return scanEntryInto(s, &id, &shift, &reverses, &prev, &hash)
+}
+
+// scanEntryRows reads the blobs without copying them first (sql.RawBytes,
+// which Row.Scan refuses): Verify reads a million rows.
+func scanEntryRows(rows *sql.Rows) (Entry, error) {
+	var id, shift, reverses, prev, hash sql.RawBytes
+	return scanEntryInto(rows, &id, &shift, &reverses, &prev, &hash)
+}
+
+// scanEntryInto scans entryColumns; the five blob columns go through the
+// given destinations, *[]byte or *sql.RawBytes.
+func scanEntryInto[B ~[]byte](s interface{ Scan(...any) error }, id, shift, reverses, prev, hash *B) (Entry, error) {
 	var e Entry
 	var seq, at int64
 	var kind int
-	var id, shift, reverses, prev, hash []byte
-	err := s.Scan(&e.Terminal, &seq, &id, &kind, &e.Center, (*int64)(&e.Person), (*string)(&e.Card), &e.Minutes, &e.Points, &e.Stock,
-		(*int64)(&e.Activity), &shift, (*int64)(&e.Item), &reverses, (*string)(&e.OtherCard), (*string)(&e.Operator), &e.Reason,
-		&at, &e.Boot, &e.Trusted, &prev, &hash)
+	err := s.Scan(&e.Terminal, &seq, id, &kind, &e.Center, (*int64)(&e.Person), (*string)(&e.Card), &e.Minutes, &e.Points, &e.Stock,
+		(*int64)(&e.Activity), shift, (*int64)(&e.Item), reverses, (*string)(&e.OtherCard), (*string)(&e.Operator), &e.Reason,
+		&at, &e.Boot, &e.Trusted, prev, hash)
 	if err != nil {
 		return e, err
 	}
 	e.Seq, e.Kind, e.At = uint64(seq), Kind(kind), time.Unix(0, at)
-	copy(e.ID[:], id)
-	copy(e.Shift[:], shift)
-	copy(e.Reverses[:], reverses)
-	copy(e.Prev[:], prev)
-	copy(e.Hash[:], hash)
+	copy(e.ID[:], *id)
+	copy(e.Shift[:], *shift)
+	copy(e.Reverses[:], *reverses)
+	copy(e.Prev[:], *prev)
+	copy(e.Hash[:], *hash)
 	return e, nil
 }
 
@@ -65,7 +78,7 @@ func (l *Ledger) entries(ctx context.Context, query string, args ...any) ([]Entr
 	defer rows.Close()
 	var out []Entry
 	for rows.Next() {
-		e, err := scanEntry(rows)
+		e, err := scanEntryRows(rows)
 		if err != nil {
 			return nil, storageErr(err)
 		}

@@ -255,7 +255,7 @@ func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart,
 		}
 		want, prev := r.from, r.prev
 		for rows.Next() {
-			e, err := scanEntry(rows)
+			e, err := scanEntryRows(rows)
 			if err != nil {
 				rows.Close()
 				return nil, storageErr(err)
