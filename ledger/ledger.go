@@ -605,6 +605,9 @@ func run[R any](t *wtx, op string, id EntryID, fn func(t *wtx) (R, error)) (R, e
 		if err := json.Unmarshal(blob, &r); err != nil {
 			return zero, fmt.Errorf("%s %s: stored result: %v: %w", op, id, err, ErrCorrupt)
 		}
+		if err := expandResult(t, &r); err != nil {
+			return zero, fmt.Errorf("%s %s: %w", op, id, err)
+		}
 		return r, nil
 	case !errors.Is(err, sql.ErrNoRows):
 		return zero, storageErr(err)
@@ -618,7 +621,7 @@ func run[R any](t *wtx, op string, id EntryID, fn func(t *wtx) (R, error)) (R, e
 	t.tick()
 	r, err := fn(t)
 	if err == nil {
-		blob, err = json.Marshal(r)
+		blob, err = json.Marshal(compactResult(r))
 		if err == nil {
 			_, err = t.exec(sqlSaveRequest, id[:], op, blob)
 		}
