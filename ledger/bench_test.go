@@ -351,6 +351,21 @@ func BenchmarkFloorInsert(b *testing.B) {
 	})
 }
 
+// BenchmarkVerifyQuick is Verify with quick_check in place of the full
+// integrity_check.
+func BenchmarkVerifyQuick(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		rep, err := env.l.VerifyWith(ctx, ledger.VerifyOptions{Quick: true})
+		if err != nil || !rep.OK() {
+			b.Fatalf("verify: %v %v", err, rep.Problems)
+		}
+		b.ReportMetric(float64(rep.Entries), "entries")
+	}
+}
+
 // BenchmarkIntegrityCheck is PRAGMA integrity_check alone: what Open pays
 // at every start, and one of Verify's three parallel parts.
 func BenchmarkIntegrityCheck(b *testing.B) {

@@ -305,7 +305,12 @@ func integrityCheck(ctx context.Context, path string) error {
 
 // integrityProblems returns integrity_check's complaints; none means ok.
 func integrityProblems(ctx context.Context, q querier) ([]string, error) {
-	rows, err := q.QueryContext(ctx, "PRAGMA integrity_check")
+	return checkProblems(ctx, q, "integrity_check")
+}
+
+// checkProblems runs PRAGMA integrity_check or quick_check.
+func checkProblems(ctx context.Context, q querier, pragma string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, "PRAGMA "+pragma)
 	if err != nil {
 		return nil, err
 	}
