@@ -15,8 +15,9 @@ require (
 	periph.io/x/host/v3 v3.8.5
 )
 
+require github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c
+
 require (
-	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/ebitengine/gomobile v0.0.0-20240911145611-4856209ac325 // indirect
 	github.com/ebitengine/hideconsole v1.0.0 // indirect

@@ -325,7 +325,7 @@ func (l *Ledger) Activity(ctx context.Context, id ActivityID) (Activity, error) 
 
 // Activities returns this center's activities, active or not, by name.
 func (l *Ledger) Activities(ctx context.Context) ([]Activity, error) {
-	rows, err := l.r.QueryContext(ctx, "SELECT "+activityColumns+" FROM activities WHERE center = ? ORDER BY name", l.term.Center)
+	rows, err := l.read().QueryContext(ctx, "SELECT "+activityColumns+" FROM activities WHERE center = ? ORDER BY name", l.term.Center)
 	if err != nil {
 		return nil, fmt.Errorf("list activities: %w", storageErr(err))
 	}

@@ -40,8 +40,9 @@ func (l *Ledger) Batch(ctx context.Context, fn func(b *Batch) error) error {
 	if err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
+	t.batch = true
 	if err := fn(&Batch{t: t}); err != nil {
-		_ = t.tx.Rollback()
+		t.rollback()
 		return fmt.Errorf("batch: %w", err)
 	}
 	if err := t.commit(); err != nil {

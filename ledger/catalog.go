@@ -130,7 +130,7 @@ func (t *wtx) restock(req Restock) (Entry, error) {
 	if err := t.staffOperator(req.Operator); err != nil {
 		return Entry{}, err
 	}
-	if _, err := readItem(t.ctx, t.tx, req.Item); err != nil {
+	if _, err := readItem(t.ctx, t.q, req.Item); err != nil {
 		return Entry{}, err
 	}
 	e := Entry{ID: req.ID, Kind: KindRestock, Item: req.Item, Stock: req.Quantity, Operator: req.Operator}
@@ -177,12 +177,12 @@ func (t *wtx) redeem(req Redeem) (Redemption, error) {
 	if err != nil {
 		return Redemption{}, err
 	}
-	bal, err := readBalance(t.ctx, t.tx, c.Person)
+	bal, err := readBalance(t.ctx, t.q, c.Person)
 	if err != nil {
 		return Redemption{}, err
 	}
-	chk := redeemCheck{ctx: t.ctx, q: t.tx, l: t.l, now: t.now}
-	it, err := readItem(t.ctx, t.tx, req.Item)
+	chk := redeemCheck{ctx: t.ctx, q: t.q, l: t.l, now: t.now}
+	it, err := readItem(t.ctx, t.q, req.Item)
 	if err != nil {
 		return Redemption{}, err
 	}
@@ -199,9 +199,9 @@ func (t *wtx) redeem(req Redeem) (Redemption, error) {
 		return Redemption{}, err
 	}
 	day := t.now.In(t.l.opts.Location).Format(time.DateOnly)
-	if _, err := t.exec(`INSERT INTO redemptions(id, person, card, item, center, qty, points, code, day, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, req.ID[:], int64(c.Person), string(c.UID), int64(it.ID), t.l.term.Center,
-		req.Quantity, cost, string(code), day, t.now.UnixNano()); err != nil {
+	if _, err := t.exec(`INSERT INTO redemptions(id, person, card, item, center, qty, points, code, day, at, seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, req.ID[:], int64(c.Person), string(c.UID), int64(it.ID), t.l.term.Center,
+		req.Quantity, cost, string(code), day, t.now.UnixNano(), int64(e.Seq)); err != nil {
 		return Redemption{}, err
 	}
 	bal.Points -= cost
@@ -282,9 +282,8 @@ func (c *redeemCheck) check(card Card, it Item, qty int64, bal Balance) error {
 	}
 	if c.policy.OfflineCapPoints > 0 {
 		var spent int64
-		err := c.q.QueryRowContext(c.ctx, `SELECT COALESCE(SUM(-e.points), 0) FROM entries e WHERE e.card = ? AND e.kind = ?
-			AND e.terminal = ? AND e.seq > ? AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)`,
-			string(card.UID), int(KindRedeem), c.l.term.ID, int64(c.sync.AckedSeq)).Scan(&spent)
+		err := c.q.QueryRowContext(c.ctx, `SELECT COALESCE(SUM(points), 0) FROM redemptions WHERE card = ? AND seq > ? AND reversed = 0`,
+			string(card.UID), int64(c.sync.AckedSeq)).Scan(&spent)
 		if err != nil {
 			return storageErr(err)
 		}
@@ -309,7 +308,7 @@ func (o Offer) CanRedeem() bool { return o.Refusal == nil }
 
 // Catalog returns the active items with this center's stock, by price then name.
 func (l *Ledger) Catalog(ctx context.Context) ([]Offer, error) {
-	rows, err := l.r.QueryContext(ctx, `SELECT i.id, i.name, i.price, i.limit_count, i.limit_period, i.active, COALESCE(s.qty, 0)
+	rows, err := l.read().QueryContext(ctx, `SELECT i.id, i.name, i.price, i.limit_count, i.limit_period, i.active, COALESCE(s.qty, 0)
 		FROM items i LEFT JOIN stock s ON s.item = i.id AND s.center = ? WHERE i.active ORDER BY i.price, i.name`, l.term.Center)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", storageErr(err))
@@ -336,14 +335,15 @@ func (l *Ledger) CatalogFor(ctx context.Context, card CardUID) ([]Offer, error) 
 		return nil, fmt.Errorf("catalog: %w", storageErr(err))
 	}
 	defer tx.Rollback()
-	c, err := readCard(ctx, tx, card)
+	q := l.readTx(tx)
+	c, err := readCard(ctx, q, card)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	if err := c.State.err(); err != nil {
 		return nil, fmt.Errorf("catalog: card %s: %w", card, err)
 	}
-	bal, err := readBalance(ctx, tx, c.Person)
+	bal, err := readBalance(ctx, q, c.Person)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
@@ -351,7 +351,7 @@ func (l *Ledger) CatalogFor(ctx context.Context, card CardUID) ([]Offer, error) 
 	if err != nil {
 		return nil, err
 	}
-	chk := redeemCheck{ctx: ctx, q: tx, l: l, now: l.opts.Clock.Now()}
+	chk := redeemCheck{ctx: ctx, q: q, l: l, now: l.opts.Clock.Now()}
 	for i := range offers {
 		err := chk.check(c, offers[i].Item, 1, bal)
 		if err != nil && !isRefusal(err) {
@@ -374,7 +374,7 @@ func isRefusal(err error) bool {
 // Redemptions returns a day's redemptions at this center ("2006-01-02"),
 // for staff handing out goods against pickup codes.
 func (l *Ledger) Redemptions(ctx context.Context, day string) ([]RedemptionRecord, error) {
-	rows, err := l.r.QueryContext(ctx, `SELECT r.id, r.person, p.name, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed
+	rows, err := l.read().QueryContext(ctx, `SELECT r.id, r.person, p.name, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed
 		FROM redemptions r JOIN people p ON p.id = r.person JOIN items i ON i.id = r.item
 		WHERE r.center = ? AND r.day = ? ORDER BY r.at`, l.term.Center, day)
 	if err != nil {

@@ -50,7 +50,7 @@ func (t *wtx) reverse(req Reverse) (Entry, error) {
 		return Entry{}, fmt.Errorf("entry %s reversed already: %w", orig.ID, ErrNotReversible)
 	}
 	if orig.Person != 0 && (orig.Points > 0 || orig.Minutes > 0) {
-		bal, err := readBalance(t.ctx, t.tx, orig.Person)
+		bal, err := readBalance(t.ctx, t.q, orig.Person)
 		if err != nil {
 			return Entry{}, err
 		}
@@ -59,7 +59,7 @@ func (t *wtx) reverse(req Reverse) (Entry, error) {
 		}
 	}
 	if orig.Stock > 0 {
-		n, err := readStock(t.ctx, t.tx, orig.Center, orig.Item)
+		n, err := readStock(t.ctx, t.q, orig.Center, orig.Item)
 		if err != nil {
 			return Entry{}, err
 		}
@@ -113,7 +113,7 @@ func (t *wtx) adjust(req Adjust) (Entry, error) {
 	if err := t.staffOperator(req.Operator); err != nil {
 		return Entry{}, err
 	}
-	bal, err := readBalance(t.ctx, t.tx, req.Person)
+	bal, err := readBalance(t.ctx, t.q, req.Person)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -143,7 +143,7 @@ type ExpireResult struct {
 func (l *Ledger) ExpirePoints(ctx context.Context, req ExpirePoints) (ExpireResult, error) {
 	return do(l, ctx, "expire points", req.ID, func(t *wtx) (ExpireResult, error) {
 		res := ExpireResult{Entries: []Entry{}}
-		p, err := readPolicy(t.ctx, t.tx)
+		p, err := readPolicy(t.ctx, t.q)
 		if err != nil || p.PointsExpireMonths <= 0 {
 			return res, err
 		}

@@ -135,31 +135,32 @@ func (k *Kind) UnmarshalText(b []byte) error {
 	return fmt.Errorf("parse kind %q: %w", b, ErrInvalid)
 }
 
-// Entry is one line of the ledger: append-only, chained per terminal.
+// Entry is one line of the ledger: append-only, chained per terminal. In
+// JSON, zero fields are left out.
 type Entry struct {
-	Terminal string  // origin terminal id
-	Seq      uint64  // gap-free per terminal, from 1
-	ID       EntryID // random, unique everywhere
-	Kind     Kind
-	Center   string   // the center the terminal served
-	Person   PersonID // 0 for a restock
-	Card     CardUID  // the card tapped, "" where none
-	Minutes  int64    // service minutes delta (服务时长)
-	Points   int64    // points delta (积分)
-	Stock    int64    // stock delta of Item at Center
-	Activity ActivityID
-	Shift    EntryID // the shift (its check-in entry id) a check-in or check-out belongs to
-	Item     ItemID
-	Reverses EntryID // for KindReverse: the entry undone
+	Terminal string     `json:",omitzero"` // origin terminal id
+	Seq      uint64     `json:",omitzero"` // gap-free per terminal, from 1
+	ID       EntryID    `json:",omitzero"` // random, unique everywhere
+	Kind     Kind       `json:",omitzero"`
+	Center   string     `json:",omitzero"` // the center the terminal served
+	Person   PersonID   `json:",omitzero"` // 0 for a restock
+	Card     CardUID    `json:",omitzero"` // the card tapped, "" where none
+	Minutes  int64      `json:",omitzero"` // service minutes delta (服务时长)
+	Points   int64      `json:",omitzero"` // points delta (积分)
+	Stock    int64      `json:",omitzero"` // stock delta of Item at Center
+	Activity ActivityID `json:",omitzero"`
+	Shift    EntryID    `json:",omitzero"` // the shift (its check-in entry id) a check-in or check-out belongs to
+	Item     ItemID     `json:",omitzero"`
+	Reverses EntryID    `json:",omitzero"` // for KindReverse: the entry undone
 	// OtherCard is the card replaced by a KindReplaceCard entry.
-	OtherCard CardUID
-	Operator  CardUID // staff card of whoever made a correction
-	Reason    string
-	At        time.Time // wall time from the clock; a hint, never an order
-	Boot      string    // kernel boot id when written
-	Trusted   bool      // clock NTP-synced and not earlier than the persisted floor
-	Prev      Hash      // hash of this terminal's previous entry; zero for the first
-	Hash      Hash      // SHA-256 of Encode()
+	OtherCard CardUID   `json:",omitzero"`
+	Operator  CardUID   `json:",omitzero"` // staff card of whoever made a correction
+	Reason    string    `json:",omitzero"`
+	At        time.Time `json:",omitzero"` // wall time from the clock; a hint, never an order
+	Boot      string    `json:",omitzero"` // kernel boot id when written
+	Trusted   bool      `json:",omitzero"` // clock NTP-synced and not earlier than the persisted floor
+	Prev      Hash      `json:",omitzero"` // hash of this terminal's previous entry; zero for the first
+	Hash      Hash      `json:",omitzero"` // SHA-256 of Encode()
 }
 
 // encodingVersion is the first byte of the canonical encoding.

@@ -21,7 +21,7 @@ type ExportEntry struct {
 // yielded once, last.
 func (l *Ledger) ExportEntries(ctx context.Context, from, to time.Time) iter.Seq2[ExportEntry, error] {
 	return func(yield func(ExportEntry, error) bool) {
-		rows, err := l.r.QueryContext(ctx, `SELECT `+entryColumnsOf("e.")+`,
+		rows, err := l.read().QueryContext(ctx, `SELECT `+entryColumnsOf("e.")+`,
 			COALESCE(p.name, ''), COALESCE(p.member_no, ''), COALESCE(a.name, ''), COALESCE(i.name, '')
 			FROM entries e LEFT JOIN people p ON p.id = e.person LEFT JOIN activities a ON a.id = e.activity
 			LEFT JOIN items i ON i.id = e.item
@@ -60,7 +60,7 @@ type ExportShift struct {
 // ExportShifts yields the shifts opened in [from, to), oldest first.
 func (l *Ledger) ExportShifts(ctx context.Context, from, to time.Time) iter.Seq2[ExportShift, error] {
 	return func(yield func(ExportShift, error) bool) {
-		rows, err := l.r.QueryContext(ctx, `SELECT `+shiftColumnsOf("s.")+`, p.name, p.member_no, a.name
+		rows, err := l.read().QueryContext(ctx, `SELECT `+shiftColumnsOf("s.")+`, p.name, p.member_no, a.name
 			FROM shifts s JOIN people p ON p.id = s.person JOIN activities a ON a.id = s.activity
 			WHERE s.opened_at >= ? AND s.opened_at < ? ORDER BY s.opened_at`, from.UnixNano(), to.UnixNano())
 		if err != nil {

@@ -39,6 +39,14 @@ func TestSameIDTwiceWritesOnce(t *testing.T) {
 	if o2.Entry.Hash != o1.Entry.Hash || o2.Credit != o1.Credit {
 		t.Fatalf("repeated check-out differs: %+v vs %+v", o2, o1)
 	}
+	// The stored result names its entry; the repeat reads it back whole.
+	if !o2.Entry.At.Equal(o1.Entry.At) {
+		t.Fatalf("repeated entry time %v, first %v", o2.Entry.At, o1.Entry.At)
+	}
+	o2.Entry.At = o1.Entry.At
+	if o2.Entry != o1.Entry {
+		t.Fatalf("repeated check-out entry:\n%+v\nfirst:\n%+v", o2.Entry, o1.Entry)
+	}
 	rid := ledger.NewEntryID()
 	r1, err := e.Redeem(ctx, ledger.Redeem{ID: rid, Card: card, Item: it.ID})
 	if err != nil {

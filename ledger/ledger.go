@@ -18,6 +18,15 @@
 // Pi has no real-time clock. Each entry records the wall time, the boot id and
 // whether the clock was trusted (NTP-synced and not earlier than a persisted
 // floor that only trusted time advances).
+//
+// Errors are sentinels in errors.go: refusals (ErrInsufficientPoints, ...)
+// are answers for the screen; ErrBusy and ErrDiskFull are transient;
+// ErrCorrupt and ErrNotDatabase mean a technician is needed.
+//
+// For technicians: Verify, Status, Backup, ExportEntries and ExportShifts.
+// For seeding demo data and benchmarks: Batch, the same operations in one
+// transaction. For tests: package ledgertest opens real ledgers in a
+// temporary directory with a fake clock.
 package ledger
 
 import (
@@ -109,9 +118,11 @@ type Ledger struct {
 	mu     sync.Mutex // serialises writes; guards the fields below
 	closed bool
 	head   chainHead
-	floor  time.Time // never-earlier-than floor for trusted time
-	saved  time.Time // floor as last persisted
-	stmts  *statements
+	floor  time.Time  // never-earlier-than floor for trusted time
+	saved  time.Time  // floor as last persisted
+	wc     *sql.Conn  // the writer connection, held for the ledger's life
+	wq     cachedQ    // statements on wc
+	rcache *stmtCache // statements on the reader pool
 }
 
 type chainHead struct {
@@ -133,6 +144,11 @@ func dsn(path string, busy time.Duration, write bool) string {
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
+	// 16 MiB of page cache: a tap touches a dozen B-tree paths, and each
+	// read that misses is a syscall.
+	q.Add("_pragma", "cache_size(-16384)")
+	// Savepoint journals in memory, not a temp file per batch operation.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if write {
 		q.Set("_txlock", "immediate")
 	}
@@ -186,6 +202,11 @@ func Create(ctx context.Context, dir string, t Terminal, opts Options) (*Ledger,
 	}()
 	db.Close()
 	if err != nil {
+		// The file is ours (O_EXCL) and holds nothing yet: remove it so a
+		// second try is not refused with ErrExists.
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			os.Remove(p)
+		}
 		return nil, fmt.Errorf("create ledger: %w", err)
 	}
 	if err := syncDir(dir); err != nil {
@@ -267,14 +288,14 @@ func integrityCheck(ctx context.Context, path string) error {
 	defer db.Close()
 	problems, err := integrityProblems(ctx, db)
 	if err != nil {
-		err = storageErr(err)
+		mapped := storageErr(err)
 		switch {
-		case errors.Is(err, ErrNotDatabase):
+		case errors.Is(mapped, ErrNotDatabase):
 			return &FileError{Path: path, Err: ErrNotDatabase, Detail: err.Error()}
-		case errors.Is(err, ErrCorrupt):
+		case errors.Is(mapped, ErrCorrupt):
 			return &FileError{Path: path, Err: ErrCorrupt, Detail: err.Error()}
 		}
-		return err
+		return mapped
 	}
 	if len(problems) > 0 {
 		return &FileError{Path: path, Err: ErrCorrupt, Detail: strings.Join(problems, "; ")}
@@ -284,7 +305,12 @@ func integrityCheck(ctx context.Context, path string) error {
 
 // integrityProblems returns integrity_check's complaints; none means ok.
 func integrityProblems(ctx context.Context, q querier) ([]string, error) {
-	rows, err := q.QueryContext(ctx, "PRAGMA integrity_check")
+	return checkProblems(ctx, q, "integrity_check")
+}
+
+// checkProblems runs PRAGMA integrity_check or quick_check.
+func checkProblems(ctx context.Context, q querier, pragma string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, "PRAGMA "+pragma)
 	if err != nil {
 		return nil, err
 	}
@@ -338,8 +364,12 @@ func (l *Ledger) init(ctx context.Context) error {
 		l.head.seq = uint64(seq.Int64)
 		copy(l.head.hash[:], hash)
 	}
-	l.stmts, err = prepare(ctx, l.w)
-	return err
+	if l.wc, err = l.w.Conn(ctx); err != nil {
+		return storageErr(err)
+	}
+	l.wq = cachedQ{c: newStmtCache(l.wc.PrepareContext), direct: l.wc}
+	l.rcache = newStmtCache(l.r.PrepareContext)
+	return nil
 }
 
 func readMeta(ctx context.Context, q querier) (map[string]string, error) {
@@ -359,16 +389,25 @@ func readMeta(ctx context.Context, q querier) (map[string]string, error) {
 	return m, storageErr(rows.Err())
 }
 
-// Close closes the database. Writes in flight finish first.
+// Close closes the database. Writes in flight finish first. Closing a nil
+// or closed Ledger does nothing.
 func (l *Ledger) Close() error {
+	if l == nil {
+		return nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil
 	}
 	l.closed = true
-	l.stmts.close()
-	err := errors.Join(l.r.Close(), l.w.Close())
+	var err error
+	if l.wc != nil {
+		l.wq.c.close()
+		l.rcache.close()
+		err = l.wc.Close()
+	}
+	err = errors.Join(err, l.r.Close(), l.w.Close())
 	if err != nil {
 		return fmt.Errorf("close ledger: %w", err)
 	}
@@ -388,72 +427,52 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// statements are prepared once on the writer connection: a tap runs them all.
-type statements struct {
-	findRequest, saveRequest, insertEntry, addBalance, addStock, newStock *sql.Stmt
-}
-
-func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
-	s := &statements{}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&s.findRequest, "SELECT op, result FROM requests WHERE id = ?"},
-		{&s.saveRequest, "INSERT INTO requests(id, op, result) VALUES (?, ?, ?)"},
-		{&s.insertEntry, `INSERT INTO entries(terminal, seq, id, kind, center, person, card, minutes, points, stock,
-			activity, shift, item, reverses, other_card, operator, reason, at, boot, trusted, prev, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&s.addBalance, "UPDATE balances SET points = points + ?, minutes = minutes + ? WHERE person = ?"},
-		// Not an upsert: SQLite checks qty >= 0 on the row to insert before
-		// it sees the conflict.
-		{&s.addStock, "UPDATE stock SET qty = qty + ? WHERE center = ? AND item = ?"},
-		{&s.newStock, "INSERT INTO stock(center, item, qty) VALUES (?, ?, ?)"},
-	} {
-		st, err := db.PrepareContext(ctx, p.sql)
-		if err != nil {
-			s.close()
-			return nil, storageErr(err)
-		}
-		*p.dst = st
-	}
-	return s, nil
-}
-
-func (s *statements) close() {
-	if s == nil {
-		return
-	}
-	for _, st := range []*sql.Stmt{s.findRequest, s.saveRequest, s.insertEntry, s.addBalance, s.addStock, s.newStock} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
+// Statements a tap runs, on the writer connection.
+const (
+	sqlFindRequest = "SELECT op, result FROM requests WHERE id = ?"
+	sqlSaveRequest = "INSERT INTO requests(id, op, result) VALUES (?, ?, ?)"
+	sqlInsertEntry = `INSERT INTO entries(terminal, seq, id, kind, center, person, card, minutes, points, stock,
+		activity, shift, item, reverses, other_card, operator, reason, at, boot, trusted, prev, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlAddBalance = "UPDATE balances SET points = points + ?, minutes = minutes + ? WHERE person = ?"
+	// Not an upsert: SQLite checks qty >= 0 on the row to insert before it
+	// sees the conflict.
+	sqlAddStock = "UPDATE stock SET qty = qty + ? WHERE center = ? AND item = ?"
+	sqlNewStock = "INSERT INTO stock(center, item, qty) VALUES (?, ?, ?)"
+)
 
 // wtx is one write transaction: its time, its trust, and the chain head it
 // extends. Ops run against it; append is the only way to write an entry.
 type wtx struct {
 	l       *Ledger
 	ctx     context.Context
-	tx      *sql.Tx
+	q       cachedQ // the writer connection, inside BEGIN IMMEDIATE
 	now     time.Time
 	trusted bool
 	head    chainHead
 	floor   time.Time
+	// batch: run each operation in a savepoint so a refusal undoes only
+	// itself; a single operation's transaction just rolls back.
+	batch bool
 }
 
 func (t *wtx) exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, query, args...)
+	return t.q.ExecContext(t.ctx, query, args...)
 }
 
 func (t *wtx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, query, args...)
+	return t.q.QueryContext(t.ctx, query, args...)
 }
 
 func (t *wtx) queryRow(query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+	return t.q.QueryRowContext(t.ctx, query, args...)
 }
+
+// rollback abandons the transaction; SQLite may have rolled back already
+// (after SQLITE_FULL, for one), so its error is of no use.
+// It ignores the caller's context: a cancelled request must still end its
+// transaction, or the connection would stay inside it.
+func (t *wtx) rollback() { _, _ = t.q.ExecContext(context.WithoutCancel(t.ctx), "ROLLBACK") }
 
 // tick reads the clock for the next operation and decides whether to trust it.
 func (t *wtx) tick() {
@@ -498,8 +517,7 @@ func (t *wtx) append(e *Entry) error {
 		return err
 	}
 	e.Hash = h
-	st := t.l.stmts
-	_, err = t.tx.StmtContext(t.ctx, st.insertEntry).ExecContext(t.ctx,
+	_, err = t.exec(sqlInsertEntry,
 		e.Terminal, int64(e.Seq), e.ID[:], int(e.Kind), e.Center, nullPerson(e.Person), string(e.Card),
 		e.Minutes, e.Points, e.Stock, int64(e.Activity), nullID(e.Shift), int64(e.Item), nullID(e.Reverses),
 		string(e.OtherCard), string(e.Operator), e.Reason, e.At.UnixNano(), e.Boot, e.Trusted, e.Prev[:], e.Hash[:])
@@ -507,7 +525,7 @@ func (t *wtx) append(e *Entry) error {
 		return fmt.Errorf("append entry: %w", err)
 	}
 	if e.Person != 0 && (e.Points != 0 || e.Minutes != 0) {
-		res, err := t.tx.StmtContext(t.ctx, st.addBalance).ExecContext(t.ctx, e.Points, e.Minutes, int64(e.Person))
+		res, err := t.exec(sqlAddBalance, e.Points, e.Minutes, int64(e.Person))
 		if err != nil {
 			return fmt.Errorf("update balance: %w", err)
 		}
@@ -516,12 +534,12 @@ func (t *wtx) append(e *Entry) error {
 		}
 	}
 	if e.Stock != 0 {
-		res, err := t.tx.StmtContext(t.ctx, st.addStock).ExecContext(t.ctx, e.Stock, e.Center, int64(e.Item))
+		res, err := t.exec(sqlAddStock, e.Stock, e.Center, int64(e.Item))
 		if err != nil {
 			return fmt.Errorf("update stock: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			if _, err := t.tx.StmtContext(t.ctx, st.newStock).ExecContext(t.ctx, e.Center, int64(e.Item), e.Stock); err != nil {
+			if _, err := t.exec(sqlNewStock, e.Center, int64(e.Item), e.Stock); err != nil {
 				return fmt.Errorf("update stock: %w", err)
 			}
 		}
@@ -535,11 +553,11 @@ func (l *Ledger) begin(ctx context.Context) (*wtx, error) {
 	if l.closed {
 		return nil, ErrClosed
 	}
-	tx, err := l.w.BeginTx(ctx, nil)
-	if err != nil {
+	t := &wtx{l: l, ctx: ctx, q: l.wq, head: l.head, floor: l.floor}
+	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		return nil, storageErr(err)
 	}
-	return &wtx{l: l, ctx: ctx, tx: tx, head: l.head, floor: l.floor}, nil
+	return t, nil
 }
 
 // floorPersistStep: the floor is written when it has moved this far, so a
@@ -554,12 +572,12 @@ func (t *wtx) commit() error {
 		_, err := t.exec("INSERT INTO meta(key, value) VALUES ('clock_floor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 			strconv.FormatInt(t.floor.UnixNano(), 10))
 		if err != nil {
-			_ = t.tx.Rollback()
+			t.rollback()
 			return storageErr(err)
 		}
 	}
-	if err := t.tx.Commit(); err != nil {
-		_ = t.tx.Rollback()
+	if _, err := t.exec("COMMIT"); err != nil {
+		t.rollback()
 		return storageErr(err)
 	}
 	if t.floor.Sub(l.saved) >= floorPersistStep {
@@ -572,17 +590,17 @@ func (t *wtx) commit() error {
 
 // run does one idempotent operation inside t: a request id seen before
 // returns its stored result (or ErrIDReused for another op); otherwise fn
-// runs inside a savepoint, and its result is stored under the id. A refusal
-// leaves nothing behind, so the same id may be tried again later.
+// runs (inside a savepoint in a batch), and its result is stored under the
+// id. A refusal leaves nothing behind once the caller rolls back (do) or the
+// savepoint is undone (Batch), so the same id may be tried again later.
 func run[R any](t *wtx, op string, id EntryID, fn func(t *wtx) (R, error)) (R, error) {
 	var zero R
 	if id.IsZero() {
 		return zero, ErrNoRequestID
 	}
-	st := t.l.stmts
 	var stored string
 	var blob []byte
-	err := t.tx.StmtContext(t.ctx, st.findRequest).QueryRowContext(t.ctx, id[:]).Scan(&stored, &blob)
+	err := t.queryRow(sqlFindRequest, id[:]).Scan(&stored, &blob)
 	switch {
 	case err == nil:
 		if stored != op {
@@ -592,32 +610,41 @@ func run[R any](t *wtx, op string, id EntryID, fn func(t *wtx) (R, error)) (R, e
 		if err := json.Unmarshal(blob, &r); err != nil {
 			return zero, fmt.Errorf("%s %s: stored result: %v: %w", op, id, err, ErrCorrupt)
 		}
+		if err := expandResult(t, &r); err != nil {
+			return zero, fmt.Errorf("%s %s: %w", op, id, err)
+		}
 		return r, nil
 	case !errors.Is(err, sql.ErrNoRows):
 		return zero, storageErr(err)
 	}
-	if _, err := t.exec("SAVEPOINT op"); err != nil {
-		return zero, storageErr(err)
+	if t.batch {
+		if _, err := t.exec("SAVEPOINT op"); err != nil {
+			return zero, storageErr(err)
+		}
 	}
 	head, floor := t.head, t.floor
 	t.tick()
 	r, err := fn(t)
 	if err == nil {
-		blob, err = json.Marshal(r)
+		blob, err = json.Marshal(compactResult(r))
 		if err == nil {
-			_, err = t.tx.StmtContext(t.ctx, st.saveRequest).ExecContext(t.ctx, id[:], op, blob)
+			_, err = t.exec(sqlSaveRequest, id[:], op, blob)
 		}
 	}
 	if err != nil {
 		t.head, t.floor = head, floor
-		if _, rerr := t.exec("ROLLBACK TO op"); rerr != nil {
-			return zero, errors.Join(storageErr(err), storageErr(rerr))
+		if t.batch {
+			if _, rerr := t.exec("ROLLBACK TO op"); rerr != nil {
+				return zero, errors.Join(storageErr(err), storageErr(rerr))
+			}
+			_, _ = t.exec("RELEASE op")
 		}
-		_, _ = t.exec("RELEASE op")
 		return zero, storageErr(err)
 	}
-	if _, err := t.exec("RELEASE op"); err != nil {
-		return zero, storageErr(err)
+	if t.batch {
+		if _, err := t.exec("RELEASE op"); err != nil {
+			return zero, storageErr(err)
+		}
 	}
 	return r, nil
 }
@@ -633,7 +660,7 @@ func do[R any](l *Ledger, ctx context.Context, op string, id EntryID, fn func(t 
 	}
 	r, err := run(t, op, id, fn)
 	if err != nil {
-		_ = t.tx.Rollback()
+		t.rollback()
 		return zero, fmt.Errorf("%s: %w", op, err)
 	}
 	if err := t.commit(); err != nil {

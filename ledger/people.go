@@ -339,7 +339,7 @@ func (t *wtx) replaceCard(req ReplaceCard) (Entry, error) {
 }
 
 // card reads a card in any state; ErrUnknownCard when there is none.
-func (t *wtx) card(uid CardUID) (Card, error) { return readCard(t.ctx, t.tx, uid) }
+func (t *wtx) card(uid CardUID) (Card, error) { return readCard(t.ctx, t.q, uid) }
 
 // activeCard reads a card and refuses a lost or revoked one.
 func (t *wtx) activeCard(uid CardUID) (Card, error) {
@@ -370,7 +370,7 @@ func readCard(ctx context.Context, q querier, uid CardUID) (Card, error) {
 	return c, nil
 }
 
-func (t *wtx) person(id PersonID) (Person, error) { return readPerson(t.ctx, t.tx, id) }
+func (t *wtx) person(id PersonID) (Person, error) { return readPerson(t.ctx, t.q, id) }
 
 const personColumns = "id, member_no, name, phone_masked, community, kind, created_at"
 
@@ -431,9 +431,10 @@ func (l *Ledger) LookupCard(ctx context.Context, uid CardUID) (CardInfo, error) 
 		return info, fmt.Errorf("look up card: %w", storageErr(err))
 	}
 	defer tx.Rollback()
-	c, err := readCard(ctx, tx, uid)
+	q := l.readTx(tx)
+	c, err := readCard(ctx, q, uid)
 	if errors.Is(err, ErrUnknownCard) {
-		s, serr := readStaff(ctx, tx, uid)
+		s, serr := readStaff(ctx, q, uid)
 		if serr == nil {
 			return CardInfo{Card: Card{UID: uid, State: CardActive}, Staff: &s}, nil
 		}
@@ -443,15 +444,15 @@ func (l *Ledger) LookupCard(ctx context.Context, uid CardUID) (CardInfo, error) 
 		return info, fmt.Errorf("look up card: %w", err)
 	}
 	info.Card = c
-	p, err := readPerson(ctx, tx, c.Person)
+	p, err := readPerson(ctx, q, c.Person)
 	if err != nil {
 		return info, fmt.Errorf("look up card: %w", err)
 	}
 	info.Person = &p
-	if info.Balance, err = readBalance(ctx, tx, c.Person); err != nil {
+	if info.Balance, err = readBalance(ctx, q, c.Person); err != nil {
 		return info, fmt.Errorf("look up card: %w", err)
 	}
-	s, err := openShift(ctx, tx, c.Person)
+	s, err := openShift(ctx, q, c.Person)
 	if err == nil {
 		info.OpenShift = &s
 	} else if !errors.Is(err, ErrNoOpenShift) {
@@ -465,7 +466,7 @@ func (l *Ledger) LookupCard(ctx context.Context, uid CardUID) (CardInfo, error) 
 
 // Cards returns a person's cards, newest first.
 func (l *Ledger) Cards(ctx context.Context, person PersonID) ([]Card, error) {
-	rows, err := l.r.QueryContext(ctx, "SELECT uid FROM cards WHERE person = ? ORDER BY bound_at DESC", int64(person))
+	rows, err := l.read().QueryContext(ctx, "SELECT uid FROM cards WHERE person = ? ORDER BY bound_at DESC", int64(person))
 	if err != nil {
 		return nil, storageErr(err)
 	}
@@ -500,7 +501,7 @@ func (l *Ledger) FindPeople(ctx context.Context, query string, limit int) ([]Per
 	if limit <= 0 {
 		limit = 20
 	}
-	rows, err := l.r.QueryContext(ctx, "SELECT "+personColumns+" FROM people WHERE phone_last4 = ?1 OR member_no = ?1 ORDER BY name LIMIT ?2", query, limit)
+	rows, err := l.read().QueryContext(ctx, "SELECT "+personColumns+" FROM people WHERE phone_last4 = ?1 OR member_no = ?1 ORDER BY name LIMIT ?2", query, limit)
 	if err != nil {
 		return nil, fmt.Errorf("find people: %w", storageErr(err))
 	}

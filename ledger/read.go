@@ -38,34 +38,47 @@ func columns(alias string, names ...string) string {
 }
 
 func scanEntry(s interface{ Scan(...any) error }) (Entry, error) {
+	var id, shift, reverses, prev, hash []byte
+	return scanEntryInto(s, &id, &shift, &reverses, &prev, &hash)
+}
+
+// scanEntryRows reads the blobs without copying them first (sql.RawBytes,
+// which Row.Scan refuses): Verify reads a million rows.
+func scanEntryRows(rows *sql.Rows) (Entry, error) {
+	var id, shift, reverses, prev, hash sql.RawBytes
+	return scanEntryInto(rows, &id, &shift, &reverses, &prev, &hash)
+}
+
+// scanEntryInto scans entryColumns; the five blob columns go through the
+// given destinations, *[]byte or *sql.RawBytes.
+func scanEntryInto[B ~[]byte](s interface{ Scan(...any) error }, id, shift, reverses, prev, hash *B) (Entry, error) {
 	var e Entry
 	var seq, at int64
 	var kind int
-	var id, shift, reverses, prev, hash []byte
-	err := s.Scan(&e.Terminal, &seq, &id, &kind, &e.Center, (*int64)(&e.Person), (*string)(&e.Card), &e.Minutes, &e.Points, &e.Stock,
-		(*int64)(&e.Activity), &shift, (*int64)(&e.Item), &reverses, (*string)(&e.OtherCard), (*string)(&e.Operator), &e.Reason,
-		&at, &e.Boot, &e.Trusted, &prev, &hash)
+	err := s.Scan(&e.Terminal, &seq, id, &kind, &e.Center, (*int64)(&e.Person), (*string)(&e.Card), &e.Minutes, &e.Points, &e.Stock,
+		(*int64)(&e.Activity), shift, (*int64)(&e.Item), reverses, (*string)(&e.OtherCard), (*string)(&e.Operator), &e.Reason,
+		&at, &e.Boot, &e.Trusted, prev, hash)
 	if err != nil {
 		return e, err
 	}
 	e.Seq, e.Kind, e.At = uint64(seq), Kind(kind), time.Unix(0, at)
-	copy(e.ID[:], id)
-	copy(e.Shift[:], shift)
-	copy(e.Reverses[:], reverses)
-	copy(e.Prev[:], prev)
-	copy(e.Hash[:], hash)
+	copy(e.ID[:], *id)
+	copy(e.Shift[:], *shift)
+	copy(e.Reverses[:], *reverses)
+	copy(e.Prev[:], *prev)
+	copy(e.Hash[:], *hash)
 	return e, nil
 }
 
 func (l *Ledger) entries(ctx context.Context, query string, args ...any) ([]Entry, error) {
-	rows, err := l.r.QueryContext(ctx, query, args...)
+	rows, err := l.read().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, storageErr(err)
 	}
 	defer rows.Close()
 	var out []Entry
 	for rows.Next() {
-		e, err := scanEntry(rows)
+		e, err := scanEntryRows(rows)
 		if err != nil {
 			return nil, storageErr(err)
 		}
@@ -76,7 +89,7 @@ func (l *Ledger) entries(ctx context.Context, query string, args ...any) ([]Entr
 
 // Entry returns one entry by id.
 func (l *Ledger) Entry(ctx context.Context, id EntryID) (Entry, error) {
-	e, err := scanEntry(l.r.QueryRowContext(ctx, "SELECT "+entryColumns+" FROM entries WHERE id = ?", id[:]))
+	e, err := scanEntry(l.read().QueryRowContext(ctx, "SELECT "+entryColumns+" FROM entries WHERE id = ?", id[:]))
 	if isNoRows(err) {
 		return e, fmt.Errorf("entry %s: %w", id, ErrNotFound)
 	}
@@ -120,7 +133,7 @@ type HonourRow struct {
 func (l *Ledger) HonourRoll(ctx context.Context, year int, month time.Month, n int) ([]HonourRow, error) {
 	from := time.Date(year, month, 1, 0, 0, 0, 0, l.opts.Location)
 	to := from.AddDate(0, 1, 0)
-	rows, err := l.r.QueryContext(ctx, `SELECT e.person, p.name, SUM(e.minutes) AS m FROM entries e JOIN people p ON p.id = e.person
+	rows, err := l.read().QueryContext(ctx, `SELECT e.person, p.name, SUM(e.minutes) AS m FROM entries e JOIN people p ON p.id = e.person
 		WHERE e.at >= ? AND e.at < ? AND e.minutes != 0 GROUP BY e.person HAVING m > 0 ORDER BY m DESC, p.name LIMIT ?`,
 		from.UnixNano(), to.UnixNano(), n)
 	if err != nil {
@@ -155,7 +168,7 @@ type Summary struct {
 func (l *Ledger) TodaySummary(ctx context.Context) (Summary, error) {
 	from, to := dayBounds(l.opts.Clock.Now(), l.opts.Location)
 	s := Summary{Day: from.Format(time.DateOnly)}
-	err := l.r.QueryRowContext(ctx, `SELECT
+	err := l.read().QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(kind = ?1), 0), COALESCE(SUM(kind = ?2), 0),
 		COALESCE(SUM(minutes), 0), COALESCE(SUM(CASE WHEN points > 0 AND kind IN (?2, ?4) THEN points END), 0),
 		COALESCE(SUM(kind = ?3), 0), COALESCE(SUM(CASE WHEN kind = ?3 THEN -points END), 0)
@@ -165,8 +178,8 @@ func (l *Ledger) TodaySummary(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return s, fmt.Errorf("today's summary: %w", storageErr(err))
 	}
-	err = l.r.QueryRowContext(ctx, "SELECT COALESCE(SUM(state = ?), 0), COALESCE(SUM(state = ?), 0) FROM shifts WHERE state IN (?, ?)",
-		int(ShiftOpen), int(ShiftFlagged), int(ShiftOpen), int(ShiftFlagged)).Scan(&s.OpenShifts, &s.FlaggedShifts)
+	err = l.read().QueryRowContext(ctx, "SELECT COALESCE(SUM(state = 1), 0), COALESCE(SUM(state = 3), 0) FROM shifts WHERE state IN (1, 3)").
+		Scan(&s.OpenShifts, &s.FlaggedShifts)
 	if err != nil {
 		return s, fmt.Errorf("today's summary: %w", storageErr(err))
 	}

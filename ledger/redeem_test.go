@@ -314,12 +314,16 @@ func TestExpirePoints(t *testing.T) {
 	}
 	e.Credit(t, p.ID, 40) // earned in the window
 	e.Clock.Advance(200 * 24 * time.Hour)
-	r, err := e.ExpirePoints(ctx, ledger.ExpirePoints{ID: ledger.NewEntryID()})
+	expireID := ledger.NewEntryID()
+	r, err := e.ExpirePoints(ctx, ledger.ExpirePoints{ID: expireID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Points != 70 || len(r.Entries) != 1 || r.Entries[0].Kind != ledger.KindExpire {
 		t.Fatalf("expired %+v, want 70 (100 old - 30 spent)", r)
+	}
+	if again, err := e.ExpirePoints(ctx, ledger.ExpirePoints{ID: expireID}); err != nil || len(again.Entries) != 1 || again.Entries[0].Hash != r.Entries[0].Hash || again.Entries[0].Points != -70 {
+		t.Fatalf("repeated expiry = %+v, %v; want the first result", again, err)
 	}
 	if b, _ := e.Balance(ctx, p.ID); b.Points != 40 {
 		t.Fatalf("balance %d, want the 40 earned recently", b.Points)

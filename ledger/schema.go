@@ -87,8 +87,10 @@ CREATE TABLE shifts (
 	close_entry BLOB,
 	flag        TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
+-- Partial indexes over the few shifts that need attention; queries name the
+-- states as literals (1 open, 3 flagged) so the planner can use them.
 CREATE UNIQUE INDEX shifts_one_open ON shifts(person) WHERE state = 1;
-CREATE INDEX shifts_state ON shifts(state, opened_at);
+CREATE INDEX shifts_attention ON shifts(opened_at) WHERE state IN (1, 3);
 CREATE INDEX shifts_person_day ON shifts(person, activity, opened_at);
 CREATE INDEX shifts_opened ON shifts(opened_at);
 
@@ -119,10 +121,12 @@ CREATE TABLE redemptions (
 	code     TEXT NOT NULL,
 	day      TEXT NOT NULL,
 	at       INTEGER NOT NULL,
+	seq      INTEGER NOT NULL, -- of the redeem entry, for the offline cap
 	reversed INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (center, day, code)
 ) WITHOUT ROWID;
 CREATE INDEX redemptions_person ON redemptions(person, item, at);
+CREATE INDEX redemptions_card ON redemptions(card, seq);
 
 -- entries is the ledger proper: append-only, chained per terminal.
 CREATE TABLE entries (
@@ -151,7 +155,6 @@ CREATE TABLE entries (
 	PRIMARY KEY (terminal, seq)
 ) WITHOUT ROWID;
 CREATE INDEX entries_person ON entries(person);
-CREATE INDEX entries_card ON entries(card);
 CREATE INDEX entries_at ON entries(at);
 CREATE UNIQUE INDEX entries_reverses ON entries(reverses) WHERE reverses IS NOT NULL;
 
@@ -160,12 +163,14 @@ BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
 CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
 
--- requests remembers each write's result by its idempotency id.
+-- requests remembers each write's result by its idempotency id. A rowid
+-- table: results reach a kilobyte, past what a WITHOUT ROWID row keeps
+-- in its page, and each would spill to an overflow page of its own.
 CREATE TABLE requests (
-	id     BLOB PRIMARY KEY,
+	id     BLOB NOT NULL UNIQUE,
 	op     TEXT NOT NULL,
 	result BLOB NOT NULL
-) WITHOUT ROWID;
+);
 `,
 }
 

@@ -160,7 +160,8 @@ func TestSweepForgottenShifts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Closed) != 1 || res.Closed[0].Shift.ID != s1.ID || res.Closed[0].Credit.Minutes != 105 || res.Closed[0].Credit.Points != 21 {
+	if len(res.Closed) != 1 || res.Closed[0].Shift.ID != s1.ID || res.Closed[0].Credit.Minutes != 105 || res.Closed[0].Credit.Points != 21 ||
+		res.Closed[0].Entry.Kind != ledger.KindCheckOut || res.Closed[0].Entry.Minutes != 105 {
 		t.Fatalf("closed = %+v; want shift 1 closed at 11:00 with 1h45", res.Closed)
 	}
 	if !res.Closed[0].Shift.ClosedAt.Equal(time.Date(2026, 3, 2, 11, 0, 0, 0, ledgertest.Start.Location())) {

@@ -168,7 +168,7 @@ func readStaff(ctx context.Context, q querier, uid CardUID) (Staff, error) {
 
 // staffOperator checks that an operator is an active, unlocked staff card.
 func (t *wtx) staffOperator(uid CardUID) error {
-	s, err := readStaff(t.ctx, t.tx, uid)
+	s, err := readStaff(t.ctx, t.q, uid)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (l *Ledger) CheckPIN(ctx context.Context, uid CardUID, pin string) (Staff, 
 		return Staff{}, fmt.Errorf("check PIN: staff card %s: %w", uid, ErrCardRevoked)
 	}
 	var stored string
-	if err := l.r.QueryRowContext(ctx, "SELECT pin FROM staff WHERE uid = ?", string(uid)).Scan(&stored); err != nil {
+	if err := l.read().QueryRowContext(ctx, "SELECT pin FROM staff WHERE uid = ?", string(uid)).Scan(&stored); err != nil {
 		return Staff{}, fmt.Errorf("check PIN: %w", storageErr(err))
 	}
 	ok, err := pinMatches(pin, stored) // slow: outside the write lock
@@ -211,11 +211,11 @@ func (l *Ledger) CheckPIN(ctx context.Context, uid CardUID, pin string) (Staff, 
 	var failures int
 	var locked int64
 	if err := t.queryRow("SELECT failures, locked_until FROM staff WHERE uid = ?", string(uid)).Scan(&failures, &locked); err != nil {
-		_ = t.tx.Rollback()
+		t.rollback()
 		return Staff{}, fmt.Errorf("check PIN: %w", storageErr(err))
 	}
 	if locked != 0 && t.now.Before(time.Unix(0, locked)) {
-		_ = t.tx.Rollback()
+		t.rollback()
 		return Staff{}, fmt.Errorf("check PIN: staff card %s until %s: %w", uid, time.Unix(0, locked).In(l.opts.Location).Format("15:04"), ErrPINLocked)
 	}
 	result := error(nil)
@@ -231,7 +231,7 @@ func (l *Ledger) CheckPIN(ctx context.Context, uid CardUID, pin string) (Staff, 
 		result = fmt.Errorf("staff card %s: %d of %d tries: %w", uid, failures, MaxPINFailures, ErrPINWrong)
 	}
 	if _, err := t.exec("UPDATE staff SET failures = ?, locked_until = ? WHERE uid = ?", failures, locked, string(uid)); err != nil {
-		_ = t.tx.Rollback()
+		t.rollback()
 		return Staff{}, fmt.Errorf("check PIN: %w", storageErr(err))
 	}
 	if err := t.commit(); err != nil {

@@ -63,7 +63,7 @@ func (l *Ledger) setMeta(ctx context.Context, op string, kv map[string]string) e
 	t.tick()
 	for k, v := range kv {
 		if _, err := t.exec("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", k, v); err != nil {
-			_ = t.tx.Rollback()
+			t.rollback()
 			return fmt.Errorf("%s: %w", op, storageErr(err))
 		}
 	}

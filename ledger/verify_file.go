@@ -30,14 +30,32 @@ func VerifyFile(ctx context.Context, path string) (*VerifyReport, error) {
 		return nil, fmt.Errorf("verify %s: %w", path, storageErr(err))
 	}
 	defer tx.Rollback()
-	problems, err := integrityProblems(ctx, tx)
+	problems, err := checkProblems(ctx, tx, "integrity_check")
 	if err != nil {
 		rep.add("integrity", "%v", storageErr(err))
 	}
 	for _, p := range problems {
 		rep.add("integrity", "%s", p)
 	}
-	if err := verifyEntries(ctx, tx, rep); err != nil {
+	// Every terminal's chain from its first entry, in one part.
+	terms, err := otherTerminals(ctx, tx, "")
+	if err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	var ranges []chainRange
+	for _, t := range terms {
+		ranges = append(ranges, chainRange{terminal: t, from: 1})
+	}
+	part, err := scanChain(ctx, tx, ranges)
+	if err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	none, err := scanChain(ctx, tx, nil)
+	if err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	part.merge(none, rep)
+	if err := compareStored(ctx, tx, part, rep); err != nil {
 		return rep, fmt.Errorf("verify %s: %w", path, err)
 	}
 	return rep, nil

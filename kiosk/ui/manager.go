@@ -238,6 +238,11 @@ func Run(m *Manager, o RunOpts) error {
 	}
 	//lint:ignore SA1019 the suggested replacement still runs Update and presents 60 times a second (see doc.go).
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum)
+	// One Update for every frame the loop wakes for. With a fixed TPS, ebiten
+	// counts Updates from the time since the last frame, and a wake that
+	// comes sooner than a tick after it (a tap right after the ledger's
+	// answer) may run no Update at all.
+	ebiten.SetTPS(ebiten.SyncWithFPS)
 	stop := make(chan struct{})
 	defer close(stop)
 	go m.wakes(stop)

@@ -1,0 +1,399 @@
+package ledger_test
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/ledger/clock"
+	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+)
+
+var (
+	benchPeople  = flag.Int("ledger.bench-people", 100_000, "benchmarks: people in the seeded ledger")
+	benchEntries = flag.Int("ledger.bench-entries", 1_000_000, "benchmarks: entries in the seeded ledger")
+	benchDir     = flag.String("ledger.bench-dir", "", "benchmarks: keep the seeded ledger here and reuse it in later runs")
+)
+
+// benchEnv is one seeded ledger shared by every benchmark of the process:
+// built on first use, removed by TestMain.
+type benchEnv struct {
+	dir    string
+	l      *ledger.Ledger
+	clk    *clock.Fake
+	staff  ledger.CardUID
+	people []ledger.PersonID
+	cards  []ledger.CardUID
+	act    ledger.ActivityID
+	item   ledger.ItemID
+	next   int // next person for a tap benchmark
+	seeded time.Duration
+}
+
+var (
+	benchOnce sync.Once
+	bench     *benchEnv
+	benchErr  error
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if bench != nil {
+		bench.l.Close()
+		if *benchDir == "" {
+			os.RemoveAll(bench.dir)
+		}
+	}
+	os.Exit(code)
+}
+
+func seededLedger(b *testing.B) *benchEnv {
+	b.Helper()
+	benchOnce.Do(func() { bench, benchErr = seed(*benchPeople, *benchEntries) })
+	if benchErr != nil {
+		b.Fatalf("seed: %v", benchErr)
+	}
+	return bench
+}
+
+// seed builds the benchmark ledger through the real chained append, in big
+// transactions: people and cards, one credit each, then check-in/check-out
+// pairs until the entry count is reached.
+func seed(people, entries int) (*benchEnv, error) {
+	start := time.Now()
+	ctx := context.Background()
+	dir := *benchDir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "ledger-bench-")
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	env := &benchEnv{dir: dir, clk: clock.NewFake(ledgertest.Start.AddDate(-1, 0, 0))}
+	opts := ledgertest.Options(env.clk, clock.NewFakeSync(true))
+	if _, err := os.Stat(filepath.Join(dir, ledger.FileName)); err == nil {
+		return reopenSeeded(ctx, env, opts, people)
+	}
+	l, err := ledger.Create(ctx, dir, ledger.Terminal{Center: ledgertest.Center, CenterName: "基准测试中心"}, opts)
+	if err != nil {
+		return nil, err
+	}
+	env.l = l
+	env.staff = "5AFF0001"
+	if _, err := l.AddStaff(ctx, ledger.AddStaff{ID: ledger.NewEntryID(), UID: env.staff, Name: "值班员", Role: ledger.RoleStaff, PIN: "2468"}); err != nil {
+		return nil, err
+	}
+	if err := l.SetPolicy(ctx, ledger.Policy{}); err != nil {
+		return nil, err
+	}
+	act, err := l.PutActivity(ctx, ledger.PutActivity{ID: ledger.NewEntryID(), Activity: ledger.Activity{Name: "便民服务", Active: true,
+		Rules: ledger.Rules{AnyTime: true, RoundMinutes: 15, PointsPerHour: map[ledger.VolunteerKind]int64{ledger.RedVest: 12, ledger.GreenVest: 10}}}})
+	if err != nil {
+		return nil, err
+	}
+	env.act = act.ID
+	it, err := l.PutItem(ctx, ledger.PutItem{ID: ledger.NewEntryID(), Item: ledger.Item{Name: "肥皂", Price: 1, Active: true}})
+	if err != nil {
+		return nil, err
+	}
+	env.item = it.ID
+	if _, err := l.Restock(ctx, ledger.Restock{ID: ledger.NewEntryID(), Item: it.ID, Quantity: 1 << 40, Operator: env.staff}); err != nil {
+		return nil, err
+	}
+	const perTx = 20_000
+	for done := 0; done < people; done += perTx {
+		err := l.Batch(ctx, func(b *ledger.Batch) error {
+			for i := done; i < min(done+perTx, people); i++ {
+				kind := ledger.GreenVest
+				if i%3 == 0 {
+					kind = ledger.RedVest
+				}
+				p, err := b.EnrolPerson(ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: fmt.Sprintf("M%07d", i), Name: "志愿者",
+					Phone: fmt.Sprintf("139%08d", i), Kind: kind})
+				if err != nil {
+					return err
+				}
+				uid := ledger.CardUID(fmt.Sprintf("%08X", 0x10000000+i))
+				if _, err := b.BindCard(ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: uid}); err != nil {
+					return err
+				}
+				if _, err := b.Adjust(ledger.Adjust{ID: ledger.NewEntryID(), Person: p.ID, Points: 100_000, Reason: "开户赠分", Operator: env.staff}); err != nil {
+					return err
+				}
+				env.people = append(env.people, p.ID)
+				env.cards = append(env.cards, uid)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	// Then shifts (a check-in and a check-out each) for a fifth of the rest,
+	// and staff adjustments for the remainder: the cheapest real operation,
+	// so the million entries are built in minutes, not hours.
+	written := 2 + people
+	shiftEntries := (entries - written) / 5
+	for written < entries {
+		err := l.Batch(ctx, func(b *ledger.Batch) error {
+			for range perTx / 2 {
+				if written >= entries {
+					break
+				}
+				c := env.cards[env.next%len(env.cards)]
+				p := env.people[env.next%len(env.people)]
+				env.next++
+				env.clk.Advance(20 * time.Second)
+				if shiftEntries > 1 && entries-written > 1 {
+					if _, err := b.CheckIn(ledger.CheckIn{ID: ledger.NewEntryID(), Card: c, Activity: env.act}); err != nil {
+						return err
+					}
+					env.clk.Advance(time.Hour)
+					if _, err := b.CheckOut(ledger.CheckOut{ID: ledger.NewEntryID(), Card: c}); err != nil {
+						return err
+					}
+					written += 2
+					shiftEntries -= 2
+					continue
+				}
+				if _, err := b.Adjust(ledger.Adjust{ID: ledger.NewEntryID(), Person: p, Points: 1, Reason: "补录", Operator: env.staff}); err != nil {
+					return err
+				}
+				written++
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	env.seeded = time.Since(start)
+	return env, nil
+}
+
+// reopenSeeded opens a ledger an earlier run seeded (-ledger.bench-dir) and
+// finds its people, cards, activity and item again.
+func reopenSeeded(ctx context.Context, env *benchEnv, opts ledger.Options, people int) (*benchEnv, error) {
+	t0 := time.Now()
+	l, err := ledger.Open(ctx, env.dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	env.l = l
+	env.staff = "5AFF0001"
+	acts, err := l.Activities(ctx)
+	if err != nil || len(acts) == 0 {
+		return nil, fmt.Errorf("seeded activity: %v", err)
+	}
+	env.act = acts[0].ID
+	offers, err := l.Catalog(ctx)
+	if err != nil || len(offers) == 0 {
+		return nil, fmt.Errorf("seeded item: %v", err)
+	}
+	env.item = offers[0].Item.ID
+	for i := range people {
+		uid := ledger.CardUID(fmt.Sprintf("%08X", 0x10000000+i))
+		info, err := l.LookupCard(ctx, uid)
+		if err != nil {
+			return nil, err
+		}
+		if info.OpenShift != nil { // left open by an earlier run's benchmark
+			continue
+		}
+		env.people = append(env.people, info.Person.ID)
+		env.cards = append(env.cards, uid)
+	}
+	st, err := l.SyncState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	last, err := l.EntriesAfter(ctx, st.HeadSeq-1, 1)
+	if err != nil || len(last) != 1 {
+		return nil, fmt.Errorf("last entry: %v", err)
+	}
+	env.clk.Set(last[0].At.Add(time.Hour)) // after every seeded entry
+	env.seeded = time.Since(t0)
+	return env, nil
+}
+
+// latencies collects per-operation times for percentiles.
+type latencies []time.Duration
+
+// timed runs op b.N times, timing each, and reports p50 and p99.
+func timed(b *testing.B, op func(i int) error) {
+	lat := make(latencies, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		if err := op(i); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	lat.report(b)
+}
+
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	at := func(q float64) float64 { return float64(l[int(q*float64(len(l)-1))].Microseconds()) }
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+// BenchmarkCheckOut is a committed check-out (a tap): one transaction with
+// its entry, the shift and the balance, one WAL fsync.
+func BenchmarkCheckOut(b *testing.B) {
+	env := seededLedger(b)
+	b.Logf("seeded %d people, %d entries in %v", len(env.people), *benchEntries, env.seeded.Round(time.Millisecond))
+	ctx := context.Background()
+	// Open b.N shifts first, in one transaction, untimed.
+	first := env.next
+	if err := env.l.Batch(ctx, func(bt *ledger.Batch) error {
+		for i := range b.N {
+			if _, err := bt.CheckIn(ledger.CheckIn{ID: ledger.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)], Activity: env.act}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	env.next += b.N
+	env.clk.Advance(time.Hour)
+	timed(b, func(i int) error {
+		_, err := env.l.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)]})
+		return err
+	})
+}
+
+// BenchmarkRedeem is a committed redemption: points, stock, pickup code.
+func BenchmarkRedeem(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	timed(b, func(i int) error {
+		c := env.cards[(env.next+i)%len(env.cards)]
+		_, err := env.l.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: c, Item: env.item})
+		return err
+	})
+	env.next += b.N
+}
+
+// BenchmarkBalance is the balance shown on a tap.
+func BenchmarkBalance(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := env.l.Balance(ctx, env.people[(i*7919)%len(env.people)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLookupCard is everything a tap shows: person, card, balance,
+// open shift.
+func BenchmarkLookupCard(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := env.l.LookupCard(ctx, env.cards[(i*7919)%len(env.cards)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloorInsert is the floor a tap is measured against: one
+// single-row insert transaction on a bare table, same driver and pragmas
+// (WAL, synchronous=FULL, foreign keys, busy timeout, BEGIN IMMEDIATE).
+func BenchmarkFloorInsert(b *testing.B) {
+	env := seededLedger(b) // same disk, same moment
+	path := filepath.Join(env.dir, "floor.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)"); err != nil {
+		b.Fatal(err)
+	}
+	ins, err := db.Prepare("INSERT INTO t(v) VALUES (?)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ins.Close()
+	row := make([]byte, 200)
+	timed(b, func(int) error {
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Stmt(ins).Exec(row); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// BenchmarkVerifyQuick is Verify with quick_check in place of the full
+// integrity_check.
+func BenchmarkVerifyQuick(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		rep, err := env.l.VerifyWith(ctx, ledger.VerifyOptions{Quick: true})
+		if err != nil || !rep.OK() {
+			b.Fatalf("verify: %v %v", err, rep.Problems)
+		}
+		b.ReportMetric(float64(rep.Entries), "entries")
+	}
+}
+
+// BenchmarkIntegrityCheck is PRAGMA integrity_check alone: what Open pays
+// at every start, and one of Verify's three parallel parts.
+func BenchmarkIntegrityCheck(b *testing.B) {
+	env := seededLedger(b)
+	db, err := sql.Open("sqlite", "file:"+env.l.Path()+"?mode=ro")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	b.ResetTimer()
+	for range b.N {
+		var ok string
+		if err := db.QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
+			b.Fatalf("integrity_check: %q %v", ok, err)
+		}
+	}
+}
+
+// BenchmarkVerify checks the whole seeded ledger (1,000,000 entries).
+func BenchmarkVerify(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		rep, err := env.l.Verify(ctx)
+		if err != nil || !rep.OK() {
+			b.Fatalf("verify: %v %v", err, rep.Problems)
+		}
+		b.ReportMetric(float64(rep.Entries), "entries")
+	}
+}

@@ -1,0 +1,20 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+)
+
+// SetMaxPageCount caps the database's size on the writer connection, so a
+// test can make SQLite hit SQLITE_FULL for real. It returns the page count now.
+func SetMaxPageCount(l *Ledger, extra int) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n int
+	if err := l.wc.QueryRowContext(context.Background(), "PRAGMA page_count").Scan(&n); err != nil {
+		return 0, err
+	}
+	var got int
+	err := l.wc.QueryRowContext(context.Background(), fmt.Sprintf("PRAGMA max_page_count = %d", n+extra)).Scan(&got)
+	return n, err
+}
