@@ -45,6 +45,7 @@ type Frontend struct {
 	shown   uint64
 	cue     uint64
 	session atomic.Bool
+	busy    atomic.Bool  // the terminal waits for the ledger
 	scene   atomic.Value // kiosk.Scene shown, for the control socket's status
 	quit    atomic.Bool
 }
@@ -112,13 +113,15 @@ func (fe *Frontend) forward(ctx context.Context) {
 }
 
 // tick wakes the loop once a second during a session, so the idle timeout
-// fires with nobody touching; at idle the scene's own minute suffices.
+// fires with nobody touching, and whenever a tap or an answer waits: a wake
+// asked for before the loop ran, or lost, costs a second at most, never the
+// minute until the idle scene's own next change.
 func (fe *Frontend) tick(ctx context.Context) {
 	clk := fe.opts.Clock
 	for {
 		select {
 		case <-clk.After(time.Second):
-			if fe.session.Load() {
+			if fe.session.Load() || fe.busy.Load() || len(fe.events) > 0 || len(fe.opts.Events) > 0 {
 				Wake()
 			}
 		case <-ctx.Done():
@@ -162,6 +165,7 @@ func (fe *Frontend) update() error {
 func (fe *Frontend) present() {
 	v := fe.term.View()
 	fe.session.Store(fe.term.InSession())
+	fe.busy.Store(v.Busy)
 	fe.scene.Store(v.Scene)
 	if v.Version == fe.shown {
 		return
