@@ -299,20 +299,8 @@ func parseSize(s string) (w, h int, err error) {
 	return w, h, nil
 }
 
-// ParseWedgeFormat reads a keyboard-wedge format name.
-func ParseWedgeFormat(s string) (wedge.Format, error) {
-	switch s {
-	case "dec-lsb":
-		return wedge.Format{Base: wedge.Decimal, Order: wedge.LSBFirst, Bytes: 4}, nil
-	case "dec-msb":
-		return wedge.Format{Base: wedge.Decimal, Order: wedge.MSBFirst, Bytes: 4}, nil
-	case "hex-msb":
-		return wedge.Format{Base: wedge.Hex, Order: wedge.MSBFirst}, nil
-	case "hex-lsb":
-		return wedge.Format{Base: wedge.Hex, Order: wedge.LSBFirst}, nil
-	}
-	return wedge.Format{}, fmt.Errorf("unknown format %q: want dec-lsb, dec-msb, hex-msb or hex-lsb", s)
-}
+// ParseWedgeFormat reads a keyboard-wedge format name (wedge.ParseFormat).
+func ParseWedgeFormat(s string) (wedge.Format, error) { return wedge.ParseFormat(s) }
 
 // ParseFlags reads the command line of `kiosk` and `kiosk-screen` (they take
 // the same arguments: one execs the other): the file named by --config,

@@ -115,17 +115,11 @@ func runReader(e *env, args []string) error {
 }
 
 func parseWedgeFormat(s string) (wedge.Format, error) {
-	switch s {
-	case "dec-lsb":
-		return wedge.Format{Base: wedge.Decimal, Order: wedge.LSBFirst, Bytes: 4}, nil
-	case "dec-msb":
-		return wedge.Format{Base: wedge.Decimal, Order: wedge.MSBFirst, Bytes: 4}, nil
-	case "hex-msb":
-		return wedge.Format{Base: wedge.Hex, Order: wedge.MSBFirst}, nil
-	case "hex-lsb":
-		return wedge.Format{Base: wedge.Hex, Order: wedge.LSBFirst}, nil
+	f, err := wedge.ParseFormat(s)
+	if err != nil {
+		return f, fmt.Errorf("%w: --wedge-format %q: want %s", errUsage, s, wedge.FormatNames)
 	}
-	return wedge.Format{}, fmt.Errorf("%w: --wedge-format %q: want dec-lsb, dec-msb, hex-msb or hex-lsb", errUsage, s)
+	return f, nil
 }
 
 // checkSPIDevice says in a technician's words what is missing.

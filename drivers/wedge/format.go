@@ -153,3 +153,24 @@ func (f Format) Number(uid rfid.UID) string {
 	}
 	return fmt.Sprintf("%0*d", width, v)
 }
+
+// FormatNames are the names ParseFormat takes, for configuration files and
+// flags.
+const FormatNames = "dec-lsb, dec-msb, hex-msb or hex-lsb"
+
+// ParseFormat reads a format by name: dec-lsb (the common readers that type
+// ten decimal digits of a 4-byte UID read least significant byte first),
+// dec-msb, hex-msb or hex-lsb.
+func ParseFormat(name string) (Format, error) {
+	switch name {
+	case "dec-lsb":
+		return Format{Base: Decimal, Order: LSBFirst, Bytes: 4}, nil
+	case "dec-msb":
+		return Format{Base: Decimal, Order: MSBFirst, Bytes: 4}, nil
+	case "hex-msb":
+		return Format{Base: Hex, Order: MSBFirst}, nil
+	case "hex-lsb":
+		return Format{Base: Hex, Order: LSBFirst}, nil
+	}
+	return Format{}, fmt.Errorf("wedge: unknown format %q: want %s", name, FormatNames)
+}
