@@ -13,6 +13,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/hongmajia/hongmajia/kiosk"
@@ -60,6 +61,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		logger.Printf("kiosk-screen: no sound: %v", err)
 	}
+	images, err := ui.LoadItemImages(filepath.Join(cfg.Data, "images"))
+	if err != nil {
+		logger.Printf("kiosk-screen: %v", err)
+	}
 	strs := ui.ChineseStrings()
 	term := app.Terminal(kiosk.Options{Wake: ui.Wake, Words: strs.T})
 	defer term.Close()
@@ -67,7 +72,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if app.Demo() {
 		demoKey = app.DemoKey
 	}
-	fe := ui.NewFrontend(fonts, strs, term, ui.FrontendOpts{Clock: app.Clock(), Events: app.Events(), DemoKey: demoKey, Sounds: sounds})
+	fe := ui.NewFrontend(fonts, strs, term, ui.FrontendOpts{Clock: app.Clock(), Events: app.Events(), DemoKey: demoKey, Sounds: sounds, ItemImages: images})
 	app.OnStatus(func(st *kiosk.ControlStatus) { st.Scene = fe.Scene() })
 	w, h := cfg.Screen.Width, cfg.Screen.Height
 	if w == 0 || h == 0 {

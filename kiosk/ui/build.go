@@ -176,7 +176,11 @@ func (b *Builder) Tile(r Rect, t TileView, act Action) {
 	pic, info := inner.Bottom(2 * foot)
 	info, pic = pic, info
 	if t.Image != nil {
-		b.Picture(pic, t.Image)
+		// The item's own picture, with its name under it: a picture alone
+		// does not say 5 公斤 or 理发券.
+		name, img := pic.Bottom(lineHeight(b.L.Body()))
+		b.Picture(img, t.Image)
+		b.line(name, t.Name, TextStyle{Size: b.L.Body(), Bold: true, Color: colInk, Align: AlignCenter}, target)
 	} else {
 		c := TileColor(t.Name)
 		if !enabled {

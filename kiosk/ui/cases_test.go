@@ -67,7 +67,7 @@ func sceneCases(s Strings) []sceneCase {
 			NewTile(s, "理发券", 50, 20, pic, MonthLimitReached),
 			NewTile(s, "雨伞", 60, 7, pic, Available),
 			NewTile(s, "食用油", 100, 9, nil, Available),
-		}}, []string{"积分兑换  120积分", "洗衣液", "80 积分", "积分不够", "已兑完", "本月已兑换"}},
+		}}, []string{"积分兑换  120积分", "洗衣液", "80 积分", "积分不够", "已兑完", "本月已兑换", "理发券"}},
 		{"redeem-confirm", NewRedeemConfirm(s, "洗衣液", 80, 120), []string{"兑换 洗衣液？", "需要 80 积分，兑换后剩 40 积分"}},
 		{"pickup", &PickupScene{Code: "4827"}, []string{"兑换成功", "取货码", "4 8 2 7"}},
 		{"refusal", NewRefusal(s, OfflineLimit), []string{"未能完成", "离线兑换已达上限"}},

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"image"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,8 @@ type FrontendOpts struct {
 	DemoKey func(n int)
 	// Sounds plays the tones; nil is silent.
 	Sounds *Sounds
+	// ItemImages are the catalog's pictures by item name (LoadItemImages).
+	ItemImages map[string]image.Image
 }
 
 // Frontend shows a kiosk.Terminal on the Manager: in each Update it hands
@@ -171,7 +174,13 @@ func (fe *Frontend) present() {
 		return
 	}
 	fe.shown = v.Version
-	fe.mgr.GoTo(ScreenFor(fe.strings, v, fe.term.Location(), fe.mgr.Scene()))
+	scene := ScreenFor(fe.strings, v, fe.term.Location(), fe.mgr.Scene())
+	if c, ok := scene.(*CatalogScene); ok {
+		for i := range c.Tiles {
+			c.Tiles[i].Image = fe.opts.ItemImages[c.Tiles[i].Name]
+		}
+	}
+	fe.mgr.GoTo(scene)
 	if v.Cue != fe.cue {
 		fe.cue = v.Cue
 		fe.mgr.Feedback(tone(v.Tone))
