@@ -34,6 +34,10 @@ type ManagerOpts struct {
 	OnUpdate func() error
 	// Sounds plays the success and refusal tones; nil is silent.
 	Sounds *Sounds
+	// Poll switches the frame loop between polling input every frame (on:
+	// buttons on screen, or a paint being presented) and sleeping until an
+	// event or a Wake (off). nil switches ebiten's FPS mode.
+	Poll func(on bool)
 }
 
 // Manager is the ebiten.Game: it shows one Scene at a time, turns touches
@@ -53,6 +57,9 @@ type Manager struct {
 	repaint bool // the screen must be drawn
 	pressed int  // the pressed target drawn last
 	next    time.Time
+	calm    int  // Updates since the last one that asked for a paint
+	polling bool // what Poll was last told
+	pollSet bool // Poll was told at all
 
 	mu      sync.Mutex
 	posted  Scene         // from Post, taken by the next Update
@@ -71,6 +78,9 @@ func NewManager(f *Fonts, s Strings, first Scene, o ManagerOpts) *Manager {
 	if o.Pointer == nil {
 		o.Pointer = ebitenPointer
 	}
+	if o.Poll == nil {
+		o.Poll = pollFrames
+	}
 	m := &Manager{fonts: f, strings: s, opts: o, painter: newPainter(f), tracker: NewTracker(),
 		scene: first, dirty: true, pressed: -1, resched: make(chan struct{}, 1)}
 	return m
@@ -84,6 +94,21 @@ func ebitenPointer() Pointer {
 	}
 	x, y := ebiten.CursorPosition()
 	return Pointer{X: float64(x), Y: float64(y), Down: ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft)}
+}
+
+// pollFrames switches ebiten's frame loop. Vsync on polls GLFW's events
+// every frame with sticky mouse buttons, so a press released before the
+// frame that reads it is still seen once as pressed; and it presents the
+// frame before the next one starts. The minimum mode waits for X events
+// with sticky buttons off, and ends a frame without waiting for the render
+// thread to present it.
+func pollFrames(on bool) {
+	if on {
+		ebiten.SetVsyncEnabled(true)
+		return
+	}
+	//lint:ignore SA1019 see Run: the frame loop sleeps until woken.
+	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum)
 }
 
 // GoTo shows s from the next frame. Call it from OnAction (ebiten's
@@ -154,8 +179,41 @@ func (m *Manager) Update() error {
 		}
 		m.rebuild(now)
 	}
+	m.pace()
 	return nil
 }
+
+// settleFrames is how many frames ebiten presents again after one that
+// painted (its maxSkipCount): the loop polls until they are done.
+const settleFrames = 4
+
+// pace chooses the frame loop's mode for what follows this Update. With
+// the loop sleeping until an X event, GLFW keeps only the state of the mouse
+// button after all the events it read at once: a tap whose press and
+// release come together (a quick tap, or any tap while a frame is being
+// painted) is never seen as pressed, and the frame is presented by the
+// render thread after the loop has gone back to sleep, so the last picture
+// may show only at the next event. The loop therefore polls while buttons
+// are on screen or a paint is being presented, and sleeps otherwise: the
+// idle scene has no buttons and paints once a minute.
+func (m *Manager) pace() {
+	if m.repaint {
+		m.calm = 0
+	} else if m.calm < settleFrames {
+		m.calm++
+	}
+	on := len(m.frame.Targets) > 0 || m.calm < settleFrames
+	if m.pollSet && on == m.polling {
+		return
+	}
+	m.polling, m.pollSet = on, true
+	m.opts.Poll(on)
+}
+
+// Polling reports whether the frame loop polls input every frame (buttons on
+// screen, or a paint still being presented) rather than sleeping until an
+// event.
+func (m *Manager) Polling() bool { return m.polling }
 
 // rebuild lays the scene out again when dirty, and tells the waker when
 // the scene will next change by itself.
@@ -225,8 +283,9 @@ type RunOpts struct {
 }
 
 // Run opens the window and runs m until the window closes or Update fails.
-// The frame loop waits for input events or a Wake instead of presenting 60
-// frames a second: on a Pi or under Xvfb nothing throttles an idle loop.
+// At the idle scene the frame loop waits for input events or a Wake instead
+// of presenting 60 frames a second: on a Pi or under Xvfb nothing throttles
+// an idle loop. While buttons are on screen it polls (see Manager.pace).
 func Run(m *Manager, o RunOpts) error {
 	ebiten.SetWindowTitle(WindowTitle(m.strings))
 	ebiten.SetWindowSize(o.Width, o.Height)

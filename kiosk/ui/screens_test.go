@@ -41,6 +41,10 @@ type managerRun struct {
 	actions          []Action
 	sceneAfterTap    Scene
 	drawsAfterMinute int
+	// polls is what the Manager told the frame loop, one entry per call
+	// to Poll; pollingAt is Polling() after each update from the 20th.
+	polls     []bool
+	pollingAt []bool
 }
 
 var results struct {
@@ -121,6 +125,8 @@ func runScreens() error {
 	g.mgr = NewManager(f, s, &PersonScene{View: PersonView{Name: "陈赟", Points: 120, Minutes: 300}}, ManagerOpts{
 		Clock: g.clock, Wake: func() {},
 		Pointer: func() Pointer { return g.pointer },
+		// Recorded, not applied: this loop must keep running without events.
+		Poll: func(on bool) { results.manager.polls = append(results.manager.polls, on) },
 		OnAction: func(a Action) {
 			results.manager.actions = append(results.manager.actions, a)
 			if a == ActRedeem {
@@ -147,13 +153,18 @@ func (g *screenGame) Update() error {
 	if g.step >= 2 {
 		g.driveManager()
 		g.updates++
-		return g.mgr.Update()
+		err := g.mgr.Update()
+		if g.updates > 20 {
+			results.manager.pollingAt = append(results.manager.pollingAt, g.mgr.Polling())
+		}
+		return err
 	}
 	return nil
 }
 
 // driveManager plays a session on the Manager, one step an update: settle,
-// idle 25 updates, tap 兑换, a minute passes.
+// idle 25 updates, tap 兑换, a minute passes, the idle scene (no buttons)
+// for 10 updates.
 func (g *screenGame) driveManager() {
 	k := g.updates
 	switch {
@@ -169,6 +180,8 @@ func (g *screenGame) driveManager() {
 		g.clock.Set(testNow.Add(time.Minute))
 	case k == 33:
 		results.manager.drawsAfterMinute = g.mgr.Draws
+		g.mgr.GoTo(&IdleScene{View: IdleView{Center: "和平里街道党群服务中心"}})
+	case k == 43:
 		g.done = true
 	}
 }
@@ -436,6 +449,23 @@ func TestManagerRedrawsOnlyOnChange(t *testing.T) {
 	}
 	if r.drawsAfterMinute != r.drawsAfterTap+1 {
 		t.Errorf("a new minute caused %d paints, want 1", r.drawsAfterMinute-r.drawsAfterTap)
+	}
+	// Polling while buttons are on screen; at the idle scene, until the
+	// paint has been presented (settleFrames), then sleeping.
+	if len(r.polls) != 2 || !r.polls[0] || r.polls[1] {
+		t.Errorf("Poll was told %v, want [true false]: poll from the start, sleep at the idle scene", r.polls)
+	}
+	want := ""
+	for k := 21; k <= 44; k++ {
+		on := k <= 34+settleFrames-1 // the idle scene is built in update 34
+		want += map[bool]string{true: "P", false: "s"}[on]
+	}
+	got := ""
+	for _, on := range r.pollingAt {
+		got += map[bool]string{true: "P", false: "s"}[on]
+	}
+	if got != want {
+		t.Errorf("polling (P) or sleeping (s) after updates 21–44: %s, want %s", got, want)
 	}
 	// The person's name is in the red header of the real screen.
 	if n := inkOf(r.first, Rect{24, 10, 300, 64}, colOnDark); n < 200 {

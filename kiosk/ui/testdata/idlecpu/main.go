@@ -28,7 +28,11 @@ func main() {
 	idle := &ui.IdleScene{View: ui.IdleView{Center: "和平里社区党群服务中心",
 		Activities: []ui.ActivityView{{Name: "社区环境清洁", Start: now, End: now.Add(2 * time.Hour)}},
 		HonourRoll: []ui.HonourView{{Name: "王堃", Minutes: 600}, {Name: "周玥", Minutes: 300}}}}
-	m := ui.NewManager(f, ui.ChineseStrings(), idle, ui.ManagerOpts{Clock: realClock{}})
+	o := ui.ManagerOpts{Clock: realClock{}}
+	if *mode == "vsync" {
+		o.Poll = func(bool) {} // keep ebiten's default loop
+	}
+	m := ui.NewManager(f, ui.ChineseStrings(), idle, o)
 	if *mode == "vsync" {
 		ebiten.SetWindowSize(1024, 600)
 		ebiten.SetScreenClearedEveryFrame(false)
