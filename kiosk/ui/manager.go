@@ -34,6 +34,8 @@ type ManagerOpts struct {
 	OnUpdate func() error
 	// Sounds plays the success and refusal tones; nil is silent.
 	Sounds *Sounds
+	// OnDraw runs after each frame painted, in ebiten's Draw; nil: nothing.
+	OnDraw func()
 }
 
 // Manager is the ebiten.Game: it shows one Scene at a time, turns touches
@@ -189,6 +191,9 @@ func (m *Manager) Draw(screen *ebiten.Image) {
 	m.painter.paint(screen, &m.frame, m.pressed)
 	m.repaint = false
 	m.Draws++
+	if m.opts.OnDraw != nil {
+		m.opts.OnDraw()
+	}
 }
 
 // Wakes runs until stop is closed, waking the frame loop when the scene is
