@@ -14,7 +14,9 @@ package main
 // "Drawn" is the control socket's status field of that name: the scene on the
 // last frame the UI painted, set right after ebiten's Draw painted it. Times
 // are seen by polling the socket every pollEvery, so they are at most that
-// plus one status round trip late. Nothing here asserts a timing.
+// plus one status round trip late. Nothing here asserts a timing. B/op and
+// allocs/op (make bench passes -benchmem) are the benchmark's own, not the
+// kiosk's.
 
 import (
 	"bytes"
