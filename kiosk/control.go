@@ -38,6 +38,12 @@ type ControlStatus struct {
 	Demo bool   `json:"demo"`
 	// Scene is what the screen shows, when a screen says (OnStatus).
 	Scene string `json:"scene,omitempty"`
+	// Drawn is the scene on the last frame painted: Scene is on screen once
+	// Drawn names it. Frames counts frames painted and Updates the frame
+	// loop's wakes; at idle both grow once a minute (the clock).
+	Drawn   string `json:"drawn,omitempty"`
+	Frames  uint64 `json:"frames,omitempty"`
+	Updates uint64 `json:"updates,omitempty"`
 	// Station is the headless station's activity.
 	Station string         `json:"station_activity,omitempty"`
 	Readers []ReaderReport `json:"readers"`

@@ -73,7 +73,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		demoKey = app.DemoKey
 	}
 	fe := ui.NewFrontend(fonts, strs, term, ui.FrontendOpts{Clock: app.Clock(), Events: app.Events(), DemoKey: demoKey, Sounds: sounds, ItemImages: images})
-	app.OnStatus(func(st *kiosk.ControlStatus) { st.Scene = fe.Scene() })
+	app.OnStatus(func(st *kiosk.ControlStatus) {
+		st.Scene = fe.Scene()
+		st.Drawn, st.Frames, st.Updates = fe.Drawn()
+	})
 	w, h := cfg.Screen.Width, cfg.Screen.Height
 	if w == 0 || h == 0 {
 		w, h = 1024, 600

@@ -4,14 +4,19 @@
 #   build  cgo toolchain and the X11 headers ebiten compiles against
 #   test   build + Xvfb, Mesa and xdotool for the UI tests, and a small
 #          system CJK font (WenQuanYi Micro Hei) for the font-fallback test
+#   bench  test + Chromium, the peer `make bench` measures the kiosk against
 #   cross  build for the Pi (linux/arm64) with cgo
 set -eu
+
+build_pkgs="gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev"
+test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-wqy-microhei"
 
 pkgs=""
 for profile in "$@"; do
 	case "$profile" in
-	build) pkgs="$pkgs gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev" ;;
-	test) pkgs="$pkgs gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-wqy-microhei" ;;
+	build) pkgs="$pkgs $build_pkgs" ;;
+	test) pkgs="$pkgs $build_pkgs $test_pkgs" ;;
+	bench) pkgs="$pkgs $build_pkgs $test_pkgs chromium" ;;
 	cross) pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross libx11-dev:arm64 libxrandr-dev:arm64 libxcursor-dev:arm64 libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libgl-dev:arm64 libasound2-dev:arm64 qemu-user-static" ;;
 	*) echo "ensure-deps: unknown profile $profile" >&2; exit 2 ;;
 	esac

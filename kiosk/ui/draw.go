@@ -91,7 +91,12 @@ func roundRect(dst *ebiten.Image, r Rect, rad float64, c color.RGBA) {
 	vector.DrawFilledRect(dst, x+rr, y, w-2*rr, h, c, false)
 	vector.DrawFilledRect(dst, x, y+rr, w, h-2*rr, c, false)
 	for _, p := range [4][2]float32{{x + rr, y + rr}, {x + w - rr, y + rr}, {x + rr, y + h - rr}, {x + w - rr, y + h - rr}} {
-		vector.DrawFilledCircle(dst, p[0], p[1], rr, c, true)
+		// Not anti-aliased: ebiten draws anti-aliased shapes through an
+		// offscreen pass that is flushed at the next plain draw, and with a
+		// rounded box every few draws a repaint cost 200–450 ms of the Pi's
+		// software renderer (a tap waited for it). At these radii the
+		// difference is hard to see.
+		vector.DrawFilledCircle(dst, p[0], p[1], rr, c, false)
 	}
 }
 

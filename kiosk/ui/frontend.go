@@ -50,6 +50,9 @@ type Frontend struct {
 	session atomic.Bool
 	busy    atomic.Bool  // the terminal waits for the ledger
 	scene   atomic.Value // kiosk.Scene shown, for the control socket's status
+	drawn   atomic.Value // kiosk.Scene on the last frame painted
+	frames  atomic.Uint64
+	updates atomic.Uint64
 	quit    atomic.Bool
 }
 
@@ -65,6 +68,7 @@ func NewFrontend(f *Fonts, s Strings, term *kiosk.Terminal, o FrontendOpts) *Fro
 		OnAction: fe.action,
 		OnUpdate: fe.update,
 		Sounds:   o.Sounds,
+		OnDraw:   fe.painted,
 	})
 	return fe
 }
@@ -93,6 +97,25 @@ func (fe *Frontend) Scene() string {
 		return s.String()
 	}
 	return ""
+}
+
+// Drawn is the scene on the last frame painted ("" before the first), how
+// many frames were painted and how many times the frame loop woke (Updates);
+// safe from any goroutine. A scene is on screen once Drawn names it, not
+// when Scene does: the control socket reports both, for scripts and
+// benchmarks, and the counts show whether the idle loop sleeps.
+func (fe *Frontend) Drawn() (scene string, frames, updates uint64) {
+	if s, ok := fe.drawn.Load().(kiosk.Scene); ok {
+		scene = s.String()
+	}
+	return scene, fe.frames.Load(), fe.updates.Load()
+}
+
+// painted runs after each frame painted: the scene stored by the Update
+// before it is the one on that frame.
+func (fe *Frontend) painted() {
+	fe.drawn.Store(fe.scene.Load())
+	fe.frames.Add(1)
 }
 
 // forward moves reader events to the frame loop and wakes it.
@@ -140,6 +163,7 @@ var numpadKeys = [...]ebiten.Key{ebiten.KeyNumpad1, ebiten.KeyNumpad2, ebiten.Ke
 	ebiten.KeyNumpad5, ebiten.KeyNumpad6, ebiten.KeyNumpad7, ebiten.KeyNumpad8, ebiten.KeyNumpad9}
 
 func (fe *Frontend) update() error {
+	fe.updates.Add(1)
 	if fe.quit.Load() {
 		return ebiten.Termination
 	}

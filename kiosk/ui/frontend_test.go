@@ -62,6 +62,14 @@ func TestFrontendTapToPersonScene(t *testing.T) {
 	if !ok || ps.View.Name != "李喆" {
 		t.Fatalf("after the tap: %T %+v", fe.mgr.Scene(), fe.mgr.Scene())
 	}
+	// The status names the scene as drawn only once a frame has shown it.
+	if s, frames, updates := fe.Drawn(); s != "" || frames != 0 || updates == 0 {
+		t.Fatalf("before a frame: Drawn() = %q, %d frames, %d updates", s, frames, updates)
+	}
+	fe.painted()
+	if s, frames, _ := fe.Drawn(); s != "person" || frames != 1 {
+		t.Fatalf("after a frame: Drawn() = %q, %d frames", s, frames)
+	}
 	fe.action(ActCheckIn)
 	settle()
 	if _, ok := fe.mgr.Scene().(*ConfirmScene); !ok {

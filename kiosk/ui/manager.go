@@ -38,6 +38,8 @@ type ManagerOpts struct {
 	// buttons on screen, or a paint being presented) and sleeping until an
 	// event or a Wake (off). nil switches ebiten's FPS mode.
 	Poll func(on bool)
+	// OnDraw runs after each frame painted, in ebiten's Draw; nil: nothing.
+	OnDraw func()
 }
 
 // Manager is the ebiten.Game: it shows one Scene at a time, turns touches
@@ -247,6 +249,9 @@ func (m *Manager) Draw(screen *ebiten.Image) {
 	m.painter.paint(screen, &m.frame, m.pressed)
 	m.repaint = false
 	m.Draws++
+	if m.opts.OnDraw != nil {
+		m.opts.OnDraw()
+	}
 }
 
 // Wakes runs until stop is closed, waking the frame loop when the scene is
