@@ -274,7 +274,12 @@ func TestAppHeadlessStation(t *testing.T) {
 	if d := after.Balance.Minutes - before.Balance.Minutes; d != 120 {
 		t.Errorf("credited %d minutes, want 120", d)
 	}
-	st := f.status(t)
+	// The station reports a tap (status, buzzer) just after its write commits.
+	var st kiosk.ControlStatus
+	waitFor(t, "check-out reported", func() bool {
+		st = f.status(t)
+		return strings.HasPrefix(st.LastTap, "checked out card "+string(card)) && len(f.fb.Played()) == 2
+	})
 	if st.Mode != "headless" || st.Station != demo.StationActivity || !strings.HasPrefix(st.LastTap, "checked out card "+string(card)) {
 		t.Errorf("status %+v", st)
 	}
