@@ -455,17 +455,18 @@ func TestManagerRedrawsOnlyOnChange(t *testing.T) {
 	if len(r.polls) != 2 || !r.polls[0] || r.polls[1] {
 		t.Errorf("Poll was told %v, want [true false]: poll from the start, sleep at the idle scene", r.polls)
 	}
-	want := ""
-	for k := 21; k <= 44; k++ {
-		on := k <= 34+settleFrames-1 // the idle scene is built in update 34
-		want += map[bool]string{true: "P", false: "s"}[on]
-	}
+	// From update 21 on: polling until the idle scene (built in update 34)
+	// has been presented, at least settleFrames updates, then sleeping for
+	// good. A repaint ebiten asks for (a resize, an expose) may keep it
+	// polling a few updates longer, so the switch may come a little later.
 	got := ""
 	for _, on := range r.pollingAt {
 		got += map[bool]string{true: "P", false: "s"}[on]
 	}
-	if got != want {
-		t.Errorf("polling (P) or sleeping (s) after updates 21–44: %s, want %s", got, want)
+	first := strings.IndexByte(got, 's')
+	earliest := 34 + settleFrames - 21 // index of the first update that may sleep
+	if first < earliest || first > earliest+6 || strings.Contains(got[first:], "P") {
+		t.Errorf("polling (P) or sleeping (s) after updates 21–44: %s; want polling until at least update %d, then sleeping", got, 34+settleFrames)
 	}
 	// The person's name is in the red header of the real screen.
 	if n := inkOf(r.first, Rect{24, 10, 300, 64}, colOnDark); n < 200 {
