@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -36,7 +35,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kiosk-screen: %v\n", err)
 		return 2
 	}
-	logger := log.New(stderr, "", log.LstdFlags)
+	// The same log as kiosk's: it execs this binary, and the configured
+	// log file must not be lost on the way.
+	logger, closeLog, err := cfg.OpenLog(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk-screen: %v\n", err)
+		return 1
+	}
+	defer closeLog()
 	app, err := kiosk.NewApp(ctx, cfg, &kiosk.AppOptions{Logf: logger.Printf})
 	if err != nil {
 		logger.Printf("kiosk-screen: %v", err)

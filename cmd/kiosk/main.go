@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kiosk: %v\n", err)
 		return 2
 	}
-	logger, closeLog, err := openLog(cfg, stderr)
+	logger, closeLog, err := cfg.OpenLog(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "kiosk: %v\n", err)
 		return 1
@@ -74,22 +74,6 @@ func execScreen(args []string) error {
 	}
 	err = syscall.Exec(screen, append([]string{screen}, args...), os.Environ())
 	return fmt.Errorf("start %s: %w", screen, err)
-}
-
-// openLog logs to stderr (journald adds the time) and to the configured file.
-func openLog(cfg kiosk.Config, stderr io.Writer) (*log.Logger, func(), error) {
-	flags := log.LstdFlags
-	if os.Getenv("JOURNAL_STREAM") != "" {
-		flags = 0
-	}
-	if cfg.LogFile == "" {
-		return log.New(stderr, "", flags), func() {}, nil
-	}
-	f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open log file: %w", err)
-	}
-	return log.New(io.MultiWriter(stderr, f), "", log.LstdFlags), func() { f.Close() }, nil
 }
 
 // station runs the headless service station until ctx ends (SIGTERM, Ctrl-C).
