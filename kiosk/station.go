@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/drivers/feedback"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/ledger"
-	"github.com/hongmajia/hongmajia/ledger/clock"
 )
 
 // DefaultRepeatWindow is how long after a station's answer the same card
@@ -336,24 +336,4 @@ func isStationRefusal(err error) bool {
 		}
 	}
 	return false
-}
-
-// status adds the station's activity and last tap to the control socket's
-// answer.
-func (s *Station) status(ctx context.Context, st *ControlStatus) {
-	if s.led != nil {
-		if a, err := s.Activity(ctx); err == nil {
-			st.Station = a.Name
-		}
-	}
-	if last := s.Last(); last.Outcome != 0 {
-		st.LastTap = last.String()
-	}
-}
-
-// RunStation runs the headless station on the App until ctx ends.
-func (a *App) RunStation(ctx context.Context) error {
-	s := NewStation(a.led, a.ledErr, StationOptions{Clock: a.clk, Feedback: a.fb, Logf: a.logf, Activity: a.cfg.Station})
-	a.OnStatus(func(st *ControlStatus) { s.status(ctx, st) })
-	return s.Run(ctx, a.events)
 }

@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hongmajia/hongmajia/drivers/feedback"
+	"github.com/hongmajia/hongmajia/drivers/feedback/feedbacktest"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
@@ -20,26 +20,6 @@ import (
 
 	_ "modernc.org/sqlite"
 )
-
-// patternRecorder is a feedback.Player that remembers what it played.
-type patternRecorder struct {
-	mu     sync.Mutex
-	played []feedback.Pattern
-}
-
-func (p *patternRecorder) Play(x feedback.Pattern) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.played = append(p.played, x)
-}
-func (p *patternRecorder) String() string { return "recorder" }
-func (p *patternRecorder) Halt() error    { return nil }
-
-func (p *patternRecorder) Played() []feedback.Pattern {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.played)
-}
 
 // stationRules credit quarter hours, at least 15 minutes, at most 8 hours,
 // 10 points an hour for a red vest, 6 for a green one.
@@ -52,7 +32,7 @@ type stationFixture struct {
 	env  *ledgertest.Env
 	desk ledger.Activity
 	st   *kiosk.Station
-	fb   *patternRecorder
+	fb   *feedbacktest.Recorder
 	logs *strings.Builder
 }
 
@@ -63,7 +43,7 @@ func newStationFixture(t *testing.T, opts kiosk.StationOptions) *stationFixture 
 	if err := e.SetStationActivity(context.Background(), desk.ID); err != nil {
 		t.Fatal(err)
 	}
-	f := &stationFixture{env: e, desk: desk, fb: &patternRecorder{}, logs: &strings.Builder{}}
+	f := &stationFixture{env: e, desk: desk, fb: &feedbacktest.Recorder{}, logs: &strings.Builder{}}
 	opts.Clock, opts.Feedback = e.Clock, f.fb
 	opts.Logf = func(format string, args ...any) { fmt.Fprintf(f.logs, format+"\n", args...) }
 	f.st = kiosk.NewStation(e.Ledger, nil, opts)
@@ -258,7 +238,7 @@ func TestStationConfiguredActivity(t *testing.T) {
 		t.Errorf("tap: %+v", r)
 	}
 	// Neither configured nor in the ledger: every tap is refused, saying why.
-	fb := &patternRecorder{}
+	fb := &feedbacktest.Recorder{}
 	none := kiosk.NewStation(e.Ledger, nil, kiosk.StationOptions{Clock: e.Clock, Feedback: fb, Activity: "没有"})
 	_, other := e.AddPerson(t, "周玥", ledger.RedVest)
 	r = none.Tap(context.Background(), rfid.Tap{Card: rfid.Card{UID: other.Bytes()}, At: e.Clock.Now()})
@@ -270,7 +250,7 @@ func TestStationConfiguredActivity(t *testing.T) {
 func TestStationFaultStopsWriting(t *testing.T) {
 	ctx := context.Background()
 	t.Run("ledger never opened", func(t *testing.T) {
-		fb := &patternRecorder{}
+		fb := &feedbacktest.Recorder{}
 		err := &ledger.FileError{Path: "/var/lib/hongmajia/ledger.db", Err: ledger.ErrCorrupt}
 		st := kiosk.NewStation(nil, err, kiosk.StationOptions{Feedback: fb})
 		events := make(chan rfid.Event, 1)

@@ -24,8 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/ledger"
-	"github.com/hongmajia/hongmajia/ledger/clock"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
 )
 

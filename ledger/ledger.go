@@ -45,7 +45,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hongmajia/hongmajia/ledger/clock"
+	"github.com/hongmajia/hongmajia/clock"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )

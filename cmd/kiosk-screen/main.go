@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/kiosk/app"
 	"github.com/hongmajia/hongmajia/kiosk/ui"
 )
 
@@ -27,7 +28,7 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
-	cfg, err := kiosk.ParseFlags("kiosk-screen", args, stderr)
+	cfg, err := app.ParseFlags("kiosk-screen", args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -43,13 +44,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLog()
-	app, err := kiosk.NewApp(ctx, cfg, &kiosk.AppOptions{Logf: logger.Printf})
+	a, err := app.NewApp(ctx, cfg, &app.AppOptions{Logf: logger.Printf})
 	if err != nil {
 		logger.Printf("kiosk-screen: %v", err)
 		return 1
 	}
-	defer app.Close()
-	if err := app.Start(ctx); err != nil {
+	defer a.Close()
+	if err := a.Start(ctx); err != nil {
 		logger.Printf("kiosk-screen: %v", err)
 		return 1
 	}
@@ -72,14 +73,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		logger.Printf("kiosk-screen: %v", err)
 	}
 	strs := ui.ChineseStrings()
-	term := app.Terminal(kiosk.Options{Wake: ui.Wake, Words: strs.T})
+	term := a.Terminal(kiosk.Options{Wake: ui.Wake, Words: strs.T})
 	defer term.Close()
 	var demoKey func(int)
-	if app.Demo() {
-		demoKey = app.DemoKey
+	if a.Demo() {
+		demoKey = a.DemoKey
 	}
-	fe := ui.NewFrontend(fonts, strs, term, ui.FrontendOpts{Clock: app.Clock(), Events: app.Events(), DemoKey: demoKey, Sounds: sounds, ItemImages: images})
-	app.OnStatus(func(st *kiosk.ControlStatus) {
+	fe := ui.NewFrontend(fonts, strs, term, ui.FrontendOpts{Clock: a.Clock(), Events: a.Events(), DemoKey: demoKey, Sounds: sounds, ItemImages: images})
+	a.OnStatus(func(st *app.ControlStatus) {
 		st.Scene = fe.Scene()
 		st.Drawn, st.Frames, st.Updates = fe.Drawn()
 	})

@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/kiosk/app"
 )
 
 // screenName is the touch UI's binary, installed beside kiosk.
@@ -31,7 +31,7 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
-	cfg, err := kiosk.ParseFlags("kiosk", args, stderr)
+	cfg, err := app.ParseFlags("kiosk", args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -77,23 +77,23 @@ func execScreen(args []string) error {
 }
 
 // station runs the headless service station until ctx ends (SIGTERM, Ctrl-C).
-func station(ctx context.Context, cfg kiosk.Config, logger *log.Logger) int {
-	app, err := kiosk.NewApp(ctx, cfg, &kiosk.AppOptions{Logf: logger.Printf})
+func station(ctx context.Context, cfg app.Config, logger *log.Logger) int {
+	a, err := app.NewApp(ctx, cfg, &app.AppOptions{Logf: logger.Printf})
 	if err != nil {
 		logger.Printf("kiosk: %v", err)
 		return 1
 	}
-	if err := app.Start(ctx); err != nil {
+	if err := a.Start(ctx); err != nil {
 		logger.Printf("kiosk: %v", err)
-		app.Close()
+		a.Close()
 		return 1
 	}
-	logger.Printf("kiosk: headless station on %s, control socket %s", cfg.Data, kiosk.ControlSocketPath(cfg.Data))
-	if cards := app.DemoCards(); len(cards) > 0 {
+	logger.Printf("kiosk: headless station on %s, control socket %s", cfg.Data, app.ControlSocketPath(cfg.Data))
+	if cards := a.DemoCards(); len(cards) > 0 {
 		logger.Printf("kiosk: demo cards: %v", cards)
 	}
-	err = app.RunStation(ctx)
-	if cerr := app.Close(); cerr != nil {
+	err = a.RunStation(ctx)
+	if cerr := a.Close(); cerr != nil {
 		logger.Printf("kiosk: close: %v", cerr)
 	}
 	if err != nil {

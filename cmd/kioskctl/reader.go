@@ -21,10 +21,10 @@ import (
 	"periph.io/x/conn/v3/spi/spireg"
 	"periph.io/x/host/v3"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/drivers/rfid/spirec"
 	"github.com/hongmajia/hongmajia/drivers/wedge"
-	"github.com/hongmajia/hongmajia/ledger/clock"
 )
 
 func init() {

@@ -8,16 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
-	"github.com/hongmajia/hongmajia/kiosk"
-	"github.com/hongmajia/hongmajia/ledger/clock"
+	"github.com/hongmajia/hongmajia/kiosk/app"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
 )
 
-// runningTerminal is a terminal (kiosk.App) serving its control socket on a
+// runningTerminal is a terminal (app.App) serving its control socket on a
 // small demo data directory.
-func runningTerminal(t *testing.T) (string, *kiosk.App) {
+func runningTerminal(t *testing.T) (string, *app.App) {
 	t.Helper()
 	// A short directory: a socket path must fit in 108 bytes.
 	dir, err := os.MkdirTemp("", "hmj")
@@ -30,9 +30,9 @@ func runningTerminal(t *testing.T) (string, *kiosk.App) {
 	if _, err := demo.Create(context.Background(), dir, demo.Options{People: 10, NoHistory: true, Ledger: lo}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := kiosk.DefaultConfig()
+	cfg := app.DefaultConfig()
 	cfg.Data = dir
-	app, err := kiosk.NewApp(context.Background(), cfg, &kiosk.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
+	app, err := app.NewApp(context.Background(), cfg, &app.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func runningTerminal(t *testing.T) (string, *kiosk.App) {
 	return dir, app
 }
 
-func readerEvent(t *testing.T, app *kiosk.App) rfid.Event {
+func readerEvent(t *testing.T, app *app.App) rfid.Event {
 	t.Helper()
 	select {
 	case ev := <-app.Events():

@@ -50,7 +50,7 @@ type Player interface {
 	Halt() error
 }
 
-// Clock is the time source; ledger/clock satisfies it.
+// Clock is the time source; clock satisfies it.
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time

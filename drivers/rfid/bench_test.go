@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hongmajia/hongmajia/ledger/clock"
+	"github.com/hongmajia/hongmajia/clock"
 )
 
 // emptyField is a Detector that never sees a card.

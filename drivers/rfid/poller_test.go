@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hongmajia/hongmajia/ledger/clock"
+	"github.com/hongmajia/hongmajia/clock"
 )
 
 // answer is what a scripted Detector returns on one poll.

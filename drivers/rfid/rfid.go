@@ -93,7 +93,7 @@ type Event struct {
 	Tap  Tap // for EventLeft: the card that left, At is when it was seen gone
 }
 
-// Clock is the time source a reader needs. ledger/clock.Real and *clock.Fake
+// Clock is the time source a reader needs. clock.Real and *clock.Fake
 // satisfy it; drivers do not import the ledger.
 type Clock interface {
 	Now() time.Time

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
-	"github.com/hongmajia/hongmajia/ledger/clock"
 )
 
 // coreCases are the terminal core's own views, drawn through ScreenFor: a

@@ -7,7 +7,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 )
 
-// Clock is the little the screens need of ledger/clock.Clock; clock.Real
+// Clock is the little the screens need of clock.Clock; clock.Real
 // and *clock.Fake satisfy it.
 type Clock interface {
 	Now() time.Time

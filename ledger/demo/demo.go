@@ -21,8 +21,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/ledger"
-	"github.com/hongmajia/hongmajia/ledger/clock"
 )
 
 // Defaults for Options.

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/ledger"
-	"github.com/hongmajia/hongmajia/ledger/clock"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
 )

@@ -1,4 +1,4 @@
-package kiosk
+package app
 
 import (
 	"context"
@@ -18,13 +18,14 @@ import (
 	"periph.io/x/conn/v3/spi/spireg"
 	"periph.io/x/host/v3"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/drivers/feedback"
 	"github.com/hongmajia/hongmajia/drivers/mfrc522"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/drivers/sim"
 	"github.com/hongmajia/hongmajia/drivers/wedge"
+	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
-	"github.com/hongmajia/hongmajia/ledger/clock"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 )
 
@@ -364,7 +365,7 @@ func (a *App) SimTap(uid string) error {
 // ledger, or at "needs a technician" when the ledger cannot be used. opts
 // carry what only the screen knows (Wake, Words); the App fills in the rest
 // from the configuration: clock, timeouts, demo mode, buzzer, readers, log.
-func (a *App) Terminal(opts Options) *Terminal {
+func (a *App) Terminal(opts kiosk.Options) *kiosk.Terminal {
 	opts.Clock = a.clk
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = time.Duration(a.cfg.IdleTimeout)
@@ -383,9 +384,9 @@ func (a *App) Terminal(opts Options) *Terminal {
 		opts.Logf = a.logf
 	}
 	if a.led == nil {
-		return NewFaulted(a.ledErr, opts)
+		return kiosk.NewFaulted(a.ledErr, opts)
 	}
-	return New(a.led, opts)
+	return kiosk.New(a.led, opts)
 }
 
 // DemoKey taps the demo card of key n (1–9), for the demo window; a key

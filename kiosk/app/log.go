@@ -1,4 +1,4 @@
-package kiosk
+package app
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package kiosk_test
+package app_test
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/kiosk/app"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -26,10 +26,10 @@ func TestLoadGood(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		text  string
-		check func(t *testing.T, c kiosk.Config)
+		check func(t *testing.T, c app.Config)
 	}{
-		{"empty file is the defaults", "", func(t *testing.T, c kiosk.Config) {
-			if c.Data != kiosk.DefaultDataDir || c.Reader.Kind != kiosk.ReaderSim || !c.Screen.Fullscreen ||
+		{"empty file is the defaults", "", func(t *testing.T, c app.Config) {
+			if c.Data != app.DefaultDataDir || c.Reader.Kind != app.ReaderSim || !c.Screen.Fullscreen ||
 				c.Screen.Width != 1024 || c.Screen.Height != 600 || c.Demo || c.Headless {
 				t.Errorf("defaults: %+v", c)
 			}
@@ -54,14 +54,14 @@ buzzer = "GPIO18"
 green = "GPIO23"
 red = ""
 tone_hz = 2700
-`, func(t *testing.T, c kiosk.Config) {
+`, func(t *testing.T, c app.Config) {
 			if c.Data != "/srv/hmj" || c.Center != "hepingli" || c.Station != "便民服务" || !c.Headless {
 				t.Errorf("top level: %+v", c)
 			}
 			if time.Duration(c.IdleTimeout) != 45*time.Second || time.Duration(c.PlacedFor) != 2*time.Second {
 				t.Errorf("durations: %v %v", c.IdleTimeout, c.PlacedFor)
 			}
-			if c.Reader.Kind != kiosk.ReaderMFRC522 || c.Reader.SPI != "/dev/spidev0.1" || c.Reader.ResetPin != "GPIO25" || c.Reader.IRQPin != "24" {
+			if c.Reader.Kind != app.ReaderMFRC522 || c.Reader.SPI != "/dev/spidev0.1" || c.Reader.ResetPin != "GPIO25" || c.Reader.IRQPin != "24" {
 				t.Errorf("reader: %+v", c.Reader)
 			}
 			if c.Feedback.Buzzer != "GPIO18" || c.Feedback.Green != "GPIO23" || c.Feedback.Red != "" || c.Feedback.ToneHz != 2700 {
@@ -72,24 +72,24 @@ tone_hz = 2700
 			}
 		}},
 		{"wedge reader", "[reader]\nkind = \"wedge\"\nwedge_device = \"/dev/input/by-id/usb-reader-event-kbd\"\nwedge_format = \"hex-msb\"\n",
-			func(t *testing.T, c kiosk.Config) {
-				if c.Reader.Kind != kiosk.ReaderWedge || c.Reader.WedgeDevice == "" || c.Reader.WedgeFormat != "hex-msb" {
+			func(t *testing.T, c app.Config) {
+				if c.Reader.Kind != app.ReaderWedge || c.Reader.WedgeDevice == "" || c.Reader.WedgeFormat != "hex-msb" {
 					t.Errorf("reader: %+v", c.Reader)
 				}
 			}},
-		{"windowed small screen", "[screen]\nsize = \"800x480\"\nfullscreen = false\n", func(t *testing.T, c kiosk.Config) {
+		{"windowed small screen", "[screen]\nsize = \"800x480\"\nfullscreen = false\n", func(t *testing.T, c app.Config) {
 			if c.Screen.Width != 800 || c.Screen.Height != 480 || c.Screen.Fullscreen {
 				t.Errorf("screen: %+v", c.Screen)
 			}
 		}},
-		{"dotted keys", "reader.kind = \"mfrc522\"\nscreen.size = \"1280X800\"\n", func(t *testing.T, c kiosk.Config) {
-			if c.Reader.Kind != kiosk.ReaderMFRC522 || c.Screen.Width != 1280 || c.Screen.Height != 800 {
+		{"dotted keys", "reader.kind = \"mfrc522\"\nscreen.size = \"1280X800\"\n", func(t *testing.T, c app.Config) {
+			if c.Reader.Kind != app.ReaderMFRC522 || c.Screen.Width != 1280 || c.Screen.Height != 800 {
 				t.Errorf("%+v", c)
 			}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := kiosk.Load(writeConfig(t, tc.text))
+			c, err := app.Load(writeConfig(t, tc.text))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,8 +123,8 @@ func TestLoadBad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := writeConfig(t, tc.text)
-			_, err := kiosk.Load(p)
-			var ce *kiosk.ConfigError
+			_, err := app.Load(p)
+			var ce *app.ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("Load: %v, want a *ConfigError", err)
 			}
@@ -136,7 +136,7 @@ func TestLoadBad(t *testing.T) {
 			}
 		})
 	}
-	if _, err := kiosk.Load(filepath.Join(t.TempDir(), "missing.toml")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := app.Load(filepath.Join(t.TempDir(), "missing.toml")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -146,38 +146,38 @@ func TestParseFlags(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		args  []string
-		check func(t *testing.T, c kiosk.Config)
+		check func(t *testing.T, c app.Config)
 	}{
-		{"no flags, no file", nil, func(t *testing.T, c kiosk.Config) {
-			if c.Data != kiosk.DefaultDataDir || c.Headless || c.Reader.Kind != kiosk.ReaderSim || !c.Screen.Fullscreen {
+		{"no flags, no file", nil, func(t *testing.T, c app.Config) {
+			if c.Data != app.DefaultDataDir || c.Headless || c.Reader.Kind != app.ReaderSim || !c.Screen.Fullscreen {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{"file only", []string{"--config", file}, func(t *testing.T, c kiosk.Config) {
-			if c.Data != "/from/file" || !c.Headless || c.Reader.Kind != kiosk.ReaderMFRC522 || c.Screen.Width != 800 {
+		{"file only", []string{"--config", file}, func(t *testing.T, c app.Config) {
+			if c.Data != "/from/file" || !c.Headless || c.Reader.Kind != app.ReaderMFRC522 || c.Screen.Width != 800 {
 				t.Errorf("%+v", c)
 			}
 		}},
 		{"flags override the file", []string{"--config", file, "--data", "/from/flag", "--reader", "sim", "--size", "1280x800", "--windowed", "--demo"},
-			func(t *testing.T, c kiosk.Config) {
-				if c.Data != "/from/flag" || c.Reader.Kind != kiosk.ReaderSim || c.Screen.Width != 1280 || c.Screen.Height != 800 ||
+			func(t *testing.T, c app.Config) {
+				if c.Data != "/from/flag" || c.Reader.Kind != app.ReaderSim || c.Screen.Width != 1280 || c.Screen.Height != 800 ||
 					c.Screen.Fullscreen || !c.Demo || !c.Headless {
 					t.Errorf("%+v", c)
 				}
 			}},
-		{"a flag left out keeps the file's value", []string{"--headless=false", "--config", file}, func(t *testing.T, c kiosk.Config) {
+		{"a flag left out keeps the file's value", []string{"--headless=false", "--config", file}, func(t *testing.T, c app.Config) {
 			if c.Headless || c.Data != "/from/file" {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{"fallback", []string{"--fallback-headless"}, func(t *testing.T, c kiosk.Config) {
+		{"fallback", []string{"--fallback-headless"}, func(t *testing.T, c app.Config) {
 			if !c.FallbackHeadless || c.Headless {
 				t.Errorf("%+v", c)
 			}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := kiosk.ParseFlags("kiosk", tc.args, io.Discard)
+			c, err := app.ParseFlags("kiosk", tc.args, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -194,12 +194,12 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"extra"}, "unexpected argument"},
 		{[]string{"--config", file + ".missing"}, "read config"},
 	} {
-		_, err := kiosk.ParseFlags("kiosk", tc.args, io.Discard)
+		_, err := app.ParseFlags("kiosk", tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
 		}
 	}
-	if _, err := kiosk.ParseFlags("kiosk", []string{"--help"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+	if _, err := app.ParseFlags("kiosk", []string{"--help"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("--help: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package kiosk
+package app
 
 import (
 	"bufio"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/drivers/sim"
+	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
@@ -89,7 +90,7 @@ func (a *App) Status(ctx context.Context) ControlStatus {
 		st.Terminal, st.Center, st.CenterName = t.ID, t.Center, t.CenterName
 		ss, err := l.SyncState(ctx)
 		if err != nil {
-			st.Ledger, st.LedgerError = FaultCode(err), err.Error()
+			st.Ledger, st.LedgerError = kiosk.FaultCode(err), err.Error()
 		}
 		st.Unsynced = ss.Unsynced
 		if !ss.LastSync.IsZero() {
@@ -98,7 +99,7 @@ func (a *App) Status(ctx context.Context) ControlStatus {
 		}
 	}
 	if a.ledErr != nil {
-		st.Ledger, st.LedgerError = FaultCode(a.ledErr), a.ledErr.Error()
+		st.Ledger, st.LedgerError = kiosk.FaultCode(a.ledErr), a.ledErr.Error()
 	}
 	a.mu.Lock()
 	hooks := a.onStatus

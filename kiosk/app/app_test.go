@@ -1,4 +1,4 @@
-package kiosk_test
+package app_test
 
 import (
 	"bufio"
@@ -13,11 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/drivers/feedback"
+	"github.com/hongmajia/hongmajia/drivers/feedback/feedbacktest"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/kiosk/app"
 	"github.com/hongmajia/hongmajia/ledger"
-	"github.com/hongmajia/hongmajia/ledger/clock"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
 )
@@ -37,10 +39,10 @@ func shortDir(t *testing.T) string {
 // appFixture is an App on a small demo data directory with fake clock and
 // feedback.
 type appFixture struct {
-	app  *kiosk.App
+	app  *app.App
 	dir  string
 	clk  *clock.Fake
-	fb   *patternRecorder
+	fb   *feedbacktest.Recorder
 	opts ledger.Options
 }
 
@@ -54,40 +56,40 @@ func newDemoDir(t *testing.T, clk *clock.Fake) (string, ledger.Options) {
 	return dir, lo
 }
 
-func startApp(t *testing.T, dir string, clk *clock.Fake, lo ledger.Options, edit func(*kiosk.Config)) *appFixture {
+func startApp(t *testing.T, dir string, clk *clock.Fake, lo ledger.Options, edit func(*app.Config)) *appFixture {
 	t.Helper()
-	cfg := kiosk.DefaultConfig()
+	cfg := app.DefaultConfig()
 	cfg.Data = dir
 	if edit != nil {
 		edit(&cfg)
 	}
-	fb := &patternRecorder{}
-	app, err := kiosk.NewApp(context.Background(), cfg, &kiosk.AppOptions{Clock: clk, Logf: t.Logf, Feedback: fb, Ledger: lo})
+	fb := &feedbacktest.Recorder{}
+	a, err := app.NewApp(context.Background(), cfg, &app.AppOptions{Clock: clk, Logf: t.Logf, Feedback: fb, Ledger: lo})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
+	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { app.Close() })
-	return &appFixture{app: app, dir: dir, clk: clk, fb: fb, opts: lo}
+	t.Cleanup(func() { a.Close() })
+	return &appFixture{app: a, dir: dir, clk: clk, fb: fb, opts: lo}
 }
 
 func (f *appFixture) ask(t *testing.T, line string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return kiosk.ControlRequest(ctx, kiosk.ControlSocketPath(f.dir), line)
+	return app.ControlRequest(ctx, app.ControlSocketPath(f.dir), line)
 }
 
 // status asks the terminal's control socket for its status.
-func (f *appFixture) status(t *testing.T) kiosk.ControlStatus {
+func (f *appFixture) status(t *testing.T) app.ControlStatus {
 	t.Helper()
 	got, err := f.ask(t, "status")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st kiosk.ControlStatus
+	var st app.ControlStatus
 	if err := json.Unmarshal([]byte(got), &st); err != nil {
 		t.Fatalf("status %q: %v", got, err)
 	}
@@ -109,20 +111,20 @@ func TestAppControlSocket(t *testing.T) {
 	clk := clock.NewFake(ledgertest.Start)
 	dir, lo := newDemoDir(t, clk)
 	f := startApp(t, dir, clk, lo, nil)
-	app := f.app
+	a := f.app
 
-	if !app.Demo() {
+	if !a.Demo() {
 		t.Error("a ledger made by ledger/demo is demo data")
 	}
 	var want []string
 	for k := 1; k <= demo.Keys; k++ {
 		want = append(want, string(demo.CardUID(k)))
 	}
-	if got := app.DemoCards(); !slices.Equal(got, want) {
+	if got := a.DemoCards(); !slices.Equal(got, want) {
 		t.Errorf("demo cards %v, want %v", got, want)
 	}
 
-	sock := kiosk.ControlSocketPath(dir)
+	sock := app.ControlSocketPath(dir)
 	fi, err := os.Lstat(sock)
 	if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("control socket: %v %v, want an owner-only socket", fi.Mode(), err)
@@ -136,38 +138,38 @@ func TestAppControlSocket(t *testing.T) {
 	if got, err := f.ask(t, "tap 88:00:00:03"); err != nil || got != "tapped 88000003" {
 		t.Fatalf("tap: %q %v", got, err)
 	}
-	ev := nextEvent(t, app.Events())
+	ev := nextEvent(t, a.Events())
 	if ev.Kind != rfid.EventTap || ev.Tap.UID.Hex() != "88000003" || ev.Tap.Kind != rfid.KindSim {
 		t.Errorf("event %+v", ev)
 	}
 	if _, err := f.ask(t, "remove"); err != nil {
 		t.Errorf("remove: %v", err)
 	}
-	if ev := nextEvent(t, app.Events()); ev.Kind != rfid.EventLeft || ev.Tap.UID.Hex() != "88000003" {
+	if ev := nextEvent(t, a.Events()); ev.Kind != rfid.EventLeft || ev.Tap.UID.Hex() != "88000003" {
 		t.Errorf("after remove: %+v", ev)
 	}
 	// SimTap is the demo window's keys.
-	if err := app.SimTap(app.DemoCards()[0]); err != nil {
+	if err := a.SimTap(a.DemoCards()[0]); err != nil {
 		t.Fatal(err)
 	}
-	if ev := nextEvent(t, app.Events()); ev.Tap.UID.Hex() != "88000001" {
+	if ev := nextEvent(t, a.Events()); ev.Tap.UID.Hex() != "88000001" {
 		t.Errorf("SimTap: %+v", ev)
 	}
-	app.DemoKey(9)
-	app.DemoKey(10) // no such key: nothing
-	if ev := nextEvent(t, app.Events()); ev.Tap.UID.Hex() != "88000009" {
+	a.DemoKey(9)
+	a.DemoKey(10) // no such key: nothing
+	if ev := nextEvent(t, a.Events()); ev.Tap.UID.Hex() != "88000009" {
 		t.Errorf("DemoKey(9): %+v", ev)
 	}
 
 	// The screen's terminal core starts at idle, in demo mode.
-	core := app.Terminal(kiosk.Options{})
+	core := a.Terminal(kiosk.Options{})
 	if v := core.View(); v.Scene != kiosk.SceneIdle || !v.Demo || core.Faulted() {
 		t.Errorf("terminal view: scene %v demo %v faulted %v", v.Scene, v.Demo, core.Faulted())
 	}
 	core.Close()
 
 	// A second terminal on the same data directory is refused.
-	second, err := kiosk.NewApp(context.Background(), app.Config(), &kiosk.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
+	second, err := app.NewApp(context.Background(), a.Config(), &app.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,9 +178,9 @@ func TestAppControlSocket(t *testing.T) {
 	}
 	second.Close()
 
-	app.OnStatus(func(st *kiosk.ControlStatus) { st.Scene = "idle" })
+	a.OnStatus(func(st *app.ControlStatus) { st.Scene = "idle" })
 	st := f.status(t)
-	term := app.Ledger().Terminal()
+	term := a.Ledger().Terminal()
 	if st.Terminal != term.ID || st.Center != demo.CenterID || st.CenterName != demo.CenterName || st.Mode != "screen" ||
 		!st.Demo || st.Scene != "idle" || st.Ledger != "ok" || st.LastSync != nil || st.Unsynced == 0 {
 		t.Errorf("status %+v", st)
@@ -188,7 +190,7 @@ func TestAppControlSocket(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ line, want string }{
-		{"sync", kiosk.ErrNoHub.Error()},
+		{"sync", app.ErrNoHub.Error()},
 		{"tap", "which card"},
 		{"tap 04:zz", "malformed card UID"},
 		{"shutdown", `unknown command "shutdown"`},
@@ -218,7 +220,7 @@ func TestAppControlSocket(t *testing.T) {
 		t.Error("the connection stays open after a line too long")
 	}
 
-	if err := app.Close(); err != nil {
+	if err := a.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
 	if _, err := os.Lstat(sock); !errors.Is(err, os.ErrNotExist) {
@@ -243,7 +245,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestAppHeadlessStation(t *testing.T) {
 	clk := clock.NewFake(ledgertest.Start)
 	dir, lo := newDemoDir(t, clk)
-	f := startApp(t, dir, clk, lo, func(c *kiosk.Config) { c.Headless = true })
+	f := startApp(t, dir, clk, lo, func(c *app.Config) { c.Headless = true })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.app.RunStation(ctx) }()
@@ -275,7 +277,7 @@ func TestAppHeadlessStation(t *testing.T) {
 		t.Errorf("credited %d minutes, want 120", d)
 	}
 	// The station reports a tap (status, buzzer) just after its write commits.
-	var st kiosk.ControlStatus
+	var st app.ControlStatus
 	waitFor(t, "check-out reported", func() bool {
 		st = f.status(t)
 		return strings.HasPrefix(st.LastTap, "checked out card "+string(card)) && len(f.fb.Played()) == 2
@@ -302,16 +304,16 @@ func TestAppLedgerUnusable(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		dir   string
-		edit  func(*kiosk.Config)
+		edit  func(*app.Config)
 		want  error
 		fault string
 	}{
 		{"not a database", notDB, nil, ledger.ErrNotDatabase, "E-DB-NOTDB"},
 		{"no ledger", shortDir(t), nil, ledger.ErrNoLedger, "E-DB-MISSING"},
-		{"another center's disk", demoDir, func(c *kiosk.Config) { c.Center = "andingmen" }, ledger.ErrInvalid, "E-DB-OPEN"},
+		{"another center's disk", demoDir, func(c *app.Config) { c.Center = "andingmen" }, ledger.ErrInvalid, "E-DB-OPEN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := startApp(t, tc.dir, clk, lo, func(c *kiosk.Config) {
+			f := startApp(t, tc.dir, clk, lo, func(c *app.Config) {
 				c.Headless = true
 				if tc.edit != nil {
 					tc.edit(c)
@@ -352,10 +354,10 @@ func TestAppLedgerUnusable(t *testing.T) {
 }
 
 func TestAppRefusesPinsThatDoNotExist(t *testing.T) {
-	cfg := kiosk.DefaultConfig()
+	cfg := app.DefaultConfig()
 	cfg.Data = shortDir(t)
 	cfg.Feedback.Buzzer = "GPIO_NO_SUCH_PIN"
-	_, err := kiosk.NewApp(context.Background(), cfg, &kiosk.AppOptions{Logf: t.Logf})
+	_, err := app.NewApp(context.Background(), cfg, &app.AppOptions{Logf: t.Logf})
 	if err == nil || !strings.Contains(err.Error(), "feedback pins") {
 		t.Errorf("NewApp: %v, want an error naming the feedback pins", err)
 	}
@@ -366,13 +368,13 @@ func TestAppHardwareReaderAbsent(t *testing.T) {
 	dir, lo := newDemoDir(t, clk)
 	for _, tc := range []struct {
 		name   string
-		edit   func(*kiosk.Config)
+		edit   func(*app.Config)
 		kind   rfid.Kind
 		device string
 	}{
-		{"mfrc522", func(c *kiosk.Config) { c.Reader.Kind, c.Reader.SPI = kiosk.ReaderMFRC522, "/dev/spidev9.9" }, rfid.KindMFRC522, "/dev/spidev9.9"},
-		{"wedge", func(c *kiosk.Config) {
-			c.Reader.Kind, c.Reader.WedgeDevice = kiosk.ReaderWedge, filepath.Join(dir, "no-such-event-kbd")
+		{"mfrc522", func(c *app.Config) { c.Reader.Kind, c.Reader.SPI = app.ReaderMFRC522, "/dev/spidev9.9" }, rfid.KindMFRC522, "/dev/spidev9.9"},
+		{"wedge", func(c *app.Config) {
+			c.Reader.Kind, c.Reader.WedgeDevice = app.ReaderWedge, filepath.Join(dir, "no-such-event-kbd")
 		}, rfid.KindWedge, "no-such-event-kbd"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,23 @@
+package app
+
+import (
+	"context"
+
+	"github.com/hongmajia/hongmajia/kiosk"
+)
+
+// RunStation runs the headless station on the App until ctx ends.
+func (a *App) RunStation(ctx context.Context) error {
+	s := kiosk.NewStation(a.led, a.ledErr, kiosk.StationOptions{Clock: a.clk, Feedback: a.fb, Logf: a.logf, Activity: a.cfg.Station})
+	a.OnStatus(func(st *ControlStatus) {
+		if a.led != nil {
+			if act, err := s.Activity(ctx); err == nil {
+				st.Station = act.Name
+			}
+		}
+		if last := s.Last(); last.Outcome != 0 {
+			st.LastTap = last.String()
+		}
+	})
+	return s.Run(ctx, a.events)
+}
