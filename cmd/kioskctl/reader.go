@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,12 +15,10 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/spi"
-	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/host/v3"
 
 	"github.com/hongmajia/hongmajia/clock"
+	"github.com/hongmajia/hongmajia/drivers/board"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/drivers/rfid/spirec"
 	"github.com/hongmajia/hongmajia/drivers/wedge"
@@ -46,10 +43,9 @@ var openMFRC522 func(p spi.Port, reset gpio.PinOut, irq gpio.PinIn, logf func(fo
 type readerTest struct {
 	out       io.Writer
 	clk       rfid.Clock
-	interval  time.Duration // MFRC522 poll interval
-	openPort  func(name string) (spi.PortCloser, error)
+	interval  time.Duration                             // MFRC522 poll interval
+	openPort  func(name string) (spi.PortCloser, error) // nil: periph's
 	openWedge func(o *wedge.Opts) (rfid.Detector, error)
-	hostInit  func() error
 
 	mu       sync.Mutex   // out is written from the poller's goroutine too
 	lastRead atomic.Int64 // ns the last successful Detect took
@@ -60,7 +56,6 @@ func newReaderTest(out io.Writer) *readerTest {
 		out:      out,
 		clk:      clock.Real{},
 		interval: rfid.DefaultPollerOpts.Interval,
-		openPort: spireg.Open,
 		openWedge: func(o *wedge.Opts) (rfid.Detector, error) {
 			d, err := wedge.Open(o)
 			if err != nil {
@@ -68,7 +63,6 @@ func newReaderTest(out io.Writer) *readerTest {
 			}
 			return d, nil
 		},
-		hostInit: func() error { _, err := host.Init(); return err },
 	}
 }
 
@@ -122,57 +116,32 @@ func parseWedgeFormat(s string) (wedge.Format, error) {
 	return f, nil
 }
 
-// checkSPIDevice says in a technician's words what is missing.
-func checkSPIDevice(path string) error {
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("no SPI device %s: enable SPI with dtparam=spi=on in /boot/firmware/config.txt and reboot", path)
-	case err != nil:
-		return fmt.Errorf("SPI device %s: %w", path, err)
-	case fi.Mode()&fs.ModeCharDevice == 0:
-		return fmt.Errorf("%s is not an SPI device (not a character device)", path)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("cannot open %s: permission denied: add the user to the spi group (sudo usermod -aG spi $USER) and log in again", path)
-	}
-	if err != nil {
-		return fmt.Errorf("open SPI device %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-func pinByName(flagName, name string) (gpio.PinIO, error) {
-	if name == "" {
-		return nil, nil
-	}
-	p := gpioreg.ByName(name)
-	if p == nil {
-		return nil, fmt.Errorf("--%s %s: no such GPIO pin (is this a Raspberry Pi? give the BCM number, e.g. 25)", flagName, name)
-	}
-	return p, nil
-}
-
 func (t *readerTest) mfrc522(ctx context.Context, dev, reset, irq, record string) error {
-	if err := checkSPIDevice(dev); err != nil {
+	// What is missing is said before a recording is created.
+	if err := board.CheckSPI(dev); err != nil {
 		return err
 	}
 	if openMFRC522 == nil {
 		return errors.New("this kioskctl was built without the MFRC522 driver")
 	}
-	if err := t.hostInit(); err != nil {
-		return fmt.Errorf("init periph host: %w", err)
-	}
-	resetPin, err := pinByName("reset", reset)
+	var rec *spirec.Writer // set below, once the pins are known to exist
+	open, err := board.MFRC522{
+		SPI:   dev,
+		Reset: board.Pin{Setting: "--reset", Name: reset},
+		IRQ:   board.Pin{Setting: "--irq", Name: irq},
+		Logf:  func(format string, args ...any) { t.printf(format+"\n", args...) },
+		Tap: func(p spi.Port) spi.Port {
+			if rec == nil {
+				return p
+			}
+			return spirec.Record(p, rec)
+		},
+		OpenPort: t.openPort,
+		OpenChip: openMFRC522,
+	}.Opener()
 	if err != nil {
 		return err
 	}
-	irqPin, err := pinByName("irq", irq)
-	if err != nil {
-		return err
-	}
-	var rec *spirec.Writer
 	if record != "" {
 		f, err := os.Create(record)
 		if err != nil {
@@ -194,43 +163,7 @@ func (t *readerTest) mfrc522(ctx context.Context, dev, reset, irq, record string
 			t.printf("SPI traffic recorded in %s\n", record)
 		}()
 	}
-	var resetOut gpio.PinOut
-	var irqIn gpio.PinIn
-	if resetPin != nil {
-		resetOut = resetPin
-	}
-	if irqPin != nil {
-		irqIn = irqPin
-	}
-	logf := func(format string, args ...any) { t.printf("mfrc522: "+format+"\n", args...) }
-	open := func() (rfid.Detector, error) {
-		port, err := t.openPort(dev)
-		if err != nil {
-			return nil, &rfid.Error{Kind: rfid.Absent, Err: fmt.Errorf("open SPI %s: %w", dev, err)}
-		}
-		var p spi.Port = port
-		if rec != nil {
-			p = spirec.Record(port, rec)
-		}
-		det, err := openMFRC522(p, resetOut, irqIn, logf)
-		if err != nil {
-			port.Close()
-			return nil, err
-		}
-		return &portDetector{Detector: det, port: port}, nil
-	}
 	return t.run(ctx, rfid.KindMFRC522, "mfrc522 "+dev, t.interval, open, describeMFRC522, nil)
-}
-
-// portDetector closes the SPI port with the detector, so that it can be
-// opened again after a failure.
-type portDetector struct {
-	rfid.Detector
-	port spi.PortCloser
-}
-
-func (d *portDetector) Halt() error {
-	return errors.Join(d.Detector.Halt(), d.port.Close())
 }
 
 // chipVersions names VersionReg values (datasheet §9.3.4.8) and the clones
@@ -243,8 +176,8 @@ var chipVersions = map[byte]string{
 }
 
 func describeMFRC522(d rfid.Detector) string {
-	if pd, ok := d.(*portDetector); ok {
-		d = pd.Detector
+	if c, ok := d.(interface{ Chip() rfid.Detector }); ok {
+		d = c.Chip() // the driver's, under the port board closes with it
 	}
 	s := d.String()
 	if v, ok := d.(interface{ Version() byte }); ok {

@@ -16,6 +16,7 @@ import (
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spitest"
 
+	"github.com/hongmajia/hongmajia/drivers/board"
 	"github.com/hongmajia/hongmajia/drivers/mfrc522"
 	"github.com/hongmajia/hongmajia/drivers/mfrc522/chipsim"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
@@ -58,6 +59,25 @@ func TestReaderTestNoHardware(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.msg)
 			}
 		})
+	}
+}
+
+// TestReaderTestHints: kioskctl says what is wrong and what the technician
+// does in the words the kiosk logs (package board's).
+func TestReaderTestHints(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "spidev0.0")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--spi", missing}, "kioskctl reader: absent: no SPI device " + missing + ": " + board.HintEnableSPI + "\n"},
+		{[]string{"--spi", "/dev/null", "--reset", "99"}, "kioskctl reader: --reset 99: no such GPIO pin: " + board.HintPinName + "\n"},
+		{[]string{"--spi", "/dev/null", "--irq", "GPIO_NO_SUCH_PIN"}, "kioskctl reader: --irq GPIO_NO_SUCH_PIN: no such GPIO pin: " + board.HintPinName + "\n"},
+	} {
+		code, stdout, stderr := runCmd(append([]string{"reader", "test"}, tc.args...)...)
+		if code != 1 || stderr != tc.want || stdout != "" {
+			t.Errorf("reader test %q: exit %d, stdout %q, stderr\n%s\nwant\n%s", tc.args, code, stdout, stderr, tc.want)
+		}
 	}
 }
 
@@ -142,7 +162,7 @@ func fakeChip(p spi.Port, _ gpio.PinOut, _ gpio.PinIn, _ func(string, ...any)) (
 }
 
 // withDriver puts open in the place of the MFRC522 driver for the test, and
-// returns a reader test polling every millisecond without periph's host.
+// returns a reader test polling every millisecond.
 func withDriver(t *testing.T, open func(spi.Port, gpio.PinOut, gpio.PinIn, func(string, ...any)) (rfid.Detector, error)) (*readerTest, *syncBuffer) {
 	saved := openMFRC522
 	openMFRC522 = open
@@ -150,7 +170,6 @@ func withDriver(t *testing.T, open func(spi.Port, gpio.PinOut, gpio.PinIn, func(
 	out := &syncBuffer{}
 	rt := newReaderTest(out)
 	rt.interval = time.Millisecond
-	rt.hostInit = func() error { return nil }
 	return rt, out
 }
 

@@ -2,10 +2,10 @@
 // light (蜂鸣器和指示灯): a short beep and green for a tap taken, two longer
 // beeps and red for a refusal, a triple blink for attention.
 //
-// Pins are periph.io gpio.PinOut, resolved by name through gpioreg
-// (PinsByName) or handed in by the caller. Patterns play in the background:
-// Play returns at once and a new pattern cuts the running one short, so the
-// screen never waits for the buzzer.
+// Pins are periph.io gpio.PinOut handed in by the caller (package board
+// looks them up by name). Patterns play in the background: Play returns at
+// once and a new pattern cuts the running one short, so the screen never
+// waits for the buzzer.
 package feedback
 
 import (
@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/physic"
 )
 
@@ -61,28 +60,6 @@ type Pins struct {
 	Buzzer gpio.PinOut
 	Green  gpio.PinOut
 	Red    gpio.PinOut
-}
-
-// PinsByName looks pins up in gpioreg ("GPIO18", or "18" for the BCM
-// number); an empty name means not fitted. periph's host must have been
-// initialised (host.Init) for a Pi's pins to be known.
-func PinsByName(buzzer, green, red string) (Pins, error) {
-	var ps Pins
-	for _, p := range []struct {
-		name string
-		pin  *gpio.PinOut
-		role string
-	}{{buzzer, &ps.Buzzer, "buzzer"}, {green, &ps.Green, "green LED"}, {red, &ps.Red, "red LED"}} {
-		if p.name == "" {
-			continue
-		}
-		pin := gpioreg.ByName(p.name)
-		if pin == nil {
-			return Pins{}, fmt.Errorf("feedback: %s: no GPIO pin named %q", p.role, p.name)
-		}
-		*p.pin = pin
-	}
-	return ps, nil
 }
 
 // Opts configures the buzzer.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/conn/v3/physic"
 
@@ -252,21 +251,6 @@ func TestMissingPinsAreSkipped(t *testing.T) {
 	}
 	if s := d.String(); s != "feedback(buzzer=none, green=green(0), red=none)" {
 		t.Fatalf("String = %q", s)
-	}
-}
-
-func TestPinsByName(t *testing.T) {
-	p := &gpiotest.Pin{N: "FEEDBACK_TEST_GREEN", Num: 923}
-	if err := gpioreg.Register(p); err != nil {
-		t.Fatal(err)
-	}
-	defer gpioreg.Unregister(p.N)
-	ps, err := PinsByName("", "FEEDBACK_TEST_GREEN", "")
-	if err != nil || ps.Green != gpio.PinOut(p) || ps.Buzzer != nil || ps.Red != nil {
-		t.Fatalf("PinsByName = %+v, %v", ps, err)
-	}
-	if _, err := PinsByName("NO_SUCH_PIN_XYZ", "", ""); err == nil || !strings.Contains(err.Error(), `feedback: buzzer: no GPIO pin named "NO_SUCH_PIN_XYZ"`) {
-		t.Fatalf("unknown pin: %v", err)
 	}
 }
 

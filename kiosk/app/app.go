@@ -4,23 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log"
 	"net"
-	"os"
 	"sync"
 	"time"
 
-	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
-	"periph.io/x/conn/v3/physic"
-	"periph.io/x/conn/v3/spi"
-	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/host/v3"
-
 	"github.com/hongmajia/hongmajia/clock"
+	"github.com/hongmajia/hongmajia/drivers/board"
 	"github.com/hongmajia/hongmajia/drivers/feedback"
-	"github.com/hongmajia/hongmajia/drivers/mfrc522"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/drivers/sim"
 	"github.com/hongmajia/hongmajia/drivers/wedge"
@@ -74,12 +65,6 @@ type App struct {
 	ln     net.Listener
 	closed bool
 }
-
-// hostInit initialises periph's host drivers once per process.
-var hostInit = sync.OnceValue(func() error {
-	_, err := host.Init()
-	return err
-})
 
 // NewApp assembles a terminal from cfg. It fails only for what a restart
 // cannot fix without a technician editing the configuration (a pin that does
@@ -171,78 +156,37 @@ func (a *App) feedback(override feedback.Player) (feedback.Player, error) {
 		return override, nil
 	}
 	c := a.cfg.Feedback
-	if c.Buzzer == "" && c.Green == "" && c.Red == "" {
-		return feedback.Nop{}, nil
-	}
-	if err := hostInit(); err != nil {
-		return nil, fmt.Errorf("feedback pins: init periph host: %w", err)
-	}
-	pins, err := feedback.PinsByName(c.Buzzer, c.Green, c.Red)
+	fb, err := board.Feedback{
+		Buzzer: board.Pin{Setting: "feedback.buzzer", Name: c.Buzzer},
+		Green:  board.Pin{Setting: "feedback.green", Name: c.Green},
+		Red:    board.Pin{Setting: "feedback.red", Name: c.Red},
+		ToneHz: c.ToneHz,
+	}.Player(a.clk)
 	if err != nil {
-		return nil, fmt.Errorf("feedback pins (buzzer %q, green %q, red %q): %w", c.Buzzer, c.Green, c.Red, err)
+		return nil, fmt.Errorf("open feedback pins: %w", err)
 	}
-	fo := feedback.DefaultOpts
-	fo.Tone = physic.Frequency(c.ToneHz) * physic.Hertz
-	return feedback.New(a.clk, pins, &fo), nil
+	return fb, nil
 }
 
-// mfrc522 is the SPI reader, opened by its Poller (and again after a failure).
+// mfrc522 is the SPI reader, opened by its Poller (and again after a
+// failure): a missing SPI device leaves it absent, with the technician's
+// hint in its status, until SPI is enabled.
 func (a *App) mfrc522() (rfid.Reader, error) {
 	rc := a.cfg.Reader
-	if err := hostInit(); err != nil {
-		// Not a Pi, or no SPI: the Poller reports the reader absent and retries.
-		a.logf("kiosk: init periph host: %v", err)
-	}
-	var reset gpio.PinOut
-	var irq gpio.PinIn
-	for _, p := range []struct {
-		key, name string
-		set       func(gpio.PinIO)
-	}{
-		{"reader.reset_pin", rc.ResetPin, func(p gpio.PinIO) { reset = p }},
-		{"reader.irq_pin", rc.IRQPin, func(p gpio.PinIO) { irq = p }},
-	} {
-		if p.name == "" {
-			continue
-		}
-		pin := gpioreg.ByName(p.name)
-		if pin == nil {
-			return nil, fmt.Errorf("%s %q: no such GPIO pin (is this a Raspberry Pi? give the BCM number, e.g. 25)", p.key, p.name)
-		}
-		p.set(pin)
-	}
-	open := func() (rfid.Detector, error) {
-		if _, err := os.Stat(rc.SPI); errors.Is(err, fs.ErrNotExist) {
-			return nil, &rfid.Error{Kind: rfid.Absent, Err: fmt.Errorf("no SPI device %s (enable SPI: dtparam=spi=on in /boot/firmware/config.txt)", rc.SPI)}
-		}
-		port, err := spireg.Open(rc.SPI)
-		if err != nil {
-			return nil, &rfid.Error{Kind: rfid.Absent, Err: fmt.Errorf("open SPI %s: %w", rc.SPI, err)}
-		}
-		o := mfrc522.DefaultOpts
-		o.ResetPin, o.IRQPin = reset, irq
-		o.Logf = func(format string, args ...any) { a.logf("mfrc522: "+format, args...) }
-		d, err := mfrc522.NewSPI(port, &o)
-		if err != nil {
-			port.Close()
-			return nil, err
-		}
-		return &spiDetector{Dev: d, port: port}, nil
+	open, err := board.MFRC522{
+		SPI:   rc.SPI,
+		Reset: board.Pin{Setting: "reader.reset_pin", Name: rc.ResetPin},
+		IRQ:   board.Pin{Setting: "reader.irq_pin", Name: rc.IRQPin},
+		Logf:  a.logf,
+	}.Opener()
+	if err != nil {
+		return nil, fmt.Errorf("open reader pins: %w", err)
 	}
 	po := rfid.DefaultPollerOpts
 	po.Kind, po.Name = rfid.KindMFRC522, "mfrc522 "+rc.SPI
 	po.OnStatus = func(s rfid.Status) { a.logf("kiosk: reader %s", s) }
 	return rfid.NewPoller(open, a.clk, &po), nil
 }
-
-// spiDetector closes the SPI port with the chip, so that the Poller can
-// open both again after a failure.
-type spiDetector struct {
-	*mfrc522.Dev
-	port spi.PortCloser
-}
-
-func (d *spiDetector) Halt() error { return errors.Join(d.Dev.Halt(), d.port.Close()) }
 
 // Start runs the readers and opens the control socket. It fails when another
 // terminal runs on the same data directory. A control socket that cannot be
