@@ -39,19 +39,6 @@ func next(t *testing.T, out <-chan rfid.Event) rfid.Event {
 	return rfid.Event{}
 }
 
-// quiet checks that nothing more comes: a marker card tapped now must be the
-// next event.
-func quiet(t *testing.T, r *Reader, out <-chan rfid.Event) {
-	t.Helper()
-	marker := rfid.UID{0xff, 0xff, 0xff, byte(len(out))}
-	if err := r.Tap(marker); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, out); !ev.Tap.UID.Equal(marker) {
-		t.Fatalf("unexpected event %v %v", ev.Kind, ev.Tap.UID)
-	}
-}
-
 func TestTapIsDebounced(t *testing.T) {
 	clk := clock.NewFake(t0)
 	r := New(clk, nil)
