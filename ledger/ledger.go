@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
+	"github.com/hongmajia/hongmajia/internal/atomicfile"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -209,7 +210,7 @@ func Create(ctx context.Context, dir string, t Terminal, opts Options) (*Ledger,
 		}
 		return nil, fmt.Errorf("create ledger: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return nil, fmt.Errorf("create ledger: %w", err)
 	}
 	return Open(ctx, dir, opts)
@@ -410,19 +411,6 @@ func (l *Ledger) Close() error {
 	err = errors.Join(err, l.r.Close(), l.w.Close())
 	if err != nil {
 		return fmt.Errorf("close ledger: %w", err)
-	}
-	return nil
-}
-
-// syncDir fsyncs a directory so a create or rename in it survives power loss.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hongmajia/hongmajia/kiosk/app"
+	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 )
 
@@ -146,11 +146,11 @@ func (k *kioskProc) stop(b *testing.B) {
 func (k *kioskProc) ask(line string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return app.ControlRequest(ctx, app.ControlSocketPath(k.data), line)
+	return control.Request(ctx, control.SocketPath(k.data), line)
 }
 
-func (k *kioskProc) status() (app.ControlStatus, error) {
-	var st app.ControlStatus
+func (k *kioskProc) status() (control.Status, error) {
+	var st control.Status
 	answer, err := k.ask("status")
 	if err != nil {
 		return st, err
@@ -161,12 +161,12 @@ func (k *kioskProc) status() (app.ControlStatus, error) {
 
 // waitDrawn polls the status until the scene is on screen, and returns that
 // status. Before the control socket exists the kiosk is still starting.
-func (k *kioskProc) waitDrawn(b *testing.B, scene string, within time.Duration) app.ControlStatus {
+func (k *kioskProc) waitDrawn(b *testing.B, scene string, within time.Duration) control.Status {
 	b.Helper()
 	deadline := time.Now().Add(within)
 	var err error
 	for {
-		var st app.ControlStatus
+		var st control.Status
 		st, err = k.status()
 		if err == nil && st.Drawn == scene {
 			return st
@@ -184,7 +184,7 @@ func (k *kioskProc) waitDrawn(b *testing.B, scene string, within time.Duration) 
 		}
 	}
 	b.Fatalf("the %s scene was not drawn within %v: %v\n%s", scene, within, err, k.stderr.String())
-	return app.ControlStatus{}
+	return control.Status{}
 }
 
 // settle waits until scene is drawn and no frame has been painted for

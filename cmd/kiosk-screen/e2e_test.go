@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/kiosk"
-	"github.com/hongmajia/hongmajia/kiosk/app"
+	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/kiosk/ui"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/demo"
@@ -52,7 +52,7 @@ func TestEndToEndCheckInCheckOutRedeem(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	e.data = filepath.Join(dir, "data")
-	e.sock = app.ControlSocketPath(e.data)
+	e.sock = control.SocketPath(e.data)
 	if e.fnts, err = ui.LoadFonts(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func (e *e2e) tap(uid ledger.CardUID) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := app.ControlRequest(ctx, e.sock, "tap "+string(uid)); err != nil {
+	if _, err := control.Request(ctx, e.sock, "tap "+string(uid)); err != nil {
 		e.t.Fatalf("tap %s: %v", uid, err)
 	}
 }
@@ -226,13 +226,13 @@ func (e *e2e) waitScene(scene string) {
 	var last string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		ans, err := app.ControlRequest(ctx, e.sock, "status")
+		ans, err := control.Request(ctx, e.sock, "status")
 		cancel()
 		if err != nil {
 			last = err.Error()
 			continue
 		}
-		var st app.ControlStatus
+		var st control.Status
 		if err := json.Unmarshal([]byte(strings.TrimPrefix(ans, "ok ")), &st); err != nil {
 			last = ans
 			continue

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/app"
+	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/kiosk/ui"
 )
 
@@ -80,7 +81,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		demoKey = a.DemoKey
 	}
 	fe := ui.NewFrontend(fonts, strs, term, ui.FrontendOpts{Clock: a.Clock(), Events: a.Events(), DemoKey: demoKey, Sounds: sounds, ItemImages: images})
-	a.OnStatus(func(st *app.ControlStatus) {
+	a.OnStatus(func(st *control.Status) {
 		st.Scene = fe.Scene()
 		st.Drawn, st.Frames, st.Updates = fe.Drawn()
 	})

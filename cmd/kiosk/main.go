@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/hongmajia/hongmajia/kiosk/app"
+	"github.com/hongmajia/hongmajia/kiosk/control"
 )
 
 // screenName is the touch UI's binary, installed beside kiosk.
@@ -88,7 +89,7 @@ func station(ctx context.Context, cfg app.Config, logger *log.Logger) int {
 		a.Close()
 		return 1
 	}
-	logger.Printf("kiosk: headless station on %s, control socket %s", cfg.Data, app.ControlSocketPath(cfg.Data))
+	logger.Printf("kiosk: headless station on %s, control socket %s", cfg.Data, control.SocketPath(cfg.Data))
 	if cards := a.DemoCards(); len(cards) > 0 {
 		logger.Printf("kiosk: demo cards: %v", cards)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hongmajia/hongmajia/kiosk/app"
+	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
@@ -48,7 +48,7 @@ func ask(t *testing.T, dir, line string) string {
 	// The socket appears when the station has started.
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		answer, err = app.ControlRequest(ctx, app.ControlSocketPath(dir), line)
+		answer, err = control.Request(ctx, control.SocketPath(dir), line)
 		cancel()
 		if err == nil {
 			return answer
@@ -89,7 +89,7 @@ func TestHeadlessOnDemoDataNeedsNothingElse(t *testing.T) {
 	if err != nil || info.OpenShift == nil {
 		t.Errorf("after the tap: %+v %v", info.OpenShift, err)
 	}
-	if _, err := os.Lstat(app.ControlSocketPath(dir)); !os.IsNotExist(err) {
+	if _, err := os.Lstat(control.SocketPath(dir)); !os.IsNotExist(err) {
 		t.Errorf("control socket left behind: %v", err)
 	}
 }

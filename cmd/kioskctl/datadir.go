@@ -55,44 +55,6 @@ func openLedgerDir(ctx context.Context, dir string) (*ledger.Ledger, error) {
 	return l, err
 }
 
-// writeAtomically writes a file the way the ledger writes its own: to a
-// temporary file beside it, fsync, rename into place, fsync the directory,
-// so a crash or a full disk leaves the old file or the new, never half.
-func writeAtomically(path string, write func(f *os.File) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", f.Name(), err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
-}
-
 // padRight pads s to width terminal columns; Chinese characters take two.
 func padRight(s string, width int) string {
 	w := 0

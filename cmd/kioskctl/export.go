@@ -6,12 +6,12 @@ import (
 	"io"
 	"iter"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/hongmajia/hongmajia/internal/atomicfile"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
@@ -97,7 +97,9 @@ func runExport(e *env, args []string) error {
 	for i := range tables {
 		tables[i].rows = countRows(tables[i].rows, &counted[i])
 	}
-	err = writeAtomically(*out, func(w *os.File) error { return ef.write(w, tables) })
+	// Owner-only: an export names people. Written whole or not at all, so a
+	// full disk never leaves half a spreadsheet that looks complete.
+	err = atomicfile.Write(*out, 0o600, func(w io.Writer) error { return ef.write(w, tables) })
 	if err != nil {
 		return fmt.Errorf("export %s: %w", *out, err)
 	}

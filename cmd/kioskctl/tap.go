@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hongmajia/hongmajia/kiosk/app"
+	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 )
 
@@ -23,7 +23,7 @@ const controlTimeout = 5 * time.Second
 func askTerminal(data, line string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), controlTimeout)
 	defer cancel()
-	return app.ControlRequest(ctx, app.ControlSocketPath(data), line)
+	return control.Request(ctx, control.SocketPath(data), line)
 }
 
 func runTap(e *env, args []string) error {

@@ -1,6 +1,6 @@
-// Package sim is the simulated card reader (模拟读卡器): taps come from code
-// (the demo window's keys, tests) and from a Unix socket with a line protocol
-// that the terminal's control socket reuses for `kioskctl tap`.
+// Package sim is the simulated card reader (模拟读卡器). Its taps come from
+// code: the demo window's keys 1–9, `kioskctl tap` through the terminal's
+// control socket (whose commands kiosk/app handles), and tests.
 //
 // Its taps go through the same rfid.Poller and Debouncer as a real reader's,
 // so a test that taps the same card twice within the window sees one tap.
@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 )
@@ -77,39 +76,6 @@ func (r *Reader) Tap(uid rfid.UID) error {
 // Remove takes the card away: EventLeft for the last tapped card.
 func (r *Reader) Remove() error {
 	return r.field.push(action{remove: true})
-}
-
-// Do runs one line of the control protocol:
-//
-//	tap HEXUID   present a card, e.g. "tap 04A1B2C3D4E5F6"
-//	remove       take the card away
-//	status       the reader's status
-//
-// It returns the reply without the leading "ok".
-func (r *Reader) Do(line string) (string, error) {
-	verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
-	arg = strings.TrimSpace(arg)
-	switch verb {
-	case "tap":
-		if arg == "" {
-			return "", errors.New("sim: tap: missing UID, e.g. tap 04A1B2C3D4E5F6")
-		}
-		uid, err := rfid.ParseUID(arg)
-		if err != nil {
-			return "", fmt.Errorf("sim: tap: %w", err)
-		}
-		return "", r.Tap(uid)
-	case "remove":
-		if arg != "" {
-			return "", fmt.Errorf("sim: remove takes no argument, got %q", arg)
-		}
-		return "", r.Remove()
-	case "status":
-		return r.Status().String(), nil
-	case "":
-		return "", errors.New("sim: empty command; commands: tap UID, remove, status")
-	}
-	return "", fmt.Errorf("sim: unknown command %q; commands: tap UID, remove, status", verb)
 }
 
 // action is one thing done to the simulated field.

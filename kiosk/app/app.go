@@ -16,6 +16,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/sim"
 	"github.com/hongmajia/hongmajia/drivers/wedge"
 	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 )
@@ -57,7 +58,7 @@ type App struct {
 	fb      feedback.Player
 
 	mu       sync.Mutex
-	onStatus []func(*ControlStatus)
+	onStatus []func(*control.Status)
 	mode     string
 
 	cancel context.CancelFunc
@@ -203,24 +204,24 @@ func (a *App) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	sock := ControlSocketPath(a.cfg.Data)
-	if c, err := net.Dial("unix", sock); err == nil {
+	sock := control.SocketPath(a.cfg.Data)
+	ln, err := control.Listen(sock)
+	if errors.Is(err, control.ErrInUse) {
 		// Two terminals on one ledger would both answer every tap.
-		c.Close()
 		a.cancel()
 		a.wg.Wait()
 		return fmt.Errorf("another terminal is running on %s: its control socket %s answers", a.cfg.Data, sock)
 	}
-	ln, err := sim.Listen(sock)
 	if err != nil {
 		a.logf("kiosk: control socket: %v", err)
 		return nil
 	}
 	a.ln = ln
+	srv := &control.Server{Handler: a.Control, Logf: func(format string, args ...any) { a.logf("kiosk: "+format, args...) }}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		if err := a.serveControl(ctx, ln); err != nil {
+		if err := srv.Serve(ctx, ln); err != nil {
 			a.logf("kiosk: control socket: %v", err)
 		}
 	}()
@@ -347,7 +348,7 @@ func (a *App) DemoKey(n int) {
 // OnStatus adds f to what the control socket's `status` runs to fill in its
 // answer (the screen adds its scene). f is called from the control socket's
 // goroutine and must be safe for that.
-func (a *App) OnStatus(f func(*ControlStatus)) {
+func (a *App) OnStatus(f func(*control.Status)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.onStatus = append(a.onStatus, f)
