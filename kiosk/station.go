@@ -25,19 +25,15 @@ const DefaultRepeatWindow = time.Minute
 // their open shift, or else in to the station's activity; the buzzer and
 // LEDs say whether it worked.
 type Station struct {
-	led  *ledger.Ledger
-	clk  clock.Clock
+	*desk
 	fb   feedback.Player
 	logf func(format string, args ...any)
 	// activity is the configured activity, by name or id; "" the ledger's.
-	activity   string
-	repeat     time.Duration
-	retryDelay time.Duration
+	activity string
+	repeat   time.Duration
 
-	mu sync.Mutex
-	// fault is set once the ledger cannot be trusted: no write happens after it.
-	fault error
-	last  StationResult
+	mu   sync.Mutex
+	last StationResult
 }
 
 // StationOptions configure a Station.
@@ -49,9 +45,9 @@ type StationOptions struct {
 	Activity string
 	// RepeatWindow: default DefaultRepeatWindow; negative: none.
 	RepeatWindow time.Duration
-	// RetryDelay is the wait before a write that met a busy database is
-	// tried again (default 250 ms).
-	RetryDelay time.Duration
+	// Retry is how a write that meets a busy database is tried again;
+	// the zero value is DefaultRetry, as on the screen.
+	Retry Retry
 }
 
 // StationOutcome is what a tap did.
@@ -135,20 +131,17 @@ func NewStation(l *ledger.Ledger, ledErr error, opts StationOptions) *Station {
 	if opts.RepeatWindow == 0 {
 		opts.RepeatWindow = DefaultRepeatWindow
 	}
-	if opts.RetryDelay <= 0 {
-		opts.RetryDelay = 250 * time.Millisecond
-	}
 	if l == nil && ledErr == nil {
-		ledErr = errors.New("station: no ledger")
+		ledErr = fmt.Errorf("station: no ledger: %w", ledger.ErrNoLedger)
 	}
-	return &Station{led: l, clk: opts.Clock, fb: opts.Feedback, logf: opts.Logf,
-		activity: opts.Activity, repeat: opts.RepeatWindow, retryDelay: opts.RetryDelay, fault: ledErr}
+	return &Station{desk: newDesk(l, opts.Clock, opts.Retry, ledErr), fb: opts.Feedback, logf: opts.Logf,
+		activity: opts.Activity, repeat: opts.RepeatWindow}
 }
 
 // Run answers every tap from events until ctx ends or events is closed.
 // A station that cannot use its ledger blinks for attention at start.
 func (s *Station) Run(ctx context.Context, events <-chan rfid.Event) error {
-	if err := s.Fault(); err != nil {
+	if err := s.Broken(); err != nil {
 		s.fb.Play(feedback.Attention)
 	} else if a, err := s.Activity(ctx); err != nil {
 		s.logf("station: %v", err)
@@ -172,11 +165,7 @@ func (s *Station) Run(ctx context.Context, events <-chan rfid.Event) error {
 }
 
 // Fault returns the error that stopped the station writing, if any.
-func (s *Station) Fault() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.fault
-}
+func (s *Station) Fault() error { return s.Broken() }
 
 // Last returns the last tap's result.
 func (s *Station) Last() StationResult {
@@ -239,11 +228,11 @@ func (s *Station) Tap(ctx context.Context, tap rfid.Tap) StationResult {
 
 func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	r := StationResult{Card: ledger.CardUID(tap.UID.Hex())}
-	if err := s.Fault(); err != nil {
+	if err := s.Broken(); err != nil {
 		r.Outcome, r.Err = Faulted, err
 		return r
 	}
-	uid, err := ledger.ParseUID(tap.UID.Hex())
+	uid, err := CardOf(tap.UID)
 	if err != nil {
 		return s.refuse(r, err)
 	}
@@ -265,7 +254,7 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	case info.OpenShift != nil:
 		var res ledger.CheckOutResult
 		req := ledger.CheckOut{ID: ledger.NewEntryID(), Card: uid}
-		err := s.retry(ctx, func() (err error) { res, err = s.led.CheckOut(ctx, req); return err })
+		err := s.write(ctx, func() (err error) { res, err = s.led.CheckOut(ctx, req); return err })
 		if err != nil {
 			return s.refuse(r, err)
 		}
@@ -278,7 +267,7 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	}
 	var sh ledger.Shift
 	req := ledger.CheckIn{ID: ledger.NewEntryID(), Card: uid, Activity: act.ID}
-	err = s.retry(ctx, func() (err error) { sh, err = s.led.CheckIn(ctx, req); return err })
+	err = s.write(ctx, func() (err error) { sh, err = s.led.CheckIn(ctx, req); return err })
 	if err != nil {
 		return s.refuse(r, err)
 	}
@@ -286,54 +275,18 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	return r
 }
 
-// retry runs a write again while another process (a backup, kioskctl) holds
-// the database past its busy timeout. The request keeps its id, so a write
-// that did commit before its answer was lost is not written twice.
-func (s *Station) retry(ctx context.Context, write func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := write()
-		if !errors.Is(err, ledger.ErrBusy) || attempt == stationAttempts {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-s.clk.After(s.retryDelay):
-		}
-	}
-}
-
-// stationAttempts is how often a write meeting a busy database is tried.
-const stationAttempts = 3
-
 // refuse makes r a refusal when err is an answer about the card or the
-// activity, and a fault otherwise: a volunteer is not told their card is
-// refused when the terminal is what failed. Corruption is kept: no write
-// happens after it until a technician restarts the station.
+// activity, and a fault otherwise (Classify): a volunteer is not told their
+// card is refused when the terminal is what failed. A broken ledger stops
+// all writing (the desk keeps it); a full disk or an unknown error is tried
+// again at the next tap.
 func (s *Station) refuse(r StationResult, err error) StationResult {
+	s.note(err)
 	r.Outcome, r.Err = Refused, err
-	switch {
-	case ledger.IsCorruption(err) || errors.Is(err, ledger.ErrClosed):
+	switch Classify(err) {
+	case TroubleRefused, TroubleBusy:
+	default:
 		r.Outcome = Faulted
-		s.mu.Lock()
-		s.fault = err
-		s.mu.Unlock()
-	case !isStationRefusal(err):
-		r.Outcome = Faulted // disk full, an unknown error: attention, try again next tap
 	}
 	return r
-}
-
-// errStaffCard refuses a staff card: staff work at the screen.
-var errStaffCard = errors.New("a staff card: staff use the screen, not a station")
-
-func isStationRefusal(err error) bool {
-	for _, e := range []error{errStaffCard, ledger.ErrUnknownCard, ledger.ErrCardLost, ledger.ErrCardRevoked,
-		ledger.ErrBadUID, ledger.ErrNotInWindow, ledger.ErrShiftOpen, ledger.ErrNoOpenShift,
-		ledger.ErrNotFound, ledger.ErrInvalid, ledger.ErrDurationAbsurd, ledger.ErrBusy} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }

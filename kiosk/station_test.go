@@ -288,11 +288,11 @@ func TestStationFaultStopsWriting(t *testing.T) {
 }
 
 func TestStationRetriesABusyLedger(t *testing.T) {
-	f := newStationFixture(t, kiosk.StationOptions{RetryDelay: time.Second})
+	f := newStationFixture(t, kiosk.StationOptions{Retry: kiosk.Retry{Delay: time.Second}})
 	_, card := f.env.AddPerson(t, "王堃", ledger.RedVest)
 	f.env.Opts.BusyTimeout = 20 * time.Millisecond
 	f.env.Reopen(t)
-	f.st = kiosk.NewStation(f.env.Ledger, nil, kiosk.StationOptions{Clock: f.env.Clock, Feedback: f.fb, RetryDelay: time.Second})
+	f.st = kiosk.NewStation(f.env.Ledger, nil, kiosk.StationOptions{Clock: f.env.Clock, Feedback: f.fb, Retry: kiosk.Retry{Delay: time.Second}})
 	before := f.entries(t)
 
 	// Another process (a backup, kioskctl) holds the write lock.

@@ -3,7 +3,6 @@ package kiosk
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
@@ -40,6 +39,9 @@ type Options struct {
 	Wake func()
 	// Logf logs what a technician may want to read later; may be nil.
 	Logf func(format string, args ...any)
+	// Retry is how a write that meets a busy database is tried again;
+	// the zero value is DefaultRetry.
+	Retry Retry
 }
 
 // DefaultIdleTimeout is how long a scene waits for a touch before going back
@@ -67,8 +69,7 @@ const (
 // update loop) and never block: ledger work runs in goroutines whose results
 // Poll applies.
 type Terminal struct {
-	led  *ledger.Ledger
-	clk  clock.Clock
+	*desk
 	opts Options
 
 	ctx    context.Context
@@ -106,7 +107,7 @@ type result struct {
 // New returns a terminal on an open ledger, at the idle scene.
 func New(l *ledger.Ledger, opts Options) *Terminal {
 	t := newTerminal(opts)
-	t.led = l
+	t.desk = newDesk(l, t.opts.Clock, t.opts.Retry, nil)
 	t.view.Center = l.Terminal().CenterName
 	t.goIdle()
 	return t
@@ -116,6 +117,7 @@ func New(l *ledger.Ledger, opts Options) *Terminal {
 // "needs a technician" scene with the fault's code and never writes.
 func NewFaulted(err error, opts Options) *Terminal {
 	t := newTerminal(opts)
+	t.desk = newDesk(nil, t.opts.Clock, t.opts.Retry, err)
 	t.fault(err)
 	return t
 }
@@ -137,9 +139,9 @@ func newTerminal(opts Options) *Terminal {
 		opts.Feedback = feedback.Nop{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &Terminal{clk: opts.Clock, opts: opts, ctx: ctx, cancel: cancel, results: make(chan result, 16)}
+	t := &Terminal{opts: opts, ctx: ctx, cancel: cancel, results: make(chan result, 16)}
 	t.view.Demo = opts.Demo
-	t.lastInput = t.clk.Now()
+	t.lastInput = opts.Clock.Now()
 	return t
 }
 
@@ -346,7 +348,7 @@ func (t *Terminal) Reader(ev rfid.Event) {
 		return
 	}
 	t.touched()
-	uid, err := cardUID(ev.Tap.UID)
+	uid, err := CardOf(ev.Tap.UID)
 	if err != nil {
 		t.session++
 		t.notice(ToneRefusal, T("card.unreadable"), T("card.try_again"))
@@ -365,25 +367,13 @@ func (t *Terminal) Reader(ev rfid.Event) {
 	t.startSession(uid, ev.Tap.At)
 }
 
-// cardUID is the ledger's form of a UID a reader delivered as bytes: ISO/IEC
-// 14443A UIDs are 4, 7 or 10 bytes, and a keyboard-wedge reader's number was
-// turned into such bytes by its driver. Anything else is a bad read (a digit
-// string must not be taken for a wedge number here).
-func cardUID(b rfid.UID) (ledger.CardUID, error) {
-	switch len(b) {
-	case 4, 7, 10:
-		return ledger.ParseUID(b.Hex())
-	}
-	return "", fmt.Errorf("kiosk: card UID of %d bytes: %w", len(b), ledger.ErrBadUID)
-}
-
 // cardLeft ends a visitor's session when the card had been laid on the reader
 // and was taken away; a quick tap keeps the screen.
 func (t *Terminal) cardLeft(tap rfid.Tap) {
 	if t.card == "" || t.view.Busy {
 		return
 	}
-	uid, err := cardUID(tap.UID)
+	uid, err := CardOf(tap.UID)
 	if err != nil || uid != t.card {
 		return
 	}
@@ -463,13 +453,19 @@ func (t *Terminal) notice(tone Tone, title Text, lines ...Text) {
 	t.view.Lines = lines
 }
 
-// failed handles an error the visitor cannot act on: corruption and a full
-// disk need a technician; a busy database is worth another try.
+// failed handles an error the visitor cannot act on, as Classify says: a
+// broken ledger needs a technician and is never written again; a full disk
+// needs one too, but the next tap is served and tries again; a busy
+// database was tried again already and the visitor may try once more.
 func (t *Terminal) failed(err error) {
-	switch {
-	case ledger.IsCorruption(err), errors.Is(err, ledger.ErrDiskFull):
+	t.note(err)
+	switch Classify(err) {
+	case TroubleBroken:
 		t.fault(err)
-	case errors.Is(err, ledger.ErrBusy):
+	case TroubleStorage:
+		t.logf("kiosk: a write failed, a technician is needed (%s): %v", FaultCode(err), err)
+		t.notice(ToneAttention, T("tech.title"), T("tech.code", FaultCode(err)))
+	case TroubleBusy:
 		t.notice(ToneRefusal, T("result.refused"), T("result.try_again"))
 	default:
 		t.logf("kiosk: %v", err)

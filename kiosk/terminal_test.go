@@ -5,49 +5,36 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hongmajia/hongmajia/drivers/feedback"
+	"github.com/hongmajia/hongmajia/drivers/feedback/feedbacktest"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
 )
 
-// played records the patterns a terminal plays on the buzzer and LEDs.
-type played struct {
-	mu sync.Mutex
-	p  []feedback.Pattern
-}
-
-func (p *played) Play(x feedback.Pattern) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.p = append(p.p, x)
-}
-func (p *played) String() string { return "recorder" }
-func (p *played) Halt() error    { return nil }
-func (p *played) last() feedback.Pattern {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.p) == 0 {
+// lastPlayed is the last pattern a recorder played; Off when none.
+func lastPlayed(r *feedbacktest.Recorder) feedback.Pattern {
+	p := r.Played()
+	if len(p) == 0 {
 		return feedback.Off
 	}
-	return p.p[len(p.p)-1]
+	return p[len(p)-1]
 }
 
 type rig struct {
 	t    *testing.T
 	env  *ledgertest.Env
 	term *Terminal
-	fb   *played
+	fb   *feedbacktest.Recorder
 }
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	env := ledgertest.MustOpen(t)
-	fb := &played{}
+	fb := &feedbacktest.Recorder{}
 	term := New(env.Ledger, Options{Clock: env.Clock, Feedback: fb, Words: func(k string) string { return "words:" + k }})
 	t.Cleanup(term.Close)
 	term.Settle()
@@ -171,8 +158,8 @@ func TestCardRefusals(t *testing.T) {
 			if len(v.Lines) != 1 || v.Lines[0].Key != tc.hint {
 				t.Errorf("lines = %v, want %s", v.Lines, tc.hint)
 			}
-			if v.Tone != ToneRefusal || r.fb.last() != feedback.Refusal {
-				t.Errorf("tone %v, played %v: want a refusal", v.Tone, r.fb.last())
+			if v.Tone != ToneRefusal || lastPlayed(r.fb) != feedback.Refusal {
+				t.Errorf("tone %v, played %v: want a refusal", v.Tone, lastPlayed(r.fb))
 			}
 			r.press(ActBack)
 			r.want(SceneIdle)
@@ -187,8 +174,8 @@ func TestCheckInOneActivityConfirmsThenChecksOut(t *testing.T) {
 
 	r.tap(card)
 	v := r.want(ScenePerson)
-	if v.Person.Name != "周玥" || v.Person.OpenShift != nil || r.fb.last() != feedback.Success {
-		t.Fatalf("person = %+v, played %v", v.Person, r.fb.last())
+	if v.Person.Name != "周玥" || v.Person.OpenShift != nil || lastPlayed(r.fb) != feedback.Success {
+		t.Fatalf("person = %+v, played %v", v.Person, lastPlayed(r.fb))
 	}
 	r.press(ActCheckOut) // no shift open: nothing happens
 	r.want(ScenePerson)
@@ -314,7 +301,7 @@ func TestRedeemGridConfirmAndPickupCode(t *testing.T) {
 	r.term.Press(Action{Kind: ActConfirm})
 	r.term.Settle()
 	v = r.want(SceneRedeemDone)
-	if len(v.Redeem.Code) == 0 || v.Redeem.Balance.Points != 20 || r.fb.last() != feedback.Success {
+	if len(v.Redeem.Code) == 0 || v.Redeem.Balance.Points != 20 || lastPlayed(r.fb) != feedback.Success {
 		t.Fatalf("done = %+v", v.Redeem)
 	}
 	if b := r.balance(p.ID); b.Points != 20 {
@@ -725,7 +712,7 @@ func TestSyncRunsWhenTheTerminalHasAHub(t *testing.T) {
 	calls := 0
 	term := New(env.Ledger, Options{Clock: env.Clock, Sync: func(context.Context) error { calls++; return fmt.Errorf("hub unreachable") }})
 	t.Cleanup(term.Close)
-	r := &rig{t: t, env: env, term: term, fb: &played{}}
+	r := &rig{t: t, env: env, term: term, fb: &feedbacktest.Recorder{}}
 	term.Settle()
 	r.staffLogin()
 	r.do(Action{Kind: ActStaff, Staff: StaffSync})
@@ -748,12 +735,12 @@ func TestFaultedTerminalNeedsATechnician(t *testing.T) {
 		{errors.New("permission denied"), FaultOpen},
 	} {
 		t.Run(tc.code, func(t *testing.T) {
-			fb := &played{}
+			fb := &feedbacktest.Recorder{}
 			term := NewFaulted(tc.err, Options{Feedback: fb})
 			defer term.Close()
 			v := term.View()
-			if v.Scene != SceneTechnician || v.Fault != tc.code || v.Title.Key != "tech.title" || fb.last() != feedback.Attention {
-				t.Fatalf("view = %v %q %v, played %v", v.Scene, v.Fault, v.Title, fb.last())
+			if v.Scene != SceneTechnician || v.Fault != tc.code || v.Title.Key != "tech.title" || lastPlayed(fb) != feedback.Attention {
+				t.Fatalf("view = %v %q %v, played %v", v.Scene, v.Fault, v.Title, lastPlayed(fb))
 			}
 			term.Reader(rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID{1, 2, 3, 4}}}})
 			term.Press(Action{Kind: ActHome})

@@ -171,7 +171,8 @@ func scheduleText(a ledger.Activity) Text {
 func (t *Terminal) checkIn(a ledger.Activity) {
 	req := ledger.CheckIn{ID: ledger.NewEntryID(), Card: t.card, Activity: a.ID}
 	t.run(true, func(ctx context.Context) func() {
-		shift, err := t.led.CheckIn(ctx, req)
+		var shift ledger.Shift
+		err := t.write(ctx, func() (err error) { shift, err = t.led.CheckIn(ctx, req); return err })
 		return func() {
 			var open *ledger.ShiftOpenError
 			switch {
@@ -198,7 +199,8 @@ func (t *Terminal) checkOut() {
 	req := ledger.CheckOut{ID: ledger.NewEntryID(), Card: t.card}
 	activity := t.view.Person.OpenShift.Activity
 	t.run(true, func(ctx context.Context) func() {
-		res, err := t.led.CheckOut(ctx, req)
+		var res ledger.CheckOutResult
+		err := t.write(ctx, func() (err error) { res, err = t.led.CheckOut(ctx, req); return err })
 		var bal ledger.Balance
 		if err == nil {
 			bal, err = t.led.Balance(ctx, res.Shift.Person)
@@ -301,7 +303,8 @@ func (t *Terminal) redeem() {
 	o := t.offers[t.redeemIndex]
 	req := ledger.Redeem{ID: ledger.NewEntryID(), Card: t.card, Item: o.Item.ID}
 	t.run(true, func(ctx context.Context) func() {
-		r, err := t.led.Redeem(ctx, req)
+		var r ledger.Redemption
+		err := t.write(ctx, func() (err error) { r, err = t.led.Redeem(ctx, req); return err })
 		return func() {
 			switch key := refusalKey(err); {
 			case err == nil:

@@ -69,6 +69,10 @@ type Options struct {
 	// BusyTimeout is how long a write waits for another process's lock.
 	// Default 5 s.
 	BusyTimeout time.Duration
+	// MaxSize caps the database file in bytes: a write that would grow it
+	// further fails with ErrDiskFull, as on a full disk, and writes nothing.
+	// Zero: no cap but the disk's.
+	MaxSize int64
 }
 
 // China Standard Time, used unless Options.Location says otherwise.
@@ -367,6 +371,16 @@ func (l *Ledger) init(ctx context.Context) error {
 	}
 	if l.wc, err = l.w.Conn(ctx); err != nil {
 		return storageErr(err)
+	}
+	if l.opts.MaxSize > 0 {
+		var pageSize, got int64
+		if err := l.wc.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+			return storageErr(err)
+		}
+		pages := max(1, l.opts.MaxSize/pageSize)
+		if err := l.wc.QueryRowContext(ctx, "PRAGMA max_page_count = "+strconv.FormatInt(pages, 10)).Scan(&got); err != nil {
+			return storageErr(err)
+		}
 	}
 	l.wq = cachedQ{c: newStmtCache(l.wc.PrepareContext), direct: l.wc}
 	l.rcache = newStmtCache(l.r.PrepareContext)

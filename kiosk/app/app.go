@@ -331,7 +331,20 @@ func (a *App) Terminal(opts kiosk.Options) *kiosk.Terminal {
 	if a.led == nil {
 		return kiosk.NewFaulted(a.ledErr, opts)
 	}
-	return kiosk.New(a.led, opts)
+	t := kiosk.New(a.led, opts)
+	a.reportHealth(t)
+	return t
+}
+
+// reportHealth makes the control socket's status say what the terminal's
+// writes found wrong with the ledger (a full disk, a broken file), as the
+// screen or the station shows it.
+func (a *App) reportHealth(h interface{ Health() error }) {
+	a.OnStatus(func(st *control.Status) {
+		if err := h.Health(); err != nil && a.ledErr == nil {
+			st.Ledger, st.LedgerError = kiosk.FaultCode(err), err.Error()
+		}
+	})
 }
 
 // DemoKey taps the demo card of key n (1–9), for the demo window; a key

@@ -10,6 +10,7 @@ import (
 // RunStation runs the headless station on the App until ctx ends.
 func (a *App) RunStation(ctx context.Context) error {
 	s := kiosk.NewStation(a.led, a.ledErr, kiosk.StationOptions{Clock: a.clk, Feedback: a.fb, Logf: a.logf, Activity: a.cfg.Station})
+	a.reportHealth(s)
 	a.OnStatus(func(st *control.Status) {
 		if a.led != nil {
 			if act, err := s.Activity(ctx); err == nil {
