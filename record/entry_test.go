@@ -1,4 +1,4 @@
-package ledger_test
+package record_test
 
 import (
 	"bytes"
@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
-func sampleEntry() ledger.Entry {
-	return ledger.Entry{
-		Terminal: "0011223344556677", Seq: 42, ID: ledger.NewEntryID(), Kind: ledger.KindRedeem, Center: "C-1",
+func sampleEntry() record.Entry {
+	return record.Entry{
+		Terminal: "0011223344556677", Seq: 42, ID: record.NewEntryID(), Kind: record.KindRedeem, Center: "C-1",
 		Person: 123456789, Card: "04A1B2C3", Points: -50, Stock: -1, Item: 7, Minutes: 0, Activity: 3,
-		Shift: ledger.NewEntryID(), Reverses: ledger.EntryID{}, OtherCard: "", Operator: "AABBCCDD", Reason: "补录 李喆",
-		At: time.Date(2026, 3, 2, 9, 30, 0, 123, time.UTC), Boot: "8e1b-…", Trusted: true, Prev: ledger.Hash{1, 2, 3},
+		Shift: record.NewEntryID(), Reverses: record.EntryID{}, OtherCard: "", Operator: "AABBCCDD", Reason: "补录 李喆",
+		At: time.Date(2026, 3, 2, 9, 30, 0, 123, time.UTC), Boot: "8e1b-…", Trusted: true, Prev: record.Hash{1, 2, 3},
 	}
 }
 
@@ -24,7 +24,7 @@ func TestEntryEncodingRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := ledger.DecodeEntry(b)
+	d, err := record.DecodeEntry(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestEntryEncodingRoundTrip(t *testing.T) {
 	if d.Hash != h {
 		t.Fatalf("decoded hash %v, computed %v", d.Hash, h)
 	}
-	d.Hash = ledger.Hash{}
+	d.Hash = record.Hash{}
 	if !d.At.Equal(e.At) {
 		t.Fatalf("time %v != %v", d.At, e.At)
 	}
@@ -49,28 +49,28 @@ func TestEntryEncodingRoundTrip(t *testing.T) {
 func TestEntryHashCoversEveryField(t *testing.T) {
 	base := sampleEntry()
 	h0, _ := base.ComputeHash()
-	mutations := map[string]func(e *ledger.Entry){
-		"terminal": func(e *ledger.Entry) { e.Terminal += "x" },
-		"seq":      func(e *ledger.Entry) { e.Seq++ },
-		"id":       func(e *ledger.Entry) { e.ID[0] ^= 1 },
-		"kind":     func(e *ledger.Entry) { e.Kind = ledger.KindAdjust },
-		"center":   func(e *ledger.Entry) { e.Center = "C-2" },
-		"person":   func(e *ledger.Entry) { e.Person++ },
-		"card":     func(e *ledger.Entry) { e.Card = "04A1B2C4" },
-		"minutes":  func(e *ledger.Entry) { e.Minutes = 1 },
-		"points":   func(e *ledger.Entry) { e.Points = 50 },
-		"stock":    func(e *ledger.Entry) { e.Stock = 0 },
-		"activity": func(e *ledger.Entry) { e.Activity++ },
-		"shift":    func(e *ledger.Entry) { e.Shift[3] ^= 1 },
-		"item":     func(e *ledger.Entry) { e.Item++ },
-		"reverses": func(e *ledger.Entry) { e.Reverses[0] = 1 },
-		"other":    func(e *ledger.Entry) { e.OtherCard = "X" },
-		"operator": func(e *ledger.Entry) { e.Operator = "" },
-		"reason":   func(e *ledger.Entry) { e.Reason = "补录" },
-		"at":       func(e *ledger.Entry) { e.At = e.At.Add(time.Nanosecond) },
-		"boot":     func(e *ledger.Entry) { e.Boot = "other" },
-		"trusted":  func(e *ledger.Entry) { e.Trusted = false },
-		"prev":     func(e *ledger.Entry) { e.Prev[31] = 9 },
+	mutations := map[string]func(e *record.Entry){
+		"terminal": func(e *record.Entry) { e.Terminal += "x" },
+		"seq":      func(e *record.Entry) { e.Seq++ },
+		"id":       func(e *record.Entry) { e.ID[0] ^= 1 },
+		"kind":     func(e *record.Entry) { e.Kind = record.KindAdjust },
+		"center":   func(e *record.Entry) { e.Center = "C-2" },
+		"person":   func(e *record.Entry) { e.Person++ },
+		"card":     func(e *record.Entry) { e.Card = "04A1B2C4" },
+		"minutes":  func(e *record.Entry) { e.Minutes = 1 },
+		"points":   func(e *record.Entry) { e.Points = 50 },
+		"stock":    func(e *record.Entry) { e.Stock = 0 },
+		"activity": func(e *record.Entry) { e.Activity++ },
+		"shift":    func(e *record.Entry) { e.Shift[3] ^= 1 },
+		"item":     func(e *record.Entry) { e.Item++ },
+		"reverses": func(e *record.Entry) { e.Reverses[0] = 1 },
+		"other":    func(e *record.Entry) { e.OtherCard = "X" },
+		"operator": func(e *record.Entry) { e.Operator = "" },
+		"reason":   func(e *record.Entry) { e.Reason = "补录" },
+		"at":       func(e *record.Entry) { e.At = e.At.Add(time.Nanosecond) },
+		"boot":     func(e *record.Entry) { e.Boot = "other" },
+		"trusted":  func(e *record.Entry) { e.Trusted = false },
+		"prev":     func(e *record.Entry) { e.Prev[31] = 9 },
 	}
 	for name, mut := range mutations {
 		t.Run(name, func(t *testing.T) {
@@ -102,19 +102,19 @@ func TestDecodeEntryRejects(t *testing.T) {
 		{"string past end", func() []byte { b := append([]byte{}, good...); b[1], b[2] = 0xff, 0xff; return b }()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := ledger.DecodeEntry(tc.b); !errors.Is(err, ledger.ErrCorrupt) {
+			if _, err := record.DecodeEntry(tc.b); !errors.Is(err, record.ErrCorrupt) {
 				t.Fatalf("DecodeEntry = %v, want ErrCorrupt", err)
 			}
 		})
 	}
 	bad := sampleEntry()
 	bad.Kind = 99
-	if _, err := bad.Encode(); !errors.Is(err, ledger.ErrInvalid) {
+	if _, err := bad.Encode(); !errors.Is(err, record.ErrInvalid) {
 		t.Fatalf("Encode(kind 99) = %v, want ErrInvalid", err)
 	}
 	bad = sampleEntry()
 	bad.Reason = "\xff"
-	if _, err := bad.Encode(); !errors.Is(err, ledger.ErrInvalid) {
+	if _, err := bad.Encode(); !errors.Is(err, record.ErrInvalid) {
 		t.Fatalf("Encode(invalid UTF-8) = %v, want ErrInvalid", err)
 	}
 }
@@ -125,15 +125,15 @@ func FuzzDecodeEntry(f *testing.F) {
 	e := sampleEntry()
 	b, _ := e.Encode()
 	f.Add(b)
-	e2 := ledger.Entry{Kind: ledger.KindCheckIn, At: time.Unix(0, 0)}
+	e2 := record.Entry{Kind: record.KindCheckIn, At: time.Unix(0, 0)}
 	b2, _ := e2.Encode()
 	f.Add(b2)
 	f.Add([]byte{})
 	f.Add([]byte{1, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := ledger.DecodeEntry(b)
+		d, err := record.DecodeEntry(b)
 		if err != nil {
-			if !errors.Is(err, ledger.ErrCorrupt) {
+			if !errors.Is(err, record.ErrCorrupt) {
 				t.Fatalf("DecodeEntry error %v is not ErrCorrupt", err)
 			}
 			return

@@ -1,17 +1,17 @@
-package ledger_test
+package record_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestParseUID(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		want     ledger.CardUID
+		want     record.CardUID
 		err      bool
 	}{
 		{"4 bytes upper", "04A1B2C3", "04A1B2C3", false},
@@ -41,9 +41,9 @@ func TestParseUID(t *testing.T) {
 		{"unicode", "０４Ａ１Ｂ２Ｃ３", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ledger.ParseUID(tc.in)
+			got, err := record.ParseUID(tc.in)
 			if tc.err {
-				if !errors.Is(err, ledger.ErrBadUID) {
+				if !errors.Is(err, record.ErrBadUID) {
 					t.Fatalf("ParseUID(%q) = %q, %v; want ErrBadUID", tc.in, got, err)
 				}
 				return
@@ -62,9 +62,9 @@ func FuzzParseUID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		u, err := ledger.ParseUID(s)
+		u, err := record.ParseUID(s)
 		if err != nil {
-			if !errors.Is(err, ledger.ErrBadUID) {
+			if !errors.Is(err, record.ErrBadUID) {
 				t.Fatalf("ParseUID(%q): error %v is not ErrBadUID", s, err)
 			}
 			return
@@ -75,7 +75,7 @@ func FuzzParseUID(f *testing.F) {
 		if strings.ToUpper(string(u)) != string(u) {
 			t.Fatalf("ParseUID(%q) = %q: not upper case", s, u)
 		}
-		again, err := ledger.ParseUID(string(u))
+		again, err := record.ParseUID(string(u))
 		if err != nil || again != u {
 			t.Fatalf("ParseUID(ParseUID(%q)=%q) = %q, %v: not stable", s, u, again, err)
 		}
