@@ -3,6 +3,7 @@ package record_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +131,10 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add(b2)
 	f.Add([]byte{})
 	f.Add([]byte{1, 0, 0})
+	_, _, encs, _ := katEntries(f)
+	for _, b := range encs {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := record.DecodeEntry(b)
 		if err != nil {
@@ -149,4 +154,70 @@ func FuzzDecodeEntry(f *testing.F) {
 			t.Fatal("decoded hash differs from computed")
 		}
 	})
+}
+
+func TestEntryIDText(t *testing.T) {
+	id := record.NewEntryID()
+	if id.IsZero() || id == record.NewEntryID() {
+		t.Fatal("NewEntryID is zero or repeats")
+	}
+	b, err := id.MarshalText()
+	if err != nil || len(b) != 32 {
+		t.Fatalf("MarshalText = %q, %v", b, err)
+	}
+	var back record.EntryID
+	if err := back.UnmarshalText(b); err != nil || back != id {
+		t.Fatalf("UnmarshalText(%q) = %v, %v", b, back, err)
+	}
+	if got, err := record.ParseEntryID(strings.ToUpper(id.String())); err != nil || got != id {
+		t.Fatalf("ParseEntryID(upper) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "00", strings.Repeat("0", 31), strings.Repeat("0", 33), strings.Repeat("g", 32)} {
+		if _, err := record.ParseEntryID(bad); !errors.Is(err, record.ErrInvalid) {
+			t.Errorf("ParseEntryID(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func TestHashText(t *testing.T) {
+	h := record.Hash{0: 0xab, 31: 0x01}
+	b, _ := h.MarshalText()
+	var back record.Hash
+	if err := back.UnmarshalText(b); err != nil || back != h {
+		t.Fatalf("UnmarshalText(%q) = %v, %v", b, back, err)
+	}
+	for _, bad := range []string{"", "ab", strings.Repeat("z", 64)} {
+		kept := h
+		if err := kept.UnmarshalText([]byte(bad)); !errors.Is(err, record.ErrInvalid) || kept != h {
+			t.Errorf("UnmarshalText(%q) = %v, hash now %v; want ErrInvalid and no change", bad, err, kept)
+		}
+	}
+	if !(record.Hash{}).IsZero() || h.IsZero() {
+		t.Fatal("IsZero")
+	}
+}
+
+func TestKindText(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range record.Kinds() {
+		if !k.Valid() {
+			t.Fatalf("%d not valid", k)
+		}
+		b, _ := k.MarshalText()
+		if seen[string(b)] {
+			t.Fatalf("name %q twice", b)
+		}
+		seen[string(b)] = true
+		var back record.Kind
+		if err := back.UnmarshalText(b); err != nil || back != k {
+			t.Fatalf("UnmarshalText(%q) = %v, %v", b, back, err)
+		}
+	}
+	if len(seen) != 8 || record.Kind(0).Valid() || record.Kind(9).Valid() {
+		t.Fatalf("%d kinds; 0 or 9 valid", len(seen))
+	}
+	var k record.Kind
+	if err := k.UnmarshalText([]byte("Kind(9)")); !errors.Is(err, record.ErrInvalid) {
+		t.Fatalf("UnmarshalText(Kind(9)) = %v, want ErrInvalid", err)
+	}
 }
