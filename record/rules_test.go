@@ -89,3 +89,72 @@ func TestAcceptsCheckIn(t *testing.T) {
 		})
 	}
 }
+
+func TestScheduleTimes(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	s := record.Schedule{Weekdays: []time.Weekday{time.Monday}, Start: "09:00", End: "11:30"}
+	start, end, ok := s.Times(time.Date(2026, 3, 2, 15, 0, 0, 0, cst))
+	if !ok || !start.Equal(time.Date(2026, 3, 2, 9, 0, 0, 0, cst)) || !end.Equal(time.Date(2026, 3, 2, 11, 30, 0, 0, cst)) {
+		t.Fatalf("Times(Monday) = %v, %v, %v", start, end, ok)
+	}
+	if _, _, ok := s.Times(time.Date(2026, 3, 3, 10, 0, 0, 0, cst)); ok {
+		t.Fatal("Times(Tuesday) ok for a Monday schedule")
+	}
+	if _, _, ok := (record.Schedule{}).Times(time.Date(2026, 3, 2, 10, 0, 0, 0, cst)); ok {
+		t.Fatal("Times ok for a schedule without times")
+	}
+}
+
+func TestValidateRejectsBadRules(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    record.Schedule
+		r    record.Rules
+	}{
+		{"negative rate", record.Schedule{}, record.Rules{PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: -1}}},
+		{"unknown kind", record.Schedule{}, record.Rules{PointsPerHour: map[record.VolunteerKind]int64{9: 1}}},
+		{"min over max", record.Schedule{}, record.Rules{MinMinutes: 100, MaxMinutes: 50}},
+		{"min over the default max", record.Schedule{}, record.Rules{MinMinutes: record.DefaultMaxMinutes + 1}},
+		{"end before start", record.Schedule{Start: "11:00", End: "09:00"}, record.Rules{}},
+		{"start without end", record.Schedule{Start: "11:00"}, record.Rules{}},
+		{"bad time", record.Schedule{Start: "25:00", End: "26:00"}, record.Rules{}},
+		{"bad date", record.Schedule{From: "2026-13-01"}, record.Rules{}},
+		{"bad weekday", record.Schedule{Weekdays: []time.Weekday{7}}, record.Rules{}},
+		{"bad policy", record.Schedule{}, record.Rules{Forgotten: "ignore"}},
+		{"negative round", record.Schedule{}, record.Rules{RoundMinutes: -15}},
+		{"negative late", record.Schedule{}, record.Rules{LateMinutes: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := errors.Join(tc.s.Validate(), tc.r.Validate())
+			if !errors.Is(err, record.ErrInvalid) {
+				t.Fatalf("Validate = %v, want ErrInvalid", err)
+			}
+		})
+	}
+	good := record.Schedule{Weekdays: []time.Weekday{time.Monday, time.Saturday}, Start: "09:00", End: "11:30", From: "2026-01-01", Until: "2026-12-31"}
+	rules := record.Rules{PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 12, record.Resident: 0}, RoundMinutes: 15,
+		MinMinutes: 30, MaxMinutes: 240, DailyCapMinutes: 180, EarlyMinutes: 15, LateMinutes: 30, Forgotten: record.CloseAtEnd}
+	if err := errors.Join(good.Validate(), rules.Validate()); err != nil {
+		t.Fatalf("Validate of good rules: %v", err)
+	}
+}
+
+func TestVolunteerKindText(t *testing.T) {
+	for _, k := range []record.VolunteerKind{record.RedVest, record.GreenVest, record.InService, record.Resident} {
+		b, err := k.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back record.VolunteerKind
+		if err := back.UnmarshalText(b); err != nil || back != k {
+			t.Fatalf("%v: UnmarshalText(%q) = %v, %v", k, b, back, err)
+		}
+	}
+	if _, err := record.VolunteerKind(9).MarshalText(); !errors.Is(err, record.ErrInvalid) {
+		t.Fatalf("MarshalText(9) = %v, want ErrInvalid", err)
+	}
+	var k record.VolunteerKind
+	if err := k.UnmarshalText([]byte("blue-vest")); !errors.Is(err, record.ErrInvalid) {
+		t.Fatalf("UnmarshalText(blue-vest) = %v, want ErrInvalid", err)
+	}
+}
