@@ -3,6 +3,8 @@ package ledger
 import (
 	"context"
 	"fmt"
+
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // Operation names, stored with each request's result.
@@ -67,8 +69,8 @@ func (b *Batch) SetCardState(req SetCardState) (Card, error) {
 }
 
 // ReplaceCard is Ledger.ReplaceCard inside the batch.
-func (b *Batch) ReplaceCard(req ReplaceCard) (Entry, error) {
-	return run(b.t, opReplaceCard, req.ID, func(t *wtx) (Entry, error) { return t.replaceCard(req) })
+func (b *Batch) ReplaceCard(req ReplaceCard) (record.Entry, error) {
+	return run(b.t, opReplaceCard, req.ID, func(t *wtx) (record.Entry, error) { return t.replaceCard(req) })
 }
 
 // PutActivity is Ledger.PutActivity inside the batch.
@@ -107,16 +109,16 @@ func (b *Batch) Redeem(req Redeem) (Redemption, error) {
 }
 
 // Restock is Ledger.Restock inside the batch.
-func (b *Batch) Restock(req Restock) (Entry, error) {
-	return run(b.t, opRestock, req.ID, func(t *wtx) (Entry, error) { return t.restock(req) })
+func (b *Batch) Restock(req Restock) (record.Entry, error) {
+	return run(b.t, opRestock, req.ID, func(t *wtx) (record.Entry, error) { return t.restock(req) })
 }
 
 // Adjust is Ledger.Adjust inside the batch.
-func (b *Batch) Adjust(req Adjust) (Entry, error) {
-	return run(b.t, opAdjust, req.ID, func(t *wtx) (Entry, error) { return t.adjust(req) })
+func (b *Batch) Adjust(req Adjust) (record.Entry, error) {
+	return run(b.t, opAdjust, req.ID, func(t *wtx) (record.Entry, error) { return t.adjust(req) })
 }
 
 // Reverse is Ledger.Reverse inside the batch.
-func (b *Batch) Reverse(req Reverse) (Entry, error) {
-	return run(b.t, opReverse, req.ID, func(t *wtx) (Entry, error) { return t.reverse(req) })
+func (b *Batch) Reverse(req Reverse) (record.Entry, error) {
+	return run(b.t, opReverse, req.ID, func(t *wtx) (record.Entry, error) { return t.reverse(req) })
 }

@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // Period is the span a per-person limit counts over.
@@ -56,7 +58,7 @@ func (p Period) start(t time.Time, loc *time.Location) time.Time {
 
 // Item is something points can be exchanged for (大米, 食用油, 理发服务).
 type Item struct {
-	ID     ItemID
+	ID     record.ItemID
 	Name   string
 	Price  int64 // points per unit
 	Limit  int64 // units per person per LimitPeriod; 0: no limit
@@ -66,7 +68,7 @@ type Item struct {
 
 // PutItem adds or replaces a catalog item.
 type PutItem struct {
-	ID   EntryID
+	ID   record.EntryID
 	Item Item // ID 0: a new random id
 }
 
@@ -80,7 +82,7 @@ func (t *wtx) putItem(it Item) (Item, error) {
 		return it, fmt.Errorf("put item %q: name, positive price and a period for a limit are required: %w", it.Name, ErrInvalid)
 	}
 	if it.ID == 0 {
-		it.ID = ItemID(randomID())
+		it.ID = record.ItemID(randomID())
 	}
 	_, err := t.exec(`INSERT INTO items(id, name, price, limit_count, limit_period, active) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET name = excluded.name, price = excluded.price, limit_count = excluded.limit_count,
@@ -89,7 +91,7 @@ func (t *wtx) putItem(it Item) (Item, error) {
 	return it, err
 }
 
-func readItem(ctx context.Context, q querier, id ItemID) (Item, error) {
+func readItem(ctx context.Context, q querier, id record.ItemID) (Item, error) {
 	var it Item
 	var period int
 	err := q.QueryRowContext(ctx, "SELECT id, name, price, limit_count, limit_period, active FROM items WHERE id = ?", int64(id)).
@@ -101,7 +103,7 @@ func readItem(ctx context.Context, q querier, id ItemID) (Item, error) {
 	return it, storageErr(err)
 }
 
-func readStock(ctx context.Context, q querier, center string, item ItemID) (int64, error) {
+func readStock(ctx context.Context, q querier, center string, item record.ItemID) (int64, error) {
 	var n int64
 	err := q.QueryRowContext(ctx, "SELECT qty FROM stock WHERE center = ? AND item = ?", center, int64(item)).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -112,28 +114,28 @@ func readStock(ctx context.Context, q querier, center string, item ItemID) (int6
 
 // Restock adds stock of an item at this center (补货).
 type Restock struct {
-	ID       EntryID
-	Item     ItemID
+	ID       record.EntryID
+	Item     record.ItemID
 	Quantity int64 // > 0
-	Operator CardUID
+	Operator record.CardUID
 }
 
 // Restock writes a KindRestock entry carrying the stock delta.
-func (l *Ledger) Restock(ctx context.Context, req Restock) (Entry, error) {
-	return do(l, ctx, opRestock, req.ID, func(t *wtx) (Entry, error) { return t.restock(req) })
+func (l *Ledger) Restock(ctx context.Context, req Restock) (record.Entry, error) {
+	return do(l, ctx, opRestock, req.ID, func(t *wtx) (record.Entry, error) { return t.restock(req) })
 }
 
-func (t *wtx) restock(req Restock) (Entry, error) {
+func (t *wtx) restock(req Restock) (record.Entry, error) {
 	if req.Quantity <= 0 {
-		return Entry{}, fmt.Errorf("restock: quantity %d: %w", req.Quantity, ErrInvalid)
+		return record.Entry{}, fmt.Errorf("restock: quantity %d: %w", req.Quantity, ErrInvalid)
 	}
 	if err := t.staffOperator(req.Operator); err != nil {
-		return Entry{}, err
+		return record.Entry{}, err
 	}
 	if _, err := readItem(t.ctx, t.q, req.Item); err != nil {
-		return Entry{}, err
+		return record.Entry{}, err
 	}
-	e := Entry{ID: req.ID, Kind: KindRestock, Item: req.Item, Stock: req.Quantity, Operator: req.Operator}
+	e := record.Entry{ID: req.ID, Kind: record.KindRestock, Item: req.Item, Stock: req.Quantity, Operator: req.Operator}
 	return e, t.append(&e)
 }
 
@@ -143,15 +145,15 @@ type PickupCode string
 
 // Redeem exchanges points for an item (积分兑换).
 type Redeem struct {
-	ID       EntryID
-	Card     CardUID
-	Item     ItemID
+	ID       record.EntryID
+	Card     record.CardUID
+	Item     record.ItemID
 	Quantity int64 // 0 means 1
 }
 
 // Redemption is a completed exchange.
 type Redemption struct {
-	Entry    Entry
+	Entry    record.Entry
 	Code     PickupCode
 	Item     Item
 	Quantity int64
@@ -190,7 +192,7 @@ func (t *wtx) redeem(req Redeem) (Redemption, error) {
 		return Redemption{}, err
 	}
 	cost := it.Price * req.Quantity
-	e := Entry{ID: req.ID, Kind: KindRedeem, Person: c.Person, Card: c.UID, Item: it.ID, Points: -cost, Stock: -req.Quantity}
+	e := record.Entry{ID: req.ID, Kind: record.KindRedeem, Person: c.Person, Card: c.UID, Item: it.ID, Points: -cost, Stock: -req.Quantity}
 	if err := t.append(&e); err != nil {
 		return Redemption{}, err
 	}
@@ -236,7 +238,7 @@ type redeemCheck struct {
 	l   *Ledger
 	now time.Time
 	// loaded once per check
-	policy *Policy
+	policy *record.Policy
 	sync   *SyncState
 }
 
@@ -262,7 +264,7 @@ func (c *redeemCheck) check(card Card, it Item, qty int64, bal Balance) error {
 		}
 		c.policy, c.sync = &p, &s
 	}
-	if c.sync.Enrolled && c.policy.MaxSyncAge > 0 && (c.sync.LastSync.IsZero() || c.now.Sub(c.sync.LastSync) > c.policy.MaxSyncAge) {
+	if c.policy.SyncTooOld(c.sync.Enrolled, c.sync.LastSync, c.now) {
 		return fmt.Errorf("last sync %s: %w", c.sync.LastSync.Format(time.DateTime), ErrSyncTooOld)
 	}
 	cost := it.Price * qty
@@ -287,7 +289,7 @@ func (c *redeemCheck) check(card Card, it Item, qty int64, bal Balance) error {
 		if err != nil {
 			return storageErr(err)
 		}
-		if spent+cost > c.policy.OfflineCapPoints {
+		if c.policy.OverOfflineCap(spent, cost) {
 			return fmt.Errorf("card %s: %d of %d points since last sync: %w", card.UID, spent, c.policy.OfflineCapPoints, ErrOfflineCap)
 		}
 	}
@@ -329,7 +331,7 @@ func (l *Ledger) Catalog(ctx context.Context) ([]Offer, error) {
 
 // CatalogFor returns the catalog as the card's holder sees it: each offer
 // says whether they can redeem it and, if not, why.
-func (l *Ledger) CatalogFor(ctx context.Context, card CardUID) ([]Offer, error) {
+func (l *Ledger) CatalogFor(ctx context.Context, card record.CardUID) ([]Offer, error) {
 	tx, err := l.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", storageErr(err))
@@ -398,10 +400,10 @@ func (l *Ledger) Redemptions(ctx context.Context, day string) ([]RedemptionRecor
 
 // RedemptionRecord is one line of a day's redemptions.
 type RedemptionRecord struct {
-	Entry      EntryID
-	Person     PersonID
+	Entry      record.EntryID
+	Person     record.PersonID
 	PersonName string
-	Item       ItemID
+	Item       record.ItemID
 	ItemName   string
 	Quantity   int64
 	Points     int64

@@ -6,6 +6,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/hongmajia/hongmajia/record"
 	"modernc.org/sqlite"
 )
 
@@ -24,8 +25,9 @@ var (
 	ErrCardRevoked = errors.New("ledger: card revoked")
 	// ErrCardInUse: the UID is already bound to a person or a staff member.
 	ErrCardInUse = errors.New("ledger: card already bound")
-	// ErrBadUID: a read that is not a card UID (malformed hex, wrong length).
-	ErrBadUID = errors.New("ledger: malformed card UID")
+	// ErrBadUID: a read that is not a card UID (malformed hex, wrong length);
+	// record.ErrBadUID, the same value.
+	ErrBadUID = record.ErrBadUID
 
 	// Refusals of a redemption (积分兑换).
 
@@ -52,7 +54,8 @@ var (
 	ErrShiftOpen = errors.New("ledger: shift already open")
 	// ErrDurationAbsurd: a shift's duration is negative (the clock went back)
 	// or longer than the activity allows; the shift is flagged for staff.
-	ErrDurationAbsurd = errors.New("ledger: absurd shift duration")
+	// record.ErrDurationAbsurd, the same value (the rules say it).
+	ErrDurationAbsurd = record.ErrDurationAbsurd
 
 	// Refusals of staff.
 
@@ -73,8 +76,10 @@ var (
 	ErrNotFound = errors.New("ledger: not found")
 	// ErrNotReversible: the entry's kind cannot be reversed, or it was reversed already.
 	ErrNotReversible = errors.New("ledger: entry cannot be reversed")
-	// ErrInvalid: a request with a missing or out-of-range field.
-	ErrInvalid = errors.New("ledger: invalid request")
+	// ErrInvalid: a request with a missing or out-of-range field;
+	// record.ErrInvalid, the same value, so a record's refusal (a bad
+	// schedule, an unknown kind) is the ledger's too.
+	ErrInvalid = record.ErrInvalid
 
 	// Storage. ErrBusy and ErrDiskFull are transient: nothing was written and
 	// the same request may be retried. ErrCorrupt and ErrNotDatabase mean
@@ -84,8 +89,10 @@ var (
 	ErrBusy = errors.New("ledger: database busy")
 	// ErrDiskFull: the disk (or the database's page limit) is full (SQLITE_FULL, ENOSPC).
 	ErrDiskFull = errors.New("ledger: disk full")
-	// ErrCorrupt: the database fails its integrity check or its hash chain.
-	ErrCorrupt = errors.New("ledger: database corrupt")
+	// ErrCorrupt: the database fails its integrity check or its hash chain;
+	// record.ErrCorrupt, the same value, which a bad entry encoding and a
+	// broken chain (record.ChainError) wrap too.
+	ErrCorrupt = record.ErrCorrupt
 	// ErrNotDatabase: the file is not an SQLite database.
 	ErrNotDatabase = errors.New("ledger: not a database")
 	// ErrNoLedger: the data directory holds no ledger (Open never creates one).

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"iter"
 	"time"
+
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // ExportEntry is an entry with the names an export shows beside the ids.
 type ExportEntry struct {
-	Entry
+	record.Entry
 	PersonName   string
 	MemberNo     string
 	ActivityName string

@@ -47,6 +47,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/internal/atomicfile"
+	"github.com/hongmajia/hongmajia/record"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -132,7 +133,7 @@ type Ledger struct {
 
 type chainHead struct {
 	seq  uint64
-	hash Hash
+	hash record.Hash
 }
 
 // Path returns the database file's path.
@@ -486,14 +487,14 @@ func (t *wtx) tick() {
 }
 
 // nullID stores a zero id as NULL, so unique indexes ignore it.
-func nullID(id EntryID) any {
+func nullID(id record.EntryID) any {
 	if id.IsZero() {
 		return nil
 	}
 	return id[:]
 }
 
-func nullPerson(p PersonID) any {
+func nullPerson(p record.PersonID) any {
 	if p == 0 {
 		return nil
 	}
@@ -503,7 +504,7 @@ func nullPerson(p PersonID) any {
 // append chains e after the terminal's last entry and writes it with the
 // balance and stock it changes. It fills Terminal, Center, Seq, At, Boot,
 // Trusted, Prev and Hash.
-func (t *wtx) append(e *Entry) error {
+func (t *wtx) append(e *record.Entry) error {
 	if e.ID.IsZero() {
 		return ErrNoRequestID
 	}
@@ -595,7 +596,7 @@ func (t *wtx) commit() error {
 // runs (inside a savepoint in a batch), and its result is stored under the
 // id. A refusal leaves nothing behind once the caller rolls back (do) or the
 // savepoint is undone (Batch), so the same id may be tried again later.
-func run[R any](t *wtx, op string, id EntryID, fn func(t *wtx) (R, error)) (R, error) {
+func run[R any](t *wtx, op string, id record.EntryID, fn func(t *wtx) (R, error)) (R, error) {
 	var zero R
 	if id.IsZero() {
 		return zero, ErrNoRequestID
@@ -652,7 +653,7 @@ func run[R any](t *wtx, op string, id EntryID, fn func(t *wtx) (R, error)) (R, e
 }
 
 // do runs one idempotent operation in its own transaction.
-func do[R any](l *Ledger, ctx context.Context, op string, id EntryID, fn func(t *wtx) (R, error)) (R, error) {
+func do[R any](l *Ledger, ctx context.Context, op string, id record.EntryID, fn func(t *wtx) (R, error)) (R, error) {
 	var zero R
 	l.mu.Lock()
 	defer l.mu.Unlock()

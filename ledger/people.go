@@ -8,71 +8,20 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/hongmajia/hongmajia/record"
 )
-
-// PersonID identifies a registered person (志愿者注册登记). Ids made on a
-// terminal are random 53-bit numbers, so terminals of one district never
-// collide before the hub has seen them and the ids survive JSON.
-type PersonID int64
-
-// ActivityID identifies an activity.
-type ActivityID int64
-
-// ItemID identifies a catalog item.
-type ItemID int64
-
-// VolunteerKind is what a person is registered as; rates differ by kind.
-type VolunteerKind uint8
-
-// Volunteer kinds. Stored as numbers: never renumber.
-const (
-	RedVest    VolunteerKind = 1 // party member volunteer (红马甲)
-	GreenVest  VolunteerKind = 2 // resident volunteer (绿马甲)
-	InService  VolunteerKind = 3 // in-service party member reporting to the community (双报到)
-	Resident   VolunteerKind = 4 // resident, not a registered volunteer (居民)
-	maxVolKind               = Resident
-)
-
-var volunteerKindNames = [...]string{RedVest: "red-vest", GreenVest: "green-vest", InService: "in-service", Resident: "resident"}
-
-func (k VolunteerKind) valid() bool { return k >= RedVest && k <= maxVolKind }
-
-func (k VolunteerKind) String() string {
-	if k.valid() {
-		return volunteerKindNames[k]
-	}
-	return fmt.Sprintf("VolunteerKind(%d)", uint8(k))
-}
-
-// MarshalText writes the kind's name (rules keep rates by name).
-func (k VolunteerKind) MarshalText() ([]byte, error) {
-	if !k.valid() {
-		return nil, fmt.Errorf("volunteer kind %d: %w", k, ErrInvalid)
-	}
-	return []byte(k.String()), nil
-}
-
-// UnmarshalText reads a kind's name.
-func (k *VolunteerKind) UnmarshalText(b []byte) error {
-	for i, n := range volunteerKindNames {
-		if n != "" && n == string(b) {
-			*k = VolunteerKind(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("volunteer kind %q: %w", b, ErrInvalid)
-}
 
 // Person is a registered volunteer or resident.
 type Person struct {
-	ID       PersonID
+	ID       record.PersonID
 	MemberNo string // the number on the registration form, unique
 	Name     string
 	// Phone is masked when stored ("138****5678"): the terminal never needs
 	// more, and a lost Pi leaks no numbers.
 	Phone     string
 	Community string
-	Kind      VolunteerKind
+	Kind      record.VolunteerKind
 	CreatedAt time.Time
 }
 
@@ -119,8 +68,8 @@ func (s CardState) err() error {
 
 // Card is a person's card.
 type Card struct {
-	UID       CardUID
-	Person    PersonID
+	UID       record.CardUID
+	Person    record.PersonID
 	State     CardState
 	BoundAt   time.Time
 	ChangedAt time.Time
@@ -128,13 +77,13 @@ type Card struct {
 
 // EnrolPerson registers a person.
 type EnrolPerson struct {
-	ID        EntryID
-	Person    PersonID // 0: a new random id
+	ID        record.EntryID
+	Person    record.PersonID // 0: a new random id
 	MemberNo  string
 	Name      string
 	Phone     string // full or masked; stored masked
 	Community string
-	Kind      VolunteerKind
+	Kind      record.VolunteerKind
 }
 
 // MaskPhone keeps the first three and last four digits: "138****5678".
@@ -169,7 +118,7 @@ func last4(phone string) string {
 const maxPersonID = 1<<53 - 1
 
 func randomID() int64 {
-	id := NewEntryID()
+	id := record.NewEntryID()
 	var n int64
 	for _, b := range id[:7] {
 		n = n<<8 | int64(b)
@@ -187,7 +136,7 @@ func (l *Ledger) EnrolPerson(ctx context.Context, req EnrolPerson) (Person, erro
 }
 
 func (t *wtx) enrolPerson(req EnrolPerson) (Person, error) {
-	if strings.TrimSpace(req.Name) == "" || strings.TrimSpace(req.MemberNo) == "" || !req.Kind.valid() {
+	if strings.TrimSpace(req.Name) == "" || strings.TrimSpace(req.MemberNo) == "" || !req.Kind.Valid() {
 		return Person{}, fmt.Errorf("enrol person: name, member number and kind are required: %w", ErrInvalid)
 	}
 	p := Person{
@@ -195,7 +144,7 @@ func (t *wtx) enrolPerson(req EnrolPerson) (Person, error) {
 		Phone: MaskPhone(req.Phone), Community: req.Community, Kind: req.Kind, CreatedAt: t.now,
 	}
 	if p.ID == 0 {
-		p.ID = PersonID(randomID())
+		p.ID = record.PersonID(randomID())
 	}
 	_, err := t.exec(`INSERT INTO people(id, member_no, name, phone_masked, phone_last4, community, kind, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, int64(p.ID), p.MemberNo, p.Name, p.Phone, last4(p.Phone), p.Community, int(p.Kind), p.CreatedAt.UnixNano())
@@ -221,10 +170,10 @@ func isConstraint(err error) bool {
 
 // BindCard gives a person a card.
 type BindCard struct {
-	ID       EntryID
-	Person   PersonID
-	UID      CardUID
-	Operator CardUID // staff card, may be empty when seeding
+	ID       record.EntryID
+	Person   record.PersonID
+	UID      record.CardUID
+	Operator record.CardUID // staff card, may be empty when seeding
 }
 
 // BindCard binds an unused card to a person.
@@ -233,7 +182,7 @@ func (l *Ledger) BindCard(ctx context.Context, req BindCard) (Card, error) {
 }
 
 func (t *wtx) bindCard(req BindCard) (Card, error) {
-	if _, err := ParseUID(string(req.UID)); err != nil || CardUID(strings.ToUpper(string(req.UID))) != req.UID {
+	if _, err := record.ParseUID(string(req.UID)); err != nil || record.CardUID(strings.ToUpper(string(req.UID))) != req.UID {
 		return Card{}, fmt.Errorf("bind card %q: not normalised (use ParseUID): %w", req.UID, ErrBadUID)
 	}
 	if _, err := t.person(req.Person); err != nil {
@@ -250,7 +199,7 @@ func (t *wtx) bindCard(req BindCard) (Card, error) {
 	return c, t.cardHistory(c.UID, c.State, req.Operator, "bound")
 }
 
-func (t *wtx) uidFree(uid CardUID) error {
+func (t *wtx) uidFree(uid record.CardUID) error {
 	var n int
 	err := t.queryRow("SELECT (SELECT count(*) FROM cards WHERE uid = ?1) + (SELECT count(*) FROM staff WHERE uid = ?1)", string(uid)).Scan(&n)
 	if err != nil {
@@ -262,7 +211,7 @@ func (t *wtx) uidFree(uid CardUID) error {
 	return nil
 }
 
-func (t *wtx) cardHistory(uid CardUID, s CardState, operator CardUID, reason string) error {
+func (t *wtx) cardHistory(uid record.CardUID, s CardState, operator record.CardUID, reason string) error {
 	_, err := t.exec("INSERT INTO card_history(uid, at, state, operator, reason) VALUES (?, ?, ?, ?, ?)",
 		string(uid), t.now.UnixNano(), int(s), string(operator), reason)
 	return err
@@ -270,10 +219,10 @@ func (t *wtx) cardHistory(uid CardUID, s CardState, operator CardUID, reason str
 
 // SetCardState reports a card lost or revokes it.
 type SetCardState struct {
-	ID       EntryID
-	UID      CardUID
-	State    CardState // CardLost or CardRevoked
-	Operator CardUID   // staff card
+	ID       record.EntryID
+	UID      record.CardUID
+	State    CardState      // CardLost or CardRevoked
+	Operator record.CardUID // staff card
 	Reason   string
 }
 
@@ -302,47 +251,47 @@ func (t *wtx) setCardState(req SetCardState) (Card, error) {
 
 // ReplaceCard moves a person from an old card to a new one (补卡).
 type ReplaceCard struct {
-	ID       EntryID
-	Old      CardUID
-	New      CardUID
-	Operator CardUID // staff card
+	ID       record.EntryID
+	Old      record.CardUID
+	New      record.CardUID
+	Operator record.CardUID // staff card
 }
 
 // ReplaceCard binds New to Old's person, marks Old lost (if it was active)
 // and writes one KindReplaceCard entry. Balances are per person, so the
 // balance moves with the person; the old card is refused from then on.
-func (l *Ledger) ReplaceCard(ctx context.Context, req ReplaceCard) (Entry, error) {
-	return do(l, ctx, opReplaceCard, req.ID, func(t *wtx) (Entry, error) { return t.replaceCard(req) })
+func (l *Ledger) ReplaceCard(ctx context.Context, req ReplaceCard) (record.Entry, error) {
+	return do(l, ctx, opReplaceCard, req.ID, func(t *wtx) (record.Entry, error) { return t.replaceCard(req) })
 }
 
-func (t *wtx) replaceCard(req ReplaceCard) (Entry, error) {
+func (t *wtx) replaceCard(req ReplaceCard) (record.Entry, error) {
 	if err := t.staffOperator(req.Operator); err != nil {
-		return Entry{}, err
+		return record.Entry{}, err
 	}
 	old, err := t.card(req.Old)
 	if err != nil {
-		return Entry{}, err
+		return record.Entry{}, err
 	}
 	if _, err := t.bindCard(BindCard{Person: old.Person, UID: req.New, Operator: req.Operator}); err != nil {
-		return Entry{}, err
+		return record.Entry{}, err
 	}
 	if old.State == CardActive {
 		if _, err := t.exec("UPDATE cards SET state = ?, changed_at = ? WHERE uid = ?", int(CardLost), t.now.UnixNano(), string(old.UID)); err != nil {
-			return Entry{}, err
+			return record.Entry{}, err
 		}
 		if err := t.cardHistory(old.UID, CardLost, req.Operator, "replaced by "+string(req.New)); err != nil {
-			return Entry{}, err
+			return record.Entry{}, err
 		}
 	}
-	e := Entry{ID: req.ID, Kind: KindReplaceCard, Person: old.Person, Card: req.New, OtherCard: old.UID, Operator: req.Operator}
+	e := record.Entry{ID: req.ID, Kind: record.KindReplaceCard, Person: old.Person, Card: req.New, OtherCard: old.UID, Operator: req.Operator}
 	return e, t.append(&e)
 }
 
 // card reads a card in any state; ErrUnknownCard when there is none.
-func (t *wtx) card(uid CardUID) (Card, error) { return readCard(t.ctx, t.q, uid) }
+func (t *wtx) card(uid record.CardUID) (Card, error) { return readCard(t.ctx, t.q, uid) }
 
 // activeCard reads a card and refuses a lost or revoked one.
-func (t *wtx) activeCard(uid CardUID) (Card, error) {
+func (t *wtx) activeCard(uid record.CardUID) (Card, error) {
 	c, err := t.card(uid)
 	if err != nil {
 		return c, err
@@ -353,7 +302,7 @@ func (t *wtx) activeCard(uid CardUID) (Card, error) {
 	return c, nil
 }
 
-func readCard(ctx context.Context, q querier, uid CardUID) (Card, error) {
+func readCard(ctx context.Context, q querier, uid record.CardUID) (Card, error) {
 	var c Card
 	var bound, changed int64
 	var state int
@@ -370,7 +319,7 @@ func readCard(ctx context.Context, q querier, uid CardUID) (Card, error) {
 	return c, nil
 }
 
-func (t *wtx) person(id PersonID) (Person, error) { return readPerson(t.ctx, t.q, id) }
+func (t *wtx) person(id record.PersonID) (Person, error) { return readPerson(t.ctx, t.q, id) }
 
 const personColumns = "id, member_no, name, phone_masked, community, kind, created_at"
 
@@ -379,12 +328,12 @@ func scanPerson(s interface{ Scan(...any) error }) (Person, error) {
 	var kind int
 	var created int64
 	err := s.Scan((*int64)(&p.ID), &p.MemberNo, &p.Name, &p.Phone, &p.Community, &kind, &created)
-	p.Kind = VolunteerKind(kind)
+	p.Kind = record.VolunteerKind(kind)
 	p.CreatedAt = time.Unix(0, created)
 	return p, err
 }
 
-func readPerson(ctx context.Context, q querier, id PersonID) (Person, error) {
+func readPerson(ctx context.Context, q querier, id record.PersonID) (Person, error) {
 	p, err := scanPerson(q.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people WHERE id = ?", int64(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("person %d: %w", id, ErrNotFound)
@@ -392,7 +341,7 @@ func readPerson(ctx context.Context, q querier, id PersonID) (Person, error) {
 	return p, storageErr(err)
 }
 
-func readBalance(ctx context.Context, q querier, id PersonID) (Balance, error) {
+func readBalance(ctx context.Context, q querier, id record.PersonID) (Balance, error) {
 	var b Balance
 	err := q.QueryRowContext(ctx, "SELECT points, minutes FROM balances WHERE person = ?", int64(id)).Scan(&b.Points, &b.Minutes)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -402,12 +351,12 @@ func readBalance(ctx context.Context, q querier, id PersonID) (Balance, error) {
 }
 
 // Person returns a registered person.
-func (l *Ledger) Person(ctx context.Context, id PersonID) (Person, error) {
+func (l *Ledger) Person(ctx context.Context, id record.PersonID) (Person, error) {
 	return readPerson(ctx, l.r, id)
 }
 
 // Balance returns a person's balance.
-func (l *Ledger) Balance(ctx context.Context, id PersonID) (Balance, error) {
+func (l *Ledger) Balance(ctx context.Context, id record.PersonID) (Balance, error) {
 	return readBalance(ctx, l.r, id)
 }
 
@@ -424,7 +373,7 @@ type CardInfo struct {
 // LookupCard answers a tap. A staff card gives Staff set. A lost or revoked
 // card gives the info and ErrCardLost or ErrCardRevoked; an unknown one
 // ErrUnknownCard.
-func (l *Ledger) LookupCard(ctx context.Context, uid CardUID) (CardInfo, error) {
+func (l *Ledger) LookupCard(ctx context.Context, uid record.CardUID) (CardInfo, error) {
 	var info CardInfo
 	tx, err := l.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -465,19 +414,19 @@ func (l *Ledger) LookupCard(ctx context.Context, uid CardUID) (CardInfo, error) 
 }
 
 // Cards returns a person's cards, newest first.
-func (l *Ledger) Cards(ctx context.Context, person PersonID) ([]Card, error) {
+func (l *Ledger) Cards(ctx context.Context, person record.PersonID) ([]Card, error) {
 	rows, err := l.read().QueryContext(ctx, "SELECT uid FROM cards WHERE person = ? ORDER BY bound_at DESC", int64(person))
 	if err != nil {
 		return nil, storageErr(err)
 	}
-	var uids []CardUID
+	var uids []record.CardUID
 	for rows.Next() {
 		var u string
 		if err := rows.Scan(&u); err != nil {
 			rows.Close()
 			return nil, storageErr(err)
 		}
-		uids = append(uids, CardUID(u))
+		uids = append(uids, record.CardUID(u))
 	}
 	rows.Close()
 	cards := make([]Card, 0, len(uids))

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
@@ -37,22 +39,22 @@ func columns(alias string, names ...string) string {
 	return b.String()
 }
 
-func scanEntry(s interface{ Scan(...any) error }) (Entry, error) {
+func scanEntry(s interface{ Scan(...any) error }) (record.Entry, error) {
 	var id, shift, reverses, prev, hash []byte
 	return scanEntryInto(s, &id, &shift, &reverses, &prev, &hash)
 }
 
 // scanEntryRows reads the blobs without copying them first (sql.RawBytes,
 // which Row.Scan refuses): Verify reads a million rows.
-func scanEntryRows(rows *sql.Rows) (Entry, error) {
+func scanEntryRows(rows *sql.Rows) (record.Entry, error) {
 	var id, shift, reverses, prev, hash sql.RawBytes
 	return scanEntryInto(rows, &id, &shift, &reverses, &prev, &hash)
 }
 
 // scanEntryInto scans entryColumns; the five blob columns go through the
 // given destinations, *[]byte or *sql.RawBytes.
-func scanEntryInto[B ~[]byte](s interface{ Scan(...any) error }, id, shift, reverses, prev, hash *B) (Entry, error) {
-	var e Entry
+func scanEntryInto[B ~[]byte](s interface{ Scan(...any) error }, id, shift, reverses, prev, hash *B) (record.Entry, error) {
+	var e record.Entry
 	var seq, at int64
 	var kind int
 	err := s.Scan(&e.Terminal, &seq, id, &kind, &e.Center, (*int64)(&e.Person), (*string)(&e.Card), &e.Minutes, &e.Points, &e.Stock,
@@ -61,7 +63,7 @@ func scanEntryInto[B ~[]byte](s interface{ Scan(...any) error }, id, shift, reve
 	if err != nil {
 		return e, err
 	}
-	e.Seq, e.Kind, e.At = uint64(seq), Kind(kind), time.Unix(0, at)
+	e.Seq, e.Kind, e.At = uint64(seq), record.Kind(kind), time.Unix(0, at)
 	copy(e.ID[:], *id)
 	copy(e.Shift[:], *shift)
 	copy(e.Reverses[:], *reverses)
@@ -70,13 +72,13 @@ func scanEntryInto[B ~[]byte](s interface{ Scan(...any) error }, id, shift, reve
 	return e, nil
 }
 
-func (l *Ledger) entries(ctx context.Context, query string, args ...any) ([]Entry, error) {
+func (l *Ledger) entries(ctx context.Context, query string, args ...any) ([]record.Entry, error) {
 	rows, err := l.read().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, storageErr(err)
 	}
 	defer rows.Close()
-	var out []Entry
+	var out []record.Entry
 	for rows.Next() {
 		e, err := scanEntryRows(rows)
 		if err != nil {
@@ -88,7 +90,7 @@ func (l *Ledger) entries(ctx context.Context, query string, args ...any) ([]Entr
 }
 
 // Entry returns one entry by id.
-func (l *Ledger) Entry(ctx context.Context, id EntryID) (Entry, error) {
+func (l *Ledger) Entry(ctx context.Context, id record.EntryID) (record.Entry, error) {
 	e, err := scanEntry(l.read().QueryRowContext(ctx, "SELECT "+entryColumns+" FROM entries WHERE id = ?", id[:]))
 	if isNoRows(err) {
 		return e, fmt.Errorf("entry %s: %w", id, ErrNotFound)
@@ -98,7 +100,7 @@ func (l *Ledger) Entry(ctx context.Context, id EntryID) (Entry, error) {
 
 // History returns a person's last n entries, newest first (by sequence: wall
 // time may be wrong).
-func (l *Ledger) History(ctx context.Context, person PersonID, n int) ([]Entry, error) {
+func (l *Ledger) History(ctx context.Context, person record.PersonID, n int) ([]record.Entry, error) {
 	if n <= 0 {
 		n = 20
 	}
@@ -112,7 +114,7 @@ func (l *Ledger) History(ctx context.Context, person PersonID, n int) ([]Entry, 
 
 // EntriesAfter returns up to limit of this terminal's entries with sequence
 // above seq, in order: what a sync pushes.
-func (l *Ledger) EntriesAfter(ctx context.Context, seq uint64, limit int) ([]Entry, error) {
+func (l *Ledger) EntriesAfter(ctx context.Context, seq uint64, limit int) ([]record.Entry, error) {
 	es, err := l.entries(ctx, "SELECT "+entryColumns+" FROM entries WHERE terminal = ? AND seq > ? ORDER BY seq LIMIT ?",
 		l.term.ID, int64(seq), limit)
 	if err != nil {
@@ -123,7 +125,7 @@ func (l *Ledger) EntriesAfter(ctx context.Context, seq uint64, limit int) ([]Ent
 
 // HonourRow is one line of the monthly honour roll (光荣榜).
 type HonourRow struct {
-	Person  PersonID
+	Person  record.PersonID
 	Name    string // full; the screen masks it (张*明)
 	Minutes int64
 }
@@ -173,7 +175,7 @@ func (l *Ledger) TodaySummary(ctx context.Context) (Summary, error) {
 		COALESCE(SUM(minutes), 0), COALESCE(SUM(CASE WHEN points > 0 AND kind IN (?2, ?4) THEN points END), 0),
 		COALESCE(SUM(kind = ?3), 0), COALESCE(SUM(CASE WHEN kind = ?3 THEN -points END), 0)
 		FROM entries WHERE at >= ?5 AND at < ?6`,
-		int(KindCheckIn), int(KindCheckOut), int(KindRedeem), int(KindAdjust), from.UnixNano(), to.UnixNano()).
+		int(record.KindCheckIn), int(record.KindCheckOut), int(record.KindRedeem), int(record.KindAdjust), from.UnixNano(), to.UnixNano()).
 		Scan(&s.CheckIns, &s.CheckOuts, &s.MinutesCredit, &s.PointsEarned, &s.Redemptions, &s.PointsRedeemed)
 	if err != nil {
 		return s, fmt.Errorf("today's summary: %w", storageErr(err))

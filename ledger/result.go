@@ -3,6 +3,8 @@ package ledger
 import (
 	"fmt"
 	"slices"
+
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // A request's stored result names its entries by id only: the entries are in
@@ -13,19 +15,19 @@ import (
 // resultEntries returns pointers to the entries inside a result. Slices are
 // copied first when copyFirst is set, so a stripped copy never writes
 // through to the caller's result.
-func resultEntries(r any, copyFirst bool) []*Entry {
+func resultEntries(r any, copyFirst bool) []*record.Entry {
 	switch v := r.(type) {
-	case *Entry:
-		return []*Entry{v}
+	case *record.Entry:
+		return []*record.Entry{v}
 	case *CheckOutResult:
-		return []*Entry{&v.Entry}
+		return []*record.Entry{&v.Entry}
 	case *Redemption:
-		return []*Entry{&v.Entry}
+		return []*record.Entry{&v.Entry}
 	case *ExpireResult:
 		if copyFirst {
 			v.Entries = slices.Clone(v.Entries)
 		}
-		out := make([]*Entry, len(v.Entries))
+		out := make([]*record.Entry, len(v.Entries))
 		for i := range v.Entries {
 			out[i] = &v.Entries[i]
 		}
@@ -34,7 +36,7 @@ func resultEntries(r any, copyFirst bool) []*Entry {
 		if copyFirst {
 			v.Closed = slices.Clone(v.Closed)
 		}
-		out := make([]*Entry, len(v.Closed))
+		out := make([]*record.Entry, len(v.Closed))
 		for i := range v.Closed {
 			out[i] = &v.Closed[i].Entry
 		}
@@ -46,7 +48,7 @@ func resultEntries(r any, copyFirst bool) []*Entry {
 // compactResult returns a copy of r with each entry reduced to its id.
 func compactResult[R any](r R) R {
 	for _, e := range resultEntries(&r, true) {
-		*e = Entry{ID: e.ID}
+		*e = record.Entry{ID: e.ID}
 	}
 	return r
 }

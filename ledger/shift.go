@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // ShiftState is where a shift stands.
@@ -40,24 +42,24 @@ func (s ShiftState) String() string {
 // Shift is one stretch of service (志愿服务记录), from check-in to check-out.
 // Its id is the id of its check-in entry.
 type Shift struct {
-	ID       EntryID
-	Person   PersonID
-	Card     CardUID
-	Activity ActivityID
+	ID       record.EntryID
+	Person   record.PersonID
+	Card     record.CardUID
+	Activity record.ActivityID
 	Center   string
 	OpenedAt time.Time
 	State    ShiftState
 	ClosedAt time.Time // zero while open
 	Minutes  int64     // credited
 	Points   int64     // credited
-	Flag     FlagReason
+	Flag     record.FlagReason
 }
 
 // CheckIn opens a shift.
 type CheckIn struct {
-	ID       EntryID
-	Card     CardUID
-	Activity ActivityID
+	ID       record.EntryID
+	Card     record.CardUID
+	Activity record.ActivityID
 }
 
 // CheckIn opens a shift for the card's person at an activity of this center.
@@ -89,21 +91,21 @@ func (t *wtx) checkIn(req CheckIn) (Shift, error) {
 		s.ID[:], int64(s.Person), string(s.Card), int64(s.Activity), s.Center, s.OpenedAt.UnixNano(), int(s.State)); err != nil {
 		return Shift{}, err
 	}
-	e := Entry{ID: req.ID, Kind: KindCheckIn, Person: c.Person, Card: c.UID, Activity: a.ID, Shift: s.ID}
+	e := record.Entry{ID: req.ID, Kind: record.KindCheckIn, Person: c.Person, Card: c.UID, Activity: a.ID, Shift: s.ID}
 	return s, t.append(&e)
 }
 
 // CheckOut closes the card's person's open shift.
 type CheckOut struct {
-	ID   EntryID
-	Card CardUID
+	ID   record.EntryID
+	Card record.CardUID
 }
 
 // CheckOutResult is a closed shift and what it earned.
 type CheckOutResult struct {
 	Shift  Shift
-	Entry  Entry
-	Credit Credit
+	Entry  record.Entry
+	Credit record.Credit
 }
 
 // CheckOut closes the open shift and credits it by its activity's rules, in
@@ -123,12 +125,12 @@ func (t *wtx) checkOut(req CheckOut) (CheckOutResult, error) {
 	if err != nil {
 		return CheckOutResult{}, err
 	}
-	return t.closeShift(s, req.ID, c.UID, t.now, FlagNone)
+	return t.closeShift(s, req.ID, c.UID, t.now, record.FlagNone)
 }
 
 // closeShift credits s as if checked out at `at`, writes the check-out entry
 // with id, and updates the shift. flag marks a shift closed by the sweep.
-func (t *wtx) closeShift(s Shift, id EntryID, card CardUID, at time.Time, flag FlagReason) (CheckOutResult, error) {
+func (t *wtx) closeShift(s Shift, id record.EntryID, card record.CardUID, at time.Time, flag record.FlagReason) (CheckOutResult, error) {
 	a, err := readActivity(t.ctx, t.q, s.Activity)
 	if err != nil {
 		return CheckOutResult{}, err
@@ -142,13 +144,13 @@ func (t *wtx) closeShift(s Shift, id EntryID, card CardUID, at time.Time, flag F
 		return CheckOutResult{}, err
 	}
 	cr := a.Rules.Credit(p.Kind, at.Sub(s.OpenedAt), today)
-	e := Entry{ID: id, Kind: KindCheckOut, Person: s.Person, Card: card, Activity: s.Activity, Shift: s.ID,
+	e := record.Entry{ID: id, Kind: record.KindCheckOut, Person: s.Person, Card: card, Activity: s.Activity, Shift: s.ID,
 		Minutes: cr.Minutes, Points: cr.Points}
 	if err := t.append(&e); err != nil {
 		return CheckOutResult{}, err
 	}
 	s.State, s.ClosedAt, s.Minutes, s.Points, s.Flag = ShiftClosed, at, cr.Minutes, cr.Points, flag
-	if cr.Flag != FlagNone {
+	if cr.Flag != record.FlagNone {
 		s.State, s.Flag = ShiftFlagged, cr.Flag
 	}
 	if _, err := t.exec("UPDATE shifts SET state = ?, closed_at = ?, minutes = ?, points = ?, close_entry = ?, flag = ? WHERE id = ?",
@@ -198,11 +200,11 @@ func scanShift(s interface{ Scan(...any) error }) (Shift, error) {
 	if closed.Valid {
 		sh.ClosedAt = time.Unix(0, closed.Int64)
 	}
-	sh.State, sh.Flag = ShiftState(state), FlagReason(flag)
+	sh.State, sh.Flag = ShiftState(state), record.FlagReason(flag)
 	return sh, nil
 }
 
-func openShift(ctx context.Context, q querier, person PersonID) (Shift, error) {
+func openShift(ctx context.Context, q querier, person record.PersonID) (Shift, error) {
 	s, err := scanShift(q.QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE person = ? AND state = 1", int64(person)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("person %d: %w", person, ErrNoOpenShift)
@@ -217,7 +219,7 @@ func (l *Ledger) OpenShifts(ctx context.Context) ([]Shift, error) {
 }
 
 // Shift returns one shift.
-func (l *Ledger) Shift(ctx context.Context, id EntryID) (Shift, error) {
+func (l *Ledger) Shift(ctx context.Context, id record.EntryID) (Shift, error) {
 	s, err := scanShift(l.read().QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE id = ?", id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("shift %s: %w", id, ErrNotFound)
@@ -244,7 +246,7 @@ func (l *Ledger) shifts(ctx context.Context, query string, args ...any) ([]Shift
 
 // SweepShifts is the end-of-day sweep of forgotten shifts.
 type SweepShifts struct {
-	ID EntryID
+	ID record.EntryID
 	// Before: shifts opened before this are swept; zero means the start of
 	// today in the center's time zone.
 	Before time.Time
@@ -293,9 +295,9 @@ func (l *Ledger) SweepShifts(ctx context.Context, req SweepShifts) (SweepResult,
 			if err != nil {
 				return SweepResult{}, err
 			}
-			_, end, ok := a.Schedule.times(s.OpenedAt.In(t.l.opts.Location))
-			if a.Rules.Forgotten == CloseAtEnd && ok && end.After(s.OpenedAt) {
-				r, err := t.closeShift(s, deriveID(req.ID, i), s.Card, end, FlagForgotten)
+			_, end, ok := a.Schedule.Times(s.OpenedAt.In(t.l.opts.Location))
+			if a.Rules.Forgotten == record.CloseAtEnd && ok && end.After(s.OpenedAt) {
+				r, err := t.closeShift(s, record.DeriveID(req.ID, i), s.Card, end, record.FlagForgotten)
 				if err != nil {
 					return SweepResult{}, err
 				}
@@ -306,9 +308,9 @@ func (l *Ledger) SweepShifts(ctx context.Context, req SweepShifts) (SweepResult,
 				}
 				continue
 			}
-			s.State, s.Flag = ShiftFlagged, FlagForgotten
-			if a.Rules.Forgotten == CloseAtEnd {
-				s.Flag = FlagNoScheduleTo
+			s.State, s.Flag = ShiftFlagged, record.FlagForgotten
+			if a.Rules.Forgotten == record.CloseAtEnd {
+				s.Flag = record.FlagNoScheduleTo
 			}
 			if _, err := t.exec("UPDATE shifts SET state = ?, flag = ? WHERE id = ?", int(s.State), string(s.Flag), s.ID[:]); err != nil {
 				return SweepResult{}, err
@@ -321,10 +323,10 @@ func (l *Ledger) SweepShifts(ctx context.Context, req SweepShifts) (SweepResult,
 
 // ResolveShift is staff closing a flagged (or forgotten open) shift by hand.
 type ResolveShift struct {
-	ID       EntryID
-	Shift    EntryID
+	ID       record.EntryID
+	Shift    record.EntryID
 	Minutes  int64 // what staff credit; points follow the activity's rate
-	Operator CardUID
+	Operator record.CardUID
 	Reason   string
 }
 
@@ -346,7 +348,7 @@ func (l *Ledger) ResolveShift(ctx context.Context, req ResolveShift) (CheckOutRe
 		if s.State != ShiftOpen && s.State != ShiftFlagged {
 			return CheckOutResult{}, fmt.Errorf("shift %s is %v: %w", s.ID, s.State, ErrNoOpenShift)
 		}
-		if req.Minutes < 0 || req.Minutes > defaultMaxMinutes {
+		if req.Minutes < 0 || req.Minutes > record.DefaultMaxMinutes {
 			return CheckOutResult{}, fmt.Errorf("resolve shift: %d minutes: %w", req.Minutes, ErrDurationAbsurd)
 		}
 		a, err := readActivity(t.ctx, t.q, s.Activity)
@@ -357,8 +359,8 @@ func (l *Ledger) ResolveShift(ctx context.Context, req ResolveShift) (CheckOutRe
 		if err != nil {
 			return CheckOutResult{}, err
 		}
-		cr := Credit{Minutes: req.Minutes, Points: req.Minutes * a.Rules.PointsPerHour[p.Kind] / 60}
-		e := Entry{ID: req.ID, Kind: KindCheckOut, Person: s.Person, Card: s.Card, Activity: s.Activity, Shift: s.ID,
+		cr := record.Credit{Minutes: req.Minutes, Points: req.Minutes * a.Rules.PointsPerHour[p.Kind] / 60}
+		e := record.Entry{ID: req.ID, Kind: record.KindCheckOut, Person: s.Person, Card: s.Card, Activity: s.Activity, Shift: s.ID,
 			Minutes: cr.Minutes, Points: cr.Points, Operator: req.Operator, Reason: req.Reason}
 		if err := t.append(&e); err != nil {
 			return CheckOutResult{}, err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hongmajia/hongmajia/record"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -35,7 +36,7 @@ func (r Role) String() string {
 
 // Staff is a staff card's holder.
 type Staff struct {
-	UID    CardUID
+	UID    record.CardUID
 	Name   string
 	Role   Role
 	Active bool
@@ -108,8 +109,8 @@ func validPIN(pin string) bool {
 
 // AddStaff registers a staff card with a PIN (4 to 12 digits).
 type AddStaff struct {
-	ID   EntryID
-	UID  CardUID
+	ID   record.EntryID
+	UID  record.CardUID
 	Name string
 	Role Role
 	PIN  string
@@ -137,7 +138,7 @@ func staffHash(l *Ledger, req AddStaff) (string, error) {
 }
 
 func (t *wtx) addStaff(req AddStaff, hash string) (Staff, error) {
-	if _, err := ParseUID(string(req.UID)); err != nil {
+	if _, err := record.ParseUID(string(req.UID)); err != nil {
 		return Staff{}, fmt.Errorf("add staff: %w", err)
 	}
 	if strings.TrimSpace(req.Name) == "" || (req.Role != RoleStaff && req.Role != RoleTechnician) {
@@ -152,7 +153,7 @@ func (t *wtx) addStaff(req AddStaff, hash string) (Staff, error) {
 	return Staff{UID: req.UID, Name: req.Name, Role: req.Role, Active: true}, nil
 }
 
-func readStaff(ctx context.Context, q querier, uid CardUID) (Staff, error) {
+func readStaff(ctx context.Context, q querier, uid record.CardUID) (Staff, error) {
 	var s Staff
 	var locked int64
 	err := q.QueryRowContext(ctx, "SELECT uid, name, role, active, locked_until FROM staff WHERE uid = ?", string(uid)).
@@ -167,7 +168,7 @@ func readStaff(ctx context.Context, q querier, uid CardUID) (Staff, error) {
 }
 
 // staffOperator checks that an operator is an active, unlocked staff card.
-func (t *wtx) staffOperator(uid CardUID) error {
+func (t *wtx) staffOperator(uid record.CardUID) error {
 	s, err := readStaff(t.ctx, t.q, uid)
 	if err != nil {
 		return err
@@ -185,7 +186,7 @@ func (t *wtx) staffOperator(uid CardUID) error {
 // row locks the card for PINLockout (ErrPINLocked), persisted, so a restart
 // does not reset it. While locked even the right PIN is refused. The right
 // PIN resets the count.
-func (l *Ledger) CheckPIN(ctx context.Context, uid CardUID, pin string) (Staff, error) {
+func (l *Ledger) CheckPIN(ctx context.Context, uid record.CardUID, pin string) (Staff, error) {
 	s, err := readStaff(ctx, l.r, uid)
 	if err != nil {
 		return Staff{}, fmt.Errorf("check PIN: %w", err)
@@ -245,6 +246,6 @@ func (l *Ledger) CheckPIN(ctx context.Context, uid CardUID, pin string) (Staff, 
 }
 
 // StaffCard returns a staff card's holder (ErrNotStaff if it is not one).
-func (l *Ledger) StaffCard(ctx context.Context, uid CardUID) (Staff, error) {
+func (l *Ledger) StaffCard(ctx context.Context, uid record.CardUID) (Staff, error) {
 	return readStaff(ctx, l.r, uid)
 }

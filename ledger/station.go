@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // SetStationActivity names the activity a headless station (服务站点,
 // `kiosk --headless`) checks volunteers in and out of, so the terminal needs
 // no configuration beyond its data directory. The activity must exist at this
 // terminal's center.
-func (l *Ledger) SetStationActivity(ctx context.Context, id ActivityID) error {
+func (l *Ledger) SetStationActivity(ctx context.Context, id record.ActivityID) error {
 	a, err := readActivity(ctx, l.r, id)
 	if err != nil {
 		return fmt.Errorf("set station activity: %w", err)
@@ -36,7 +38,7 @@ func (l *Ledger) StationActivity(ctx context.Context) (Activity, error) {
 	if err != nil {
 		return Activity{}, fmt.Errorf("station activity %q: %w", v, ErrCorrupt)
 	}
-	a, err := readActivity(ctx, l.r, ActivityID(n))
+	a, err := readActivity(ctx, l.r, record.ActivityID(n))
 	if err != nil {
 		return Activity{}, fmt.Errorf("station activity: %w", err)
 	}

@@ -6,48 +6,33 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/hongmajia/hongmajia/record"
 )
 
-// Policy holds the limits that come from the district (hub), kept in data.
-type Policy struct {
-	// OfflineCapPoints caps the points one card may redeem on this terminal
-	// since its last acknowledged sync; 0: no cap.
-	OfflineCapPoints int64 `json:"offline_cap_points"`
-	// MaxSyncAge: an enrolled terminal whose last successful sync is older
-	// refuses redemption (earning goes on); 0: no limit.
-	MaxSyncAge time.Duration `json:"max_sync_age"`
-	// PointsExpireMonths: points earned longer ago and not spent expire when
-	// ExpirePoints runs; 0: never (the default).
-	PointsExpireMonths int `json:"points_expire_months"`
-}
-
-// DefaultPolicy applies until the hub sends one: a nightly sync may fail for
-// a few days before redemption stops; a card may redeem 500 points offline.
-var DefaultPolicy = Policy{OfflineCapPoints: 500, MaxSyncAge: 7 * 24 * time.Hour}
-
-func readPolicy(ctx context.Context, q querier) (Policy, error) {
+func readPolicy(ctx context.Context, q querier) (record.Policy, error) {
 	var v string
 	err := q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'policy'").Scan(&v)
 	if err != nil {
 		if isNoRows(err) {
-			return DefaultPolicy, nil
+			return record.DefaultPolicy, nil
 		}
-		return Policy{}, storageErr(err)
+		return record.Policy{}, storageErr(err)
 	}
-	var p Policy
+	var p record.Policy
 	if err := json.Unmarshal([]byte(v), &p); err != nil {
-		return Policy{}, fmt.Errorf("policy: %v: %w", err, ErrCorrupt)
+		return record.Policy{}, fmt.Errorf("policy: %v: %w", err, ErrCorrupt)
 	}
 	return p, nil
 }
 
 // Policy returns the limits in force.
-func (l *Ledger) Policy(ctx context.Context) (Policy, error) { return readPolicy(ctx, l.r) }
+func (l *Ledger) Policy(ctx context.Context) (record.Policy, error) { return readPolicy(ctx, l.r) }
 
 // SetPolicy replaces the limits (from the hub, or the demo).
-func (l *Ledger) SetPolicy(ctx context.Context, p Policy) error {
-	if p.OfflineCapPoints < 0 || p.MaxSyncAge < 0 || p.PointsExpireMonths < 0 {
-		return fmt.Errorf("set policy: negative limit: %w", ErrInvalid)
+func (l *Ledger) SetPolicy(ctx context.Context, p record.Policy) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("set policy: %w", err)
 	}
 	b, _ := json.Marshal(p)
 	return l.setMeta(ctx, "set policy", map[string]string{"policy": string(b)})

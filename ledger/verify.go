@@ -8,13 +8,14 @@ import (
 	"os"
 	"sync"
 
+	"github.com/hongmajia/hongmajia/record"
 	"golang.org/x/sys/unix"
 )
 
 // Problem is one thing Verify found wrong.
 type Problem struct {
 	// Check names the check: "integrity", "chain", "sequence", "hash",
-	// "balance", "stock".
+	// "terminal" (the chain's, see record.ChainProblem), "balance", "stock".
 	Check  string
 	Detail string
 }
@@ -47,7 +48,7 @@ func (r *VerifyReport) add(check, format string, args ...any) {
 
 type stockKey struct {
 	center string
-	item   ItemID
+	item   record.ItemID
 }
 
 // Verify checks the whole ledger, beside a running terminal: SQLite's
@@ -94,7 +95,7 @@ func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport
 		return nil, fmt.Errorf("verify: %w", storageErr(err))
 	}
 	mid := uint64(head/2 + 1)
-	var midPrev Hash
+	var midPrev record.Hash
 	if mid > 1 {
 		var h []byte
 		err := q1.QueryRowContext(ctx, "SELECT hash FROM entries WHERE terminal = ? AND seq = ?", l.term.ID, int64(mid-1)).Scan(&h)
@@ -202,8 +203,8 @@ func (r *running) add(d int64, term string, seq uint64) {
 type chainPart struct {
 	entries   uint64
 	terminals map[string]bool
-	points    map[PersonID]*running
-	minutes   map[PersonID]*running
+	points    map[record.PersonID]*running
+	minutes   map[record.PersonID]*running
 	stock     map[stockKey]*running
 	problems  []Problem
 	truncated int
@@ -214,7 +215,7 @@ type chainPart struct {
 type chainRange struct {
 	terminal string
 	from, to uint64
-	prev     Hash
+	prev     record.Hash
 }
 
 // otherTerminals lists terminals other than local that have entries, by
@@ -246,7 +247,7 @@ func (c *chainPart) add(check, format string, args ...any) {
 	c.problems = append(c.problems, Problem{Check: check, Detail: fmt.Sprintf(format, args...)})
 }
 
-func runOf(m map[PersonID]*running, p PersonID) *running {
+func runOf(m map[record.PersonID]*running, p record.PersonID) *running {
 	r := m[p]
 	if r == nil {
 		r = &running{}
@@ -258,9 +259,8 @@ func runOf(m map[PersonID]*running, p PersonID) *running {
 // scanChain reads the ranges' entries in order and checks sequence, chain
 // and hashes, summing balances and stock as it goes.
 func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart, error) {
-	c := &chainPart{terminals: map[string]bool{}, points: map[PersonID]*running{}, minutes: map[PersonID]*running{},
+	c := &chainPart{terminals: map[string]bool{}, points: map[record.PersonID]*running{}, minutes: map[record.PersonID]*running{},
 		stock: map[stockKey]*running{}}
-	var buf []byte
 	for _, r := range ranges {
 		to := int64(math.MaxInt64)
 		if r.to != 0 {
@@ -271,7 +271,7 @@ func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart,
 		if err != nil {
 			return nil, storageErr(err)
 		}
-		want, prev := r.from, r.prev
+		chain := record.NewChain(r.terminal, record.Head{Seq: r.from - 1, Hash: r.prev})
 		for rows.Next() {
 			e, err := scanEntryRows(rows)
 			if err != nil {
@@ -280,22 +280,9 @@ func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart,
 			}
 			c.entries++
 			c.terminals[e.Terminal] = true
-			if e.Seq != want {
-				c.add("sequence", "terminal %s: expected seq %d, found %d (missing %d entries)", e.Terminal, want, e.Seq, int64(e.Seq)-int64(want))
+			for _, p := range chain.Next(&e) {
+				c.add(p.Problem.String(), "%s", p.Error())
 			}
-			want = e.Seq + 1
-			if e.Prev != prev {
-				c.add("chain", "terminal %s seq %d: prev hash %.16s… does not match previous entry's %.16s…", e.Terminal, e.Seq, e.Prev, prev)
-			}
-			if !e.Kind.valid() {
-				c.add("hash", "terminal %s seq %d: unknown kind %d", e.Terminal, e.Seq, e.Kind)
-			} else {
-				buf = e.appendEncoding(buf[:0])
-				if sha256Sum(buf) != e.Hash {
-					c.add("hash", "terminal %s seq %d (id %s): stored hash does not match the entry's content", e.Terminal, e.Seq, e.ID)
-				}
-			}
-			prev = e.Hash
 			if e.Person != 0 && (e.Points != 0 || e.Minutes != 0) {
 				runOf(c.points, e.Person).add(e.Points, e.Terminal, e.Seq)
 				runOf(c.minutes, e.Person).add(e.Minutes, e.Terminal, e.Seq)
@@ -313,8 +300,10 @@ func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart,
 		if err != nil {
 			return nil, storageErr(err)
 		}
-		if r.to != 0 && want != r.to {
-			c.add("sequence", "terminal %s: expected seq %d, found none before %d (missing %d entries)", r.terminal, want, r.to, int64(r.to)-int64(want))
+		if r.to != 0 {
+			if p := chain.End(r.to); p != nil {
+				c.add(p.Problem.String(), "%s", p.Error())
+			}
 		}
 	}
 	return c, nil
@@ -346,7 +335,7 @@ func (c *chainPart) merge(b *chainPart, rep *VerifyReport) {
 			base.sum += later.sum
 		}
 	}
-	merge := func(what string, a, b map[PersonID]*running) {
+	merge := func(what string, a, b map[record.PersonID]*running) {
 		for p := range b {
 			if a[p] == nil {
 				a[p] = &running{}
@@ -375,9 +364,9 @@ func compareStored(ctx context.Context, q querier, c *chainPart, rep *VerifyRepo
 		return storageErr(err)
 	}
 	defer brows.Close()
-	seen := map[PersonID]bool{}
+	seen := map[record.PersonID]bool{}
 	for brows.Next() {
-		var p PersonID
+		var p record.PersonID
 		var b sums
 		if err := brows.Scan((*int64)(&p), &b.points, &b.minutes); err != nil {
 			return storageErr(err)

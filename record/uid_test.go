@@ -1,17 +1,18 @@
-package ledger_test
+package record_test
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestParseUID(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		want     ledger.CardUID
+		want     record.CardUID
 		err      bool
 	}{
 		{"4 bytes upper", "04A1B2C3", "04A1B2C3", false},
@@ -41,9 +42,9 @@ func TestParseUID(t *testing.T) {
 		{"unicode", "０４Ａ１Ｂ２Ｃ３", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ledger.ParseUID(tc.in)
+			got, err := record.ParseUID(tc.in)
 			if tc.err {
-				if !errors.Is(err, ledger.ErrBadUID) {
+				if !errors.Is(err, record.ErrBadUID) {
 					t.Fatalf("ParseUID(%q) = %q, %v; want ErrBadUID", tc.in, got, err)
 				}
 				return
@@ -62,9 +63,9 @@ func FuzzParseUID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		u, err := ledger.ParseUID(s)
+		u, err := record.ParseUID(s)
 		if err != nil {
-			if !errors.Is(err, ledger.ErrBadUID) {
+			if !errors.Is(err, record.ErrBadUID) {
 				t.Fatalf("ParseUID(%q): error %v is not ErrBadUID", s, err)
 			}
 			return
@@ -75,9 +76,68 @@ func FuzzParseUID(f *testing.F) {
 		if strings.ToUpper(string(u)) != string(u) {
 			t.Fatalf("ParseUID(%q) = %q: not upper case", s, u)
 		}
-		again, err := ledger.ParseUID(string(u))
+		again, err := record.ParseUID(string(u))
 		if err != nil || again != u {
 			t.Fatalf("ParseUID(ParseUID(%q)=%q) = %q, %v: not stable", s, u, again, err)
+		}
+	})
+}
+
+// TestUIDFromBytes: the bytes of an ISO/IEC 14443A UID (4, 7 or 10) make a
+// card; any other length is a bad read, whatever the bytes.
+func TestUIDFromBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want record.CardUID
+	}{
+		{"nil", nil, ""},
+		{"empty", []byte{}, ""},
+		{"3 bytes (a wedge number like 123456)", []byte{0x01, 0xE2, 0x40}, ""},
+		{"4 bytes", []byte{0x04, 0xa1, 0xb2, 0xc3}, "04A1B2C3"},
+		{"5 bytes", []byte{0x04, 0xa1, 0xb2, 0xc3, 0xd4}, ""},
+		{"7 bytes", []byte{0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}, "04112233445566"},
+		{"10 bytes", []byte{0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x9a}, "0411223344556677889A"},
+		{"11 bytes", make([]byte, 11), ""},
+		{"4 zero bytes", make([]byte, 4), "00000000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := record.UIDFromBytes(tc.in)
+			if tc.want == "" {
+				if !errors.Is(err, record.ErrBadUID) || got != "" {
+					t.Fatalf("UIDFromBytes(%x) = %q, %v; want ErrBadUID", tc.in, got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("UIDFromBytes(%x) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+			if !bytes.Equal(got.Bytes(), tc.in) {
+				t.Fatalf("Bytes() = %x, want %x", got.Bytes(), tc.in)
+			}
+			if again, err := record.ParseUID(string(got)); err != nil || again != got {
+				t.Fatalf("ParseUID(%q) = %q, %v: not the same card", got, again, err)
+			}
+		})
+	}
+}
+
+// FuzzUIDFromBytes: a card exactly when the length is 4, 7 or 10, and then
+// the card's bytes are the input.
+func FuzzUIDFromBytes(f *testing.F) {
+	for _, n := range []int{0, 3, 4, 5, 7, 10, 11} {
+		f.Add(bytes.Repeat([]byte{0xa5}, n))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		u, err := record.UIDFromBytes(b)
+		if n := len(b); n != 4 && n != 7 && n != 10 {
+			if !errors.Is(err, record.ErrBadUID) {
+				t.Fatalf("UIDFromBytes(%d bytes) = %q, %v; want ErrBadUID", n, u, err)
+			}
+			return
+		}
+		if err != nil || !bytes.Equal(u.Bytes(), b) || strings.ToUpper(string(u)) != string(u) {
+			t.Fatalf("UIDFromBytes(%x) = %q, %v", b, u, err)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package ledger
+package record
 
 import (
 	"crypto/rand"
@@ -15,15 +15,29 @@ import (
 // retried request (a tap the screen never confirmed, a replayed sync) is
 // written once: the same id again returns the first result and writes nothing.
 // An entry's own id is its request's id (derived ids for requests that write
-// several entries, see deriveID).
+// several entries, see DeriveID).
 type EntryID [16]byte
 
 // NewEntryID returns a random id from crypto/rand.
 func NewEntryID() EntryID {
 	var id EntryID
 	if _, err := rand.Read(id[:]); err != nil {
-		panic("ledger: crypto/rand: " + err.Error()) // rand.Read never fails on Linux ≥ 3.17
+		panic("record: crypto/rand: " + err.Error()) // rand.Read never fails on Linux ≥ 3.17
 	}
+	return id
+}
+
+// DeriveID gives the i-th entry id of a request that writes several entries
+// (an end-of-day sweep, an expiry run): stable across retries, distinct per i.
+// It is the first 16 bytes of SHA-256(req ‖ uint64 big-endian i); the ids are
+// in entries already written, so this never changes.
+func DeriveID(req EntryID, i int) EntryID {
+	var b [16 + 8]byte
+	copy(b[:], req[:])
+	binary.BigEndian.PutUint64(b[16:], uint64(i))
+	sum := sha256.Sum256(b[:])
+	var id EntryID
+	copy(id[:], sum[:16])
 	return id
 }
 
@@ -45,32 +59,23 @@ func (id *EntryID) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ParseEntryID reads the 32 hex digits String writes.
+// ParseEntryID reads the 32 hex digits String writes, in either case.
 func ParseEntryID(s string) (EntryID, error) {
 	var id EntryID
 	if len(s) != 2*len(id) {
 		return id, fmt.Errorf("parse entry id %q: %w", s, ErrInvalid)
 	}
 	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
-		return id, fmt.Errorf("parse entry id %q: %w", s, ErrInvalid)
+		return EntryID{}, fmt.Errorf("parse entry id %q: %w", s, ErrInvalid)
 	}
 	return id, nil
 }
 
-// deriveID gives the i-th entry id of a request that writes several entries
-// (an end-of-day sweep, an expiry run): stable across retries, distinct per i.
-func deriveID(req EntryID, i int) EntryID {
-	var b [16 + 8]byte
-	copy(b[:], req[:])
-	binary.BigEndian.PutUint64(b[16:], uint64(i))
-	sum := sha256.Sum256(b[:])
-	var id EntryID
-	copy(id[:], sum[:16])
-	return id
-}
-
 // Hash is a SHA-256 digest of an entry's canonical encoding.
 type Hash [32]byte
+
+// IsZero reports whether h was never set (the Prev of a terminal's first entry).
+func (h Hash) IsZero() bool { return h == Hash{} }
 
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 
@@ -79,11 +84,15 @@ func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
 
 // UnmarshalText reads 64 hex digits.
 func (h *Hash) UnmarshalText(b []byte) error {
-	if len(b) != 64 {
+	var parsed Hash
+	if len(b) != 2*len(parsed) {
+		return fmt.Errorf("parse hash: %d digits: %w", len(b), ErrInvalid)
+	}
+	if _, err := hex.Decode(parsed[:], b); err != nil {
 		return fmt.Errorf("parse hash: %w", ErrInvalid)
 	}
-	_, err := hex.Decode(h[:], b)
-	return err
+	*h = parsed
+	return nil
 }
 
 // Kind says what an entry records.
@@ -101,6 +110,11 @@ const (
 	KindRestock     Kind = 8 // staff added stock of an item at this center (补货)
 )
 
+// Kinds lists every kind, in number order.
+func Kinds() []Kind {
+	return []Kind{KindCheckIn, KindCheckOut, KindRedeem, KindAdjust, KindReverse, KindReplaceCard, KindExpire, KindRestock}
+}
+
 var kindNames = [...]string{
 	KindCheckIn:     "check-in",
 	KindCheckOut:    "check-out",
@@ -112,10 +126,11 @@ var kindNames = [...]string{
 	KindRestock:     "restock",
 }
 
-func (k Kind) valid() bool { return k >= KindCheckIn && k <= KindRestock }
+// Valid reports whether k is one of the kinds above.
+func (k Kind) Valid() bool { return k >= KindCheckIn && k <= KindRestock }
 
 func (k Kind) String() string {
-	if k.valid() {
+	if k.Valid() {
 		return kindNames[k]
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
@@ -197,20 +212,30 @@ const maxString = 1<<16 - 1
 //	prev      [32]byte
 //
 // Hash is not encoded. Decode accepts exactly this and nothing else, so
-// Decode(b) succeeding means Encode of the result gives b back.
+// Decode(b) succeeding means Encode of the result gives b back. At is held
+// as int64 Unix nanoseconds, so only times between the years 1678 and 2262
+// come back as they went in.
 func (e *Entry) Encode() ([]byte, error) {
-	for _, s := range []string{e.Terminal, e.Center, string(e.Card), string(e.OtherCard), string(e.Operator), e.Reason, e.Boot} {
-		if len(s) > maxString {
-			return nil, fmt.Errorf("encode entry: string of %d bytes: %w", len(s), ErrInvalid)
-		}
-		if !utf8.ValidString(s) {
-			return nil, fmt.Errorf("encode entry: string not UTF-8: %w", ErrInvalid)
-		}
-	}
-	if !e.Kind.valid() {
-		return nil, fmt.Errorf("encode entry: kind %d: %w", e.Kind, ErrInvalid)
+	if err := e.check(); err != nil {
+		return nil, err
 	}
 	return e.appendEncoding(make([]byte, 0, 256)), nil
+}
+
+// check refuses what the encoding cannot hold.
+func (e *Entry) check() error {
+	for _, s := range []string{e.Terminal, e.Center, string(e.Card), string(e.OtherCard), string(e.Operator), e.Reason, e.Boot} {
+		if len(s) > maxString {
+			return fmt.Errorf("encode entry: string of %d bytes: %w", len(s), ErrInvalid)
+		}
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("encode entry: string not UTF-8: %w", ErrInvalid)
+		}
+	}
+	if !e.Kind.Valid() {
+		return fmt.Errorf("encode entry: kind %d: %w", e.Kind, ErrInvalid)
+	}
+	return nil
 }
 
 func (e *Entry) appendEncoding(b []byte) []byte {
@@ -296,7 +321,7 @@ func DecodeEntry(b []byte) (Entry, error) {
 	if len(d.b) != 0 {
 		return Entry{}, fmt.Errorf("decode entry: %d trailing bytes: %w", len(d.b), ErrCorrupt)
 	}
-	if !e.Kind.valid() {
+	if !e.Kind.Valid() {
 		return Entry{}, fmt.Errorf("decode entry: kind %d: %w", e.Kind, ErrCorrupt)
 	}
 	if trusted > 1 {
@@ -356,5 +381,3 @@ func (d *decoder) str() string {
 	}
 	return string(s)
 }
-
-func sha256Sum(b []byte) Hash { return sha256.Sum256(b) }

@@ -1,4 +1,4 @@
-package ledger
+package record
 
 import (
 	"encoding/hex"
@@ -8,8 +8,26 @@ import (
 )
 
 // CardUID is a card's identifier in normalised form: upper-case hex without
-// separators, of a 4-, 7- or 10-byte ISO/IEC 14443A UID. Make one with ParseUID.
+// separators, of a 4-, 7- or 10-byte ISO/IEC 14443A UID. Make one with
+// ParseUID from what a reader typed or printed, or UIDFromBytes from the
+// bytes a reader delivered.
 type CardUID string
+
+// UIDFromBytes is the card a reader's bytes name: ISO/IEC 14443A UIDs are 4,
+// 7 or 10 bytes (single, double, triple size), and anything else — a short
+// or garbled read, a keyboard-wedge number turned into too few bytes — is
+// ErrBadUID, never a card.
+func UIDFromBytes(b []byte) (CardUID, error) {
+	if !uidLength(len(b)) {
+		return "", fmt.Errorf("card UID of %d bytes, want 4, 7 or 10: %w", len(b), ErrBadUID)
+	}
+	return CardUID(strings.ToUpper(hex.EncodeToString(b))), nil
+}
+
+func uidLength(n int) bool { return n == 4 || n == 7 || n == 10 }
+
+// hexLength: the hex digits of a UID.
+func hexLength(n int) bool { return n == 8 || n == 14 || n == 20 }
 
 // ParseUID normalises what a reader produced to a CardUID. It accepts:
 //
@@ -65,10 +83,8 @@ func ParseUID(s string) (CardUID, error) {
 	if err != nil {
 		return "", fmt.Errorf("parse card UID %q: not hex: %w", s, ErrBadUID)
 	}
-	return CardUID(strings.ToUpper(hex.EncodeToString(raw))), nil
+	return UIDFromBytes(raw)
 }
-
-func hexLength(n int) bool { return n == 8 || n == 14 || n == 20 }
 
 // maxDecimalDigits bounds the wedge number: 2^80-1 has 25 digits.
 const maxDecimalDigits = 25
@@ -92,8 +108,7 @@ func parseDecimalUID(orig, digits string) (CardUID, error) {
 	default:
 		return "", fmt.Errorf("parse card UID %q: number wider than 10 bytes: %w", orig, ErrBadUID)
 	}
-	raw := n.FillBytes(make([]byte, size))
-	return CardUID(strings.ToUpper(hex.EncodeToString(raw))), nil
+	return UIDFromBytes(n.FillBytes(make([]byte, size)))
 }
 
 // Bytes returns the UID's bytes; nil if u is not normalised hex.
