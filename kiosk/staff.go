@@ -44,10 +44,6 @@ var staffMenu = []MenuItem{
 // keys; the ledger stores their Chinese words (Options.Words).
 var AdjustReasons = []string{"reason.correction", "reason.missed_shift", "reason.reward", "reason.other"}
 
-// ProvisionalName is the name a walk-in is registered under until the hub
-// completes the registration (DESIGN.md: the name is completed at the hub).
-const ProvisionalName = "待补登记"
-
 // maxPad is the most digits a pad takes: PINs, member numbers, amounts.
 const maxPad = 10
 
@@ -107,6 +103,7 @@ func (t *Terminal) pressStaff(a Action) {
 		if a.Kind == ActChoose && a.Index >= 0 && a.Index < len(t.flow.people) {
 			t.flow.target = t.flow.people[a.Index]
 			t.view.Staff.Target = MaskName(t.flow.target.Name)
+			t.view.Staff.TargetProvisional = t.flow.target.Provisional
 			if t.flow.action == StaffAdjust {
 				t.askAmount()
 			} else {
@@ -213,7 +210,7 @@ func (t *Terminal) staffMenu() {
 	f := staffFlow{pinFor: t.flow.pinFor, staff: t.flow.staff}
 	t.flow = f
 	t.view.Staff.Menu = staffMenu
-	t.view.Staff.Target = ""
+	t.view.Staff.Target, t.view.Staff.TargetProvisional = "", false
 	t.view.Pad, t.view.Negative = "", false
 	t.view.Choices = nil
 	t.show(SceneStaffMenu, ToneNone)
@@ -270,7 +267,8 @@ func (t *Terminal) find() {
 				t.flow.people = people
 				t.view.Choices = t.view.Choices[:0]
 				for _, p := range people {
-					t.view.Choices = append(t.view.Choices, Choice{Label: MaskName(p.Name), Detail: T("staff.person_detail", p.MemberNo, p.Phone)})
+					t.view.Choices = append(t.view.Choices, Choice{Label: MaskName(p.Name), Provisional: p.Provisional,
+						Detail: T("staff.person_detail", p.MemberNo, p.Phone)})
 				}
 				t.show(SceneStaffPeople, ToneNone)
 				t.view.Title = T("staff.choose_person")
@@ -363,11 +361,12 @@ func (t *Terminal) newCardTapped(uid ledger.CardUID) {
 					t.staffRefused(err)
 					return
 				}
-				t.staffDone(T("staff.card_bound"), T("staff.card_of", MaskName(f.target.Name), string(uid)))
+				t.staffDone(T("staff.card_bound"), T("staff.card_of", shownName(f.target.Name, f.target.Provisional), string(uid)))
 			}
 		})
 	case StaffEnrol:
-		enrol := ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: f.member, Name: ProvisionalName, Kind: ledger.GreenVest}
+		// No name: the hub completes the registration.
+		enrol := ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: f.member, Kind: ledger.GreenVest, Provisional: true}
 		bind := ledger.BindCard{ID: ledger.NewEntryID(), UID: uid, Operator: op}
 		t.run(true, func(ctx context.Context) func() {
 			// The card is checked first so a card in use leaves no person
@@ -403,7 +402,7 @@ func (t *Terminal) newCardTapped(uid ledger.CardUID) {
 					t.staffRefused(err)
 					return
 				}
-				t.staffDone(T("staff.card_replaced"), T("staff.card_of", MaskName(person.Name), string(uid)))
+				t.staffDone(T("staff.card_replaced"), T("staff.card_of", shownName(person.Name, person.Provisional), string(uid)))
 			}
 		})
 	}
@@ -445,7 +444,7 @@ func (t *Terminal) adjust(reason string) {
 				t.staffRefused(err)
 				return
 			}
-			t.staffDone(T("staff.adjusted", MaskName(f.target.Name), f.amount), T("checkout.balance", bal.Points))
+			t.staffDone(T("staff.adjusted", shownName(f.target.Name, f.target.Provisional), f.amount), T("checkout.balance", bal.Points))
 		}
 	})
 }
@@ -468,7 +467,7 @@ func (t *Terminal) listRedemptions() {
 				t.flow.redemptions = append(t.flow.redemptions, r)
 				t.view.Choices = append(t.view.Choices, Choice{
 					Label:  r.ItemName,
-					Detail: T("staff.redemption_detail", MaskName(r.PersonName), string(r.Code), r.At.In(t.loc()).Format("15:04")),
+					Detail: T("staff.redemption_detail", shownName(r.PersonName, r.PersonProvisional), string(r.Code), r.At.In(t.loc()).Format("15:04")),
 					Price:  r.Points,
 				})
 			}
@@ -532,9 +531,10 @@ func (t *Terminal) restock(n int64) {
 
 // shiftChoice is an open shift as a staff member sees it.
 type shiftChoice struct {
-	shift ledger.Shift
-	name  string
-	act   string
+	shift       ledger.Shift
+	name        string
+	provisional bool
+	act         string
 }
 
 func (t *Terminal) listShifts() {
@@ -551,7 +551,7 @@ func (t *Terminal) listShifts() {
 			}
 			var p ledger.Person
 			p, err = t.led.Person(ctx, s.Person)
-			rows = append(rows, shiftChoice{shift: s, name: p.Name, act: acts[s.Activity]})
+			rows = append(rows, shiftChoice{shift: s, name: p.Name, provisional: p.Provisional, act: acts[s.Activity]})
 		}
 		return func() {
 			if err != nil {
@@ -563,8 +563,9 @@ func (t *Terminal) listShifts() {
 			for _, r := range rows {
 				t.flow.shifts = append(t.flow.shifts, r.shift)
 				t.view.Choices = append(t.view.Choices, Choice{
-					Label:  MaskName(r.name),
-					Detail: T("staff.shift_detail", r.act, r.shift.OpenedAt.In(t.loc()).Format("01-02 15:04")),
+					Label:       MaskName(r.name),
+					Provisional: r.provisional,
+					Detail:      T("staff.shift_detail", r.act, r.shift.OpenedAt.In(t.loc()).Format("01-02 15:04")),
 				})
 			}
 			if len(rows) == 0 {

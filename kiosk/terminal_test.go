@@ -543,9 +543,95 @@ func TestStaffRegistersAWalkIn(t *testing.T) {
 	card := r.env.NewUID()
 	r.tap(card)
 	r.wantTitle(SceneStaffDone, "staff.walk_in_done")
+	// A provisional person, with no made-up name: the hub completes it.
 	info, err := r.env.LookupCard(context.Background(), card)
-	if err != nil || info.Person == nil || info.Person.MemberNo != "20261125" || info.Person.Name != ProvisionalName {
+	if err != nil || info.Person == nil || info.Person.MemberNo != "20261125" || !info.Person.Provisional || info.Person.Name != "" {
 		t.Fatalf("walk-in = %+v, %v", info.Person, err)
+	}
+	r.press(ActConfirm, ActBack)
+
+	// The walk-in taps: the person scene marks them provisional.
+	r.tap(card)
+	if v := r.want(ScenePerson); !v.Person.Provisional || v.Person.Name != "" {
+		t.Fatalf("walk-in's person view = %+v", v.Person)
+	}
+	r.press(ActHome)
+
+	// Staff find them by member number to bind a second card: the list, the
+	// tap-card scene and the result all say provisional, never a name.
+	r.staffLogin()
+	r.do(Action{Kind: ActStaff, Staff: StaffBind})
+	r.typeDigits("20261125")
+	r.press(ActConfirm)
+	v := r.want(SceneStaffPeople)
+	if len(v.Choices) != 1 || !v.Choices[0].Provisional || v.Choices[0].Label != "" {
+		t.Fatalf("people = %+v", v.Choices)
+	}
+	r.do(Action{Kind: ActChoose, Index: 0})
+	if v := r.want(SceneStaffTapCard); !v.Staff.TargetProvisional || v.Staff.Target != "" {
+		t.Fatalf("tap-card target = %q, provisional %v", v.Staff.Target, v.Staff.TargetProvisional)
+	}
+	second := r.env.NewUID()
+	r.tap(second)
+	v = r.wantTitle(SceneStaffDone, "staff.card_bound")
+	if want := fmt.Sprint([]Text{T("staff.card_of", T(ProvisionalKey), string(second))}); fmt.Sprint(v.Lines) != want {
+		t.Fatalf("card bound: lines %v, want %v", v.Lines, want)
+	}
+	r.press(ActConfirm)
+	if v := r.want(SceneStaffMenu); v.Staff.TargetProvisional || v.Staff.Target != "" {
+		t.Fatalf("the menu keeps the last target: %+v", v.Staff)
+	}
+}
+
+func isProvisionalName(arg any) bool {
+	t, ok := arg.(Text)
+	return ok && t.Key == ProvisionalKey && len(t.Args) == 0
+}
+
+// TestStaffListsShowAWalkInAsProvisional: every staff list that names a
+// person names a walk-in by ProvisionalKey, for the frontend to look up.
+func TestStaffListsShowAWalkInAsProvisional(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	p, err := r.env.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "20261126", Kind: ledger.GreenVest, Provisional: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := r.env.NewUID()
+	if _, err := r.env.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: card, Operator: r.env.Staff}); err != nil {
+		t.Fatal(err)
+	}
+	r.env.Credit(t, p.ID, 100)
+	oil := r.env.AddItem(t, "食用油", 60, 1)
+	if _, err := r.env.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: card, Item: oil.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.env.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: r.env.AnyTime(t).ID}); err != nil {
+		t.Fatal(err)
+	}
+	r.staffLogin()
+	r.do(Action{Kind: ActStaff, Staff: StaffReverse})
+	v := r.want(SceneStaffRedemptions)
+	if len(v.Choices) != 1 || len(v.Choices[0].Detail.Args) == 0 || !isProvisionalName(v.Choices[0].Detail.Args[0]) {
+		t.Fatalf("redemptions = %+v", v.Choices)
+	}
+	r.press(ActBack)
+	r.do(Action{Kind: ActStaff, Staff: StaffShifts})
+	v = r.want(SceneStaffShifts)
+	if len(v.Choices) != 1 || !v.Choices[0].Provisional || v.Choices[0].Label != "" {
+		t.Fatalf("open shifts = %+v", v.Choices)
+	}
+	r.press(ActBack)
+	r.do(Action{Kind: ActStaff, Staff: StaffAdjust})
+	r.typeDigits("20261126")
+	r.press(ActConfirm)
+	r.do(Action{Kind: ActChoose, Index: 0})
+	r.typeDigits("5")
+	r.press(ActConfirm)
+	r.do(Action{Kind: ActChoose, Index: 0})
+	v = r.wantTitle(SceneStaffDone, "staff.adjusted")
+	if len(v.Title.Args) != 2 || !isProvisionalName(v.Title.Args[0]) {
+		t.Fatalf("adjusted: title %+v", v.Title)
 	}
 }
 

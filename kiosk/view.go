@@ -106,7 +106,8 @@ type View struct {
 	Fault string // needs a technician: the fault code
 }
 
-// Text is a catalog key and its arguments.
+// Text is a catalog key and its arguments. An argument may be a Text too: the
+// frontend looks it up as well (a provisional person's name, ProvisionalKey).
 type Text struct {
 	Key  string
 	Args []any
@@ -121,6 +122,12 @@ type IdleView struct {
 	Honour     []ledger.HonourRow // best first
 }
 
+// ProvisionalKey is the catalog key a frontend shows in place of the name of
+// a provisional person: a walk-in registered at the kiosk by member number,
+// who has no name until the hub completes the registration. Views mark such
+// a person with a Provisional field and leave the name empty.
+const ProvisionalKey = "person.provisional"
+
 // PersonView is the visitor of the current session.
 type PersonView struct {
 	Name      string
@@ -128,6 +135,8 @@ type PersonView struct {
 	Points    int64
 	Minutes   int64
 	OpenShift *OpenShift // nil when not checked in
+	// Provisional: a walk-in with no name yet, shown as ProvisionalKey.
+	Provisional bool
 }
 
 // OpenShift is a shift still running: the person scene shows its duration.
@@ -147,6 +156,9 @@ type Choice struct {
 	// (余额不足, 库存不足, 本月已兑换); "" when it can. Refused choices are shown,
 	// not hidden.
 	Refusal string
+	// Provisional: the choice is a provisional person, shown as
+	// ProvisionalKey; Label is empty.
+	Provisional bool
 }
 
 // CheckInView is a check-in's confirmation and result.
@@ -195,8 +207,12 @@ type StaffView struct {
 	LastSync time.Time
 	Reader   string // reader status line
 	LastUID  string // last card read, on the reader test
-	// Target is the person a staff action is about (masked name).
+	// Target is the person a staff action is about (masked name), or a
+	// walk-in's member number.
 	Target string
+	// TargetProvisional: Target is a provisional person, shown as
+	// ProvisionalKey.
+	TargetProvisional bool
 }
 
 // MenuItem is one entry of the staff menu.

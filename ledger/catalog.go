@@ -376,7 +376,7 @@ func isRefusal(err error) bool {
 // Redemptions returns a day's redemptions at this center ("2006-01-02"),
 // for staff handing out goods against pickup codes.
 func (l *Ledger) Redemptions(ctx context.Context, day string) ([]RedemptionRecord, error) {
-	rows, err := l.read().QueryContext(ctx, `SELECT r.id, r.person, p.name, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed
+	rows, err := l.read().QueryContext(ctx, `SELECT r.id, r.person, p.name, p.provisional, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed
 		FROM redemptions r JOIN people p ON p.id = r.person JOIN items i ON i.id = r.item
 		WHERE r.center = ? AND r.day = ? ORDER BY r.at`, l.term.Center, day)
 	if err != nil {
@@ -388,7 +388,7 @@ func (l *Ledger) Redemptions(ctx context.Context, day string) ([]RedemptionRecor
 		var r RedemptionRecord
 		var id []byte
 		var at int64
-		if err := rows.Scan(&id, (*int64)(&r.Person), &r.PersonName, (*int64)(&r.Item), &r.ItemName, &r.Quantity, &r.Points, (*string)(&r.Code), &at, &r.Reversed); err != nil {
+		if err := rows.Scan(&id, (*int64)(&r.Person), &r.PersonName, &r.PersonProvisional, (*int64)(&r.Item), &r.ItemName, &r.Quantity, &r.Points, (*string)(&r.Code), &at, &r.Reversed); err != nil {
 			return nil, fmt.Errorf("list redemptions: %w", storageErr(err))
 		}
 		copy(r.Entry[:], id)
@@ -403,11 +403,13 @@ type RedemptionRecord struct {
 	Entry      record.EntryID
 	Person     record.PersonID
 	PersonName string
-	Item       record.ItemID
-	ItemName   string
-	Quantity   int64
-	Points     int64
-	Code       PickupCode
-	At         time.Time
-	Reversed   bool
+	// PersonProvisional: the person is a walk-in with no name yet.
+	PersonProvisional bool
+	Item              record.ItemID
+	ItemName          string
+	Quantity          int64
+	Points            int64
+	Code              PickupCode
+	At                time.Time
+	Reversed          bool
 }

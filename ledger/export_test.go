@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -18,3 +19,7 @@ func SetMaxPageCount(l *Ledger, extra int) (int, error) {
 	err := l.wc.QueryRowContext(context.Background(), fmt.Sprintf("PRAGMA max_page_count = %d", n+extra)).Scan(&got)
 	return n, err
 }
+
+// MigrateTo runs the migrations up to version v on db, to make a ledger of
+// an earlier version.
+func MigrateTo(ctx context.Context, db *sql.DB, v int) error { return migrateTo(ctx, db, v) }

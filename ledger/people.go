@@ -16,7 +16,11 @@ import (
 type Person struct {
 	ID       record.PersonID
 	MemberNo string // the number on the registration form, unique
-	Name     string
+	Name     string // empty while Provisional
+	// Provisional marks a walk-in registered at the kiosk by member number
+	// only: the hub completes the registration. Screens and exports show the
+	// catalog's words for it (待补登记) in place of a name.
+	Provisional bool
 	// Phone is masked when stored ("138****5678"): the terminal never needs
 	// more, and a lost Pi leaks no numbers.
 	Phone     string
@@ -80,10 +84,13 @@ type EnrolPerson struct {
 	ID        record.EntryID
 	Person    record.PersonID // 0: a new random id
 	MemberNo  string
-	Name      string
+	Name      string // required, unless Provisional: then empty
 	Phone     string // full or masked; stored masked
 	Community string
 	Kind      record.VolunteerKind
+	// Provisional registers a walk-in by member number alone, with no name
+	// until the hub completes the registration.
+	Provisional bool
 }
 
 // MaskPhone keeps the first three and last four digits: "138****5678".
@@ -136,18 +143,23 @@ func (l *Ledger) EnrolPerson(ctx context.Context, req EnrolPerson) (Person, erro
 }
 
 func (t *wtx) enrolPerson(req EnrolPerson) (Person, error) {
-	if strings.TrimSpace(req.Name) == "" || strings.TrimSpace(req.MemberNo) == "" || !req.Kind.Valid() {
-		return Person{}, fmt.Errorf("enrol person: name, member number and kind are required: %w", ErrInvalid)
+	if strings.TrimSpace(req.MemberNo) == "" || !req.Kind.Valid() {
+		return Person{}, fmt.Errorf("enrol person: member number and kind are required: %w", ErrInvalid)
+	}
+	// A provisional person has no name, and only a provisional one: the
+	// flag, not a placeholder name, says a registration is incomplete.
+	if named := strings.TrimSpace(req.Name) != ""; named == req.Provisional {
+		return Person{}, fmt.Errorf("enrol person: a name is required, and given only when not provisional: %w", ErrInvalid)
 	}
 	p := Person{
-		ID: req.Person, MemberNo: strings.TrimSpace(req.MemberNo), Name: strings.TrimSpace(req.Name),
+		ID: req.Person, MemberNo: strings.TrimSpace(req.MemberNo), Name: strings.TrimSpace(req.Name), Provisional: req.Provisional,
 		Phone: MaskPhone(req.Phone), Community: req.Community, Kind: req.Kind, CreatedAt: t.now,
 	}
 	if p.ID == 0 {
 		p.ID = record.PersonID(randomID())
 	}
-	_, err := t.exec(`INSERT INTO people(id, member_no, name, phone_masked, phone_last4, community, kind, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, int64(p.ID), p.MemberNo, p.Name, p.Phone, last4(p.Phone), p.Community, int(p.Kind), p.CreatedAt.UnixNano())
+	_, err := t.exec(`INSERT INTO people(id, member_no, name, provisional, phone_masked, phone_last4, community, kind, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, int64(p.ID), p.MemberNo, p.Name, p.Provisional, p.Phone, last4(p.Phone), p.Community, int(p.Kind), p.CreatedAt.UnixNano())
 	if err != nil {
 		if isConstraint(err) {
 			return Person{}, fmt.Errorf("enrol person %q: member number or id taken: %w", p.MemberNo, ErrInvalid)
@@ -321,13 +333,13 @@ func readCard(ctx context.Context, q querier, uid record.CardUID) (Card, error) 
 
 func (t *wtx) person(id record.PersonID) (Person, error) { return readPerson(t.ctx, t.q, id) }
 
-const personColumns = "id, member_no, name, phone_masked, community, kind, created_at"
+const personColumns = "id, member_no, name, provisional, phone_masked, community, kind, created_at"
 
 func scanPerson(s interface{ Scan(...any) error }) (Person, error) {
 	var p Person
 	var kind int
 	var created int64
-	err := s.Scan((*int64)(&p.ID), &p.MemberNo, &p.Name, &p.Phone, &p.Community, &kind, &created)
+	err := s.Scan((*int64)(&p.ID), &p.MemberNo, &p.Name, &p.Provisional, &p.Phone, &p.Community, &kind, &created)
 	p.Kind = record.VolunteerKind(kind)
 	p.CreatedAt = time.Unix(0, created)
 	return p, err

@@ -16,7 +16,13 @@ func TestDemoPrintsCardsAndPINs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	keys, err := demo.KeyCards(context.Background(), openDemo(t, dir))
+	l := openDemo(t, dir)
+	// The ledger says it holds demo data, and which cards keys 1–9 tap.
+	mark, err := l.Demo(context.Background())
+	if err != nil || !mark.Demo || len(mark.KeyCards) != 9 || mark.KeyCards[0] != demo.CardUID(1) || mark.KeyCards[8] != demo.CardUID(9) {
+		t.Fatalf("demo mark %+v, %v", mark, err)
+	}
+	keys, err := demo.KeyCards(context.Background(), l)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,7 @@ func exportTables(ctx context.Context, l *ledger.Ledger, start, end time.Time) [
 			if x.Trusted {
 				trusted = "是"
 			}
-			row := []any{x.Terminal, int64(x.Seq), at(x.At), trusted, entryKindName(x.Kind), x.PersonName, x.MemberNo,
+			row := []any{x.Terminal, int64(x.Seq), at(x.At), trusted, entryKindName(x.Kind), personName(x.PersonName, x.PersonProvisional), x.MemberNo,
 				string(x.Card), x.ActivityName, x.ItemName, x.Minutes, x.Points, x.Stock, id(x.Reverses),
 				string(x.OtherCard), string(x.Operator), x.Reason, x.ID.String(), x.Hash.String()}
 			if !yield(row, nil) {
@@ -196,7 +196,7 @@ func exportTables(ctx context.Context, l *ledger.Ledger, start, end time.Time) [
 				yield(nil, err)
 				return
 			}
-			row := []any{s.ID.String(), s.PersonName, s.MemberNo, string(s.Card), s.ActivityName, at(s.OpenedAt), at(s.ClosedAt),
+			row := []any{s.ID.String(), personName(s.PersonName, s.PersonProvisional), s.MemberNo, string(s.Card), s.ActivityName, at(s.OpenedAt), at(s.ClosedAt),
 				shiftStateName(s.State), s.Minutes, s.Points, flagName(s.Flag)}
 			if !yield(row, nil) {
 				return

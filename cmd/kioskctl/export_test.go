@@ -260,3 +260,47 @@ func TestExportReplacesWholeFile(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// TestExportNamesAWalkIn: a provisional person has no name; the export shows
+// the words the kiosk's screen shows for one.
+func TestExportNamesAWalkIn(t *testing.T) {
+	dir := demoData(t)
+	ctx := context.Background()
+	l := openDemo(t, dir)
+	p, err := l.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "W20261125", Kind: ledger.GreenVest, Provisional: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := ledger.CardUID("77000001")
+	station, err := l.StationActivity(ctx)
+	if err == nil {
+		_, err = l.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: card})
+	}
+	if err == nil {
+		_, err = l.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: station.ID})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []struct {
+		name           string
+		member, person int // columns
+	}{{"entries", 6, 5}, {"shifts", 2, 1}} {
+		out := filepath.Join(t.TempDir(), table.name+".csv")
+		if code, _, stderr := kioskctl(t, "export", "--data", dir, "--table", table.name, "-o", out); code != 0 {
+			t.Fatalf("export %s: exit %d: %s", table.name, code, stderr)
+		}
+		var rows int
+		for _, r := range readCSV(t, out) {
+			if r[table.member] == "W20261125" {
+				rows++
+				if r[table.person] != "待补登记" {
+					t.Errorf("%s: the walk-in's row names %q, want 待补登记: %v", table.name, r[table.person], r)
+				}
+			}
+		}
+		if rows != 1 {
+			t.Errorf("%s: %d rows of the walk-in, want 1", table.name, rows)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/hongmajia/hongmajia/assets"
+	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
@@ -34,6 +36,15 @@ func chineseName[K comparable](m map[K]string, v K) string {
 		return s
 	}
 	return fmt.Sprint(v)
+}
+
+// personName is a person's name, or for a provisional person (a walk-in the
+// hub has not registered yet) the words the kiosk's screen shows for one.
+func personName(name string, provisional bool) string {
+	if provisional {
+		return assets.Strings().Text(assets.Chinese, kiosk.ProvisionalKey)
+	}
+	return name
 }
 
 func volunteerKindName(k ledger.VolunteerKind) string { return chineseName(volunteerKindNames, k) }

@@ -18,7 +18,6 @@ import (
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
-	"github.com/hongmajia/hongmajia/ledger/demo"
 )
 
 // AppOptions replace the real parts of an App in tests; the zero value is the
@@ -100,15 +99,16 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 	}
 	a.demo = cfg.Demo
 	if a.led != nil {
-		cards, err := demoKeyCards(ctx, a.led)
+		// `kioskctl demo` marks the ledger it fills; nothing else makes demo data.
+		mark, err := a.led.Demo(ctx)
 		if err != nil {
-			a.logf("kiosk: demo cards: %v", err)
+			a.logf("kiosk: demo mark: %v", err)
 		}
-		if len(cards) > 0 && a.led.Terminal().Center == demo.CenterID {
-			a.demo = true // a ledger made by `kioskctl demo`
-		}
+		a.demo = a.demo || mark.Demo
 		if a.demo {
-			a.demoCards = cards
+			for _, c := range mark.KeyCards {
+				a.demoCards = append(a.demoCards, string(c))
+			}
 		}
 	}
 
@@ -140,15 +140,6 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 		a.readers = append(a.readers, wedge.New(a.clk, &wedge.Opts{Device: cfg.Reader.WedgeDevice, Format: f}))
 	}
 	return a, nil
-}
-
-func demoKeyCards(ctx context.Context, l *ledger.Ledger) ([]string, error) {
-	cards, err := demo.KeyCards(ctx, l)
-	var uids []string
-	for _, c := range cards {
-		uids = append(uids, string(c.UID))
-	}
-	return uids, err
 }
 
 // feedback builds the buzzer and LEDs from the configured pins.

@@ -387,3 +387,36 @@ func TestAppHardwareReaderAbsent(t *testing.T) {
 		})
 	}
 }
+
+// TestAppDemoIsTheLedgersMark: demo mode comes from the mark `kioskctl demo`
+// writes, not from the center: a real ledger with the demo's center id and
+// a card numbered like a demo key card is not demo data.
+func TestAppDemoIsTheLedgersMark(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	lo := ledgertest.Options(clk, clock.NewFakeSync(true))
+	dir := shortDir(t)
+	ctx := context.Background()
+	l, err := ledger.Create(ctx, dir, ledger.Terminal{Center: demo.CenterID, CenterName: demo.CenterName}, lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "HPL00001", Name: "王堃", Kind: ledger.RedVest})
+	if err == nil {
+		_, err = l.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: demo.CardUID(1)})
+	}
+	if cerr := l.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, forced := range []bool{false, true} {
+		f := startApp(t, dir, clk, lo, func(c *app.Config) { c.Demo = forced })
+		// --demo turns demo mode on, but no keys tap a card the ledger does
+		// not name.
+		if f.app.Demo() != forced || len(f.app.DemoCards()) != 0 {
+			t.Errorf("--demo %v: Demo() = %v, cards %v; want %v and none", forced, f.app.Demo(), f.app.DemoCards(), forced)
+		}
+		f.app.Close()
+	}
+}

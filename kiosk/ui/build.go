@@ -5,9 +5,11 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/hongmajia/hongmajia/assets"
+	"github.com/hongmajia/hongmajia/kiosk"
 )
 
 // Strings looks up catalog text in the terminal's locale.
@@ -22,8 +24,20 @@ func ChineseStrings() Strings { return Strings{Catalog: assets.Strings(), Locale
 // T is the text of key.
 func (s Strings) T(key string) string { return s.Catalog.Text(s.Locale, key) }
 
-// F is the text of key with fmt verbs filled.
-func (s Strings) F(key string, args ...any) string { return s.Catalog.Format(s.Locale, key, args...) }
+// F is the text of key with fmt verbs filled. An argument that is a
+// kiosk.Text (a provisional person's name) is looked up first.
+func (s Strings) F(key string, args ...any) string {
+	looked := false
+	for i, a := range args {
+		if t, ok := a.(kiosk.Text); ok {
+			if !looked {
+				args, looked = slices.Clone(args), true // the caller's, often a view's
+			}
+			args[i] = s.F(t.Key, t.Args...)
+		}
+	}
+	return s.Catalog.Format(s.Locale, key, args...)
+}
 
 // Measurer measures text at a size and weight; Fonts is the real one.
 type Measurer interface {

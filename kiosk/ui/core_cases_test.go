@@ -212,6 +212,31 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.tap("04A1B2C4")
 	d.shot("staff-reader", kiosk.SceneStaffReader, "读到卡号 04A1B2C4")
 
+	// A walk-in is registered by member number alone; until the hub
+	// completes the registration every scene names them with the catalog's
+	// words for a provisional person.
+	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffEnrol})
+	d.digits("1009")
+	d.act(kiosk.ActConfirm)
+	d.tap("04FFEE02")
+	d.shot("staff-walk-in-done", kiosk.SceneStaffDone, "已登记，姓名待中心补全")
+	d.act(kiosk.ActConfirm, kiosk.ActBack)
+	d.tap("04FFEE02")
+	d.shot("person-walk-in", kiosk.ScenePerson, "待补登记", "签到")
+	d.press(A(kiosk.ActHome))
+	d.tap(staff)
+	d.digits("2468")
+	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffBind})
+	d.digits("1009")
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-people-walk-in", kiosk.SceneStaffPeople, "待补登记  会员号 1009　电话")
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.shot("staff-tap-card-walk-in", kiosk.SceneStaffTapCard, "请刷新卡", "待补登记")
+	d.tap("04FFEE03")
+	d.shot("staff-done-walk-in", kiosk.SceneStaffDone, "绑卡成功", "待补登记　卡号 04FFEE03")
+
 	t := kiosk.NewFaulted(fmt.Errorf("open: %w", ledger.ErrCorrupt), kiosk.Options{Clock: clk})
 	defer t.Close()
 	d.cases = append(d.cases, sceneCase{name: "core-technician", scene: ScreenFor(d.s, t.View(), cst, nil), must: []string{"请联系技术人员", "故障代码 E-DB-CORRUPT"}})

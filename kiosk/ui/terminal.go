@@ -30,7 +30,7 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 		}
 		return &IdleScene{View: iv}
 	case kiosk.ScenePerson:
-		pv := PersonView{Name: v.Person.Name, Points: int(v.Person.Points), Minutes: int(v.Person.Minutes)}
+		pv := PersonView{Name: personName(s, v.Person.Name, v.Person.Provisional), Points: int(v.Person.Points), Minutes: int(v.Person.Minutes)}
 		if o := v.Person.OpenShift; o != nil {
 			pv.Open = &OpenShiftView{Activity: o.Activity, Since: o.Since.In(loc)}
 		}
@@ -99,7 +99,7 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 	case kiosk.SceneStaffPeople, kiosk.SceneStaffRedemptions, kiosk.SceneStaffItems, kiosk.SceneStaffShifts, kiosk.SceneStaffReasons:
 		c := &ChoiceScene{Title: s.F(v.Title.Key, v.Title.Args...)}
 		for _, ch := range v.Choices {
-			opt := ch.Label
+			opt := personName(s, ch.Label, ch.Provisional)
 			if ch.Detail.Key != "" {
 				if opt != "" {
 					opt += "  "
@@ -111,8 +111,8 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 		return c
 	case kiosk.SceneStaffTapCard:
 		r := &ResultScene{Tone: tone(v.Tone), Title: s.T("staff.tap_new_card"), Button: s.T("button.cancel")}
-		if v.Staff.Target != "" {
-			r.Lines = append(r.Lines, v.Staff.Target)
+		if target := personName(s, v.Staff.Target, v.Staff.TargetProvisional); target != "" {
+			r.Lines = append(r.Lines, target)
 		}
 		r.Lines = append(r.Lines, lines...)
 		return r
@@ -199,6 +199,15 @@ func indexed(a Action, prefix string) (int, bool) {
 	}
 	n, err := strconv.Atoi(rest)
 	return n, err == nil && n >= 0
+}
+
+// personName is a name from a view, or the catalog's words for a
+// provisional person, who has none yet.
+func personName(s Strings, name string, provisional bool) string {
+	if provisional {
+		return s.T(kiosk.ProvisionalKey)
+	}
+	return name
 }
 
 func texts(s Strings, ts []kiosk.Text) []string {

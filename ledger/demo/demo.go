@@ -5,8 +5,9 @@
 // and the hash chain are as real as those of a kiosk that has been in use.
 //
 // The first nine people's cards (KeyCards) are the ones keys 1–9 tap in the
-// demo window; every card has an easy UID (CardUID) that a technician can
-// type. The terminal's center and the activity a headless station serves are
+// demo window; the ledger is marked as a demo's with them (Ledger.Demo), so
+// a terminal finds them without this package. Every card has an easy UID
+// (CardUID) that a technician can type. The terminal's center and the activity a headless station serves are
 // stored in the ledger, so `kiosk --data DIR` needs nothing else.
 package demo
 
@@ -135,19 +136,21 @@ var (
 	revokedCards  = []int{25}
 )
 
-// KeyCards returns the cards keys 1–9 tap, from the ledger: fewer when the
-// demo has fewer people.
+// KeyCards returns the cards keys 1–9 tap, as the ledger's demo mark names
+// them: fewer when the demo has fewer people, none for a ledger that is not
+// a demo's.
 func KeyCards(ctx context.Context, l *ledger.Ledger) ([]Card, error) {
+	mark, err := l.Demo(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
 	var out []Card
-	for k := 1; k <= Keys; k++ {
-		c, err := lookup(ctx, l, CardUID(k))
-		if errors.Is(err, ledger.ErrUnknownCard) {
-			break
-		}
+	for i, uid := range mark.KeyCards {
+		c, err := lookup(ctx, l, uid)
 		if err != nil {
-			return nil, fmt.Errorf("demo: key %d: %w", k, err)
+			return nil, fmt.Errorf("demo: key %d: %w", i+1, err)
 		}
-		c.Key = k
+		c.Key = i + 1
 		out = append(out, c)
 	}
 	return out, nil
@@ -303,6 +306,15 @@ func (g *generator) setup() error {
 	})
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
+	}
+	// The mark tells the terminal it runs on demo data, and which cards its
+	// keys tap, without the terminal linking this package.
+	var keys []ledger.CardUID
+	for n := 1; n <= min(Keys, g.opts.People); n++ {
+		keys = append(keys, CardUID(n))
+	}
+	if err := g.l.MarkDemo(g.ctx, keys); err != nil {
+		return err
 	}
 	return g.l.SetStationActivity(g.ctx, station)
 }

@@ -126,6 +126,16 @@ func TestDemoDefault(t *testing.T) {
 		t.Errorf("history spans %v, want about %d days", span, demo.DefaultDays)
 	}
 
+	// The ledger is marked as demo data, with the key cards in key order.
+	mark, err := l.Demo(ctx)
+	if err != nil || !mark.Demo || len(mark.KeyCards) != demo.Keys {
+		t.Fatalf("demo mark %+v, %v", mark, err)
+	}
+	for i, uid := range mark.KeyCards {
+		if uid != demo.CardUID(i+1) {
+			t.Errorf("marked key card %d = %s, want %s", i+1, uid, demo.CardUID(i+1))
+		}
+	}
 	keys, err := demo.KeyCards(ctx, l)
 	if err != nil {
 		t.Fatal(err)
