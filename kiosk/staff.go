@@ -44,8 +44,9 @@ var staffMenu = []MenuItem{
 // keys; the ledger stores their Chinese words (Options.Words).
 var AdjustReasons = []string{"reason.correction", "reason.missed_shift", "reason.reward", "reason.other"}
 
-// maxPad is the most digits a pad takes: PINs, member numbers, amounts.
-const maxPad = 10
+// maxNumber is the most digits the number pad takes: a member number, a
+// phone's last digits, an amount. The PIN pad takes ledger.MaxPINDigits.
+const maxNumber = 10
 
 // staffFlow is a staff session: who logged in and where in an action they are.
 type staffFlow struct {
@@ -96,7 +97,7 @@ func (t *Terminal) pressStaff(a Action) {
 			t.startStaffAction(a.Staff)
 		}
 	case SceneStaffFind:
-		if t.pad(a, false) {
+		if t.pad(a) {
 			t.find()
 		}
 	case SceneStaffPeople:
@@ -111,7 +112,7 @@ func (t *Terminal) pressStaff(a Action) {
 			}
 		}
 	case SceneStaffAmount:
-		if t.pad(a, true) {
+		if t.pad(a) {
 			t.amountEntered()
 		}
 	case SceneStaffReasons:
@@ -147,12 +148,17 @@ func (t *Terminal) words(key string) string {
 	return key
 }
 
-// pad applies a touch to the PIN or number pad; it returns true on 确认 with
-// something typed.
-func (t *Terminal) pad(a Action, signed bool) bool {
+// pad applies a touch to the PIN or number pad: the frontend sends every
+// key, and the pad's digits and its limits are kept here alone. It returns
+// true on 确认 with something typed.
+func (t *Terminal) pad(a Action) bool {
+	limit := maxNumber
+	if t.view.Scene == ScenePIN {
+		limit = ledger.MaxPINDigits
+	}
 	switch a.Kind {
 	case ActDigit:
-		if a.Digit >= 0 && a.Digit <= 9 && len(t.view.Pad) < maxPad {
+		if a.Digit >= 0 && a.Digit <= 9 && len(t.view.Pad) < limit {
 			t.view.Pad += string(rune('0' + a.Digit))
 			t.view.Lines = nil
 			t.changed()
@@ -166,7 +172,7 @@ func (t *Terminal) pad(a Action, signed bool) bool {
 			t.changed()
 		}
 	case ActSign:
-		if signed {
+		if t.view.Signed {
 			t.view.Negative = !t.view.Negative
 			t.changed()
 		}
@@ -181,10 +187,19 @@ func (t *Terminal) pressPIN(a Action) {
 		t.goIdle()
 		return
 	}
-	if !t.pad(a, false) {
+	if !t.pad(a) {
 		return
 	}
 	uid, pin := t.flow.pinFor.UID, t.view.Pad
+	if len(pin) < ledger.MinPINDigits {
+		// No PIN is this short: wrong, without asking the ledger (and
+		// without counting towards the lockout).
+		t.view.Pad = ""
+		t.cue(ToneRefusal)
+		t.view.Lines = []Text{T("staff.pin_wrong")}
+		t.changed()
+		return
+	}
 	t.run(true, func(ctx context.Context) func() {
 		s, err := t.led.CheckPIN(ctx, uid, pin)
 		return func() {
@@ -211,7 +226,7 @@ func (t *Terminal) staffMenu() {
 	t.flow = f
 	t.view.Staff.Menu = staffMenu
 	t.view.Staff.Target, t.view.Staff.TargetProvisional = "", false
-	t.view.Pad, t.view.Negative = "", false
+	t.view.Pad, t.view.Negative, t.view.Signed = "", false, false
 	t.view.Choices = nil
 	t.show(SceneStaffMenu, ToneNone)
 	t.view.Title = T("staff.menu")
@@ -284,6 +299,7 @@ func (t *Terminal) askCard() {
 
 func (t *Terminal) askAmount() {
 	t.view.Pad, t.view.Negative = "", false
+	t.view.Signed = t.flow.action == StaffAdjust
 	t.show(SceneStaffAmount, ToneNone)
 	if t.flow.action == StaffRestock {
 		t.view.Title = T("staff.restock_amount", t.flow.item.Name)

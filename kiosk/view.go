@@ -100,6 +100,7 @@ type View struct {
 
 	// Pad is what was typed on a PIN or number pad (a PIN is shown masked).
 	Pad      string
+	Signed   bool // the amount pad takes a sign: an adjustment, not a restock
 	Negative bool // the amount pad's sign
 	Staff    StaffView
 

@@ -23,7 +23,7 @@ const (
 	ActDigit                          // a pad's digit (Digit)
 	ActDelete                         // a pad's 删除
 	ActSign                           // the amount pad's +/−: sets it negative (a second one, positive)
-	ActClear                          // empty the pad (a frontend's pad sends its whole number)
+	ActClear                          // empty the pad
 	ActStaff                          // a staff menu entry (Staff)
 )
 

@@ -95,8 +95,15 @@ func pinMatches(pin, stored string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// A PIN is MinPINDigits to MaxPINDigits digits. The kiosk's pad takes as
+// many, so every PIN AddStaff accepts can be typed.
+const (
+	MinPINDigits = 4
+	MaxPINDigits = 12
+)
+
 func validPIN(pin string) bool {
-	if len(pin) < 4 || len(pin) > 12 {
+	if len(pin) < MinPINDigits || len(pin) > MaxPINDigits {
 		return false
 	}
 	for _, r := range pin {
@@ -107,7 +114,8 @@ func validPIN(pin string) bool {
 	return true
 }
 
-// AddStaff registers a staff card with a PIN (4 to 12 digits).
+// AddStaff registers a staff card with a PIN (MinPINDigits to MaxPINDigits
+// digits).
 type AddStaff struct {
 	ID   record.EntryID
 	UID  record.CardUID
@@ -128,7 +136,7 @@ func (l *Ledger) AddStaff(ctx context.Context, req AddStaff) (Staff, error) {
 
 func staffHash(l *Ledger, req AddStaff) (string, error) {
 	if !validPIN(req.PIN) {
-		return "", fmt.Errorf("add staff: PIN must be 4 to 12 digits: %w", ErrInvalid)
+		return "", fmt.Errorf("add staff: PIN must be %d to %d digits: %w", MinPINDigits, MaxPINDigits, ErrInvalid)
 	}
 	h, err := hashPIN(req.PIN, l.opts.PIN)
 	if err != nil {

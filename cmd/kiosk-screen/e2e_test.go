@@ -123,28 +123,28 @@ func TestEndToEndCheckInCheckOutRedeem(t *testing.T) {
 	e.tap(card)
 	e.waitScene("person")
 	person := kiosk.View{Scene: kiosk.ScenePerson, Person: kiosk.PersonView{Name: before.Person.Name}}
-	e.click(person, ui.ActCheckIn, tapHold)
+	e.click(person, ui.Act(kiosk.ActCheckIn), tapHold)
 	e.waitScene("checkin-choose")
 	choose := kiosk.View{Scene: kiosk.SceneCheckInChoose, Choices: make([]kiosk.Choice, len(open))}
-	e.click(choose, ui.Choice(0), tapHold)
+	e.click(choose, ui.Choose(0), tapHold)
 	e.waitScene("checkin-done")
-	e.click(kiosk.View{Scene: kiosk.SceneCheckInDone}, ui.ActBack, quickHold)
+	e.click(kiosk.View{Scene: kiosk.SceneCheckInDone}, ui.Act(kiosk.ActBack), quickHold)
 	e.waitScene("person")
 	person.Person.OpenShift = &kiosk.OpenShift{Activity: open[0].Name, Since: time.Now()}
-	e.click(person, ui.ActCheckOut, tapHold)
+	e.click(person, ui.Act(kiosk.ActCheckOut), tapHold)
 	e.waitScene("checkout-done")
-	e.click(kiosk.View{Scene: kiosk.SceneCheckOutDone}, ui.ActBack, quickHold)
+	e.click(kiosk.View{Scene: kiosk.SceneCheckOutDone}, ui.Act(kiosk.ActBack), quickHold)
 	e.waitScene("person")
 	person.Person.OpenShift = nil
-	e.click(person, ui.ActRedeem, tapHold)
+	e.click(person, ui.Act(kiosk.ActRedeem), tapHold)
 	e.waitScene("redeem-grid")
 	grid := kiosk.View{Scene: kiosk.SceneRedeemGrid, Choices: make([]kiosk.Choice, len(offers))}
 	for i, o := range offers {
 		grid.Choices[i] = kiosk.Choice{Label: o.Item.Name, Price: o.Item.Price, Stock: o.Stock}
 	}
-	e.click(grid, ui.ItemChosen(item), tapHold)
+	e.click(grid, ui.Choose(item), tapHold)
 	e.waitScene("redeem-confirm")
-	e.click(kiosk.View{Scene: kiosk.SceneRedeemConfirm, Redeem: kiosk.RedeemView{Item: offers[item].Item.Name}}, ui.ActConfirm, tapHold)
+	e.click(kiosk.View{Scene: kiosk.SceneRedeemConfirm, Redeem: kiosk.RedeemView{Item: offers[item].Item.Name}}, ui.Act(kiosk.ActConfirm), tapHold)
 	e.waitScene("redeem-done")
 
 	// SIGTERM: the kiosk closes the ledger and exits cleanly.
@@ -262,7 +262,7 @@ func (e *e2e) click(v kiosk.View, a ui.Action, hold time.Duration) {
 	ui.ScreenFor(e.strs, v, time.Local, nil).Build(b)
 	r, ok := b.Frame().TargetOf(a)
 	if !ok {
-		e.t.Fatalf("no button %q on %v", a, v.Scene)
+		e.t.Fatalf("no button %v on %v", a, v.Scene)
 	}
 	x, y := fmt.Sprint(int(r.X+r.W/2)), fmt.Sprint(int(r.Y+r.H/2))
 	if os.Getenv("E2E_DEBUG") != "" {

@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/hongmajia/hongmajia/assets"
@@ -24,20 +23,8 @@ func ChineseStrings() Strings { return Strings{Catalog: assets.Strings(), Locale
 // T is the text of key.
 func (s Strings) T(key string) string { return s.Catalog.Text(s.Locale, key) }
 
-// F is the text of key with fmt verbs filled. An argument that is a
-// kiosk.Text (a provisional person's name) is looked up first.
-func (s Strings) F(key string, args ...any) string {
-	looked := false
-	for i, a := range args {
-		if t, ok := a.(kiosk.Text); ok {
-			if !looked {
-				args, looked = slices.Clone(args), true // the caller's, often a view's
-			}
-			args[i] = s.F(t.Key, t.Args...)
-		}
-	}
-	return s.Catalog.Format(s.Locale, key, args...)
-}
+// F is the text of key with fmt verbs filled.
+func (s Strings) F(key string, args ...any) string { return s.Catalog.Format(s.Locale, key, args...) }
 
 // Measurer measures text at a size and weight; Fonts is the real one.
 type Measurer interface {
@@ -172,11 +159,11 @@ func (b *Builder) Picture(r Rect, img image.Image) {
 	b.frame.Items = append(b.frame.Items, Item{Kind: ImageItem, Rect: r, Image: img, Target: -1})
 }
 
-// Tile is a catalog item: its picture, or a generated tile of its colour
-// with its name; then its price and state below. A tile the person cannot
-// take is drawn grey with the reason, and is not a target.
-func (b *Builder) Tile(r Rect, t TileView, act Action) {
-	enabled := t.Reason == ""
+// Tile is a catalog item (a core Choice): its picture img, or a generated
+// tile of its colour with its name; then its price and state below. A tile
+// the person cannot take is drawn grey with the reason, and is not a target.
+func (b *Builder) Tile(r Rect, c kiosk.Choice, img image.Image, act Action) {
+	enabled := c.Refusal == ""
 	target := -1
 	if enabled {
 		target = len(b.frame.Targets)
@@ -189,25 +176,25 @@ func (b *Builder) Tile(r Rect, t TileView, act Action) {
 	foot := lineHeight(b.L.Small())
 	pic, info := inner.Bottom(2 * foot)
 	info, pic = pic, info
-	if t.Image != nil {
+	if img != nil {
 		// The item's own picture, with its name under it: a picture alone
 		// does not say 5 公斤 or 理发券.
-		name, img := pic.Bottom(lineHeight(b.L.Body()))
-		b.Picture(img, t.Image)
-		b.line(name, t.Name, TextStyle{Size: b.L.Body(), Bold: true, Color: colInk, Align: AlignCenter}, target)
+		name, picture := pic.Bottom(lineHeight(b.L.Body()))
+		b.Picture(picture, img)
+		b.line(name, c.Label, TextStyle{Size: b.L.Body(), Bold: true, Color: colInk, Align: AlignCenter}, target)
 	} else {
-		c := TileColor(t.Name)
+		col := TileColor(c.Label)
 		if !enabled {
-			c = colDisabledFg
+			col = colDisabledFg
 		}
-		b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: pic, Fill: c, Radius: b.L.U(8), Target: target})
-		b.paragraph(pic.Inset(b.L.U(6)), t.Name, TextStyle{Size: b.L.Body(), Bold: true, Color: colOnDark, Align: AlignCenter}, target, true)
+		b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: pic, Fill: col, Radius: b.L.U(8), Target: target})
+		b.paragraph(pic.Inset(b.L.U(6)), c.Label, TextStyle{Size: b.L.Body(), Bold: true, Color: colOnDark, Align: AlignCenter}, target, true)
 	}
 	rows := info.Rows(2, 0)
-	b.line(rows[0], b.S.F("redeem.price", t.Price), TextStyle{Size: b.L.Small(), Bold: true, Color: colInk, Align: AlignCenter}, target)
-	state, col := b.S.F("redeem.stock", t.Stock), colMuted
+	b.line(rows[0], b.S.F("redeem.price", c.Price), TextStyle{Size: b.L.Small(), Bold: true, Color: colInk, Align: AlignCenter}, target)
+	state, col := b.S.F("redeem.stock", c.Stock), colMuted
 	if !enabled {
-		state, col = t.Reason, colRefusal
+		state, col = b.S.T(c.Refusal), colRefusal
 	}
 	b.line(rows[1], state, TextStyle{Size: b.L.Small(), Color: col, Align: AlignCenter}, target)
 }

@@ -4,22 +4,16 @@ import (
 	"image"
 	"image/color"
 	"time"
+
+	"github.com/hongmajia/hongmajia/kiosk"
+	"github.com/hongmajia/hongmajia/ledger"
 )
 
-// The sample content every scene test draws: a realistic day at a center,
+// The sample content of the fuller screens: a realistic day at a center,
 // with the names the issue requires to render (王堃, 李喆, 陈赟, 周玥).
 var (
-	cst      = time.FixedZone("CST", 8*3600)
-	testNow  = time.Date(2026, 11, 25, 9, 41, 0, 0, cst)
-	testDays = []ActivityView{
-		{Name: "社区环境清洁", Start: time.Date(2026, 11, 25, 8, 30, 0, 0, cst), End: time.Date(2026, 11, 25, 11, 0, 0, 0, cst)},
-		{Name: "老年人智能手机课堂", Start: time.Date(2026, 11, 25, 14, 0, 0, 0, cst), End: time.Date(2026, 11, 25, 16, 0, 0, 0, cst)},
-		{Name: "文明交通劝导", Start: time.Date(2026, 11, 25, 17, 0, 0, 0, cst), End: time.Date(2026, 11, 25, 18, 30, 0, 0, cst)},
-	}
-	testHonour = []HonourView{
-		{"王堃", 1830}, {"李喆", 1515}, {"陈赟明", 1290}, {"周玥", 1200}, {"欧阳娜娜", 945}, {"张晓明", 600},
-		{"赵珺", 540}, {"孙燊", 480},
-	}
+	cst     = time.FixedZone("CST", 8*3600)
+	testNow = time.Date(2026, 11, 25, 9, 41, 0, 0, cst)
 )
 
 // testPicture is a small item photo stand-in: a striped square.
@@ -39,53 +33,68 @@ func testPicture() image.Image {
 
 type sceneCase struct {
 	name  string
+	view  kiosk.View // what ScreenFor drew
 	scene Scene
 	// must is text that must be drawn, whole, on one line.
 	must []string
 }
 
+// viewCase draws a view through ScreenFor, as the frontend does.
+func viewCase(s Strings, name string, v kiosk.View, must ...string) sceneCase {
+	return sceneCase{name: name, view: v, scene: ScreenFor(s, v, cst, nil), must: must}
+}
+
+// sceneCases are every screen the tests draw: the core's own views (built
+// by driving a real terminal, coreCases) and, for the screens whose data can
+// run long (a full honour roll, a catalog with pictures, every kind of
+// history line), views as the core makes them, with more data.
 func sceneCases(s Strings) []sceneCase {
-	pic := testPicture()
+	activity := func(name, start, end string) ledger.Activity {
+		return ledger.Activity{Name: name, Schedule: ledger.Schedule{Start: start, End: end}, Active: true}
+	}
+	full := kiosk.View{Scene: kiosk.SceneIdle, Center: "和平里社区党群服务中心", Idle: kiosk.IdleView{
+		Activities: []ledger.Activity{
+			activity("社区环境清洁", "08:30", "11:00"),
+			{Name: "便民服务", Rules: ledger.Rules{AnyTime: true}, Active: true},
+			activity("老年人智能手机课堂", "14:00", "16:00"),
+			activity("文明交通劝导", "17:00", "18:30"),
+		},
+		Honour: []ledger.HonourRow{{Name: "王堃", Minutes: 1830}, {Name: "李喆", Minutes: 1515}, {Name: "陈赟明", Minutes: 1290},
+			{Name: "周玥", Minutes: 1200}, {Name: "欧阳娜娜", Minutes: 945}, {Name: "张晓明", Minutes: 600},
+			{Name: "赵珺", Minutes: 540}, {Name: "孙燊", Minutes: 480}},
+	}}
+	person := kiosk.View{Scene: kiosk.ScenePerson, Person: kiosk.PersonView{Name: "周玥", Kind: ledger.Resident, Points: 35, Minutes: 95,
+		OpenShift: &kiosk.OpenShift{Activity: "社区环境清洁", Since: testNow.Add(-71 * time.Minute)}}}
+	item := func(name string, price, stock int64, refusal string) kiosk.Choice {
+		return kiosk.Choice{Label: name, Price: price, Stock: stock, Detail: kiosk.T("redeem.price", price), Refusal: refusal}
+	}
+	catalog := viewCase(s, "catalog", kiosk.View{Scene: kiosk.SceneRedeemGrid, Person: kiosk.PersonView{Name: "李喆", Points: 120},
+		Choices: []kiosk.Choice{
+			item("洗衣液", 80, 12, ""),
+			item("大米 5 公斤", 200, 4, "refusal.insufficient_points"),
+			item("毛巾", 30, 0, "refusal.out_of_stock"),
+			item("理发券", 50, 20, "refusal.limit_reached"),
+			item("雨伞", 60, 7, ""),
+			item("食用油", 100, 9, ""),
+		}}, "积分兑换  120积分", "洗衣液", "80 积分", "余额不足", "库存不足", "本月已兑换", "理发券", "下一页")
+	catalog.scene.(*CatalogScene).Images = map[string]image.Image{"理发券": testPicture(), "雨伞": testPicture()}
+	history := kiosk.View{Scene: kiosk.SceneHistory, History: []kiosk.HistoryLine{
+		{Kind: ledger.KindCheckOut, At: testNow.Add(-2 * time.Hour), What: "社区环境清洁", Minutes: 150, Points: 25},
+		{Kind: ledger.KindCheckIn, At: testNow.Add(-5 * time.Hour), What: "社区环境清洁"},
+		{Kind: ledger.KindRedeem, At: testNow.Add(-50 * time.Hour), What: "毛巾", Points: -30},
+		{Kind: ledger.KindAdjust, At: testNow.Add(-70 * time.Hour), What: "补录服务", Points: 10},
+		{Kind: ledger.KindReverse, At: testNow.Add(-71 * time.Hour), What: "雨伞", Points: 60},
+		{Kind: ledger.KindReplaceCard, At: testNow.Add(-200 * time.Hour)},
+		{Kind: ledger.KindExpire, At: testNow.Add(-300 * time.Hour), Points: -15},
+	}}
 	return append([]sceneCase{
-		{"idle", &IdleScene{View: IdleView{Center: "和平里社区党群服务中心", Activities: testDays, HonourRoll: testHonour}},
-			[]string{"请刷卡", "今日活动", "本月志愿之星", "王*", "陈*明", "欧**娜", "30.5小时", "社区环境清洁"}},
-		{"idle-empty", &IdleScene{View: IdleView{Center: "和平里社区党群服务中心", DemoCards: true}},
-			[]string{"请刷卡", "今天没有活动", "本月还没有服务记录", "演示：按 1–9 刷卡"}},
-		{"person", &PersonScene{View: PersonView{Name: "王堃", Points: 1280, Minutes: 1830}},
-			[]string{"王堃", "积分", "1280", "30.5小时", "签到", "兑换", "记录", "返回"}},
-		{"person-open-shift", &PersonScene{View: PersonView{Name: "周玥", Points: 35, Minutes: 95,
-			Open: &OpenShiftView{Activity: "社区环境清洁", Since: testNow.Add(-71 * time.Minute)}}},
-			[]string{"周玥", "签退", "已签到 1小时11分钟  社区环境清洁"}},
-		{"checkin-choice", NewCheckInChoice(s, testDays), []string{"请选择活动", "08:30 社区环境清洁"}},
-		{"checkin-confirm", NewCheckInConfirm(s, "社区环境清洁"), []string{"确认签到：社区环境清洁", "确认", "取消"}},
-		{"checked-in", NewCheckedIn(s, "社区环境清洁", testNow), []string{"签到成功", "签到时间 09:41"}},
-		{"checked-out", NewCheckedOut(s, 150, 25, 1305), []string{"签退成功", "本次服务 2小时30分钟", "获得 25 积分", "现有 1305 积分"}},
-		{"catalog", &CatalogScene{Balance: 120, Tiles: []TileView{
-			NewTile(s, "洗衣液", 80, 12, nil, Available),
-			NewTile(s, "大米 5 公斤", 200, 4, nil, Unaffordable),
-			NewTile(s, "毛巾", 30, 0, nil, SoldOut),
-			NewTile(s, "理发券", 50, 20, pic, MonthLimitReached),
-			NewTile(s, "雨伞", 60, 7, pic, Available),
-			NewTile(s, "食用油", 100, 9, nil, Available),
-		}}, []string{"积分兑换  120积分", "洗衣液", "80 积分", "积分不够", "已兑完", "本月已兑换", "理发券"}},
-		{"redeem-confirm", NewRedeemConfirm(s, "洗衣液", 80, 120), []string{"兑换 洗衣液？", "需要 80 积分，兑换后剩 40 积分"}},
-		{"pickup", &PickupScene{Code: "4827"}, []string{"兑换成功", "取货码", "4 8 2 7"}},
-		{"refusal", NewRefusal(s, OfflineLimit), []string{"未能完成", "离线兑换已达上限"}},
-		{"history", &HistoryScene{Entries: []HistoryEntry{
-			{Kind: HistCheckOut, When: testNow.Add(-2 * time.Hour), What: "社区环境清洁", Minutes: 150, Points: 25},
-			{Kind: HistCheckIn, When: testNow.Add(-5 * time.Hour), What: "社区环境清洁"},
-			{Kind: HistRedeem, When: testNow.Add(-50 * time.Hour), What: "毛巾", Points: 30},
-			{Kind: HistAdjust, When: testNow.Add(-70 * time.Hour), What: "补录服务", Points: 10},
-			{Kind: HistReverse, When: testNow.Add(-71 * time.Hour), What: "雨伞", Points: 60},
-			{Kind: HistCardReplaced, When: testNow.Add(-200 * time.Hour)},
-			{Kind: HistExpire, When: testNow.Add(-300 * time.Hour), Points: 15},
-		}}, []string{"我的记录", "签退：社区环境清洁，2小时30分钟，获得 25 积分", "换了新卡"}},
-		{"card-unknown", NewCardProblem(s, CardUnknown), []string{"这张卡还没有登记", "请到服务台登记"}},
-		{"card-lost", NewCardProblem(s, CardLost), []string{"此卡已挂失", "请到服务台办理"}},
-		{"staff-pin", &PinScene{Digits: "12", Wrong: true}, []string{"请输入密码", "密码错误，请再试", "删除", "0"}},
-		{"staff-menu", NewStaffMenu(s, 7), []string{"工作人员菜单  未同步 7 条", "绑定新卡", "补办挂失卡", "今日汇总", "读卡器测试"}},
-		{"technician", NewTechnician(s, "E-LEDGER-INTEGRITY"), []string{"请联系技术人员", "故障代码 E-LEDGER-INTEGRITY"}},
-		{"staff-done", NewDone(s, "绑定新卡", "李喆"), []string{"成功", "李喆"}},
+		viewCase(s, "idle", full, "请刷卡", "今日活动", "本月志愿之星", "王*", "陈*明", "欧**娜", "30.5小时", "社区环境清洁", "08:30–11:00", "随时可签到"),
+		viewCase(s, "idle-empty", kiosk.View{Scene: kiosk.SceneIdle, Center: "和平里社区党群服务中心", Demo: true},
+			"请刷卡", "今天没有活动", "本月还没有服务记录", "演示：按 1–9 刷卡"),
+		viewCase(s, "person-open-shift", person, "周玥", "35", "1.5小时", "签退", "已签到 1小时11分钟  社区环境清洁"),
+		catalog,
+		viewCase(s, "history", history, "我的记录", "签退：社区环境清洁，2小时30分钟，获得 25 积分", "兑换：毛巾，用去 30 积分",
+			"换了新卡", "11-25 07:41"),
 	}, coreCases...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func (d *coreDriver) shot(name string, want kiosk.Scene, must ...string) {
 	if d.err == nil && v.Scene != want {
 		d.err = fmt.Errorf("core case %s: scene %v, want %v (title %v lines %v)", name, v.Scene, want, v.Title, v.Lines)
 	}
-	d.cases = append(d.cases, sceneCase{name: "core-" + name, scene: ScreenFor(d.s, v, cst, nil), must: must})
+	d.cases = append(d.cases, viewCase(d.s, "core-"+name, v, must...))
 }
 
 func (d *coreDriver) check(err error) {
@@ -93,7 +94,9 @@ func buildCoreCases() ([]sceneCase, error) {
 	d := &coreDriver{ctx: ctx, led: led, clk: clk, s: ChineseStrings()}
 	id := ledger.NewEntryID
 	staff := ledger.CardUID("5A5A0001")
-	_, err = led.AddStaff(ctx, ledger.AddStaff{ID: id(), UID: staff, Name: "刘珺", Role: ledger.RoleStaff, PIN: "2468"})
+	// The longest PIN the ledger takes: the pad shows a dot for each digit.
+	const pin = "246813579024"
+	_, err = led.AddStaff(ctx, ledger.AddStaff{ID: id(), UID: staff, Name: "刘珺", Role: ledger.RoleStaff, PIN: pin})
 	d.check(err)
 	rates := map[ledger.VolunteerKind]int64{ledger.RedVest: 10, ledger.GreenVest: 10, ledger.Resident: 5}
 	for _, a := range []struct{ name, start, end string }{{"助老服务", "08:30", "11:30"}, {"环境整治", "09:00", "17:00"}} {
@@ -111,6 +114,9 @@ func buildCoreCases() ([]sceneCase, error) {
 	person("1001", "王堃", "13800001001", ledger.RedVest, "04A1B2C3")
 	yue := person("1002", "周玥", "13800001002", ledger.Resident, "04A1B2C4")
 	person("1003", "陈赟", "13800001003", ledger.GreenVest, "04A1B2C5")
+	person("1004", "李喆", "13800001004", ledger.RedVest, "04A1B2C6")
+	_, err = led.SetCardState(ctx, ledger.SetCardState{ID: id(), UID: "04A1B2C6", State: ledger.CardLost, Operator: staff})
+	d.check(err)
 	_, err = led.Adjust(ctx, ledger.Adjust{ID: id(), Person: yue.ID, Points: 120, Reason: "活动奖励", Operator: staff})
 	d.check(err)
 	items := []struct {
@@ -167,6 +173,20 @@ func buildCoreCases() ([]sceneCase, error) {
 	// Cards that cannot be used.
 	d.tap("0BADCAFE")
 	d.shot("card-unknown", kiosk.SceneNotice, "这张卡还没有登记", "请到服务台登记")
+	d.press(A(kiosk.ActHome))
+	d.tap("04A1B2C6")
+	d.shot("card-lost", kiosk.SceneNotice, "此卡已挂失", "请到服务台办理")
+	d.press(A(kiosk.ActHome))
+
+	// At noon one activity is open: the check-in asks to confirm it. The
+	// shift stays open for the staff to close.
+	clk.Set(time.Date(2026, 11, 25, 12, 0, 0, 0, cst))
+	d.tap("04A1B2C5")
+	d.act(kiosk.ActCheckIn)
+	d.shot("checkin-confirm", kiosk.SceneCheckInConfirm, "确认签到：环境整治", "确认", "取消")
+	d.act(kiosk.ActConfirm)
+	d.press(A(kiosk.ActHome))
+	clk.Advance(45 * time.Minute)
 
 	// Staff.
 	d.tap(staff)
@@ -174,7 +194,8 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.digits("1111")
 	d.act(kiosk.ActConfirm)
 	d.shot("pin-wrong", kiosk.ScenePIN, "密码错误，请再试")
-	d.digits("2468")
+	d.digits(pin)
+	d.shot("pin-typed", kiosk.ScenePIN, strings.Repeat("● ", len(pin)))
 	d.act(kiosk.ActConfirm)
 	d.shot("staff-menu", kiosk.SceneStaffMenu, "工作人员：刘珺", "绑定新卡", "今日汇总")
 	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffBind})
@@ -208,6 +229,11 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffSummary})
 	d.shot("staff-summary", kiosk.SceneStaffSummary, "今日汇总")
 	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffShifts})
+	d.shot("staff-shifts", kiosk.SceneStaffShifts, "关闭未签退", "陈*  环境整治　签到于 11-25 12:00")
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.shot("staff-shift-closed", kiosk.SceneStaffDone, "已关闭签到", "本次服务 45分钟")
+	d.act(kiosk.ActConfirm)
 	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffReader})
 	d.tap("04A1B2C4")
 	d.shot("staff-reader", kiosk.SceneStaffReader, "读到卡号 04A1B2C4")
@@ -239,48 +265,91 @@ func buildCoreCases() ([]sceneCase, error) {
 
 	t := kiosk.NewFaulted(fmt.Errorf("open: %w", ledger.ErrCorrupt), kiosk.Options{Clock: clk})
 	defer t.Close()
-	d.cases = append(d.cases, sceneCase{name: "core-technician", scene: ScreenFor(d.s, t.View(), cst, nil), must: []string{"请联系技术人员", "故障代码 E-DB-CORRUPT"}})
+	d.cases = append(d.cases, viewCase(d.s, "core-technician", t.View(), "请联系技术人员", "故障代码 E-DB-CORRUPT"))
 	return d.cases, d.err
 }
 
+// TestCoreScenesHaveScreens: every scene of the core is drawn from a view
+// the core itself made, at every size the screenshots are taken.
 func TestCoreScenesHaveScreens(t *testing.T) {
 	waitScreens(t)
-	seen := map[string]bool{}
+	seen := map[kiosk.Scene]bool{}
 	for _, c := range coreCases {
-		seen[c.name] = true
+		seen[c.view.Scene] = true
 	}
-	// Every scene of the core that a visitor or staff member can reach is
-	// drawn at least once.
-	for _, name := range []string{"core-idle", "core-person", "core-checkin-choose", "core-checkin-done", "core-checkout-done",
-		"core-redeem-grid", "core-redeem-confirm", "core-redeem-done", "core-history", "core-card-unknown", "core-pin",
-		"core-staff-menu", "core-staff-find", "core-staff-people", "core-staff-tap-card", "core-staff-amount",
-		"core-staff-reasons", "core-staff-items", "core-staff-summary", "core-staff-reader", "core-staff-done", "core-technician"} {
-		if !seen[name] {
-			t.Errorf("no screenshot case %s", name)
+	n := 0
+	for sc := kiosk.SceneIdle; sc.String() != "scene?"; sc++ {
+		n++
+		if !seen[sc] {
+			t.Errorf("no screenshot case of the core's scene %v", sc)
 		}
+	}
+	if n < 25 {
+		t.Fatalf("only %d scenes counted", n)
 	}
 }
 
-func TestActionsForPinAndMenu(t *testing.T) {
-	menu := kiosk.View{Scene: kiosk.SceneStaffMenu, Staff: kiosk.StaffView{Menu: []kiosk.MenuItem{{Key: "staff.restock", Action: kiosk.StaffRestock}}}}
-	if got := ActionsFor(Choice(0), menu); len(got) != 1 || got[0].Kind != kiosk.ActStaff || got[0].Staff != kiosk.StaffRestock {
-		t.Errorf("menu choice = %+v", got)
+// TestButtonsCarryTheCoresActions: the staff menu's buttons are its
+// entries' StaffActions, a list's the index of its choice, and the pad's
+// keys each a key press, so what a button means is said once, by the core.
+func TestButtonsCarryTheCoresActions(t *testing.T) {
+	s := ChineseStrings()
+	l := NewLayout(1024, 600, DefaultLayoutOpts)
+	frame := func(v kiosk.View) Frame {
+		b := NewBuilder(l, s, fakeFonts{}, testNow)
+		ScreenFor(s, v, cst, nil).Build(b)
+		return b.Frame()
 	}
-	if got := ActionsFor(Choice(3), menu); got != nil {
-		t.Errorf("menu choice off the menu = %+v", got)
+	menu := kiosk.View{Scene: kiosk.SceneStaffMenu, Staff: kiosk.StaffView{Menu: []kiosk.MenuItem{
+		{Key: "staff.restock", Action: kiosk.StaffRestock}, {Key: "staff.summary", Action: kiosk.StaffSummary}}}}
+	f := frame(menu)
+	for _, m := range menu.Staff.Menu {
+		it, ok := f.Find(s.T(m.Key))
+		if !ok || it.Target < 0 || f.Actions[it.Target] != (Action{Action: kiosk.Action{Kind: kiosk.ActStaff, Staff: m.Action}}) {
+			t.Errorf("menu entry %s: %+v", m.Key, it)
+		}
 	}
-	got := ActionsFor(PinEntered("-25"), kiosk.View{Scene: kiosk.SceneStaffAmount})
-	want := []kiosk.Action{{Kind: kiosk.ActClear}, {Kind: kiosk.ActSign}, {Kind: kiosk.ActDigit, Digit: 2}, {Kind: kiosk.ActDigit, Digit: 5}, {Kind: kiosk.ActConfirm}}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("pin actions = %+v, want %+v", got, want)
+	people := kiosk.View{Scene: kiosk.SceneStaffPeople, Choices: []kiosk.Choice{{Label: "王*"}, {Label: "李*"}}}
+	if it, ok := frame(people).Find("李*"); !ok || frame(people).Actions[it.Target] != Choose(1) {
+		t.Errorf("second person: %+v", it)
 	}
-	if got := ActionsFor(ItemChosen(2), kiosk.View{Scene: kiosk.SceneRedeemGrid}); len(got) != 1 || got[0].Kind != kiosk.ActChoose || got[0].Index != 2 {
-		t.Errorf("item = %+v", got)
+
+	pad := kiosk.View{Scene: kiosk.ScenePIN, Title: kiosk.T("staff.pin"), Pad: "1234"}
+	f = frame(pad)
+	want := map[string]Action{"删除": Act(kiosk.ActDelete), "确认": Act(kiosk.ActConfirm), "取消": Act(kiosk.ActBack)}
+	for d := range 10 {
+		want[string(rune('0'+d))] = Action{Action: kiosk.Action{Kind: kiosk.ActDigit, Digit: d}}
 	}
-	if got := ActionsFor(ActCancel, kiosk.View{}); len(got) != 1 || got[0].Kind != kiosk.ActBack {
-		t.Errorf("cancel = %+v", got)
+	for label, a := range want {
+		if it, ok := f.Find(label); !ok || it.Target < 0 || f.Actions[it.Target] != a {
+			t.Errorf("pad key %s: %+v, want %v", label, it, a)
+		}
 	}
-	if got := ActionsFor(Action("nonsense"), kiosk.View{}); got != nil {
-		t.Errorf("unknown action = %+v", got)
+	if len(f.Targets) != len(want) {
+		t.Errorf("the PIN pad has %d buttons, want %d: no sign", len(f.Targets), len(want))
+	}
+	// A PIN is dots; a number is its digits, with its sign on a signed pad.
+	if _, ok := f.Find("● ● ● ● "); !ok {
+		t.Errorf("PIN shown as %q", f.Texts())
+	}
+	if strings.Contains(strings.Join(f.Texts(), " "), "1234") {
+		t.Error("the PIN pad shows the digits")
+	}
+	amount := kiosk.View{Scene: kiosk.SceneStaffAmount, Title: kiosk.T("staff.adjust_amount"), Pad: "25", Signed: true, Negative: true}
+	f = frame(amount)
+	if _, ok := f.Find("−25"); !ok {
+		t.Errorf("amount shown as %q", f.Texts())
+	}
+	if it, ok := f.Find("扣分"); !ok || f.Actions[it.Target] != Act(kiosk.ActSign) {
+		t.Errorf("sign key: %+v", it)
+	}
+	amount.Signed, amount.Negative = false, false
+	if f = frame(amount); len(f.Targets) != len(want) {
+		t.Errorf("an unsigned pad has %d buttons", len(f.Targets))
+	}
+	// Nothing typed: 确认 is not a button.
+	pad.Pad = ""
+	if f = frame(pad); hasAction(f, Act(kiosk.ActConfirm)) {
+		t.Error("确认 offered on an empty pad")
 	}
 }

@@ -1,9 +1,10 @@
 // Package ui is the terminal's screens, drawn with ebiten: the only package of
 // the project that imports ebiten.
 //
-// A scene turns a plain view model (IdleView, PersonView, ...) into a Frame, a
-// display list of rectangles, text and buttons, with no ebiten types; layout,
-// hit-testing, wrapping and masking are therefore tested without a display.
+// A scene turns the core's view (kiosk.View, from ScreenFor) into a Frame, a
+// display list of rectangles, text and buttons whose actions are the core's
+// (kiosk.Action), with no ebiten types; layout, hit-testing, wrapping and
+// masking are therefore tested without a display.
 // Draw only paints a Frame. The Manager is the ebiten.Game: it rebuilds and
 // paints only when something changed (a new scene, a touch, the clock's next
 // minute), with the screen not cleared between frames.

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"fmt"
 	"image"
 	"image/color"
+
+	"github.com/hongmajia/hongmajia/kiosk"
 )
 
 // Align is the horizontal placement of a text line in its box.
@@ -47,9 +50,27 @@ type Item struct {
 	Target int
 }
 
-// Action is what a button asks the terminal to do. Scenes use the Act...
-// constants or "item:<n>"-style values that their view documents.
-type Action string
+// Action is what a button does: a touch the terminal's core takes, as it is
+// (kiosk.Action is the one list of what a button means), or, with Page set,
+// turning the catalog's page, which the screen does by itself.
+type Action struct {
+	kiosk.Action
+	Page int // -1 the previous page, +1 the next; 0: the action is the core's
+}
+
+// Act is a button that sends the core an action of kind k.
+func Act(k kiosk.ActionKind) Action { return Action{Action: kiosk.Action{Kind: k}} }
+
+// Choose is a button that picks the core's Choices[i].
+func Choose(i int) Action { return Action{Action: kiosk.Action{Kind: kiosk.ActChoose, Index: i}} }
+
+// String is the action for test messages.
+func (a Action) String() string {
+	if a.Page != 0 {
+		return fmt.Sprintf("page %+d", a.Page)
+	}
+	return fmt.Sprintf("%+v", a.Action)
+}
 
 // Frame is a laid-out scene: what to draw, in order, and where the buttons
 // are. It holds no ebiten types.
@@ -89,7 +110,7 @@ func (f Frame) ActionAt(x, y float64) (Action, bool) {
 	if i := HitTest(f.Targets, x, y); i >= 0 {
 		return f.Actions[i], true
 	}
-	return "", false
+	return Action{}, false
 }
 
 // TargetOf is the area of the first button with action a.

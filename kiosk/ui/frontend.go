@@ -200,9 +200,7 @@ func (fe *Frontend) present() {
 	fe.shown = v.Version
 	scene := ScreenFor(fe.strings, v, fe.term.Location(), fe.mgr.Scene())
 	if c, ok := scene.(*CatalogScene); ok {
-		for i := range c.Tiles {
-			c.Tiles[i].Image = fe.opts.ItemImages[c.Tiles[i].Name]
-		}
+		c.Images = fe.opts.ItemImages
 	}
 	fe.mgr.GoTo(scene)
 	if v.Cue != fe.cue {
@@ -211,10 +209,11 @@ func (fe *Frontend) present() {
 	}
 }
 
+// action gives the core a button's action: every key of a pad too, so the
+// pad's digits and limits are the core's alone.
 func (fe *Frontend) action(a Action) {
-	v := fe.term.View()
-	for _, ka := range ActionsFor(a, v) {
-		fe.term.Press(ka)
+	if a.Page == 0 {
+		fe.term.Press(a.Action)
 	}
 	fe.present()
 }

@@ -59,7 +59,7 @@ func TestFrontendTapToPersonScene(t *testing.T) {
 	fe.events <- rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID{0x04, 0xA1, 0xB2, 0xC3}}, At: clk.Now()}}
 	settle()
 	ps, ok := fe.mgr.Scene().(*PersonScene)
-	if !ok || ps.View.Name != "李喆" {
+	if !ok || ps.View.Person.Name != "李喆" {
 		t.Fatalf("after the tap: %T %+v", fe.mgr.Scene(), fe.mgr.Scene())
 	}
 	// The status names the scene as drawn only once a frame has shown it.
@@ -70,12 +70,12 @@ func TestFrontendTapToPersonScene(t *testing.T) {
 	if s, frames, _ := fe.Drawn(); s != "person" || frames != 1 {
 		t.Fatalf("after a frame: Drawn() = %q, %d frames", s, frames)
 	}
-	fe.action(ActCheckIn)
+	fe.action(Act(kiosk.ActCheckIn))
 	settle()
 	if _, ok := fe.mgr.Scene().(*ConfirmScene); !ok {
 		t.Fatalf("after 签到: %T", fe.mgr.Scene())
 	}
-	fe.action(ActConfirm)
+	fe.action(Act(kiosk.ActConfirm))
 	settle()
 	rs, ok := fe.mgr.Scene().(*ResultScene)
 	if !ok || rs.Title != "签到成功" {

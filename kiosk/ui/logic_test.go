@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/hongmajia/hongmajia/kiosk"
 )
 
 // fakeFonts measures like fakeMeasure, scaled by size: wide characters are
@@ -154,14 +156,14 @@ func checkFrame(t *testing.T, name string, l Layout, f *Frame) {
 	where := name + "@" + formatSize(l)
 	for i, r := range f.Targets {
 		if min(r.W, r.H) < l.MM(MinTargetMM)-0.5 {
-			t.Errorf("%s: button %q is %.0f×%.0f px (%.1f mm), under %d mm", where, f.Actions[i], r.W, r.H, l.PxToMM(min(r.W, r.H)), MinTargetMM)
+			t.Errorf("%s: button %v is %.0f×%.0f px (%.1f mm), under %d mm", where, f.Actions[i], r.W, r.H, l.PxToMM(min(r.W, r.H)), MinTargetMM)
 		}
 		if r.X < 0 || r.Y < 0 || r.X+r.W > l.W+0.5 || r.Y+r.H > l.H+0.5 {
-			t.Errorf("%s: button %q at %v leaves the screen", where, f.Actions[i], r)
+			t.Errorf("%s: button %v at %v leaves the screen", where, f.Actions[i], r)
 		}
 		for j := i + 1; j < len(f.Targets); j++ {
 			if r.Overlaps(f.Targets[j]) {
-				t.Errorf("%s: buttons %q and %q overlap", where, f.Actions[i], f.Actions[j])
+				t.Errorf("%s: buttons %v and %v overlap", where, f.Actions[i], f.Actions[j])
 			}
 		}
 	}
@@ -187,66 +189,34 @@ func itoa(n int) string {
 	return s
 }
 
-func TestPinSceneHandlesItsKeys(t *testing.T) {
-	p := &PinScene{Max: 4, Wrong: true}
-	for _, k := range []Action{"pin-key:1", "pin-key:2", "pin-key:3", "pin-key:4", "pin-key:5"} {
-		if !p.Handle(k) {
-			t.Fatalf("digit %q not handled", k)
-		}
-	}
-	if p.Digits != "1234" || p.Wrong {
-		t.Fatalf("after five digits with max 4: %q wrong=%v", p.Digits, p.Wrong)
-	}
-	p.Handle("pin-key:del")
-	if p.Digits != "123" {
-		t.Fatalf("after delete: %q", p.Digits)
-	}
-	if p.Handle(PinEntered("123")) || p.Handle(ActCancel) {
-		t.Fatal("the scene swallowed confirm or cancel; those are the owner's")
-	}
-	b := NewBuilder(NewLayout(1024, 600, DefaultLayoutOpts), ChineseStrings(), fakeFonts{}, testNow)
-	p.Build(b)
-	f := b.Frame()
-	if _, ok := f.TargetOf(PinEntered("123")); !ok {
-		t.Error("confirm button does not carry the digits")
-	}
-	locked := &PinScene{Digits: "1", Locked: true}
-	b = NewBuilder(NewLayout(1024, 600, DefaultLayoutOpts), ChineseStrings(), fakeFonts{}, testNow)
-	locked.Build(b)
-	f = b.Frame()
-	if len(f.Targets) != 1 || f.Actions[0] != ActCancel {
-		t.Errorf("a locked pad offers %v; only cancel should remain", f.Actions)
-	}
-}
-
 func TestPersonSceneOneObviousAction(t *testing.T) {
 	s := ChineseStrings()
 	l := NewLayout(1024, 600, DefaultLayoutOpts)
 	for _, tc := range []struct {
-		open *OpenShiftView
+		open *kiosk.OpenShift
 		want Action
 		not  Action
 	}{
-		{nil, ActCheckIn, ActCheckOut},
-		{&OpenShiftView{Activity: "清洁", Since: testNow.Add(-time.Hour)}, ActCheckOut, ActCheckIn},
+		{nil, Act(kiosk.ActCheckIn), Act(kiosk.ActCheckOut)},
+		{&kiosk.OpenShift{Activity: "清洁", Since: testNow.Add(-time.Hour)}, Act(kiosk.ActCheckOut), Act(kiosk.ActCheckIn)},
 	} {
 		b := NewBuilder(l, s, fakeFonts{}, testNow)
-		(&PersonScene{View: PersonView{Name: "李喆", Open: tc.open}}).Build(b)
+		(&PersonScene{View: kiosk.View{Scene: kiosk.ScenePerson, Person: kiosk.PersonView{Name: "李喆", OpenShift: tc.open}}}).Build(b)
 		f := b.Frame()
 		main, ok := f.TargetOf(tc.want)
 		if !ok {
-			t.Fatalf("no %q button", tc.want)
+			t.Fatalf("no %v button", tc.want)
 		}
 		if _, ok := f.TargetOf(tc.not); ok {
-			t.Errorf("both %q and %q offered", tc.want, tc.not)
+			t.Errorf("both %v and %v offered", tc.want, tc.not)
 		}
 		for i, r := range f.Targets {
 			if f.Actions[i] != tc.want && r.W*r.H >= main.W*main.H {
-				t.Errorf("%q is as big as the main action %q", f.Actions[i], tc.want)
+				t.Errorf("%v is as big as the main action %v", f.Actions[i], tc.want)
 			}
 		}
 		if a, ok := f.ActionAt(main.X+main.W/2, main.Y+main.H/2); !ok || a != tc.want {
-			t.Errorf("tapping the middle of the main button gives %q", a)
+			t.Errorf("tapping the middle of the main button gives %v", a)
 		}
 	}
 }
@@ -291,11 +261,11 @@ func TestNextChangeIsTheNextMinute(t *testing.T) {
 
 func TestCatalogPages(t *testing.T) {
 	s := ChineseStrings()
-	var tiles []TileView
+	v := kiosk.View{Scene: kiosk.SceneRedeemGrid, Person: kiosk.PersonView{Points: 100}}
 	for i := 0; i < 10; i++ {
-		tiles = append(tiles, NewTile(s, "物品"+itoa(i+1), 10, 5, nil, Available))
+		v.Choices = append(v.Choices, kiosk.Choice{Label: "物品" + itoa(i+1), Price: 10, Stock: 5})
 	}
-	c := &CatalogScene{Balance: 100, Tiles: tiles}
+	c := ScreenFor(s, v, cst, nil).(*CatalogScene)
 	l := NewLayout(800, 480, DefaultLayoutOpts)
 	build := func() Frame {
 		b := NewBuilder(l, s, fakeFonts{}, testNow)
@@ -306,39 +276,61 @@ func TestCatalogPages(t *testing.T) {
 	for page := 0; page < 10; page++ {
 		f := build()
 		for _, a := range f.Actions {
-			if len(a) > 5 && a[:5] == "item:" {
+			if a.Kind == kiosk.ActChoose {
 				if seen[a] {
-					t.Fatalf("page %d repeats %s", page, a)
+					t.Fatalf("page %d repeats %v", page, a)
 				}
 				seen[a] = true
 			}
 		}
-		if _, ok := f.TargetOf(ActNextPage); !ok {
+		if _, ok := f.TargetOf(nextPage); !ok {
 			break
 		}
-		if !c.Handle(ActNextPage) {
+		if !c.Handle(nextPage) {
 			t.Fatal("next page not handled")
 		}
 	}
 	if len(seen) != 10 {
 		t.Errorf("paging showed %d of 10 items", len(seen))
 	}
-	c.Handle(ActNextPage) // past the end: stays
+	c.Handle(nextPage) // past the end: stays
 	last := c.Page
-	c.Handle(ActNextPage)
+	c.Handle(nextPage)
 	if c.Page != last {
 		t.Errorf("next past the last page moved to %d", c.Page)
 	}
-	for c.Page > 0 {
-		c.Handle(ActPrevPage)
+	// A new view of the same scene (a refused tile's tap) keeps the page.
+	if again := ScreenFor(s, v, cst, c).(*CatalogScene); again.Page != last {
+		t.Errorf("a new view went to page %d, want %d", again.Page, last)
 	}
-	c.Handle(ActPrevPage)
-	if f := build(); c.Page != 0 || !hasAction(f, ItemChosen(0)) {
+	for c.Page > 0 {
+		c.Handle(prevPage)
+	}
+	c.Handle(prevPage)
+	if f := build(); c.Page != 0 || !hasAction(f, Choose(0)) {
 		t.Errorf("back to the first page: page %d", c.Page)
+	}
+	if c.Handle(Choose(0)) {
+		t.Error("the catalog took a choice; choices are the core's")
 	}
 }
 
 func hasAction(f Frame, a Action) bool {
 	_, ok := f.TargetOf(a)
 	return ok
+}
+
+// TestScreenKeepsItsOwnView: the core reuses its lists' arrays for its next
+// view; the scene on screen still draws the view it was made from.
+func TestScreenKeepsItsOwnView(t *testing.T) {
+	s := ChineseStrings()
+	v := kiosk.View{Scene: kiosk.SceneRedeemGrid, Person: kiosk.PersonView{Points: 100}, Choices: []kiosk.Choice{{Label: "大米", Price: 80, Stock: 3}}}
+	c := ScreenFor(s, v, cst, nil)
+	v.Choices[0] = kiosk.Choice{Label: "食用油", Price: 150, Refusal: "refusal.insufficient_points"}
+	b := NewBuilder(NewLayout(1024, 600, DefaultLayoutOpts), s, fakeFonts{}, testNow)
+	c.Build(b)
+	f := b.Frame()
+	if _, ok := f.Find("大米"); !ok || !hasAction(f, Choose(0)) {
+		t.Errorf("the catalog drew %q", f.Texts())
+	}
 }

@@ -2,7 +2,8 @@ package ui
 
 import "time"
 
-// Scene is one screen of the terminal, built from a plain view model.
+// Scene is one screen of the terminal, built from the core's view (or the
+// part of it that it draws).
 type Scene interface {
 	// Build lays the scene out into b: a pure function of the scene's view,
 	// b's layout and b.Now.
@@ -13,23 +14,12 @@ type Scene interface {
 	NextChange(now time.Time) time.Time
 }
 
-// Handler is a Scene that consumes some of its own actions (a PIN pad's
-// digits). Handle reports whether it did; the Manager redraws after it.
+// Handler is a Scene that consumes some of its own actions (the catalog's
+// page turning). Handle reports whether it did; the Manager redraws after it.
 // Actions it does not consume go to the Manager's owner.
 type Handler interface {
 	Handle(a Action) bool
 }
-
-// Actions of the scenes' buttons.
-const (
-	ActBack     Action = "back"
-	ActConfirm  Action = "confirm"
-	ActCancel   Action = "cancel"
-	ActCheckIn  Action = "check-in"
-	ActCheckOut Action = "check-out"
-	ActRedeem   Action = "redeem"
-	ActHistory  Action = "history"
-)
 
 // nextMinute is the start of the minute after now: when an HH:MM clock
 // changes.

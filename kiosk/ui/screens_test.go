@@ -15,6 +15,8 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
+
+	"github.com/hongmajia/hongmajia/kiosk"
 )
 
 // ebiten runs one game per process, on the main goroutine. TestMain runs the
@@ -122,15 +124,17 @@ func runScreens() error {
 	}
 	g := &screenGame{fonts: f, clock: &fakeClock{now: testNow}}
 	s := ChineseStrings()
-	g.mgr = NewManager(f, s, &PersonScene{View: PersonView{Name: "陈赟", Points: 120, Minutes: 300}}, ManagerOpts{
+	person := kiosk.View{Scene: kiosk.ScenePerson, Person: kiosk.PersonView{Name: "陈赟", Points: 120, Minutes: 300}}
+	g.mgr = NewManager(f, s, ScreenFor(s, person, cst, nil), ManagerOpts{
 		Clock: g.clock, Wake: func() {},
 		Pointer: func() Pointer { return g.pointer },
 		// Recorded, not applied: this loop must keep running without events.
 		Poll: func(on bool) { results.manager.polls = append(results.manager.polls, on) },
 		OnAction: func(a Action) {
 			results.manager.actions = append(results.manager.actions, a)
-			if a == ActRedeem {
-				g.mgr.GoTo(&CatalogScene{Balance: 120, Tiles: []TileView{NewTile(s, "毛巾", 30, 3, nil, Available)}})
+			if a == Act(kiosk.ActRedeem) {
+				g.mgr.GoTo(ScreenFor(s, kiosk.View{Scene: kiosk.SceneRedeemGrid, Person: person.Person,
+					Choices: []kiosk.Choice{{Label: "毛巾", Price: 30, Stock: 3}}}, cst, nil))
 			}
 		},
 	})
@@ -170,7 +174,7 @@ func (g *screenGame) driveManager() {
 	switch {
 	case k == 25:
 		results.manager.drawsIdle = g.mgr.Draws
-		r, _ := g.mgr.Frame().TargetOf(ActRedeem)
+		r, _ := g.mgr.Frame().TargetOf(Act(kiosk.ActRedeem))
 		g.pointer = Pointer{X: r.X + r.W/2, Y: r.Y + r.H/2, Down: true}
 	case k == 26:
 		g.pointer.Down = false
@@ -180,7 +184,7 @@ func (g *screenGame) driveManager() {
 		g.clock.Set(testNow.Add(time.Minute))
 	case k == 33:
 		results.manager.drawsAfterMinute = g.mgr.Draws
-		g.mgr.GoTo(&IdleScene{View: IdleView{Center: "和平里街道党群服务中心"}})
+		g.mgr.GoTo(ScreenFor(ChineseStrings(), kiosk.View{Scene: kiosk.SceneIdle, Center: "和平里街道党群服务中心"}, cst, nil))
 	case k == 43:
 		g.done = true
 	}
@@ -436,8 +440,8 @@ func TestManagerRedrawsOnlyOnChange(t *testing.T) {
 	if r.drawsIdle != 1 {
 		t.Errorf("painted %d times over 25 frames with nothing changing, want 1", r.drawsIdle)
 	}
-	if len(r.actions) != 1 || r.actions[0] != ActRedeem {
-		t.Fatalf("actions %v, want one %q", r.actions, ActRedeem)
+	if len(r.actions) != 1 || r.actions[0] != Act(kiosk.ActRedeem) {
+		t.Fatalf("actions %v, want one %v", r.actions, Act(kiosk.ActRedeem))
 	}
 	if _, ok := r.sceneAfterTap.(*CatalogScene); !ok {
 		t.Errorf("after the tap the scene is %T, want the catalog", r.sceneAfterTap)

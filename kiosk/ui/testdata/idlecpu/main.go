@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/ui"
+	"github.com/hongmajia/hongmajia/ledger"
 )
 
 type realClock struct{}
@@ -24,10 +27,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	now := time.Now()
-	idle := &ui.IdleScene{View: ui.IdleView{Center: "和平里社区党群服务中心",
-		Activities: []ui.ActivityView{{Name: "社区环境清洁", Start: now, End: now.Add(2 * time.Hour)}},
-		HonourRoll: []ui.HonourView{{Name: "王堃", Minutes: 600}, {Name: "周玥", Minutes: 300}}}}
+	idle := &ui.IdleScene{View: kiosk.View{Scene: kiosk.SceneIdle, Center: "和平里社区党群服务中心", Idle: kiosk.IdleView{
+		Activities: []ledger.Activity{{Name: "社区环境清洁", Schedule: ledger.Schedule{Start: "08:30", End: "10:30"}}},
+		Honour:     []ledger.HonourRow{{Name: "王堃", Minutes: 600}, {Name: "周玥", Minutes: 300}}}}}
 	o := ui.ManagerOpts{Clock: realClock{}}
 	if *mode == "vsync" {
 		o.Poll = func(bool) {} // keep ebiten's default loop
