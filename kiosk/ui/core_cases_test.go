@@ -252,7 +252,7 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.shot("person-walk-in", kiosk.ScenePerson, "待补登记", "签到")
 	d.press(A(kiosk.ActHome))
 	d.tap(staff)
-	d.digits("2468")
+	d.digits(pin)
 	d.act(kiosk.ActConfirm)
 	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffBind})
 	d.digits("1009")
