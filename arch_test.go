@@ -113,8 +113,9 @@ var rules = []rule{
 	{exactly("cmd/kiosk-screen"), func(d string, all map[string]pkg) bool {
 		return in(d, "ledger/demo") || in(d, "ledger/ledgertest") || (ours(d) && imports(all[d], "testing"))
 	}, "the screen binary ships no demo generator or test code (ebiten's X11 binding, github.com/jezek/xgb, links testing upstream; nothing of ours may)"},
-	{exactly("cmd/kioskctl"), func(d string, _ map[string]pkg) bool { return isEbiten(d) },
-		"kioskctl runs over SSH, without a display"},
+	{exactly("cmd/kioskctl"), func(d string, _ map[string]pkg) bool {
+		return isEbiten(d) || d == module+"/kiosk" || in(d, "kiosk/app") || in(d, "kiosk/ui")
+	}, "kioskctl runs over SSH without a display, and talks to a running terminal through kiosk/control only"},
 }
 
 func imports(p pkg, path string) bool {

@@ -8,6 +8,12 @@ import (
 	"sync"
 )
 
+// KeyProvisional is the catalog key of the words shown in place of the name
+// of a walk-in registered at a kiosk by member number only, until the hub
+// completes the registration (待补登记): on the screens and in kioskctl's
+// exports alike.
+const KeyProvisional = "person.provisional"
+
 //go:embed strings/catalog.tsv
 var catalogTSV string
 

@@ -9,6 +9,7 @@ import (
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // The decisions the screen and the headless station share, made once here:
@@ -20,13 +21,7 @@ import (
 // bytes, and a keyboard-wedge reader's number was turned into such bytes by
 // its driver. Anything else is a bad read (ledger.ErrBadUID): a 3-byte read
 // is not a 4-byte card with a zero in front.
-func CardOf(uid rfid.UID) (ledger.CardUID, error) {
-	switch len(uid) {
-	case 4, 7, 10:
-		return ledger.ParseUID(uid.Hex())
-	}
-	return "", fmt.Errorf("kiosk: card UID of %d bytes: %w", len(uid), ledger.ErrBadUID)
-}
+func CardOf(uid rfid.UID) (record.CardUID, error) { return record.UIDFromBytes(uid) }
 
 // Trouble is what an error means to a terminal, the screen and the station
 // alike.

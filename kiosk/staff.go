@@ -201,7 +201,8 @@ func (t *Terminal) pressPIN(a Action) {
 		return
 	}
 	t.run(true, func(ctx context.Context) func() {
-		s, err := t.led.CheckPIN(ctx, uid, pin)
+		var s ledger.Staff
+		err := t.write(ctx, func() (err error) { s, err = t.led.CheckPIN(ctx, uid, pin); return err })
 		return func() {
 			t.view.Pad = ""
 			switch {
@@ -371,7 +372,7 @@ func (t *Terminal) newCardTapped(uid ledger.CardUID) {
 	case StaffBind:
 		req := ledger.BindCard{ID: ledger.NewEntryID(), Person: f.target.ID, UID: uid, Operator: op}
 		t.run(true, func(ctx context.Context) func() {
-			_, err := t.led.BindCard(ctx, req)
+			err := t.write(ctx, func() error { _, err := t.led.BindCard(ctx, req); return err })
 			return func() {
 				if err != nil {
 					t.staffRefused(err)
@@ -392,10 +393,10 @@ func (t *Terminal) newCardTapped(uid ledger.CardUID) {
 				err = ledger.ErrCardInUse
 			} else if errors.Is(err, ledger.ErrUnknownCard) {
 				var p ledger.Person
-				p, err = t.led.EnrolPerson(ctx, enrol)
+				err = t.write(ctx, func() (err error) { p, err = t.led.EnrolPerson(ctx, enrol); return err })
 				if err == nil {
 					bind.Person = p.ID
-					_, err = t.led.BindCard(ctx, bind)
+					err = t.write(ctx, func() error { _, err := t.led.BindCard(ctx, bind); return err })
 				}
 			}
 			return func() {
@@ -411,7 +412,8 @@ func (t *Terminal) newCardTapped(uid ledger.CardUID) {
 		t.run(true, func(ctx context.Context) func() {
 			old, err := t.replaceableCard(ctx, person.ID)
 			if err == nil {
-				_, err = t.led.ReplaceCard(ctx, ledger.ReplaceCard{ID: ledger.NewEntryID(), Old: old, New: uid, Operator: op})
+				req := ledger.ReplaceCard{ID: ledger.NewEntryID(), Old: old, New: uid, Operator: op}
+				err = t.write(ctx, func() error { _, err := t.led.ReplaceCard(ctx, req); return err })
 			}
 			return func() {
 				if err != nil {
@@ -450,7 +452,7 @@ func (t *Terminal) adjust(reason string) {
 	f := t.flow
 	req := ledger.Adjust{ID: ledger.NewEntryID(), Person: f.target.ID, Points: f.amount, Reason: reason, Operator: f.staff.UID}
 	t.run(true, func(ctx context.Context) func() {
-		_, err := t.led.Adjust(ctx, req)
+		err := t.write(ctx, func() error { _, err := t.led.Adjust(ctx, req); return err })
 		var bal ledger.Balance
 		if err == nil {
 			bal, err = t.led.Balance(ctx, f.target.ID)
@@ -500,7 +502,7 @@ func (t *Terminal) listRedemptions() {
 func (t *Terminal) reverse(r ledger.RedemptionRecord) {
 	req := ledger.Reverse{ID: ledger.NewEntryID(), Entry: r.Entry, Operator: t.flow.staff.UID, Reason: t.words("reason.reverse_redemption")}
 	t.run(true, func(ctx context.Context) func() {
-		_, err := t.led.Reverse(ctx, req)
+		err := t.write(ctx, func() error { _, err := t.led.Reverse(ctx, req); return err })
 		return func() {
 			if err != nil {
 				t.staffRefused(err)
@@ -534,7 +536,7 @@ func (t *Terminal) restock(n int64) {
 	item := t.flow.item
 	req := ledger.Restock{ID: ledger.NewEntryID(), Item: item.ID, Quantity: n, Operator: t.flow.staff.UID}
 	t.run(true, func(ctx context.Context) func() {
-		_, err := t.led.Restock(ctx, req)
+		err := t.write(ctx, func() error { _, err := t.led.Restock(ctx, req); return err })
 		return func() {
 			if err != nil {
 				t.staffRefused(err)
@@ -612,7 +614,8 @@ func (t *Terminal) closeShift(s ledger.Shift) {
 		}
 		var res ledger.CheckOutResult
 		if err == nil {
-			res, err = t.led.ResolveShift(ctx, ledger.ResolveShift{ID: ledger.NewEntryID(), Shift: s.ID, Minutes: minutes, Operator: op, Reason: reason})
+			req := ledger.ResolveShift{ID: ledger.NewEntryID(), Shift: s.ID, Minutes: minutes, Operator: op, Reason: reason}
+			err = t.write(ctx, func() (err error) { res, err = t.led.ResolveShift(ctx, req); return err })
 		}
 		return func() {
 			if err != nil {

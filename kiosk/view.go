@@ -3,6 +3,7 @@ package kiosk
 import (
 	"time"
 
+	"github.com/hongmajia/hongmajia/assets"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
@@ -123,11 +124,9 @@ type IdleView struct {
 	Honour     []ledger.HonourRow // best first
 }
 
-// ProvisionalKey is the catalog key a frontend shows in place of the name of
-// a provisional person: a walk-in registered at the kiosk by member number,
-// who has no name until the hub completes the registration. Views mark such
-// a person with a Provisional field and leave the name empty.
-const ProvisionalKey = "person.provisional"
+// ProvisionalKey is the catalog key of the words a frontend shows in place
+// of a provisional person's name (assets.KeyProvisional).
+const ProvisionalKey = assets.KeyProvisional
 
 // PersonView is the visitor of the current session.
 type PersonView struct {

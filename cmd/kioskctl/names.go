@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/hongmajia/hongmajia/assets"
-	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
@@ -42,7 +41,7 @@ func chineseName[K comparable](m map[K]string, v K) string {
 // hub has not registered yet) the words the kiosk's screen shows for one.
 func personName(name string, provisional bool) string {
 	if provisional {
-		return assets.Strings().Text(assets.Chinese, kiosk.ProvisionalKey)
+		return assets.Strings().Text(assets.Chinese, assets.KeyProvisional)
 	}
 	return name
 }
