@@ -13,6 +13,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 
 	_ "modernc.org/sqlite"
 )
@@ -49,8 +50,8 @@ func TestScreenAndStationReadCardsAlike(t *testing.T) {
 	st := stationOn(t, r.env, StationOptions{RepeatWindow: -1})
 	// 陈赟's card is 0001E240: what a hex-msb wedge typing 123456 (three
 	// bytes) would become if the bytes were read as a decimal number.
-	p, _ := r.env.AddPerson(t, "陈赟", ledger.RedVest)
-	if _, err := r.env.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: "0001E240", Operator: r.env.Staff}); err != nil {
+	p, _ := r.env.AddPerson(t, "陈赟", record.RedVest)
+	if _, err := r.env.BindCard(ctx, ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: "0001E240", Operator: r.env.Staff}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -130,7 +131,7 @@ func TestScreenRetriesABusyLedgerAsTheStationDoes(t *testing.T) {
 	env.Opts.BusyTimeout = 20 * time.Millisecond
 	env.Reopen(t)
 	env.AnyTime(t)
-	p, card := env.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := env.AddPerson(t, "王堃", record.RedVest)
 	term := New(env.Ledger, Options{Clock: env.Clock, Retry: Retry{Delay: time.Second}})
 	t.Cleanup(term.Close)
 	r := &rig{t: t, env: env, term: term, fb: &feedbacktest.Recorder{}}
@@ -174,10 +175,10 @@ func TestScreenRetriesABusyLedgerAsTheStationDoes(t *testing.T) {
 }
 
 // fillLedger writes restocks until the ledger's size cap refuses one.
-func fillLedger(t *testing.T, env *ledgertest.Env, item ledger.ItemID) {
+func fillLedger(t *testing.T, env *ledgertest.Env, item record.ItemID) {
 	t.Helper()
 	for i := 0; i < 20000; i++ {
-		_, err := env.Restock(context.Background(), ledger.Restock{ID: ledger.NewEntryID(), Item: item, Quantity: 1, Operator: env.Staff})
+		_, err := env.Restock(context.Background(), ledger.Restock{ID: record.NewEntryID(), Item: item, Quantity: 1, Operator: env.Staff})
 		if errors.Is(err, ledger.ErrDiskFull) {
 			return
 		}
@@ -204,8 +205,8 @@ func TestScreenAndStationKeepServingOnAFullDisk(t *testing.T) {
 	env := ledgertest.MustOpen(t)
 	env.AnyTime(t)
 	item := env.AddItem(t, "香皂", 10, 100)
-	_, card := env.AddPerson(t, "李喆", ledger.GreenVest)
-	_, other := env.AddPerson(t, "周玥", ledger.RedVest)
+	_, card := env.AddPerson(t, "李喆", record.GreenVest)
+	_, other := env.AddPerson(t, "周玥", record.RedVest)
 	capLedger(t, env)
 	term := New(env.Ledger, Options{Clock: env.Clock})
 	t.Cleanup(term.Close)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // StaffAction is an entry of the staff menu.
@@ -365,12 +366,12 @@ func (t *Terminal) staffRefused(err error) {
 }
 
 // newCardTapped binds, replaces or registers with the card just tapped.
-func (t *Terminal) newCardTapped(uid ledger.CardUID) {
+func (t *Terminal) newCardTapped(uid record.CardUID) {
 	f := t.flow
 	op := f.staff.UID
 	switch f.action {
 	case StaffBind:
-		req := ledger.BindCard{ID: ledger.NewEntryID(), Person: f.target.ID, UID: uid, Operator: op}
+		req := ledger.BindCard{ID: record.NewEntryID(), Person: f.target.ID, UID: uid, Operator: op}
 		t.run(true, func(ctx context.Context) func() {
 			err := t.write(ctx, func() error { _, err := t.led.BindCard(ctx, req); return err })
 			return func() {
@@ -383,8 +384,8 @@ func (t *Terminal) newCardTapped(uid ledger.CardUID) {
 		})
 	case StaffEnrol:
 		// No name: the hub completes the registration.
-		enrol := ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: f.member, Kind: ledger.GreenVest, Provisional: true}
-		bind := ledger.BindCard{ID: ledger.NewEntryID(), UID: uid, Operator: op}
+		enrol := ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: f.member, Kind: record.GreenVest, Provisional: true}
+		bind := ledger.BindCard{ID: record.NewEntryID(), UID: uid, Operator: op}
 		t.run(true, func(ctx context.Context) func() {
 			// The card is checked first so a card in use leaves no person
 			// without a card behind.
@@ -412,7 +413,7 @@ func (t *Terminal) newCardTapped(uid ledger.CardUID) {
 		t.run(true, func(ctx context.Context) func() {
 			old, err := t.replaceableCard(ctx, person.ID)
 			if err == nil {
-				req := ledger.ReplaceCard{ID: ledger.NewEntryID(), Old: old, New: uid, Operator: op}
+				req := ledger.ReplaceCard{ID: record.NewEntryID(), Old: old, New: uid, Operator: op}
 				err = t.write(ctx, func() error { _, err := t.led.ReplaceCard(ctx, req); return err })
 			}
 			return func() {
@@ -428,12 +429,12 @@ func (t *Terminal) newCardTapped(uid ledger.CardUID) {
 
 // replaceableCard is the card a replacement moves away from: the lost one if
 // there is one, else the active one.
-func (t *Terminal) replaceableCard(ctx context.Context, p ledger.PersonID) (ledger.CardUID, error) {
+func (t *Terminal) replaceableCard(ctx context.Context, p record.PersonID) (record.CardUID, error) {
 	cards, err := t.led.Cards(ctx, p)
 	if err != nil {
 		return "", err
 	}
-	var active ledger.CardUID
+	var active record.CardUID
 	for _, c := range cards {
 		switch c.State {
 		case ledger.CardLost:
@@ -450,7 +451,7 @@ func (t *Terminal) replaceableCard(ctx context.Context, p ledger.PersonID) (ledg
 
 func (t *Terminal) adjust(reason string) {
 	f := t.flow
-	req := ledger.Adjust{ID: ledger.NewEntryID(), Person: f.target.ID, Points: f.amount, Reason: reason, Operator: f.staff.UID}
+	req := ledger.Adjust{ID: record.NewEntryID(), Person: f.target.ID, Points: f.amount, Reason: reason, Operator: f.staff.UID}
 	t.run(true, func(ctx context.Context) func() {
 		err := t.write(ctx, func() error { _, err := t.led.Adjust(ctx, req); return err })
 		var bal ledger.Balance
@@ -500,7 +501,7 @@ func (t *Terminal) listRedemptions() {
 }
 
 func (t *Terminal) reverse(r ledger.RedemptionRecord) {
-	req := ledger.Reverse{ID: ledger.NewEntryID(), Entry: r.Entry, Operator: t.flow.staff.UID, Reason: t.words("reason.reverse_redemption")}
+	req := ledger.Reverse{ID: record.NewEntryID(), Entry: r.Entry, Operator: t.flow.staff.UID, Reason: t.words("reason.reverse_redemption")}
 	t.run(true, func(ctx context.Context) func() {
 		err := t.write(ctx, func() error { _, err := t.led.Reverse(ctx, req); return err })
 		return func() {
@@ -534,7 +535,7 @@ func (t *Terminal) listItems() {
 
 func (t *Terminal) restock(n int64) {
 	item := t.flow.item
-	req := ledger.Restock{ID: ledger.NewEntryID(), Item: item.ID, Quantity: n, Operator: t.flow.staff.UID}
+	req := ledger.Restock{ID: record.NewEntryID(), Item: item.ID, Quantity: n, Operator: t.flow.staff.UID}
 	t.run(true, func(ctx context.Context) func() {
 		err := t.write(ctx, func() error { _, err := t.led.Restock(ctx, req); return err })
 		return func() {
@@ -559,9 +560,9 @@ func (t *Terminal) listShifts() {
 	t.run(false, func(ctx context.Context) func() {
 		shifts, err := t.led.OpenShifts(ctx)
 		var rows []shiftChoice
-		acts := map[ledger.ActivityID]string{}
+		acts := map[record.ActivityID]string{}
 		if err == nil {
-			err = t.nameEntries(ctx, nil, acts, map[ledger.ItemID]string{})
+			err = t.nameEntries(ctx, nil, acts, map[record.ItemID]string{})
 		}
 		for _, s := range shifts {
 			if err != nil {
@@ -614,7 +615,7 @@ func (t *Terminal) closeShift(s ledger.Shift) {
 		}
 		var res ledger.CheckOutResult
 		if err == nil {
-			req := ledger.ResolveShift{ID: ledger.NewEntryID(), Shift: s.ID, Minutes: minutes, Operator: op, Reason: reason}
+			req := ledger.ResolveShift{ID: record.NewEntryID(), Shift: s.ID, Minutes: minutes, Operator: op, Reason: reason}
 			err = t.write(ctx, func() (err error) { res, err = t.led.ResolveShift(ctx, req); return err })
 		}
 		return func() {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // TestPINPadTakesTheLedgersPINs: the PIN pad takes as many digits as the
@@ -17,7 +18,7 @@ func TestPINPadTakesTheLedgersPINs(t *testing.T) {
 	r := newRig(t)
 	pin := strings.Repeat("7391", ledger.MaxPINDigits)[:ledger.MaxPINDigits]
 	uid := r.env.NewUID()
-	if _, err := r.env.AddStaff(context.Background(), ledger.AddStaff{ID: ledger.NewEntryID(), UID: uid, Name: "刘珺", Role: ledger.RoleStaff, PIN: pin}); err != nil {
+	if _, err := r.env.AddStaff(context.Background(), ledger.AddStaff{ID: record.NewEntryID(), UID: uid, Name: "刘珺", Role: ledger.RoleStaff, PIN: pin}); err != nil {
 		t.Fatal(err)
 	}
 	r.tap(uid)

@@ -12,6 +12,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/feedback"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // DefaultRepeatWindow is how long after a station's answer the same card
@@ -81,13 +82,13 @@ func (o StationOutcome) String() string {
 // StationResult is one tap's outcome.
 type StationResult struct {
 	Outcome StationOutcome
-	Card    ledger.CardUID
+	Card    record.CardUID
 	// Member is the person's member number; Masked their name as the honour
 	// roll shows it (王*): a log is read by more people than the ledger.
 	Member string
 	Masked string
 	Shift  ledger.Shift
-	Credit ledger.Credit // for CheckedOut
+	Credit record.Credit // for CheckedOut
 	Err    error         // why it was refused or faulted
 	At     time.Time
 	// Pattern is what the buzzer and LEDs played.
@@ -103,7 +104,7 @@ func (r StationResult) String() string {
 	case CheckedOut:
 		s += fmt.Sprintf(": %d min, %d points", r.Credit.Minutes, r.Credit.Points)
 		switch {
-		case r.Credit.Flag != ledger.FlagNone:
+		case r.Credit.Flag != record.FlagNone:
 			s += " (flagged for staff: " + string(r.Credit.Flag) + ")"
 		case r.Credit.BelowMinimum:
 			s += " (below the activity's minimum)"
@@ -190,7 +191,7 @@ func (s *Station) Activity(ctx context.Context) (ledger.Activity, error) {
 	}
 	id, _ := strconv.ParseInt(s.activity, 10, 64)
 	for _, a := range acts {
-		if a.Name == s.activity || (id != 0 && a.ID == ledger.ActivityID(id)) {
+		if a.Name == s.activity || (id != 0 && a.ID == record.ActivityID(id)) {
 			return a, nil
 		}
 	}
@@ -206,7 +207,7 @@ func (s *Station) Tap(ctx context.Context, tap rfid.Tap) StationResult {
 	switch r.Outcome {
 	case CheckedIn, CheckedOut:
 		r.Pattern = feedback.Success
-		if r.Credit.Flag != ledger.FlagNone {
+		if r.Credit.Flag != record.FlagNone {
 			r.Pattern = feedback.Refusal // closed without credit: staff must look
 		}
 	case Repeated:
@@ -227,7 +228,7 @@ func (s *Station) Tap(ctx context.Context, tap rfid.Tap) StationResult {
 }
 
 func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
-	r := StationResult{Card: ledger.CardUID(tap.UID.Hex())}
+	r := StationResult{Card: record.CardUID(tap.UID.Hex())}
 	if err := s.Broken(); err != nil {
 		r.Outcome, r.Err = Faulted, err
 		return r
@@ -253,7 +254,7 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 		return s.refuse(r, errStaffCard)
 	case info.OpenShift != nil:
 		var res ledger.CheckOutResult
-		req := ledger.CheckOut{ID: ledger.NewEntryID(), Card: uid}
+		req := ledger.CheckOut{ID: record.NewEntryID(), Card: uid}
 		err := s.write(ctx, func() (err error) { res, err = s.led.CheckOut(ctx, req); return err })
 		if err != nil {
 			return s.refuse(r, err)
@@ -266,7 +267,7 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 		return s.refuse(r, err)
 	}
 	var sh ledger.Shift
-	req := ledger.CheckIn{ID: ledger.NewEntryID(), Card: uid, Activity: act.ID}
+	req := ledger.CheckIn{ID: record.NewEntryID(), Card: uid, Activity: act.ID}
 	err = s.write(ctx, func() (err error) { sh, err = s.led.CheckIn(ctx, req); return err })
 	if err != nil {
 		return s.refuse(r, err)

@@ -17,14 +17,15 @@ import (
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 
 	_ "modernc.org/sqlite"
 )
 
 // stationRules credit quarter hours, at least 15 minutes, at most 8 hours,
 // 10 points an hour for a red vest, 6 for a green one.
-var stationRules = ledger.Rules{
-	PointsPerHour: map[ledger.VolunteerKind]int64{ledger.RedVest: 10, ledger.GreenVest: 6},
+var stationRules = record.Rules{
+	PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 10, record.GreenVest: 6},
 	RoundMinutes:  15, MinMinutes: 15, MaxMinutes: 8 * 60, AnyTime: true,
 }
 
@@ -39,7 +40,7 @@ type stationFixture struct {
 func newStationFixture(t *testing.T, opts kiosk.StationOptions) *stationFixture {
 	t.Helper()
 	e := ledgertest.MustOpen(t)
-	desk := e.AddActivity(t, "便民服务", ledger.Schedule{}, stationRules)
+	desk := e.AddActivity(t, "便民服务", record.Schedule{}, stationRules)
 	if err := e.SetStationActivity(context.Background(), desk.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func newStationFixture(t *testing.T, opts kiosk.StationOptions) *stationFixture 
 	return f
 }
 
-func (f *stationFixture) tap(t *testing.T, uid ledger.CardUID) kiosk.StationResult {
+func (f *stationFixture) tap(t *testing.T, uid record.CardUID) kiosk.StationResult {
 	t.Helper()
 	return f.st.Tap(context.Background(), rfid.Tap{Card: rfid.Card{UID: uid.Bytes()}, Kind: rfid.KindSim, At: f.env.Clock.Now()})
 }
@@ -67,7 +68,7 @@ func (f *stationFixture) entries(t *testing.T) int64 {
 func TestStationCheckInThenOutCreditsByRules(t *testing.T) {
 	f := newStationFixture(t, kiosk.StationOptions{})
 	ctx := context.Background()
-	p, card := f.env.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := f.env.AddPerson(t, "王堃", record.RedVest)
 
 	in := f.tap(t, card)
 	if in.Outcome != kiosk.CheckedIn || in.Shift.Activity != f.desk.ID || in.Shift.State != ledger.ShiftOpen {
@@ -104,7 +105,7 @@ func TestStationCheckInThenOutCreditsByRules(t *testing.T) {
 
 func TestStationRepeatsTheAnswerWithinTheWindow(t *testing.T) {
 	f := newStationFixture(t, kiosk.StationOptions{RepeatWindow: time.Minute})
-	_, card := f.env.AddPerson(t, "李喆", ledger.GreenVest)
+	_, card := f.env.AddPerson(t, "李喆", record.GreenVest)
 	in := f.tap(t, card)
 	if in.Outcome != kiosk.CheckedIn {
 		t.Fatalf("first tap: %+v", in)
@@ -133,17 +134,17 @@ func TestStationRepeatsTheAnswerWithinTheWindow(t *testing.T) {
 		t.Errorf("played %v", got)
 	}
 	// Another card within the window is its own answer.
-	_, other := f.env.AddPerson(t, "陈赟", ledger.RedVest)
+	_, other := f.env.AddPerson(t, "陈赟", record.RedVest)
 	if r := f.tap(t, other); r.Outcome != kiosk.CheckedIn {
 		t.Errorf("other card: %+v", r)
 	}
 }
 
 // cardIn makes a volunteer whose card staff then put in state.
-func cardIn(state ledger.CardState) func(t *testing.T, f *stationFixture) ledger.CardUID {
-	return func(t *testing.T, f *stationFixture) ledger.CardUID {
-		_, c := f.env.AddPerson(t, "周玥", ledger.RedVest)
-		if _, err := f.env.SetCardState(context.Background(), ledger.SetCardState{ID: ledger.NewEntryID(), UID: c, State: state, Operator: f.env.Staff, Reason: "test"}); err != nil {
+func cardIn(state ledger.CardState) func(t *testing.T, f *stationFixture) record.CardUID {
+	return func(t *testing.T, f *stationFixture) record.CardUID {
+		_, c := f.env.AddPerson(t, "周玥", record.RedVest)
+		if _, err := f.env.SetCardState(context.Background(), ledger.SetCardState{ID: record.NewEntryID(), UID: c, State: state, Operator: f.env.Staff, Reason: "test"}); err != nil {
 			t.Fatal(err)
 		}
 		return c
@@ -154,20 +155,20 @@ func TestStationRefusals(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
-		card func(t *testing.T, f *stationFixture) ledger.CardUID
+		card func(t *testing.T, f *stationFixture) record.CardUID
 		want error // nil: only the outcome is checked
 	}{
-		{"unknown card", func(t *testing.T, f *stationFixture) ledger.CardUID { return f.env.NewUID() }, ledger.ErrUnknownCard},
+		{"unknown card", func(t *testing.T, f *stationFixture) record.CardUID { return f.env.NewUID() }, ledger.ErrUnknownCard},
 		{"lost card", cardIn(ledger.CardLost), ledger.ErrCardLost},
 		{"revoked card", cardIn(ledger.CardRevoked), ledger.ErrCardRevoked},
-		{"staff card", func(t *testing.T, f *stationFixture) ledger.CardUID { return f.env.Staff }, nil},
-		{"activity closed now", func(t *testing.T, f *stationFixture) ledger.CardUID {
+		{"staff card", func(t *testing.T, f *stationFixture) record.CardUID { return f.env.Staff }, nil},
+		{"activity closed now", func(t *testing.T, f *stationFixture) record.CardUID {
 			// The clock reads 09:00; this activity runs in the evening only.
-			evening := f.env.AddActivity(t, "网格巡查", ledger.Schedule{Start: "19:00", End: "21:00"}, ledger.Rules{})
+			evening := f.env.AddActivity(t, "网格巡查", record.Schedule{Start: "19:00", End: "21:00"}, record.Rules{})
 			if err := f.env.SetStationActivity(ctx, evening.ID); err != nil {
 				t.Fatal(err)
 			}
-			_, c := f.env.AddPerson(t, "欧阳娜娜", ledger.RedVest)
+			_, c := f.env.AddPerson(t, "欧阳娜娜", record.RedVest)
 			return c
 		}, ledger.ErrNotInWindow},
 	} {
@@ -202,11 +203,11 @@ func TestStationRefusals(t *testing.T) {
 
 func TestStationOverLongShiftIsFlaggedNotCredited(t *testing.T) {
 	f := newStationFixture(t, kiosk.StationOptions{})
-	p, card := f.env.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := f.env.AddPerson(t, "王堃", record.RedVest)
 	f.tap(t, card)
 	f.env.Clock.Advance(9 * time.Hour) // over the 8-hour maximum: forgot to check out
 	r := f.tap(t, card)
-	if r.Outcome != kiosk.CheckedOut || r.Credit.Flag != ledger.FlagOverMax || r.Credit.Points != 0 {
+	if r.Outcome != kiosk.CheckedOut || r.Credit.Flag != record.FlagOverMax || r.Credit.Points != 0 {
 		t.Fatalf("tap: %+v", r)
 	}
 	if got := f.fb.Played(); got[len(got)-1] != feedback.Refusal {
@@ -222,9 +223,9 @@ func TestStationOverLongShiftIsFlaggedNotCredited(t *testing.T) {
 
 func TestStationConfiguredActivity(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	e.AddActivity(t, "便民服务", ledger.Schedule{}, stationRules)
-	care := e.AddActivity(t, "助老服务", ledger.Schedule{}, stationRules)
-	_, card := e.AddPerson(t, "李喆", ledger.RedVest)
+	e.AddActivity(t, "便民服务", record.Schedule{}, stationRules)
+	care := e.AddActivity(t, "助老服务", record.Schedule{}, stationRules)
+	_, card := e.AddPerson(t, "李喆", record.RedVest)
 	for _, name := range []string{"助老服务", fmt.Sprint(int64(care.ID))} {
 		st := kiosk.NewStation(e.Ledger, nil, kiosk.StationOptions{Clock: e.Clock, Activity: name})
 		a, err := st.Activity(context.Background())
@@ -240,7 +241,7 @@ func TestStationConfiguredActivity(t *testing.T) {
 	// Neither configured nor in the ledger: every tap is refused, saying why.
 	fb := &feedbacktest.Recorder{}
 	none := kiosk.NewStation(e.Ledger, nil, kiosk.StationOptions{Clock: e.Clock, Feedback: fb, Activity: "没有"})
-	_, other := e.AddPerson(t, "周玥", ledger.RedVest)
+	_, other := e.AddPerson(t, "周玥", record.RedVest)
 	r = none.Tap(context.Background(), rfid.Tap{Card: rfid.Card{UID: other.Bytes()}, At: e.Clock.Now()})
 	if r.Outcome != kiosk.Refused || !errors.Is(r.Err, ledger.ErrNotFound) {
 		t.Errorf("unknown activity: %+v", r)
@@ -269,7 +270,7 @@ func TestStationFaultStopsWriting(t *testing.T) {
 	})
 	t.Run("ledger fails while running", func(t *testing.T) {
 		f := newStationFixture(t, kiosk.StationOptions{})
-		_, card := f.env.AddPerson(t, "王堃", ledger.RedVest)
+		_, card := f.env.AddPerson(t, "王堃", record.RedVest)
 		f.env.Ledger.Close() // the ledger is gone from under the station
 		for range 2 {
 			f.env.Clock.Advance(time.Hour)
@@ -289,7 +290,7 @@ func TestStationFaultStopsWriting(t *testing.T) {
 
 func TestStationRetriesABusyLedger(t *testing.T) {
 	f := newStationFixture(t, kiosk.StationOptions{Retry: kiosk.Retry{Delay: time.Second}})
-	_, card := f.env.AddPerson(t, "王堃", ledger.RedVest)
+	_, card := f.env.AddPerson(t, "王堃", record.RedVest)
 	f.env.Opts.BusyTimeout = 20 * time.Millisecond
 	f.env.Reopen(t)
 	f.st = kiosk.NewStation(f.env.Ledger, nil, kiosk.StationOptions{Clock: f.env.Clock, Feedback: f.fb, Retry: kiosk.Retry{Delay: time.Second}})
@@ -358,11 +359,11 @@ func TestStationRetriesABusyLedger(t *testing.T) {
 // (check-in or check-out, alternately), with its fsync.
 func BenchmarkStationTap(b *testing.B) {
 	e := ledgertest.MustOpen(b)
-	desk := e.AddActivity(b, "便民服务", ledger.Schedule{}, stationRules)
+	desk := e.AddActivity(b, "便民服务", record.Schedule{}, stationRules)
 	if err := e.SetStationActivity(context.Background(), desk.ID); err != nil {
 		b.Fatal(err)
 	}
-	_, card := e.AddPerson(b, "王堃", ledger.RedVest)
+	_, card := e.AddPerson(b, "王堃", record.RedVest)
 	st := kiosk.NewStation(e.Ledger, nil, kiosk.StationOptions{Clock: e.Clock})
 	tap := rfid.Tap{Card: rfid.Card{UID: card.Bytes()}, Kind: rfid.KindSim}
 	b.ReportAllocs()

@@ -9,6 +9,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/feedback"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // Options configure a Terminal. The zero value works: real clock, 30 s idle
@@ -85,9 +86,9 @@ type Terminal struct {
 	lastInput time.Time
 	idleAt    time.Time // when the idle data was loaded
 
-	card    ledger.CardUID // the visitor's card
+	card    record.CardUID // the visitor's card
 	cardAt  time.Time      // when it was tapped
-	person  ledger.PersonID
+	person  record.PersonID
 	queued  *rfid.Event // a tap that came while a write was in flight
 	writing bool
 
@@ -388,7 +389,7 @@ func (t *Terminal) cardLeft(tap rfid.Tap) {
 }
 
 // startSession begins a new session for a tapped card, ending any other.
-func (t *Terminal) startSession(uid ledger.CardUID, at time.Time) {
+func (t *Terminal) startSession(uid record.CardUID, at time.Time) {
 	t.session++
 	t.flow = staffFlow{}
 	t.card, t.cardAt, t.person = uid, at, 0
@@ -432,7 +433,7 @@ func (t *Terminal) setPerson(info ledger.CardInfo) {
 
 // activityName looks an activity's name up among what the terminal has seen;
 // the ledger call is cheap enough to make from a job, so jobs fill it in.
-func (t *Terminal) activityName(id ledger.ActivityID) string {
+func (t *Terminal) activityName(id record.ActivityID) string {
 	for _, a := range t.view.Idle.Activities {
 		if a.ID == id {
 			return a.Name

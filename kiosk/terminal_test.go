@@ -13,6 +13,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // lastPlayed is the last pattern a recorder played; Off when none.
@@ -41,13 +42,13 @@ func newRig(t *testing.T) *rig {
 	return &rig{t: t, env: env, term: term, fb: fb}
 }
 
-func (r *rig) event(kind rfid.EventKind, uid ledger.CardUID) {
+func (r *rig) event(kind rfid.EventKind, uid record.CardUID) {
 	r.t.Helper()
 	r.term.Reader(rfid.Event{Kind: kind, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID(uid.Bytes())}, Kind: rfid.KindSim, At: r.env.Clock.Now()}})
 	r.term.Settle()
 }
 
-func (r *rig) tap(uid ledger.CardUID) { r.t.Helper(); r.event(rfid.EventTap, uid) }
+func (r *rig) tap(uid record.CardUID) { r.t.Helper(); r.event(rfid.EventTap, uid) }
 
 func (r *rig) press(kinds ...ActionKind) {
 	r.t.Helper()
@@ -87,7 +88,7 @@ func (r *rig) wantTitle(s Scene, key string) View {
 	return v
 }
 
-func (r *rig) balance(p ledger.PersonID) ledger.Balance {
+func (r *rig) balance(p record.PersonID) ledger.Balance {
 	r.t.Helper()
 	b, err := r.env.Balance(context.Background(), p)
 	if err != nil {
@@ -96,7 +97,7 @@ func (r *rig) balance(p ledger.PersonID) ledger.Balance {
 	return b
 }
 
-func (r *rig) stock(item ledger.ItemID) int64 {
+func (r *rig) stock(item record.ItemID) int64 {
 	r.t.Helper()
 	offers, err := r.env.Catalog(context.Background())
 	if err != nil {
@@ -114,7 +115,7 @@ func (r *rig) stock(item ledger.ItemID) int64 {
 func TestIdleShowsCenterActivitiesAndHonourRoll(t *testing.T) {
 	r := newRig(t)
 	act := r.env.AnyTime(t)
-	p, card := r.env.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := r.env.AddPerson(t, "王堃", record.RedVest)
 	r.tap(card)
 	r.press(ActCheckIn, ActConfirm)
 	r.env.Clock.Advance(90 * time.Minute)
@@ -135,17 +136,17 @@ func TestIdleShowsCenterActivitiesAndHonourRoll(t *testing.T) {
 func TestCardRefusals(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	_, lost := r.env.AddPerson(t, "李喆", ledger.GreenVest)
-	_, revoked := r.env.AddPerson(t, "陈赟", ledger.GreenVest)
-	if _, err := r.env.SetCardState(ctx, ledger.SetCardState{ID: ledger.NewEntryID(), UID: lost, State: ledger.CardLost, Operator: r.env.Staff}); err != nil {
+	_, lost := r.env.AddPerson(t, "李喆", record.GreenVest)
+	_, revoked := r.env.AddPerson(t, "陈赟", record.GreenVest)
+	if _, err := r.env.SetCardState(ctx, ledger.SetCardState{ID: record.NewEntryID(), UID: lost, State: ledger.CardLost, Operator: r.env.Staff}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.env.SetCardState(ctx, ledger.SetCardState{ID: ledger.NewEntryID(), UID: revoked, State: ledger.CardRevoked, Operator: r.env.Staff}); err != nil {
+	if _, err := r.env.SetCardState(ctx, ledger.SetCardState{ID: record.NewEntryID(), UID: revoked, State: ledger.CardRevoked, Operator: r.env.Staff}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name        string
-		uid         ledger.CardUID
+		uid         record.CardUID
 		title, hint string
 	}{
 		{"unknown", r.env.NewUID(), "card.unknown", "card.unknown_hint"},
@@ -170,7 +171,7 @@ func TestCardRefusals(t *testing.T) {
 func TestCheckInOneActivityConfirmsThenChecksOut(t *testing.T) {
 	r := newRig(t)
 	act := r.env.AnyTime(t)
-	p, card := r.env.AddPerson(t, "周玥", ledger.RedVest)
+	p, card := r.env.AddPerson(t, "周玥", record.RedVest)
 
 	r.tap(card)
 	v := r.want(ScenePerson)
@@ -219,10 +220,10 @@ func TestCheckInOneActivityConfirmsThenChecksOut(t *testing.T) {
 
 func TestCheckInChoosesAmongActivities(t *testing.T) {
 	r := newRig(t)
-	any := ledger.Rules{AnyTime: true, PointsPerHour: map[ledger.VolunteerKind]int64{ledger.GreenVest: 10}}
-	r.env.AddActivity(t, "助老服务", ledger.Schedule{}, any)
-	second := r.env.AddActivity(t, "环境整治", ledger.Schedule{}, any)
-	_, card := r.env.AddPerson(t, "张三明", ledger.GreenVest)
+	any := record.Rules{AnyTime: true, PointsPerHour: map[record.VolunteerKind]int64{record.GreenVest: 10}}
+	r.env.AddActivity(t, "助老服务", record.Schedule{}, any)
+	second := r.env.AddActivity(t, "环境整治", record.Schedule{}, any)
+	_, card := r.env.AddPerson(t, "张三明", record.GreenVest)
 	r.tap(card)
 	r.press(ActCheckIn)
 	v := r.want(SceneCheckInChoose)
@@ -252,8 +253,8 @@ func TestCheckInChoosesAmongActivities(t *testing.T) {
 func TestCheckInRefusedOutsideWindow(t *testing.T) {
 	r := newRig(t)
 	// 09:00 on a Monday; the activity runs 14:00–16:00 without an early window.
-	r.env.AddActivity(t, "政策宣传", ledger.Schedule{Start: "14:00", End: "16:00"}, ledger.Rules{LateMinutes: 30})
-	_, card := r.env.AddPerson(t, "赵四", ledger.RedVest)
+	r.env.AddActivity(t, "政策宣传", record.Schedule{Start: "14:00", End: "16:00"}, record.Rules{LateMinutes: 30})
+	_, card := r.env.AddPerson(t, "赵四", record.RedVest)
 	r.tap(card)
 	r.press(ActCheckIn)
 	v := r.wantTitle(SceneNotice, "checkin.none")
@@ -266,7 +267,7 @@ func TestCheckInRefusedOutsideWindow(t *testing.T) {
 
 func TestRedeemGridConfirmAndPickupCode(t *testing.T) {
 	r := newRig(t)
-	p, card := r.env.AddPerson(t, "王堃", ledger.Resident)
+	p, card := r.env.AddPerson(t, "王堃", record.Resident)
 	r.env.Credit(t, p.ID, 100)
 	rice := r.env.AddItem(t, "大米", 80, 3)
 	oil := r.env.AddItem(t, "食用油", 150, 5)
@@ -315,8 +316,8 @@ func TestRedeemGridConfirmAndPickupCode(t *testing.T) {
 
 func TestRedeemRefusedAtConfirmSaysWhy(t *testing.T) {
 	r := newRig(t)
-	p, card := r.env.AddPerson(t, "李喆", ledger.Resident)
-	q, other := r.env.AddPerson(t, "陈赟", ledger.Resident)
+	p, card := r.env.AddPerson(t, "李喆", record.Resident)
+	q, other := r.env.AddPerson(t, "陈赟", record.Resident)
 	r.env.Credit(t, p.ID, 100)
 	r.env.Credit(t, q.ID, 100)
 	towel := r.env.AddItem(t, "毛巾", 40, 1)
@@ -326,7 +327,7 @@ func TestRedeemRefusedAtConfirmSaysWhy(t *testing.T) {
 	r.do(Action{Kind: ActChoose, Index: 0})
 	r.want(SceneRedeemConfirm)
 	// Meanwhile the last towel goes to someone else.
-	if _, err := r.env.Redeem(context.Background(), ledger.Redeem{ID: ledger.NewEntryID(), Card: other, Item: towel.ID}); err != nil {
+	if _, err := r.env.Redeem(context.Background(), ledger.Redeem{ID: record.NewEntryID(), Card: other, Item: towel.ID}); err != nil {
 		t.Fatal(err)
 	}
 	r.press(ActConfirm)
@@ -342,7 +343,7 @@ func TestRedeemRefusedAtConfirmSaysWhy(t *testing.T) {
 func TestHistoryInPlainWords(t *testing.T) {
 	r := newRig(t)
 	r.env.AnyTime(t)
-	p, card := r.env.AddPerson(t, "周玥", ledger.RedVest)
+	p, card := r.env.AddPerson(t, "周玥", record.RedVest)
 	r.env.Credit(t, p.ID, 500)
 	rice := r.env.AddItem(t, "大米", 80, 3)
 	r.tap(card)
@@ -350,17 +351,17 @@ func TestHistoryInPlainWords(t *testing.T) {
 	r.env.Clock.Advance(time.Hour)
 	r.tap(card)
 	r.press(ActCheckOut)
-	if _, err := r.env.Redeem(context.Background(), ledger.Redeem{ID: ledger.NewEntryID(), Card: card, Item: rice.ID}); err != nil {
+	if _, err := r.env.Redeem(context.Background(), ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: rice.ID}); err != nil {
 		t.Fatal(err)
 	}
 	r.tap(card)
 	r.press(ActHistory)
 	v := r.want(SceneHistory)
-	var kinds []ledger.Kind
+	var kinds []record.Kind
 	for _, l := range v.History {
 		kinds = append(kinds, l.Kind)
 	}
-	want := []ledger.Kind{ledger.KindRedeem, ledger.KindCheckOut, ledger.KindCheckIn, ledger.KindAdjust}
+	want := []record.Kind{record.KindRedeem, record.KindCheckOut, record.KindCheckIn, record.KindAdjust}
 	if !slices.Equal(kinds, want) {
 		t.Fatalf("history kinds = %v, want %v (newest first)", kinds, want)
 	}
@@ -374,7 +375,7 @@ func TestHistoryInPlainWords(t *testing.T) {
 
 func TestIdleTimeoutReturnsToIdle(t *testing.T) {
 	r := newRig(t)
-	_, card := r.env.AddPerson(t, "张三明", ledger.RedVest)
+	_, card := r.env.AddPerson(t, "张三明", record.RedVest)
 	r.tap(card)
 	r.env.Clock.Advance(DefaultIdleTimeout - time.Second)
 	r.term.Poll()
@@ -393,8 +394,8 @@ func TestIdleTimeoutReturnsToIdle(t *testing.T) {
 
 func TestSecondCardEndsTheFirstSession(t *testing.T) {
 	r := newRig(t)
-	_, a := r.env.AddPerson(t, "王堃", ledger.RedVest)
-	_, b := r.env.AddPerson(t, "李喆", ledger.GreenVest)
+	_, a := r.env.AddPerson(t, "王堃", record.RedVest)
+	_, b := r.env.AddPerson(t, "李喆", record.GreenVest)
 	r.tap(a)
 	r.press(ActHistory)
 	r.tap(b)
@@ -406,7 +407,7 @@ func TestSecondCardEndsTheFirstSession(t *testing.T) {
 
 func TestCardLeftEndsSessionOnlyWhenItHadBeenLaidDown(t *testing.T) {
 	r := newRig(t)
-	_, card := r.env.AddPerson(t, "王堃", ledger.RedVest)
+	_, card := r.env.AddPerson(t, "王堃", record.RedVest)
 	r.tap(card)
 	r.env.Clock.Advance(500 * time.Millisecond)
 	r.event(rfid.EventLeft, card) // a quick tap: the screen stays
@@ -422,7 +423,7 @@ func TestCardLeftEndsSessionOnlyWhenItHadBeenLaidDown(t *testing.T) {
 
 func TestPickupCodeStaysWhenCardLeaves(t *testing.T) {
 	r := newRig(t)
-	p, card := r.env.AddPerson(t, "王堃", ledger.Resident)
+	p, card := r.env.AddPerson(t, "王堃", record.Resident)
 	r.env.Credit(t, p.ID, 100)
 	r.env.AddItem(t, "牙膏", 10, 9)
 	r.tap(card)
@@ -437,8 +438,8 @@ func TestPickupCodeStaysWhenCardLeaves(t *testing.T) {
 func TestTapDuringWriteIsHeldUntilTheWriteIsAnswered(t *testing.T) {
 	r := newRig(t)
 	r.env.AnyTime(t)
-	_, a := r.env.AddPerson(t, "王堃", ledger.RedVest)
-	_, b := r.env.AddPerson(t, "李喆", ledger.RedVest)
+	_, a := r.env.AddPerson(t, "王堃", record.RedVest)
+	_, b := r.env.AddPerson(t, "李喆", record.RedVest)
 	r.tap(a)
 	r.press(ActCheckIn)
 	r.term.Press(Action{Kind: ActConfirm}) // the check-in write is in flight
@@ -495,7 +496,7 @@ func TestStaffPIN(t *testing.T) {
 func TestStaffBindsANewCard(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	p, err := r.env.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "HP0420", Name: "孙燊", Phone: "13812345678", Kind: ledger.InService})
+	p, err := r.env.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "HP0420", Name: "孙燊", Phone: "13812345678", Kind: record.InService})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -593,20 +594,20 @@ func isProvisionalName(arg any) bool {
 func TestStaffListsShowAWalkInAsProvisional(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	p, err := r.env.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "20261126", Kind: ledger.GreenVest, Provisional: true})
+	p, err := r.env.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "20261126", Kind: record.GreenVest, Provisional: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	card := r.env.NewUID()
-	if _, err := r.env.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: card, Operator: r.env.Staff}); err != nil {
+	if _, err := r.env.BindCard(ctx, ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: card, Operator: r.env.Staff}); err != nil {
 		t.Fatal(err)
 	}
 	r.env.Credit(t, p.ID, 100)
 	oil := r.env.AddItem(t, "食用油", 60, 1)
-	if _, err := r.env.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: card, Item: oil.ID}); err != nil {
+	if _, err := r.env.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: oil.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.env.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: r.env.AnyTime(t).ID}); err != nil {
+	if _, err := r.env.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: r.env.AnyTime(t).ID}); err != nil {
 		t.Fatal(err)
 	}
 	r.staffLogin()
@@ -638,9 +639,9 @@ func TestStaffListsShowAWalkInAsProvisional(t *testing.T) {
 func TestStaffReplacesALostCard(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	p, old := r.env.AddPerson(t, "周玥", ledger.RedVest)
+	p, old := r.env.AddPerson(t, "周玥", record.RedVest)
 	r.env.Credit(t, p.ID, 70)
-	if _, err := r.env.SetCardState(ctx, ledger.SetCardState{ID: ledger.NewEntryID(), UID: old, State: ledger.CardLost, Operator: r.env.Staff}); err != nil {
+	if _, err := r.env.SetCardState(ctx, ledger.SetCardState{ID: record.NewEntryID(), UID: old, State: ledger.CardLost, Operator: r.env.Staff}); err != nil {
 		t.Fatal(err)
 	}
 	r.staffLogin()
@@ -663,7 +664,7 @@ func TestStaffReplacesALostCard(t *testing.T) {
 
 func TestStaffAdjustsPointsWithAReason(t *testing.T) {
 	r := newRig(t)
-	p, _ := r.env.AddPerson(t, "陈赟", ledger.GreenVest)
+	p, _ := r.env.AddPerson(t, "陈赟", record.GreenVest)
 	r.env.Credit(t, p.ID, 50)
 	r.staffLogin()
 	for _, tc := range []struct {
@@ -701,10 +702,10 @@ func TestStaffAdjustsPointsWithAReason(t *testing.T) {
 func TestStaffReversesARedemptionAndRestocks(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	p, card := r.env.AddPerson(t, "王堃", ledger.Resident)
+	p, card := r.env.AddPerson(t, "王堃", record.Resident)
 	r.env.Credit(t, p.ID, 100)
 	oil := r.env.AddItem(t, "食用油", 60, 1)
-	if _, err := r.env.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: card, Item: oil.ID}); err != nil {
+	if _, err := r.env.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: oil.ID}); err != nil {
 		t.Fatal(err)
 	}
 	r.staffLogin()
@@ -744,7 +745,7 @@ func TestStaffReversesARedemptionAndRestocks(t *testing.T) {
 func TestStaffClosesAForgottenShift(t *testing.T) {
 	r := newRig(t)
 	r.env.AnyTime(t)
-	p, card := r.env.AddPerson(t, "周玥", ledger.RedVest)
+	p, card := r.env.AddPerson(t, "周玥", record.RedVest)
 	r.tap(card)
 	r.press(ActCheckIn, ActConfirm, ActHome)
 	r.env.Clock.Advance(3 * time.Hour)
@@ -768,7 +769,7 @@ func TestStaffClosesAForgottenShift(t *testing.T) {
 func TestStaffSummarySyncAndReaderTest(t *testing.T) {
 	r := newRig(t)
 	r.env.AnyTime(t)
-	_, card := r.env.AddPerson(t, "周玥", ledger.RedVest)
+	_, card := r.env.AddPerson(t, "周玥", record.RedVest)
 	r.tap(card)
 	r.press(ActCheckIn, ActConfirm, ActHome)
 	r.staffLogin()
@@ -840,7 +841,7 @@ func TestFaultedTerminalNeedsATechnician(t *testing.T) {
 
 func TestCorruptionFoundWhileRunningStopsWrites(t *testing.T) {
 	r := newRig(t)
-	_, card := r.env.AddPerson(t, "王堃", ledger.RedVest)
+	_, card := r.env.AddPerson(t, "王堃", record.RedVest)
 	r.tap(card)
 	// The ledger says the file is corrupt (here: it was closed under us, which
 	// the terminal must treat like any other storage failure it cannot fix).

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/assets"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // Scene is what the screen shows; one decision per scene.
@@ -131,7 +132,7 @@ const ProvisionalKey = assets.KeyProvisional
 // PersonView is the visitor of the current session.
 type PersonView struct {
 	Name      string
-	Kind      ledger.VolunteerKind
+	Kind      record.VolunteerKind
 	Points    int64
 	Minutes   int64
 	OpenShift *OpenShift // nil when not checked in
@@ -191,7 +192,7 @@ type RedeemView struct {
 // HistoryLine is one entry, for the frontend to say in plain words.
 type HistoryLine struct {
 	At      time.Time
-	Kind    ledger.Kind
+	Kind    record.Kind
 	What    string // the activity, the item or the reason
 	Minutes int64
 	Points  int64

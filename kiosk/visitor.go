@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // ActionKind is what a touch on a button means.
@@ -169,7 +170,7 @@ func scheduleText(a ledger.Activity) Text {
 }
 
 func (t *Terminal) checkIn(a ledger.Activity) {
-	req := ledger.CheckIn{ID: ledger.NewEntryID(), Card: t.card, Activity: a.ID}
+	req := ledger.CheckIn{ID: record.NewEntryID(), Card: t.card, Activity: a.ID}
 	t.run(true, func(ctx context.Context) func() {
 		var shift ledger.Shift
 		err := t.write(ctx, func() (err error) { shift, err = t.led.CheckIn(ctx, req); return err })
@@ -196,7 +197,7 @@ func (t *Terminal) checkIn(a ledger.Activity) {
 }
 
 func (t *Terminal) checkOut() {
-	req := ledger.CheckOut{ID: ledger.NewEntryID(), Card: t.card}
+	req := ledger.CheckOut{ID: record.NewEntryID(), Card: t.card}
 	activity := t.view.Person.OpenShift.Activity
 	t.run(true, func(ctx context.Context) func() {
 		var res ledger.CheckOutResult
@@ -221,7 +222,7 @@ func (t *Terminal) checkOut() {
 					Balance:  bal,
 				}
 				switch {
-				case res.Credit.Flag != ledger.FlagNone:
+				case res.Credit.Flag != record.FlagNone:
 					v.Note = "checkout.flagged"
 				case res.Credit.BelowMinimum:
 					v.Note = "checkout.too_short"
@@ -301,7 +302,7 @@ func (t *Terminal) chooseOffer(i int) {
 
 func (t *Terminal) redeem() {
 	o := t.offers[t.redeemIndex]
-	req := ledger.Redeem{ID: ledger.NewEntryID(), Card: t.card, Item: o.Item.ID}
+	req := ledger.Redeem{ID: record.NewEntryID(), Card: t.card, Item: o.Item.ID}
 	t.run(true, func(ctx context.Context) func() {
 		var r ledger.Redemption
 		err := t.write(ctx, func() (err error) { r, err = t.led.Redeem(ctx, req); return err })
@@ -325,8 +326,8 @@ func (t *Terminal) openHistory() {
 	person, n := t.person, t.opts.HistoryLen
 	t.run(false, func(ctx context.Context) func() {
 		entries, err := t.led.History(ctx, person, n)
-		names := map[ledger.ActivityID]string{}
-		items := map[ledger.ItemID]string{}
+		names := map[record.ActivityID]string{}
+		items := map[record.ItemID]string{}
 		if err == nil {
 			err = t.nameEntries(ctx, entries, names, items)
 		}
@@ -347,7 +348,7 @@ func (t *Terminal) openHistory() {
 }
 
 // nameEntries finds the activity and item names entries refer to.
-func (t *Terminal) nameEntries(ctx context.Context, entries []ledger.Entry, names map[ledger.ActivityID]string, items map[ledger.ItemID]string) error {
+func (t *Terminal) nameEntries(ctx context.Context, entries []record.Entry, names map[record.ActivityID]string, items map[record.ItemID]string) error {
 	acts, err := t.led.Activities(ctx)
 	if err != nil {
 		return err
@@ -367,16 +368,16 @@ func (t *Terminal) nameEntries(ctx context.Context, entries []ledger.Entry, name
 
 // historyLine is an entry as the history scene shows it; bookkeeping the
 // visitor did not do (a restock) is left out.
-func historyLine(e ledger.Entry, names map[ledger.ActivityID]string, items map[ledger.ItemID]string) (HistoryLine, bool) {
+func historyLine(e record.Entry, names map[record.ActivityID]string, items map[record.ItemID]string) (HistoryLine, bool) {
 	l := HistoryLine{At: e.At, Kind: e.Kind, Minutes: e.Minutes, Points: e.Points}
 	switch e.Kind {
-	case ledger.KindCheckIn, ledger.KindCheckOut:
+	case record.KindCheckIn, record.KindCheckOut:
 		l.What = names[e.Activity]
-	case ledger.KindRedeem, ledger.KindReverse:
+	case record.KindRedeem, record.KindReverse:
 		l.What = items[e.Item]
-	case ledger.KindAdjust:
+	case record.KindAdjust:
 		l.What = e.Reason
-	case ledger.KindReplaceCard, ledger.KindExpire:
+	case record.KindReplaceCard, record.KindExpire:
 	default:
 		return l, false
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 var (
@@ -29,11 +30,11 @@ type benchEnv struct {
 	dir    string
 	l      *ledger.Ledger
 	clk    *clock.Fake
-	staff  ledger.CardUID
-	people []ledger.PersonID
-	cards  []ledger.CardUID
-	act    ledger.ActivityID
-	item   ledger.ItemID
+	staff  record.CardUID
+	people []record.PersonID
+	cards  []record.CardUID
+	act    record.ActivityID
+	item   record.ItemID
 	next   int // next person for a tap benchmark
 	seeded time.Duration
 }
@@ -90,44 +91,44 @@ func seed(people, entries int) (*benchEnv, error) {
 	}
 	env.l = l
 	env.staff = "5AFF0001"
-	if _, err := l.AddStaff(ctx, ledger.AddStaff{ID: ledger.NewEntryID(), UID: env.staff, Name: "值班员", Role: ledger.RoleStaff, PIN: "2468"}); err != nil {
+	if _, err := l.AddStaff(ctx, ledger.AddStaff{ID: record.NewEntryID(), UID: env.staff, Name: "值班员", Role: ledger.RoleStaff, PIN: "2468"}); err != nil {
 		return nil, err
 	}
-	if err := l.SetPolicy(ctx, ledger.Policy{}); err != nil {
+	if err := l.SetPolicy(ctx, record.Policy{}); err != nil {
 		return nil, err
 	}
-	act, err := l.PutActivity(ctx, ledger.PutActivity{ID: ledger.NewEntryID(), Activity: ledger.Activity{Name: "便民服务", Active: true,
-		Rules: ledger.Rules{AnyTime: true, RoundMinutes: 15, PointsPerHour: map[ledger.VolunteerKind]int64{ledger.RedVest: 12, ledger.GreenVest: 10}}}})
+	act, err := l.PutActivity(ctx, ledger.PutActivity{ID: record.NewEntryID(), Activity: ledger.Activity{Name: "便民服务", Active: true,
+		Rules: record.Rules{AnyTime: true, RoundMinutes: 15, PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 12, record.GreenVest: 10}}}})
 	if err != nil {
 		return nil, err
 	}
 	env.act = act.ID
-	it, err := l.PutItem(ctx, ledger.PutItem{ID: ledger.NewEntryID(), Item: ledger.Item{Name: "肥皂", Price: 1, Active: true}})
+	it, err := l.PutItem(ctx, ledger.PutItem{ID: record.NewEntryID(), Item: ledger.Item{Name: "肥皂", Price: 1, Active: true}})
 	if err != nil {
 		return nil, err
 	}
 	env.item = it.ID
-	if _, err := l.Restock(ctx, ledger.Restock{ID: ledger.NewEntryID(), Item: it.ID, Quantity: 1 << 40, Operator: env.staff}); err != nil {
+	if _, err := l.Restock(ctx, ledger.Restock{ID: record.NewEntryID(), Item: it.ID, Quantity: 1 << 40, Operator: env.staff}); err != nil {
 		return nil, err
 	}
 	const perTx = 20_000
 	for done := 0; done < people; done += perTx {
 		err := l.Batch(ctx, func(b *ledger.Batch) error {
 			for i := done; i < min(done+perTx, people); i++ {
-				kind := ledger.GreenVest
+				kind := record.GreenVest
 				if i%3 == 0 {
-					kind = ledger.RedVest
+					kind = record.RedVest
 				}
-				p, err := b.EnrolPerson(ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: fmt.Sprintf("M%07d", i), Name: "志愿者",
+				p, err := b.EnrolPerson(ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: fmt.Sprintf("M%07d", i), Name: "志愿者",
 					Phone: fmt.Sprintf("139%08d", i), Kind: kind})
 				if err != nil {
 					return err
 				}
-				uid := ledger.CardUID(fmt.Sprintf("%08X", 0x10000000+i))
-				if _, err := b.BindCard(ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: uid}); err != nil {
+				uid := record.CardUID(fmt.Sprintf("%08X", 0x10000000+i))
+				if _, err := b.BindCard(ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: uid}); err != nil {
 					return err
 				}
-				if _, err := b.Adjust(ledger.Adjust{ID: ledger.NewEntryID(), Person: p.ID, Points: 100_000, Reason: "开户赠分", Operator: env.staff}); err != nil {
+				if _, err := b.Adjust(ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 100_000, Reason: "开户赠分", Operator: env.staff}); err != nil {
 					return err
 				}
 				env.people = append(env.people, p.ID)
@@ -155,18 +156,18 @@ func seed(people, entries int) (*benchEnv, error) {
 				env.next++
 				env.clk.Advance(20 * time.Second)
 				if shiftEntries > 1 && entries-written > 1 {
-					if _, err := b.CheckIn(ledger.CheckIn{ID: ledger.NewEntryID(), Card: c, Activity: env.act}); err != nil {
+					if _, err := b.CheckIn(ledger.CheckIn{ID: record.NewEntryID(), Card: c, Activity: env.act}); err != nil {
 						return err
 					}
 					env.clk.Advance(time.Hour)
-					if _, err := b.CheckOut(ledger.CheckOut{ID: ledger.NewEntryID(), Card: c}); err != nil {
+					if _, err := b.CheckOut(ledger.CheckOut{ID: record.NewEntryID(), Card: c}); err != nil {
 						return err
 					}
 					written += 2
 					shiftEntries -= 2
 					continue
 				}
-				if _, err := b.Adjust(ledger.Adjust{ID: ledger.NewEntryID(), Person: p, Points: 1, Reason: "补录", Operator: env.staff}); err != nil {
+				if _, err := b.Adjust(ledger.Adjust{ID: record.NewEntryID(), Person: p, Points: 1, Reason: "补录", Operator: env.staff}); err != nil {
 					return err
 				}
 				written++
@@ -202,7 +203,7 @@ func reopenSeeded(ctx context.Context, env *benchEnv, opts ledger.Options, peopl
 	}
 	env.item = offers[0].Item.ID
 	for i := range people {
-		uid := ledger.CardUID(fmt.Sprintf("%08X", 0x10000000+i))
+		uid := record.CardUID(fmt.Sprintf("%08X", 0x10000000+i))
 		info, err := l.LookupCard(ctx, uid)
 		if err != nil {
 			return nil, err
@@ -264,7 +265,7 @@ func BenchmarkCheckOut(b *testing.B) {
 	first := env.next
 	if err := env.l.Batch(ctx, func(bt *ledger.Batch) error {
 		for i := range b.N {
-			if _, err := bt.CheckIn(ledger.CheckIn{ID: ledger.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)], Activity: env.act}); err != nil {
+			if _, err := bt.CheckIn(ledger.CheckIn{ID: record.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)], Activity: env.act}); err != nil {
 				return err
 			}
 		}
@@ -275,7 +276,7 @@ func BenchmarkCheckOut(b *testing.B) {
 	env.next += b.N
 	env.clk.Advance(time.Hour)
 	timed(b, func(i int) error {
-		_, err := env.l.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)]})
+		_, err := env.l.CheckOut(ctx, ledger.CheckOut{ID: record.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)]})
 		return err
 	})
 }
@@ -286,7 +287,7 @@ func BenchmarkRedeem(b *testing.B) {
 	ctx := context.Background()
 	timed(b, func(i int) error {
 		c := env.cards[(env.next+i)%len(env.cards)]
-		_, err := env.l.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: c, Item: env.item})
+		_, err := env.l.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: c, Item: env.item})
 		return err
 	})
 	env.next += b.N

@@ -27,6 +27,7 @@ import (
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 var crashKills = flag.Int("crash.kills", 200, "crash test: how many times to SIGKILL the tapping child (env HONGMAJIA_CRASH_KILLS too)")
@@ -37,9 +38,9 @@ const crashChildDir = "HONGMAJIA_CRASH_CHILD"
 
 // crashSetup is what the parent made and the child taps with.
 type crashSetup struct {
-	Cards    []ledger.CardUID
-	Activity ledger.ActivityID
-	Item     ledger.ItemID
+	Cards    []record.CardUID
+	Activity record.ActivityID
+	Item     record.ItemID
 	Seed     uint64
 }
 
@@ -109,11 +110,11 @@ func crashDataDir(t *testing.T, kills int) crashStats {
 	ctx := context.Background()
 	e := ledgertest.MustOpen(t)
 	setup := crashSetup{Activity: e.AnyTime(t).ID, Item: e.AddItem(t, "毛巾", 3, 1_000_000).ID, Seed: rand.Uint64()}
-	if err := e.SetPolicy(ctx, ledger.Policy{}); err != nil { // no offline cap: the child redeems a lot
+	if err := e.SetPolicy(ctx, record.Policy{}); err != nil { // no offline cap: the child redeems a lot
 		t.Fatal(err)
 	}
 	for i := range 12 {
-		p, uid := e.AddPerson(t, fmt.Sprintf("志愿者%02d", i), ledger.VolunteerKind(i%4+1))
+		p, uid := e.AddPerson(t, fmt.Sprintf("志愿者%02d", i), record.VolunteerKind(i%4+1))
 		e.Credit(t, p.ID, 1_000_000)
 		setup.Cards = append(setup.Cards, uid)
 	}
@@ -126,7 +127,7 @@ func crashDataDir(t *testing.T, kills int) crashStats {
 	}
 
 	rng := rand.New(rand.NewPCG(setup.Seed, 1))
-	acked := map[ledger.EntryID]ledger.Kind{}
+	acked := map[record.EntryID]record.Kind{}
 	st := crashStats{kills: kills}
 	for round := range kills {
 		// One kill in eight lands while the child may still be opening the
@@ -199,7 +200,7 @@ type crashMoment struct {
 
 // crashRound starts the child, kills it at the moment given, and returns
 // the entries it acknowledged in full lines before it died.
-func crashRound(t *testing.T, dir string, when crashMoment) map[ledger.EntryID]ledger.Kind {
+func crashRound(t *testing.T, dir string, when crashMoment) map[record.EntryID]record.Kind {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashChildDir+"="+dir)
@@ -226,18 +227,18 @@ func crashRound(t *testing.T, dir string, when crashMoment) map[ledger.EntryID]l
 			lines <- s
 		}
 	}()
-	fresh := map[ledger.EntryID]ledger.Kind{}
+	fresh := map[record.EntryID]record.Kind{}
 	take := func(s string) {
 		f := strings.Fields(s)
 		if len(f) != 3 || f[0] != "ack" {
 			return
 		}
 		k, err1 := strconv.Atoi(f[1])
-		id, err2 := ledger.ParseEntryID(f[2])
+		id, err2 := record.ParseEntryID(f[2])
 		if err1 != nil || err2 != nil {
 			t.Fatalf("child printed %q", s)
 		}
-		fresh[id] = ledger.Kind(k)
+		fresh[id] = record.Kind(k)
 	}
 	if !when.early {
 		timeout := time.After(30 * time.Second)
@@ -307,7 +308,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	os.Stdout.WriteString("ready\n")
 	rng := rand.New(rand.NewPCG(rand.Uint64(), uint64(os.Getpid())))
-	ack := func(k ledger.Kind, id ledger.EntryID) {
+	ack := func(k record.Kind, id record.EntryID) {
 		// One write per line: a pipe keeps it whole, so the parent sees a
 		// full line only for a call that returned.
 		os.Stdout.WriteString("ack " + strconv.Itoa(int(k)) + " " + id.String() + "\n")
@@ -321,23 +322,23 @@ func TestCrashChild(t *testing.T) {
 		}
 		switch {
 		case info.OpenShift != nil:
-			r, err := l.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: card})
+			r, err := l.CheckOut(ctx, ledger.CheckOut{ID: record.NewEntryID(), Card: card})
 			if err != nil {
 				t.Fatal(err)
 			}
-			ack(ledger.KindCheckOut, r.Entry.ID)
+			ack(record.KindCheckOut, r.Entry.ID)
 		case rng.IntN(2) == 0:
-			sh, err := l.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: setup.Activity})
+			sh, err := l.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: setup.Activity})
 			if err != nil {
 				t.Fatal(err)
 			}
-			ack(ledger.KindCheckIn, sh.ID)
+			ack(record.KindCheckIn, sh.ID)
 		default:
-			r, err := l.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: card, Item: setup.Item, Quantity: int64(1 + rng.IntN(3))})
+			r, err := l.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: setup.Item, Quantity: int64(1 + rng.IntN(3))})
 			if err != nil {
 				t.Fatal(err)
 			}
-			ack(ledger.KindRedeem, r.Entry.ID)
+			ack(record.KindRedeem, r.Entry.ID)
 		}
 	}
 	t.Fatal("child was not killed within a minute")

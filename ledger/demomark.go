@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // DemoMark is what `kioskctl demo` records in a ledger it fills. A terminal
@@ -14,7 +16,7 @@ type DemoMark struct {
 	// Demo: the people and the history are made up.
 	Demo bool
 	// KeyCards are the cards the demo window's keys 1–9 tap, in key order.
-	KeyCards []CardUID
+	KeyCards []record.CardUID
 }
 
 // Meta keys of the demo mark.
@@ -25,10 +27,10 @@ const (
 
 // MarkDemo records that the ledger holds demo data, whose keys 1–9 tap
 // keyCards (normalised UIDs, see ParseUID). Only the demo generator calls it.
-func (l *Ledger) MarkDemo(ctx context.Context, keyCards []CardUID) error {
+func (l *Ledger) MarkDemo(ctx context.Context, keyCards []record.CardUID) error {
 	uids := make([]string, len(keyCards))
 	for i, c := range keyCards {
-		if n, err := ParseUID(string(c)); err != nil || n != c {
+		if n, err := record.ParseUID(string(c)); err != nil || n != c {
 			return fmt.Errorf("mark demo: key card %q is not a normalised UID: %w", c, ErrBadUID)
 		}
 		uids[i] = string(c)
@@ -48,7 +50,7 @@ func (l *Ledger) Demo(ctx context.Context) (DemoMark, error) {
 	d := DemoMark{Demo: true}
 	if v := m[metaDemoKeyCards]; v != "" {
 		for _, s := range strings.Split(v, ",") {
-			c, err := ParseUID(s)
+			c, err := record.ParseUID(s)
 			if err != nil {
 				return DemoMark{}, fmt.Errorf("read demo mark: key card %q: %v: %w", s, err, ErrCorrupt)
 			}

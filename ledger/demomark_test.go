@@ -7,6 +7,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestDemoMark(t *testing.T) {
@@ -14,13 +15,13 @@ func TestDemoMark(t *testing.T) {
 	if d, err := e.Demo(ctx); err != nil || d.Demo || d.KeyCards != nil {
 		t.Fatalf("a new ledger's demo mark = %+v, %v; want none", d, err)
 	}
-	if err := e.MarkDemo(ctx, []ledger.CardUID{"88000001", "04:a1:b2:c3"}); !errors.Is(err, ledger.ErrBadUID) {
+	if err := e.MarkDemo(ctx, []record.CardUID{"88000001", "04:a1:b2:c3"}); !errors.Is(err, ledger.ErrBadUID) {
 		t.Fatalf("MarkDemo with an unnormalised UID: %v, want ErrBadUID", err)
 	}
 	if d, _ := e.Demo(ctx); d.Demo {
 		t.Fatal("a refused MarkDemo marked the ledger")
 	}
-	cards := []ledger.CardUID{"88000001", "88000002", "04A1B2C3D4E5F6"}
+	cards := []record.CardUID{"88000001", "88000002", "04A1B2C3D4E5F6"}
 	if err := e.MarkDemo(ctx, cards); err != nil {
 		t.Fatal(err)
 	}

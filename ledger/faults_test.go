@@ -13,14 +13,15 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestDiskFull(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := e.AddPerson(t, "王堃", record.RedVest)
 	e.Credit(t, p.ID, 1_000_000)
 	it := e.AddItem(t, "大米", 1, 1_000_000)
-	if err := e.SetPolicy(ctx, ledger.Policy{}); err != nil {
+	if err := e.SetPolicy(ctx, record.Policy{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ledger.SetMaxPageCount(e.Ledger, 0); err != nil {
@@ -28,11 +29,11 @@ func TestDiskFull(t *testing.T) {
 	}
 	var (
 		full     error
-		failedID ledger.EntryID
+		failedID record.EntryID
 		okCount  int
 	)
 	for i := 0; i < 5000 && full == nil; i++ {
-		id := ledger.NewEntryID()
+		id := record.NewEntryID()
 		_, err := e.Redeem(ctx, ledger.Redeem{ID: id, Card: card, Item: it.ID})
 		switch {
 		case err == nil:
@@ -109,7 +110,7 @@ func TestOpenRefusesCorruptDatabase(t *testing.T) {
 	e := ledgertest.MustOpen(t)
 	act := e.AnyTime(t)
 	for range 40 {
-		_, card := e.AddPerson(t, "居民", ledger.GreenVest)
+		_, card := e.AddPerson(t, "居民", record.GreenVest)
 		checkIn(t, e, card, act.ID)
 	}
 	if err := e.Close(); err != nil {
@@ -158,10 +159,10 @@ func TestOpenWithoutLedger(t *testing.T) {
 
 func TestClockTrust(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, _ := e.AddPerson(t, "王堃", ledger.RedVest)
-	credit := func() ledger.Entry {
+	p, _ := e.AddPerson(t, "王堃", record.RedVest)
+	credit := func() record.Entry {
 		t.Helper()
-		en, err := e.Adjust(ctx, ledger.Adjust{ID: ledger.NewEntryID(), Person: p.ID, Points: 1, Reason: "clock test", Operator: e.Staff})
+		en, err := e.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 1, Reason: "clock test", Operator: e.Staff})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +225,7 @@ func rawDB(t *testing.T, e *ledgertest.Env) *sql.DB {
 
 func TestEntriesAreAppendOnly(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, _ := e.AddPerson(t, "王堃", ledger.RedVest)
+	p, _ := e.AddPerson(t, "王堃", record.RedVest)
 	e.Credit(t, p.ID, 10)
 	db := rawDB(t, e)
 	for _, q := range []string{"UPDATE entries SET points = 1000", "DELETE FROM entries", "UPDATE entries SET trusted = 1 - trusted"} {
@@ -249,7 +250,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := ledgertest.MustOpen(t)
-			p, card := e.AddPerson(t, "王堃", ledger.RedVest)
+			p, card := e.AddPerson(t, "王堃", record.RedVest)
 			e.Credit(t, p.ID, 100)
 			it := e.AddItem(t, "大米", 10, 5)
 			if _, err := redeem(e, card, it.ID); err != nil {
@@ -299,11 +300,11 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 
 func TestCancelledRequestLeavesWriterUsable(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := e.AddPerson(t, "王堃", record.RedVest)
 	act := e.AnyTime(t)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := e.CheckIn(cctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: act.ID}); err == nil {
+	if _, err := e.CheckIn(cctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: act.ID}); err == nil {
 		t.Fatal("check-in with a cancelled context succeeded")
 	}
 	checkIn(t, e, card, act.ID)

@@ -7,16 +7,17 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestSameIDTwiceWritesOnce(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := e.AddPerson(t, "王堃", record.RedVest)
 	e.Credit(t, p.ID, 100)
 	act := e.AnyTime(t)
 	it := e.AddItem(t, "大米", 30, 10)
 
-	inID := ledger.NewEntryID()
+	inID := record.NewEntryID()
 	s1, err := e.CheckIn(ctx, ledger.CheckIn{ID: inID, Card: card, Activity: act.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +27,7 @@ func TestSameIDTwiceWritesOnce(t *testing.T) {
 		t.Fatalf("repeated check-in = %+v, %v; want the first result", s2, err)
 	}
 	e.Clock.Advance(time.Hour)
-	outID := ledger.NewEntryID()
+	outID := record.NewEntryID()
 	o1, err := e.CheckOut(ctx, ledger.CheckOut{ID: outID, Card: card})
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ func TestSameIDTwiceWritesOnce(t *testing.T) {
 	if o2.Entry != o1.Entry {
 		t.Fatalf("repeated check-out entry:\n%+v\nfirst:\n%+v", o2.Entry, o1.Entry)
 	}
-	rid := ledger.NewEntryID()
+	rid := record.NewEntryID()
 	r1, err := e.Redeem(ctx, ledger.Redeem{ID: rid, Card: card, Item: it.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -81,14 +82,14 @@ func TestSameIDTwiceWritesOnce(t *testing.T) {
 // A refusal is not remembered: the same id may succeed once the cause is gone.
 func TestRefusedIDMayBeRetried(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := e.AddPerson(t, "王堃", record.RedVest)
 	e.Credit(t, p.ID, 100)
 	it := e.AddItem(t, "大米", 30, 0)
-	id := ledger.NewEntryID()
+	id := record.NewEntryID()
 	if _, err := e.Redeem(ctx, ledger.Redeem{ID: id, Card: card, Item: it.ID}); !errors.Is(err, ledger.ErrOutOfStock) {
 		t.Fatalf("first: %v", err)
 	}
-	if _, err := e.Restock(ctx, ledger.Restock{ID: ledger.NewEntryID(), Item: it.ID, Quantity: 1, Operator: e.Staff}); err != nil {
+	if _, err := e.Restock(ctx, ledger.Restock{ID: record.NewEntryID(), Item: it.ID, Quantity: 1, Operator: e.Staff}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Redeem(ctx, ledger.Redeem{ID: id, Card: card, Item: it.ID}); err != nil {

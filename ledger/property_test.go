@@ -9,6 +9,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 var (
@@ -56,43 +57,43 @@ func itoa(n int) string {
 }
 
 type replay struct {
-	op func(ledger.EntryID) error
-	id ledger.EntryID
+	op func(record.EntryID) error
+	id record.EntryID
 }
 
 func propertyRun(t *testing.T, seed uint64, ops int) {
 	rng := rand.New(rand.NewPCG(seed, seed*7919))
 	e := ledgertest.MustOpen(t)
-	if err := e.SetPolicy(ctx, ledger.Policy{OfflineCapPoints: 400}); err != nil {
+	if err := e.SetPolicy(ctx, record.Policy{OfflineCapPoints: 400}); err != nil {
 		t.Fatal(err)
 	}
-	act := e.AddActivity(t, "环境整治", ledger.Schedule{}, ledger.Rules{AnyTime: true, RoundMinutes: 15, MinMinutes: 15, MaxMinutes: 300,
-		DailyCapMinutes: 360, Forgotten: ledger.FlagForStaff,
-		PointsPerHour: map[ledger.VolunteerKind]int64{ledger.RedVest: 12, ledger.GreenVest: 10, ledger.InService: 12, ledger.Resident: 6}})
+	act := e.AddActivity(t, "环境整治", record.Schedule{}, record.Rules{AnyTime: true, RoundMinutes: 15, MinMinutes: 15, MaxMinutes: 300,
+		DailyCapMinutes: 360, Forgotten: record.FlagForStaff,
+		PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 12, record.GreenVest: 10, record.InService: 12, record.Resident: 6}})
 	items := []ledger.Item{e.AddItem(t, "大米", 30, 3), e.AddItem(t, "食用油", 45, 2), e.AddItem(t, "肥皂", 5, 10)}
 	type person struct {
-		id   ledger.PersonID
-		card ledger.CardUID
+		id   record.PersonID
+		card record.CardUID
 		bal  ledger.Balance
 	}
 	var people []*person
-	kinds := []ledger.VolunteerKind{ledger.RedVest, ledger.GreenVest, ledger.InService, ledger.Resident}
+	kinds := []record.VolunteerKind{record.RedVest, record.GreenVest, record.InService, record.Resident}
 	for i := range 6 {
 		p, c := e.AddPerson(t, "志愿者"+itoa(i), kinds[i%4])
 		people = append(people, &person{id: p.ID, card: c})
 	}
-	stock := map[ledger.ItemID]int64{items[0].ID: 3, items[1].ID: 2, items[2].ID: 10}
-	var reversible []ledger.Entry
+	stock := map[record.ItemID]int64{items[0].ID: 3, items[1].ID: 2, items[2].ID: 10}
+	var reversible []record.Entry
 	var done []replay
 
-	apply := func(p *person, en ledger.Entry) {
+	apply := func(p *person, en record.Entry) {
 		p.bal.Points += en.Points
 		p.bal.Minutes += en.Minutes
 		if en.Stock != 0 {
 			stock[en.Item] += en.Stock
 		}
 	}
-	byPerson := func(id ledger.PersonID) *person {
+	byPerson := func(id record.PersonID) *person {
 		for _, p := range people {
 			if p.id == id {
 				return p
@@ -108,11 +109,11 @@ func propertyRun(t *testing.T, seed uint64, ops int) {
 		switch r := rng.IntN(100); {
 		case r < 22:
 			what = "check-in"
-			_, err = e.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: p.card, Activity: act.ID})
+			_, err = e.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: p.card, Activity: act.ID})
 		case r < 44:
 			what = "check-out"
 			var out ledger.CheckOutResult
-			out, err = e.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: p.card})
+			out, err = e.CheckOut(ctx, ledger.CheckOut{ID: record.NewEntryID(), Card: p.card})
 			if err == nil {
 				apply(p, out.Entry)
 				reversible = append(reversible, out.Entry)
@@ -120,14 +121,14 @@ func propertyRun(t *testing.T, seed uint64, ops int) {
 		case r < 60:
 			what = "redeem"
 			it := items[rng.IntN(len(items))]
-			id := ledger.NewEntryID()
+			id := record.NewEntryID()
 			var red ledger.Redemption
 			red, err = e.Redeem(ctx, ledger.Redeem{ID: id, Card: p.card, Item: it.ID})
 			if err == nil {
 				apply(p, red.Entry)
 				reversible = append(reversible, red.Entry)
 				card, item, code := p.card, it.ID, red.Code
-				done = append(done, replay{id: id, op: func(id ledger.EntryID) error {
+				done = append(done, replay{id: id, op: func(id record.EntryID) error {
 					again, err := e.Redeem(ctx, ledger.Redeem{ID: id, Card: card, Item: item})
 					if err == nil && again.Code != code {
 						return errors.New("replayed redemption gave another code")
@@ -139,8 +140,8 @@ func propertyRun(t *testing.T, seed uint64, ops int) {
 			what = "reverse"
 			k := rng.IntN(len(reversible))
 			orig := reversible[k]
-			var rev ledger.Entry
-			rev, err = e.Reverse(ctx, ledger.Reverse{ID: ledger.NewEntryID(), Entry: orig.ID, Operator: e.Staff, Reason: "property"})
+			var rev record.Entry
+			rev, err = e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: orig.ID, Operator: e.Staff, Reason: "property"})
 			if err == nil {
 				apply(byPerson(orig.Person), rev)
 				reversible = append(reversible[:k], reversible[k+1:]...)
@@ -148,8 +149,8 @@ func propertyRun(t *testing.T, seed uint64, ops int) {
 		case r < 74:
 			what = "restock"
 			it := items[rng.IntN(len(items))]
-			var en ledger.Entry
-			en, err = e.Restock(ctx, ledger.Restock{ID: ledger.NewEntryID(), Item: it.ID, Quantity: int64(1 + rng.IntN(3)), Operator: e.Staff})
+			var en record.Entry
+			en, err = e.Restock(ctx, ledger.Restock{ID: record.NewEntryID(), Item: it.ID, Quantity: int64(1 + rng.IntN(3)), Operator: e.Staff})
 			if err == nil {
 				stock[it.ID] += en.Stock
 			}
@@ -159,8 +160,8 @@ func propertyRun(t *testing.T, seed uint64, ops int) {
 			if delta == 0 {
 				delta = 1
 			}
-			var en ledger.Entry
-			en, err = e.Adjust(ctx, ledger.Adjust{ID: ledger.NewEntryID(), Person: p.id, Points: delta, Reason: "property", Operator: e.Staff})
+			var en record.Entry
+			en, err = e.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.id, Points: delta, Reason: "property", Operator: e.Staff})
 			if err == nil {
 				apply(p, en)
 				reversible = append(reversible, en)
@@ -168,13 +169,13 @@ func propertyRun(t *testing.T, seed uint64, ops int) {
 		case r < 85:
 			what = "replace-card"
 			newUID := e.NewUID()
-			_, err = e.ReplaceCard(ctx, ledger.ReplaceCard{ID: ledger.NewEntryID(), Old: p.card, New: newUID, Operator: e.Staff})
+			_, err = e.ReplaceCard(ctx, ledger.ReplaceCard{ID: record.NewEntryID(), Old: p.card, New: newUID, Operator: e.Staff})
 			if err == nil {
 				p.card = newUID
 			}
 		case r < 87:
 			what = "sweep"
-			_, err = e.SweepShifts(ctx, ledger.SweepShifts{ID: ledger.NewEntryID()})
+			_, err = e.SweepShifts(ctx, ledger.SweepShifts{ID: record.NewEntryID()})
 		case r < 90 && len(done) > 0:
 			what = "replay"
 			rp := done[rng.IntN(len(done))]

@@ -11,28 +11,29 @@ import (
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestProvisionalPerson(t *testing.T) {
 	e := ledgertest.MustOpen(t)
 	act := e.AnyTime(t)
-	if _, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "W1", Name: "待补登记", Kind: ledger.GreenVest, Provisional: true}); !errors.Is(err, ledger.ErrInvalid) {
+	if _, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "W1", Name: "待补登记", Kind: record.GreenVest, Provisional: true}); !errors.Is(err, ledger.ErrInvalid) {
 		t.Fatalf("provisional person with a name: %v, want ErrInvalid", err)
 	}
-	p, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: " W2 ", Kind: ledger.GreenVest, Provisional: true})
+	p, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: " W2 ", Kind: record.GreenVest, Provisional: true})
 	if err != nil || !p.Provisional || p.Name != "" || p.MemberNo != "W2" {
 		t.Fatalf("walk-in = %+v, %v", p, err)
 	}
 	card := e.NewUID()
-	if _, err := e.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: card, Operator: e.Staff}); err != nil {
+	if _, err := e.BindCard(ctx, ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: card, Operator: e.Staff}); err != nil {
 		t.Fatal(err)
 	}
-	named, namedCard := e.AddPerson(t, "王堃", ledger.RedVest)
-	for _, c := range []ledger.CardUID{card, namedCard} {
+	named, namedCard := e.AddPerson(t, "王堃", record.RedVest)
+	for _, c := range []record.CardUID{card, namedCard} {
 		checkIn(t, e, c, act.ID)
 	}
 	e.Clock.Advance(time.Hour)
-	for _, c := range []ledger.CardUID{card, namedCard} {
+	for _, c := range []record.CardUID{card, namedCard} {
 		checkOut(t, e, c)
 	}
 	e.Credit(t, p.ID, 50)
@@ -128,7 +129,7 @@ func TestMigrateMarksWalkInsProvisional(t *testing.T) {
 		{3, "HPL00002", "待补登记人", "A0000003", false}, // a name, not the placeholder
 	}
 	for _, p := range people {
-		exec("INSERT INTO people(id, member_no, name, kind, created_at) VALUES (?, ?, ?, ?, ?)", p.id, p.member, p.name, int(ledger.GreenVest), at)
+		exec("INSERT INTO people(id, member_no, name, kind, created_at) VALUES (?, ?, ?, ?, ?)", p.id, p.member, p.name, int(record.GreenVest), at)
 		exec("INSERT INTO balances(person) VALUES (?)", p.id)
 		exec("INSERT INTO cards(uid, person, state, bound_at, changed_at) VALUES (?, ?, 1, ?, ?)", p.card, p.id, at, at)
 	}
@@ -147,7 +148,7 @@ func TestMigrateMarksWalkInsProvisional(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range people {
-			info, err := l.LookupCard(ctx, ledger.CardUID(p.card))
+			info, err := l.LookupCard(ctx, record.CardUID(p.card))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +161,7 @@ func TestMigrateMarksWalkInsProvisional(t *testing.T) {
 			}
 		}
 		// The upgraded ledger takes new people and verifies.
-		if _, err := l.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: fmt.Sprintf("W%d", i), Kind: ledger.GreenVest, Provisional: true}); err != nil {
+		if _, err := l.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: fmt.Sprintf("W%d", i), Kind: record.GreenVest, Provisional: true}); err != nil {
 			t.Fatal(err)
 		}
 		if rep, err := l.Verify(ctx); err != nil || !rep.OK() {

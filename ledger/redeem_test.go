@@ -7,33 +7,34 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
-func redeem(e *ledgertest.Env, card ledger.CardUID, item ledger.ItemID) (ledger.Redemption, error) {
-	return e.Redeem(ctx, ledger.Redeem{ID: ledger.NewEntryID(), Card: card, Item: item})
+func redeem(e *ledgertest.Env, card record.CardUID, item record.ItemID) (ledger.Redemption, error) {
+	return e.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: item})
 }
 
 func TestRedeemRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		setup func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID
+		setup func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID
 		want  error
 	}{
-		{"insufficient points", func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID {
+		{"insufficient points", func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID {
 			e.Credit(t, p, 49)
 			return e.AddItem(t, "食用油", 50, 5).ID
 		}, ledger.ErrInsufficientPoints},
-		{"out of stock", func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID {
+		{"out of stock", func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID {
 			e.Credit(t, p, 100)
 			return e.AddItem(t, "洗衣液", 30, 0).ID
 		}, ledger.ErrOutOfStock},
-		{"period limit", func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID {
+		{"period limit", func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID {
 			e.Credit(t, p, 100)
-			it, err := e.PutItem(ctx, ledger.PutItem{ID: ledger.NewEntryID(), Item: ledger.Item{Name: "理发服务", Price: 20, Limit: 1, Period: ledger.Monthly, Active: true}})
+			it, err := e.PutItem(ctx, ledger.PutItem{ID: record.NewEntryID(), Item: ledger.Item{Name: "理发服务", Price: 20, Limit: 1, Period: ledger.Monthly, Active: true}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.Restock(ctx, ledger.Restock{ID: ledger.NewEntryID(), Item: it.ID, Quantity: 5, Operator: e.Staff}); err != nil {
+			if _, err := e.Restock(ctx, ledger.Restock{ID: record.NewEntryID(), Item: it.ID, Quantity: 5, Operator: e.Staff}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := redeem(e, card, it.ID); err != nil {
@@ -41,9 +42,9 @@ func TestRedeemRefusals(t *testing.T) {
 			}
 			return it.ID
 		}, ledger.ErrPeriodLimit},
-		{"offline cap", func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID {
+		{"offline cap", func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID {
 			e.Credit(t, p, 1000)
-			if err := e.SetPolicy(ctx, ledger.Policy{OfflineCapPoints: 100}); err != nil {
+			if err := e.SetPolicy(ctx, record.Policy{OfflineCapPoints: 100}); err != nil {
 				t.Fatal(err)
 			}
 			it := e.AddItem(t, "大米", 40, 10)
@@ -54,14 +55,14 @@ func TestRedeemRefusals(t *testing.T) {
 			}
 			return it.ID // 80 spent, 40 more would pass 100
 		}, ledger.ErrOfflineCap},
-		{"enrolled terminal never synced", func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID {
+		{"enrolled terminal never synced", func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID {
 			e.Credit(t, p, 100)
 			if err := e.SetEnrolled(ctx, true); err != nil {
 				t.Fatal(err)
 			}
 			return e.AddItem(t, "大米", 40, 10).ID
 		}, ledger.ErrSyncTooOld},
-		{"enrolled terminal synced too long ago", func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID {
+		{"enrolled terminal synced too long ago", func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID {
 			e.Credit(t, p, 100)
 			if err := e.SetEnrolled(ctx, true); err != nil {
 				t.Fatal(err)
@@ -69,31 +70,31 @@ func TestRedeemRefusals(t *testing.T) {
 			if err := e.RecordSync(ctx); err != nil {
 				t.Fatal(err)
 			}
-			e.Clock.Advance(ledger.DefaultPolicy.MaxSyncAge + time.Minute)
+			e.Clock.Advance(record.DefaultPolicy.MaxSyncAge + time.Minute)
 			return e.AddItem(t, "大米", 40, 10).ID
 		}, ledger.ErrSyncTooOld},
-		{"lost card", func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID {
+		{"lost card", func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID {
 			e.Credit(t, p, 100)
-			if _, err := e.SetCardState(ctx, ledger.SetCardState{ID: ledger.NewEntryID(), UID: card, State: ledger.CardLost, Operator: e.Staff}); err != nil {
+			if _, err := e.SetCardState(ctx, ledger.SetCardState{ID: record.NewEntryID(), UID: card, State: ledger.CardLost, Operator: e.Staff}); err != nil {
 				t.Fatal(err)
 			}
 			return e.AddItem(t, "大米", 40, 10).ID
 		}, ledger.ErrCardLost},
-		{"revoked card", func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID {
+		{"revoked card", func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID {
 			e.Credit(t, p, 100)
-			if _, err := e.SetCardState(ctx, ledger.SetCardState{ID: ledger.NewEntryID(), UID: card, State: ledger.CardRevoked, Operator: e.Staff}); err != nil {
+			if _, err := e.SetCardState(ctx, ledger.SetCardState{ID: record.NewEntryID(), UID: card, State: ledger.CardRevoked, Operator: e.Staff}); err != nil {
 				t.Fatal(err)
 			}
 			return e.AddItem(t, "大米", 40, 10).ID
 		}, ledger.ErrCardRevoked},
-		{"unknown item", func(t *testing.T, e *ledgertest.Env, p ledger.PersonID, card ledger.CardUID) ledger.ItemID {
+		{"unknown item", func(t *testing.T, e *ledgertest.Env, p record.PersonID, card record.CardUID) record.ItemID {
 			e.Credit(t, p, 100)
 			return 999
 		}, ledger.ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := ledgertest.MustOpen(t)
-			p, card := e.AddPerson(t, "赵大妈", ledger.Resident)
+			p, card := e.AddPerson(t, "赵大妈", record.Resident)
 			item := tc.setup(t, e, p.ID, card)
 			before, _ := e.Balance(ctx, p.ID)
 			st, _ := e.Status(ctx)
@@ -120,7 +121,7 @@ func TestRedeemRefusals(t *testing.T) {
 
 func TestUnenrolledTerminalIgnoresSyncAge(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.AddPerson(t, "周玥", ledger.Resident)
+	p, card := e.AddPerson(t, "周玥", record.Resident)
 	e.Credit(t, p.ID, 100)
 	it := e.AddItem(t, "大米", 40, 10)
 	e.Clock.Advance(365 * 24 * time.Hour)
@@ -150,9 +151,9 @@ func TestUnenrolledTerminalIgnoresSyncAge(t *testing.T) {
 
 func TestOfflineCapResetsOnAcknowledge(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.AddPerson(t, "周玥", ledger.Resident)
+	p, card := e.AddPerson(t, "周玥", record.Resident)
 	e.Credit(t, p.ID, 1000)
-	if err := e.SetPolicy(ctx, ledger.Policy{OfflineCapPoints: 100}); err != nil {
+	if err := e.SetPolicy(ctx, record.Policy{OfflineCapPoints: 100}); err != nil {
 		t.Fatal(err)
 	}
 	it := e.AddItem(t, "大米", 50, 10)
@@ -184,13 +185,13 @@ func TestOfflineCapResetsOnAcknowledge(t *testing.T) {
 
 func TestRedeemTakesPointsAndStockAndGivesUniqueCodes(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	if err := e.SetPolicy(ctx, ledger.Policy{}); err != nil {
+	if err := e.SetPolicy(ctx, record.Policy{}); err != nil {
 		t.Fatal(err)
 	}
 	it := e.AddItem(t, "肥皂", 1, 300)
 	codes := map[ledger.PickupCode]bool{}
 	for i := range 30 {
-		p, card := e.AddPerson(t, "居民", ledger.Resident)
+		p, card := e.AddPerson(t, "居民", record.Resident)
 		e.Credit(t, p.ID, 10)
 		for range 5 {
 			r, err := redeem(e, card, it.ID)
@@ -220,33 +221,33 @@ func TestRedeemTakesPointsAndStockAndGivesUniqueCodes(t *testing.T) {
 
 func TestReverseRedemptionReturnsStockAndLimit(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := e.AddPerson(t, "王堃", record.RedVest)
 	e.Credit(t, p.ID, 100)
-	it, _ := e.PutItem(ctx, ledger.PutItem{ID: ledger.NewEntryID(), Item: ledger.Item{Name: "理发服务", Price: 30, Limit: 1, Period: ledger.Monthly, Active: true}})
-	if _, err := e.Restock(ctx, ledger.Restock{ID: ledger.NewEntryID(), Item: it.ID, Quantity: 1, Operator: e.Staff}); err != nil {
+	it, _ := e.PutItem(ctx, ledger.PutItem{ID: record.NewEntryID(), Item: ledger.Item{Name: "理发服务", Price: 30, Limit: 1, Period: ledger.Monthly, Active: true}})
+	if _, err := e.Restock(ctx, ledger.Restock{ID: record.NewEntryID(), Item: it.ID, Quantity: 1, Operator: e.Staff}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := redeem(e, card, it.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rev, err := e.Reverse(ctx, ledger.Reverse{ID: ledger.NewEntryID(), Entry: r.Entry.ID, Operator: e.Staff, Reason: "拿错了"})
+	rev, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: r.Entry.ID, Operator: e.Staff, Reason: "拿错了"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rev.Reverses != r.Entry.ID || rev.Points != 30 || rev.Stock != 1 || rev.Operator != e.Staff || rev.Kind != ledger.KindReverse {
+	if rev.Reverses != r.Entry.ID || rev.Points != 30 || rev.Stock != 1 || rev.Operator != e.Staff || rev.Kind != record.KindReverse {
 		t.Fatalf("reversal = %+v", rev)
 	}
 	if b, _ := e.Balance(ctx, p.ID); b.Points != 100 {
 		t.Fatalf("balance %d after reversal", b.Points)
 	}
-	if _, err := e.Reverse(ctx, ledger.Reverse{ID: ledger.NewEntryID(), Entry: r.Entry.ID, Operator: e.Staff}); !errors.Is(err, ledger.ErrNotReversible) {
+	if _, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: r.Entry.ID, Operator: e.Staff}); !errors.Is(err, ledger.ErrNotReversible) {
 		t.Fatalf("second reversal: %v", err)
 	}
-	if _, err := e.Reverse(ctx, ledger.Reverse{ID: ledger.NewEntryID(), Entry: rev.ID, Operator: e.Staff}); !errors.Is(err, ledger.ErrNotReversible) {
+	if _, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: rev.ID, Operator: e.Staff}); !errors.Is(err, ledger.ErrNotReversible) {
 		t.Fatalf("reversing a reversal: %v", err)
 	}
-	if _, err := e.Reverse(ctx, ledger.Reverse{ID: ledger.NewEntryID(), Entry: r.Entry.ID, Operator: card}); !errors.Is(err, ledger.ErrNotStaff) {
+	if _, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: r.Entry.ID, Operator: card}); !errors.Is(err, ledger.ErrNotStaff) {
 		t.Fatalf("reversal by a volunteer card: %v", err)
 	}
 	// Stock and the monthly limit are free again.
@@ -258,7 +259,7 @@ func TestReverseRedemptionReturnsStockAndLimit(t *testing.T) {
 
 func TestReverseCheckOutAndAdjust(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := e.AddPerson(t, "王堃", record.RedVest)
 	act := e.AnyTime(t)
 	checkIn(t, e, card, act.ID)
 	e.Clock.Advance(time.Hour)
@@ -268,27 +269,27 @@ func TestReverseCheckOutAndAdjust(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 10 points left: reversing the 60-point check-out would go below zero.
-	if _, err := e.Reverse(ctx, ledger.Reverse{ID: ledger.NewEntryID(), Entry: out.Entry.ID, Operator: e.Staff}); !errors.Is(err, ledger.ErrInsufficientPoints) {
+	if _, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: out.Entry.ID, Operator: e.Staff}); !errors.Is(err, ledger.ErrInsufficientPoints) {
 		t.Fatalf("reversal below zero: %v", err)
 	}
-	if _, err := e.Adjust(ctx, ledger.Adjust{ID: ledger.NewEntryID(), Person: p.ID, Points: -11, Reason: "扣分", Operator: e.Staff}); !errors.Is(err, ledger.ErrInsufficientPoints) {
+	if _, err := e.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: -11, Reason: "扣分", Operator: e.Staff}); !errors.Is(err, ledger.ErrInsufficientPoints) {
 		t.Fatalf("adjust below zero: %v", err)
 	}
-	if _, err := e.Adjust(ctx, ledger.Adjust{ID: ledger.NewEntryID(), Person: p.ID, Points: 5, Operator: e.Staff}); !errors.Is(err, ledger.ErrInvalid) {
+	if _, err := e.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 5, Operator: e.Staff}); !errors.Is(err, ledger.ErrInvalid) {
 		t.Fatalf("adjust without reason: %v", err)
 	}
-	adj, err := e.Adjust(ctx, ledger.Adjust{ID: ledger.NewEntryID(), Person: p.ID, Points: 50, Minutes: 15, Reason: "补录", Operator: e.Staff})
+	adj, err := e.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 50, Minutes: 15, Reason: "补录", Operator: e.Staff})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Reverse(ctx, ledger.Reverse{ID: ledger.NewEntryID(), Entry: out.Entry.ID, Operator: e.Staff, Reason: "重复签到"}); err != nil {
+	if _, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: out.Entry.ID, Operator: e.Staff, Reason: "重复签到"}); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := e.Shift(ctx, out.Shift.ID); s.State != ledger.ShiftReversed {
 		t.Fatalf("shift state %v after reversing its check-out", s.State)
 	}
 	// The adjustment's 50 points went with the check-out's reversal.
-	if _, err := e.Reverse(ctx, ledger.Reverse{ID: ledger.NewEntryID(), Entry: adj.ID, Operator: e.Staff}); !errors.Is(err, ledger.ErrInsufficientPoints) {
+	if _, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: adj.ID, Operator: e.Staff}); !errors.Is(err, ledger.ErrInsufficientPoints) {
 		t.Fatalf("reversing the adjustment: %v", err)
 	}
 	if b, _ := e.Balance(ctx, p.ID); b != (ledger.Balance{Points: 0, Minutes: 15}) {
@@ -299,12 +300,12 @@ func TestReverseCheckOutAndAdjust(t *testing.T) {
 
 func TestExpirePoints(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	p, card := e.AddPerson(t, "王堃", ledger.RedVest)
+	p, card := e.AddPerson(t, "王堃", record.RedVest)
 	e.Credit(t, p.ID, 100) // March
-	if r, err := e.ExpirePoints(ctx, ledger.ExpirePoints{ID: ledger.NewEntryID()}); err != nil || len(r.Entries) != 0 {
+	if r, err := e.ExpirePoints(ctx, ledger.ExpirePoints{ID: record.NewEntryID()}); err != nil || len(r.Entries) != 0 {
 		t.Fatalf("default policy expired %+v, %v", r, err)
 	}
-	if err := e.SetPolicy(ctx, ledger.Policy{PointsExpireMonths: 12}); err != nil {
+	if err := e.SetPolicy(ctx, record.Policy{PointsExpireMonths: 12}); err != nil {
 		t.Fatal(err)
 	}
 	it := e.AddItem(t, "大米", 30, 5)
@@ -314,12 +315,12 @@ func TestExpirePoints(t *testing.T) {
 	}
 	e.Credit(t, p.ID, 40) // earned in the window
 	e.Clock.Advance(200 * 24 * time.Hour)
-	expireID := ledger.NewEntryID()
+	expireID := record.NewEntryID()
 	r, err := e.ExpirePoints(ctx, ledger.ExpirePoints{ID: expireID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Points != 70 || len(r.Entries) != 1 || r.Entries[0].Kind != ledger.KindExpire {
+	if r.Points != 70 || len(r.Entries) != 1 || r.Entries[0].Kind != record.KindExpire {
 		t.Fatalf("expired %+v, want 70 (100 old - 30 spent)", r)
 	}
 	if again, err := e.ExpirePoints(ctx, ledger.ExpirePoints{ID: expireID}); err != nil || len(again.Entries) != 1 || again.Entries[0].Hash != r.Entries[0].Hash || again.Entries[0].Points != -70 {
@@ -328,7 +329,7 @@ func TestExpirePoints(t *testing.T) {
 	if b, _ := e.Balance(ctx, p.ID); b.Points != 40 {
 		t.Fatalf("balance %d, want the 40 earned recently", b.Points)
 	}
-	if r, _ := e.ExpirePoints(ctx, ledger.ExpirePoints{ID: ledger.NewEntryID()}); r.Points != 0 {
+	if r, _ := e.ExpirePoints(ctx, ledger.ExpirePoints{ID: record.NewEntryID()}); r.Points != 0 {
 		t.Fatalf("second run expired %d more", r.Points)
 	}
 	e.MustVerify(t)

@@ -7,20 +7,21 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
-func checkIn(t *testing.T, e *ledgertest.Env, card ledger.CardUID, a ledger.ActivityID) ledger.Shift {
+func checkIn(t *testing.T, e *ledgertest.Env, card record.CardUID, a record.ActivityID) ledger.Shift {
 	t.Helper()
-	s, err := e.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: a})
+	s, err := e.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: a})
 	if err != nil {
 		t.Fatalf("check in: %v", err)
 	}
 	return s
 }
 
-func checkOut(t *testing.T, e *ledgertest.Env, card ledger.CardUID) ledger.CheckOutResult {
+func checkOut(t *testing.T, e *ledgertest.Env, card record.CardUID) ledger.CheckOutResult {
 	t.Helper()
-	r, err := e.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: card})
+	r, err := e.CheckOut(ctx, ledger.CheckOut{ID: record.NewEntryID(), Card: card})
 	if err != nil {
 		t.Fatalf("check out: %v", err)
 	}
@@ -29,37 +30,37 @@ func checkOut(t *testing.T, e *ledgertest.Env, card ledger.CardUID) ledger.Check
 
 func TestCheckInRefusals(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	_, card := e.AddPerson(t, "李喆", ledger.GreenVest)
+	_, card := e.AddPerson(t, "李喆", record.GreenVest)
 	act := e.AnyTime(t)
-	closed := e.AddActivity(t, "周二助老", ledger.Schedule{Weekdays: []time.Weekday{time.Tuesday}, Start: "09:00", End: "11:00"}, ledger.Rules{})
+	closed := e.AddActivity(t, "周二助老", record.Schedule{Weekdays: []time.Weekday{time.Tuesday}, Start: "09:00", End: "11:00"}, record.Rules{})
 
 	t.Run("unknown card", func(t *testing.T) {
-		_, err := e.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: "DEADBEEF", Activity: act.ID})
+		_, err := e.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: "DEADBEEF", Activity: act.ID})
 		if !errors.Is(err, ledger.ErrUnknownCard) {
 			t.Fatalf("err = %v, want ErrUnknownCard", err)
 		}
 	})
 	t.Run("not in window", func(t *testing.T) {
-		_, err := e.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: closed.ID})
+		_, err := e.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: closed.ID})
 		if !errors.Is(err, ledger.ErrNotInWindow) {
 			t.Fatalf("err = %v, want ErrNotInWindow (Monday)", err)
 		}
 	})
 	t.Run("unknown activity", func(t *testing.T) {
-		_, err := e.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: 12345})
+		_, err := e.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: 12345})
 		if !errors.Is(err, ledger.ErrNotFound) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("no open shift to check out", func(t *testing.T) {
-		_, err := e.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: card})
+		_, err := e.CheckOut(ctx, ledger.CheckOut{ID: record.NewEntryID(), Card: card})
 		if !errors.Is(err, ledger.ErrNoOpenShift) {
 			t.Fatalf("err = %v, want ErrNoOpenShift", err)
 		}
 	})
 	t.Run("second check-in answers with the open shift", func(t *testing.T) {
 		first := checkIn(t, e, card, act.ID)
-		_, err := e.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: act.ID})
+		_, err := e.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: act.ID})
 		var open *ledger.ShiftOpenError
 		if !errors.Is(err, ledger.ErrShiftOpen) || !errors.As(err, &open) || open.Shift.ID != first.ID {
 			t.Fatalf("err = %v, want ShiftOpenError with shift %s", err, first.ID)
@@ -73,30 +74,30 @@ func TestCheckInRefusals(t *testing.T) {
 }
 
 func TestCheckOutCredits(t *testing.T) {
-	rules := ledger.Rules{AnyTime: true, RoundMinutes: 15, MinMinutes: 30, MaxMinutes: 240, DailyCapMinutes: 180,
-		PointsPerHour: map[ledger.VolunteerKind]int64{ledger.RedVest: 12, ledger.GreenVest: 10, ledger.InService: 12}}
+	rules := record.Rules{AnyTime: true, RoundMinutes: 15, MinMinutes: 30, MaxMinutes: 240, DailyCapMinutes: 180,
+		PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 12, record.GreenVest: 10, record.InService: 12}}
 	for _, tc := range []struct {
 		name        string
-		kind        ledger.VolunteerKind
+		kind        record.VolunteerKind
 		durations   []time.Duration // successive shifts the same day; the last is checked
 		wantMinutes int64
 		wantPoints  int64
 		wantState   ledger.ShiftState
-		wantFlag    ledger.FlagReason
+		wantFlag    record.FlagReason
 	}{
-		{"red vest 1h44 rounds to 1h30", ledger.RedVest, []time.Duration{104 * time.Minute}, 90, 18, ledger.ShiftClosed, ""},
-		{"green vest rate", ledger.GreenVest, []time.Duration{2 * time.Hour}, 120, 20, ledger.ShiftClosed, ""},
-		{"双报到 rate", ledger.InService, []time.Duration{time.Hour}, 60, 12, ledger.ShiftClosed, ""},
-		{"resident earns minutes only", ledger.Resident, []time.Duration{time.Hour}, 60, 0, ledger.ShiftClosed, ""},
-		{"too short", ledger.RedVest, []time.Duration{20 * time.Minute}, 0, 0, ledger.ShiftClosed, ""},
-		{"daily cap across shifts", ledger.RedVest, []time.Duration{2 * time.Hour, 2 * time.Hour}, 60, 12, ledger.ShiftClosed, ""},
-		{"over max is flagged", ledger.RedVest, []time.Duration{5 * time.Hour}, 0, 0, ledger.ShiftFlagged, ledger.FlagOverMax},
-		{"clock went back is flagged", ledger.RedVest, []time.Duration{-3 * time.Hour}, 0, 0, ledger.ShiftFlagged, ledger.FlagNegative},
+		{"red vest 1h44 rounds to 1h30", record.RedVest, []time.Duration{104 * time.Minute}, 90, 18, ledger.ShiftClosed, ""},
+		{"green vest rate", record.GreenVest, []time.Duration{2 * time.Hour}, 120, 20, ledger.ShiftClosed, ""},
+		{"双报到 rate", record.InService, []time.Duration{time.Hour}, 60, 12, ledger.ShiftClosed, ""},
+		{"resident earns minutes only", record.Resident, []time.Duration{time.Hour}, 60, 0, ledger.ShiftClosed, ""},
+		{"too short", record.RedVest, []time.Duration{20 * time.Minute}, 0, 0, ledger.ShiftClosed, ""},
+		{"daily cap across shifts", record.RedVest, []time.Duration{2 * time.Hour, 2 * time.Hour}, 60, 12, ledger.ShiftClosed, ""},
+		{"over max is flagged", record.RedVest, []time.Duration{5 * time.Hour}, 0, 0, ledger.ShiftFlagged, record.FlagOverMax},
+		{"clock went back is flagged", record.RedVest, []time.Duration{-3 * time.Hour}, 0, 0, ledger.ShiftFlagged, record.FlagNegative},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := ledgertest.MustOpen(t)
 			p, card := e.AddPerson(t, "陈赟", tc.kind)
-			a := e.AddActivity(t, "环境整治", ledger.Schedule{}, rules)
+			a := e.AddActivity(t, "环境整治", record.Schedule{}, rules)
 			var r ledger.CheckOutResult
 			for _, d := range tc.durations {
 				checkIn(t, e, card, a.ID)
@@ -107,7 +108,7 @@ func TestCheckOutCredits(t *testing.T) {
 			if r.Credit.Minutes != tc.wantMinutes || r.Credit.Points != tc.wantPoints || r.Shift.State != tc.wantState || r.Shift.Flag != tc.wantFlag {
 				t.Fatalf("result = %+v", r)
 			}
-			if r.Entry.Minutes != tc.wantMinutes || r.Entry.Points != tc.wantPoints || r.Entry.Kind != ledger.KindCheckOut || r.Entry.Shift != r.Shift.ID {
+			if r.Entry.Minutes != tc.wantMinutes || r.Entry.Points != tc.wantPoints || r.Entry.Kind != record.KindCheckOut || r.Entry.Shift != r.Shift.ID {
 				t.Fatalf("entry = %+v", r.Entry)
 			}
 			if tc.wantFlag != "" && !errors.Is(r.Credit.Flag.Err(), ledger.ErrDurationAbsurd) {
@@ -136,42 +137,42 @@ func TestCheckOutCredits(t *testing.T) {
 
 func TestSweepForgottenShifts(t *testing.T) {
 	e := ledgertest.MustOpen(t) // Monday 09:00
-	mon := ledger.Schedule{Start: "09:00", End: "11:00"}
-	rates := map[ledger.VolunteerKind]int64{ledger.RedVest: 12}
-	closeAtEnd := e.AddActivity(t, "政策宣传", mon, ledger.Rules{PointsPerHour: rates, EarlyMinutes: 30, Forgotten: ledger.CloseAtEnd, RoundMinutes: 15})
-	flag := e.AddActivity(t, "网格巡查", mon, ledger.Rules{PointsPerHour: rates, Forgotten: ledger.FlagForStaff})
-	anyTime := e.AddActivity(t, "便民服务", ledger.Schedule{}, ledger.Rules{AnyTime: true, PointsPerHour: rates, Forgotten: ledger.CloseAtEnd})
+	mon := record.Schedule{Start: "09:00", End: "11:00"}
+	rates := map[record.VolunteerKind]int64{record.RedVest: 12}
+	closeAtEnd := e.AddActivity(t, "政策宣传", mon, record.Rules{PointsPerHour: rates, EarlyMinutes: 30, Forgotten: record.CloseAtEnd, RoundMinutes: 15})
+	flag := e.AddActivity(t, "网格巡查", mon, record.Rules{PointsPerHour: rates, Forgotten: record.FlagForStaff})
+	anyTime := e.AddActivity(t, "便民服务", record.Schedule{}, record.Rules{AnyTime: true, PointsPerHour: rates, Forgotten: record.CloseAtEnd})
 
-	p1, c1 := e.AddPerson(t, "张三明", ledger.RedVest)
-	_, c2 := e.AddPerson(t, "周玥", ledger.RedVest)
-	_, c3 := e.AddPerson(t, "王五", ledger.RedVest)
+	p1, c1 := e.AddPerson(t, "张三明", record.RedVest)
+	_, c2 := e.AddPerson(t, "周玥", record.RedVest)
+	_, c3 := e.AddPerson(t, "王五", record.RedVest)
 	e.Clock.Advance(10 * time.Minute) // 09:10
 	s1 := checkIn(t, e, c1, closeAtEnd.ID)
 	s2 := checkIn(t, e, c2, flag.ID)
 	s3 := checkIn(t, e, c3, anyTime.ID)
 	e.Clock.Advance(4 * time.Hour) // 13:10: still today, nothing swept yet
-	id := ledger.NewEntryID()
+	id := record.NewEntryID()
 	res, err := e.SweepShifts(ctx, ledger.SweepShifts{ID: id})
 	if err != nil || len(res.Closed)+len(res.Flagged) != 0 {
 		t.Fatalf("sweep today = %+v, %v; want nothing", res, err)
 	}
 	e.Clock.Advance(20 * time.Hour) // Tuesday 09:10
-	res, err = e.SweepShifts(ctx, ledger.SweepShifts{ID: ledger.NewEntryID()})
+	res, err = e.SweepShifts(ctx, ledger.SweepShifts{ID: record.NewEntryID()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Closed) != 1 || res.Closed[0].Shift.ID != s1.ID || res.Closed[0].Credit.Minutes != 105 || res.Closed[0].Credit.Points != 21 ||
-		res.Closed[0].Entry.Kind != ledger.KindCheckOut || res.Closed[0].Entry.Minutes != 105 {
+		res.Closed[0].Entry.Kind != record.KindCheckOut || res.Closed[0].Entry.Minutes != 105 {
 		t.Fatalf("closed = %+v; want shift 1 closed at 11:00 with 1h45", res.Closed)
 	}
 	if !res.Closed[0].Shift.ClosedAt.Equal(time.Date(2026, 3, 2, 11, 0, 0, 0, ledgertest.Start.Location())) {
 		t.Fatalf("closed at %v, want the scheduled end", res.Closed[0].Shift.ClosedAt)
 	}
-	flagged := map[ledger.EntryID]ledger.FlagReason{}
+	flagged := map[record.EntryID]record.FlagReason{}
 	for _, s := range res.Flagged {
 		flagged[s.ID] = s.Flag
 	}
-	if flagged[s2.ID] != ledger.FlagForgotten || flagged[s3.ID] != ledger.FlagNoScheduleTo || len(flagged) != 2 {
+	if flagged[s2.ID] != record.FlagForgotten || flagged[s3.ID] != record.FlagNoScheduleTo || len(flagged) != 2 {
 		t.Fatalf("flagged = %+v", res.Flagged)
 	}
 	bal, _ := e.Balance(ctx, p1.ID)
@@ -179,7 +180,7 @@ func TestSweepForgottenShifts(t *testing.T) {
 		t.Fatalf("balance %+v after sweep", bal)
 	}
 	// Staff resolve a flagged one.
-	r, err := e.ResolveShift(ctx, ledger.ResolveShift{ID: ledger.NewEntryID(), Shift: s2.ID, Minutes: 60, Operator: e.Staff, Reason: "值班记录"})
+	r, err := e.ResolveShift(ctx, ledger.ResolveShift{ID: record.NewEntryID(), Shift: s2.ID, Minutes: 60, Operator: e.Staff, Reason: "值班记录"})
 	if err != nil || r.Shift.State != ledger.ShiftResolved || r.Entry.Points != 12 || r.Entry.Operator != e.Staff {
 		t.Fatalf("resolve = %+v, %v", r, err)
 	}

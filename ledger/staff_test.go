@@ -7,6 +7,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestPINLockout(t *testing.T) {
@@ -37,8 +38,8 @@ func TestPINLockout(t *testing.T) {
 	if _, err := e.CheckPIN(ctx, e.Staff, ledgertest.StaffPIN); !errors.Is(err, ledger.ErrPINLocked) {
 		t.Fatalf("right PIN while locked after reopen: %v", err)
 	}
-	p, _ := e.AddPerson(t, "王堃", ledger.RedVest)
-	if _, err := e.Adjust(ctx, ledger.Adjust{ID: ledger.NewEntryID(), Person: p.ID, Points: 1, Reason: "x", Operator: e.Staff}); !errors.Is(err, ledger.ErrPINLocked) {
+	p, _ := e.AddPerson(t, "王堃", record.RedVest)
+	if _, err := e.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 1, Reason: "x", Operator: e.Staff}); !errors.Is(err, ledger.ErrPINLocked) {
 		t.Fatalf("adjust by locked staff: %v", err)
 	}
 	e.Clock.Advance(ledger.PINLockout - time.Second)
@@ -66,13 +67,13 @@ func TestAddStaff(t *testing.T) {
 		{"bad UID", ledger.AddStaff{UID: "XYZ", Name: "技术员", Role: ledger.RoleTechnician, PIN: "1234"}, ledger.ErrBadUID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.req.ID = ledger.NewEntryID()
+			tc.req.ID = record.NewEntryID()
 			if _, err := e.AddStaff(ctx, tc.req); !errors.Is(err, tc.want) {
 				t.Fatalf("AddStaff = %v, want %v", err, tc.want)
 			}
 		})
 	}
-	s, err := e.AddStaff(ctx, ledger.AddStaff{ID: ledger.NewEntryID(), UID: uid, Name: "技术员", Role: ledger.RoleTechnician, PIN: "135790"})
+	s, err := e.AddStaff(ctx, ledger.AddStaff{ID: record.NewEntryID(), UID: uid, Name: "技术员", Role: ledger.RoleTechnician, PIN: "135790"})
 	if err != nil || s.Role != ledger.RoleTechnician {
 		t.Fatalf("AddStaff: %+v, %v", s, err)
 	}

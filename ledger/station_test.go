@@ -9,6 +9,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestStationActivity(t *testing.T) {
@@ -21,13 +22,13 @@ func TestStationActivity(t *testing.T) {
 	if err := e.SetStationActivity(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	elsewhere, err := e.PutActivity(ctx, ledger.PutActivity{ID: ledger.NewEntryID(), Activity: ledger.Activity{
-		Center: "C-OTHER", Name: "环境整治", Rules: ledger.Rules{AnyTime: true}, Active: true}})
+	elsewhere, err := e.PutActivity(ctx, ledger.PutActivity{ID: record.NewEntryID(), Activity: ledger.Activity{
+		Center: "C-OTHER", Name: "环境整治", Rules: record.Rules{AnyTime: true}, Active: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct {
-		id   ledger.ActivityID
+		id   record.ActivityID
 		want error
 	}{
 		"unknown activity": {a.ID + 1, ledger.ErrNotFound},
@@ -47,10 +48,10 @@ func TestStationActivity(t *testing.T) {
 func TestVerifyFile(t *testing.T) {
 	ctx := context.Background()
 	e := ledgertest.MustOpen(t)
-	p, uid := e.AddPerson(t, "王堃", ledger.RedVest)
+	p, uid := e.AddPerson(t, "王堃", record.RedVest)
 	e.Credit(t, p.ID, 100)
 	a := e.AnyTime(t)
-	if _, err := e.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: uid, Activity: a.ID}); err != nil {
+	if _, err := e.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: uid, Activity: a.ID}); err != nil {
 		t.Fatal(err)
 	}
 	backup := filepath.Join(t.TempDir(), "copy.db")

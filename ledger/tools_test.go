@@ -10,14 +10,15 @@ import (
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestBackupWhileWriting(t *testing.T) {
 	e := ledgertest.MustOpen(t)
 	act := e.AnyTime(t)
-	var cards []ledger.CardUID
+	var cards []record.CardUID
 	for range 20 {
-		_, c := e.AddPerson(t, "居民", ledger.GreenVest)
+		_, c := e.AddPerson(t, "居民", record.GreenVest)
 		cards = append(cards, c)
 	}
 	var wg sync.WaitGroup
@@ -32,11 +33,11 @@ func TestBackupWhileWriting(t *testing.T) {
 			default:
 			}
 			c := cards[i%len(cards)]
-			if _, err := e.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: c, Activity: act.ID}); err != nil && !errors.Is(err, ledger.ErrShiftOpen) {
+			if _, err := e.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: c, Activity: act.ID}); err != nil && !errors.Is(err, ledger.ErrShiftOpen) {
 				t.Errorf("check in: %v", err)
 				return
 			}
-			if _, err := e.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: c}); err != nil {
+			if _, err := e.CheckOut(ctx, ledger.CheckOut{ID: record.NewEntryID(), Card: c}); err != nil {
 				t.Errorf("check out: %v", err)
 				return
 			}
@@ -82,8 +83,8 @@ func TestBackupWhileWriting(t *testing.T) {
 func TestStatusAndSummary(t *testing.T) {
 	e := ledgertest.MustOpen(t)
 	act := e.AnyTime(t)
-	p, c := e.AddPerson(t, "王堃", ledger.RedVest)
-	_, c2 := e.AddPerson(t, "李喆", ledger.GreenVest)
+	p, c := e.AddPerson(t, "王堃", record.RedVest)
+	_, c2 := e.AddPerson(t, "李喆", record.GreenVest)
 	checkIn(t, e, c, act.ID)
 	checkIn(t, e, c2, act.ID)
 	e.Clock.Advance(time.Hour)
@@ -130,7 +131,7 @@ func TestStatusAndSummary(t *testing.T) {
 func TestExport(t *testing.T) {
 	e := ledgertest.MustOpen(t)
 	act := e.AnyTime(t)
-	_, c := e.AddPerson(t, "周玥", ledger.RedVest)
+	_, c := e.AddPerson(t, "周玥", record.RedVest)
 	for range 3 {
 		checkIn(t, e, c, act.ID)
 		e.Clock.Advance(time.Hour)
@@ -176,23 +177,23 @@ func TestBatch(t *testing.T) {
 	var people int
 	err := e.Batch(ctx, func(b *ledger.Batch) error {
 		for i := range 50 {
-			p, err := b.EnrolPerson(ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "B" + string(rune('A'+i%26)) + time.Duration(i).String(), Name: "批量", Kind: ledger.GreenVest})
+			p, err := b.EnrolPerson(ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "B" + string(rune('A'+i%26)) + time.Duration(i).String(), Name: "批量", Kind: record.GreenVest})
 			if err != nil {
 				return err
 			}
 			uid := e.NewUID()
-			if _, err := b.BindCard(ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: uid}); err != nil {
+			if _, err := b.BindCard(ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: uid}); err != nil {
 				return err
 			}
-			if _, err := b.CheckIn(ledger.CheckIn{ID: ledger.NewEntryID(), Card: uid, Activity: act.ID}); err != nil {
+			if _, err := b.CheckIn(ledger.CheckIn{ID: record.NewEntryID(), Card: uid, Activity: act.ID}); err != nil {
 				return err
 			}
 			// A refusal inside a batch leaves nothing and the batch goes on.
-			if _, err := b.CheckIn(ledger.CheckIn{ID: ledger.NewEntryID(), Card: uid, Activity: act.ID}); !errors.Is(err, ledger.ErrShiftOpen) {
+			if _, err := b.CheckIn(ledger.CheckIn{ID: record.NewEntryID(), Card: uid, Activity: act.ID}); !errors.Is(err, ledger.ErrShiftOpen) {
 				t.Errorf("second check-in in batch: %v", err)
 			}
 			e.Clock.Advance(time.Minute)
-			if _, err := b.CheckOut(ledger.CheckOut{ID: ledger.NewEntryID(), Card: uid}); err != nil {
+			if _, err := b.CheckOut(ledger.CheckOut{ID: record.NewEntryID(), Card: uid}); err != nil {
 				return err
 			}
 			people++
@@ -208,7 +209,7 @@ func TestBatch(t *testing.T) {
 	}
 	// A batch that fails writes nothing.
 	err = e.Batch(ctx, func(b *ledger.Batch) error {
-		if _, err := b.EnrolPerson(ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "ROLLBACK", Name: "回滚", Kind: ledger.Resident}); err != nil {
+		if _, err := b.EnrolPerson(ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "ROLLBACK", Name: "回滚", Kind: record.Resident}); err != nil {
 			return err
 		}
 		return errors.New("stop")
@@ -220,7 +221,7 @@ func TestBatch(t *testing.T) {
 		t.Fatal("a failed batch left a person behind")
 	}
 	// The chain continues after a rolled-back batch.
-	_, c := e.AddPerson(t, "王堃", ledger.RedVest)
+	_, c := e.AddPerson(t, "王堃", record.RedVest)
 	checkIn(t, e, c, act.ID)
 	e.MustVerify(t)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/hongmajia/hongmajia/kiosk/ui"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/demo"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // The end-to-end test: the real binaries, built here, on `kioskctl demo`
@@ -65,7 +66,7 @@ func TestEndToEndCheckInCheckOutRedeem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var card ledger.CardUID
+	var card record.CardUID
 	var before ledger.CardInfo
 	for n := 1; n <= demo.Keys; n++ {
 		info, err := led.LookupCard(ctx, demo.CardUID(n))
@@ -176,11 +177,11 @@ func TestEndToEndCheckInCheckOutRedeem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kinds []ledger.Kind
+	var kinds []record.Kind
 	for _, h := range hist {
 		kinds = append(kinds, h.Kind)
 	}
-	if want := []ledger.Kind{ledger.KindRedeem, ledger.KindCheckOut, ledger.KindCheckIn}; fmt.Sprint(kinds) != fmt.Sprint(want) {
+	if want := []record.Kind{record.KindRedeem, record.KindCheckOut, record.KindCheckIn}; fmt.Sprint(kinds) != fmt.Sprint(want) {
 		t.Errorf("last entries = %v, want %v", kinds, want)
 	}
 }
@@ -211,7 +212,7 @@ func (e *e2e) output(name string, args ...string) string {
 	return string(out)
 }
 
-func (e *e2e) tap(uid ledger.CardUID) {
+func (e *e2e) tap(uid record.CardUID) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func demoData(t *testing.T) string {
@@ -85,7 +86,7 @@ func TestHeadlessOnDemoDataNeedsNothingElse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	info, err := l.LookupCard(context.Background(), ledger.CardUID(card))
+	info, err := l.LookupCard(context.Background(), record.CardUID(card))
 	if err != nil || info.OpenShift == nil {
 		t.Errorf("after the tap: %+v %v", info.OpenShift, err)
 	}

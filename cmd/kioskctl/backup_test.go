@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestBackupIsVerifiedCopy(t *testing.T) {
@@ -116,10 +117,10 @@ func TestBackupWhileTapping(t *testing.T) {
 				return
 			default:
 			}
-			for _, uid := range []ledger.CardUID{"88000001", "88000002", "88000003"} {
-				_, err := l.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: uid, Activity: station.ID})
+			for _, uid := range []record.CardUID{"88000001", "88000002", "88000003"} {
+				_, err := l.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: uid, Activity: station.ID})
 				if errors.Is(err, ledger.ErrShiftOpen) {
-					_, err = l.CheckOut(ctx, ledger.CheckOut{ID: ledger.NewEntryID(), Card: uid})
+					_, err = l.CheckOut(ctx, ledger.CheckOut{ID: record.NewEntryID(), Card: uid})
 				}
 				if err != nil {
 					tapErr = err

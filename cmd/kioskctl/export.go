@@ -13,6 +13,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/internal/atomicfile"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func init() {
@@ -166,7 +167,7 @@ func exportTables(ctx context.Context, l *ledger.Ledger, start, end time.Time) [
 		}
 		return t.In(loc).Format(time.DateTime)
 	}
-	id := func(x ledger.EntryID) string {
+	id := func(x record.EntryID) string {
 		if x.IsZero() {
 			return ""
 		}

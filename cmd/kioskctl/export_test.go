@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -190,7 +191,7 @@ func TestExportCSVDefusesFormulas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Adjust(ctx, ledger.Adjust{ID: ledger.NewEntryID(), Person: info.Person.ID, Points: 5,
+	if _, err := l.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: info.Person.ID, Points: 5,
 		Reason: `=HYPERLINK("http://example.invalid","补录")`, Operator: "99000001"}); err != nil {
 		t.Fatal(err)
 	}
@@ -267,17 +268,17 @@ func TestExportNamesAWalkIn(t *testing.T) {
 	dir := demoData(t)
 	ctx := context.Background()
 	l := openDemo(t, dir)
-	p, err := l.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "W20261125", Kind: ledger.GreenVest, Provisional: true})
+	p, err := l.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "W20261125", Kind: record.GreenVest, Provisional: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	card := ledger.CardUID("77000001")
+	card := record.CardUID("77000001")
 	station, err := l.StationActivity(ctx)
 	if err == nil {
-		_, err = l.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: card})
+		_, err = l.BindCard(ctx, ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: card})
 	}
 	if err == nil {
-		_, err = l.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: card, Activity: station.ID})
+		_, err = l.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: station.ID})
 	}
 	if err != nil {
 		t.Fatal(err)

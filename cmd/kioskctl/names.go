@@ -5,24 +5,25 @@ import (
 
 	"github.com/hongmajia/hongmajia/assets"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // What listings and exports call things: the words the center's staff use.
 var (
-	volunteerKindNames = map[ledger.VolunteerKind]string{
-		ledger.RedVest: "红马甲", ledger.GreenVest: "绿马甲", ledger.InService: "双报到", ledger.Resident: "居民",
+	volunteerKindNames = map[record.VolunteerKind]string{
+		record.RedVest: "红马甲", record.GreenVest: "绿马甲", record.InService: "双报到", record.Resident: "居民",
 	}
-	entryKindNames = map[ledger.Kind]string{
-		ledger.KindCheckIn: "签到", ledger.KindCheckOut: "签退", ledger.KindRedeem: "兑换", ledger.KindAdjust: "调整",
-		ledger.KindReverse: "冲正", ledger.KindReplaceCard: "补卡", ledger.KindExpire: "过期", ledger.KindRestock: "补货",
+	entryKindNames = map[record.Kind]string{
+		record.KindCheckIn: "签到", record.KindCheckOut: "签退", record.KindRedeem: "兑换", record.KindAdjust: "调整",
+		record.KindReverse: "冲正", record.KindReplaceCard: "补卡", record.KindExpire: "过期", record.KindRestock: "补货",
 	}
 	shiftStateNames = map[ledger.ShiftState]string{
 		ledger.ShiftOpen: "进行中", ledger.ShiftClosed: "已签退", ledger.ShiftFlagged: "待处理",
 		ledger.ShiftResolved: "已处理", ledger.ShiftReversed: "已冲正",
 	}
-	flagNames = map[ledger.FlagReason]string{
-		ledger.FlagNone: "", ledger.FlagNegative: "时长为负(时钟回拨)", ledger.FlagOverMax: "超过最长时长",
-		ledger.FlagForgotten: "未签退", ledger.FlagNoScheduleTo: "未签退且无结束时间",
+	flagNames = map[record.FlagReason]string{
+		record.FlagNone: "", record.FlagNegative: "时长为负(时钟回拨)", record.FlagOverMax: "超过最长时长",
+		record.FlagForgotten: "未签退", record.FlagNoScheduleTo: "未签退且无结束时间",
 	}
 	cardStateNames = map[ledger.CardState]string{ledger.CardActive: "正常", ledger.CardLost: "挂失", ledger.CardRevoked: "注销"}
 	roleNames      = map[ledger.Role]string{ledger.RoleStaff: "工作人员", ledger.RoleTechnician: "技术员"}
@@ -46,9 +47,9 @@ func personName(name string, provisional bool) string {
 	return name
 }
 
-func volunteerKindName(k ledger.VolunteerKind) string { return chineseName(volunteerKindNames, k) }
-func entryKindName(k ledger.Kind) string              { return chineseName(entryKindNames, k) }
+func volunteerKindName(k record.VolunteerKind) string { return chineseName(volunteerKindNames, k) }
+func entryKindName(k record.Kind) string              { return chineseName(entryKindNames, k) }
 func shiftStateName(s ledger.ShiftState) string       { return chineseName(shiftStateNames, s) }
-func flagName(f ledger.FlagReason) string             { return chineseName(flagNames, f) }
+func flagName(f record.FlagReason) string             { return chineseName(flagNames, f) }
 func cardStateName(s ledger.CardState) string         { return chineseName(cardStateNames, s) }
 func roleName(r ledger.Role) string                   { return chineseName(roleNames, r) }

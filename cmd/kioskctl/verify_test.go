@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 func TestVerifyDemo(t *testing.T) {
@@ -71,7 +72,7 @@ func TestVerifyEditedEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seq, person int64
-	err = db.QueryRow("SELECT seq, person FROM entries WHERE kind = ? AND points > 0 ORDER BY seq LIMIT 1", int(ledger.KindCheckOut)).Scan(&seq, &person)
+	err = db.QueryRow("SELECT seq, person FROM entries WHERE kind = ? AND points > 0 ORDER BY seq LIMIT 1", int(record.KindCheckOut)).Scan(&seq, &person)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func damageLastEntry(t *testing.T, dir string, damage func(file []byte, off, pag
 }
 
 // lastEntry returns the hash of the ledger's last entry, closing the ledger.
-func lastEntryHash(t *testing.T, dir string) ledger.Hash {
+func lastEntryHash(t *testing.T, dir string) record.Hash {
 	t.Helper()
 	l, err := ledger.Open(context.Background(), dir, ledger.Options{})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // AppOptions replace the real parts of an App in tests; the zero value is the
@@ -288,9 +289,9 @@ func (a *App) Feedback() feedback.Player { return a.fb }
 func (a *App) Logf(format string, args ...any) { a.logf(format, args...) }
 
 // SimTap presents a card to the simulated reader: the demo window's keys and
-// the control socket's `tap`. uid is any form ledger.ParseUID reads.
+// the control socket's `tap`. uid is any form record.ParseUID reads.
 func (a *App) SimTap(uid string) error {
-	u, err := ledger.ParseUID(uid)
+	u, err := record.ParseUID(uid)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // shortDir is a data directory whose control socket path fits in a
@@ -400,9 +401,9 @@ func TestAppDemoIsTheLedgersMark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := l.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "HPL00001", Name: "王堃", Kind: ledger.RedVest})
+	p, err := l.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "HPL00001", Name: "王堃", Kind: record.RedVest})
 	if err == nil {
-		_, err = l.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: demo.CardUID(1)})
+		_, err = l.BindCard(ctx, ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: demo.CardUID(1)})
 	}
 	if cerr := l.Close(); err == nil {
 		err = cerr

@@ -10,7 +10,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
-	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // ErrNoHub answers `sync` until the district hub exists: there is nothing to
@@ -73,7 +73,7 @@ func (a *App) Control(ctx context.Context, line string) (string, error) {
 		if arg == "" {
 			return "", errors.New("tap: which card? tap UID")
 		}
-		u, err := ledger.ParseUID(arg)
+		u, err := record.ParseUID(arg)
 		if err != nil {
 			return "", fmt.Errorf("tap %s: %w", arg, err)
 		}

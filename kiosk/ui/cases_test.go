@@ -7,6 +7,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // The sample content of the fuller screens: a realistic day at a center,
@@ -50,12 +51,12 @@ func viewCase(s Strings, name string, v kiosk.View, must ...string) sceneCase {
 // history line), views as the core makes them, with more data.
 func sceneCases(s Strings) []sceneCase {
 	activity := func(name, start, end string) ledger.Activity {
-		return ledger.Activity{Name: name, Schedule: ledger.Schedule{Start: start, End: end}, Active: true}
+		return ledger.Activity{Name: name, Schedule: record.Schedule{Start: start, End: end}, Active: true}
 	}
 	full := kiosk.View{Scene: kiosk.SceneIdle, Center: "和平里社区党群服务中心", Idle: kiosk.IdleView{
 		Activities: []ledger.Activity{
 			activity("社区环境清洁", "08:30", "11:00"),
-			{Name: "便民服务", Rules: ledger.Rules{AnyTime: true}, Active: true},
+			{Name: "便民服务", Rules: record.Rules{AnyTime: true}, Active: true},
 			activity("老年人智能手机课堂", "14:00", "16:00"),
 			activity("文明交通劝导", "17:00", "18:30"),
 		},
@@ -63,7 +64,7 @@ func sceneCases(s Strings) []sceneCase {
 			{Name: "周玥", Minutes: 1200}, {Name: "欧阳娜娜", Minutes: 945}, {Name: "张晓明", Minutes: 600},
 			{Name: "赵珺", Minutes: 540}, {Name: "孙燊", Minutes: 480}},
 	}}
-	person := kiosk.View{Scene: kiosk.ScenePerson, Person: kiosk.PersonView{Name: "周玥", Kind: ledger.Resident, Points: 35, Minutes: 95,
+	person := kiosk.View{Scene: kiosk.ScenePerson, Person: kiosk.PersonView{Name: "周玥", Kind: record.Resident, Points: 35, Minutes: 95,
 		OpenShift: &kiosk.OpenShift{Activity: "社区环境清洁", Since: testNow.Add(-71 * time.Minute)}}}
 	item := func(name string, price, stock int64, refusal string) kiosk.Choice {
 		return kiosk.Choice{Label: name, Price: price, Stock: stock, Detail: kiosk.T("redeem.price", price), Refusal: refusal}
@@ -79,13 +80,13 @@ func sceneCases(s Strings) []sceneCase {
 		}}, "积分兑换  120积分", "洗衣液", "80 积分", "余额不足", "库存不足", "本月已兑换", "理发券", "下一页")
 	catalog.scene.(*CatalogScene).Images = map[string]image.Image{"理发券": testPicture(), "雨伞": testPicture()}
 	history := kiosk.View{Scene: kiosk.SceneHistory, History: []kiosk.HistoryLine{
-		{Kind: ledger.KindCheckOut, At: testNow.Add(-2 * time.Hour), What: "社区环境清洁", Minutes: 150, Points: 25},
-		{Kind: ledger.KindCheckIn, At: testNow.Add(-5 * time.Hour), What: "社区环境清洁"},
-		{Kind: ledger.KindRedeem, At: testNow.Add(-50 * time.Hour), What: "毛巾", Points: -30},
-		{Kind: ledger.KindAdjust, At: testNow.Add(-70 * time.Hour), What: "补录服务", Points: 10},
-		{Kind: ledger.KindReverse, At: testNow.Add(-71 * time.Hour), What: "雨伞", Points: 60},
-		{Kind: ledger.KindReplaceCard, At: testNow.Add(-200 * time.Hour)},
-		{Kind: ledger.KindExpire, At: testNow.Add(-300 * time.Hour), Points: -15},
+		{Kind: record.KindCheckOut, At: testNow.Add(-2 * time.Hour), What: "社区环境清洁", Minutes: 150, Points: 25},
+		{Kind: record.KindCheckIn, At: testNow.Add(-5 * time.Hour), What: "社区环境清洁"},
+		{Kind: record.KindRedeem, At: testNow.Add(-50 * time.Hour), What: "毛巾", Points: -30},
+		{Kind: record.KindAdjust, At: testNow.Add(-70 * time.Hour), What: "补录服务", Points: 10},
+		{Kind: record.KindReverse, At: testNow.Add(-71 * time.Hour), What: "雨伞", Points: 60},
+		{Kind: record.KindReplaceCard, At: testNow.Add(-200 * time.Hour)},
+		{Kind: record.KindExpire, At: testNow.Add(-300 * time.Hour), Points: -15},
 	}}
 	return append([]sceneCase{
 		viewCase(s, "idle", full, "请刷卡", "今日活动", "本月志愿之星", "王*", "陈*明", "欧**娜", "30.5小时", "社区环境清洁", "08:30–11:00", "随时可签到"),

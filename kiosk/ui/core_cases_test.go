@@ -12,6 +12,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // coreCases are the terminal core's own views, drawn through ScreenFor: a
@@ -31,7 +32,7 @@ type coreDriver struct {
 	err   error
 }
 
-func (d *coreDriver) tap(uid ledger.CardUID) {
+func (d *coreDriver) tap(uid record.CardUID) {
 	d.term.Reader(rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID(uid.Bytes())}, At: d.clk.Now()}})
 	d.term.Settle()
 }
@@ -92,29 +93,29 @@ func buildCoreCases() ([]sceneCase, error) {
 	}
 	defer led.Close()
 	d := &coreDriver{ctx: ctx, led: led, clk: clk, s: ChineseStrings()}
-	id := ledger.NewEntryID
-	staff := ledger.CardUID("5A5A0001")
+	id := record.NewEntryID
+	staff := record.CardUID("5A5A0001")
 	// The longest PIN the ledger takes: the pad shows a dot for each digit.
 	const pin = "246813579024"
 	_, err = led.AddStaff(ctx, ledger.AddStaff{ID: id(), UID: staff, Name: "刘珺", Role: ledger.RoleStaff, PIN: pin})
 	d.check(err)
-	rates := map[ledger.VolunteerKind]int64{ledger.RedVest: 10, ledger.GreenVest: 10, ledger.Resident: 5}
+	rates := map[record.VolunteerKind]int64{record.RedVest: 10, record.GreenVest: 10, record.Resident: 5}
 	for _, a := range []struct{ name, start, end string }{{"助老服务", "08:30", "11:30"}, {"环境整治", "09:00", "17:00"}} {
 		_, err := led.PutActivity(ctx, ledger.PutActivity{ID: id(), Activity: ledger.Activity{Name: a.name,
-			Schedule: ledger.Schedule{Start: a.start, End: a.end}, Rules: ledger.Rules{PointsPerHour: rates, EarlyMinutes: 60}, Active: true}})
+			Schedule: record.Schedule{Start: a.start, End: a.end}, Rules: record.Rules{PointsPerHour: rates, EarlyMinutes: 60}, Active: true}})
 		d.check(err)
 	}
-	person := func(member, name, phone string, kind ledger.VolunteerKind, uid ledger.CardUID) ledger.Person {
+	person := func(member, name, phone string, kind record.VolunteerKind, uid record.CardUID) ledger.Person {
 		p, err := led.EnrolPerson(ctx, ledger.EnrolPerson{ID: id(), MemberNo: member, Name: name, Phone: phone, Community: "和平里社区", Kind: kind})
 		d.check(err)
 		_, err = led.BindCard(ctx, ledger.BindCard{ID: id(), Person: p.ID, UID: uid, Operator: staff})
 		d.check(err)
 		return p
 	}
-	person("1001", "王堃", "13800001001", ledger.RedVest, "04A1B2C3")
-	yue := person("1002", "周玥", "13800001002", ledger.Resident, "04A1B2C4")
-	person("1003", "陈赟", "13800001003", ledger.GreenVest, "04A1B2C5")
-	person("1004", "李喆", "13800001004", ledger.RedVest, "04A1B2C6")
+	person("1001", "王堃", "13800001001", record.RedVest, "04A1B2C3")
+	yue := person("1002", "周玥", "13800001002", record.Resident, "04A1B2C4")
+	person("1003", "陈赟", "13800001003", record.GreenVest, "04A1B2C5")
+	person("1004", "李喆", "13800001004", record.RedVest, "04A1B2C6")
 	_, err = led.SetCardState(ctx, ledger.SetCardState{ID: id(), UID: "04A1B2C6", State: ledger.CardLost, Operator: staff})
 	d.check(err)
 	_, err = led.Adjust(ctx, ledger.Adjust{ID: id(), Person: yue.ID, Points: 120, Reason: "活动奖励", Operator: staff})

@@ -9,6 +9,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // TestFrontendTapToPersonScene drives the frontend's update step by step, as
@@ -25,15 +26,15 @@ func TestFrontendTapToPersonScene(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer led.Close()
-	if _, err := led.PutActivity(ctx, ledger.PutActivity{ID: ledger.NewEntryID(), Activity: ledger.Activity{Name: "便民服务", Active: true,
-		Rules: ledger.Rules{AnyTime: true, PointsPerHour: map[ledger.VolunteerKind]int64{ledger.RedVest: 10}}}}); err != nil {
+	if _, err := led.PutActivity(ctx, ledger.PutActivity{ID: record.NewEntryID(), Activity: ledger.Activity{Name: "便民服务", Active: true,
+		Rules: record.Rules{AnyTime: true, PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 10}}}}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := led.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: "1", Name: "李喆", Kind: ledger.RedVest})
+	p, err := led.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "1", Name: "李喆", Kind: record.RedVest})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := led.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: "04A1B2C3"}); err != nil {
+	if _, err := led.BindCard(ctx, ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: "04A1B2C3"}); err != nil {
 		t.Fatal(err)
 	}
 	term := kiosk.New(led, kiosk.Options{Clock: clk})

@@ -9,6 +9,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // tapper runs a Frontend's Manager by hand, as the frame loop does, with a
@@ -55,7 +56,7 @@ func (tp *tapper) settle() {
 }
 
 // card taps a card on the reader.
-func (tp *tapper) card(uid ledger.CardUID, at time.Time) {
+func (tp *tapper) card(uid record.CardUID, at time.Time) {
 	tp.t.Helper()
 	tp.fe.events <- rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID(uid.Bytes())}, At: at}}
 	tp.settle()
@@ -93,8 +94,8 @@ func TestStaffLogsInWithTheLongestPIN(t *testing.T) {
 	}
 	defer led.Close()
 	const pin = "918273645091" // 12 digits
-	staff := ledger.CardUID("5A5A0012")
-	if _, err := led.AddStaff(ctx, ledger.AddStaff{ID: ledger.NewEntryID(), UID: staff, Name: "刘珺", Role: ledger.RoleStaff, PIN: pin}); err != nil {
+	staff := record.CardUID("5A5A0012")
+	if _, err := led.AddStaff(ctx, ledger.AddStaff{ID: record.NewEntryID(), UID: staff, Name: "刘珺", Role: ledger.RoleStaff, PIN: pin}); err != nil {
 		t.Fatal(err)
 	}
 	term := kiosk.New(led, kiosk.Options{Clock: clk})

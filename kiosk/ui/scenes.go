@@ -9,6 +9,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // IdleScene invites a tap: center, clock, 请刷卡, today's activities and the
@@ -369,19 +370,19 @@ func (s *HistoryScene) Build(b *Builder) {
 // and an expiry's points as negative; the words say how many were spent.
 func historyText(s Strings, e kiosk.HistoryLine) string {
 	switch e.Kind {
-	case ledger.KindCheckIn:
+	case record.KindCheckIn:
 		return s.F("history.check_in", e.What)
-	case ledger.KindCheckOut:
+	case record.KindCheckOut:
 		return s.F("history.check_out", e.What, Duration(s, int(e.Minutes)), e.Points)
-	case ledger.KindRedeem:
+	case record.KindRedeem:
 		return s.F("history.redeem", e.What, -e.Points)
-	case ledger.KindAdjust:
+	case record.KindAdjust:
 		return s.F("history.adjust", e.Points, e.What)
-	case ledger.KindReverse:
+	case record.KindReverse:
 		return s.F("history.reverse", e.What, e.Points)
-	case ledger.KindReplaceCard:
+	case record.KindReplaceCard:
 		return s.T("history.card_replaced")
-	case ledger.KindExpire:
+	case record.KindExpire:
 		return s.F("history.expire", -e.Points)
 	}
 	return e.What

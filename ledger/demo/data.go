@@ -1,6 +1,9 @@
 package demo
 
-import "github.com/hongmajia/hongmajia/ledger"
+import (
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
+)
 
 // The center the demo terminal serves.
 const (
@@ -13,17 +16,17 @@ const (
 // volunteer, with names whose characters are outside the common CJK subsets.
 var keyPeople = []struct {
 	name string
-	kind ledger.VolunteerKind
+	kind record.VolunteerKind
 }{
-	{"王堃", ledger.RedVest},
-	{"李喆", ledger.GreenVest},
-	{"陈赟", ledger.InService},
-	{"周玥", ledger.Resident},
-	{"张桂兰", ledger.GreenVest},
-	{"刘建国", ledger.RedVest},
-	{"杨秀英", ledger.Resident},
-	{"赵志强", ledger.InService},
-	{"黄丽华", ledger.RedVest},
+	{"王堃", record.RedVest},
+	{"李喆", record.GreenVest},
+	{"陈赟", record.InService},
+	{"周玥", record.Resident},
+	{"张桂兰", record.GreenVest},
+	{"刘建国", record.RedVest},
+	{"杨秀英", record.Resident},
+	{"赵志强", record.InService},
+	{"黄丽华", record.RedVest},
 }
 
 // moreNames are the people after the nine, as a register of one street's
@@ -58,8 +61,8 @@ type activitySpec struct {
 	name       string
 	start, end string
 	// rates are points per hour by kind; a kind missing earns minutes only.
-	rates     map[ledger.VolunteerKind]int64
-	forgotten ledger.ForgottenPolicy
+	rates     map[record.VolunteerKind]int64
+	forgotten record.ForgottenPolicy
 }
 
 // StationActivity is the activity a headless station checks volunteers in and
@@ -67,26 +70,26 @@ type activitySpec struct {
 const StationActivity = "便民服务"
 
 var activities = []activitySpec{
-	{"助老服务", "09:00", "11:30", rates(10, 12, 10, 5), ledger.CloseAtEnd},
-	{"环境整治", "08:00", "11:00", rates(10, 12, 10, 6), ledger.CloseAtEnd},
-	{"政策宣传", "14:00", "16:30", rates(8, 8, 10, 0), ledger.CloseAtEnd},
-	{"文明劝导", "07:00", "09:00", rates(10, 12, 12, 6), ledger.CloseAtEnd},
-	{StationActivity, "08:30", "17:00", rates(10, 10, 10, 5), ledger.FlagForStaff},
-	{"网格巡查", "19:00", "21:00", rates(12, 12, 12, 0), ledger.CloseAtEnd},
+	{"助老服务", "09:00", "11:30", rates(10, 12, 10, 5), record.CloseAtEnd},
+	{"环境整治", "08:00", "11:00", rates(10, 12, 10, 6), record.CloseAtEnd},
+	{"政策宣传", "14:00", "16:30", rates(8, 8, 10, 0), record.CloseAtEnd},
+	{"文明劝导", "07:00", "09:00", rates(10, 12, 12, 6), record.CloseAtEnd},
+	{StationActivity, "08:30", "17:00", rates(10, 10, 10, 5), record.FlagForStaff},
+	{"网格巡查", "19:00", "21:00", rates(12, 12, 12, 0), record.CloseAtEnd},
 }
 
-func rates(red, green, inService, resident int64) map[ledger.VolunteerKind]int64 {
-	m := map[ledger.VolunteerKind]int64{ledger.RedVest: red, ledger.GreenVest: green, ledger.InService: inService}
+func rates(red, green, inService, resident int64) map[record.VolunteerKind]int64 {
+	m := map[record.VolunteerKind]int64{record.RedVest: red, record.GreenVest: green, record.InService: inService}
 	if resident > 0 {
-		m[ledger.Resident] = resident
+		m[record.Resident] = resident
 	}
 	return m
 }
 
 // rules are the same for every demo activity but the rates: credit in
 // quarter hours, at least half an hour, at most eight hours a shift and a day.
-func rulesFor(a activitySpec) ledger.Rules {
-	return ledger.Rules{
+func rulesFor(a activitySpec) record.Rules {
+	return record.Rules{
 		PointsPerHour:   a.rates,
 		RoundMinutes:    15,
 		MinMinutes:      15,

@@ -24,6 +24,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // Defaults for Options.
@@ -84,21 +85,21 @@ func (o Options) withDefaults() Options {
 type Card struct {
 	// Key is the demo window's key (1–9) that taps this card; 0 for the rest.
 	Key       int
-	UID       ledger.CardUID
+	UID       record.CardUID
 	State     ledger.CardState
-	Person    ledger.PersonID
+	Person    record.PersonID
 	Name      string
-	Kind      ledger.VolunteerKind
+	Kind      record.VolunteerKind
 	Community string
 	Balance   ledger.Balance
 	// Replaces is the lost card this one replaced (补卡), if any.
-	Replaces ledger.CardUID
+	Replaces record.CardUID
 }
 
 // StaffCard is a staff card with its PIN (the demo prints PINs; a real
 // center never sees one after enrolment).
 type StaffCard struct {
-	UID  ledger.CardUID
+	UID  record.CardUID
 	Name string
 	Role ledger.Role
 	PIN  string
@@ -123,10 +124,10 @@ type Result struct {
 
 // CardUID is the UID of person n's first card (n from 1): eight decimal
 // digits, easy to type, and valid hex of a 4-byte UID: 88000001, 88000002…
-func CardUID(n int) ledger.CardUID { return ledger.CardUID(fmt.Sprintf("88%06d", n)) }
+func CardUID(n int) record.CardUID { return record.CardUID(fmt.Sprintf("88%06d", n)) }
 
 // ReplacementUID is the UID of the card that replaced person n's lost one.
-func ReplacementUID(n int) ledger.CardUID { return ledger.CardUID(fmt.Sprintf("89%06d", n)) }
+func ReplacementUID(n int) record.CardUID { return record.CardUID(fmt.Sprintf("89%06d", n)) }
 
 // Card fates in the history: people by number whose card was lost and
 // replaced, lost and not yet replaced, or revoked. None is a key person.
@@ -156,7 +157,7 @@ func KeyCards(ctx context.Context, l *ledger.Ledger) ([]Card, error) {
 	return out, nil
 }
 
-func lookup(ctx context.Context, l *ledger.Ledger, uid ledger.CardUID) (Card, error) {
+func lookup(ctx context.Context, l *ledger.Ledger, uid record.CardUID) (Card, error) {
 	info, err := l.LookupCard(ctx, uid)
 	if info.Person == nil {
 		if err == nil {
@@ -222,16 +223,16 @@ type generator struct {
 	people     []*person // by number - 1
 	activities []ledger.Activity
 	items      []item
-	staff      ledger.CardUID
+	staff      record.CardUID
 	written    int // history entries
 }
 
 type person struct {
 	n     int
-	id    ledger.PersonID
+	id    record.PersonID
 	name  string
-	kind  ledger.VolunteerKind
-	card  ledger.CardUID // "" when the person has no usable card
+	kind  record.VolunteerKind
+	card  record.CardUID // "" when the person has no usable card
 	busy  time.Time      // on duty until then
 	spent int64          // points redeemed: stays under the offline cap
 	bal   int64          // points, as the ledger answered
@@ -259,17 +260,17 @@ func (g *generator) run() (*Result, error) {
 // setup registers the center's activities, catalog, staff and people the
 // day before the history starts.
 func (g *generator) setup() error {
-	var station ledger.ActivityID
+	var station record.ActivityID
 	err := g.l.Batch(g.ctx, func(b *ledger.Batch) error {
 		for _, s := range staffCards {
-			if _, err := b.AddStaff(ledger.AddStaff{ID: ledger.NewEntryID(), UID: s.UID, Name: s.Name, Role: s.Role, PIN: s.PIN}); err != nil {
+			if _, err := b.AddStaff(ledger.AddStaff{ID: record.NewEntryID(), UID: s.UID, Name: s.Name, Role: s.Role, PIN: s.PIN}); err != nil {
 				return fmt.Errorf("add staff %s: %w", s.Name, err)
 			}
 		}
 		g.staff = staffCards[0].UID
 		for _, spec := range activities {
-			a, err := b.PutActivity(ledger.PutActivity{ID: ledger.NewEntryID(), Activity: ledger.Activity{
-				Name: spec.name, Schedule: ledger.Schedule{Start: spec.start, End: spec.end}, Rules: rulesFor(spec), Active: true}})
+			a, err := b.PutActivity(ledger.PutActivity{ID: record.NewEntryID(), Activity: ledger.Activity{
+				Name: spec.name, Schedule: record.Schedule{Start: spec.start, End: spec.end}, Rules: rulesFor(spec), Active: true}})
 			if err != nil {
 				return fmt.Errorf("put activity %s: %w", spec.name, err)
 			}
@@ -279,25 +280,25 @@ func (g *generator) setup() error {
 			}
 		}
 		for _, spec := range catalog {
-			it, err := b.PutItem(ledger.PutItem{ID: ledger.NewEntryID(), Item: ledger.Item{
+			it, err := b.PutItem(ledger.PutItem{ID: record.NewEntryID(), Item: ledger.Item{
 				Name: spec.name, Price: spec.price, Limit: spec.limit, Period: spec.period, Active: true}})
 			if err != nil {
 				return fmt.Errorf("put item %s: %w", spec.name, err)
 			}
-			if _, err := b.Restock(ledger.Restock{ID: ledger.NewEntryID(), Item: it.ID, Quantity: spec.stock, Operator: g.staff}); err != nil {
+			if _, err := b.Restock(ledger.Restock{ID: record.NewEntryID(), Item: it.ID, Quantity: spec.stock, Operator: g.staff}); err != nil {
 				return fmt.Errorf("stock %s: %w", spec.name, err)
 			}
 			g.items = append(g.items, item{Item: it, stock: spec.stock})
 		}
 		for n := 1; n <= g.opts.People; n++ {
 			p := g.newPerson(n)
-			got, err := b.EnrolPerson(ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: fmt.Sprintf("HPL%05d", n), Name: p.name,
+			got, err := b.EnrolPerson(ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: fmt.Sprintf("HPL%05d", n), Name: p.name,
 				Phone: g.phone(), Community: communities[g.rng.IntN(len(communities))], Kind: p.kind})
 			if err != nil {
 				return fmt.Errorf("enrol %s: %w", p.name, err)
 			}
 			p.id = got.ID
-			if _, err := b.BindCard(ledger.BindCard{ID: ledger.NewEntryID(), Person: p.id, UID: p.card, Operator: g.staff}); err != nil {
+			if _, err := b.BindCard(ledger.BindCard{ID: record.NewEntryID(), Person: p.id, UID: p.card, Operator: g.staff}); err != nil {
 				return fmt.Errorf("bind card of %s: %w", p.name, err)
 			}
 			g.people = append(g.people, p)
@@ -309,7 +310,7 @@ func (g *generator) setup() error {
 	}
 	// The mark tells the terminal it runs on demo data, and which cards its
 	// keys tap, without the terminal linking this package.
-	var keys []ledger.CardUID
+	var keys []record.CardUID
 	for n := 1; n <= min(Keys, g.opts.People); n++ {
 		keys = append(keys, CardUID(n))
 	}
@@ -334,13 +335,13 @@ func (g *generator) newPerson(n int) *person {
 	// resident volunteers, in-service members, and residents.
 	switch r := g.rng.IntN(100); {
 	case r < 35:
-		p.kind = ledger.RedVest
+		p.kind = record.RedVest
 	case r < 65:
-		p.kind = ledger.GreenVest
+		p.kind = record.GreenVest
 	case r < 85:
-		p.kind = ledger.InService
+		p.kind = record.InService
 	default:
-		p.kind = ledger.Resident
+		p.kind = record.Resident
 	}
 	return p
 }
@@ -444,7 +445,7 @@ func (g *generator) pick() *person {
 			continue
 		}
 		w := 3
-		if p.kind == ledger.Resident {
+		if p.kind == record.Resident {
 			w = 1
 		}
 		if p.n <= Keys {
@@ -493,7 +494,7 @@ func (g *generator) planShift(day time.Time, today bool, add adder) bool {
 		if p.card == "" {
 			return false, nil
 		}
-		if _, err := b.CheckIn(ledger.CheckIn{ID: ledger.NewEntryID(), Card: p.card, Activity: a.ID}); err != nil {
+		if _, err := b.CheckIn(ledger.CheckIn{ID: record.NewEntryID(), Card: p.card, Activity: a.ID}); err != nil {
 			return refusal(err)
 		}
 		checkedIn = true
@@ -503,7 +504,7 @@ func (g *generator) planShift(day time.Time, today bool, add adder) bool {
 		if !checkedIn {
 			return false, nil
 		}
-		r, err := b.CheckOut(ledger.CheckOut{ID: ledger.NewEntryID(), Card: p.card})
+		r, err := b.CheckOut(ledger.CheckOut{ID: record.NewEntryID(), Card: p.card})
 		if err != nil {
 			return refusal(err)
 		}
@@ -528,7 +529,7 @@ func (g *generator) planRedemption(day time.Time, add adder) bool {
 		if p.card == "" || p.bal < it.Price || it.stock < 1 || p.spent+it.Price > offlineHeadroom {
 			return false, nil
 		}
-		r, err := b.Redeem(ledger.Redeem{ID: ledger.NewEntryID(), Card: p.card, Item: it.ID})
+		r, err := b.Redeem(ledger.Redeem{ID: record.NewEntryID(), Card: p.card, Item: it.ID})
 		if err != nil {
 			return refusal(err) // a period limit, say: residents are told no too
 		}
@@ -549,7 +550,7 @@ func (g *generator) planRestock(day time.Time, add adder) int {
 		n++
 		add(day.Add(8*time.Hour+time.Duration(n)*time.Minute), func(b *ledger.Batch) (bool, error) {
 			q := catalog[i].stock - it.stock
-			if _, err := b.Restock(ledger.Restock{ID: ledger.NewEntryID(), Item: it.ID, Quantity: q, Operator: g.staff}); err != nil {
+			if _, err := b.Restock(ledger.Restock{ID: record.NewEntryID(), Item: it.ID, Quantity: q, Operator: g.staff}); err != nil {
 				return false, err
 			}
 			it.stock += q
@@ -578,7 +579,7 @@ func (g *generator) planCardFates(day time.Time, add adder) int {
 		p := g.people[k-1]
 		n++
 		add(at, func(b *ledger.Batch) (bool, error) {
-			if _, err := b.ReplaceCard(ledger.ReplaceCard{ID: ledger.NewEntryID(), Old: p.card, New: ReplacementUID(k), Operator: g.staff}); err != nil {
+			if _, err := b.ReplaceCard(ledger.ReplaceCard{ID: record.NewEntryID(), Old: p.card, New: ReplacementUID(k), Operator: g.staff}); err != nil {
 				return false, err
 			}
 			p.card = ReplacementUID(k)
@@ -596,7 +597,7 @@ func (g *generator) planCardFates(day time.Time, add adder) int {
 			}
 			p := g.people[k-1]
 			add(at, func(b *ledger.Batch) (bool, error) {
-				_, err := b.SetCardState(ledger.SetCardState{ID: ledger.NewEntryID(), UID: p.card, State: f.state, Operator: g.staff, Reason: f.reason})
+				_, err := b.SetCardState(ledger.SetCardState{ID: record.NewEntryID(), UID: p.card, State: f.state, Operator: g.staff, Reason: f.reason})
 				if err != nil {
 					return false, err
 				}
@@ -617,7 +618,7 @@ func (g *generator) planOnDuty(add adder) int {
 		if n == 2 {
 			break
 		}
-		if p.card == "" || p.kind == ledger.Resident {
+		if p.card == "" || p.kind == record.Resident {
 			continue
 		}
 		at := g.now.Add(-time.Duration(20+g.rng.IntN(60)) * time.Minute)
@@ -627,7 +628,7 @@ func (g *generator) planOnDuty(add adder) int {
 		p.busy = g.now
 		n++
 		add(at, func(b *ledger.Batch) (bool, error) {
-			if _, err := b.CheckIn(ledger.CheckIn{ID: ledger.NewEntryID(), Card: p.card, Activity: station.ID}); err != nil {
+			if _, err := b.CheckIn(ledger.CheckIn{ID: record.NewEntryID(), Card: p.card, Activity: station.ID}); err != nil {
 				return refusal(err)
 			}
 			return true, nil
@@ -644,7 +645,7 @@ func (g *generator) result() (*Result, error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	for _, p := range g.people {
-		for _, uid := range []ledger.CardUID{CardUID(p.n), ReplacementUID(p.n)} {
+		for _, uid := range []record.CardUID{CardUID(p.n), ReplacementUID(p.n)} {
 			c, err := lookup(g.ctx, g.l, uid)
 			if errors.Is(err, ledger.ErrUnknownCard) {
 				continue

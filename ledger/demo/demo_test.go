@@ -13,6 +13,7 @@ import (
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -63,7 +64,7 @@ func TestDemoDefault(t *testing.T) {
 			t.Errorf("key %d is %s, want %s", i+1, res.Cards[i].Name, name)
 		}
 	}
-	kinds := map[ledger.VolunteerKind]int{}
+	kinds := map[record.VolunteerKind]int{}
 	for i, card := range res.Cards {
 		kinds[card.Kind]++
 		if i < demo.Keys && (card.Key != i+1 || card.UID != demo.CardUID(i+1)) {
@@ -75,11 +76,11 @@ func TestDemoDefault(t *testing.T) {
 		if card.State != ledger.CardActive {
 			t.Errorf("usable card %s is %v", card.UID, card.State)
 		}
-		if uid, err := ledger.ParseUID(string(card.UID)); err != nil || uid != card.UID {
+		if uid, err := record.ParseUID(string(card.UID)); err != nil || uid != card.UID {
 			t.Errorf("card UID %s does not parse back as itself: %v %v", card.UID, uid, err)
 		}
 	}
-	for _, k := range []ledger.VolunteerKind{ledger.RedVest, ledger.GreenVest, ledger.InService, ledger.Resident} {
+	for _, k := range []record.VolunteerKind{record.RedVest, record.GreenVest, record.InService, record.Resident} {
 		if kinds[k] == 0 {
 			t.Errorf("no %v among the demo people", k)
 		}
@@ -231,7 +232,7 @@ func TestDemoDefault(t *testing.T) {
 		t.Fatalf("station activity = %+v, %v", station, err)
 	}
 	c.Advance(5 * time.Minute)
-	if _, err := l.CheckIn(ctx, ledger.CheckIn{ID: ledger.NewEntryID(), Card: keys[0].UID, Activity: station.ID}); err != nil {
+	if _, err := l.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: keys[0].UID, Activity: station.ID}); err != nil {
 		t.Fatalf("key 1 checks in at the station at %v: %v", c.Now(), err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 // Center is the center every test ledger serves.
@@ -35,7 +36,7 @@ type Env struct {
 	Sync  *clock.FakeSync
 	Opts  ledger.Options
 	// Staff is a staff card (role staff) with StaffPIN.
-	Staff ledger.CardUID
+	Staff record.CardUID
 	uids  atomic.Uint32
 }
 
@@ -57,7 +58,7 @@ func MustOpen(tb testing.TB) *Env {
 	e.Ledger = l
 	tb.Cleanup(func() { e.Ledger.Close() })
 	e.Staff = e.NewUID()
-	if _, err := l.AddStaff(context.Background(), ledger.AddStaff{ID: ledger.NewEntryID(), UID: e.Staff, Name: "值班员", Role: ledger.RoleStaff, PIN: StaffPIN}); err != nil {
+	if _, err := l.AddStaff(context.Background(), ledger.AddStaff{ID: record.NewEntryID(), UID: e.Staff, Name: "值班员", Role: ledger.RoleStaff, PIN: StaffPIN}); err != nil {
 		tb.Fatalf("add staff: %v", err)
 	}
 	return e
@@ -77,31 +78,31 @@ func (e *Env) Reopen(tb testing.TB) {
 }
 
 // NewUID returns a fresh 4-byte card UID.
-func (e *Env) NewUID() ledger.CardUID {
-	return ledger.CardUID(fmt.Sprintf("%08X", 0xA0000000+e.uids.Add(1)))
+func (e *Env) NewUID() record.CardUID {
+	return record.CardUID(fmt.Sprintf("%08X", 0xA0000000+e.uids.Add(1)))
 }
 
 // AddPerson enrols a person of the given kind with a new card.
-func (e *Env) AddPerson(tb testing.TB, name string, kind ledger.VolunteerKind) (ledger.Person, ledger.CardUID) {
+func (e *Env) AddPerson(tb testing.TB, name string, kind record.VolunteerKind) (ledger.Person, record.CardUID) {
 	tb.Helper()
 	ctx := context.Background()
 	n := e.uids.Add(1)
-	p, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: ledger.NewEntryID(), MemberNo: fmt.Sprintf("M%06d", n), Name: name,
+	p, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: fmt.Sprintf("M%06d", n), Name: name,
 		Phone: fmt.Sprintf("138%08d", n), Community: "和平里社区", Kind: kind})
 	if err != nil {
 		tb.Fatalf("enrol %s: %v", name, err)
 	}
 	uid := e.NewUID()
-	if _, err := e.BindCard(ctx, ledger.BindCard{ID: ledger.NewEntryID(), Person: p.ID, UID: uid, Operator: e.Staff}); err != nil {
+	if _, err := e.BindCard(ctx, ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: uid, Operator: e.Staff}); err != nil {
 		tb.Fatalf("bind card: %v", err)
 	}
 	return p, uid
 }
 
 // AddActivity stores an activity with the given schedule and rules.
-func (e *Env) AddActivity(tb testing.TB, name string, s ledger.Schedule, r ledger.Rules) ledger.Activity {
+func (e *Env) AddActivity(tb testing.TB, name string, s record.Schedule, r record.Rules) ledger.Activity {
 	tb.Helper()
-	a, err := e.PutActivity(context.Background(), ledger.PutActivity{ID: ledger.NewEntryID(),
+	a, err := e.PutActivity(context.Background(), ledger.PutActivity{ID: record.NewEntryID(),
 		Activity: ledger.Activity{Name: name, Schedule: s, Rules: r, Active: true}})
 	if err != nil {
 		tb.Fatalf("put activity %s: %v", name, err)
@@ -112,20 +113,20 @@ func (e *Env) AddActivity(tb testing.TB, name string, s ledger.Schedule, r ledge
 // AnyTime is an activity open all day at 60 points per hour for every kind.
 func (e *Env) AnyTime(tb testing.TB) ledger.Activity {
 	tb.Helper()
-	return e.AddActivity(tb, "便民服务", ledger.Schedule{}, ledger.Rules{AnyTime: true, PointsPerHour: map[ledger.VolunteerKind]int64{
-		ledger.RedVest: 60, ledger.GreenVest: 60, ledger.InService: 60, ledger.Resident: 60}})
+	return e.AddActivity(tb, "便民服务", record.Schedule{}, record.Rules{AnyTime: true, PointsPerHour: map[record.VolunteerKind]int64{
+		record.RedVest: 60, record.GreenVest: 60, record.InService: 60, record.Resident: 60}})
 }
 
 // AddItem stores a catalog item and stocks it.
 func (e *Env) AddItem(tb testing.TB, name string, price, stock int64) ledger.Item {
 	tb.Helper()
 	ctx := context.Background()
-	it, err := e.PutItem(ctx, ledger.PutItem{ID: ledger.NewEntryID(), Item: ledger.Item{Name: name, Price: price, Active: true}})
+	it, err := e.PutItem(ctx, ledger.PutItem{ID: record.NewEntryID(), Item: ledger.Item{Name: name, Price: price, Active: true}})
 	if err != nil {
 		tb.Fatalf("put item %s: %v", name, err)
 	}
 	if stock > 0 {
-		if _, err := e.Restock(ctx, ledger.Restock{ID: ledger.NewEntryID(), Item: it.ID, Quantity: stock, Operator: e.Staff}); err != nil {
+		if _, err := e.Restock(ctx, ledger.Restock{ID: record.NewEntryID(), Item: it.ID, Quantity: stock, Operator: e.Staff}); err != nil {
 			tb.Fatalf("restock %s: %v", name, err)
 		}
 	}
@@ -133,9 +134,9 @@ func (e *Env) AddItem(tb testing.TB, name string, price, stock int64) ledger.Ite
 }
 
 // Credit gives a person points through a staff adjustment.
-func (e *Env) Credit(tb testing.TB, p ledger.PersonID, points int64) {
+func (e *Env) Credit(tb testing.TB, p record.PersonID, points int64) {
 	tb.Helper()
-	if _, err := e.Adjust(context.Background(), ledger.Adjust{ID: ledger.NewEntryID(), Person: p, Points: points, Reason: "test credit", Operator: e.Staff}); err != nil {
+	if _, err := e.Adjust(context.Background(), ledger.Adjust{ID: record.NewEntryID(), Person: p, Points: points, Reason: "test credit", Operator: e.Staff}); err != nil {
 		tb.Fatalf("credit %d points: %v", points, err)
 	}
 }

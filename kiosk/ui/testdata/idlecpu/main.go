@@ -13,6 +13,7 @@ import (
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/ui"
 	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 type realClock struct{}
@@ -28,7 +29,7 @@ func main() {
 		log.Fatal(err)
 	}
 	idle := &ui.IdleScene{View: kiosk.View{Scene: kiosk.SceneIdle, Center: "和平里社区党群服务中心", Idle: kiosk.IdleView{
-		Activities: []ledger.Activity{{Name: "社区环境清洁", Schedule: ledger.Schedule{Start: "08:30", End: "10:30"}}},
+		Activities: []ledger.Activity{{Name: "社区环境清洁", Schedule: record.Schedule{Start: "08:30", End: "10:30"}}},
 		Honour:     []ledger.HonourRow{{Name: "王堃", Minutes: 600}, {Name: "周玥", Minutes: 300}}}}}
 	o := ui.ManagerOpts{Clock: realClock{}}
 	if *mode == "vsync" {
