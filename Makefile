@@ -13,7 +13,11 @@ PKGS     := ./...
 # for the kiosk against Chromium alone (the ledger's 1M-entry run takes minutes).
 BENCH    ?= $(PKGS)
 
-.PHONY: all run test bench lint vet fmt-check staticcheck build build-pi deps-build deps-test deps-bench deps-cross clean
+# NODISPLAY is every package whose tests need no display (all but the
+# screens and the screen binary): `make check` runs them without cgo.
+NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen)
+
+.PHONY: all run test check bench lint vet fmt-check staticcheck build build-pi deps-build deps-test deps-bench deps-cross clean
 
 all: build
 
@@ -36,6 +40,13 @@ run: deps-build build
 ## test: lint, then every test with -race, UI tests under Xvfb.
 test: deps-test lint
 	$(XVFB) $(GO) test -race -count=1 -timeout $(TESTTIME) $(PKGS)
+
+## check: the fast loop for the ledger, the record, the drivers and the
+## tools: gofmt, vet and the tests of every package that needs no display,
+## without cgo, Xvfb or any Debian package. `make test` is the full suite.
+check: fmt-check
+	CGO_ENABLED=0 $(GO) vet $(NODISPLAY)
+	CGO_ENABLED=0 $(GO) test -count=1 $(NODISPLAY)
 
 ## bench: every benchmark (see README for what the numbers mean); the kiosk's
 ## are measured side by side with Chromium --kiosk (cmd/kiosk-screen/bench_test.go).

@@ -102,9 +102,10 @@ func TestParseCatalogRefusesBadLines(t *testing.T) {
 	}
 }
 
-// TestCatalogKeysUsedUnderKiosk reads every non-test Go file under kiosk/:
-// each catalog key must appear there as a string literal (no dead strings),
-// and each literal that looks like a key of a catalog section must exist.
+// TestCatalogKeysUsedUnderKiosk reads every non-test Go file under kiosk/
+// and this package's own (keys shared with kioskctl, KeyProvisional): each
+// catalog key must appear there as a string literal (no dead strings), and
+// each literal that looks like a key of a catalog section must exist.
 func TestCatalogKeysUsedUnderKiosk(t *testing.T) {
 	c := Strings()
 	sections := map[string]bool{}
@@ -119,35 +120,25 @@ func TestCatalogKeysUsedUnderKiosk(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		if path == root {
+			// This package's own files first.
+			own, err := filepath.Glob("*.go")
+			if err != nil {
+				return err
+			}
+			for _, f := range own {
+				if !strings.HasSuffix(f, "_test.go") {
+					scanKeys(t, fset, f, c, sections, keyLike, used)
+				}
+			}
+		}
 		if d.IsDir() && d.Name() == "testdata" {
 			return filepath.SkipDir
 		}
 		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			s, err := strconv.Unquote(lit.Value)
-			if err != nil {
-				return true
-			}
-			m := keyLike.FindStringSubmatch(s)
-			if m == nil || !sections[m[1]] {
-				return true
-			}
-			used[s] = true
-			if !c.Has(s) {
-				t.Errorf("%s: key %q is not in strings/catalog.tsv", fset.Position(lit.Pos()), s)
-			}
-			return true
-		})
+		scanKeys(t, fset, path, c, sections, keyLike, used)
 		return nil
 	})
 	if err != nil {
@@ -158,6 +149,34 @@ func TestCatalogKeysUsedUnderKiosk(t *testing.T) {
 			t.Errorf("key %s is in the catalog but no Go file under kiosk/ uses it", k)
 		}
 	}
+}
+
+// scanKeys notes the catalog keys path names as string literals.
+func scanKeys(t *testing.T, fset *token.FileSet, path string, c *Catalog, sections map[string]bool, keyLike *regexp.Regexp, used map[string]bool) {
+	t.Helper()
+	f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		lit, ok := n.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return true
+		}
+		s, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			return true
+		}
+		m := keyLike.FindStringSubmatch(s)
+		if m == nil || !sections[m[1]] {
+			return true
+		}
+		used[s] = true
+		if !c.Has(s) {
+			t.Errorf("%s: key %q is not in strings/catalog.tsv", fset.Position(lit.Pos()), s)
+		}
+		return true
+	})
 }
 
 func loadFont(t *testing.T, data []byte) *font.Font {

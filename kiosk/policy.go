@@ -23,6 +23,18 @@ import (
 // is not a 4-byte card with a zero in front.
 func CardOf(uid rfid.UID) (record.CardUID, error) { return record.UIDFromBytes(uid) }
 
+// Fault codes: what the "needs a technician" scene, the station's log and
+// the control socket's status name a trouble by (README, "The ledger").
+const (
+	FaultCorrupt  = "E-DB-CORRUPT" // integrity check or hash chain failed
+	FaultNotDB    = "E-DB-NOTDB"   // the ledger file is not a database
+	FaultNoLedger = "E-DB-MISSING" // no ledger in the data directory
+	FaultDiskFull = "E-DISK-FULL"  // a write failed for want of space
+	FaultOpen     = "E-DB-OPEN"    // the ledger could not be opened for another reason
+	FaultTooNew   = "E-DB-NEWER"   // the ledger was written by a newer program
+	FaultInternal = "E-INTERNAL"   // an error the terminal does not know
+)
+
 // Trouble is what an error means to a terminal, the screen and the station
 // alike.
 type Trouble uint8
@@ -140,4 +152,23 @@ func (r Retry) write(ctx context.Context, clk clock.Clock, write func() error) e
 		case <-clk.After(r.Delay):
 		}
 	}
+}
+
+// FaultCode names a fault for the technician's screen and the log.
+func FaultCode(err error) string {
+	switch {
+	case errors.Is(err, ledger.ErrNotDatabase):
+		return FaultNotDB
+	case errors.Is(err, ledger.ErrCorrupt):
+		return FaultCorrupt
+	case errors.Is(err, ledger.ErrDiskFull):
+		return FaultDiskFull
+	case errors.Is(err, ledger.ErrNoLedger):
+		return FaultNoLedger
+	case errors.Is(err, ledger.ErrTooNew):
+		return FaultTooNew
+	case err == nil:
+		return FaultInternal
+	}
+	return FaultOpen
 }

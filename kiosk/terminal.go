@@ -46,24 +46,16 @@ type Options struct {
 }
 
 // DefaultIdleTimeout is how long a scene waits for a touch before going back
-// to idle (DESIGN.md: 30 s).
+// to idle (ARCHITECTURE.md, "The screen": 30 s).
 const DefaultIdleTimeout = 30 * time.Second
 
 // DefaultPlacedFor is how long a card must have lain on the reader for its
 // removal to end the session.
 const DefaultPlacedFor = 3 * time.Second
 
-// Fault codes on the "needs a technician" scene.
-const (
-	FaultCorrupt   = "E-DB-CORRUPT" // integrity check or hash chain failed
-	FaultNotDB     = "E-DB-NOTDB"   // the ledger file is not a database
-	FaultNoLedger  = "E-DB-MISSING" // no ledger in the data directory
-	FaultDiskFull  = "E-DISK-FULL"  // a write failed for want of space
-	FaultOpen      = "E-DB-OPEN"    // the ledger could not be opened for another reason
-	FaultTooNew    = "E-DB-NEWER"   // the ledger was written by a newer program
-	FaultInternal  = "E-INTERNAL"   // an error the terminal does not know
-	idleRefreshGap = 5 * time.Minute
-)
+// idleRefreshGap: the idle scene reloads today's activities and the
+// honour roll at least this often.
+const idleRefreshGap = 5 * time.Minute
 
 // Terminal is the kiosk's core: it turns taps, touches and the ledger's answers
 // into scenes. All its methods are called from one goroutine (the frontend's
@@ -484,23 +476,4 @@ func (t *Terminal) fault(err error) {
 	t.show(SceneTechnician, ToneAttention)
 	t.view.Title = T("tech.title")
 	t.view.Lines = []Text{T("tech.code", code)}
-}
-
-// FaultCode names a fault for the technician's screen and the log.
-func FaultCode(err error) string {
-	switch {
-	case errors.Is(err, ledger.ErrNotDatabase):
-		return FaultNotDB
-	case errors.Is(err, ledger.ErrCorrupt):
-		return FaultCorrupt
-	case errors.Is(err, ledger.ErrDiskFull):
-		return FaultDiskFull
-	case errors.Is(err, ledger.ErrNoLedger):
-		return FaultNoLedger
-	case errors.Is(err, ledger.ErrTooNew):
-		return FaultTooNew
-	case err == nil:
-		return FaultInternal
-	}
-	return FaultOpen
 }

@@ -275,7 +275,7 @@ func (c *Config) check() error {
 	return nil
 }
 
-// Screens the layout is made for (DESIGN.md: 800×480 to 1280×800); a window
+// Screens the layout is made for (ARCHITECTURE.md: 800×480 to 1280×800); a window
 // may be smaller on a developer's desk, never absurd.
 const (
 	minScreenSide = 320

@@ -78,7 +78,7 @@ type LayoutOpts struct {
 // DefaultLayoutOpts suit a 7" touchscreen filled by the kiosk.
 var DefaultLayoutOpts = LayoutOpts{DiagonalInches: 7}
 
-// Minimum sizes from the terminal's rules (DESIGN.md, "The terminal").
+// Minimum sizes from the terminal's rules (ARCHITECTURE.md, "The screen").
 const (
 	// MinTargetMM is the smallest touch target edge for an elderly finger.
 	MinTargetMM = 15
