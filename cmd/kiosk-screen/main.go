@@ -6,9 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -29,20 +26,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
-	cfg, err := app.ParseFlags("kiosk-screen", args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "kiosk-screen: %v\n", err)
-		return 2
-	}
-	// The same log as kiosk's: it execs this binary, and the configured
-	// log file must not be lost on the way.
-	logger, closeLog, err := cfg.OpenLog(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "kiosk-screen: %v\n", err)
-		return 1
+	// The same start and log as kiosk's: it execs this binary, and the
+	// configured log file must not be lost on the way.
+	cfg, logger, closeLog, exit := app.Begin("kiosk-screen", args, stderr)
+	if exit >= 0 {
+		return exit
 	}
 	defer closeLog()
 	a, err := app.NewApp(ctx, cfg, &app.AppOptions{Logf: logger.Printf})

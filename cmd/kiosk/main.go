@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -32,18 +31,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
-	cfg, err := app.ParseFlags("kiosk", args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "kiosk: %v\n", err)
-		return 2
-	}
-	logger, closeLog, err := cfg.OpenLog(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "kiosk: %v\n", err)
-		return 1
+	cfg, logger, closeLog, exit := app.Begin("kiosk", args, stderr)
+	if exit >= 0 {
+		return exit
 	}
 	defer closeLog()
 	if !cfg.Headless {
