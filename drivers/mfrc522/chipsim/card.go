@@ -90,7 +90,7 @@ func NewClassic1K(uid []byte) *Card {
 	k.mem = make([]byte, 64*commands.BlockSize)
 	copy(k.mem, uid)
 	if len(uid) == 4 {
-		k.mem[4] = commands.BCC(uid)
+		k.mem[4] = bcc(uid)
 	}
 	for s := range 16 {
 		t := k.mem[(s*4+3)*commands.BlockSize:]
@@ -111,7 +111,7 @@ func NewUltralight(uid []byte) *Card {
 	copy(k.mem[0:3], uid[0:3])
 	k.mem[3] = commands.CascadeTag ^ uid[0] ^ uid[1] ^ uid[2]
 	copy(k.mem[4:8], uid[3:7])
-	k.mem[8] = commands.BCC(uid[3:7])
+	k.mem[8] = bcc(uid[3:7])
 	return k
 }
 
@@ -173,7 +173,7 @@ func (k *Card) cascadeLevel(level int, out *[5]byte) {
 		out[0] = commands.CascadeTag
 		copy(out[1:4], k.uid[(level-1)*3:level*3])
 	}
-	out[4] = commands.BCC(out[:4])
+	out[4] = bcc(out[:4])
 }
 
 // receive is the card's answer to tx: ok false means silence.
@@ -203,9 +203,8 @@ func (k *Card) answer(data ...byte) frame {
 }
 
 func (k *Card) answerCRC(data []byte) frame {
-	n := copy(k.reply[:], data)
-	k.reply[n], k.reply[n+1] = commands.CRCA(data)
-	return frame{data: k.reply[:n+2], bits: (n + 2) * 8}
+	n := len(appendCRCA(append(k.reply[:0], data...)))
+	return frame{data: k.reply[:n], bits: n * 8}
 }
 
 func (k *Card) ackNak(code byte) frame {
@@ -246,7 +245,7 @@ func (k *Card) respondReady(tx frame) (frame, time.Duration, bool) {
 	k.cascadeLevel(k.level, &cl)
 	nvb := d[1]
 	if nvb == commands.NVBSelect {
-		if tx.bits != 9*8 || !commands.CheckCRCA(d[:9]) || !bytes.Equal(d[2:7], cl[:]) {
+		if tx.bits != 9*8 || !crcAOK(d[:9]) || !bytes.Equal(d[2:7], cl[:]) {
 			k.toIdle()
 			return frame{}, 0, false
 		}
@@ -284,7 +283,7 @@ func (k *Card) respondReady(tx frame) (frame, time.Duration, bool) {
 
 func (k *Card) respondActive(tx frame) (frame, time.Duration, bool) {
 	d := tx.data
-	crcOK := tx.bits == len(d)*8 && commands.CheckCRCA(d)
+	crcOK := tx.bits == len(d)*8 && crcAOK(d)
 	if k.writePending >= 0 {
 		blk := k.writePending
 		k.writePending = -1

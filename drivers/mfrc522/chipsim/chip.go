@@ -511,7 +511,7 @@ func (c *Chip) command(cmd commands.Command) {
 		case commands.CRCPresetFFFF:
 			preset = 0xFFFF
 		}
-		crc := commands.CRCAWithPreset(preset, c.fifo[:c.fifoN])
+		crc := crcA(preset, c.fifo[:c.fifoN])
 		c.regs[commands.CRCResultRegL] = byte(crc)
 		c.regs[commands.CRCResultRegH] = byte(crc >> 8)
 		c.crcDone = c.now + time.Duration(c.fifoN+1)*crcTimePerByte
