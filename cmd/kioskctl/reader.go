@@ -183,7 +183,7 @@ func describeMFRC522(d rfid.Detector) string {
 	if v, ok := d.(interface{ Version() byte }); ok {
 		name := chipVersions[v.Version()]
 		if name == "" {
-			name = "unknown chip"
+			name = "a version the driver does not know; it may still work"
 		}
 		s += fmt.Sprintf(": chip version 0x%02X (%s)", v.Version(), name)
 	}

@@ -43,7 +43,14 @@ func TestNewSPIVersion(t *testing.T) {
 		{0x12, true, 0},
 		{0x00, false, rfid.Wiring},
 		{0xFF, false, rfid.Wiring},
-		{0x42, false, rfid.Wiring},
+		// Modules sold and known to work answer other values: they start,
+		// with a warning naming the version.
+		{0x80, true, 0},
+		{0x82, true, 0},
+		{0x89, true, 0},
+		{0x90, true, 0},
+		{0xB2, true, 0},
+		{0x42, true, 0},
 	} {
 		t.Run(fmt.Sprintf("%#02x", tc.version), func(t *testing.T) {
 			chip := chipsim.New()
@@ -68,6 +75,17 @@ func TestNewSPIVersion(t *testing.T) {
 			}
 			if got := len(warnings) > 0; got != tc.warn {
 				t.Errorf("warnings %q, want a warning: %v", warnings, tc.warn)
+			}
+			if name := fmt.Sprintf("%#02x", tc.version); tc.warn && !strings.Contains(strings.Join(warnings, "\n"), name) {
+				t.Errorf("warnings %q do not name the version %s", warnings, name)
+			}
+			if strings.Contains(strings.Join(warnings, "\n"), "wiring") {
+				t.Errorf("warnings %q send the technician to the wiring", warnings)
+			}
+			// The chip works: a card is read.
+			chip.Insert(chipsim.NewClassic1K(uid4))
+			if card, err := d.Detect(context.Background()); err != nil || !card.UID.Equal(uid4) {
+				t.Errorf("Detect = %v %v", card.UID, err)
 			}
 			if chip.Register(commands.TxControlReg)&0x03 != 0x03 {
 				t.Error("antenna not on after init")

@@ -246,9 +246,13 @@ func (d *Dev) init(ctx context.Context) error {
 	case commands.VersionFM, commands.VersionClone:
 		d.logf("mfrc522: %s: VersionReg %#02x is a clone, not an NXP MFRC522; it usually works, with less range", d.port, v)
 	case 0x00, 0xFF:
+		// MISO held low or floating, or no power: no chip answers at all.
 		return &rfid.Error{Kind: rfid.Wiring, Err: fmt.Errorf("mfrc522: VersionReg reads %#02x: %w", v, ErrWiring)}
 	default:
-		return &rfid.Error{Kind: rfid.Wiring, Err: fmt.Errorf("mfrc522: VersionReg reads %#02x, not an MFRC522 or a known clone: %w", v, ErrWiring)}
+		// Modules sold as MFRC522 answer many other values (0x80, 0x82,
+		// 0x89, 0x90, 0xB2 have been seen) and work; a chip that answers
+		// anything at all is wired. The soft reset below still checks it.
+		d.logf("mfrc522: %s: VersionReg %#02x is not a version this driver knows (NXP 0x91, 0x92; clones 0x88, 0x12); going on, as many modules answer other values and work", d.port, v)
 	}
 	if err := d.softReset(ctx); err != nil {
 		return err
