@@ -47,6 +47,9 @@ func (d *Dev) selectForAccess(ctx context.Context) (rfid.Card, error) {
 	if err := d.setTimeout(shortTimeout); err != nil {
 		return rfid.Card{}, fmt.Errorf("mfrc522: set timer: %w", err)
 	}
+	if err := d.crypto1Off(); err != nil {
+		return rfid.Card{}, fmt.Errorf("mfrc522: wake-up: %w", err)
+	}
 	// A card left ACTIVE (after a NAK, say) takes the first WUPA as an
 	// unexpected command and drops to IDLE or HALT in silence (ISO/IEC
 	// 14443-3 §6.3.5); the second wakes it.
@@ -90,6 +93,8 @@ func (d *Dev) authenticate(ctx context.Context, block byte, kt KeyType, key Key)
 	if err := d.setTimeout(longTimeout); err != nil {
 		return err
 	}
+	// From here MFCrypto1On may be set, whatever this function returns.
+	d.crypto = true
 	cmd := byte(commands.MFAuthKeyA)
 	if kt == KeyB {
 		cmd = commands.MFAuthKeyB
@@ -119,11 +124,23 @@ func (d *Dev) authenticate(ctx context.Context, block byte, kt KeyType, key Key)
 
 // ReadBlock reads 16 bytes: a MIFARE Classic block (after Authenticate) or
 // four Ultralight pages from page block on.
+//
+// A NAK drops the card back to IDLE or HALT (MF1S50yyX §9.3): Select it
+// again.
 func (d *Dev) ReadBlock(ctx context.Context, block byte, dst *[commands.BlockSize]byte) error {
 	if err := d.readBlock(ctx, block, dst); err != nil {
+		d.deselectOnNAK(err)
 		return classify(fmt.Errorf("mfrc522: read block %d: %w", block, err))
 	}
 	return nil
+}
+
+// deselectOnNAK forgets the selected card after a NAK: it left the ACTIVE
+// state, and its session with it.
+func (d *Dev) deselectOnNAK(err error) {
+	if errors.Is(err, ErrNAK) {
+		d.selected = false
+	}
 }
 
 func (d *Dev) readBlock(ctx context.Context, block byte, dst *[commands.BlockSize]byte) error {
@@ -156,9 +173,11 @@ func (d *Dev) readBlock(ctx context.Context, block byte, dst *[commands.BlockSiz
 }
 
 // WriteBlock writes 16 bytes to a MIFARE Classic block after Authenticate:
-// WRITE with the address, ACK, the data, ACK (MF1S50yyX §9.3).
+// WRITE with the address, ACK, the data, ACK (MF1S50yyX §9.3). After a NAK,
+// Select the card again.
 func (d *Dev) WriteBlock(ctx context.Context, block byte, data *[commands.BlockSize]byte) error {
 	if err := d.writeBlock(ctx, block, data); err != nil {
+		d.deselectOnNAK(err)
 		return classify(fmt.Errorf("mfrc522: write block %d: %w", block, err))
 	}
 	return nil
@@ -226,6 +245,8 @@ func (d *Dev) Release(ctx context.Context) error {
 	d.selected = false
 	if err := d.writeReg(commands.Status2Reg, 0); err != nil {
 		errs = append(errs, fmt.Errorf("mfrc522: crypto1 off: %w", err))
+	} else {
+		d.crypto = false
 	}
 	return classify(errors.Join(errs...))
 }

@@ -186,3 +186,79 @@ func TestBlockCommandsNeedSelect(t *testing.T) {
 		t.Fatalf("Select on an empty field = %v", err)
 	}
 }
+
+// After an authentication, MFCrypto1On enciphers every frame until software
+// clears it. A forgotten Release must not leave the reader blind: the card
+// that stays and any card that comes later are read by the next Detect.
+func TestClassicForgottenReleaseDoesNotHideCards(t *testing.T) {
+	chip := chipsim.New()
+	d := mustOpen(t, chip, nil)
+	k := classicCard(uid4)
+	chip.Insert(k)
+	ctx := context.Background()
+	selectCard(t, d, uid4)
+	if err := d.Authenticate(ctx, 4, mfrc522.KeyA, secretKey); err != nil {
+		t.Fatal(err)
+	}
+	var b [16]byte
+	if err := d.ReadBlock(ctx, 4, &b); err != nil {
+		t.Fatal(err)
+	}
+	// No Release.
+	if card, err := detectWithin(d, 2); err != nil || !card.UID.Equal(uid4) {
+		t.Fatalf("Detect after a forgotten Release = %v %v, want %X", card.UID, err, uid4)
+	}
+	if chip.Crypto1On() {
+		t.Error("MFCrypto1On still set after Detect")
+	}
+	chip.Remove(k)
+	chip.Insert(chipsim.NewUltralight(uid7))
+	if card, err := detectWithin(d, 3); err != nil || !card.UID.Equal(uid7) {
+		t.Fatalf("a new card after a forgotten Release: %v %v, want %X", card.UID, err, uid7)
+	}
+}
+
+// A NAK ends the session on the card, not MFCrypto1On on the chip: Detect
+// and Select find the card again without a Release.
+func TestClassicNAKThenDetectAndSelect(t *testing.T) {
+	for _, next := range []string{"Detect", "Select"} {
+		t.Run(next, func(t *testing.T) {
+			chip := chipsim.New()
+			d := mustOpen(t, chip, nil)
+			chip.Insert(classicCard(uid4))
+			ctx := context.Background()
+			selectCard(t, d, uid4)
+			if err := d.Authenticate(ctx, 4, mfrc522.KeyA, secretKey); err != nil {
+				t.Fatal(err)
+			}
+			var b [16]byte
+			wantKind(t, d.ReadBlock(ctx, 8, &b), rfid.Transient, mfrc522.ErrNAK, "read block 8")
+			// The card left ACTIVE with the NAK: block commands need a Select.
+			wantKind(t, d.ReadBlock(ctx, 4, &b), rfid.Transient, mfrc522.ErrNotSelected, "read block 4")
+			var (
+				card rfid.Card
+				err  error
+			)
+			if next == "Detect" {
+				card, err = d.Detect(ctx)
+			} else {
+				card, err = d.Select(ctx)
+			}
+			if err != nil || !card.UID.Equal(uid4) {
+				t.Fatalf("%s after a NAK = %v %v, want %X", next, card.UID, err, uid4)
+			}
+		})
+	}
+}
+
+// detectWithin polls up to n times and returns the first card found.
+func detectWithin(d *mfrc522.Dev, n int) (rfid.Card, error) {
+	var err error
+	for range n {
+		var card rfid.Card
+		if card, err = d.Detect(context.Background()); err == nil {
+			return card, nil
+		}
+	}
+	return rfid.Card{}, err
+}

@@ -156,3 +156,85 @@ func TestDetectContextCancelled(t *testing.T) {
 		t.Fatalf("Detect with a cancelled context = %v", err)
 	}
 }
+
+// The idle poll is seven SPI transactions and allocates nothing, whatever
+// came before: nothing, a card read and gone, a Classic session closed
+// with Release, or one left open (a forgotten Release). The first poll
+// after a card leaves may do more; the steady state may not.
+func TestIdlePollCost(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		history func(t *testing.T, chip *chipsim.Chip, d *mfrc522.Dev)
+	}{
+		{"fresh", func(*testing.T, *chipsim.Chip, *mfrc522.Dev) {}},
+		{"card read and gone", func(t *testing.T, chip *chipsim.Chip, d *mfrc522.Dev) {
+			k := chipsim.NewClassic1K(uid4)
+			chip.Insert(k)
+			if _, err := d.Detect(ctx); err != nil {
+				t.Fatal(err)
+			}
+			chip.Remove(k)
+		}},
+		{"session released", func(t *testing.T, chip *chipsim.Chip, d *mfrc522.Dev) {
+			k := classicSession(t, chip, d)
+			if err := d.Release(ctx); err != nil {
+				t.Fatal(err)
+			}
+			chip.Remove(k)
+		}},
+		{"session left open", func(t *testing.T, chip *chipsim.Chip, d *mfrc522.Dev) {
+			chip.Remove(classicSession(t, chip, d))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chip := chipsim.New()
+			d := mustOpen(t, chip, nil)
+			tc.history(t, chip, d)
+			for range 2 { // the card's departure is noticed
+				if _, err := d.Detect(ctx); err != rfid.ErrNoCard {
+					t.Fatalf("Detect = %v, want ErrNoCard", err)
+				}
+			}
+			for i := range 5 {
+				before := chip.Stats().Tx
+				if _, err := d.Detect(ctx); err != rfid.ErrNoCard {
+					t.Fatalf("Detect = %v, want ErrNoCard", err)
+				}
+				if n := chip.Stats().Tx - before; n != 7 {
+					t.Fatalf("idle poll %d: %d SPI transactions, want 7", i, n)
+				}
+			}
+			allocs := testing.AllocsPerRun(20, func() {
+				if _, err := d.Detect(ctx); err != rfid.ErrNoCard {
+					t.Fatalf("Detect = %v, want ErrNoCard", err)
+				}
+			})
+			if allocs != 0 {
+				t.Fatalf("idle poll allocates %v times, want 0", allocs)
+			}
+			if chip.Crypto1On() {
+				t.Fatal("MFCrypto1On still set")
+			}
+		})
+	}
+}
+
+// classicSession selects a Classic card, authenticates and reads a block.
+func classicSession(t *testing.T, chip *chipsim.Chip, d *mfrc522.Dev) *chipsim.Card {
+	t.Helper()
+	k := chipsim.NewClassic1K(uid4)
+	chip.Insert(k)
+	ctx := context.Background()
+	if _, err := d.Select(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Authenticate(ctx, 4, mfrc522.KeyA, mfrc522.DefaultKey); err != nil {
+		t.Fatal(err)
+	}
+	var b [16]byte
+	if err := d.ReadBlock(ctx, 4, &b); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

@@ -123,7 +123,28 @@ func (d *Dev) readStatus() (status, error) {
 		commands.ControlReg, commands.CollReg, commands.Status2Reg); err != nil {
 		return status{}, err
 	}
-	return status{d.r[1], d.r[2], d.r[3], d.r[4], d.r[5], d.r[6]}, nil
+	st := status{d.r[1], d.r[2], d.r[3], d.r[4], d.r[5], d.r[6]}
+	if st.status2&commands.MFCrypto1On != 0 {
+		d.crypto = true
+	}
+	return st, nil
+}
+
+// crypto1Off clears Status2Reg MFCrypto1On when an authentication may have
+// set it. Only software clears it (§9.3.1.9), and while it is set the chip
+// enciphers every frame, REQA and WUPA too, which no card outside the
+// session understands: a NAK or a forgotten Release would hide every card
+// for good. The driver sets it only through MFAuthent, so a poll that never
+// authenticated writes nothing (the idle poll stays seven transactions).
+func (d *Dev) crypto1Off() error {
+	if !d.crypto {
+		return nil
+	}
+	if err := d.writeReg(commands.Status2Reg, 0); err != nil {
+		return fmt.Errorf("crypto1 off: %w", err)
+	}
+	d.crypto = false
+	return nil
 }
 
 // await waits for one of the done bits in ComIrqReg. first is when the

@@ -93,6 +93,9 @@ func (d *Dev) detect(ctx context.Context) (rfid.Card, error) {
 	if err := d.setTimeout(shortTimeout); err != nil {
 		return rfid.Card{}, fmt.Errorf("mfrc522: set timer: %w", err)
 	}
+	if err := d.crypto1Off(); err != nil {
+		return rfid.Card{}, fmt.Errorf("mfrc522: request: %w", err)
+	}
 	found, err := d.request(ctx, commands.REQA)
 	if err != nil {
 		return rfid.Card{}, fmt.Errorf("mfrc522: request: %w", err)

@@ -152,6 +152,7 @@ type Dev struct {
 
 	present  bool // the last Detect found a card
 	selected bool // a card is ACTIVE for block commands
+	crypto   bool // MFCrypto1On may be set: a MIFARE authentication ran
 	uid      [10]byte
 	uidLen   int
 

@@ -176,13 +176,30 @@ func (k *Card) cascadeLevel(level int, out *[5]byte) {
 	out[4] = bcc(out[:4])
 }
 
-// receive is the card's answer to tx: ok false means silence.
-func (k *Card) receive(tx frame) (ans frame, delay time.Duration, ok bool) {
+// authenticated reports whether the card is in a MIFARE Classic session:
+// it enciphers its answers and deciphers what it hears with Crypto1.
+func (k *Card) authenticated() bool { return k.state == stateActive && k.authSector >= 0 }
+
+// receive is the card's answer to tx: ok false means silence. enciphered
+// says whether the reader sent tx through Crypto1 (MFCrypto1On).
+func (k *Card) receive(tx frame, enciphered bool) (ans frame, delay time.Duration, ok bool) {
 	k.frames++
 	if k.leaveAfter > 0 && k.frames >= k.leaveAfter {
 		k.leaveAfter = 0
 		k.inField = false
 		k.powerOff()
+		return frame{}, 0, false
+	}
+	if enciphered != k.authenticated() {
+		// Only the card in the session deciphers an enciphered frame, and
+		// that card hears a plain one as noise: for either it is no
+		// command at all, which READY and ACTIVE answer by falling back to
+		// IDLE (or HALT) in silence and IDLE and HALT ignore (ISO/IEC
+		// 14443-3 §6.3). This is why a reader that leaves MFCrypto1On set
+		// never finds a card again.
+		if k.state == stateReady || k.state == stateActive {
+			k.toIdle()
+		}
 		return frame{}, 0, false
 	}
 	ans, delay, ok = k.respond(tx)
@@ -207,7 +224,12 @@ func (k *Card) answerCRC(data []byte) frame {
 	return frame{data: k.reply[:n], bits: n * 8}
 }
 
+// ackNak answers 4 bits. After a NAK the card drops its session and falls
+// back to IDLE or HALT (MF1S50yyX §9.3): it must be selected again.
 func (k *Card) ackNak(code byte) frame {
+	if code != commands.ACK {
+		k.toIdle()
+	}
 	k.reply[0] = code
 	return frame{data: k.reply[:1], bits: commands.ACKBits}
 }

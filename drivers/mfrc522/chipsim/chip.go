@@ -83,8 +83,7 @@ type Chip struct {
 	cards     []*Card
 	antennaOn bool
 	fieldOnAt time.Duration
-	crypto1   bool
-	authCard  *Card // the card MFAuthent addressed, while it runs
+	crypto1   bool // Status2Reg MFCrypto1On: every frame goes through Crypto1
 
 	dead        bool // every read returns deadValue
 	deadValue   byte
@@ -160,7 +159,6 @@ func (c *Chip) reset() {
 	c.fifoN = 0
 	c.pending = nil
 	c.crypto1 = false
-	c.authCard = nil
 	c.setAntenna(false)
 	c.updateIRQ()
 }
@@ -676,7 +674,7 @@ func (c *Chip) startTransceive() {
 			if !c.powered(k) {
 				continue
 			}
-			ans, delay, ok := k.receive(tx)
+			ans, delay, ok := k.receive(tx, c.crypto1)
 			if !ok {
 				continue
 			}

@@ -227,3 +227,45 @@ func TestIRQPin(t *testing.T) {
 		t.Fatal("a second edge with nothing in flight")
 	}
 }
+
+// selectRaw selects the only card in the field at cascade level 1, as a
+// driver would, and returns its UID CL1 with BCC.
+func selectRaw(t *testing.T, chip *Chip, c spi.Conn) []byte {
+	t.Helper()
+	if irq, _, _, _, _ := transceive(t, chip, c, 7, commands.REQA); irq&commands.RxIRq == 0 {
+		t.Fatal("no ATQA")
+	}
+	_, _, cl, _, _ := transceive(t, chip, c, 0, commands.SelCL1, commands.NVBAnticol)
+	if len(cl) != 5 {
+		t.Fatalf("UID CL1 % X", cl)
+	}
+	sel := appendCRCA(append([]byte{commands.SelCL1, commands.NVBSelect}, cl...))
+	if _, _, sak, _, _ := transceive(t, chip, c, 0, sel...); len(sak) != 3 || !crcAOK(sak) {
+		t.Fatalf("SAK % X", sak)
+	}
+	return cl
+}
+
+// With MFCrypto1On set every frame is enciphered: a card outside the
+// session hears noise, REQA included, until software clears the bit.
+func TestCrypto1EnciphersRequests(t *testing.T) {
+	chip, c := connect(t)
+	startChip(t, chip, c)
+	chip.Insert(NewClassic1K([]byte{1, 2, 3, 4}))
+	selectRaw(t, chip, c)
+	write(t, c, commands.FIFODataReg, append([]byte{commands.MFAuthKeyA, 4, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, 1, 2, 3, 4)...)
+	write(t, c, commands.CommandReg, byte(commands.MFAuthent))
+	chip.Clock().After(5 * time.Millisecond)
+	if got := read(t, c, commands.Status2Reg); got[0]&commands.MFCrypto1On == 0 || !chip.Crypto1On() {
+		t.Fatalf("Status2Reg %#x after MFAuthent, want MFCrypto1On", got[0])
+	}
+	for i := range 3 {
+		if irq, _, _, _, _ := transceive(t, chip, c, 7, commands.REQA); irq&commands.RxIRq != 0 {
+			t.Fatalf("REQA %d answered with MFCrypto1On set", i)
+		}
+	}
+	write(t, c, commands.Status2Reg, 0)
+	if irq, _, _, _, _ := transceive(t, chip, c, 7, commands.REQA); irq&commands.RxIRq == 0 {
+		t.Fatal("no ATQA after MFCrypto1On was cleared")
+	}
+}
