@@ -66,6 +66,7 @@ func (d *Dev) selectForAccess(ctx context.Context) (rfid.Card, error) {
 	if !found {
 		return rfid.Card{}, rfid.ErrNoCard
 	}
+	d.woke = true
 	sak, err := d.selectCard(ctx)
 	if err != nil {
 		return rfid.Card{}, err

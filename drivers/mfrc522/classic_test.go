@@ -205,7 +205,7 @@ func TestClassicForgottenReleaseDoesNotHideCards(t *testing.T) {
 		t.Fatal(err)
 	}
 	// No Release.
-	if card, err := detectWithin(d, 2); err != nil || !card.UID.Equal(uid4) {
+	if card, err := d.Detect(ctx); err != nil || !card.UID.Equal(uid4) {
 		t.Fatalf("Detect after a forgotten Release = %v %v, want %X", card.UID, err, uid4)
 	}
 	if chip.Crypto1On() {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/hongmajia/hongmajia/drivers/mfrc522"
 	"github.com/hongmajia/hongmajia/drivers/mfrc522/chipsim"
+	"github.com/hongmajia/hongmajia/drivers/mfrc522/commands"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 )
 
@@ -237,4 +239,104 @@ func classicSession(t *testing.T, chip *chipsim.Chip, d *mfrc522.Dev) *chipsim.C
 		t.Fatal(err)
 	}
 	return k
+}
+
+// A card halted by Select and Release, never seen by Detect, stays in the
+// field: Detect finds it at the next poll and at every poll after, as it
+// does any card held in the field.
+func TestDetectFindsCardHaltedBySelectRelease(t *testing.T) {
+	chip := chipsim.New()
+	d := mustOpen(t, chip, nil)
+	k := chipsim.NewClassic1K(uid4)
+	chip.Insert(k)
+	ctx := context.Background()
+	if _, err := d.Select(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !k.Halted() {
+		t.Fatal("Release did not halt the card")
+	}
+	for i := range 3 {
+		if card, err := d.Detect(ctx); err != nil || !card.UID.Equal(uid4) {
+			t.Fatalf("poll %d after Select and Release: %v %v, want %X", i, card.UID, err, uid4)
+		}
+	}
+}
+
+// cancellingClock is the chip's clock that cancels a Detect once the card
+// is halted: a read abandoned after its HLTA went out.
+type cancellingClock struct {
+	chipsim.Clock
+	card   *chipsim.Card
+	cancel context.CancelFunc
+}
+
+func (c *cancellingClock) After(d time.Duration) <-chan time.Time {
+	if c.cancel != nil && c.card.Halted() {
+		c.cancel()
+		c.cancel = nil
+		return nil // never fires: the Detect ends with its context
+	}
+	return c.Clock.After(d)
+}
+
+// A first read cancelled after the card was halted leaves it halted in the
+// field: the next Detect still finds it.
+func TestDetectFindsCardHaltedByCancelledRead(t *testing.T) {
+	chip := chipsim.New()
+	k := chipsim.NewClassic1K(uid7)
+	clk := &cancellingClock{Clock: chip.Clock(), card: k}
+	d := mustOpen(t, chip, func(o *mfrc522.Opts) { o.Clock = clk })
+	chip.Insert(k)
+	ctx, cancel := context.WithCancel(context.Background())
+	clk.cancel = cancel
+	if _, err := d.Detect(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Detect = %v, want context.Canceled", err)
+	}
+	if !k.Halted() {
+		t.Fatal("the card is not halted: the test does not test what it says")
+	}
+	for i := range 3 {
+		if card, err := d.Detect(context.Background()); err != nil || !card.UID.Equal(uid7) {
+			t.Fatalf("poll %d after a cancelled read: %v %v, want %X", i, card.UID, err, uid7)
+		}
+	}
+}
+
+// A held card whose answer to WUPA is lost once (it sits at the edge of the
+// field) stays halted: the driver must not forget it is there.
+func TestDetectFindsHeldCardAfterAMissedWakeUp(t *testing.T) {
+	chip := chipsim.New()
+	d := mustOpen(t, chip, nil)
+	k := chipsim.NewClassic1K(uid4)
+	lose := false
+	k.Tamper = func(req, data []byte, bits int) ([]byte, int) {
+		if lose && len(req) == 1 && req[0] == commands.WUPA {
+			lose = false
+			return nil, 0
+		}
+		return data, bits
+	}
+	chip.Insert(k)
+	ctx := context.Background()
+	if card, err := d.Detect(ctx); err != nil || !card.UID.Equal(uid4) {
+		t.Fatalf("first read: %v %v", card.UID, err)
+	}
+	lose = true
+	if _, err := d.Detect(ctx); err != rfid.ErrNoCard {
+		t.Fatalf("poll with the ATQA lost = %v, want ErrNoCard", err)
+	}
+	// The card was left READY, which the next wake-up sends back to HALT:
+	// one more poll may pass, fewer than debouncing's three.
+	if card, err := detectWithin(d, 2); err != nil || !card.UID.Equal(uid4) {
+		t.Fatalf("after the lost ATQA: %v %v, want %X", card.UID, err, uid4)
+	}
+	for i := range 3 {
+		if card, err := d.Detect(ctx); err != nil || !card.UID.Equal(uid4) {
+			t.Fatalf("poll %d after the lost ATQA: %v %v, want %X", i, card.UID, err, uid4)
+		}
+	}
 }

@@ -267,17 +267,17 @@ func TestDetectBadAnswers(t *testing.T) {
 		}, mfrc522.ErrFrame, "select cascade 1"},
 		{"ATQA of one byte", func() *chipsim.Card {
 			k := chipsim.NewClassic1K(uid4)
-			k.Tamper = tamper(commands.REQA, func(d []byte, bits int) ([]byte, int) { return d[:1], 8 })
+			k.Tamper = tamper(commands.WUPA, func(d []byte, bits int) ([]byte, int) { return d[:1], 8 })
 			return k
-		}, mfrc522.ErrFrame, "request"},
+		}, mfrc522.ErrFrame, "wake-up"},
 		{"card removed mid-select", func() *chipsim.Card {
 			k := chipsim.NewClassic1K(uid7)
-			k.LeaveAfter(4) // REQA, anticollision 1, select 1, anticollision 2
+			k.LeaveAfter(4) // WUPA, anticollision 1, select 1, anticollision 2
 			return k
 		}, mfrc522.ErrTimeout, "anticollision cascade 2"},
 		{"card removed during SELECT", func() *chipsim.Card {
 			k := chipsim.NewClassic1K(uid4)
-			k.LeaveAfter(3) // REQA, anticollision 1, select 1
+			k.LeaveAfter(3) // WUPA, anticollision 1, select 1
 			return k
 		}, mfrc522.ErrTimeout, "select cascade 1"},
 		{"card mute after its ATQA", func() *chipsim.Card {
@@ -355,14 +355,14 @@ func TestDetectChipFaults(t *testing.T) {
 		d := mustOpen(t, chip, nil)
 		chip.SetTimerBroken(true)
 		_, err := d.Detect(context.Background())
-		wantKind(t, err, rfid.Fatal, mfrc522.ErrChip, "request")
+		wantKind(t, err, rfid.Fatal, mfrc522.ErrChip, "wake-up")
 	})
 	t.Run("timer never fires, IRQ pin", func(t *testing.T) {
 		chip := chipsim.New()
 		d := mustOpen(t, chip, func(o *mfrc522.Opts) { o.IRQPin = chip.IRQPin() })
 		chip.SetTimerBroken(true)
 		_, err := d.Detect(context.Background())
-		wantKind(t, err, rfid.Fatal, mfrc522.ErrChip, "request")
+		wantKind(t, err, rfid.Fatal, mfrc522.ErrChip, "wake-up")
 	})
 	for _, v := range []byte{0x00, 0xFF} {
 		t.Run(fmt.Sprintf("chip reads %#02x after start", v), func(t *testing.T) {
@@ -370,7 +370,7 @@ func TestDetectChipFaults(t *testing.T) {
 			d := mustOpen(t, chip, nil)
 			chip.SetDead(v)
 			_, err := d.Detect(context.Background())
-			wantKind(t, err, rfid.Fatal, nil, "request")
+			wantKind(t, err, rfid.Fatal, nil, "wake-up")
 		})
 	}
 }

@@ -69,11 +69,19 @@ func (t CardType) String() string {
 	return ""
 }
 
-// Detect looks once for a card: REQA for a card that just arrived, then,
-// when the last look found one, WUPA for a card still held in the field
-// (halted by the last look). A card found is selected through its cascade
-// levels and halted. Detect returns rfid.ErrNoCard for an empty field; in
-// that case it makes the SPI transactions of one REQA and allocates nothing.
+// Detect looks once for a card. It sends WUPA, which wakes a card in IDLE
+// or in HALT: a card is never lost in HALT, whoever halted it (a read
+// abandoned after its HLTA, Select and Release, an ATQA lost at the edge of
+// the field), as payment terminals poll. While a card this driver woke may
+// still be in the field, it sends REQA first, which only a card that has
+// just arrived answers, so that a second card is not hidden behind the
+// first; WUPA follows when nobody answered. A card found is selected
+// through its cascade levels and halted. So a card held in the field is
+// reported at every poll, and rfid's debouncing makes it one tap.
+//
+// Detect returns rfid.ErrNoCard for an empty field; in that case, once a
+// card that left was noticed gone, it makes the SPI transactions of one
+// WUPA and allocates nothing.
 func (d *Dev) Detect(ctx context.Context) (rfid.Card, error) {
 	if err := ctx.Err(); err != nil {
 		return rfid.Card{}, err
@@ -96,19 +104,28 @@ func (d *Dev) detect(ctx context.Context) (rfid.Card, error) {
 	if err := d.crypto1Off(); err != nil {
 		return rfid.Card{}, fmt.Errorf("mfrc522: request: %w", err)
 	}
-	found, err := d.request(ctx, commands.REQA)
-	if err != nil {
-		return rfid.Card{}, fmt.Errorf("mfrc522: request: %w", err)
+	found := false
+	if d.woke {
+		// REQA also sends a card left READY or ACTIVE back to IDLE or
+		// HALT (ISO/IEC 14443-3 §6.3), where the WUPA below wakes it.
+		var err error
+		if found, err = d.request(ctx, commands.REQA); err != nil {
+			return rfid.Card{}, fmt.Errorf("mfrc522: request: %w", err)
+		}
 	}
-	if !found && d.present {
+	if !found {
+		var err error
 		if found, err = d.request(ctx, commands.WUPA); err != nil {
 			return rfid.Card{}, fmt.Errorf("mfrc522: wake-up: %w", err)
 		}
 	}
 	if !found {
-		d.present = false
+		// Nobody answered REQA nor WUPA: every card this driver woke has
+		// left (losing power resets a card to IDLE).
+		d.woke = false
 		return rfid.Card{}, rfid.ErrNoCard
 	}
+	d.woke = true
 	sak, err := d.selectCard(ctx)
 	if err != nil {
 		return rfid.Card{}, err
@@ -116,7 +133,6 @@ func (d *Dev) detect(ctx context.Context) (rfid.Card, error) {
 	if err := d.haltCard(ctx); err != nil {
 		return rfid.Card{}, err
 	}
-	d.present = true
 	return d.card(sak), nil
 }
 

@@ -16,9 +16,11 @@
 //   - CRC_A of outgoing frames comes from the chip's CalcCRC (§10.3.1.4);
 //     CRCs of answers are checked in software, so RxCRCEn stays off and a
 //     bad answer is visible as such.
-//   - A card found is halted (HLTA), so the next REQA finds the next card:
-//     two cards in the field are read one after the other. A card that stays
-//     is seen again with WUPA, so Detect keeps reporting it until it leaves.
+//   - The poll is WUPA, not REQA, so that a card in HALT is always found.
+//     A card found is halted (HLTA); while it may still be in the field the
+//     poll sends REQA first, which only a new card answers, so two cards in
+//     the field are read one after the other. A card that stays is woken
+//     again, so Detect keeps reporting it until it leaves.
 //   - The IRQ pin only replaces polling ComIrqReg during an exchange; the
 //     chip cannot notice a card arriving without transmitting, so finding
 //     one is always a poll (PollInterval).
@@ -150,7 +152,9 @@ type Dev struct {
 	reload  uint16      // TReloadReg as last written
 	halted  bool        // antenna switched off by Halt
 
-	present  bool // the last Detect found a card
+	// woke: a card this driver woke may still be in the field, halted or
+	// left READY or ACTIVE; Detect sends REQA before WUPA.
+	woke     bool
 	selected bool // a card is ACTIVE for block commands
 	crypto   bool // MFCrypto1On may be set: a MIFARE authentication ran
 	uid      [10]byte
@@ -207,7 +211,8 @@ func (d *Dev) PollInterval() time.Duration { return d.opts.PollInterval }
 // Halt switches the antenna off and stops any command; cards in the field
 // lose power. The next Detect switches it on again.
 func (d *Dev) Halt() error {
-	d.present, d.selected = false, false
+	// Without the field every card resets to IDLE.
+	d.woke, d.selected = false, false
 	if err := d.writeReg(commands.CommandReg, byte(commands.Idle)); err != nil {
 		return classify(fmt.Errorf("mfrc522: halt: %w", err))
 	}

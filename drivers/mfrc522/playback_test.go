@@ -84,7 +84,7 @@ func TestPlaybackVersionClone(t *testing.T) {
 	}
 }
 
-// An idle poll is one REQA: seven transactions.
+// An idle poll is one WUPA: seven transactions.
 func TestPlaybackIdlePoll(t *testing.T) {
 	ops := append(append([]conntest.IO(nil), initOps...),
 		// CommandReg = Idle: stop whatever runs.
@@ -93,8 +93,8 @@ func TestPlaybackIdlePoll(t *testing.T) {
 		conntest.IO{W: []byte{0x08, 0x7F}},
 		// FIFOLevelReg (0x0A) = FlushBuffer.
 		conntest.IO{W: []byte{0x14, 0x80}},
-		// FIFODataReg (0x09) <- REQA 0x26.
-		conntest.IO{W: []byte{0x12, 0x26}},
+		// FIFODataReg (0x09) <- WUPA 0x52.
+		conntest.IO{W: []byte{0x12, 0x52}},
 		// CommandReg = Transceive (0xC).
 		conntest.IO{W: []byte{0x02, 0x0C}},
 		// BitFramingReg (0x0D) = StartSend, TxLastBits 7: a short frame.

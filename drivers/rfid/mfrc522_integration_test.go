@@ -67,3 +67,75 @@ func TestPollerOnMFRC522Model(t *testing.T) {
 		t.Fatalf("status = %v", st)
 	}
 }
+
+// TestPollerOnMFRC522HaltedCard: a card the driver halted without ever
+// reporting it (Select and Release right after start) is one tap, and stays
+// one tap while held for seconds: the driver finds a halted card at every
+// poll, and debouncing makes the sightings one presentation.
+func TestPollerOnMFRC522HaltedCard(t *testing.T) {
+	chip := chipsim.New()
+	clk := chip.Clock()
+	card := chipsim.NewClassic1K([]byte{0xde, 0xad, 0xbe, 0xef})
+	chip.Insert(card)
+	start := clk.Now()
+	open := func() (rfid.Detector, error) {
+		o := mfrc522.DefaultOpts
+		o.Clock = clk
+		d, err := mfrc522.NewSPI(chip.Port(), &o)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := d.Select(context.Background()); err != nil {
+			return nil, err
+		}
+		if err := d.Release(context.Background()); err != nil {
+			return nil, err
+		}
+		if !card.Halted() {
+			t.Error("the card is not halted after Select and Release")
+		}
+		return d, nil
+	}
+	p := rfid.NewPoller(open, clk, &rfid.PollerOpts{Kind: rfid.KindMFRC522})
+	out := make(chan rfid.Event, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, out) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	var ev rfid.Event
+	select {
+	case ev = <-out:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no tap for a halted card in the field after %v of simulated polling", clk.Now().Sub(start))
+	}
+	if ev.Kind != rfid.EventTap || ev.Tap.UID.Hex() != "DEADBEEF" {
+		t.Fatalf("first event = %+v", ev)
+	}
+	if lat := ev.Tap.At.Sub(start); lat > 200*time.Millisecond {
+		t.Fatalf("tap %v after start, want at the first polls", lat)
+	}
+	for clk.Now().Sub(start) < 6*time.Second {
+		select {
+		case ev := <-out:
+			t.Fatalf("event while the card is held: %v at %v", ev.Kind, ev.Tap.At.Sub(start))
+		default:
+			time.Sleep(time.Millisecond)
+		}
+	}
+	chip.Remove(card)
+	select {
+	case ev = <-out:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no departure after the card left")
+	}
+	if ev.Kind != rfid.EventLeft {
+		t.Fatalf("after removal: %v", ev.Kind)
+	}
+	if st := p.Status(); st.Taps != 1 {
+		t.Fatalf("status = %v, want one tap", st)
+	}
+}
