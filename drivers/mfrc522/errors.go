@@ -38,14 +38,14 @@ var (
 
 // Errors of the chip itself, which Detect reports as Wiring or Fatal.
 var (
-	// ErrWiring: VersionReg reads 0x00 or 0xFF: MISO is floating or
-	// shorted, or the module has no power.
+	// ErrWiring: VersionReg reads 0x00 or 0xFF, or ErrorReg 0xFF twice:
+	// MISO is floating or shorted, or the module has no power.
 	ErrWiring = errors.New("no MFRC522 answers; check the wiring (MISO, MOSI, SCK, SDA/CS, 3.3 V, GND) and that SPI is enabled (dtparam=spi=on)")
 	// ErrChip: the chip did not finish a command it must finish by itself
 	// (its timer always ends an exchange); it was reset or disconnected.
 	ErrChip = errors.New("chip did not finish the command")
 	// ErrTemperature: the chip switched its antenna off because it
-	// overheated (ErrorReg TempErr).
+	// overheated (ErrorReg TempErr, read twice).
 	ErrTemperature = errors.New("chip overheated; antenna switched off")
 )
 
@@ -75,6 +75,8 @@ func classify(err error) error {
 	case errors.Is(err, rfid.ErrNoCard), errors.As(err, &re),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
+	case errors.Is(err, ErrWiring):
+		return &rfid.Error{Kind: rfid.Wiring, Err: err}
 	case errors.Is(err, ErrTimeout), errors.Is(err, ErrCRC), errors.Is(err, ErrBCC),
 		errors.Is(err, ErrCollision), errors.Is(err, ErrFrame), errors.Is(err, ErrRadio),
 		errors.Is(err, ErrWrongKey), errors.Is(err, ErrNAK), errors.Is(err, ErrNotSelected):

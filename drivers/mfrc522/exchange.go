@@ -184,6 +184,25 @@ func (d *Dev) await(ctx context.Context, done byte, first, deadline time.Duratio
 	}
 }
 
+// confirmTemperature reads ErrorReg again after a read that had TempErr
+// set. One byte is not yet an overheated chip: a floating MISO reads 0xFF,
+// TempErr included, and one glitched byte looks the same. 0xFF again is the
+// wiring (the reserved bit 5 of a real ErrorReg reads 0); TempErr again is
+// the chip's word; anything else was a glitch, and the second value stands.
+func (d *Dev) confirmTemperature(st *status) error {
+	v, err := d.readReg(commands.ErrorReg)
+	switch {
+	case err != nil:
+		return err
+	case v == 0xFF:
+		return fmt.Errorf("ErrorReg reads 0xff: %w", ErrWiring)
+	case v&commands.TempErr != 0:
+		return ErrTemperature
+	}
+	st.err = v
+	return nil
+}
+
 // reply is a received frame in d.rx.
 type reply struct {
 	n        int  // bytes
@@ -225,9 +244,12 @@ func (d *Dev) transceive(ctx context.Context, data []byte, txBits, rxAlign, want
 	if err != nil {
 		return reply{}, err
 	}
+	if st.err&commands.TempErr != 0 {
+		if err := d.confirmTemperature(&st); err != nil {
+			return reply{}, err
+		}
+	}
 	switch {
-	case st.err&commands.TempErr != 0:
-		return reply{}, ErrTemperature
 	case st.irq&commands.RxIRq == 0:
 		return reply{}, ErrTimeout
 	case st.err&(commands.BufferOvfl|commands.ParityErr|commands.ProtocolErr) != 0:

@@ -364,14 +364,57 @@ func TestDetectChipFaults(t *testing.T) {
 		_, err := d.Detect(context.Background())
 		wantKind(t, err, rfid.Fatal, mfrc522.ErrChip, "wake-up")
 	})
-	for _, v := range []byte{0x00, 0xFF} {
-		t.Run(fmt.Sprintf("chip reads %#02x after start", v), func(t *testing.T) {
-			chip := chipsim.New()
-			d := mustOpen(t, chip, nil)
-			chip.SetDead(v)
-			_, err := d.Detect(context.Background())
-			wantKind(t, err, rfid.Fatal, nil, "wake-up")
-		})
+	t.Run("chip reads 0x00 after start", func(t *testing.T) {
+		chip := chipsim.New()
+		d := mustOpen(t, chip, nil)
+		chip.SetDead(0x00)
+		_, err := d.Detect(context.Background())
+		wantKind(t, err, rfid.Fatal, mfrc522.ErrChip, "wake-up")
+	})
+	// A floating MISO reads 0xFF, TempErr included: that is the wiring,
+	// as at start, not an overheated chip.
+	t.Run("chip reads 0xff after start", func(t *testing.T) {
+		chip := chipsim.New()
+		d := mustOpen(t, chip, nil)
+		chip.SetDead(0xFF)
+		_, err := d.Detect(context.Background())
+		wantKind(t, err, rfid.Wiring, mfrc522.ErrWiring, "wake-up")
+		if errors.Is(err, mfrc522.ErrTemperature) || !strings.Contains(err.Error(), "check the wiring") {
+			t.Errorf("error %q, want the wiring and no overheating", err)
+		}
+	})
+	t.Run("overheated", func(t *testing.T) {
+		chip := chipsim.New()
+		d := mustOpen(t, chip, nil)
+		chip.Insert(chipsim.NewClassic1K(uid4))
+		chip.SetOverheated(true)
+		_, err := d.Detect(context.Background())
+		wantKind(t, err, rfid.Fatal, mfrc522.ErrTemperature, "wake-up")
+	})
+}
+
+// One ErrorReg byte with TempErr, or all ones, glitched on MISO, is not an
+// overheated chip: a second read says otherwise, and the poll goes on
+// (an empty field, or the card in it).
+func TestDetectTemperatureGlitch(t *testing.T) {
+	for _, glitch := range []byte{commands.TempErr, 0xFF, commands.TempErr | commands.CollErr} {
+		for _, card := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%#02x card %v", glitch, card), func(t *testing.T) {
+				chip := chipsim.New()
+				d := mustOpen(t, chip, nil)
+				if card {
+					chip.Insert(chipsim.NewClassic1K(uid4))
+				}
+				chip.GlitchRead(commands.ErrorReg, glitch)
+				got, err := d.Detect(context.Background())
+				switch {
+				case card && (err != nil || !got.UID.Equal(uid4)):
+					t.Fatalf("Detect = %v %v, want %X", got.UID, err, uid4)
+				case !card && err != rfid.ErrNoCard:
+					t.Fatalf("Detect = %v %v, want ErrNoCard", got.UID, err)
+				}
+			})
+		}
 	}
 }
 

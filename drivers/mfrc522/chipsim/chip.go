@@ -88,6 +88,8 @@ type Chip struct {
 	dead        bool // every read returns deadValue
 	deadValue   byte
 	timerBroken bool
+	overheated  bool                          // ErrorReg TempErr, antenna drivers off
+	glitches    [commands.NumRegisters][]byte // what the next reads of a register return instead
 	garbage     *rand.Rand
 
 	irqActive bool
@@ -177,6 +179,24 @@ func (c *Chip) SetDead(v byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.dead, c.deadValue = true, v
+}
+
+// SetOverheated makes the chip too hot (or cool again): ErrorReg reads
+// TempErr and the antenna drivers are off, so no card answers (§9.3.1.7).
+func (c *Chip) SetOverheated(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.overheated = on
+}
+
+// GlitchRead makes the next reads of reg return values, one read each,
+// instead of the register: bytes glitched on MISO by a long or loose wire.
+// The chip itself is unchanged.
+func (c *Chip) GlitchRead(reg byte, values ...byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	reg &= 0x3F
+	c.glitches[reg] = append(c.glitches[reg], values...)
 }
 
 // SetTimerBroken stops the timer from ever raising TimerIRq, so an exchange
@@ -375,10 +395,18 @@ func (c *Conn) Tx(w, r []byte) error {
 }
 
 func (c *Chip) read(reg byte) byte {
+	if g := c.glitches[reg]; len(g) > 0 {
+		c.glitches[reg] = g[1:]
+		return g[0]
+	}
 	if c.dead {
 		return c.deadValue
 	}
 	switch reg {
+	case commands.ErrorReg:
+		if c.overheated {
+			return c.regs[reg] | commands.TempErr
+		}
 	case commands.FIFODataReg:
 		if c.fifoN == 0 {
 			return 0
@@ -648,7 +676,7 @@ func (c *Chip) setAntenna(on bool) {
 // powered reports whether the field powers card k and it had the guard time
 // to start.
 func (c *Chip) powered(k *Card) bool {
-	return c.antennaOn && k.inField && c.now >= k.enterAt && c.now >= c.fieldOnAt+fieldGuard
+	return c.antennaOn && !c.overheated && k.inField && c.now >= k.enterAt && c.now >= c.fieldOnAt+fieldGuard
 }
 
 // startTransceive sends the FIFO on the air (BitFramingReg's TxLastBits) and

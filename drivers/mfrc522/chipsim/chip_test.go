@@ -269,3 +269,29 @@ func TestCrypto1EnciphersRequests(t *testing.T) {
 		t.Fatal("no ATQA after MFCrypto1On was cleared")
 	}
 }
+
+// A glitched read returns its value once; the register is untouched.
+func TestGlitchRead(t *testing.T) {
+	chip, c := connect(t)
+	chip.GlitchRead(commands.ErrorReg, commands.TempErr, 0xFF)
+	if got := read(t, c, commands.ErrorReg, commands.ErrorReg, commands.ErrorReg); got[0] != commands.TempErr || got[1] != 0xFF || got[2] != 0 {
+		t.Fatalf("ErrorReg reads % X, want 40 FF 00", got)
+	}
+}
+
+// An overheated chip says so in ErrorReg and no card answers.
+func TestOverheated(t *testing.T) {
+	chip, c := connect(t)
+	startChip(t, chip, c)
+	chip.Insert(NewClassic1K([]byte{1, 2, 3, 4}))
+	chip.SetOverheated(true)
+	irq, errReg, _, _, _ := transceive(t, chip, c, 7, commands.WUPA)
+	if irq&commands.RxIRq != 0 || errReg&commands.TempErr == 0 {
+		t.Fatalf("overheated: ComIrqReg %#x ErrorReg %#x, want no answer and TempErr", irq, errReg)
+	}
+	chip.SetOverheated(false)
+	irq, errReg, _, _, _ = transceive(t, chip, c, 7, commands.WUPA)
+	if irq&commands.RxIRq == 0 || errReg&commands.TempErr != 0 {
+		t.Fatalf("cool again: ComIrqReg %#x ErrorReg %#x, want an ATQA", irq, errReg)
+	}
+}
