@@ -18,6 +18,44 @@ import (
 
 var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 
+// testWait bounds every wait of these tests on a reader: one that stops
+// answering fails its test instead of hanging the run until go test's
+// own timeout (ten minutes, with no word on where).
+const testWait = 5 * time.Second
+
+// recv receives from ch within testWait.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(testWait):
+		t.Fatalf("no %s within %v", what, testWait)
+		panic("not reached")
+	}
+}
+
+// waitUntil polls cond until it holds, for at most testWait.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	timeout := time.After(testWait)
+	for !cond() {
+		select {
+		case <-timeout:
+			t.Fatalf("%s: not within %v", what, testWait)
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// bounded is a context that ends after testWait, for a Detect that must
+// not block forever.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
 	regular := filepath.Join(dir, "event0")
@@ -108,7 +146,7 @@ func pipeDev(t *testing.T, o Opts) (*Dev, *os.File) {
 
 func TestDetect(t *testing.T) {
 	d, w := pipeDev(t, Opts{})
-	ctx := context.Background()
+	ctx := bounded(t)
 	go func() {
 		w.Write(encode(Layout64, newTypist().typeString("3283263748\n12G\n99999999999\n").evs))
 	}()
@@ -144,17 +182,12 @@ func TestDetectEndsWithContext(t *testing.T) {
 		done <- err
 	}()
 	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("Detect = %v, want context.Canceled", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Detect did not return when the context ended")
+	if err := recv(t, done, "return of Detect after the context ended"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Detect = %v, want context.Canceled", err)
 	}
 	// the deadline is cleared again: the next Detect reads normally
 	go w.Write(encode(Layout64, newTypist().typeString("1\n").evs))
-	if c, err := d.Detect(context.Background()); err != nil || c.UID.Hex() != "01000000" {
+	if c, err := d.Detect(bounded(t)); err != nil || c.UID.Hex() != "01000000" {
 		t.Fatalf("Detect after cancel = %+v, %v", c, err)
 	}
 }
@@ -171,7 +204,7 @@ func (enodev) SetReadDeadline(time.Time) error { return nil }
 func TestDetectENODEVIsAbsent(t *testing.T) {
 	o := DefaultOpts.withDefaults()
 	d := newDev("wedge x", enodev{}, &o)
-	_, err := d.Detect(context.Background())
+	_, err := d.Detect(bounded(t))
 	if rfid.KindOf(err) != rfid.Absent || !strings.Contains(err.Error(), "unplugged") {
 		t.Fatalf("Detect = %v", err)
 	}
@@ -212,30 +245,26 @@ func TestReaderReopensUnpluggedWedge(t *testing.T) {
 	go func() { done <- p.Run(ctx, out) }()
 	defer func() {
 		cancel()
-		<-done
+		recv(t, done, "end of Run after cancel")
 	}()
 
-	w := <-writers
+	w := recv(t, writers, "first open")
 	w.Write(encode(Layout64, newTypist().typeString("3283263748\n3283263748\n").evs))
-	ev := <-out
+	ev := recv(t, out, "tap")
 	if ev.Kind != rfid.EventTap || ev.Tap.UID.Hex() != "04A1B2C3" || ev.Tap.Kind != rfid.KindWedge || !ev.Tap.At.Equal(t0) {
 		t.Fatalf("event = %+v", ev)
 	}
 	w.Close() // unplugged
-	for clk.Waiters() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "backoff after the unplug", func() bool { return clk.Waiters() > 0 })
 	if st := p.Status(); st.State != rfid.StateAbsent {
 		t.Fatalf("state = %v, want absent", st)
 	}
 	clk.Advance(500 * time.Millisecond) // second open: still absent
-	for clk.Waiters() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "backoff after the second open", func() bool { return clk.Waiters() > 0 })
 	clk.Advance(time.Second) // third open: back
-	w = <-writers
+	w = recv(t, writers, "third open")
 	w.Write(encode(Layout64, newTypist().typeString("0000000001\n").evs))
-	ev = <-out
+	ev = recv(t, out, "tap after the replug")
 	if ev.Tap.UID.Hex() != "01000000" || !ev.Tap.At.Equal(t0.Add(1500*time.Millisecond)) {
 		t.Fatalf("event after replug = %+v", ev)
 	}
@@ -254,12 +283,12 @@ func TestNewWithoutDeviceIsAbsent(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx, make(chan rfid.Event)) }()
-	for clk.Waiters() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	defer func() {
+		cancel()
+		recv(t, done, "end of Run after cancel")
+	}()
+	waitUntil(t, "backoff after the failed open", func() bool { return clk.Waiters() > 0 })
 	st := p.Status()
-	cancel()
-	<-done
 	if st.State != rfid.StateAbsent || !strings.Contains(st.Err.Error(), "no input device configured") {
 		t.Fatalf("status = %+v", st)
 	}
