@@ -48,10 +48,13 @@ func TestPollerOnMFRC522Model(t *testing.T) {
 	if lat < 0 || lat > 110*time.Millisecond {
 		t.Fatalf("tap %v after the card entered, want within one poll", lat)
 	}
+	stuck := time.After(10 * time.Second)
 	for clk.Now().Sub(start) < 6*time.Second {
 		select {
 		case ev := <-out:
 			t.Fatalf("event while the card is held: %v at %v", ev.Kind, ev.Tap.At.Sub(start))
+		case <-stuck:
+			t.Fatalf("polling stopped at %v of simulated time", clk.Now().Sub(start))
 		default:
 			time.Sleep(time.Millisecond)
 		}
@@ -113,10 +116,13 @@ func TestPollerOnMFRC522HaltedCard(t *testing.T) {
 	if lat := ev.Tap.At.Sub(start); lat > 200*time.Millisecond {
 		t.Fatalf("tap %v after start, want at the first polls", lat)
 	}
+	stuck := time.After(10 * time.Second)
 	for clk.Now().Sub(start) < 6*time.Second {
 		select {
 		case ev := <-out:
 			t.Fatalf("event while the card is held: %v at %v", ev.Kind, ev.Tap.At.Sub(start))
+		case <-stuck:
+			t.Fatalf("polling stopped at %v of simulated time", clk.Now().Sub(start))
 		default:
 			time.Sleep(time.Millisecond)
 		}
