@@ -15,7 +15,10 @@ require (
 	periph.io/x/host/v3 v3.8.5
 )
 
-require github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c
+require (
+	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c
+	golang.org/x/text v0.43.0
+)
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
@@ -39,7 +42,6 @@ require (
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 	honnef.co/go/tools v0.8.2 // indirect
 	modernc.org/libc v1.80.1 // indirect
