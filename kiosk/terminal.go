@@ -43,6 +43,9 @@ type Options struct {
 	// Retry is how a write that meets a busy database is tried again;
 	// the zero value is DefaultRetry.
 	Retry Retry
+	// Printer prints a pickup slip after each redemption, in the
+	// background; nil when no receipt printer is fitted.
+	Printer Printer
 }
 
 // DefaultIdleTimeout is how long a scene waits for a touch before going back

@@ -313,6 +313,7 @@ func (t *Terminal) redeem() {
 				t.view.Redeem.Balance = r.Balance
 				t.view.Person.Points, t.view.Person.Minutes = r.Balance.Points, r.Balance.Minutes
 				t.show(SceneRedeemDone, ToneSuccess)
+				t.printSlip(r)
 			case key != "result.refused":
 				t.notice(ToneRefusal, T(key))
 			default:
