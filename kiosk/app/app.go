@@ -56,6 +56,7 @@ type App struct {
 	readers []rfid.Reader
 	events  chan rfid.Event
 	fb      feedback.Player
+	printer *board.Printer // nil: none fitted
 
 	mu       sync.Mutex
 	onStatus []func(*control.Status)
@@ -119,6 +120,7 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 		return nil, err
 	}
 	a.fb = fb
+	a.printer = a.openPrinter()
 
 	// The simulated reader is always there: keys 1–9 in demo mode, and
 	// `kioskctl tap` for a technician proving a kiosk end to end.
@@ -301,7 +303,8 @@ func (a *App) SimTap(uid string) error {
 // Terminal makes the terminal core a screen shows on this App: on the
 // ledger, or at "needs a technician" when the ledger cannot be used. opts
 // carry what only the screen knows (Wake, Words); the App fills in the rest
-// from the configuration: clock, timeouts, demo mode, buzzer, readers, log.
+// from the configuration: clock, timeouts, demo mode, buzzer, readers, log,
+// receipt printer.
 func (a *App) Terminal(opts kiosk.Options) *kiosk.Terminal {
 	opts.Clock = a.clk
 	if opts.IdleTimeout == 0 {
@@ -319,6 +322,9 @@ func (a *App) Terminal(opts kiosk.Options) *kiosk.Terminal {
 	}
 	if opts.Logf == nil {
 		opts.Logf = a.logf
+	}
+	if opts.Printer == nil && a.printer != nil {
+		opts.Printer = a.printer
 	}
 	if a.led == nil {
 		return kiosk.NewFaulted(a.ledErr, opts)

@@ -60,6 +60,7 @@ type Config struct {
 	Reader   ReaderConfig   `toml:"reader"`
 	Feedback FeedbackConfig `toml:"feedback"`
 	Screen   ScreenConfig   `toml:"screen"`
+	Printer  PrinterConfig  `toml:"printer"`
 
 	// FallbackHeadless: `kiosk` without a display runs the station instead of
 	// exiting. A flag only.
@@ -266,6 +267,9 @@ func (c *Config) check() error {
 	}
 	if c.Feedback.ToneHz < 0 || c.Feedback.ToneHz > 20000 {
 		return bad("feedback.tone_hz", "%d Hz: want 0 (an active buzzer) up to 20000", c.Feedback.ToneHz)
+	}
+	if err := c.Printer.check(); err != nil {
+		return err
 	}
 	w, h, err := parseSize(c.Screen.Size)
 	if err != nil {

@@ -107,7 +107,7 @@ func TestLoadBad(t *testing.T) {
 	}{
 		{"unknown key", "data = \"/x\"\n\ndatta = \"/y\"\n", 3, "datta: unknown key"},
 		{"unknown key in a table", "[reader]\nkind = \"sim\"\nspii = \"/dev/spidev0.0\"\n", 3, "reader.spii: unknown key"},
-		{"unknown table", "[printer]\nmodel = \"x\"\n", 1, "printer"},
+		{"unknown table", "[camera]\nmodel = \"x\"\n", 1, "camera"},
 		{"syntax", "data = \"/x\"\nheadless = \n", 2, ""},
 		{"wrong type", "data = \"/x\"\nheadless = \"yes\"\n", 2, "headless"},
 		{"duration as a number", "idle_timeout = 30\n", 1, "idle_timeout"},
