@@ -221,7 +221,7 @@ func (r reply) bits() int {
 // transceive sends txBits bits of data (BitFramingReg TxLastBits) and
 // receives the answer, its first bit stored at bit rxAlign (RxAlign).
 // wantBits is the expected answer's length, to know when to look; 0 means
-// silence is the likely outcome (REQA in an empty field, HLTA), so the
+// silence is the likely outcome (a poll in an empty field, HLTA), so the
 // first look comes after the chip's timeout. It returns ErrTimeout when the
 // timer ran out, and leaves collisions to the caller.
 func (d *Dev) transceive(ctx context.Context, data []byte, txBits, rxAlign, wantBits int) (reply, error) {

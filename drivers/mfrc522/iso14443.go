@@ -296,7 +296,7 @@ func (d *Dev) selectLevel(ctx context.Context, level int, cl *[5]byte) (byte, er
 
 // haltCard sends HLTA (ISO/IEC 14443-3 §6.3.3). A card acknowledges by
 // silence; an answer within the timeout means it did not halt, which is
-// harmless here: the next REQA sees it again and debouncing merges it.
+// harmless here: the next poll sees it again and debouncing merges it.
 func (d *Dev) haltCard(ctx context.Context) error {
 	d.selected = false
 	d.tx[0], d.tx[1] = commands.HLTA, 0
