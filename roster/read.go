@@ -82,6 +82,9 @@ type Source struct {
 	// Ignored are the file's columns the import does not read (身份证号, 备注…),
 	// as the file wrote them.
 	Ignored []string
+	// Columns maps each column read (its key: ColName, ColPhone…) to its
+	// header as the file wrote it ("联系电话").
+	Columns map[string]string
 }
 
 // row is one line of a table: its line number and its cells, trimmed.
@@ -297,7 +300,7 @@ func findTable(sheets []sheet, cols []column, src *Source) (*table, error) {
 				return nil, err
 			}
 			if len(missing) == 0 {
-				src.Sheet, src.HeaderLine = s.name, r.line
+				src.Sheet, src.HeaderLine, src.Columns = s.name, r.line, t.names
 				used := map[int]bool{}
 				for _, c := range t.index {
 					used[c] = true
@@ -390,9 +393,6 @@ func (r dataRow) get(key string) string {
 	}
 	return r.cells[i]
 }
-
-// has reports whether the file has the column.
-func (r dataRow) has(key string) bool { _, ok := r.t.index[key]; return ok }
 
 // problem records a problem with the column key's cell.
 func (r dataRow) problem(key, reason string) {
