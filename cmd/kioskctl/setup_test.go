@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hongmajia/hongmajia/ledger"
@@ -482,5 +483,32 @@ func TestPersonShowRenameAndBlockCard(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr, tc.say) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, code, stderr, tc.code, tc.say)
 		}
+	}
+}
+
+// `sudo kioskctl init` leaves a ledger the kiosk's user owns: the data
+// directory's owner. Not as root, the files are simply the caller's.
+func TestInitGivesTheLedgerToTheDirectorysOwner(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	want := os.Getuid()
+	if os.Geteuid() == 0 {
+		want = 4242 // the kiosk's user, as systemd-tmpfiles made the directory
+		if err := os.Chown(dir, want, want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := must(t, "init", "--data", dir, "--center", "和平里街道党群服务中心")
+	st, err := os.Stat(filepath.Join(dir, ledger.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := int(st.Sys().(*syscall.Stat_t).Uid); uid != want {
+		t.Fatalf("ledger.db owned by uid %d, want %d", uid, want)
+	}
+	if os.Geteuid() == 0 {
+		wantIn(t, "init", out, "所有者 owner: uid 4242")
 	}
 }
