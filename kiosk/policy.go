@@ -87,7 +87,7 @@ var refusals = []error{
 	ledger.ErrUnknownCard, ledger.ErrCardLost, ledger.ErrCardRevoked, ledger.ErrCardInUse, ledger.ErrBadUID,
 	ledger.ErrInsufficientPoints, ledger.ErrOutOfStock, ledger.ErrPeriodLimit, ledger.ErrOfflineCap, ledger.ErrSyncTooOld,
 	ledger.ErrNotInWindow, ledger.ErrNoOpenShift, ledger.ErrShiftOpen, ledger.ErrDurationAbsurd,
-	ledger.ErrPINWrong, ledger.ErrPINLocked, ledger.ErrNotStaff,
+	ledger.ErrPINWrong, ledger.ErrPINLocked, ledger.ErrNotStaff, ledger.ErrStaffDisabled,
 	ledger.ErrNotFound, ledger.ErrNotReversible, ledger.ErrInvalid,
 }
 

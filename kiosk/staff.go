@@ -213,6 +213,8 @@ func (t *Terminal) pressPIN(a Action) {
 				t.changed()
 			case errors.Is(err, ledger.ErrPINLocked):
 				t.notice(ToneRefusal, T("staff.pin_locked"))
+			case errors.Is(err, ledger.ErrStaffDisabled): // disabled while its PIN was typed
+				t.notice(ToneRefusal, T("staff.disabled"), T("staff.disabled_hint"))
 			case err != nil:
 				t.failed(err)
 			default:
@@ -356,6 +358,9 @@ func (t *Terminal) staffRefused(err error) {
 		key = "refusal.insufficient_points"
 	case errors.Is(err, ledger.ErrUnknownCard), errors.Is(err, ledger.ErrCardLost), errors.Is(err, ledger.ErrCardRevoked):
 		key = "staff.card_refused"
+	case errors.Is(err, ledger.ErrStaffDisabled): // this staff card, disabled while in use
+		t.notice(ToneRefusal, T("staff.disabled"), T("staff.disabled_hint"))
+		return
 	default:
 		t.failed(err)
 		return
@@ -390,7 +395,7 @@ func (t *Terminal) newCardTapped(uid record.CardUID) {
 			// The card is checked first so a card in use leaves no person
 			// without a card behind.
 			_, err := t.led.LookupCard(ctx, uid)
-			if err == nil {
+			if err == nil || errors.Is(err, ledger.ErrStaffDisabled) {
 				err = ledger.ErrCardInUse
 			} else if errors.Is(err, ledger.ErrUnknownCard) {
 				var p ledger.Person

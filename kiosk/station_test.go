@@ -162,6 +162,12 @@ func TestStationRefusals(t *testing.T) {
 		{"lost card", cardIn(ledger.CardLost), ledger.ErrCardLost},
 		{"revoked card", cardIn(ledger.CardRevoked), ledger.ErrCardRevoked},
 		{"staff card", func(t *testing.T, f *stationFixture) record.CardUID { return f.env.Staff }, nil},
+		{"disabled staff card", func(t *testing.T, f *stationFixture) record.CardUID {
+			if _, err := f.env.SetStaffActive(ctx, ledger.SetStaffActive{ID: record.NewEntryID(), UID: f.env.Staff}); err != nil {
+				t.Fatal(err)
+			}
+			return f.env.Staff
+		}, ledger.ErrStaffDisabled},
 		{"activity closed now", func(t *testing.T, f *stationFixture) record.CardUID {
 			// The clock reads 09:00; this activity runs in the evening only.
 			evening := f.env.AddActivity(t, "网格巡查", record.Schedule{Start: "19:00", End: "21:00"}, record.Rules{})

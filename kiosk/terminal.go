@@ -405,6 +405,10 @@ func (t *Terminal) cardLookedUp(info ledger.CardInfo, err error) {
 	case errors.Is(err, ledger.ErrCardRevoked):
 		t.notice(ToneRefusal, T("card.revoked"), T("card.desk_hint"))
 		return
+	case errors.Is(err, ledger.ErrStaffDisabled):
+		// No PIN screen for a disabled staff card: it can do nothing.
+		t.notice(ToneRefusal, T("staff.disabled"), T("staff.disabled_hint"))
+		return
 	case err != nil:
 		t.failed(err)
 		return

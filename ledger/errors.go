@@ -65,6 +65,9 @@ var (
 	ErrPINLocked = errors.New("ledger: staff card locked")
 	// ErrNotStaff: an operation that needs a staff card got another card.
 	ErrNotStaff = errors.New("ledger: not a staff card")
+	// ErrStaffDisabled: the staff card was disabled (kioskctl staff disable):
+	// it opens no PIN screen and does nothing.
+	ErrStaffDisabled = errors.New("ledger: staff card disabled")
 
 	// Refusals of a request.
 
@@ -72,6 +75,9 @@ var (
 	ErrNoRequestID = errors.New("ledger: request without id")
 	// ErrIDReused: the request id was used before for a different operation.
 	ErrIDReused = errors.New("ledger: request id used for another operation")
+	// ErrDuplicate: an import names a member number, an activity or an item
+	// the ledger holds already (imports add; they never overwrite).
+	ErrDuplicate = errors.New("ledger: already registered")
 	// ErrNotFound: the named person, activity, item, shift or entry does not exist.
 	ErrNotFound = errors.New("ledger: not found")
 	// ErrNotReversible: the entry's kind cannot be reversed, or it was reversed already.

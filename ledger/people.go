@@ -382,9 +382,9 @@ type CardInfo struct {
 	Staff     *Staff
 }
 
-// LookupCard answers a tap. A staff card gives Staff set. A lost or revoked
-// card gives the info and ErrCardLost or ErrCardRevoked; an unknown one
-// ErrUnknownCard.
+// LookupCard answers a tap. A staff card gives Staff set; a disabled one
+// the info and ErrStaffDisabled. A lost or revoked card gives the info and
+// ErrCardLost or ErrCardRevoked; an unknown one ErrUnknownCard.
 func (l *Ledger) LookupCard(ctx context.Context, uid record.CardUID) (CardInfo, error) {
 	var info CardInfo
 	tx, err := l.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -396,6 +396,9 @@ func (l *Ledger) LookupCard(ctx context.Context, uid record.CardUID) (CardInfo, 
 	c, err := readCard(ctx, q, uid)
 	if errors.Is(err, ErrUnknownCard) {
 		s, serr := readStaff(ctx, q, uid)
+		if serr == nil && !s.Active {
+			return CardInfo{Card: Card{UID: uid, State: CardActive}, Staff: &s}, fmt.Errorf("look up card %s: %w", uid, ErrStaffDisabled)
+		}
 		if serr == nil {
 			return CardInfo{Card: Card{UID: uid, State: CardActive}, Staff: &s}, nil
 		}

@@ -182,7 +182,7 @@ func (t *wtx) staffOperator(uid record.CardUID) error {
 		return err
 	}
 	if !s.Active {
-		return fmt.Errorf("staff card %s: %w", uid, ErrCardRevoked)
+		return fmt.Errorf("staff card %s: %w", uid, ErrStaffDisabled)
 	}
 	if t.now.Before(s.LockedUntil) {
 		return fmt.Errorf("staff card %s until %s: %w", uid, s.LockedUntil.Format(time.TimeOnly), ErrPINLocked)
@@ -200,7 +200,7 @@ func (l *Ledger) CheckPIN(ctx context.Context, uid record.CardUID, pin string) (
 		return Staff{}, fmt.Errorf("check PIN: %w", err)
 	}
 	if !s.Active {
-		return Staff{}, fmt.Errorf("check PIN: staff card %s: %w", uid, ErrCardRevoked)
+		return Staff{}, fmt.Errorf("check PIN: staff card %s: %w", uid, ErrStaffDisabled)
 	}
 	var stored string
 	if err := l.read().QueryRowContext(ctx, "SELECT pin FROM staff WHERE uid = ?", string(uid)).Scan(&stored); err != nil {

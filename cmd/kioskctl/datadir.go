@@ -35,6 +35,9 @@ func parseFlags(f *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// ledgerOptions open every ledger kioskctl opens; tests make PIN hashes cheap.
+var ledgerOptions ledger.Options
+
 // openLedgerDir opens the ledger in a data directory, saying plainly what
 // is missing: a technician over SSH should not have to read a wrapped error
 // to learn the disk is not mounted.
@@ -48,9 +51,10 @@ func openLedgerDir(ctx context.Context, dir string) (*ledger.Ledger, error) {
 	case !st.IsDir():
 		return nil, fmt.Errorf("data directory %s is not a directory", dir)
 	}
-	l, err := ledger.Open(ctx, dir, ledger.Options{})
+	l, err := ledger.Open(ctx, dir, ledgerOptions)
 	if errors.Is(err, ledger.ErrNoLedger) {
-		return nil, fmt.Errorf("no ledger in %s (%s is missing; `kioskctl demo --data %s` makes a demo one)", dir, filepath.Join(dir, ledger.FileName), dir)
+		return nil, fmt.Errorf("no ledger in %s (%s is missing; `kioskctl init --center NAME --data %s` makes a center's, `kioskctl demo --data %s` a demo one)",
+			dir, filepath.Join(dir, ledger.FileName), dir, dir)
 	}
 	return l, err
 }

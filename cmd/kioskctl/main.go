@@ -20,10 +20,12 @@ type command struct {
 	run     func(env *env, args []string) error
 }
 
-// env is what every subcommand gets: where to write, so tests can capture it.
+// env is what every subcommand gets: where to read and write, so tests can
+// capture it.
 type env struct {
 	stdout io.Writer
 	stderr io.Writer
+	stdin  io.Reader // nil: nothing to read
 }
 
 // errUsage marks a bad invocation: exit code 2.
@@ -33,7 +35,7 @@ var errUsage = errors.New("usage")
 var commands = map[string]command{}
 
 func main() {
-	os.Exit(run(&env{stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:]))
+	os.Exit(run(&env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}, os.Args[1:]))
 }
 
 func run(e *env, args []string) int {

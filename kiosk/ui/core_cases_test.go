@@ -178,6 +178,15 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.tap("04A1B2C6")
 	d.shot("card-lost", kiosk.SceneNotice, "此卡已挂失", "请到服务台办理")
 	d.press(A(kiosk.ActHome))
+	// A disabled staff card opens no PIN screen.
+	off := record.CardUID("5A5A0002")
+	_, err = led.AddStaff(ctx, ledger.AddStaff{ID: id(), UID: off, Name: "赵敏", Role: ledger.RoleStaff, PIN: "8642"})
+	d.check(err)
+	_, err = led.SetStaffActive(ctx, ledger.SetStaffActive{ID: id(), UID: off})
+	d.check(err)
+	d.tap(off)
+	d.shot("staff-disabled", kiosk.SceneNotice, "这张工作人员卡已停用", "请联系技术员")
+	d.press(A(kiosk.ActHome))
 
 	// At noon one activity is open: the check-in asks to confirm it. The
 	// shift stays open for the staff to close.
