@@ -44,7 +44,15 @@ func pty(t *testing.T) (*os.File, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, fmt.Sprintf("/dev/pts/%d", n)
+	dev := fmt.Sprintf("/dev/pts/%d", n)
+	// Hold the slave open for the test's life: with no slave open, a read
+	// on the master fails at once with EIO, before the printer opens it.
+	s, err := os.OpenFile(dev, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("open %s: %v", dev, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return m, dev
 }
 
 func TestPrinterPrintsOnADevice(t *testing.T) {
