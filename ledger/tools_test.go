@@ -126,6 +126,20 @@ func TestStatusAndSummary(t *testing.T) {
 	if len(after) != 2 || after[0].Seq != 4 {
 		t.Fatalf("entries after 3: %+v", after)
 	}
+	// A reversed redemption is not counted: two more, one of them reversed.
+	if _, err := redeem(e, c, it.ID); err != nil {
+		t.Fatal(err)
+	}
+	undone, err := redeem(e, c, it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: undone.Entry.ID, Operator: e.Staff, Reason: "撤销"}); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err = e.TodaySummary(ctx); err != nil || sum.Redemptions != 2 || sum.PointsRedeemed != 40 {
+		t.Fatalf("summary after a reversal: %+v, %v; want 2 redemptions of 40 points", sum, err)
+	}
 }
 
 func TestExport(t *testing.T) {
