@@ -597,27 +597,13 @@ func (t *Terminal) listShifts() {
 	})
 }
 
-// closeShift closes a forgotten shift with the time served so far, capped
-// by the activity's maximum: what the rules would credit a check-out now.
+// closeShift closes a forgotten shift as a check-out now would, never
+// crediting more than the rules' maximum (ledger.ResolveShift).
 func (t *Terminal) closeShift(s ledger.Shift) {
-	op := t.flow.staff.UID
-	now := t.clk.Now()
-	reason := t.words("reason.closed_by_staff")
+	req := ledger.ResolveShift{ID: record.NewEntryID(), Shift: s.ID, Operator: t.flow.staff.UID, Reason: t.words("reason.closed_by_staff")}
 	t.run(true, func(ctx context.Context) func() {
-		minutes := int64(now.Sub(s.OpenedAt) / time.Minute)
-		a, err := t.led.Activity(ctx, s.Activity)
-		if err == nil {
-			limit := a.Rules.MaxMinutes
-			if limit <= 0 {
-				limit = 24 * 60
-			}
-			minutes = min(max(minutes, 0), limit)
-		}
 		var res ledger.CheckOutResult
-		if err == nil {
-			req := ledger.ResolveShift{ID: record.NewEntryID(), Shift: s.ID, Minutes: minutes, Operator: op, Reason: reason}
-			err = t.write(ctx, func() (err error) { res, err = t.led.ResolveShift(ctx, req); return err })
-		}
+		err := t.write(ctx, func() (err error) { res, err = t.led.ResolveShift(ctx, req); return err })
 		return func() {
 			if err != nil {
 				t.staffRefused(err)

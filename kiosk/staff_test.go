@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
@@ -51,5 +52,50 @@ func TestNumberPadLimit(t *testing.T) {
 	r.typeDigits(strings.Repeat("1", maxNumber+3))
 	if v := r.want(SceneStaffFind); len(v.Pad) != maxNumber {
 		t.Fatalf("find pad = %q, want %d digits", v.Pad, maxNumber)
+	}
+}
+
+// closeFirstShift closes the first open shift from the staff menu.
+func (r *rig) closeFirstShift() View {
+	r.t.Helper()
+	r.do(Action{Kind: ActStaff, Staff: StaffShifts})
+	r.want(SceneStaffShifts)
+	r.do(Action{Kind: ActChoose, Index: 0})
+	return r.term.View()
+}
+
+// TestStaffClosesAShiftByTheCheckOutRules: a forgotten check-out closed by
+// staff is credited as a check-out would be, rounding down to the quarter
+// hour, never more than the maximum; it pays no better than checking out.
+func TestStaffClosesAShiftByTheCheckOutRules(t *testing.T) {
+	r := newRig(t)
+	act := r.env.AddActivity(t, "网格巡查", record.Schedule{}, record.Rules{AnyTime: true, RoundMinutes: 15, MaxMinutes: 180,
+		PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 60}})
+	p, card := r.env.AddPerson(t, "周玥", record.RedVest)
+	q, other := r.env.AddPerson(t, "王堃", record.RedVest)
+	for _, c := range []record.CardUID{card, other} {
+		if _, err := r.env.CheckIn(context.Background(), ledger.CheckIn{ID: record.NewEntryID(), Card: c, Activity: act.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.env.Clock.Advance(67 * time.Minute)
+	if _, err := r.env.CheckOut(context.Background(), ledger.CheckOut{ID: record.NewEntryID(), Card: other}); err != nil {
+		t.Fatal(err)
+	}
+	r.staffLogin()
+	r.closeFirstShift()
+	if b, want := r.balance(p.ID), r.balance(q.ID); b != want || b.Minutes != 60 {
+		t.Fatalf("closed by staff after 67 minutes: %+v; a check-out got %+v, want 60 minutes", b, want)
+	}
+
+	// Forgotten for 10 hours: the maximum of 3 hours, not more.
+	if _, err := r.env.CheckIn(context.Background(), ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: act.ID}); err != nil {
+		t.Fatal(err)
+	}
+	r.env.Clock.Advance(10 * time.Hour)
+	r.staffLogin()
+	r.closeFirstShift()
+	if b := r.balance(p.ID); b.Minutes != 60+180 {
+		t.Fatalf("closed after 10 hours: %d minutes in all, want 60+180", b.Minutes)
 	}
 }
