@@ -35,6 +35,7 @@ func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
 type Fake struct {
 	mu      sync.Mutex
 	now     time.Time
+	boot    time.Duration // SinceBoot: moved by Advance, not by Set
 	waiters []waiter
 }
 
@@ -43,8 +44,8 @@ type waiter struct {
 	ch chan time.Time
 }
 
-// NewFake returns a fake clock reading t.
-func NewFake(t time.Time) *Fake { return &Fake{now: t} }
+// NewFake returns a fake clock reading t, an hour after its boot.
+func NewFake(t time.Time) *Fake { return &Fake{now: t, boot: time.Hour} }
 
 // Now returns the fake time.
 func (f *Fake) Now() time.Time {
@@ -67,10 +68,15 @@ func (f *Fake) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
-// Advance moves the fake time forward by d and fires due waiters in order.
+// Advance moves the fake time forward by d and fires due waiters in order:
+// time passes, so the time since boot moves too. A negative d is a jump back
+// of the wall clock only.
 func (f *Fake) Advance(d time.Duration) {
 	f.mu.Lock()
 	t := f.now.Add(d)
+	if d > 0 {
+		f.boot += d
+	}
 	f.mu.Unlock()
 	f.Set(t)
 }

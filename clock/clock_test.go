@@ -54,3 +54,42 @@ func TestFakeSetBackwards(t *testing.T) {
 		t.Fatalf("Now = %v, want 1970", got)
 	}
 }
+
+// TestBootTimeIgnoresWallClockJumps: the fake's time since boot moves with
+// Advance (time passing) but not with Set (the wall clock set), and Reboot
+// starts it again; the real one reads CLOCK_BOOTTIME and moves forward.
+func TestBootTimeIgnoresWallClockJumps(t *testing.T) {
+	f := NewFake(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+	at := func() time.Duration {
+		t.Helper()
+		d, err := f.SinceBoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	start := at()
+	f.Advance(10 * time.Minute)
+	if got := at() - start; got != 10*time.Minute {
+		t.Fatalf("after Advance(10m) boot time moved %v", got)
+	}
+	f.Set(f.Now().AddDate(1, 0, 0))
+	f.Advance(-time.Hour)
+	if got := at() - start; got != 10*time.Minute {
+		t.Fatalf("wall clock jumps moved boot time by %v", got-10*time.Minute)
+	}
+	f.Reboot()
+	if got := at(); got != 0 {
+		t.Fatalf("after Reboot boot time = %v", got)
+	}
+
+	var r BootClock = Real{}
+	a, err := r.SinceBoot()
+	if err != nil || a <= 0 {
+		t.Fatalf("CLOCK_BOOTTIME = %v, %v", a, err)
+	}
+	time.Sleep(2 * time.Millisecond)
+	if b, _ := r.SinceBoot(); b-a < 2*time.Millisecond {
+		t.Fatalf("CLOCK_BOOTTIME moved %v over 2 ms", b-a)
+	}
+}

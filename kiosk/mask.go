@@ -2,15 +2,6 @@ package kiosk
 
 import "strings"
 
-// shownName is a person's name as staff scenes say it: masked, or for a
-// provisional person the Text of ProvisionalKey, for the frontend to look up.
-func shownName(name string, provisional bool) any {
-	if provisional {
-		return T(ProvisionalKey)
-	}
-	return MaskName(name)
-}
-
 // MaskName hides the middle of a name for the public honour roll (光荣榜):
 // 张三明 → 张*明, 欧阳娜娜 → 欧**娜, 王堃 → 王*; a one-character name is
 // shown as it is. Names in Latin letters keep the first letter of each word.

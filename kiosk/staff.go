@@ -16,7 +16,7 @@ type StaffAction uint8
 // Staff menu entries.
 const (
 	StaffBind    StaffAction = iota + 1 // bind a card to a registered person (绑定新卡)
-	StaffEnrol                          // a walk-in: provisional person by member number, then a card
+	StaffEnrol                          // a walk-in: a provisional person and a card (登记新志愿者)
 	StaffReplace                        // a lost card's balance to a new card (补办挂失卡)
 	StaffAdjust                         // points up or down with a reason (调整积分)
 	StaffReverse                        // undo one of today's redemptions; stock comes back (撤销兑换)
@@ -25,13 +25,17 @@ const (
 	StaffSync                           // sync with the hub now (立即同步)
 	StaffReader                         // reader test
 	StaffSummary                        // today's summary (今日汇总)
+	StaffBlock                          // report a card lost without replacing it (挂失)
+	StaffHandOut                        // hand out the goods of a pickup code (核销取货)
 )
 
 // staffMenu is the menu, in the order it is drawn.
 var staffMenu = []MenuItem{
+	{"staff.hand_out", StaffHandOut},
 	{"staff.bind_card", StaffBind},
 	{"staff.new_person", StaffEnrol},
 	{"staff.replace_card", StaffReplace},
+	{"staff.block_card", StaffBlock},
 	{"staff.adjust_points", StaffAdjust},
 	{"staff.reverse_redemption", StaffReverse},
 	{"staff.restock", StaffRestock},
@@ -49,6 +53,10 @@ var AdjustReasons = []string{"reason.correction", "reason.missed_shift", "reason
 // phone's last digits, an amount. The PIN pad takes ledger.MaxPINDigits.
 const maxNumber = 10
 
+// maxFound is the most people a search lists; more asks for more digits,
+// so a list is never cut short without a word.
+const maxFound = 100
+
 // staffFlow is a staff session: who logged in and where in an action they are.
 type staffFlow struct {
 	pinFor ledger.Staff // tapped, PIN not yet right
@@ -56,13 +64,15 @@ type staffFlow struct {
 	action StaffAction
 	people []ledger.Person
 	target ledger.Person
-	member string // a walk-in's member number
 
-	redemptions []ledger.RedemptionRecord
+	redemptions []ledger.RedemptionRecord // to reverse, or to hand out
 	items       []ledger.Offer
 	item        ledger.Item
 	shifts      []ledger.Shift
+	cards       []ledger.Card
 	amount      int64
+	// confirm is what 确认 on the confirm scene does.
+	confirm func()
 }
 
 func (f *staffFlow) loggedIn() bool { return f.staff.UID != "" }
@@ -89,6 +99,7 @@ func (t *Terminal) pressStaff(a Action) {
 		t.staffMenu()
 		return
 	}
+	choice := func(n int) (int, bool) { return a.Index, a.Kind == ActChoose && a.Index >= 0 && a.Index < n }
 	switch t.view.Scene {
 	case SceneStaffMenu:
 		switch a.Kind {
@@ -102,36 +113,48 @@ func (t *Terminal) pressStaff(a Action) {
 			t.find()
 		}
 	case SceneStaffPeople:
-		if a.Kind == ActChoose && a.Index >= 0 && a.Index < len(t.flow.people) {
-			t.flow.target = t.flow.people[a.Index]
-			t.view.Staff.Target = MaskName(t.flow.target.Name)
-			t.view.Staff.TargetProvisional = t.flow.target.Provisional
-			if t.flow.action == StaffAdjust {
-				t.askAmount()
-			} else {
-				t.askCard()
-			}
+		if i, ok := choice(len(t.flow.people)); ok {
+			t.personChosen(t.flow.people[i])
 		}
 	case SceneStaffAmount:
 		if t.pad(a) {
 			t.amountEntered()
 		}
 	case SceneStaffReasons:
-		if a.Kind == ActChoose && a.Index >= 0 && a.Index < len(AdjustReasons) {
-			t.adjust(t.words(AdjustReasons[a.Index]))
+		if i, ok := choice(len(AdjustReasons)); ok {
+			t.confirmAdjust(AdjustReasons[i])
 		}
 	case SceneStaffRedemptions:
-		if a.Kind == ActChoose && a.Index >= 0 && a.Index < len(t.flow.redemptions) {
-			t.reverse(t.flow.redemptions[a.Index])
+		if i, ok := choice(len(t.flow.redemptions)); ok {
+			t.confirmReverse(t.flow.redemptions[i])
 		}
 	case SceneStaffItems:
-		if a.Kind == ActChoose && a.Index >= 0 && a.Index < len(t.flow.items) {
-			t.flow.item = t.flow.items[a.Index].Item
+		if i, ok := choice(len(t.flow.items)); ok {
+			t.flow.item = t.flow.items[i].Item
 			t.askAmount()
 		}
 	case SceneStaffShifts:
-		if a.Kind == ActChoose && a.Index >= 0 && a.Index < len(t.flow.shifts) {
-			t.closeShift(t.flow.shifts[a.Index])
+		if i, ok := choice(len(t.flow.shifts)); ok {
+			t.confirmClose(t.flow.shifts[i])
+		}
+	case SceneStaffCards:
+		if i, ok := choice(len(t.flow.cards)); ok {
+			t.confirmBlock(t.flow.cards[i])
+		}
+	case SceneStaffHandouts:
+		// The first choice is 输入取货码; the redemptions follow.
+		if i, ok := choice(len(t.flow.redemptions) + 1); ok {
+			if i == 0 {
+				t.askCode()
+			} else {
+				t.confirmHandOut(t.flow.redemptions[i-1])
+			}
+		}
+	case SceneStaffConfirm:
+		if a.Kind == ActConfirm && t.flow.confirm != nil {
+			do := t.flow.confirm
+			t.flow.confirm = nil
+			do()
 		}
 	case SceneStaffDone, SceneStaffSummary, SceneStaffReader:
 		if a.Kind == ActConfirm {
@@ -206,13 +229,14 @@ func (t *Terminal) pressPIN(a Action) {
 		err := t.write(ctx, func() (err error) { s, err = t.led.CheckPIN(ctx, uid, pin); return err })
 		return func() {
 			t.view.Pad = ""
+			var pe *ledger.PINError
 			switch {
-			case errors.Is(err, ledger.ErrPINWrong):
+			case errors.Is(err, ledger.ErrPINWrong) && errors.As(err, &pe):
 				t.cue(ToneRefusal)
-				t.view.Lines = []Text{T("staff.pin_wrong")}
+				t.view.Lines = []Text{T("staff.pin_wrong_left", pe.Left)}
 				t.changed()
-			case errors.Is(err, ledger.ErrPINLocked):
-				t.notice(ToneRefusal, T("staff.pin_locked"))
+			case errors.Is(err, ledger.ErrPINLocked) && errors.As(err, &pe):
+				t.notice(ToneRefusal, T("staff.pin_locked"), T("staff.pin_locked_until", t.when(pe.Until)))
 			case errors.Is(err, ledger.ErrStaffDisabled): // disabled while its PIN was typed
 				t.notice(ToneRefusal, T("staff.disabled"), T("staff.disabled_hint"))
 			case err != nil:
@@ -225,11 +249,21 @@ func (t *Terminal) pressPIN(a Action) {
 	})
 }
 
+// when is a time as staff read it, in the center's zone: 15:32 today,
+// 11-26 15:32 on another day.
+func (t *Terminal) when(at time.Time) string {
+	if sameDay(at, t.clk.Now(), t.loc()) {
+		return at.In(t.loc()).Format("15:04")
+	}
+	return at.In(t.loc()).Format("01-02 15:04")
+}
+
 func (t *Terminal) staffMenu() {
 	f := staffFlow{pinFor: t.flow.pinFor, staff: t.flow.staff}
 	t.flow = f
 	t.view.Staff.Menu = staffMenu
 	t.view.Staff.Target, t.view.Staff.TargetProvisional = "", false
+	t.view.Staff.Warning = Text{}
 	t.view.Pad, t.view.Negative, t.view.Signed = "", false, false
 	t.view.Choices = nil
 	t.show(SceneStaffMenu, ToneNone)
@@ -239,14 +273,14 @@ func (t *Terminal) staffMenu() {
 func (t *Terminal) startStaffAction(a StaffAction) {
 	t.flow.action = a
 	switch a {
-	case StaffBind, StaffReplace, StaffAdjust:
+	case StaffBind, StaffReplace, StaffAdjust, StaffBlock:
 		t.view.Pad = ""
 		t.show(SceneStaffFind, ToneNone)
 		t.view.Title = T("staff.find_person")
 	case StaffEnrol:
-		t.view.Pad = ""
-		t.show(SceneStaffFind, ToneNone)
-		t.view.Title = T("staff.enter_member_no")
+		// A walk-in has no member number yet: the ledger makes one.
+		t.view.Staff.Target, t.view.Staff.TargetProvisional = "", true
+		t.askCard()
 	case StaffReverse:
 		t.listRedemptions()
 	case StaffRestock:
@@ -259,41 +293,77 @@ func (t *Terminal) startStaffAction(a StaffAction) {
 		t.readerTest()
 	case StaffSummary:
 		t.summary()
+	case StaffHandOut:
+		t.listHandouts()
 	}
 }
 
-// find looks people up by the pad's digits; for a walk-in the digits are the
-// new member number.
+// find looks people up by the pad's digits (or a pickup code up, when
+// handing out).
 func (t *Terminal) find() {
 	query := t.view.Pad
-	if t.flow.action == StaffEnrol {
-		t.flow.member = query
-		t.view.Staff.Target = query
-		t.askCard()
+	if t.flow.action == StaffHandOut {
+		t.findCode(ledger.PickupCode(query))
 		return
 	}
 	t.run(false, func(ctx context.Context) func() {
-		people, err := t.led.FindPeople(ctx, query, 8)
+		people, err := t.led.FindPeople(ctx, query, maxFound+1)
 		return func() {
 			switch {
 			case err != nil:
 				t.failed(err)
 			case len(people) == 0:
-				t.cue(ToneRefusal)
-				t.view.Lines = []Text{T("staff.not_found")}
-				t.changed()
+				t.padRefused(T("staff.not_found"))
+			case len(people) > maxFound:
+				t.padRefused(T("staff.too_many", maxFound))
 			default:
 				t.flow.people = people
 				t.view.Choices = t.view.Choices[:0]
 				for _, p := range people {
-					t.view.Choices = append(t.view.Choices, Choice{Label: MaskName(p.Name), Provisional: p.Provisional,
-						Detail: T("staff.person_detail", p.MemberNo, p.Phone)})
+					detail := T("staff.person_detail", p.MemberNo, p.Phone)
+					if p.Phone == "" {
+						detail = T("staff.member_no", p.MemberNo)
+					}
+					t.view.Choices = append(t.view.Choices, Choice{Label: p.Name, Provisional: p.Provisional, Detail: detail})
 				}
 				t.show(SceneStaffPeople, ToneNone)
 				t.view.Title = T("staff.choose_person")
 			}
 		}
 	})
+}
+
+// padRefused keeps the pad and says why what was typed found nothing.
+func (t *Terminal) padRefused(line Text) {
+	t.cue(ToneRefusal)
+	t.view.Lines = []Text{line}
+	t.changed()
+}
+
+// personChosen goes on with the person found.
+func (t *Terminal) personChosen(p ledger.Person) {
+	t.flow.target = p
+	t.view.Staff.Target, t.view.Staff.TargetProvisional = p.Name, p.Provisional
+	switch t.flow.action {
+	case StaffAdjust:
+		t.askAmount()
+	case StaffBlock:
+		t.listCards(p)
+	default:
+		t.askCard()
+	}
+}
+
+// who is a person as staff scenes name them: the full name (staff have
+// given their PIN; masking is for the public screens), or for a
+// provisional person the Text of ProvisionalKey, for the frontend to look up.
+func who(p ledger.Person) any { return personWords(p.Name, p.Provisional) }
+
+func personWords(name string, provisional bool) any {
+	if provisional {
+		return T(ProvisionalKey)
+	}
+	return name
 }
 
 func (t *Terminal) askCard() {
@@ -333,31 +403,52 @@ func (t *Terminal) amountEntered() {
 	t.view.Title = T("staff.reason")
 }
 
+// confirmStaff asks before an action the same person cannot undo: the
+// question names what will happen, the lines the details, warning what to
+// look out for; 确认 runs do, 返回 goes back to the menu.
+func (t *Terminal) confirmStaff(question Text, warning Text, lines []Text, do func()) {
+	t.flow.confirm = do
+	t.show(SceneStaffConfirm, ToneNone)
+	t.view.Title = question
+	t.view.Lines = lines
+	t.view.Staff.Warning = warning
+}
+
 // staffDone shows a staff action's success.
 func (t *Terminal) staffDone(title Text, lines ...Text) {
+	t.view.Staff.Warning = Text{}
 	t.show(SceneStaffDone, ToneSuccess)
 	t.view.Title = title
 	t.view.Lines = lines
 }
 
-// staffRefused keeps the scene and says why, for the staff member to fix.
+// staffRefused says why the ledger refused. On the tap-card scene and on a
+// pad the scene stays, for the staff member to tap another card or type
+// again; elsewhere (a confirmation, a list) the action ends there.
 func (t *Terminal) staffRefused(err error) {
-	var key string
+	var line Text
+	var he *ledger.HandedOutError
 	switch {
+	case errors.As(err, &he):
+		line = T("staff.handed_out_by", t.when(he.Handout.At), he.Handout.By)
+	case errors.Is(err, ledger.ErrRedemptionReversed):
+		line = T("staff.code_reversed")
 	case errors.Is(err, ledger.ErrCardInUse):
-		key = "staff.card_in_use"
+		line = T("staff.card_in_use")
 	case errors.Is(err, ledger.ErrNotFound):
-		key = "staff.not_found"
+		line = T("staff.not_found")
 	case errors.Is(err, ledger.ErrNotReversible):
-		key = "staff.not_reversible"
+		line = T("staff.not_reversible")
+	case errors.Is(err, ledger.ErrNoOpenShift):
+		line = T("staff.shift_not_open")
 	case errors.Is(err, ledger.ErrInvalid):
-		key = "staff.invalid"
+		line = T("staff.invalid")
 	case errors.Is(err, ledger.ErrOutOfStock):
-		key = "refusal.out_of_stock"
+		line = T("refusal.out_of_stock")
 	case errors.Is(err, ledger.ErrInsufficientPoints):
-		key = "refusal.insufficient_points"
+		line = T("refusal.insufficient_points")
 	case errors.Is(err, ledger.ErrUnknownCard), errors.Is(err, ledger.ErrCardLost), errors.Is(err, ledger.ErrCardRevoked):
-		key = "staff.card_refused"
+		line = T("staff.card_refused")
 	case errors.Is(err, ledger.ErrStaffDisabled): // this staff card, disabled while in use
 		t.notice(ToneRefusal, T("staff.disabled"), T("staff.disabled_hint"))
 		return
@@ -365,18 +456,64 @@ func (t *Terminal) staffRefused(err error) {
 		t.failed(err)
 		return
 	}
-	t.cue(ToneRefusal)
-	t.view.Lines = []Text{T(key)}
-	t.changed()
+	switch t.view.Scene {
+	case SceneStaffTapCard, SceneStaffFind, SceneStaffAmount:
+		t.padRefused(line)
+	default:
+		t.view.Staff.Warning = Text{}
+		t.show(SceneStaffDone, ToneRefusal)
+		t.view.Title = T("result.refused")
+		t.view.Lines = []Text{line}
+	}
 }
 
 // newCardTapped binds, replaces or registers with the card just tapped.
+// The card is checked first, so a card in use is refused before anything is
+// asked or written.
 func (t *Terminal) newCardTapped(uid record.CardUID) {
+	if t.view.Busy {
+		return // a card tapped while the last one is looked up: one at a time
+	}
 	f := t.flow
-	op := f.staff.UID
-	switch f.action {
-	case StaffBind:
-		req := ledger.BindCard{ID: record.NewEntryID(), Person: f.target.ID, UID: uid, Operator: op}
+	t.run(false, func(ctx context.Context) func() {
+		_, err := t.led.LookupCard(ctx, uid)
+		if err == nil || errors.Is(err, ledger.ErrCardLost) || errors.Is(err, ledger.ErrCardRevoked) || errors.Is(err, ledger.ErrStaffDisabled) {
+			err = fmt.Errorf("card %s: %w", uid, ledger.ErrCardInUse)
+		} else if errors.Is(err, ledger.ErrUnknownCard) {
+			err = nil
+		}
+		var cards []ledger.Card
+		var old record.CardUID
+		if err == nil && f.action == StaffBind {
+			cards, err = t.led.Cards(ctx, f.target.ID)
+		}
+		var oldState ledger.CardState
+		if err == nil && f.action == StaffReplace {
+			old, oldState, err = t.replaceableCard(ctx, f.target.ID)
+		}
+		return func() {
+			if err != nil {
+				t.staffRefused(err)
+				return
+			}
+			switch f.action {
+			case StaffEnrol:
+				t.enrolWalkIn(uid)
+			case StaffBind:
+				t.bindCard(uid, cards)
+			case StaffReplace:
+				t.replaceCard(uid, old, oldState)
+			}
+		}
+	})
+}
+
+// bindCard binds uid to the person, asking first when they have an active
+// card already: a second card is seldom meant.
+func (t *Terminal) bindCard(uid record.CardUID, cards []ledger.Card) {
+	f := t.flow
+	req := ledger.BindCard{ID: record.NewEntryID(), Person: f.target.ID, UID: uid, Operator: f.staff.UID}
+	bind := func() {
 		t.run(true, func(ctx context.Context) func() {
 			err := t.write(ctx, func() error { _, err := t.led.BindCard(ctx, req); return err })
 			return func() {
@@ -384,79 +521,162 @@ func (t *Terminal) newCardTapped(uid record.CardUID) {
 					t.staffRefused(err)
 					return
 				}
-				t.staffDone(T("staff.card_bound"), T("staff.card_of", shownName(f.target.Name, f.target.Provisional), string(uid)))
-			}
-		})
-	case StaffEnrol:
-		// No name: the hub completes the registration.
-		enrol := ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: f.member, Kind: record.GreenVest, Provisional: true}
-		bind := ledger.BindCard{ID: record.NewEntryID(), UID: uid, Operator: op}
-		t.run(true, func(ctx context.Context) func() {
-			// The card is checked first so a card in use leaves no person
-			// without a card behind.
-			_, err := t.led.LookupCard(ctx, uid)
-			if err == nil || errors.Is(err, ledger.ErrStaffDisabled) {
-				err = ledger.ErrCardInUse
-			} else if errors.Is(err, ledger.ErrUnknownCard) {
-				var p ledger.Person
-				err = t.write(ctx, func() (err error) { p, err = t.led.EnrolPerson(ctx, enrol); return err })
-				if err == nil {
-					bind.Person = p.ID
-					err = t.write(ctx, func() error { _, err := t.led.BindCard(ctx, bind); return err })
-				}
-			}
-			return func() {
-				if err != nil {
-					t.staffRefused(err)
-					return
-				}
-				t.staffDone(T("staff.walk_in_done"), T("staff.card_of", f.member, string(uid)))
-			}
-		})
-	case StaffReplace:
-		person := f.target
-		t.run(true, func(ctx context.Context) func() {
-			old, err := t.replaceableCard(ctx, person.ID)
-			if err == nil {
-				req := ledger.ReplaceCard{ID: record.NewEntryID(), Old: old, New: uid, Operator: op}
-				err = t.write(ctx, func() error { _, err := t.led.ReplaceCard(ctx, req); return err })
-			}
-			return func() {
-				if err != nil {
-					t.staffRefused(err)
-					return
-				}
-				t.staffDone(T("staff.card_replaced"), T("staff.card_of", shownName(person.Name, person.Provisional), string(uid)))
+				t.staffDone(T("staff.card_bound"), T("staff.card_of", who(f.target), string(uid)))
 			}
 		})
 	}
+	for _, c := range cards {
+		if c.State == ledger.CardActive {
+			t.confirmStaff(T("staff.confirm_bind", who(f.target), string(uid)), T("staff.has_active_card"),
+				[]Text{T("staff.active_card", string(c.UID))}, bind)
+			return
+		}
+	}
+	bind()
+}
+
+// enrolWalkIn registers a walk-in with the card just tapped: a provisional
+// person with no name (the hub completes it) and a member number the ledger
+// makes, which the done scene shows.
+func (t *Terminal) enrolWalkIn(uid record.CardUID) {
+	op := t.flow.staff.UID
+	enrol := ledger.EnrolPerson{ID: record.NewEntryID(), Kind: record.GreenVest, Provisional: true}
+	bind := ledger.BindCard{ID: record.NewEntryID(), UID: uid, Operator: op}
+	t.run(true, func(ctx context.Context) func() {
+		var p ledger.Person
+		err := t.write(ctx, func() (err error) { p, err = t.led.EnrolPerson(ctx, enrol); return err })
+		if err == nil {
+			bind.Person = p.ID
+			err = t.write(ctx, func() error { _, err := t.led.BindCard(ctx, bind); return err })
+		}
+		return func() {
+			if err != nil {
+				t.staffRefused(err)
+				return
+			}
+			t.staffDone(T("staff.walk_in_done"), T("staff.member_no", p.MemberNo), T("staff.card_of", who(p), string(uid)))
+		}
+	})
+}
+
+// replaceCard moves the person from old to uid. Replacing a lost card is
+// what the menu entry is for; replacing a card still active stops a card
+// someone may still hold, so it asks first.
+func (t *Terminal) replaceCard(uid, old record.CardUID, state ledger.CardState) {
+	f := t.flow
+	req := ledger.ReplaceCard{ID: record.NewEntryID(), Old: old, New: uid, Operator: f.staff.UID}
+	replace := func() {
+		t.run(true, func(ctx context.Context) func() {
+			err := t.write(ctx, func() error { _, err := t.led.ReplaceCard(ctx, req); return err })
+			return func() {
+				if err != nil {
+					t.staffRefused(err)
+					return
+				}
+				t.staffDone(T("staff.card_replaced"), T("staff.card_of", who(f.target), string(uid)))
+			}
+		})
+	}
+	if state != ledger.CardActive {
+		replace()
+		return
+	}
+	t.confirmStaff(T("staff.confirm_replace", who(f.target), string(old), string(uid)), T("staff.old_card_stops", string(old)), nil, replace)
 }
 
 // replaceableCard is the card a replacement moves away from: the lost one if
-// there is one, else the active one.
-func (t *Terminal) replaceableCard(ctx context.Context, p record.PersonID) (record.CardUID, error) {
+// there is one, else the newest active one (the confirmation names it; a
+// card to keep is reported lost first with 挂失).
+func (t *Terminal) replaceableCard(ctx context.Context, p record.PersonID) (record.CardUID, ledger.CardState, error) {
 	cards, err := t.led.Cards(ctx, p)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	var active record.CardUID
 	for _, c := range cards {
 		switch c.State {
 		case ledger.CardLost:
-			return c.UID, nil
+			return c.UID, c.State, nil
 		case ledger.CardActive:
-			active = c.UID
+			if active == "" {
+				active = c.UID // the newest
+			}
 		}
 	}
 	if active == "" {
-		return "", fmt.Errorf("replace card: person %d has no card: %w", p, ledger.ErrNotFound)
+		return "", 0, fmt.Errorf("replace card: person %d has no card: %w", p, ledger.ErrNotFound)
 	}
-	return active, nil
+	return active, ledger.CardActive, nil
 }
 
-func (t *Terminal) adjust(reason string) {
+// listCards lists the person's active cards, to report one lost.
+func (t *Terminal) listCards(p ledger.Person) {
+	t.run(false, func(ctx context.Context) func() {
+		cards, err := t.led.Cards(ctx, p.ID)
+		return func() {
+			if err != nil {
+				t.failed(err)
+				return
+			}
+			t.flow.cards = t.flow.cards[:0]
+			t.view.Choices = t.view.Choices[:0]
+			for _, c := range cards {
+				if c.State != ledger.CardActive {
+					continue
+				}
+				t.flow.cards = append(t.flow.cards, c)
+				t.view.Choices = append(t.view.Choices, Choice{Label: string(c.UID), Detail: T("staff.card_since", c.BoundAt.In(t.loc()).Format(time.DateOnly))})
+			}
+			if len(t.flow.cards) == 0 {
+				t.show(SceneStaffDone, ToneRefusal)
+				t.view.Title = T("result.refused")
+				t.view.Lines = []Text{T("staff.no_active_card", who(p))}
+				return
+			}
+			t.show(SceneStaffCards, ToneNone)
+			t.view.Title = T("staff.choose_card", who(p))
+		}
+	})
+}
+
+// confirmBlock asks, then reports the card lost: it is refused from then
+// on; the person keeps the balance for a new card (补办挂失卡).
+func (t *Terminal) confirmBlock(c ledger.Card) {
 	f := t.flow
-	req := ledger.Adjust{ID: record.NewEntryID(), Person: f.target.ID, Points: f.amount, Reason: reason, Operator: f.staff.UID}
+	req := ledger.SetCardState{ID: record.NewEntryID(), UID: c.UID, State: ledger.CardLost, Operator: f.staff.UID, Reason: t.words("reason.reported_lost")}
+	t.confirmStaff(T("staff.confirm_block", who(f.target), string(c.UID)), Text{}, []Text{T("staff.block_detail")}, func() {
+		t.run(true, func(ctx context.Context) func() {
+			err := t.write(ctx, func() error { _, err := t.led.SetCardState(ctx, req); return err })
+			return func() {
+				if err != nil {
+					t.staffRefused(err)
+					return
+				}
+				t.staffDone(T("staff.blocked"), T("staff.card_of", who(f.target), string(c.UID)), T("staff.block_detail"))
+			}
+		})
+	})
+}
+
+// confirmAdjust asks, with the balance after, then adjusts.
+func (t *Terminal) confirmAdjust(reasonKey string) {
+	f := t.flow
+	req := ledger.Adjust{ID: record.NewEntryID(), Person: f.target.ID, Points: f.amount, Reason: t.words(reasonKey), Operator: f.staff.UID}
+	t.run(false, func(ctx context.Context) func() {
+		bal, err := t.led.Balance(ctx, f.target.ID)
+		return func() {
+			if err != nil {
+				t.failed(err)
+				return
+			}
+			lines := []Text{T("staff.reason_is", T(reasonKey)), T("staff.balance_after", bal.Points, bal.Points+f.amount)}
+			t.confirmStaff(T("staff.confirm_adjust", who(f.target), f.amount), Text{}, lines, func() { t.adjust(req) })
+		}
+	})
+}
+
+func (t *Terminal) adjust(req ledger.Adjust) {
+	f := t.flow
 	t.run(true, func(ctx context.Context) func() {
 		err := t.write(ctx, func() error { _, err := t.led.Adjust(ctx, req); return err })
 		var bal ledger.Balance
@@ -468,13 +688,24 @@ func (t *Terminal) adjust(reason string) {
 				t.staffRefused(err)
 				return
 			}
-			t.staffDone(T("staff.adjusted", shownName(f.target.Name, f.target.Provisional), f.amount), T("checkout.balance", bal.Points))
+			t.staffDone(T("staff.adjusted", who(f.target), req.Points), T("checkout.balance", bal.Points))
 		}
 	})
 }
 
+func (t *Terminal) today() string { return t.clk.Now().In(t.loc()).Format(time.DateOnly) }
+
+// redemptionDetail is a redemption as staff lists say it: who, the code,
+// the time, and whether its goods were handed out.
+func (t *Terminal) redemptionDetail(r ledger.RedemptionRecord) Text {
+	if !r.HandedOut.At.IsZero() {
+		return T("staff.redemption_handed_out", personWords(r.PersonName, r.PersonProvisional), string(r.Code), t.when(r.HandedOut.At), r.HandedOut.By)
+	}
+	return T("staff.redemption_detail", personWords(r.PersonName, r.PersonProvisional), string(r.Code), t.when(r.At))
+}
+
 func (t *Terminal) listRedemptions() {
-	day := t.clk.Now().In(t.loc()).Format(time.DateOnly)
+	day := t.today()
 	t.run(false, func(ctx context.Context) func() {
 		recs, err := t.led.Redemptions(ctx, day)
 		return func() {
@@ -489,11 +720,7 @@ func (t *Terminal) listRedemptions() {
 					continue
 				}
 				t.flow.redemptions = append(t.flow.redemptions, r)
-				t.view.Choices = append(t.view.Choices, Choice{
-					Label:  r.ItemName,
-					Detail: T("staff.redemption_detail", shownName(r.PersonName, r.PersonProvisional), string(r.Code), r.At.In(t.loc()).Format("15:04")),
-					Price:  r.Points,
-				})
+				t.view.Choices = append(t.view.Choices, Choice{Label: r.ItemName, Detail: t.redemptionDetail(r), Price: r.Points})
 			}
 			if len(t.flow.redemptions) == 0 {
 				t.staffDone(T("staff.no_redemptions"))
@@ -505,17 +732,99 @@ func (t *Terminal) listRedemptions() {
 	})
 }
 
-func (t *Terminal) reverse(r ledger.RedemptionRecord) {
+// confirmReverse asks, then reverses a redemption: points and stock come
+// back. Goods handed out cannot be (the ledger refuses it too).
+func (t *Terminal) confirmReverse(r ledger.RedemptionRecord) {
+	if !r.HandedOut.At.IsZero() {
+		t.staffRefused(&ledger.HandedOutError{Handout: r.HandedOut})
+		return
+	}
 	req := ledger.Reverse{ID: record.NewEntryID(), Entry: r.Entry, Operator: t.flow.staff.UID, Reason: t.words("reason.reverse_redemption")}
-	t.run(true, func(ctx context.Context) func() {
-		err := t.write(ctx, func() error { _, err := t.led.Reverse(ctx, req); return err })
+	name := personWords(r.PersonName, r.PersonProvisional)
+	lines := []Text{T("staff.code_at", string(r.Code), t.when(r.At)), T("staff.reverse_detail", r.Points, r.Quantity)}
+	t.confirmStaff(T("staff.confirm_reverse", name, r.ItemName), Text{}, lines, func() {
+		t.run(true, func(ctx context.Context) func() {
+			err := t.write(ctx, func() error { _, err := t.led.Reverse(ctx, req); return err })
+			return func() {
+				if err != nil {
+					t.staffRefused(err)
+					return
+				}
+				t.staffDone(T("staff.reversed"), t.redemptionDetail(r))
+			}
+		})
+	})
+}
+
+// listHandouts lists today's redemptions whose goods wait, after a first
+// choice to type a code (one from another day, or a long list).
+func (t *Terminal) listHandouts() {
+	day := t.today()
+	t.run(false, func(ctx context.Context) func() {
+		recs, err := t.led.Redemptions(ctx, day)
 		return func() {
 			if err != nil {
-				t.staffRefused(err)
+				t.failed(err)
 				return
 			}
-			t.staffDone(T("staff.reversed"), T("staff.redemption_detail", MaskName(r.PersonName), string(r.Code), r.At.In(t.loc()).Format("15:04")))
+			t.flow.redemptions = t.flow.redemptions[:0]
+			t.view.Choices = append(t.view.Choices[:0], Choice{Detail: T("staff.type_code")})
+			for _, r := range recs {
+				if r.Reversed || !r.HandedOut.At.IsZero() {
+					continue
+				}
+				t.flow.redemptions = append(t.flow.redemptions, r)
+				t.view.Choices = append(t.view.Choices, Choice{Label: r.ItemName, Detail: t.redemptionDetail(r)})
+			}
+			t.show(SceneStaffHandouts, ToneNone)
+			t.view.Title = T("staff.hand_out")
 		}
+	})
+}
+
+func (t *Terminal) askCode() {
+	t.view.Pad = ""
+	t.show(SceneStaffFind, ToneNone)
+	t.view.Title = T("staff.enter_code")
+}
+
+// findCode looks a typed pickup code up and asks to hand it out.
+func (t *Terminal) findCode(code ledger.PickupCode) {
+	t.run(false, func(ctx context.Context) func() {
+		r, err := t.led.RedemptionByCode(ctx, code)
+		return func() {
+			switch {
+			case errors.Is(err, ledger.ErrNotFound):
+				t.padRefused(T("staff.code_not_found"))
+			case err != nil:
+				t.failed(err)
+			case r.Reversed:
+				t.padRefused(T("staff.code_reversed"))
+			case !r.HandedOut.At.IsZero():
+				t.padRefused(T("staff.handed_out_by", t.when(r.HandedOut.At), r.HandedOut.By))
+			default:
+				t.confirmHandOut(r)
+			}
+		}
+	})
+}
+
+// confirmHandOut asks, then marks a redemption's goods handed out.
+func (t *Terminal) confirmHandOut(r ledger.RedemptionRecord) {
+	req := ledger.HandOut{ID: record.NewEntryID(), Redemption: r.Entry, Operator: t.flow.staff.UID}
+	name := personWords(r.PersonName, r.PersonProvisional)
+	lines := []Text{T("staff.hand_out_what", name, r.ItemName, r.Quantity), T("staff.redeemed_at", t.when(r.At))}
+	t.confirmStaff(T("staff.confirm_hand_out", string(r.Code)), Text{}, lines, func() {
+		t.run(true, func(ctx context.Context) func() {
+			err := t.write(ctx, func() error { _, err := t.led.HandOut(ctx, req); return err })
+			return func() {
+				if err != nil {
+					t.staffRefused(err)
+					return
+				}
+				t.staffDone(T("staff.handed_out"), T("staff.hand_out_what", name, r.ItemName, r.Quantity))
+			}
+		})
 	})
 }
 
@@ -587,7 +896,7 @@ func (t *Terminal) listShifts() {
 			for _, r := range rows {
 				t.flow.shifts = append(t.flow.shifts, r.shift)
 				t.view.Choices = append(t.view.Choices, Choice{
-					Label:       MaskName(r.name),
+					Label:       r.name,
 					Provisional: r.provisional,
 					Detail:      T("staff.shift_detail", r.act, r.shift.OpenedAt.In(t.loc()).Format("01-02 15:04")),
 				})
@@ -602,33 +911,63 @@ func (t *Terminal) listShifts() {
 	})
 }
 
-// closeShift closes a forgotten shift with the time served so far, capped
-// by the activity's maximum: what the rules would credit a check-out now.
-func (t *Terminal) closeShift(s ledger.Shift) {
+// creditLines say what closing a shift by hand credits: the time served,
+// what the rules count of it and why less, and the points.
+func creditLines(r ledger.Resolution) []Text {
+	lines := []Text{T("staff.served", Minutes(max(r.Served, 0)/time.Minute)), T("staff.credited", Minutes(r.Credit.Minutes), r.Credit.Points)}
+	switch {
+	case r.AtMax && r.Served < 0:
+		lines = append(lines, T("staff.credit_clock_back"))
+	case r.AtMax:
+		lines = append(lines, T("staff.credit_at_max"))
+	case r.Credit.BelowMinimum:
+		lines = append(lines, T("checkout.too_short"))
+	case r.Credit.Capped:
+		lines = append(lines, T("checkout.capped"))
+	case r.Credit.Minutes < int64(r.Served/time.Minute):
+		lines = append(lines, T("staff.credit_rounded"))
+	}
+	return lines
+}
+
+// confirmClose shows what closing a forgotten shift would credit now (by
+// the activity's rules, as a check-out would, the maximum at most), then
+// closes it on 确认 (代为签退).
+func (t *Terminal) confirmClose(s ledger.Shift) {
 	op := t.flow.staff.UID
-	now := t.clk.Now()
 	reason := t.words("reason.closed_by_staff")
-	t.run(true, func(ctx context.Context) func() {
-		minutes := int64(now.Sub(s.OpenedAt) / time.Minute)
-		a, err := t.led.Activity(ctx, s.Activity)
+	t.run(false, func(ctx context.Context) func() {
+		pre, err := t.led.PreviewResolve(ctx, s.ID)
+		var p ledger.Person
 		if err == nil {
-			limit := a.Rules.MaxMinutes
-			if limit <= 0 {
-				limit = 24 * 60
-			}
-			minutes = min(max(minutes, 0), limit)
+			p, err = t.led.Person(ctx, s.Person)
 		}
-		var res ledger.CheckOutResult
+		acts := map[record.ActivityID]string{}
 		if err == nil {
-			req := ledger.ResolveShift{ID: record.NewEntryID(), Shift: s.ID, Minutes: minutes, Operator: op, Reason: reason}
-			err = t.write(ctx, func() (err error) { res, err = t.led.ResolveShift(ctx, req); return err })
+			err = t.nameEntries(ctx, nil, acts, map[record.ItemID]string{})
 		}
 		return func() {
 			if err != nil {
 				t.staffRefused(err)
 				return
 			}
-			t.staffDone(T("staff.shift_closed"), T("checkout.duration", Minutes(res.Credit.Minutes)), T("checkout.earned", res.Credit.Points))
+			lines := append([]Text{T("staff.shift_detail", acts[s.Activity], s.OpenedAt.In(t.loc()).Format("01-02 15:04"))}, creditLines(pre)...)
+			t.confirmStaff(T("staff.confirm_close", who(p)), Text{}, lines, func() {
+				req := ledger.ResolveShift{ID: record.NewEntryID(), Shift: s.ID, Operator: op, Reason: reason}
+				t.run(true, func(ctx context.Context) func() {
+					var res ledger.CheckOutResult
+					err := t.write(ctx, func() (err error) { res, err = t.led.ResolveShift(ctx, req); return err })
+					return func() {
+						if err != nil {
+							t.staffRefused(err)
+							return
+						}
+						served := res.Shift.ClosedAt.Sub(res.Shift.OpenedAt)
+						done := ledger.Resolution{Shift: res.Shift, Served: served, AtMax: pre.AtMax, Credit: res.Credit}
+						t.staffDone(T("staff.shift_closed"), append([]Text{T("staff.closed_for", who(p), acts[s.Activity])}, creditLines(done)...)...)
+					}
+				})
+			})
 		}
 	})
 }
@@ -661,17 +1000,17 @@ func (t *Terminal) syncNow() {
 	})
 }
 
+// readers reads the readers' state for the reader test.
+func (t *Terminal) readers() {
+	t.view.Staff.Readers = nil
+	if t.opts.ReaderStatus != nil {
+		t.view.Staff.Readers = t.opts.ReaderStatus()
+	}
+}
+
 func (t *Terminal) readerTest() {
 	t.view.Staff.LastUID = ""
-	t.view.Staff.Reader = ""
-	if t.opts.ReaderStatus != nil {
-		for i, s := range t.opts.ReaderStatus() {
-			if i > 0 {
-				t.view.Staff.Reader += "\n"
-			}
-			t.view.Staff.Reader += s.String()
-		}
-	}
+	t.readers()
 	t.show(SceneStaffReader, ToneNone)
 	t.view.Title = T("staff.reader_test")
 	t.view.Lines = []Text{T("staff.reader_tap")}

@@ -353,6 +353,7 @@ func (t *Terminal) Reader(ev rfid.Event) {
 	switch t.view.Scene {
 	case SceneStaffReader:
 		t.view.Staff.LastUID = string(uid)
+		t.readers()
 		t.cue(ToneSuccess)
 		t.changed()
 		return

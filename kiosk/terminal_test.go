@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -473,22 +474,29 @@ func TestStaffPIN(t *testing.T) {
 	if v := r.want(ScenePIN); v.Pad != "" {
 		t.Fatalf("pad = %q after delete", v.Pad)
 	}
-	for i := 0; i < ledger.MaxPINFailures-1; i++ {
+	// 5 tries: each wrong one says how many are left; the fifth locks the
+	// card for 15 minutes, and the screen says until when (09:00 + 15).
+	for left := 4; left > 0; left-- {
 		r.typeDigits("0000")
 		r.press(ActConfirm)
 		v := r.want(ScenePIN)
-		if len(v.Lines) != 1 || v.Lines[0].Key != "staff.pin_wrong" || v.Pad != "" {
-			t.Fatalf("try %d: lines %v pad %q", i, v.Lines, v.Pad)
+		if want := fmt.Sprint([]Text{T("staff.pin_wrong_left", left)}); fmt.Sprint(v.Lines) != want || v.Pad != "" {
+			t.Fatalf("%d left: lines %v pad %q, want %s", left, v.Lines, v.Pad, want)
 		}
 	}
 	r.typeDigits("0000")
 	r.press(ActConfirm)
-	r.wantTitle(SceneNotice, "staff.pin_locked")
+	locked := fmt.Sprint([]Text{T("staff.pin_locked_until", "09:15")})
+	if v := r.wantTitle(SceneNotice, "staff.pin_locked"); fmt.Sprint(v.Lines) != locked {
+		t.Fatalf("locked: lines %v, want %s", v.Lines, locked)
+	}
 	// Locked even with the right PIN.
 	r.tap(r.env.Staff)
 	r.typeDigits(ledgertest.StaffPIN)
 	r.press(ActConfirm)
-	r.wantTitle(SceneNotice, "staff.pin_locked")
+	if v := r.wantTitle(SceneNotice, "staff.pin_locked"); fmt.Sprint(v.Lines) != locked {
+		t.Fatalf("locked, right PIN: lines %v, want %s", v.Lines, locked)
+	}
 	r.env.Clock.Advance(16 * time.Minute)
 	r.staffLogin()
 }
@@ -512,7 +520,7 @@ func TestStaffBindsANewCard(t *testing.T) {
 	r.typeDigits("5678")
 	r.press(ActConfirm)
 	v := r.want(SceneStaffPeople)
-	if len(v.Choices) != 1 || v.Choices[0].Label != "孙*" {
+	if len(v.Choices) != 1 || v.Choices[0].Label != "孙燊" {
 		t.Fatalf("people = %+v", v.Choices)
 	}
 	r.do(Action{Kind: ActChoose, Index: 0})
@@ -536,18 +544,24 @@ func TestStaffBindsANewCard(t *testing.T) {
 func TestStaffRegistersAWalkIn(t *testing.T) {
 	r := newRig(t)
 	r.staffLogin()
+	// A walk-in has no member number: staff are asked only for the card.
 	r.do(Action{Kind: ActStaff, Staff: StaffEnrol})
-	r.wantTitle(SceneStaffFind, "staff.enter_member_no")
-	r.typeDigits("20261125")
-	r.press(ActConfirm)
-	r.want(SceneStaffTapCard)
+	if v := r.wantTitle(SceneStaffTapCard, "staff.tap_new_card"); !v.Staff.TargetProvisional {
+		t.Fatalf("tap-card target = %q, provisional %v", v.Staff.Target, v.Staff.TargetProvisional)
+	}
 	card := r.env.NewUID()
 	r.tap(card)
-	r.wantTitle(SceneStaffDone, "staff.walk_in_done")
-	// A provisional person, with no made-up name: the hub completes it.
+	v := r.wantTitle(SceneStaffDone, "staff.walk_in_done")
+	// A provisional person, with no made-up name (the hub completes it), and
+	// a member number of this terminal, shown on the done scene.
 	info, err := r.env.LookupCard(context.Background(), card)
-	if err != nil || info.Person == nil || info.Person.MemberNo != "20261125" || !info.Person.Provisional || info.Person.Name != "" {
+	if err != nil || info.Person == nil || !info.Person.Provisional || info.Person.Name != "" ||
+		!strings.HasPrefix(info.Person.MemberNo, r.env.Terminal().ID+"-") {
 		t.Fatalf("walk-in = %+v, %v", info.Person, err)
+	}
+	member := info.Person.MemberNo
+	if want := fmt.Sprint([]Text{T("staff.member_no", member), T("staff.card_of", T(ProvisionalKey), string(card))}); fmt.Sprint(v.Lines) != want {
+		t.Fatalf("walk-in done: lines %v, want %v", v.Lines, want)
 	}
 	r.press(ActConfirm, ActBack)
 
@@ -558,13 +572,14 @@ func TestStaffRegistersAWalkIn(t *testing.T) {
 	}
 	r.press(ActHome)
 
-	// Staff find them by member number to bind a second card: the list, the
-	// tap-card scene and the result all say provisional, never a name.
+	// Staff find them by the digits of the member number to bind a second
+	// card: the list, the tap-card scene and the result all say
+	// provisional, never a name; a second active card asks first.
 	r.staffLogin()
 	r.do(Action{Kind: ActStaff, Staff: StaffBind})
-	r.typeDigits("20261125")
+	r.typeDigits(member[len(member)-6:])
 	r.press(ActConfirm)
-	v := r.want(SceneStaffPeople)
+	v = r.want(SceneStaffPeople)
 	if len(v.Choices) != 1 || !v.Choices[0].Provisional || v.Choices[0].Label != "" {
 		t.Fatalf("people = %+v", v.Choices)
 	}
@@ -574,6 +589,10 @@ func TestStaffRegistersAWalkIn(t *testing.T) {
 	}
 	second := r.env.NewUID()
 	r.tap(second)
+	if v := r.want(SceneStaffConfirm); v.Staff.Warning.Key != "staff.has_active_card" {
+		t.Fatalf("a second active card: warning %v", v.Staff.Warning)
+	}
+	r.press(ActConfirm)
 	v = r.wantTitle(SceneStaffDone, "staff.card_bound")
 	if want := fmt.Sprint([]Text{T("staff.card_of", T(ProvisionalKey), string(second))}); fmt.Sprint(v.Lines) != want {
 		t.Fatalf("card bound: lines %v, want %v", v.Lines, want)
@@ -630,6 +649,11 @@ func TestStaffListsShowAWalkInAsProvisional(t *testing.T) {
 	r.typeDigits("5")
 	r.press(ActConfirm)
 	r.do(Action{Kind: ActChoose, Index: 0})
+	v = r.wantTitle(SceneStaffConfirm, "staff.confirm_adjust")
+	if len(v.Title.Args) != 2 || !isProvisionalName(v.Title.Args[0]) {
+		t.Fatalf("confirm adjust: title %+v", v.Title)
+	}
+	r.press(ActConfirm)
 	v = r.wantTitle(SceneStaffDone, "staff.adjusted")
 	if len(v.Title.Args) != 2 || !isProvisionalName(v.Title.Args[0]) {
 		t.Fatalf("adjusted: title %+v", v.Title)
@@ -687,6 +711,11 @@ func TestStaffAdjustsPointsWithAReason(t *testing.T) {
 			t.Fatalf("reasons = %+v", v.Choices)
 		}
 		r.do(Action{Kind: ActChoose, Index: 0})
+		r.wantTitle(SceneStaffConfirm, "staff.confirm_adjust")
+		if b := r.balance(p.ID); b.Points != tc.want-map[bool]int64{false: 25, true: -30}[tc.negative] {
+			t.Fatalf("balance before 确认 = %d: written before it was confirmed", b.Points)
+		}
+		r.press(ActConfirm)
 		r.wantTitle(SceneStaffDone, "staff.adjusted")
 		if b := r.balance(p.ID); b.Points != tc.want {
 			t.Fatalf("balance = %d, want %d", b.Points, tc.want)
@@ -715,6 +744,8 @@ func TestStaffReversesARedemptionAndRestocks(t *testing.T) {
 		t.Fatalf("redemptions = %+v", v.Choices)
 	}
 	r.do(Action{Kind: ActChoose, Index: 0})
+	r.wantTitle(SceneStaffConfirm, "staff.confirm_reverse")
+	r.press(ActConfirm)
 	r.wantTitle(SceneStaffDone, "staff.reversed")
 	if b := r.balance(p.ID); b.Points != 100 {
 		t.Fatalf("balance after reversal = %d", b.Points)
@@ -752,10 +783,12 @@ func TestStaffClosesAForgottenShift(t *testing.T) {
 	r.staffLogin()
 	r.do(Action{Kind: ActStaff, Staff: StaffShifts})
 	v := r.want(SceneStaffShifts)
-	if len(v.Choices) != 1 || v.Choices[0].Label != "周*" {
+	if len(v.Choices) != 1 || v.Choices[0].Label != "周玥" {
 		t.Fatalf("shifts = %+v", v.Choices)
 	}
 	r.do(Action{Kind: ActChoose, Index: 0})
+	r.wantTitle(SceneStaffConfirm, "staff.confirm_close")
+	r.press(ActConfirm)
 	r.wantTitle(SceneStaffDone, "staff.shift_closed")
 	if b := r.balance(p.ID); b.Minutes != 180 {
 		t.Fatalf("minutes = %d, want 180", b.Minutes)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/assets"
+	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/record"
 )
@@ -38,6 +39,9 @@ const (
 	SceneStaffReader                   // reader status and the last card read
 	SceneStaffDone                     // a staff action done
 	SceneTechnician                    // needs a technician: a code, no writes
+	SceneStaffConfirm                  // what a staff action will do, to confirm: 确认 or 返回
+	SceneStaffCards                    // a person's active cards: pick one to report lost
+	SceneStaffHandouts                 // type a pickup code, or pick one of today's waiting redemptions
 )
 
 var sceneNames = [...]string{
@@ -45,7 +49,7 @@ var sceneNames = [...]string{
 	"redeem-grid", "redeem-confirm", "redeem-done", "history", "notice", "pin",
 	"staff-menu", "staff-find", "staff-people", "staff-tap-card", "staff-amount",
 	"staff-reasons", "staff-redemptions", "staff-items", "staff-shifts", "staff-summary",
-	"staff-reader", "staff-done", "technician",
+	"staff-reader", "staff-done", "technician", "staff-confirm", "staff-cards", "staff-handouts",
 }
 
 func (s Scene) String() string {
@@ -206,14 +210,18 @@ type StaffView struct {
 	Summary  ledger.Summary
 	Unsynced uint64
 	LastSync time.Time
-	Reader   string // reader status line
 	LastUID  string // last card read, on the reader test
-	// Target is the person a staff action is about (masked name), or a
-	// walk-in's member number.
+	// Target is the person a staff action is about: the full name (staff
+	// gave their PIN; masking is for the public screens).
 	Target string
 	// TargetProvisional: Target is a provisional person, shown as
 	// ProvisionalKey.
 	TargetProvisional bool
+	// Warning is what to look out for before confirming (此人已有一张在用的卡);
+	// zero when nothing.
+	Warning Text
+	// Readers are the card readers' state, on the reader test.
+	Readers []rfid.Status
 }
 
 // MenuItem is one entry of the staff menu.

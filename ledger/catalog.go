@@ -376,23 +376,37 @@ func isRefusal(err error) bool {
 // Redemptions returns a day's redemptions at this center ("2006-01-02"),
 // for staff handing out goods against pickup codes.
 func (l *Ledger) Redemptions(ctx context.Context, day string) ([]RedemptionRecord, error) {
-	rows, err := l.read().QueryContext(ctx, `SELECT r.id, r.person, p.name, p.provisional, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed
-		FROM redemptions r JOIN people p ON p.id = r.person JOIN items i ON i.id = r.item
-		WHERE r.center = ? AND r.day = ? ORDER BY r.at`, l.term.Center, day)
+	recs, err := l.redemptions(ctx, "WHERE r.center = ? AND r.day = ? ORDER BY r.at", l.term.Center, day)
 	if err != nil {
-		return nil, fmt.Errorf("list redemptions: %w", storageErr(err))
+		return nil, fmt.Errorf("list redemptions: %w", err)
+	}
+	return recs, nil
+}
+
+// redemptions reads redemption records; where filters and orders them.
+func (l *Ledger) redemptions(ctx context.Context, where string, args ...any) ([]RedemptionRecord, error) {
+	rows, err := l.read().QueryContext(ctx, `SELECT r.id, r.person, p.name, p.provisional, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed,
+		COALESCE(h.at, 0), COALESCE(h.operator, ''), COALESCE(s.name, '')
+		FROM redemptions r JOIN people p ON p.id = r.person JOIN items i ON i.id = r.item
+		LEFT JOIN handouts h ON h.redemption = r.id LEFT JOIN staff s ON s.uid = h.operator `+where, args...)
+	if err != nil {
+		return nil, storageErr(err)
 	}
 	defer rows.Close()
 	var out []RedemptionRecord
 	for rows.Next() {
 		var r RedemptionRecord
 		var id []byte
-		var at int64
-		if err := rows.Scan(&id, (*int64)(&r.Person), &r.PersonName, &r.PersonProvisional, (*int64)(&r.Item), &r.ItemName, &r.Quantity, &r.Points, (*string)(&r.Code), &at, &r.Reversed); err != nil {
-			return nil, fmt.Errorf("list redemptions: %w", storageErr(err))
+		var at, handed int64
+		if err := rows.Scan(&id, (*int64)(&r.Person), &r.PersonName, &r.PersonProvisional, (*int64)(&r.Item), &r.ItemName, &r.Quantity, &r.Points,
+			(*string)(&r.Code), &at, &r.Reversed, &handed, (*string)(&r.HandedOut.Operator), &r.HandedOut.By); err != nil {
+			return nil, storageErr(err)
 		}
 		copy(r.Entry[:], id)
 		r.At = time.Unix(0, at)
+		if handed != 0 {
+			r.HandedOut.Redemption, r.HandedOut.At = r.Entry, time.Unix(0, handed)
+		}
 		out = append(out, r)
 	}
 	return out, storageErr(rows.Err())
@@ -412,4 +426,7 @@ type RedemptionRecord struct {
 	Code              PickupCode
 	At                time.Time
 	Reversed          bool
+	// HandedOut is when and by whom its goods were handed out; zero At
+	// while they were not.
+	HandedOut Handout
 }

@@ -51,6 +51,14 @@ func (t *wtx) reverse(req Reverse) (record.Entry, error) {
 	if done > 0 {
 		return record.Entry{}, fmt.Errorf("entry %s reversed already: %w", orig.ID, ErrNotReversible)
 	}
+	if orig.Kind == record.KindRedeem {
+		// Goods handed out are gone: the points cannot come back for them.
+		if err := t.notHandedOut(orig.ID); errors.Is(err, ErrHandedOut) {
+			return record.Entry{}, fmt.Errorf("reverse entry %s: %w: %w", orig.ID, err, ErrNotReversible)
+		} else if err != nil {
+			return record.Entry{}, err
+		}
+	}
 	if orig.Person != 0 && (orig.Points > 0 || orig.Minutes > 0) {
 		bal, err := readBalance(t.ctx, t.q, orig.Person)
 		if err != nil {

@@ -74,6 +74,10 @@ type Options struct {
 	// further fails with ErrDiskFull, as on a full disk, and writes nothing.
 	// Zero: no cap but the disk's.
 	MaxSize int64
+	// Boot reads the time since boot, in which PIN locks are counted;
+	// default Clock when it is a clock.BootClock (clock.Fake is), else
+	// clock.Real{}.
+	Boot clock.BootClock
 }
 
 // China Standard Time, used unless Options.Location says otherwise.
@@ -97,6 +101,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BusyTimeout <= 0 {
 		o.BusyTimeout = 5 * time.Second
+	}
+	if o.Boot == nil {
+		o.Boot = clock.Real{}
+		if b, ok := o.Clock.(clock.BootClock); ok {
+			o.Boot = b
+		}
 	}
 	return o
 }

@@ -2,9 +2,11 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 	"unicode"
@@ -88,8 +90,9 @@ type EnrolPerson struct {
 	Phone     string // full or masked; stored masked
 	Community string
 	Kind      record.VolunteerKind
-	// Provisional registers a walk-in by member number alone, with no name
-	// until the hub completes the registration.
+	// Provisional registers a walk-in with no name until the hub completes
+	// the registration; without a MemberNo it gets one made here (see
+	// walkInMemberNo).
 	Provisional bool
 }
 
@@ -137,12 +140,40 @@ func randomID() int64 {
 	return n
 }
 
+// walkInMemberNo makes a member number for a walk-in, who has none yet:
+// this terminal's id, which no other kiosk has, and six random digits not
+// taken here, e.g. 3F9A0B12C4D5E6F7-482913. Staff find it by those digits.
+func (t *wtx) walkInMemberNo() (string, error) {
+	for range 20 {
+		n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+		if err != nil {
+			return "", fmt.Errorf("walk-in member number: %w", err)
+		}
+		no := fmt.Sprintf("%s-%06d", t.l.term.ID, n.Int64())
+		var taken int
+		if err := t.queryRow("SELECT count(*) FROM people WHERE member_no = ?", no).Scan(&taken); err != nil {
+			return "", err
+		}
+		if taken == 0 {
+			return no, nil
+		}
+	}
+	return "", fmt.Errorf("walk-in member number: no free number: %w", ErrBusy)
+}
+
 // EnrolPerson registers a person with a zero balance.
 func (l *Ledger) EnrolPerson(ctx context.Context, req EnrolPerson) (Person, error) {
 	return do(l, ctx, opEnrolPerson, req.ID, func(t *wtx) (Person, error) { return t.enrolPerson(req) })
 }
 
 func (t *wtx) enrolPerson(req EnrolPerson) (Person, error) {
+	if req.Provisional && strings.TrimSpace(req.MemberNo) == "" {
+		no, err := t.walkInMemberNo()
+		if err != nil {
+			return Person{}, err
+		}
+		req.MemberNo = no
+	}
 	if strings.TrimSpace(req.MemberNo) == "" || !req.Kind.Valid() {
 		return Person{}, fmt.Errorf("enrol person: member number and kind are required: %w", ErrInvalid)
 	}
@@ -455,8 +486,11 @@ func (l *Ledger) Cards(ctx context.Context, person record.PersonID) ([]Card, err
 	return cards, nil
 }
 
-// FindPeople finds people by the last four digits of their phone or by
-// member number (exact), for staff helping someone without a card.
+// FindPeople finds people for staff helping someone without a card: by the
+// last four digits of their phone, by member number, or by the number in a
+// member number (its last run of digits), leading zeros or not, as the
+// kiosk's number pad types it (HPL0012 by 0012 or 12; 3F9A-482913 by
+// 482913). At most limit people, by name.
 func (l *Ledger) FindPeople(ctx context.Context, query string, limit int) ([]Person, error) {
 	query = strings.TrimSpace(query)
 	if query == "" {
@@ -465,18 +499,52 @@ func (l *Ledger) FindPeople(ctx context.Context, query string, limit int) ([]Per
 	if limit <= 0 {
 		limit = 20
 	}
-	rows, err := l.read().QueryContext(ctx, "SELECT "+personColumns+" FROM people WHERE phone_last4 = ?1 OR member_no = ?1 ORDER BY name LIMIT ?2", query, limit)
+	// The number is matched in Go; SQL narrows it to member numbers holding
+	// it. A search is rare, so the scan a LIKE with a leading % costs is fine.
+	num := memberNumber(query)
+	sqlQuery := "SELECT " + personColumns + ", phone_last4 FROM people WHERE phone_last4 = ?1 OR member_no = ?1 ORDER BY name"
+	if num != "" {
+		sqlQuery = "SELECT " + personColumns + ", phone_last4 FROM people WHERE phone_last4 = ?1 OR member_no = ?1 OR member_no LIKE '%' || ?2 || '%' ORDER BY name"
+	}
+	rows, err := l.read().QueryContext(ctx, sqlQuery, query, num)
 	if err != nil {
 		return nil, fmt.Errorf("find people: %w", storageErr(err))
 	}
 	defer rows.Close()
 	var out []Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
+	for rows.Next() && len(out) < limit {
+		var p Person
+		var phone4 string
+		var kind int
+		var created int64
+		if err := rows.Scan((*int64)(&p.ID), &p.MemberNo, &p.Name, &p.Provisional, &p.Phone, &p.Community, &kind, &created, &phone4); err != nil {
 			return nil, fmt.Errorf("find people: %w", storageErr(err))
 		}
-		out = append(out, p)
+		p.Kind, p.CreatedAt = record.VolunteerKind(kind), time.Unix(0, created)
+		if phone4 == query || p.MemberNo == query || (num != "" && memberMatches(p.MemberNo, num)) {
+			out = append(out, p)
+		}
 	}
 	return out, storageErr(rows.Err())
 }
+
+// memberNumber is a query of digits as a number, without leading zeros;
+// "" when the query is not all digits, or zero.
+func memberNumber(q string) string {
+	for _, r := range q {
+		if r < '0' || r > '9' {
+			return ""
+		}
+	}
+	return strings.TrimLeft(q, "0")
+}
+
+// memberMatches reports whether the number num (memberNumber) is a member
+// number's last run of digits, leading zeros dropped.
+func memberMatches(member, num string) bool {
+	end := strings.LastIndexFunc(member, isDigit) + 1
+	start := strings.LastIndexFunc(member[:end], func(r rune) bool { return !isDigit(r) }) + 1
+	return end > 0 && strings.TrimLeft(member[start:end], "0") == num
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }

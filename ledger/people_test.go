@@ -2,6 +2,8 @@ package ledger_test
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,14 +95,16 @@ func TestEnrolAndFindPeople(t *testing.T) {
 	if p.Phone != "138****5678" || p.Name != "王堃" {
 		t.Fatalf("person %+v", p)
 	}
-	for _, q := range []string{"5678", "HPL-0042"} {
+	for _, q := range []string{"5678", "HPL-0042", "42", "0042", "000042"} {
 		got, err := e.FindPeople(ctx, q, 10)
 		if err != nil || len(got) != 1 || got[0].ID != p.ID {
 			t.Fatalf("FindPeople(%q) = %+v, %v", q, got, err)
 		}
 	}
-	if got, _ := e.FindPeople(ctx, "1234", 10); len(got) != 0 {
-		t.Fatalf("middle digits matched: %+v", got)
+	for _, q := range []string{"1234", "2", "0000", "HPL"} {
+		if got, _ := e.FindPeople(ctx, q, 10); len(got) != 0 {
+			t.Fatalf("FindPeople(%q) matched %+v", q, got)
+		}
 	}
 	if _, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "HPL-0042", Name: "另一人", Kind: record.Resident}); !errors.Is(err, ledger.ErrInvalid) {
 		t.Fatalf("duplicate member number: %v", err)
@@ -128,5 +132,79 @@ func TestMaskPhone(t *testing.T) {
 		if got := ledger.MaskPhone(in); got != want {
 			t.Errorf("MaskPhone(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFindPeopleByTheNumberInAMemberNumber: the kiosk's pad types digits,
+// member numbers have letters: the number in a member number finds it,
+// with or without leading zeros, and no other number does.
+func TestFindPeopleByTheNumberInAMemberNumber(t *testing.T) {
+	e := ledgertest.MustOpen(t)
+	enrol := func(member, name string) ledger.Person {
+		t.Helper()
+		p, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: member, Name: name, Kind: record.RedVest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := enrol("HPL0012", "王堃")
+	b := enrol("HPL0112", "李喆")
+	c := enrol("HP2024-0012", "陈赟")
+	d := enrol("X12Y", "周玥")
+	for q, want := range map[string][]record.PersonID{
+		"12":       {a.ID, c.ID, d.ID},
+		"0012":     {a.ID, c.ID, d.ID},
+		"112":      {b.ID},
+		"0112":     {b.ID},
+		"20240012": nil,
+		"HPL0012":  {a.ID},
+		"2024":     nil,
+		"012":      {a.ID, c.ID, d.ID},
+		"1":        nil,
+	} {
+		got, err := e.FindPeople(ctx, q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []record.PersonID
+		for _, p := range got {
+			ids = append(ids, p.ID)
+		}
+		slices.Sort(ids)
+		slices.Sort(want)
+		if !slices.Equal(ids, want) {
+			t.Errorf("FindPeople(%q) = %v, want %v", q, ids, want)
+		}
+	}
+	if got, _ := e.FindPeople(ctx, "12", 2); len(got) != 2 {
+		t.Errorf("limit 2: %d people", len(got))
+	}
+}
+
+// TestWalkInGetsAMemberNumberOfThisTerminal: a walk-in registered without a
+// member number gets one no other kiosk can make (this terminal's id and
+// six random digits), different each time, found by its digits.
+func TestWalkInGetsAMemberNumberOfThisTerminal(t *testing.T) {
+	e := ledgertest.MustOpen(t)
+	seen := map[string]bool{}
+	for range 5 {
+		p, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), Kind: record.GreenVest, Provisional: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		digits, ok := strings.CutPrefix(p.MemberNo, e.Terminal().ID+"-")
+		if !ok || len(digits) != 6 || seen[p.MemberNo] {
+			t.Fatalf("walk-in member number %q (seen before: %v), want %s-NNNNNN", p.MemberNo, seen[p.MemberNo], e.Terminal().ID)
+		}
+		seen[p.MemberNo] = true
+		got, err := e.FindPeople(ctx, digits, 10)
+		if err != nil || !slices.ContainsFunc(got, func(q ledger.Person) bool { return q.ID == p.ID }) {
+			t.Fatalf("FindPeople(%q) = %+v, %v", digits, got, err)
+		}
+	}
+	// Named people still need a member number.
+	if _, err := e.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), Name: "王堃", Kind: record.GreenVest}); !errors.Is(err, ledger.ErrInvalid) {
+		t.Fatalf("a named person without a member number: %v", err)
 	}
 }

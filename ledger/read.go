@@ -167,15 +167,18 @@ type Summary struct {
 	FlaggedShifts  int64
 }
 
-// TodaySummary sums today's entries (the center's time zone).
+// TodaySummary sums today's entries (the center's time zone). A reversed
+// redemption is not counted: the goods stayed and the points came back.
 func (l *Ledger) TodaySummary(ctx context.Context) (Summary, error) {
 	from, to := dayBounds(l.opts.Clock.Now(), l.opts.Location)
 	s := Summary{Day: from.Format(time.DateOnly)}
 	err := l.read().QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(kind = ?1), 0), COALESCE(SUM(kind = ?2), 0),
 		COALESCE(SUM(minutes), 0), COALESCE(SUM(CASE WHEN points > 0 AND kind IN (?2, ?4) THEN points END), 0),
-		COALESCE(SUM(kind = ?3), 0), COALESCE(SUM(CASE WHEN kind = ?3 THEN -points END), 0)
-		FROM entries WHERE at >= ?5 AND at < ?6`,
+		COALESCE(SUM(redeemed), 0), COALESCE(SUM(CASE WHEN redeemed THEN -points END), 0)
+		FROM (SELECT kind, minutes, points,
+			kind = ?3 AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id) AS redeemed
+			FROM entries e WHERE at >= ?5 AND at < ?6)`,
 		int(record.KindCheckIn), int(record.KindCheckOut), int(record.KindRedeem), int(record.KindAdjust), from.UnixNano(), to.UnixNano()).
 		Scan(&s.CheckIns, &s.CheckOuts, &s.MinutesCredit, &s.PointsEarned, &s.Redemptions, &s.PointsRedeemed)
 	if err != nil {

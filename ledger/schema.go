@@ -180,6 +180,31 @@ CREATE TABLE requests (
 ALTER TABLE people ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
 UPDATE people SET provisional = 1, name = '' WHERE name = '待补登记';
 `,
+	// The staff's screens (issue 8): a PIN lock is counted in time since
+	// boot (lock_boot, lock_at) and grows with each lock in a row (locks);
+	// locked_until stays as its wall-time end, for tools. A lock written
+	// before becomes a first lock that began 15 minutes before its end.
+	// handouts records each pickup code handed out, append-only like entries.
+	`
+ALTER TABLE staff ADD COLUMN locks     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE staff ADD COLUMN lock_boot TEXT    NOT NULL DEFAULT '';
+ALTER TABLE staff ADD COLUMN lock_at   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE staff ADD COLUMN lock_wall INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE staff ADD COLUMN lock_len  INTEGER NOT NULL DEFAULT 0;
+UPDATE staff SET locks = 1, lock_wall = locked_until - 900000000000, lock_len = 900000000000 WHERE locked_until != 0;
+
+CREATE TABLE handouts (
+	redemption BLOB PRIMARY KEY REFERENCES redemptions(id),
+	operator   TEXT NOT NULL,
+	at         INTEGER NOT NULL,
+	boot       TEXT NOT NULL,
+	trusted    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER handouts_no_update BEFORE UPDATE ON handouts
+BEGIN SELECT RAISE(ABORT, 'handouts are append-only'); END;
+CREATE TRIGGER handouts_no_delete BEFORE DELETE ON handouts
+BEGIN SELECT RAISE(ABORT, 'handouts are append-only'); END;
+`,
 }
 
 // schemaVersion is the user_version this program writes.

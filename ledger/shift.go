@@ -161,11 +161,15 @@ func (t *wtx) closeShift(s Shift, id record.EntryID, card record.CardUID, at tim
 }
 
 // creditedOnDay sums the minutes credited to s's person at s's activity on
-// the day s opened, for the daily cap.
+// the day s opened, for the daily cap: checked out and resolved by staff.
 func (t *wtx) creditedOnDay(s Shift) (int64, error) {
-	from, to := dayBounds(s.OpenedAt, t.l.opts.Location)
+	return creditedOnDay(t.ctx, t.q, t.l.opts.Location, s)
+}
+
+func creditedOnDay(ctx context.Context, q querier, loc *time.Location, s Shift) (int64, error) {
+	from, to := dayBounds(s.OpenedAt, loc)
 	var m int64
-	err := t.queryRow(`SELECT COALESCE(SUM(minutes), 0) FROM shifts WHERE person = ? AND activity = ?
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(minutes), 0) FROM shifts WHERE person = ? AND activity = ?
 		AND opened_at >= ? AND opened_at < ? AND state IN (?, ?)`,
 		int64(s.Person), int64(s.Activity), from.UnixNano(), to.UnixNano(), int(ShiftClosed), int(ShiftResolved)).Scan(&m)
 	return m, err
@@ -321,45 +325,41 @@ func (l *Ledger) SweepShifts(ctx context.Context, req SweepShifts) (SweepResult,
 	})
 }
 
-// ResolveShift is staff closing a flagged (or forgotten open) shift by hand.
+// ResolveShift is staff closing a flagged or forgotten open shift by hand
+// (代为签退).
 type ResolveShift struct {
 	ID       record.EntryID
 	Shift    record.EntryID
-	Minutes  int64 // what staff credit; points follow the activity's rate
 	Operator record.CardUID
 	Reason   string
 }
 
-// ResolveShift credits a flagged or open shift with the minutes staff decide
-// (0 closes it with nothing), points at the activity's rate for the person's
-// kind, with one check-out entry naming the operator.
+// Resolution is what closing a shift by hand credits.
+type Resolution struct {
+	Shift Shift
+	// Served is the time from check-in to the shift's end: the check-out
+	// that flagged it, or now for a shift nobody closed.
+	Served time.Duration
+	// AtMax: Served was longer than the rules' maximum (or negative), so
+	// the maximum (or nothing) was counted.
+	AtMax  bool
+	Credit record.Credit
+}
+
+// ResolveShift credits a flagged or open shift by its activity's rules, as
+// a check-out at its end would (rounding, minimum, daily cap), except that a
+// duration beyond the rules' maximum counts as the maximum instead of being
+// flagged: never more. One check-out entry names the operator.
 func (l *Ledger) ResolveShift(ctx context.Context, req ResolveShift) (CheckOutResult, error) {
 	return do(l, ctx, "resolve shift", req.ID, func(t *wtx) (CheckOutResult, error) {
 		if err := t.staffOperator(req.Operator); err != nil {
 			return CheckOutResult{}, err
 		}
-		s, err := scanShift(t.queryRow("SELECT "+shiftColumns+" FROM shifts WHERE id = ?", req.Shift[:]))
-		if errors.Is(err, sql.ErrNoRows) {
-			return CheckOutResult{}, fmt.Errorf("shift %s: %w", req.Shift, ErrNotFound)
-		}
+		r, err := resolution(t.ctx, t.q, t.l, req.Shift, t.now)
 		if err != nil {
 			return CheckOutResult{}, err
 		}
-		if s.State != ShiftOpen && s.State != ShiftFlagged {
-			return CheckOutResult{}, fmt.Errorf("shift %s is %v: %w", s.ID, s.State, ErrNoOpenShift)
-		}
-		if req.Minutes < 0 || req.Minutes > record.DefaultMaxMinutes {
-			return CheckOutResult{}, fmt.Errorf("resolve shift: %d minutes: %w", req.Minutes, ErrDurationAbsurd)
-		}
-		a, err := readActivity(t.ctx, t.q, s.Activity)
-		if err != nil {
-			return CheckOutResult{}, err
-		}
-		p, err := t.person(s.Person)
-		if err != nil {
-			return CheckOutResult{}, err
-		}
-		cr := record.Credit{Minutes: req.Minutes, Points: req.Minutes * a.Rules.PointsPerHour[p.Kind] / 60}
+		s, cr := r.Shift, r.Credit
 		e := record.Entry{ID: req.ID, Kind: record.KindCheckOut, Person: s.Person, Card: s.Card, Activity: s.Activity, Shift: s.ID,
 			Minutes: cr.Minutes, Points: cr.Points, Operator: req.Operator, Reason: req.Reason}
 		if err := t.append(&e); err != nil {
@@ -375,4 +375,58 @@ func (l *Ledger) ResolveShift(ctx context.Context, req ResolveShift) (CheckOutRe
 		}
 		return CheckOutResult{Shift: s, Entry: e, Credit: cr}, nil
 	})
+}
+
+// PreviewResolve is what ResolveShift would credit now, written nowhere:
+// staff see it before they confirm.
+func (l *Ledger) PreviewResolve(ctx context.Context, shift record.EntryID) (Resolution, error) {
+	tx, err := l.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return Resolution{}, fmt.Errorf("preview resolve: %w", storageErr(err))
+	}
+	defer tx.Rollback()
+	r, err := resolution(ctx, l.readTx(tx), l, shift, l.opts.Clock.Now())
+	if err != nil {
+		return Resolution{}, fmt.Errorf("preview resolve: %w", storageErr(err))
+	}
+	return r, nil
+}
+
+// resolution computes what closing shift id by hand at now credits.
+func resolution(ctx context.Context, q querier, l *Ledger, id record.EntryID, now time.Time) (Resolution, error) {
+	s, err := scanShift(q.QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE id = ?", id[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Resolution{}, fmt.Errorf("shift %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Resolution{}, err
+	}
+	if s.State != ShiftOpen && s.State != ShiftFlagged {
+		return Resolution{}, fmt.Errorf("shift %s is %v: %w", s.ID, s.State, ErrNoOpenShift)
+	}
+	a, err := readActivity(ctx, q, s.Activity)
+	if err != nil {
+		return Resolution{}, err
+	}
+	p, err := readPerson(ctx, q, s.Person)
+	if err != nil {
+		return Resolution{}, err
+	}
+	today, err := creditedOnDay(ctx, q, l.opts.Location, s)
+	if err != nil {
+		return Resolution{}, err
+	}
+	end := now
+	if !s.ClosedAt.IsZero() {
+		end = s.ClosedAt
+	}
+	r := Resolution{Shift: s, Served: end.Sub(s.OpenedAt)}
+	limit := time.Duration(a.Rules.MaxMinutes) * time.Minute
+	if a.Rules.MaxMinutes <= 0 {
+		limit = record.DefaultMaxMinutes * time.Minute
+	}
+	d := min(max(r.Served, 0), limit)
+	r.AtMax = d != r.Served
+	r.Credit = a.Rules.Credit(p.Kind, d, today)
+	return r, nil
 }

@@ -179,14 +179,109 @@ func TestSweepForgottenShifts(t *testing.T) {
 	if bal.Minutes != 105 {
 		t.Fatalf("balance %+v after sweep", bal)
 	}
-	// Staff resolve a flagged one.
-	r, err := e.ResolveShift(ctx, ledger.ResolveShift{ID: record.NewEntryID(), Shift: s2.ID, Minutes: 60, Operator: e.Staff, Reason: "值班记录"})
-	if err != nil || r.Shift.State != ledger.ShiftResolved || r.Entry.Points != 12 || r.Entry.Operator != e.Staff {
+	// Staff resolve a flagged one: open a day, the rules' default maximum.
+	r, err := e.ResolveShift(ctx, ledger.ResolveShift{ID: record.NewEntryID(), Shift: s2.ID, Operator: e.Staff, Reason: "值班记录"})
+	if err != nil || r.Shift.State != ledger.ShiftResolved || r.Entry.Minutes != 24*60 || r.Entry.Points != 24*12 || r.Entry.Operator != e.Staff {
 		t.Fatalf("resolve = %+v, %v", r, err)
 	}
 	open, _ := e.OpenShifts(ctx)
 	if len(open) != 1 || open[0].ID != s3.ID {
 		t.Fatalf("open shifts = %+v, want only shift 3", open)
 	}
+	e.MustVerify(t)
+}
+
+// TestResolveShiftFollowsTheRules: staff closing a shift by hand credit it
+// as a check-out at that moment would (rounding, minimum, daily cap, at the
+// person's rate), and never more than the rules' maximum, where a check-out
+// would have flagged it; a shift flagged at its check-out ends then, not
+// when staff get to it.
+func TestResolveShiftFollowsTheRules(t *testing.T) {
+	e := ledgertest.MustOpen(t)
+	rules := record.Rules{AnyTime: true, RoundMinutes: 15, MinMinutes: 30, MaxMinutes: 240, DailyCapMinutes: 300,
+		PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 12, record.GreenVest: 6}}
+	act := e.AddActivity(t, "网格巡查", record.Schedule{}, rules)
+	resolve := func(s ledger.Shift) (ledger.Resolution, ledger.CheckOutResult) {
+		t.Helper()
+		pre, err := e.PreviewResolve(ctx, s.ID)
+		if err != nil {
+			t.Fatalf("preview: %v", err)
+		}
+		r, err := e.ResolveShift(ctx, ledger.ResolveShift{ID: record.NewEntryID(), Shift: s.ID, Operator: e.Staff, Reason: "代为签退"})
+		if err != nil {
+			t.Fatalf("resolve: %v", err)
+		}
+		if r.Credit != pre.Credit || r.Entry.Minutes != r.Credit.Minutes || r.Entry.Points != r.Credit.Points || r.Shift.State != ledger.ShiftResolved {
+			t.Fatalf("resolved %+v, previewed %+v", r, pre.Credit)
+		}
+		return pre, r
+	}
+	for _, tc := range []struct {
+		name    string
+		kind    record.VolunteerKind
+		served  time.Duration
+		minutes int64
+		points  int64
+		atMax   bool
+	}{
+		{"rounded down like a check-out", record.RedVest, 67 * time.Minute, 60, 12, false},
+		{"the green vest's rate", record.GreenVest, 67 * time.Minute, 60, 6, false},
+		{"below the minimum", record.RedVest, 20 * time.Minute, 0, 0, false},
+		{"never more than the maximum", record.RedVest, 10 * time.Hour, 240, 48, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, card := e.AddPerson(t, "张三明", tc.kind)
+			_, twin := e.AddPerson(t, "李四", tc.kind)
+			s := checkIn(t, e, card, act.ID)
+			checkIn(t, e, twin, act.ID)
+			e.Clock.Advance(tc.served)
+			pre, r := resolve(s)
+			if r.Credit.Minutes != tc.minutes || r.Credit.Points != tc.points || pre.AtMax != tc.atMax || pre.Served != tc.served {
+				t.Fatalf("resolved %+v (served %v, at max %v), want %d minutes, %d points", r.Credit, pre.Served, pre.AtMax, tc.minutes, tc.points)
+			}
+			if !tc.atMax {
+				if co := checkOut(t, e, twin); co.Credit != r.Credit {
+					t.Fatalf("a check-out credits %+v, staff closing %+v", co.Credit, r.Credit)
+				}
+			}
+			e.Clock.Advance(24 * time.Hour)
+		})
+	}
+
+	t.Run("the daily cap counts resolved shifts", func(t *testing.T) {
+		p, card := e.AddPerson(t, "周玥", record.RedVest)
+		next := ledgertest.Start.AddDate(0, 0, 10) // a morning: both shifts on one day
+		e.Clock.Advance(next.Sub(e.Clock.Now()))
+		s := checkIn(t, e, card, act.ID)
+		e.Clock.Advance(4 * time.Hour)
+		if _, r := resolve(s); r.Credit.Minutes != 240 {
+			t.Fatalf("first long shift: %+v", r.Credit)
+		}
+		s = checkIn(t, e, card, act.ID)
+		e.Clock.Advance(2 * time.Hour)
+		if _, r := resolve(s); r.Credit.Minutes != 60 || !r.Credit.Capped {
+			t.Fatalf("after 240 minutes resolved today, 2 hours more: %+v, want 60 capped", r.Credit)
+		}
+		if b, _ := e.Balance(ctx, p.ID); b.Minutes != 300 {
+			t.Fatalf("balance %+v, want the cap of 300 minutes", b)
+		}
+	})
+
+	t.Run("flagged at check-out", func(t *testing.T) {
+		_, card := e.AddPerson(t, "陈赟", record.RedVest)
+		s := checkIn(t, e, card, act.ID)
+		e.Clock.Advance(5 * time.Hour)
+		if co := checkOut(t, e, card); co.Shift.State != ledger.ShiftFlagged {
+			t.Fatalf("5 hours over a 4-hour maximum: %+v", co.Shift)
+		}
+		e.Clock.Advance(3 * 24 * time.Hour)
+		pre, r := resolve(s)
+		if pre.Served != 5*time.Hour || !pre.AtMax || r.Credit.Minutes != 240 || !r.Shift.ClosedAt.Equal(s.OpenedAt.Add(5*time.Hour)) {
+			t.Fatalf("resolved %+v served %v at max %v closed %v", r.Credit, pre.Served, pre.AtMax, r.Shift.ClosedAt)
+		}
+		if _, err := e.PreviewResolve(ctx, s.ID); !errors.Is(err, ledger.ErrNoOpenShift) {
+			t.Fatalf("preview of a resolved shift: %v", err)
+		}
+	})
 	e.MustVerify(t)
 }

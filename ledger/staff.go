@@ -56,7 +56,8 @@ type PINParams struct {
 // passes, 4 lanes): a few hundred ms on a Raspberry Pi 4, once per staff login.
 var DefaultPINParams = PINParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
 
-// PIN lockout: MaxPINFailures wrong PINs in a row lock the card for PINLockout.
+// PIN lockout: MaxPINFailures wrong PINs in a row lock the card, the first
+// time for PINLockout (PINLockouts: longer after each lock in a row).
 const (
 	MaxPINFailures = 5
 	PINLockout     = 15 * time.Minute
@@ -184,16 +185,16 @@ func (t *wtx) staffOperator(uid record.CardUID) error {
 	if !s.Active {
 		return fmt.Errorf("staff card %s: %w", uid, ErrStaffDisabled)
 	}
-	if t.now.Before(s.LockedUntil) {
-		return fmt.Errorf("staff card %s until %s: %w", uid, s.LockedUntil.Format(time.TimeOnly), ErrPINLocked)
-	}
-	return nil
+	return t.operatorLock(uid)
 }
 
 // CheckPIN verifies a staff card's PIN. A wrong one counts; the fifth in a
-// row locks the card for PINLockout (ErrPINLocked), persisted, so a restart
-// does not reset it. While locked even the right PIN is refused. The right
-// PIN resets the count.
+// row locks the card (ErrPINLocked) for PINLockouts' next length: 15
+// minutes, then an hour, then 4 hours, until the right PIN resets the
+// count. The lock is persisted and counted in time since boot, so neither a
+// restart nor a clock jump ends it early, and a reboot never makes it
+// longer than its length. While locked even the right PIN is refused. A
+// refusal is a *PINError with the tries left or the lock's end.
 func (l *Ledger) CheckPIN(ctx context.Context, uid record.CardUID, pin string) (Staff, error) {
 	s, err := readStaff(ctx, l.r, uid)
 	if err != nil {
@@ -217,37 +218,17 @@ func (l *Ledger) CheckPIN(ctx context.Context, uid record.CardUID, pin string) (
 		return Staff{}, fmt.Errorf("check PIN: %w", err)
 	}
 	t.tick()
-	var failures int
-	var locked int64
-	if err := t.queryRow("SELECT failures, locked_until FROM staff WHERE uid = ?", string(uid)).Scan(&failures, &locked); err != nil {
+	refusal := t.checkPINLock(uid, ok)
+	var pe *PINError
+	if refusal != nil && !errors.As(refusal, &pe) {
 		t.rollback()
-		return Staff{}, fmt.Errorf("check PIN: %w", storageErr(err))
-	}
-	if locked != 0 && t.now.Before(time.Unix(0, locked)) {
-		t.rollback()
-		return Staff{}, fmt.Errorf("check PIN: staff card %s until %s: %w", uid, time.Unix(0, locked).In(l.opts.Location).Format("15:04"), ErrPINLocked)
-	}
-	result := error(nil)
-	switch {
-	case ok:
-		failures, locked = 0, 0
-	case failures+1 >= MaxPINFailures:
-		failures, locked = 0, t.now.Add(PINLockout).UnixNano()
-		result = fmt.Errorf("staff card %s: %w", uid, ErrPINLocked)
-		s.LockedUntil = time.Unix(0, locked)
-	default:
-		failures++
-		result = fmt.Errorf("staff card %s: %d of %d tries: %w", uid, failures, MaxPINFailures, ErrPINWrong)
-	}
-	if _, err := t.exec("UPDATE staff SET failures = ?, locked_until = ? WHERE uid = ?", failures, locked, string(uid)); err != nil {
-		t.rollback()
-		return Staff{}, fmt.Errorf("check PIN: %w", storageErr(err))
+		return Staff{}, fmt.Errorf("check PIN: %w", refusal)
 	}
 	if err := t.commit(); err != nil {
 		return Staff{}, fmt.Errorf("check PIN: %w", err)
 	}
-	if result != nil {
-		return Staff{}, fmt.Errorf("check PIN: %w", result)
+	if refusal != nil {
+		return Staff{}, fmt.Errorf("check PIN: %w", refusal)
 	}
 	s.LockedUntil = time.Time{}
 	return s, nil

@@ -99,7 +99,7 @@ func TestStatusAndSummary(t *testing.T) {
 	}
 	// entries: 2 check-ins, 1 check-out, restock, redeem
 	if st.People != 2 || st.Cards != 2 || st.OpenShifts != 1 || st.Entries != 5 || st.Sync.Unsynced != 5 ||
-		st.DBBytes == 0 || st.FreeBytes == 0 || st.SchemaVersion != 2 || st.Terminal.Center != ledgertest.Center {
+		st.DBBytes == 0 || st.FreeBytes == 0 || st.SchemaVersion != ledger.SchemaVersion() || st.Terminal.Center != ledgertest.Center {
 		t.Fatalf("status %+v", st)
 	}
 	sum, err := e.TodaySummary(ctx)
@@ -125,6 +125,20 @@ func TestStatusAndSummary(t *testing.T) {
 	after, _ := e.EntriesAfter(ctx, 3, 100)
 	if len(after) != 2 || after[0].Seq != 4 {
 		t.Fatalf("entries after 3: %+v", after)
+	}
+	// A reversed redemption is not counted: two more, one of them reversed.
+	if _, err := redeem(e, c, it.ID); err != nil {
+		t.Fatal(err)
+	}
+	undone, err := redeem(e, c, it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: undone.Entry.ID, Operator: e.Staff, Reason: "撤销"}); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err = e.TodaySummary(ctx); err != nil || sum.Redemptions != 2 || sum.PointsRedeemed != 40 {
+		t.Fatalf("summary after a reversal: %+v, %v; want 2 redemptions of 40 points", sum, err)
 	}
 }
 

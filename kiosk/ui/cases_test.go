@@ -94,6 +94,7 @@ func sceneCases(s Strings) []sceneCase {
 			"请刷卡", "今天没有活动", "本月还没有服务记录", "演示：按 1–9 刷卡"),
 		viewCase(s, "person-open-shift", person, "周玥", "35", "1.5小时", "签退", "已签到 1小时11分钟  社区环境清洁"),
 		catalog,
+		viewCase(s, "staff-items-paged", manyItems(25), "补充库存", "物品01", "还剩 0 件", "下一页", "上一页"),
 		viewCase(s, "history", history, "我的记录", "签退：社区环境清洁，2小时30分钟，获得 25 积分", "兑换：毛巾，用去 30 积分",
 			"换了新卡", "11-25 07:41"),
 	}, coreCases...)

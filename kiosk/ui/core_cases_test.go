@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -87,7 +88,7 @@ func buildCoreCases() ([]sceneCase, error) {
 	clk := clock.NewFake(testNow)
 	opts := ledger.Options{Clock: clk, Sync: clock.NewFakeSync(true), BootID: clock.FixedBootID("ui-test"), Location: cst,
 		PIN: ledger.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}}
-	led, err := ledger.Create(ctx, dir, ledger.Terminal{Center: "C-UI", CenterName: "和平里街道党群服务中心"}, opts)
+	led, err := ledger.Create(ctx, dir, ledger.Terminal{ID: "3F9A0B12C4D5E6F7", Center: "C-UI", CenterName: "和平里街道党群服务中心"}, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +99,9 @@ func buildCoreCases() ([]sceneCase, error) {
 	// The longest PIN the ledger takes: the pad shows a dot for each digit.
 	const pin = "246813579024"
 	_, err = led.AddStaff(ctx, ledger.AddStaff{ID: id(), UID: staff, Name: "刘珺", Role: ledger.RoleStaff, PIN: pin})
+	d.check(err)
+	// A second staff card, to be locked out.
+	_, err = led.AddStaff(ctx, ledger.AddStaff{ID: id(), UID: "5A5A0002", Name: "王芳", Role: ledger.RoleStaff, PIN: "1357"})
 	d.check(err)
 	rates := map[record.VolunteerKind]int64{record.RedVest: 10, record.GreenVest: 10, record.Resident: 5}
 	for _, a := range []struct{ name, start, end string }{{"助老服务", "08:30", "11:30"}, {"环境整治", "09:00", "17:00"}} {
@@ -112,10 +116,10 @@ func buildCoreCases() ([]sceneCase, error) {
 		d.check(err)
 		return p
 	}
-	person("1001", "王堃", "13800001001", record.RedVest, "04A1B2C3")
-	yue := person("1002", "周玥", "13800001002", record.Resident, "04A1B2C4")
-	person("1003", "陈赟", "13800001003", record.GreenVest, "04A1B2C5")
-	person("1004", "李喆", "13800001004", record.RedVest, "04A1B2C6")
+	person("HPL1001", "王堃", "13800001001", record.RedVest, "04A1B2C3")
+	yue := person("HPL1002", "周玥", "13800001002", record.Resident, "04A1B2C4")
+	person("HPL1003", "陈赟", "13800001003", record.GreenVest, "04A1B2C5")
+	person("HPL1004", "李喆", "13800001004", record.RedVest, "04A1B2C6")
 	_, err = led.SetCardState(ctx, ledger.SetCardState{ID: id(), UID: "04A1B2C6", State: ledger.CardLost, Operator: staff})
 	d.check(err)
 	_, err = led.Adjust(ctx, ledger.Adjust{ID: id(), Person: yue.ID, Points: 120, Reason: "活动奖励", Operator: staff})
@@ -136,7 +140,14 @@ func buildCoreCases() ([]sceneCase, error) {
 		return nil, d.err
 	}
 
-	d.term = kiosk.New(led, kiosk.Options{Clock: clk, Demo: true})
+	readers := func() []rfid.Status {
+		return []rfid.Status{
+			{Kind: rfid.KindSim, Device: "sim", State: rfid.StateOK, Taps: 3},
+			{Kind: rfid.KindMFRC522, Device: "/dev/spidev0.0", State: rfid.StateAbsent, Retry: clk.Now().Add(time.Second),
+				Err: errors.New("no SPI device /dev/spidev0.0: enable SPI with dtparam=spi=on in /boot/firmware/config.txt and reboot")},
+		}
+	}
+	d.term = kiosk.New(led, kiosk.Options{Clock: clk, Demo: true, ReaderStatus: readers})
 	defer d.term.Close()
 	d.term.Settle()
 	A := func(k kiosk.ActionKind) kiosk.Action { return kiosk.Action{Kind: k} }
@@ -199,28 +210,32 @@ func buildCoreCases() ([]sceneCase, error) {
 	clk.Advance(45 * time.Minute)
 
 	// Staff.
+	staffAct := func(a kiosk.StaffAction) { d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: a}) }
 	d.tap(staff)
-	d.shot("pin", kiosk.ScenePIN, "请输入密码")
+	d.shot("pin", kiosk.ScenePIN, "工作人员：刘珺", "请输入密码")
 	d.digits("1111")
 	d.act(kiosk.ActConfirm)
-	d.shot("pin-wrong", kiosk.ScenePIN, "密码错误，请再试")
+	d.shot("pin-wrong", kiosk.ScenePIN, "密码错误，还可以再试 4 次")
 	d.digits(pin)
 	d.shot("pin-typed", kiosk.ScenePIN, strings.Repeat("● ", len(pin)))
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-menu", kiosk.SceneStaffMenu, "工作人员：刘珺", "绑定新卡", "今日汇总")
-	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffBind})
+	d.shot("staff-menu", kiosk.SceneStaffMenu, "工作人员：刘珺", "核销取货", "绑定新卡", "挂失", "今日汇总")
+	staffAct(kiosk.StaffBind)
 	d.digits("1003")
-	d.shot("staff-find", kiosk.SceneStaffFind, "1003")
+	d.shot("staff-find", kiosk.SceneStaffFind, "1003", "手机后四位或会员号")
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-people", kiosk.SceneStaffPeople, "陈*  会员号 1003　电话 138****1003")
+	d.shot("staff-people", kiosk.SceneStaffPeople, "请选择人员", "陈赟", "会员号 HPL1003　电话 138****1003")
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-tap-card", kiosk.SceneStaffTapCard, "请刷新卡")
+	d.shot("staff-tap-card", kiosk.SceneStaffTapCard, "请刷新卡", "陈赟")
 	d.tap("04A1B2C3")
 	d.shot("staff-card-in-use", kiosk.SceneStaffTapCard, "这张卡已经在用，请换一张")
 	d.tap("04FFEE01")
-	d.shot("staff-done", kiosk.SceneStaffDone, "绑卡成功")
+	d.shot("staff-confirm-second-card", kiosk.SceneStaffConfirm, "请核对后确认", "为 陈赟 绑定新卡 04FFEE01？", "此人已有一张在用的卡",
+		"在用的卡：04A1B2C5", "返回", "确认")
 	d.act(kiosk.ActConfirm)
-	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffAdjust})
+	d.shot("staff-done", kiosk.SceneStaffDone, "绑卡成功", "陈赟　卡号 04FFEE01")
+	d.act(kiosk.ActConfirm)
+	staffAct(kiosk.StaffAdjust)
 	d.digits("1002")
 	d.act(kiosk.ActConfirm)
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
@@ -229,34 +244,87 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.shot("staff-amount", kiosk.SceneStaffAmount, "请输入调整的积分", "−20", "扣分")
 	d.act(kiosk.ActConfirm)
 	d.shot("staff-reasons", kiosk.SceneStaffReasons, "请选择原因", "更正录入错误")
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.shot("staff-confirm-adjust", kiosk.SceneStaffConfirm, "为 周玥 调整积分 -20？", "原因：更正录入错误", "现有 40 积分，调整后 20 积分")
 	d.act(kiosk.ActBack)
-	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffReverse})
-	d.shot("staff-redemptions", kiosk.SceneStaffRedemptions, "撤销兑换")
+	staffAct(kiosk.StaffReverse)
+	d.shot("staff-redemptions", kiosk.SceneStaffRedemptions, "撤销兑换", "大米")
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.shot("staff-confirm-reverse", kiosk.SceneStaffConfirm, "撤销 周玥 兑换的 大米？", "退回 80 积分，库存加回 1 件")
 	d.act(kiosk.ActBack)
-	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffRestock})
-	d.shot("staff-items", kiosk.SceneStaffItems, "补充库存", "大米  还剩 9 件")
+	staffAct(kiosk.StaffRestock)
+	d.shot("staff-items", kiosk.SceneStaffItems, "补充库存", "大米", "还剩 9 件")
 	d.act(kiosk.ActBack)
-	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffSummary})
+	staffAct(kiosk.StaffSummary)
 	d.shot("staff-summary", kiosk.SceneStaffSummary, "今日汇总")
 	d.act(kiosk.ActConfirm)
-	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffShifts})
-	d.shot("staff-shifts", kiosk.SceneStaffShifts, "关闭未签退", "陈*  环境整治　签到于 11-25 12:00")
+	staffAct(kiosk.StaffShifts)
+	d.shot("staff-shifts", kiosk.SceneStaffShifts, "关闭未签退", "陈赟", "环境整治　签到于 11-25 12:00")
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-shift-closed", kiosk.SceneStaffDone, "已关闭签到", "本次服务 45分钟")
+	d.shot("staff-confirm-close", kiosk.SceneStaffConfirm, "为 陈赟 代为签退？", "已过 45分钟", "按规则计入 45分钟，获得 7 积分")
 	d.act(kiosk.ActConfirm)
-	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffReader})
+	d.shot("staff-shift-closed", kiosk.SceneStaffDone, "已代为签退", "陈赟　活动：环境整治", "按规则计入 45分钟，获得 7 积分")
+	d.act(kiosk.ActConfirm)
+	staffAct(kiosk.StaffReader)
+	d.shot("staff-reader-waiting", kiosk.SceneStaffReader, "读卡器测试", "请刷一张卡试试", "模拟读卡器，设备 sim", "状态：正常，已读卡 3 次",
+		"状态：没有找到读卡器，正在重试，已读卡 0 次")
 	d.tap("04A1B2C4")
-	d.shot("staff-reader", kiosk.SceneStaffReader, "读到卡号 04A1B2C4")
+	d.shot("staff-reader", kiosk.SceneStaffReader, "读到卡号 04A1B2C4", "MFRC522 射频读卡器，设备 /dev/spidev0.0")
+	d.act(kiosk.ActConfirm)
 
-	// A walk-in is registered by member number alone; until the hub
-	// completes the registration every scene names them with the catalog's
-	// words for a provisional person.
+	// 核销: today's waiting redemption, picked; then its code typed again.
+	staffAct(kiosk.StaffHandOut)
+	d.shot("staff-handouts", kiosk.SceneStaffHandouts, "核销取货", "输入取货码", "大米")
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 1})
+	code := ""
+	if args := d.term.View().Title.Args; len(args) == 1 {
+		code, _ = args[0].(string)
+	}
+	d.shot("staff-confirm-hand-out", kiosk.SceneStaffConfirm, "核销取货码 "+code+"？", "周玥　大米 1 件", "兑换于 11:21")
 	d.act(kiosk.ActConfirm)
-	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffEnrol})
-	d.digits("1009")
+	d.shot("staff-handed-out", kiosk.SceneStaffDone, "已核销，请交付物品")
 	d.act(kiosk.ActConfirm)
+	staffAct(kiosk.StaffHandOut)
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.digits(code)
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-code-handed-out", kiosk.SceneStaffFind, "请输入取货码", "12:45 已由 刘珺 核销")
+	d.act(kiosk.ActBack)
+	staffAct(kiosk.StaffReverse)
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.shot("staff-refused", kiosk.SceneStaffDone, "未能完成", "12:45 已由 刘珺 核销")
+	d.act(kiosk.ActConfirm)
+
+	// 挂失: 王堃's card, then a replacement of an active card asks first.
+	staffAct(kiosk.StaffBlock)
+	d.digits("1001")
+	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.shot("staff-cards", kiosk.SceneStaffCards, "请选择 王堃 要挂失的卡", "04A1B2C3", "绑定于 2026-11-25")
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.shot("staff-confirm-block", kiosk.SceneStaffConfirm, "挂失 王堃 的卡 04A1B2C3？")
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-blocked", kiosk.SceneStaffDone, "已挂失", "王堃　卡号 04A1B2C3")
+	d.act(kiosk.ActConfirm)
+	staffAct(kiosk.StaffReplace)
+	d.digits("1003")
+	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+	d.tap("04FFEE04")
+	d.shot("staff-confirm-replace", kiosk.SceneStaffConfirm, "把 陈赟 的卡 04FFEE01 换成 04FFEE04？", "旧卡 04FFEE01 还在用，换卡后将停用")
+	d.act(kiosk.ActBack)
+
+	// A walk-in is registered with a card alone; the ledger makes the
+	// member number. Until the hub completes the registration every scene
+	// names them with the catalog's words for a provisional person.
+	staffAct(kiosk.StaffEnrol)
+	d.shot("staff-tap-card-walk-in-new", kiosk.SceneStaffTapCard, "请刷新卡", "待补登记")
 	d.tap("04FFEE02")
-	d.shot("staff-walk-in-done", kiosk.SceneStaffDone, "已登记，姓名待中心补全")
+	member := ""
+	if lines := d.term.View().Lines; len(lines) > 0 && len(lines[0].Args) == 1 {
+		member, _ = lines[0].Args[0].(string)
+	}
+	d.shot("staff-walk-in-done", kiosk.SceneStaffDone, "已登记，姓名待中心补全", "会员号 "+member, "待补登记　卡号 04FFEE02")
 	d.act(kiosk.ActConfirm, kiosk.ActBack)
 	d.tap("04FFEE02")
 	d.shot("person-walk-in", kiosk.ScenePerson, "待补登记", "签到")
@@ -264,14 +332,25 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.tap(staff)
 	d.digits(pin)
 	d.act(kiosk.ActConfirm)
-	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffBind})
-	d.digits("1009")
+	staffAct(kiosk.StaffBind)
+	d.digits(member[len(member)-6:])
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-people-walk-in", kiosk.SceneStaffPeople, "待补登记  会员号 1009　电话")
+	d.shot("staff-people-walk-in", kiosk.SceneStaffPeople, "待补登记", "会员号 "+member)
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
 	d.shot("staff-tap-card-walk-in", kiosk.SceneStaffTapCard, "请刷新卡", "待补登记")
 	d.tap("04FFEE03")
+	d.act(kiosk.ActConfirm)
 	d.shot("staff-done-walk-in", kiosk.SceneStaffDone, "绑卡成功", "待补登记　卡号 04FFEE03")
+	d.press(A(kiosk.ActHome))
+
+	// Five wrong PINs lock a card: the screen says until when.
+	d.tap("5A5A0002")
+	for range 5 {
+		d.digits("0000")
+		d.act(kiosk.ActConfirm)
+	}
+	d.shot("pin-locked", kiosk.SceneNotice, "密码错误次数太多", "已锁定，至 13:00 后再试")
+	d.press(A(kiosk.ActHome))
 
 	t := kiosk.NewFaulted(fmt.Errorf("open: %w", ledger.ErrCorrupt), kiosk.Options{Clock: clk})
 	defer t.Close()

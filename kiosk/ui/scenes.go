@@ -167,19 +167,42 @@ func (s *ResultScene) Build(b *Builder) {
 	b.Button(btn, s.Button, Secondary, Act(kiosk.ActBack), true)
 }
 
-// ChoiceScene asks one question with up to a screenful of large options.
+// ChoiceScene asks one question with large options, a screenful at a time:
+// a list longer than the screen pages with 上一页/下一页, as the catalog
+// does, so no option is ever dropped. Paging is the screen's own state; the
+// choice is the core's.
 type ChoiceScene struct {
 	Title   string
 	Options []Option
 	Empty   string // shown when there are no options
-	// MinWidthMM is the narrowest an option may be; 0 means 40 mm.
+	// MinWidthMM is the narrowest an option may be; 0 means 40 mm. Options
+	// are never narrower than their widest line.
 	MinWidthMM float64
+	Page       int
+	perPage    int // from the last Build
 }
 
-// Option is one button of a ChoiceScene.
+// Option is one button of a ChoiceScene: a label and, when Detail is set, a
+// second, smaller line under it.
 type Option struct {
-	Label string
-	Act   Action
+	Label  string
+	Detail string
+	Act    Action
+}
+
+// Handle turns pages.
+func (s *ChoiceScene) Handle(a Action) bool {
+	switch a {
+	case prevPage:
+		s.Page = max(0, s.Page-1)
+		return true
+	case nextPage:
+		if s.perPage > 0 && (s.Page+1)*s.perPage < len(s.Options) {
+			s.Page++
+		}
+		return true
+	}
+	return false
 }
 
 func (s *ChoiceScene) NextChange(now time.Time) time.Time { return nextMinute(now) }
@@ -187,7 +210,7 @@ func (s *ChoiceScene) NextChange(now time.Time) time.Time { return nextMinute(no
 func (s *ChoiceScene) Build(b *Builder) {
 	l := b.L
 	body := b.Header(s.Title).Inset(l.Margin())
-	back, grid := body.Bottom(l.Target())
+	nav, grid := body.Bottom(l.Target())
 	grid.H -= l.Gap()
 	if len(s.Options) == 0 {
 		b.Paragraph(grid, s.Empty, TextStyle{Size: l.Title(), Color: colInk, Align: AlignCenter})
@@ -196,20 +219,52 @@ func (s *ChoiceScene) Build(b *Builder) {
 	if minW <= 0 {
 		minW = 40
 	}
-	cols, rows := gridShape(len(s.Options), grid, l.Target(), l.Gap(), l.MM(minW))
-	cells := grid.Grid(rows, cols, l.Gap())
-	for i, opt := range s.Options {
-		if i >= len(cells) {
-			b.frame.Overflows = append(b.frame.Overflows, opt.Label)
-			break
+	minW = l.MM(minW)
+	minH := l.Target()
+	for _, o := range s.Options {
+		w := b.M.Advance(o.Label, l.Body(), true)
+		if o.Detail != "" {
+			w = math.Max(w, b.M.Advance(o.Detail, l.Small(), false))
+			minH = math.Max(minH, lineHeight(l.Body())+lineHeight(l.Small())+l.U(16))
 		}
-		c := cells[i]
-		c.H = math.Min(c.H, l.Target()*1.5)
-		b.Button(c, opt.Label, Secondary, opt.Act, true)
+		minW = math.Max(minW, math.Min(grid.W, w+l.U(24)))
 	}
-	bw := math.Max(l.MM(40), back.W/4)
-	back.W = bw
-	b.Button(back, b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
+	cols, rows := gridShape(len(s.Options), grid, minH, l.Gap(), minW)
+	cells := grid.Grid(rows, cols, l.Gap())
+	s.perPage = max(1, len(cells))
+	s.Page = min(s.Page, max(0, (len(s.Options)-1)/s.perPage))
+	first := s.Page * s.perPage
+	for i := first; i < len(s.Options) && i-first < len(cells); i++ {
+		c := cells[i-first]
+		c.H = math.Min(c.H, math.Max(minH, l.Target()*1.5))
+		b.option(c, s.Options[i])
+	}
+	navs := nav.Columns(4, l.Gap())
+	b.Button(navs[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
+	if len(s.Options) > s.perPage {
+		b.Button(navs[2], b.S.T("redeem.prev_page"), Secondary, prevPage, s.Page > 0)
+		b.Button(navs[3], b.S.T("redeem.next_page"), Secondary, nextPage, first+s.perPage < len(s.Options))
+	}
+}
+
+// option draws an Option: a plain button, or a button with a second line.
+func (b *Builder) option(r Rect, o Option) {
+	if o.Detail == "" {
+		b.Button(r, o.Label, Secondary, o.Act, true)
+		return
+	}
+	target := len(b.frame.Targets)
+	b.frame.Targets = append(b.frame.Targets, r)
+	b.frame.Actions = append(b.frame.Actions, o.Act)
+	bg, fg, border := Secondary.colors(true)
+	b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: r, Fill: bg, Border: border, BorderW: math.Max(2, b.L.U(3)),
+		Radius: b.L.U(12), Target: target})
+	inner := r.Inset(b.L.U(8))
+	lh1, lh2 := lineHeight(b.L.Body()), lineHeight(b.L.Small())
+	top := inner.Y + math.Max(0, (inner.H-lh1-lh2)/2)
+	b.line(Rect{inner.X, top, inner.W, lh1}, o.Label, TextStyle{Size: b.L.Body(), Bold: true, Color: fg, Align: AlignCenter}, target)
+	b.paragraph(Rect{inner.X, top + lh1, inner.W, inner.Y + inner.H - top - lh1}, o.Detail,
+		TextStyle{Size: b.L.Small(), Color: fg, Align: AlignCenter}, target, false)
 }
 
 // gridShape picks columns and rows for n cells in area so that each cell is
@@ -407,7 +462,12 @@ func (s *PadScene) Build(b *Builder) {
 	left, pad := body.Left(body.W - padW)
 	left.W -= l.Gap()
 	title, left := left.Top(lineHeight(l.Title()) * 2)
-	b.paragraph(title, phrase(b.S, v.Title), TextStyle{Size: l.Title(), Bold: true, Color: colInk}, -1, false)
+	heading := phrase(b.S, v.Title)
+	if v.Scene == kiosk.ScenePIN && v.Staff.Name != "" {
+		// Whose card was tapped: the holder knows it is theirs.
+		heading = b.S.F("staff.menu_of", v.Staff.Name) + "\n" + heading
+	}
+	b.paragraph(title, heading, TextStyle{Size: l.Title(), Bold: true, Color: colInk}, -1, false)
 	typed, left := left.Top(lineHeight(l.Huge()))
 	b.Line(typed, padShown(v), TextStyle{Size: l.Huge(), Color: colInk})
 	cancel, msg := left.Bottom(l.Target())

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/kiosk"
@@ -31,7 +30,7 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 		for i, ch := range v.Choices {
 			c.Options = append(c.Options, Option{Label: ch.Label, Act: Choose(i)})
 		}
-		return c
+		return keepPage(c, prev)
 	case kiosk.SceneCheckInConfirm:
 		return &ConfirmScene{Question: s.F("checkin.confirm", v.CheckIn.Activity)}
 	case kiosk.SceneCheckInDone:
@@ -70,17 +69,26 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 			c.Options = append(c.Options, Option{Label: s.T(m.Key), Act: Action{Action: kiosk.Action{Kind: kiosk.ActStaff, Staff: m.Action}}})
 		}
 		return c
-	case kiosk.SceneStaffPeople, kiosk.SceneStaffRedemptions, kiosk.SceneStaffItems, kiosk.SceneStaffShifts, kiosk.SceneStaffReasons:
+	case kiosk.SceneStaffPeople, kiosk.SceneStaffRedemptions, kiosk.SceneStaffItems, kiosk.SceneStaffShifts, kiosk.SceneStaffReasons,
+		kiosk.SceneStaffCards, kiosk.SceneStaffHandouts:
+		// A name (or item, or card) over its detail; a choice that is only
+		// words (a reason, 输入取货码) is one line.
 		c := &ChoiceScene{Title: phrase(s, v.Title)}
 		for i, ch := range v.Choices {
-			label := personName(s, ch.Label, ch.Provisional)
+			o := Option{Label: personName(s, ch.Label, ch.Provisional), Act: Choose(i)}
 			if ch.Detail.Key != "" {
-				if label != "" {
-					label += "  "
-				}
-				label += phrase(s, ch.Detail)
+				o.Detail = phrase(s, ch.Detail)
 			}
-			c.Options = append(c.Options, Option{Label: label, Act: Choose(i)})
+			if o.Label == "" {
+				o.Label, o.Detail = o.Detail, ""
+			}
+			c.Options = append(c.Options, o)
+		}
+		return keepPage(c, prev)
+	case kiosk.SceneStaffConfirm:
+		c := &StaffConfirmScene{Question: phrase(s, v.Title), Lines: lines}
+		if v.Staff.Warning.Key != "" {
+			c.Warning = phrase(s, v.Staff.Warning)
 		}
 		return c
 	case kiosk.SceneStaffTapCard:
@@ -99,16 +107,11 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 			s.F("staff.unsynced", v.Staff.Unsynced),
 		}}
 	case kiosk.SceneStaffReader:
-		r := &ResultScene{Tone: tone(v.Tone), Title: s.T("staff.reader_test"), Button: back}
+		r := &ReaderScene{Tone: tone(v.Tone), Readers: v.Staff.Readers}
 		if v.Staff.LastUID != "" {
-			r.Lines = append(r.Lines, s.F("staff.reader_ok", v.Staff.LastUID))
-		} else {
-			r.Lines = append(r.Lines, lines...)
-		}
-		for _, l := range strings.Split(v.Staff.Reader, "\n") {
-			if l != "" {
-				r.Lines = append(r.Lines, l)
-			}
+			r.Prompt = s.F("staff.reader_ok", v.Staff.LastUID)
+		} else if len(lines) > 0 {
+			r.Prompt = lines[0]
 		}
 		return r
 	case kiosk.SceneStaffDone:
@@ -120,6 +123,16 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 	return &ResultScene{Tone: Refusal, Title: s.T("result.refused"), Button: back}
 }
 
+// keepPage keeps the page of the list on screen when the new scene shows
+// the same list (a new view while the ledger answers, a refusal's cue):
+// paging is the screen's own state.
+func keepPage(c *ChoiceScene, prev Scene) *ChoiceScene {
+	if p, ok := prev.(*ChoiceScene); ok && p.Title == c.Title && len(p.Options) == len(c.Options) {
+		c.Page = p.Page
+	}
+	return c
+}
+
 // detach copies the view's lists: a scene keeps its view while it is on
 // screen, and the core reuses their arrays for its next view.
 func detach(v kiosk.View) kiosk.View {
@@ -129,6 +142,7 @@ func detach(v kiosk.View) kiosk.View {
 	v.Idle.Activities = slices.Clone(v.Idle.Activities)
 	v.Idle.Honour = slices.Clone(v.Idle.Honour)
 	v.Staff.Menu = slices.Clone(v.Staff.Menu)
+	v.Staff.Readers = slices.Clone(v.Staff.Readers)
 	return v
 }
 

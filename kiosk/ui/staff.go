@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"math"
+	"time"
+
+	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/kiosk"
+)
+
+// StaffConfirmScene asks before a staff action the same person cannot
+// undo: the question says what will happen (whom, how much, which item or
+// card), a warning in red what to look out for, the lines the details;
+// 返回 and 确认.
+type StaffConfirmScene struct {
+	Question string
+	Warning  string
+	Lines    []string
+}
+
+func (s *StaffConfirmScene) NextChange(time.Time) time.Time { return time.Time{} }
+
+func (s *StaffConfirmScene) Build(b *Builder) {
+	l := b.L
+	body := b.Header(b.S.T("staff.confirm_title")).Inset(l.Margin())
+	buttons, text := body.Bottom(l.Target())
+	text.H -= l.Gap()
+	y := text.Y
+	rest := func() Rect { return Rect{text.X, y, text.W, math.Max(0, text.Y+text.H-y)} }
+	y += b.paragraph(rest(), s.Question, TextStyle{Size: l.Title(), Bold: true, Color: colInk}, -1, false) + l.Gap()
+	if s.Warning != "" {
+		y += b.paragraph(rest(), s.Warning, TextStyle{Size: l.Body(), Bold: true, Color: colRefusal}, -1, false)
+	}
+	for _, line := range s.Lines {
+		y += b.paragraph(rest(), line, TextStyle{Size: l.Body(), Color: colInk}, -1, false)
+	}
+	cols := buttons.Columns(2, l.U(48))
+	b.Button(cols[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
+	b.Button(cols[1], b.S.T("button.confirm"), Primary, Act(kiosk.ActConfirm), true)
+}
+
+// ReaderScene is the reader test: the card just read (or 请刷一张卡试试),
+// then each reader in words: what it is, its state and taps, and the last
+// error as a hint for the technician.
+type ReaderScene struct {
+	Tone    Tone
+	Prompt  string // the card read, or what to do
+	Readers []rfid.Status
+}
+
+func (s *ReaderScene) NextChange(now time.Time) time.Time { return nextMinute(now) }
+
+func (s *ReaderScene) Build(b *Builder) {
+	l := b.L
+	body := b.Header(b.S.T("staff.reader_test")).Inset(l.Margin())
+	btn, text := body.Bottom(l.Target())
+	text.H -= l.Gap()
+	color := colInk
+	if s.Tone == Success {
+		color = colSuccess
+	}
+	prompt, list := text.Top(lineHeight(l.Title()) + l.Gap())
+	b.Line(prompt, s.Prompt, TextStyle{Size: l.Title(), Bold: true, Color: color, Align: AlignCenter})
+	y := list.Y
+	rest := func() Rect { return Rect{list.X, y, list.W, math.Max(0, list.Y+list.H-y)} }
+	if len(s.Readers) == 0 {
+		b.Paragraph(rest(), b.S.T("readertest.none"), TextStyle{Size: l.Body(), Color: colMuted})
+	}
+	for _, r := range s.Readers {
+		device, status, hint := readerWords(b.S, r)
+		y += b.paragraph(rest(), device, TextStyle{Size: l.Body(), Bold: true, Color: colInk}, -1, false)
+		y += b.paragraph(rest(), status, TextStyle{Size: l.Body(), Color: colInk}, -1, false)
+		if hint != "" {
+			y += b.paragraph(rest(), hint, TextStyle{Size: l.Small(), Color: colMuted}, -1, false)
+		}
+		y += l.U(8)
+	}
+	bw := math.Max(l.MM(50), btn.W/3)
+	btn.X += (btn.W - bw) / 2
+	btn.W = bw
+	b.Button(btn, b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
+}
+
+// readerWords says a reader's state in the catalog's words: what and where
+// it is, its state and taps, and its last error as the technician's hint
+// ("" when none).
+func readerWords(s Strings, r rfid.Status) (device, status, hint string) {
+	kind := "readertest.kind_unknown"
+	switch r.Kind {
+	case rfid.KindMFRC522:
+		kind = "readertest.kind_spi"
+	case rfid.KindWedge:
+		kind = "readertest.kind_wedge"
+	case rfid.KindSim:
+		kind = "readertest.kind_sim"
+	}
+	state := "readertest.state_fatal"
+	switch r.State {
+	case rfid.StateStarting:
+		state = "readertest.state_starting"
+	case rfid.StateOK:
+		state = "readertest.state_ok"
+	case rfid.StateAbsent:
+		state = "readertest.state_absent"
+	case rfid.StateWiring:
+		state = "readertest.state_wiring"
+	case rfid.StateStopped:
+		state = "readertest.state_stopped"
+	}
+	device = s.T(kind)
+	if r.Device != "" {
+		device = s.F("readertest.device", s.T(kind), r.Device)
+	}
+	status = s.F("readertest.status", s.T(state), r.Taps)
+	if r.Err != nil {
+		hint = s.F("readertest.hint", r.Err.Error())
+	}
+	return device, status, hint
+}
