@@ -163,9 +163,15 @@ func (t *wtx) closeShift(s Shift, id record.EntryID, card record.CardUID, at tim
 // creditedOnDay sums the minutes credited to s's person at s's activity on
 // the day s opened, for the daily cap.
 func (t *wtx) creditedOnDay(s Shift) (int64, error) {
-	from, to := dayBounds(s.OpenedAt, t.l.opts.Location)
+	return creditedOnDay(t.ctx, t.q, t.l.opts.Location, s)
+}
+
+// creditedOnDay is wtx.creditedOnDay on any querier: PreviewCheckOut reads
+// the same sum.
+func creditedOnDay(ctx context.Context, q querier, loc *time.Location, s Shift) (int64, error) {
+	from, to := dayBounds(s.OpenedAt, loc)
 	var m int64
-	err := t.queryRow(`SELECT COALESCE(SUM(minutes), 0) FROM shifts WHERE person = ? AND activity = ?
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(minutes), 0) FROM shifts WHERE person = ? AND activity = ?
 		AND opened_at >= ? AND opened_at < ? AND state IN (?, ?)`,
 		int64(s.Person), int64(s.Activity), from.UnixNano(), to.UnixNano(), int(ShiftClosed), int(ShiftResolved)).Scan(&m)
 	return m, err
