@@ -84,8 +84,9 @@ func (b *Builder) Paragraph(r Rect, s string, st TextStyle) float64 {
 func (b *Builder) paragraph(r Rect, s string, st TextStyle, target int, center bool) float64 {
 	lines := Wrap(s, r.W, func(t string) float64 { return b.M.Advance(t, st.Size, st.Bold) })
 	lh := lineHeight(st.Size)
-	// Shrink once towards the smallest size if the block is too tall.
-	for float64(len(lines))*lh > r.H && st.Size > b.L.Small() {
+	// Shrink towards the smallest size while the block is too tall, or its
+	// last line holds one character alone (keepCompany could not help).
+	for (float64(len(lines))*lh > r.H || len(lines) > 1 && Lonely(lines[len(lines)-1])) && st.Size > b.L.Small() {
 		st.Size = math.Max(b.L.Small(), st.Size-2)
 		lh = lineHeight(st.Size)
 		lines = Wrap(s, r.W, func(t string) float64 { return b.M.Advance(t, st.Size, st.Bold) })
