@@ -156,10 +156,12 @@ func TestScreenRetriesABusyLedgerAsTheStationDoes(t *testing.T) {
 	r.press(ActBack, ActHome)
 	r.tap(card)
 	r.want(ScenePerson)
+	r.press(ActCheckOut)
+	r.want(SceneCheckOutConfirm)
 	release = lockLedger(t, env)
 	defer release()
 	before := entries(t, env)
-	r.term.Press(Action{Kind: ActCheckOut})
+	r.term.Press(Action{Kind: ActConfirm})
 	for range DefaultRetry.Attempts - 1 {
 		waitForRetry(t, env)
 		env.Clock.Advance(time.Second)

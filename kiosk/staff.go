@@ -446,7 +446,8 @@ func (t *Terminal) staffRefused(err error) {
 	case errors.Is(err, ledger.ErrOutOfStock):
 		line = T("refusal.out_of_stock")
 	case errors.Is(err, ledger.ErrInsufficientPoints):
-		line = T("refusal.insufficient_points")
+		key, args := refusal(err)
+		line = T(key, args...)
 	case errors.Is(err, ledger.ErrUnknownCard), errors.Is(err, ledger.ErrCardLost), errors.Is(err, ledger.ErrCardRevoked):
 		line = T("staff.card_refused")
 	case errors.Is(err, ledger.ErrStaffDisabled): // this staff card, disabled while in use

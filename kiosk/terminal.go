@@ -46,11 +46,25 @@ type Options struct {
 	// Printer prints a pickup slip after each redemption, in the
 	// background; nil when no receipt printer is fitted.
 	Printer Printer
+	// CardGoneTimeout: once a visitor's card has left the reader after a
+	// quick tap, the session returns to idle after this long without a
+	// touch (counted from the later of the departure and the last touch),
+	// so a name and a balance do not stay up for the next person to read.
+	// Never longer than IdleTimeout.
+	CardGoneTimeout time.Duration
 }
 
 // DefaultIdleTimeout is how long a scene waits for a touch before going back
 // to idle (ARCHITECTURE.md, "The screen": 30 s).
 const DefaultIdleTimeout = 30 * time.Second
+
+// DefaultCardGoneTimeout is how long a visitor's scene stays without a touch
+// once the card has gone (README, "What the screens say").
+const DefaultCardGoneTimeout = 20 * time.Second
+
+// CountdownFrom is how long before returning to idle a frontend shows the
+// countdown (10 秒后返回首页).
+const CountdownFrom = 10 * time.Second
 
 // DefaultPlacedFor is how long a card must have lain on the reader for its
 // removal to end the session.
@@ -86,6 +100,10 @@ type Terminal struct {
 	person  record.PersonID
 	queued  *rfid.Event // a tap that came while a write was in flight
 	writing bool
+
+	// cardGone is when the visitor's card left the reader after a quick
+	// tap (zero while it is there): the session's timeout is shorter then.
+	cardGone time.Time
 
 	flow staffFlow
 
@@ -128,6 +146,10 @@ func newTerminal(opts Options) *Terminal {
 	if opts.PlacedFor <= 0 {
 		opts.PlacedFor = DefaultPlacedFor
 	}
+	if opts.CardGoneTimeout <= 0 {
+		opts.CardGoneTimeout = DefaultCardGoneTimeout
+	}
+	opts.CardGoneTimeout = min(opts.CardGoneTimeout, opts.IdleTimeout)
 	if opts.HistoryLen <= 0 {
 		opts.HistoryLen = 10
 	}
@@ -160,11 +182,16 @@ func (t *Terminal) logf(format string, args ...any) {
 // changed marks the view as new for the frontend.
 func (t *Terminal) changed() { t.view.Version++ }
 
-// cue sets the scene's tone and plays it on the buzzer and LEDs.
+// cue sets the scene's tone and plays it on the buzzer and LEDs. A refusal
+// is spoken as PromptRefused unless the caller says more (say).
 func (t *Terminal) cue(tone Tone) {
 	t.view.Tone = tone
+	t.view.Prompt = PromptNone
 	if tone != ToneNone {
 		t.view.Cue++
+	}
+	if tone == ToneRefusal {
+		t.view.Prompt = PromptRefused
 	}
 	switch tone {
 	case ToneSuccess:
@@ -263,9 +290,40 @@ func (t *Terminal) tick() {
 		}
 		return
 	}
-	if t.pending == 0 && now.Sub(t.lastInput) >= t.opts.IdleTimeout {
+	if t.pending == 0 && !now.Before(t.returnAt()) {
 		t.goIdle()
 	}
+}
+
+// say sets the words spoken with the cue just given.
+func (t *Terminal) say(p Prompt) { t.view.Prompt = p }
+
+// returnAt is when the session returns to idle without a touch: IdleTimeout
+// after the last touch, or CardGoneTimeout after the later of the last touch
+// and the departure of a visitor's card.
+func (t *Terminal) returnAt() time.Time {
+	at := t.lastInput.Add(t.opts.IdleTimeout)
+	if !t.cardGone.IsZero() && t.person != 0 {
+		from := t.lastInput
+		if t.cardGone.After(from) {
+			from = t.cardGone
+		}
+		if gone := from.Add(t.opts.CardGoneTimeout); gone.Before(at) {
+			at = gone
+		}
+	}
+	return at
+}
+
+// ReturnAt is when the scene on screen returns to idle unless touched (a
+// frontend counts down the last CountdownFrom of it); the zero time at the
+// idle and the technician's scenes. It moves with every touch without a new
+// View.Version.
+func (t *Terminal) ReturnAt() time.Time {
+	if !t.InSession() {
+		return time.Time{}
+	}
+	return t.returnAt()
 }
 
 // Location is the center's time zone, in which the frontend shows times.
@@ -293,7 +351,7 @@ func sameDay(a, b time.Time, loc *time.Location) bool {
 // goIdle ends any session and shows the idle scene.
 func (t *Terminal) goIdle() {
 	t.session++
-	t.card, t.person = "", 0
+	t.card, t.person, t.cardGone = "", 0, time.Time{}
 	t.flow = staffFlow{}
 	t.view.Person = PersonView{}
 	t.view.Staff = StaffView{}
@@ -317,6 +375,7 @@ func (t *Terminal) loadIdle() {
 				t.failed(err)
 				return
 			}
+			sortByStart(acts)
 			t.view.Idle = IdleView{Activities: acts, Honour: roll}
 			t.changed()
 		}
@@ -348,6 +407,7 @@ func (t *Terminal) Reader(ev rfid.Event) {
 	if err != nil {
 		t.session++
 		t.notice(ToneRefusal, T("card.unreadable"), T("card.try_again"))
+		t.say(PromptTryAgain)
 		return
 	}
 	switch t.view.Scene {
@@ -365,19 +425,27 @@ func (t *Terminal) Reader(ev rfid.Event) {
 }
 
 // cardLeft ends a visitor's session when the card had been laid on the reader
-// and was taken away; a quick tap keeps the screen.
+// and was taken away. A quick tap keeps the screen, for CardGoneTimeout
+// after the last touch rather than the whole IdleTimeout; so do results (a
+// pickup code above all), which stay until read.
 func (t *Terminal) cardLeft(tap rfid.Tap) {
-	if t.card == "" || t.view.Busy {
+	if t.card == "" {
 		return
 	}
 	uid, err := CardOf(tap.UID)
 	if err != nil || uid != t.card {
 		return
 	}
+	if t.cardGone.IsZero() {
+		t.cardGone = t.clk.Now()
+	}
+	if t.view.Busy {
+		return
+	}
 	switch t.view.Scene {
-	case ScenePerson, SceneCheckInChoose, SceneCheckInConfirm, SceneRedeemGrid, SceneRedeemConfirm, SceneHistory:
+	case ScenePerson, SceneCheckInChoose, SceneCheckInConfirm, SceneRedeemGrid, SceneRedeemConfirm, SceneHistory, SceneCheckOutConfirm:
 	default:
-		return // results (a pickup code above all) stay until read
+		return
 	}
 	if tap.At.Sub(t.cardAt) >= t.opts.PlacedFor {
 		t.goIdle()
@@ -388,7 +456,7 @@ func (t *Terminal) cardLeft(tap rfid.Tap) {
 func (t *Terminal) startSession(uid record.CardUID, at time.Time) {
 	t.session++
 	t.flow = staffFlow{}
-	t.card, t.cardAt, t.person = uid, at, 0
+	t.card, t.cardAt, t.person, t.cardGone = uid, at, 0, time.Time{}
 	t.run(false, func(ctx context.Context) func() {
 		info, err := t.led.LookupCard(ctx, uid)
 		return func() { t.cardLookedUp(info, err) }
@@ -468,6 +536,7 @@ func (t *Terminal) failed(err error) {
 		t.notice(ToneAttention, T("tech.title"), T("tech.code", FaultCode(err)))
 	case TroubleBusy:
 		t.notice(ToneRefusal, T("result.refused"), T("result.try_again"))
+		t.say(PromptTryAgain)
 	default:
 		t.logf("kiosk: %v", err)
 		t.notice(ToneRefusal, T("result.refused"), T("tech.code", FaultInternal))

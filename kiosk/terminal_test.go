@@ -121,7 +121,7 @@ func TestIdleShowsCenterActivitiesAndHonourRoll(t *testing.T) {
 	r.press(ActCheckIn, ActConfirm)
 	r.env.Clock.Advance(90 * time.Minute)
 	r.tap(card)
-	r.press(ActCheckOut, ActHome)
+	r.press(ActCheckOut, ActConfirm, ActHome)
 	v := r.want(SceneIdle)
 	if v.Center != "测试党群服务中心" {
 		t.Errorf("center = %q", v.Center)
@@ -203,7 +203,7 @@ func TestCheckInOneActivityConfirmsThenChecksOut(t *testing.T) {
 	if v.Person.OpenShift == nil || v.Person.OpenShift.Activity != act.Name {
 		t.Fatalf("open shift not shown: %+v", v.Person)
 	}
-	r.press(ActCheckOut)
+	r.press(ActCheckOut, ActConfirm)
 	v = r.want(SceneCheckOutDone)
 	co := v.CheckOut
 	if co.Minutes != 130 || co.Points != 130 || co.Duration != 130*time.Minute || co.Balance.Points != 130 || co.Note != "" {
@@ -351,7 +351,7 @@ func TestHistoryInPlainWords(t *testing.T) {
 	r.press(ActCheckIn, ActConfirm)
 	r.env.Clock.Advance(time.Hour)
 	r.tap(card)
-	r.press(ActCheckOut)
+	r.press(ActCheckOut, ActConfirm)
 	if _, err := r.env.Redeem(context.Background(), ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: rice.ID}); err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ const (
 	SceneStaffConfirm                  // what a staff action will do, to confirm: 确认 or 返回
 	SceneStaffCards                    // a person's active cards: pick one to report lost
 	SceneStaffHandouts                 // type a pickup code, or pick one of today's waiting redemptions
+	SceneCheckOutConfirm               // what a check-out now would credit: 签退 or 返回
 )
 
 var sceneNames = [...]string{
@@ -49,7 +50,7 @@ var sceneNames = [...]string{
 	"redeem-grid", "redeem-confirm", "redeem-done", "history", "notice", "pin",
 	"staff-menu", "staff-find", "staff-people", "staff-tap-card", "staff-amount",
 	"staff-reasons", "staff-redemptions", "staff-items", "staff-shifts", "staff-summary",
-	"staff-reader", "staff-done", "technician", "staff-confirm", "staff-cards", "staff-handouts",
+	"staff-reader", "staff-done", "technician", "staff-confirm", "staff-cards", "staff-handouts", "checkout-confirm",
 }
 
 func (s Scene) String() string {
@@ -111,7 +112,29 @@ type View struct {
 	Staff    StaffView
 
 	Fault string // needs a technician: the fault code
+
+	// Prompt is the words spoken with the cue, where a sound pack has them
+	// (签到成功); changes with Cue. PromptNone: the tone alone.
+	Prompt Prompt
 }
+
+// Prompt names a short spoken prompt of the optional sound pack
+// (assets/sounds/<prompt>.wav). A frontend without the file plays the tone
+// alone.
+type Prompt string
+
+// Prompts.
+const (
+	PromptNone       Prompt = ""
+	PromptCheckedIn  Prompt = "checkin-done"  // 签到成功
+	PromptCheckedOut Prompt = "checkout-done" // 签退成功
+	PromptRedeemed   Prompt = "redeem-done"   // 兑换成功
+	PromptTryAgain   Prompt = "try-again"     // 请重试
+	PromptRefused    Prompt = "refused"       // 未能完成，请看屏幕
+)
+
+// Prompts lists every prompt a terminal may ask for.
+var Prompts = []Prompt{PromptCheckedIn, PromptCheckedOut, PromptRedeemed, PromptTryAgain, PromptRefused}
 
 // Text is a catalog key and its arguments. An argument may be a Text too: the
 // frontend looks it up as well (a provisional person's name, ProvisionalKey).
@@ -164,6 +187,8 @@ type Choice struct {
 	// Provisional: the choice is a provisional person, shown as
 	// ProvisionalKey; Label is empty.
 	Provisional bool
+	// RefusalArgs are the arguments of Refusal's words (还差 N 分).
+	RefusalArgs []any
 }
 
 // CheckInView is a check-in's confirmation and result.
@@ -172,7 +197,8 @@ type CheckInView struct {
 	At       time.Time
 }
 
-// CheckOutView is a check-out's result.
+// CheckOutView is a check-out's preview (SceneCheckOutConfirm: what a
+// check-out now would credit) and its result.
 type CheckOutView struct {
 	Activity string
 	Duration time.Duration
@@ -182,6 +208,10 @@ type CheckOutView struct {
 	// Note is a catalog key when nothing or less was credited (too short,
 	// daily cap, flagged for staff); "" otherwise.
 	Note string
+	// The activity's rules the credit follows, for the words: minutes are
+	// rounded down to a multiple of Round (0 or 1: not rounded), a shift
+	// shorter than Min credits nothing, and DailyCap caps a day's minutes.
+	Round, Min, DailyCap int64
 }
 
 // RedeemView is a redemption's confirmation and result.
@@ -200,6 +230,8 @@ type HistoryLine struct {
 	What    string // the activity, the item or the reason
 	Minutes int64
 	Points  int64
+	// Code is a redemption's pickup code (取货码); "" for other entries.
+	Code ledger.PickupCode
 }
 
 // StaffView is the staff session's state.

@@ -1,8 +1,11 @@
 package kiosk
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
+	"time"
 
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/record"
@@ -84,6 +87,13 @@ func (t *Terminal) Press(a Action) {
 		case ActConfirm:
 			t.redeem()
 		}
+	case SceneCheckOutConfirm:
+		switch a.Kind {
+		case ActBack:
+			t.backToPerson()
+		case ActConfirm:
+			t.checkOut()
+		}
 	case SceneHistory, SceneCheckInDone, SceneCheckOutDone, SceneRedeemDone:
 		if a.Kind == ActBack || a.Kind == ActConfirm {
 			t.backToPerson()
@@ -111,7 +121,7 @@ func (t *Terminal) pressPerson(a Action) {
 		}
 	case ActCheckOut:
 		if t.view.Person.OpenShift != nil {
-			t.checkOut()
+			t.previewCheckOut()
 		}
 	case ActRedeem:
 		t.openCatalog()
@@ -162,6 +172,27 @@ func (t *Terminal) chooseActivity() {
 	})
 }
 
+// sortByStart orders activities as the idle scene lists them: by their
+// scheduled start, the ones without a schedule (随时可签到) last, then by name.
+func sortByStart(acts []ledger.Activity) {
+	slices.SortStableFunc(acts, func(a, b ledger.Activity) int {
+		if c := cmp.Compare(unscheduled(a), unscheduled(b)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Schedule.Start, b.Schedule.Start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+}
+
+func unscheduled(a ledger.Activity) int {
+	if a.Schedule.Start == "" {
+		return 1
+	}
+	return 0
+}
+
 func scheduleText(a ledger.Activity) Text {
 	if a.Rules.AnyTime || a.Schedule.Start == "" {
 		return T("checkin.any_time")
@@ -191,20 +222,86 @@ func (t *Terminal) checkIn(a ledger.Activity) {
 				t.view.CheckIn = CheckInView{Activity: a.Name, At: shift.OpenedAt}
 				t.view.Person.OpenShift = &OpenShift{Activity: a.Name, Since: shift.OpenedAt}
 				t.show(SceneCheckInDone, ToneSuccess)
+				t.say(PromptCheckedIn)
 			}
 		}
 	})
 }
 
+// previewCheckOut asks the ledger what a check-out now would credit and
+// shows it, with 签退 to confirm and 返回: a mis-tap on 签退 must not end a
+// shift.
+func (t *Terminal) previewCheckOut() {
+	card := t.card
+	activity := t.view.Person.OpenShift.Activity
+	t.run(false, func(ctx context.Context) func() {
+		p, err := t.led.PreviewCheckOut(ctx, card)
+		return func() {
+			switch {
+			case errors.Is(err, ledger.ErrNoOpenShift):
+				t.view.Person.OpenShift = nil
+				t.notice(ToneRefusal, T("checkout.none"))
+			case err != nil:
+				t.cardRefusedOr(err)
+			default:
+				if p.Activity.Name != "" {
+					activity = p.Activity.Name
+				}
+				t.view.CheckOut = checkOutView(activity, p.At.Sub(p.Shift.OpenedAt), p.Credit, p.Activity.Rules)
+				t.show(SceneCheckOutConfirm, ToneNone)
+			}
+		}
+	})
+}
+
+// cardRefusedOr says why a card is refused (lost or revoked meanwhile), or
+// handles any other error as failed does.
+func (t *Terminal) cardRefusedOr(err error) {
+	if errors.Is(err, ledger.ErrCardLost) || errors.Is(err, ledger.ErrCardRevoked) || errors.Is(err, ledger.ErrUnknownCard) {
+		t.cardLookedUp(ledger.CardInfo{}, err)
+		return
+	}
+	t.failed(err)
+}
+
+// checkOutView is a check-out's preview or result: the credit, and the
+// rules that made it, for the words.
+func checkOutView(activity string, d time.Duration, c record.Credit, r record.Rules) CheckOutView {
+	v := CheckOutView{Activity: activity, Duration: d, Minutes: c.Minutes, Points: c.Points,
+		Round: r.RoundMinutes, Min: r.MinMinutes, DailyCap: r.DailyCapMinutes}
+	switch {
+	case c.Flag != record.FlagNone:
+		v.Note = "checkout.flagged"
+	case c.BelowMinimum:
+		v.Note = "checkout.too_short"
+	case c.Capped:
+		v.Note = "checkout.capped"
+	}
+	return v
+}
+
+// Credited reports whether the check-out credits any minutes: one that
+// does not is no success, and is not shown as one.
+func (v CheckOutView) Credited() bool { return v.Minutes > 0 && v.Note != "checkout.flagged" }
+
 func (t *Terminal) checkOut() {
 	req := ledger.CheckOut{ID: record.NewEntryID(), Card: t.card}
-	activity := t.view.Person.OpenShift.Activity
+	activity := t.view.CheckOut.Activity
+	if activity == "" && t.view.Person.OpenShift != nil {
+		activity = t.view.Person.OpenShift.Activity
+	}
 	t.run(true, func(ctx context.Context) func() {
 		var res ledger.CheckOutResult
 		err := t.write(ctx, func() (err error) { res, err = t.led.CheckOut(ctx, req); return err })
 		var bal ledger.Balance
+		var rules record.Rules
 		if err == nil {
 			bal, err = t.led.Balance(ctx, res.Shift.Person)
+		}
+		if err == nil {
+			var a ledger.Activity
+			a, err = t.led.Activity(ctx, res.Shift.Activity)
+			rules = a.Rules
 		}
 		return func() {
 			switch {
@@ -212,49 +309,66 @@ func (t *Terminal) checkOut() {
 				t.view.Person.OpenShift = nil
 				t.notice(ToneRefusal, T("checkout.none"))
 			case err != nil:
-				t.failed(err)
+				t.cardRefusedOr(err)
 			default:
-				v := CheckOutView{
-					Activity: activity,
-					Duration: res.Shift.ClosedAt.Sub(res.Shift.OpenedAt),
-					Minutes:  res.Credit.Minutes,
-					Points:   res.Credit.Points,
-					Balance:  bal,
-				}
-				switch {
-				case res.Credit.Flag != record.FlagNone:
-					v.Note = "checkout.flagged"
-				case res.Credit.BelowMinimum:
-					v.Note = "checkout.too_short"
-				case res.Credit.Capped:
-					v.Note = "checkout.capped"
-				}
+				v := checkOutView(activity, res.Shift.ClosedAt.Sub(res.Shift.OpenedAt), res.Credit, rules)
+				v.Balance = bal
 				t.view.CheckOut = v
 				t.view.Person.OpenShift = nil
 				t.view.Person.Points, t.view.Person.Minutes = bal.Points, bal.Minutes
-				t.show(SceneCheckOutDone, ToneSuccess)
+				if v.Credited() {
+					t.show(SceneCheckOutDone, ToneSuccess)
+					t.say(PromptCheckedOut)
+				} else {
+					// Checked out, but nothing credited: no green, no chime;
+					// the words say why.
+					t.show(SceneCheckOutDone, ToneNone)
+				}
 			}
 		}
 	})
 }
 
-// refusalKey is the plain words for why a redemption cannot happen.
-func refusalKey(err error) string {
+// refusal is the plain words for why a redemption cannot happen: a catalog
+// key and its arguments (积分不够，还差 N 分; 本周已兑换).
+func refusal(err error) (string, []any) {
+	var short *ledger.InsufficientPointsError
+	var limit *ledger.PeriodLimitError
 	switch {
 	case err == nil:
-		return ""
+		return "", nil
+	case errors.As(err, &short):
+		return "refusal.insufficient_points", []any{short.Missing()}
 	case errors.Is(err, ledger.ErrInsufficientPoints):
-		return "refusal.insufficient_points"
+		return "refusal.not_enough_points", nil
 	case errors.Is(err, ledger.ErrOutOfStock):
-		return "refusal.out_of_stock"
+		return "refusal.out_of_stock", nil
+	case errors.As(err, &limit):
+		return periodLimitKey(limit.Period), nil
 	case errors.Is(err, ledger.ErrPeriodLimit):
-		return "refusal.limit_reached"
+		return "refusal.limit_reached", nil
 	case errors.Is(err, ledger.ErrOfflineCap):
-		return "refusal.offline_limit"
+		return "refusal.offline_limit", nil
 	case errors.Is(err, ledger.ErrSyncTooOld):
-		return "refusal.sync_too_old"
+		return "refusal.sync_too_old", nil
 	}
-	return "result.refused"
+	return "result.refused", nil
+}
+
+// periodLimitKey says an item's limit in the words of its period: 本周已兑换
+// for a weekly one.
+func periodLimitKey(p ledger.Period) string {
+	switch p {
+	case ledger.Daily:
+		return "refusal.limit_day"
+	case ledger.Weekly:
+		return "refusal.limit_week"
+	case ledger.Monthly:
+		return "refusal.limit_month"
+	case ledger.Yearly:
+		return "refusal.limit_year"
+	}
+	return "refusal.limit_reached"
 }
 
 func (t *Terminal) openCatalog() {
@@ -269,9 +383,10 @@ func (t *Terminal) openCatalog() {
 			t.offers = offers
 			t.view.Choices = t.view.Choices[:0]
 			for _, o := range offers {
+				key, args := refusal(o.Refusal)
 				t.view.Choices = append(t.view.Choices, Choice{
 					Label: o.Item.Name, Price: o.Item.Price, Stock: o.Stock,
-					Detail: T("redeem.price", o.Item.Price), Refusal: refusalKey(o.Refusal),
+					Detail: T("redeem.price", o.Item.Price), Refusal: key, RefusalArgs: args,
 				})
 			}
 			if len(offers) == 0 {
@@ -291,7 +406,8 @@ func (t *Terminal) chooseOffer(i int) {
 	if o.Refusal != nil {
 		// Shown as refused on the tile already; a touch says why, aloud.
 		t.cue(ToneRefusal)
-		t.view.Lines = []Text{T(refusalKey(o.Refusal))}
+		key, args := refusal(o.Refusal)
+		t.view.Lines = []Text{T(key, args...)}
 		t.changed()
 		return
 	}
@@ -307,15 +423,16 @@ func (t *Terminal) redeem() {
 		var r ledger.Redemption
 		err := t.write(ctx, func() (err error) { r, err = t.led.Redeem(ctx, req); return err })
 		return func() {
-			switch key := refusalKey(err); {
+			switch key, args := refusal(err); {
 			case err == nil:
 				t.view.Redeem.Code = r.Code
 				t.view.Redeem.Balance = r.Balance
 				t.view.Person.Points, t.view.Person.Minutes = r.Balance.Points, r.Balance.Minutes
 				t.show(SceneRedeemDone, ToneSuccess)
 				t.printSlip(r)
+				t.say(PromptRedeemed)
 			case key != "result.refused":
-				t.notice(ToneRefusal, T(key))
+				t.notice(ToneRefusal, T(key, args...))
 			default:
 				t.failed(err)
 			}
@@ -332,6 +449,16 @@ func (t *Terminal) openHistory() {
 		if err == nil {
 			err = t.nameEntries(ctx, entries, names, items)
 		}
+		var codes map[record.EntryID]ledger.PickupCode
+		if err == nil {
+			var redeemed []record.EntryID
+			for _, e := range entries {
+				if e.Kind == record.KindRedeem {
+					redeemed = append(redeemed, e.ID)
+				}
+			}
+			codes, err = t.led.PickupCodes(ctx, redeemed...)
+		}
 		return func() {
 			if err != nil {
 				t.failed(err)
@@ -340,6 +467,7 @@ func (t *Terminal) openHistory() {
 			t.view.History = t.view.History[:0]
 			for _, e := range entries {
 				if line, ok := historyLine(e, names, items); ok {
+					line.Code = codes[e.ID]
 					t.view.History = append(t.view.History, line)
 				}
 			}

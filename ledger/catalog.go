@@ -269,7 +269,7 @@ func (c *redeemCheck) check(card Card, it Item, qty int64, bal Balance) error {
 	}
 	cost := it.Price * qty
 	if bal.Points < cost {
-		return fmt.Errorf("item %q costs %d, balance %d: %w", it.Name, cost, bal.Points, ErrInsufficientPoints)
+		return &InsufficientPointsError{Item: it.Name, Cost: cost, Balance: bal.Points}
 	}
 	if it.Limit > 0 {
 		var n int64
@@ -279,7 +279,7 @@ func (c *redeemCheck) check(card Card, it Item, qty int64, bal Balance) error {
 			return storageErr(err)
 		}
 		if n+qty > it.Limit {
-			return fmt.Errorf("item %q: %d of %d this %v: %w", it.Name, n, it.Limit, it.Period, ErrPeriodLimit)
+			return &PeriodLimitError{Item: it.Name, Period: it.Period, Limit: it.Limit, Taken: n}
 		}
 	}
 	if c.policy.OfflineCapPoints > 0 {

@@ -166,6 +166,8 @@ func (t *wtx) creditedOnDay(s Shift) (int64, error) {
 	return creditedOnDay(t.ctx, t.q, t.l.opts.Location, s)
 }
 
+// creditedOnDay is wtx.creditedOnDay on any querier: PreviewCheckOut reads
+// the same sum.
 func creditedOnDay(ctx context.Context, q querier, loc *time.Location, s Shift) (int64, error) {
 	from, to := dayBounds(s.OpenedAt, loc)
 	var m int64

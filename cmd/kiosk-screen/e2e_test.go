@@ -133,6 +133,9 @@ func TestEndToEndCheckInCheckOutRedeem(t *testing.T) {
 	e.waitScene("person")
 	person.Person.OpenShift = &kiosk.OpenShift{Activity: open[0].Name, Since: time.Now()}
 	e.click(person, ui.Act(kiosk.ActCheckOut), tapHold)
+	// A look at what the check-out will credit first; 签退 there confirms.
+	e.waitScene("checkout-confirm")
+	e.click(kiosk.View{Scene: kiosk.SceneCheckOutConfirm, CheckOut: kiosk.CheckOutView{Activity: open[0].Name}}, ui.Act(kiosk.ActConfirm), tapHold)
 	e.waitScene("checkout-done")
 	e.click(kiosk.View{Scene: kiosk.SceneCheckOutDone}, ui.Act(kiosk.ActBack), quickHold)
 	e.waitScene("person")

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/assets"
@@ -84,8 +85,9 @@ func (b *Builder) Paragraph(r Rect, s string, st TextStyle) float64 {
 func (b *Builder) paragraph(r Rect, s string, st TextStyle, target int, center bool) float64 {
 	lines := Wrap(s, r.W, func(t string) float64 { return b.M.Advance(t, st.Size, st.Bold) })
 	lh := lineHeight(st.Size)
-	// Shrink once towards the smallest size if the block is too tall.
-	for float64(len(lines))*lh > r.H && st.Size > b.L.Small() {
+	// Shrink towards the smallest size while the block is too tall, or its
+	// last line holds one character alone (keepCompany could not help).
+	for (float64(len(lines))*lh > r.H || len(lines) > 1 && Lonely(lines[len(lines)-1])) && st.Size > b.L.Small() {
 		st.Size = math.Max(b.L.Small(), st.Size-2)
 		lh = lineHeight(st.Size)
 		lines = Wrap(s, r.W, func(t string) float64 { return b.M.Advance(t, st.Size, st.Bold) })
@@ -148,10 +150,28 @@ func (b *Builder) Header(title string) Rect {
 }
 
 // Banner is a full-width coloured band with a large centred message: the
-// colour of success or refusal.
+// colour of success or refusal, and its mark (✓, ✗) beside the words, so the
+// colour is not all that tells them apart.
 func (b *Builder) Banner(r Rect, tone Tone, text string) {
 	b.Fill(r, tone.Color(), 0)
-	b.paragraph(r.Inset(b.L.U(8)), text, TextStyle{Size: b.L.Huge(), Bold: true, Color: colOnDark, Align: AlignCenter}, -1, true)
+	inner := r.Inset(b.L.U(8))
+	st := TextStyle{Size: b.L.Huge(), Bold: true, Color: colOnDark, Align: AlignCenter}
+	mark := tone.Mark()
+	if mark == NoMark {
+		b.paragraph(inner, text, st, -1, true)
+		return
+	}
+	side := math.Min(inner.H*0.8, math.Ceil(st.Size*1.2))
+	gap := b.L.Gap()
+	w := math.Min(b.M.Advance(text, st.Size, st.Bold)+1, inner.W-side-gap)
+	x := inner.X + (inner.W-side-gap-w)/2
+	b.Mark(Rect{x, inner.Y + (inner.H-side)/2, side, side}, mark, colOnDark, tone.Color())
+	b.paragraph(Rect{x + side + gap, inner.Y, w, inner.H}, text, st, -1, true)
+}
+
+// Mark draws a sign (✓, ✗, !) in r: a disc of bg with the sign in fg.
+func (b *Builder) Mark(r Rect, m Mark, bg, fg color.RGBA) {
+	b.frame.Items = append(b.frame.Items, Item{Kind: MarkItem, Rect: r, Fill: bg, Border: fg, Mark: m, Target: -1})
 }
 
 // Picture draws an image scaled into r.
@@ -163,6 +183,31 @@ func (b *Builder) Picture(r Rect, img image.Image) {
 // tile of its colour with its name; then its price and state below. A tile
 // the person cannot take is drawn grey with the reason, and is not a target.
 func (b *Builder) Tile(r Rect, c kiosk.Choice, img image.Image, act Action) {
+	b.tile(r, c, img, act, b.tileStateRows(r, c))
+}
+
+// tileState is what a tile says under its price: the stock, or why it
+// cannot be taken, and in which colour.
+func (b *Builder) tileState(c kiosk.Choice) (string, color.RGBA) {
+	if c.Refusal != "" {
+		return phrase(b.S, kiosk.T(c.Refusal, c.RefusalArgs...)), colRefusal
+	}
+	return b.S.F("redeem.stock", c.Stock), colMuted
+}
+
+// tileStateRows is how many lines a tile of r needs for its state: two when
+// it does not fit one (积分不够，/还差 80 分).
+func (b *Builder) tileStateRows(r Rect, c kiosk.Choice) int {
+	state, _ := b.tileState(c)
+	if b.M.Advance(state, b.L.Small(), false) > r.Inset(b.L.U(8)).W {
+		return 2
+	}
+	return 1
+}
+
+// tile is Tile with stateRows lines for its state: a page of tiles gives
+// each as many as the one needing most, so their pictures line up.
+func (b *Builder) tile(r Rect, c kiosk.Choice, img image.Image, act Action, stateRows int) {
 	enabled := c.Refusal == ""
 	target := -1
 	if enabled {
@@ -174,7 +219,14 @@ func (b *Builder) Tile(r Rect, c kiosk.Choice, img image.Image, act Action) {
 		BorderW: math.Max(2, b.L.U(2)), Radius: b.L.U(10), Target: target})
 	inner := r.Inset(b.L.U(8))
 	foot := lineHeight(b.L.Small())
-	pic, info := inner.Bottom(2 * foot)
+	state, col := b.tileState(c)
+	if b.M.Advance(state, b.L.Small(), false) > inner.W {
+		// On two lines, at the comma, where it reads best.
+		if head, tail, ok := strings.Cut(state, "，"); ok {
+			state = head + "，\n" + tail
+		}
+	}
+	pic, info := inner.Bottom(float64(1+stateRows) * foot)
 	info, pic = pic, info
 	if img != nil {
 		// The item's own picture, with its name under it: a picture alone
@@ -190,16 +242,13 @@ func (b *Builder) Tile(r Rect, c kiosk.Choice, img image.Image, act Action) {
 		b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: pic, Fill: col, Radius: b.L.U(8), Target: target})
 		b.paragraph(pic.Inset(b.L.U(6)), c.Label, TextStyle{Size: b.L.Body(), Bold: true, Color: colOnDark, Align: AlignCenter}, target, true)
 	}
-	rows := info.Rows(2, 0)
-	b.line(rows[0], b.S.F("redeem.price", c.Price), TextStyle{Size: b.L.Small(), Bold: true, Color: colInk, Align: AlignCenter}, target)
-	state, col := b.S.F("redeem.stock", c.Stock), colMuted
-	if !enabled {
-		state, col = b.S.T(c.Refusal), colRefusal
-	}
-	b.line(rows[1], state, TextStyle{Size: b.L.Small(), Color: col, Align: AlignCenter}, target)
+	price, rest := info.Top(foot)
+	b.line(price, b.S.F("redeem.price", c.Price), TextStyle{Size: b.L.Small(), Bold: true, Color: colInk, Align: AlignCenter}, target)
+	b.paragraph(rest, state, TextStyle{Size: b.L.Small(), Color: col, Align: AlignCenter}, target, false)
 }
 
-// Digits draws a code in very large digits, spaced for reading aloud.
+// Digits draws a code in very large digits, spaced for reading aloud: as
+// large as Giant, or as r's height allows.
 func (b *Builder) Digits(r Rect, code string) {
 	spaced := ""
 	for i, c := range code {
@@ -208,7 +257,8 @@ func (b *Builder) Digits(r Rect, code string) {
 		}
 		spaced += string(c)
 	}
-	b.Line(r, spaced, TextStyle{Size: b.L.Giant(), Bold: true, Color: colInk, Align: AlignCenter})
+	size := math.Max(b.L.Huge(), math.Min(b.L.Giant(), math.Floor(r.H/1.35)))
+	b.Line(r, spaced, TextStyle{Size: size, Bold: true, Color: colInk, Align: AlignCenter})
 }
 
 // ClockLine is the date, weekday and time, e.g. 2026年11月25日 星期三 18:30.

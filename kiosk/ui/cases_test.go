@@ -66,23 +66,32 @@ func sceneCases(s Strings) []sceneCase {
 	}}
 	person := kiosk.View{Scene: kiosk.ScenePerson, Person: kiosk.PersonView{Name: "周玥", Kind: record.Resident, Points: 35, Minutes: 95,
 		OpenShift: &kiosk.OpenShift{Activity: "社区环境清洁", Since: testNow.Add(-71 * time.Minute)}}}
-	item := func(name string, price, stock int64, refusal string) kiosk.Choice {
-		return kiosk.Choice{Label: name, Price: price, Stock: stock, Detail: kiosk.T("redeem.price", price), Refusal: refusal}
+	item := func(name string, price, stock int64, refusal string, args ...any) kiosk.Choice {
+		return kiosk.Choice{Label: name, Price: price, Stock: stock, Detail: kiosk.T("redeem.price", price), Refusal: refusal, RefusalArgs: args}
 	}
 	catalog := viewCase(s, "catalog", kiosk.View{Scene: kiosk.SceneRedeemGrid, Person: kiosk.PersonView{Name: "李喆", Points: 120},
 		Choices: []kiosk.Choice{
 			item("洗衣液", 80, 12, ""),
-			item("大米 5 公斤", 200, 4, "refusal.insufficient_points"),
+			item("大米 5 公斤", 200, 4, "refusal.insufficient_points", int64(1080)),
 			item("毛巾", 30, 0, "refusal.out_of_stock"),
-			item("理发券", 50, 20, "refusal.limit_reached"),
+			item("理发券", 50, 20, "refusal.limit_week"),
 			item("雨伞", 60, 7, ""),
 			item("食用油", 100, 9, ""),
-		}}, "积分兑换  120积分", "洗衣液", "80 积分", "余额不足", "库存不足", "本月已兑换", "理发券", "下一页")
+		}}, "积分兑换  120积分", "洗衣液", "80 积分", "积分不够，", "还差 1080 分", "库存不足", "本周已兑换", "理发券", "下一页")
 	catalog.scene.(*CatalogScene).Images = map[string]image.Image{"理发券": testPicture(), "雨伞": testPicture()}
+	paged := full
+	paged.Idle.Activities = []ledger.Activity{
+		activity("文明劝导", "07:00", "09:00"), activity("环境整治", "08:00", "11:00"), activity("社区环境清洁", "08:30", "11:00"),
+		activity("助老服务", "09:00", "11:30"), activity("政策宣传", "14:00", "16:30"), activity("老年人智能手机课堂", "14:00", "16:00"),
+		activity("文明交通劝导", "17:00", "18:30"), activity("网格巡查", "19:00", "21:00"),
+		{Name: "便民服务", Rules: record.Rules{AnyTime: true}, Active: true},
+	}
+	pickup := kiosk.View{Scene: kiosk.SceneRedeemDone, Redeem: kiosk.RedeemView{Item: "大米 5 公斤", Price: 200, Code: "4271", Balance: ledger.Balance{Points: 1335}}}
 	history := kiosk.View{Scene: kiosk.SceneHistory, History: []kiosk.HistoryLine{
 		{Kind: record.KindCheckOut, At: testNow.Add(-2 * time.Hour), What: "社区环境清洁", Minutes: 150, Points: 25},
 		{Kind: record.KindCheckIn, At: testNow.Add(-5 * time.Hour), What: "社区环境清洁"},
 		{Kind: record.KindRedeem, At: testNow.Add(-50 * time.Hour), What: "毛巾", Points: -30},
+		{Kind: record.KindRedeem, At: testNow.Add(-52 * time.Hour), What: "食用油 5 升", Points: -1200, Code: "0427"},
 		{Kind: record.KindAdjust, At: testNow.Add(-70 * time.Hour), What: "补录服务", Points: 10},
 		{Kind: record.KindReverse, At: testNow.Add(-71 * time.Hour), What: "雨伞", Points: 60},
 		{Kind: record.KindReplaceCard, At: testNow.Add(-200 * time.Hour)},
@@ -96,9 +105,24 @@ func sceneCases(s Strings) []sceneCase {
 		catalog,
 		viewCase(s, "staff-items-paged", manyItems(25), "补充库存", "物品01", "还剩 0 件", "下一页", "上一页"),
 		viewCase(s, "history", history, "我的记录", "签退：社区环境清洁，2小时30分钟，获得 25 积分", "兑换：毛巾，用去 30 积分",
-			"换了新卡", "11-25 07:41"),
+			"兑换：食用油 5 升，用去 1200 积分，取货码 0427", "换了新卡", "11-25 07:41"),
+		viewCase(s, "idle-paged", paged, "请刷卡"),
+		{name: "countdown-person", view: person, scene: &withCountdown{ScreenFor(s, person, cst, nil), 10}, must: []string{"10 秒后返回首页", "签退"}},
+		{name: "countdown-pickup", view: pickup, scene: &withCountdown{ScreenFor(s, pickup, cst, nil), 3}, must: []string{"3 秒后返回首页", "4 2 7 1"}},
 	}, coreCases...)
 }
 
 // testSizes are the landscape sizes the terminal supports, smallest first.
 var testSizes = [][2]int{{800, 480}, {1024, 600}, {1280, 800}}
+
+// withCountdown is a scene with the countdown the Manager draws over it in
+// the last seconds before idle.
+type withCountdown struct {
+	Scene
+	secs int
+}
+
+func (w *withCountdown) Build(b *Builder) {
+	w.Scene.Build(b)
+	countdown(b, w.secs)
+}

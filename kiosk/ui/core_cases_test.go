@@ -106,7 +106,8 @@ func buildCoreCases() ([]sceneCase, error) {
 	rates := map[record.VolunteerKind]int64{record.RedVest: 10, record.GreenVest: 10, record.Resident: 5}
 	for _, a := range []struct{ name, start, end string }{{"助老服务", "08:30", "11:30"}, {"环境整治", "09:00", "17:00"}} {
 		_, err := led.PutActivity(ctx, ledger.PutActivity{ID: id(), Activity: ledger.Activity{Name: a.name,
-			Schedule: record.Schedule{Start: a.start, End: a.end}, Rules: record.Rules{PointsPerHour: rates, EarlyMinutes: 60}, Active: true}})
+			Schedule: record.Schedule{Start: a.start, End: a.end}, Rules: record.Rules{PointsPerHour: rates, EarlyMinutes: 60,
+				RoundMinutes: 15, MinMinutes: 15}, Active: true}})
 		d.check(err)
 	}
 	person := func(member, name, phone string, kind record.VolunteerKind, uid record.CardUID) ledger.Person {
@@ -127,9 +128,14 @@ func buildCoreCases() ([]sceneCase, error) {
 	items := []struct {
 		name         string
 		price, stock int64
-	}{{"大米", 80, 10}, {"食用油", 150, 5}, {"洗衣液", 60, 0}, {"理发服务", 30, 20}}
+		period       ledger.Period // a limit of one per period
+	}{{"大米", 80, 10, 0}, {"食用油", 150, 5, 0}, {"洗衣液", 60, 0, 0}, {"理发服务", 10, 20, ledger.Weekly}}
 	for _, it := range items {
-		item, err := led.PutItem(ctx, ledger.PutItem{ID: id(), Item: ledger.Item{Name: it.name, Price: it.price, Active: true}})
+		limit := int64(0)
+		if it.period != ledger.NoLimit {
+			limit = 1
+		}
+		item, err := led.PutItem(ctx, ledger.PutItem{ID: id(), Item: ledger.Item{Name: it.name, Price: it.price, Limit: limit, Period: it.period, Active: true}})
 		d.check(err)
 		if it.stock > 0 {
 			_, err = led.Restock(ctx, ledger.Restock{ID: id(), Item: item.ID, Quantity: it.stock, Operator: staff})
@@ -162,24 +168,45 @@ func buildCoreCases() ([]sceneCase, error) {
 	clk.Advance(100 * time.Minute)
 	d.tap("04A1B2C3")
 	d.shot("person-open", kiosk.ScenePerson, "签退")
+	// 签退 first shows what the check-out will credit; 签退 again confirms.
 	d.act(kiosk.ActCheckOut)
-	d.shot("checkout-done", kiosk.SceneCheckOutDone, "签退成功", "本次服务 1小时40分钟", "获得 16 积分")
+	d.shot("checkout-confirm", kiosk.SceneCheckOutConfirm, "现在签退吗？", "已服务 1小时40分钟", "按每15分钟计，记 1小时30分钟", "可得 15 积分", "返回", "签退")
+	d.act(kiosk.ActConfirm)
+	d.shot("checkout-done", kiosk.SceneCheckOutDone, "签退成功", "本次服务 1小时40分钟", "按每15分钟计，记 1小时30分钟", "获得 15 积分，现有 15 积分")
 	d.act(kiosk.ActBack, kiosk.ActHistory)
 	d.shot("history", kiosk.SceneHistory, "我的记录")
 	d.press(A(kiosk.ActHome))
 	d.shot("idle", kiosk.SceneIdle, "请刷卡", "助老服务", "王*", "演示：按 1–9 刷卡")
 
+	// A shift too short to count: the look before says so, and the result
+	// is no green success.
+	d.tap("04A1B2C5")
+	d.act(kiosk.ActCheckIn)
+	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 1})
+	clk.Advance(11 * time.Minute)
+	d.act(kiosk.ActBack)
+	d.tap("04A1B2C5")
+	d.act(kiosk.ActCheckOut)
+	d.shot("checkout-confirm-short", kiosk.SceneCheckOutConfirm, "已服务 11分钟", "不满 15 分钟，不计时长和积分")
+	d.act(kiosk.ActConfirm)
+	d.shot("checkout-done-short", kiosk.SceneCheckOutDone, "已签退，未计时长", "本次服务 11分钟", "不满 15 分钟，不计时长和积分", "现有 0 积分")
+	d.press(A(kiosk.ActHome))
+
 	// A resident redeems.
 	d.tap("04A1B2C4")
 	d.act(kiosk.ActRedeem)
-	d.shot("redeem-grid", kiosk.SceneRedeemGrid, "大米", "余额不足", "库存不足")
+	d.shot("redeem-grid", kiosk.SceneRedeemGrid, "大米", "积分不够，", "还差 30 分", "库存不足")
 	d.choose("大米")
 	d.shot("redeem-confirm", kiosk.SceneRedeemConfirm, "兑换 大米？", "需要 80 积分，兑换后剩 40 积分")
 	d.act(kiosk.ActConfirm)
-	d.shot("redeem-done", kiosk.SceneRedeemDone, "取货码")
+	d.shot("redeem-done", kiosk.SceneRedeemDone, "取货码", "已兑换 大米，积分余额 40")
+	code := d.term.View().Redeem.Code
 	d.act(kiosk.ActBack, kiosk.ActRedeem)
-	d.choose("食用油")
-	d.shot("redeem-refused", kiosk.SceneRedeemGrid, "余额不足")
+	d.choose("理发服务")
+	d.act(kiosk.ActConfirm, kiosk.ActBack, kiosk.ActRedeem)
+	d.shot("redeem-refused", kiosk.SceneRedeemGrid, "还差 120 分", "本周已兑换")
+	d.act(kiosk.ActBack, kiosk.ActHistory)
+	d.shot("history-redeemed", kiosk.SceneHistory, "兑换：大米，用去 80 积分，取货码 "+string(code))
 	d.press(A(kiosk.ActHome))
 
 	// Cards that cannot be used.
@@ -190,7 +217,7 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.shot("card-lost", kiosk.SceneNotice, "此卡已挂失", "请到服务台办理")
 	d.press(A(kiosk.ActHome))
 	// A disabled staff card opens no PIN screen.
-	off := record.CardUID("5A5A0002")
+	off := record.CardUID("5A5A0003")
 	_, err = led.AddStaff(ctx, ledger.AddStaff{ID: id(), UID: off, Name: "赵敏", Role: ledger.RoleStaff, PIN: "8642"})
 	d.check(err)
 	_, err = led.SetStaffActive(ctx, ledger.SetStaffActive{ID: id(), UID: off})
@@ -245,7 +272,7 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.act(kiosk.ActConfirm)
 	d.shot("staff-reasons", kiosk.SceneStaffReasons, "请选择原因", "更正录入错误")
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-confirm-adjust", kiosk.SceneStaffConfirm, "为 周玥 调整积分 -20？", "原因：更正录入错误", "现有 40 积分，调整后 20 积分")
+	d.shot("staff-confirm-adjust", kiosk.SceneStaffConfirm, "为 周玥 调整积分 -20？", "原因：更正录入错误", "现有 30 积分，调整后 10 积分")
 	d.act(kiosk.ActBack)
 	staffAct(kiosk.StaffReverse)
 	d.shot("staff-redemptions", kiosk.SceneStaffRedemptions, "撤销兑换", "大米")
@@ -266,7 +293,7 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.shot("staff-shift-closed", kiosk.SceneStaffDone, "已代为签退", "陈赟　活动：环境整治", "按规则计入 45分钟，获得 7 积分")
 	d.act(kiosk.ActConfirm)
 	staffAct(kiosk.StaffReader)
-	d.shot("staff-reader-waiting", kiosk.SceneStaffReader, "读卡器测试", "请刷一张卡试试", "模拟读卡器，设备 sim", "状态：正常，已读卡 3 次",
+	d.shot("staff-reader-waiting", kiosk.SceneStaffReader, "读卡器测试", "请刷一张卡试试", "模拟读卡器", "状态：正常，已读卡 3 次",
 		"状态：没有找到读卡器，正在重试，已读卡 0 次")
 	d.tap("04A1B2C4")
 	d.shot("staff-reader", kiosk.SceneStaffReader, "读到卡号 04A1B2C4", "MFRC522 射频读卡器，设备 /dev/spidev0.0")
@@ -276,17 +303,17 @@ func buildCoreCases() ([]sceneCase, error) {
 	staffAct(kiosk.StaffHandOut)
 	d.shot("staff-handouts", kiosk.SceneStaffHandouts, "核销取货", "输入取货码", "大米")
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 1})
-	code := ""
+	handout := ""
 	if args := d.term.View().Title.Args; len(args) == 1 {
-		code, _ = args[0].(string)
+		handout, _ = args[0].(string)
 	}
-	d.shot("staff-confirm-hand-out", kiosk.SceneStaffConfirm, "核销取货码 "+code+"？", "周玥　大米 1 件", "兑换于 11:21")
+	d.shot("staff-confirm-hand-out", kiosk.SceneStaffConfirm, "核销取货码 "+handout+"？", "周玥　大米 1 件", "兑换于 11:32")
 	d.act(kiosk.ActConfirm)
 	d.shot("staff-handed-out", kiosk.SceneStaffDone, "已核销，请交付物品")
 	d.act(kiosk.ActConfirm)
 	staffAct(kiosk.StaffHandOut)
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.digits(code)
+	d.digits(handout)
 	d.act(kiosk.ActConfirm)
 	d.shot("staff-code-handed-out", kiosk.SceneStaffFind, "请输入取货码", "12:45 已由 刘珺 核销")
 	d.act(kiosk.ActBack)

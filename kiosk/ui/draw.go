@@ -42,6 +42,8 @@ func (p *painter) paint(dst *ebiten.Image, fr *Frame, pressed int) {
 			p.text(dst, it)
 		case ImageItem:
 			p.picture(dst, it)
+		case MarkItem:
+			drawMark(dst, it)
 		}
 	}
 }
@@ -107,4 +109,37 @@ func darken(c color.RGBA) color.RGBA {
 		return color.RGBA{0xCF, 0xD8, 0xDC, 0xFF}
 	}
 	return color.RGBA{uint8(float64(c.R) * 0.75), uint8(float64(c.G) * 0.75), uint8(float64(c.B) * 0.75), c.A}
+}
+
+// drawMark paints a Mark: a disc of it.Fill filling it.Rect, the sign on it
+// in it.Border, in strokes a sixth of its size. Not anti-aliased, as
+// roundRect explains.
+func drawMark(dst *ebiten.Image, it *Item) {
+	r := it.Rect
+	side := math.Min(r.W, r.H)
+	cx, cy := r.X+r.W/2, r.Y+r.H/2
+	vector.DrawFilledCircle(dst, float32(cx), float32(cy), float32(side/2), it.Fill, false)
+	w := float32(side / 6)
+	// Points on the disc, in units of its side from its centre.
+	at := func(x, y float64) (float32, float32) { return float32(cx + x*side), float32(cy + y*side) }
+	line := func(x0, y0, x1, y1 float64) {
+		ax, ay := at(x0, y0)
+		bx, by := at(x1, y1)
+		vector.StrokeLine(dst, ax, ay, bx, by, w, it.Border, false)
+		// Round the joints: a square stroke's ends leave notches at a bend.
+		vector.DrawFilledCircle(dst, ax, ay, w/2, it.Border, false)
+		vector.DrawFilledCircle(dst, bx, by, w/2, it.Border, false)
+	}
+	switch it.Mark {
+	case MarkCheck:
+		line(-0.24, 0.02, -0.07, 0.2)
+		line(-0.07, 0.2, 0.25, -0.18)
+	case MarkCross:
+		line(-0.18, -0.18, 0.18, 0.18)
+		line(0.18, -0.18, -0.18, 0.18)
+	case MarkAttention:
+		line(0, -0.25, 0, 0.06)
+		x, y := at(0, 0.22)
+		vector.DrawFilledCircle(dst, x, y, w*0.6, it.Border, false)
+	}
 }

@@ -32,7 +32,31 @@ const (
 	FillItem  ItemKind = iota // a rectangle, optionally rounded and bordered
 	TextItem                  // one line of text, vertically centred in Rect
 	ImageItem                 // a picture scaled to fit Rect
+	MarkItem                  // a drawn sign (Mark): a disc of Fill with the sign in Border
 )
+
+// Mark is a sign drawn with lines, not a font's glyph (which a font may lack).
+type Mark int
+
+// Marks.
+const (
+	NoMark        Mark = iota
+	MarkCheck          // ✓ success
+	MarkCross          // ✗ refusal
+	MarkAttention      // ! attention
+)
+
+func (m Mark) String() string {
+	switch m {
+	case MarkCheck:
+		return "✓"
+	case MarkCross:
+		return "✗"
+	case MarkAttention:
+		return "!"
+	}
+	return ""
+}
 
 // Item is one element of a Frame's display list.
 type Item struct {
@@ -48,6 +72,8 @@ type Item struct {
 	// Target is the index of the button this item belongs to, or -1: the
 	// item is drawn pressed while that button is held.
 	Target int
+	// Mark is the sign a MarkItem draws.
+	Mark Mark
 }
 
 // Action is what a button does: a touch the terminal's core takes, as it is
@@ -90,6 +116,17 @@ func (f Frame) Texts() []string {
 	for _, it := range f.Items {
 		if it.Kind == TextItem {
 			out = append(out, it.Text)
+		}
+	}
+	return out
+}
+
+// Marks is every sign in the frame, in order (for tests).
+func (f Frame) Marks() []Mark {
+	var out []Mark
+	for _, it := range f.Items {
+		if it.Kind == MarkItem {
+			out = append(out, it.Mark)
 		}
 	}
 	return out

@@ -69,6 +69,7 @@ func NewFrontend(f *Fonts, s Strings, term *kiosk.Terminal, o FrontendOpts) *Fro
 		OnUpdate: fe.update,
 		Sounds:   o.Sounds,
 		OnDraw:   fe.painted,
+		Location: term.Location(),
 	})
 	return fe
 }
@@ -194,6 +195,7 @@ func (fe *Frontend) present() {
 	fe.session.Store(fe.term.InSession())
 	fe.busy.Store(v.Busy)
 	fe.scene.Store(v.Scene)
+	fe.mgr.SetReturnAt(fe.term.ReturnAt())
 	if v.Version == fe.shown {
 		return
 	}
@@ -205,7 +207,7 @@ func (fe *Frontend) present() {
 	fe.mgr.GoTo(scene)
 	if v.Cue != fe.cue {
 		fe.cue = v.Cue
-		fe.mgr.Feedback(tone(v.Tone))
+		fe.opts.Sounds.Say(tone(v.Tone), v.Prompt)
 	}
 }
 

@@ -40,6 +40,10 @@ type ManagerOpts struct {
 	Poll func(on bool)
 	// OnDraw runs after each frame painted, in ebiten's Draw; nil: nothing.
 	OnDraw func()
+	// Location is the center's time zone: every scene is built with the
+	// clock's time in it (the header's clock above all), whatever the
+	// machine's own zone. nil: the clock's time as it comes.
+	Location *time.Location
 }
 
 // Manager is the ebiten.Game: it shows one Scene at a time, turns touches
@@ -62,6 +66,9 @@ type Manager struct {
 	calm    int  // Updates since the last one that asked for a paint
 	polling bool // what Poll was last told
 	pollSet bool // Poll was told at all
+	// returnAt is when the session returns to idle (SetReturnAt): the last
+	// kiosk.CountdownFrom of it is counted down over the scene.
+	returnAt time.Time
 
 	mu      sync.Mutex
 	posted  Scene         // from Post, taken by the next Update
@@ -132,6 +139,28 @@ func (m *Manager) Post(s Scene) {
 
 // Scene is the scene shown.
 func (m *Manager) Scene() Scene { return m.scene }
+
+// SetReturnAt says when the scene returns to idle unless touched (zero:
+// never); its last seconds are counted down over the scene. Call it from
+// ebiten's goroutine (OnUpdate, OnAction).
+func (m *Manager) SetReturnAt(t time.Time) {
+	if t.Equal(m.returnAt) {
+		return
+	}
+	now := m.opts.Clock.Now()
+	if countdownSecs(m.returnAt, now) != countdownSecs(t, now) {
+		m.dirty = true
+	}
+	m.returnAt = t
+	m.next = earlier(m.scene.NextChange(now), countdownNext(t, now))
+	m.mu.Lock()
+	m.nextAt = m.next
+	m.mu.Unlock()
+	select {
+	case m.resched <- struct{}{}:
+	default:
+	}
+}
 
 // Frame is the frame on screen (after the last Update).
 func (m *Manager) Frame() Frame { return m.frame }
@@ -223,13 +252,19 @@ func (m *Manager) rebuild(now time.Time) {
 	if !m.dirty || m.w == 0 {
 		return
 	}
+	if m.opts.Location != nil {
+		now = now.In(m.opts.Location)
+	}
 	m.layout = NewLayout(m.w, m.h, m.opts.Layout)
 	b := NewBuilder(m.layout, m.strings, m.fonts, now)
 	m.scene.Build(b)
+	if secs := countdownSecs(m.returnAt, now); secs > 0 {
+		countdown(b, secs)
+	}
 	m.frame = b.Frame()
 	m.dirty = false
 	m.repaint = true
-	m.next = m.scene.NextChange(now)
+	m.next = earlier(m.scene.NextChange(now), countdownNext(m.returnAt, now))
 	m.mu.Lock()
 	m.nextAt = m.next
 	m.mu.Unlock()

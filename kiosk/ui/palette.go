@@ -20,6 +20,8 @@ var (
 	colWarnInk    = color.RGBA{0xFF, 0xEB, 0x3B, 0xFF}
 	colDisabledBg = color.RGBA{0xE0, 0xE0, 0xE0, 0xFF}
 	colDisabledFg = color.RGBA{0x55, 0x55, 0x55, 0xFF}
+	colAttention  = color.RGBA{0x37, 0x47, 0x4F, 0xFF} // done, but not as hoped: slate
+	colCountdown  = color.RGBA{0x21, 0x21, 0x21, 0xFF} // the countdown's band, colWarnInk on it
 )
 
 // ButtonKind is a button's role, which sets its colours.
@@ -49,9 +51,10 @@ func (k ButtonKind) colors(enabled bool) (bg, fg, border color.RGBA) {
 type Tone int
 
 const (
-	Neutral Tone = iota
-	Success      // done: green, a rising two-note chime
-	Refusal      // not done: deep orange, a low double buzz
+	Neutral   Tone = iota
+	Success        // done: green, a rising two-note chime
+	Refusal        // not done: deep orange, a low double buzz
+	Attention      // done, but not as hoped (a check-out that credited nothing): slate, no sound
 )
 
 func (t Tone) String() string {
@@ -60,6 +63,8 @@ func (t Tone) String() string {
 		return "success"
 	case Refusal:
 		return "refusal"
+	case Attention:
+		return "attention"
 	}
 	return "neutral"
 }
@@ -71,8 +76,25 @@ func (t Tone) Color() color.RGBA {
 		return colSuccess
 	case Refusal:
 		return colRefusal
+	case Attention:
+		return colAttention
 	}
 	return colHeader
+}
+
+// Mark is the tone's sign, drawn beside its banner's words, so that a result
+// does not rest on colour alone: ✓ for success, ✗ for refusal, ! for
+// attention.
+func (t Tone) Mark() Mark {
+	switch t {
+	case Success:
+		return MarkCheck
+	case Refusal:
+		return MarkCross
+	case Attention:
+		return MarkAttention
+	}
+	return NoMark
 }
 
 // tileColors are the grounds of generated catalog tiles, each dark enough for

@@ -38,6 +38,8 @@ func TestPaletteContrast(t *testing.T) {
 		{"white on header", colOnDark, colHeader, 4.5},
 		{"white on success", colOnDark, colSuccess, 4.5},
 		{"white on refusal", colOnDark, colRefusal, 4.5},
+		{"white on attention", colOnDark, colAttention, 4.5},
+		{"countdown", colWarnInk, colCountdown, 7},
 		{"disabled text", colDisabledFg, colDisabledBg, 4.5},
 	}
 	for _, k := range []ButtonKind{Primary, Secondary, Danger} {

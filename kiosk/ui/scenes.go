@@ -14,9 +14,35 @@ import (
 
 // IdleScene invites a tap: center, clock, 请刷卡, today's activities and the
 // honour roll (本月志愿之星), from the core's view (Center, Demo, Idle).
-type IdleScene struct{ View kiosk.View }
+// Activities that do not all fit are shown a page at a time, each for
+// IdlePageEvery: the idle scene has no buttons to turn pages with.
+type IdleScene struct {
+	View  kiosk.View
+	pages int // pages of today's activities, from the last Build
+}
 
-func (s *IdleScene) NextChange(now time.Time) time.Time { return nextMinute(now) }
+// IdlePageEvery is how long the idle scene shows each page of today's
+// activities. The scene is repainted only then (and each minute, for the
+// clock), so the idle kiosk stays asleep between.
+const IdlePageEvery = 8 * time.Second
+
+func (s *IdleScene) NextChange(now time.Time) time.Time {
+	next := nextMinute(now)
+	if s.pages > 1 {
+		next = earlier(next, idlePageStart(now).Add(IdlePageEvery))
+	}
+	return next
+}
+
+// idlePage is the page of n shown at now: they turn every IdlePageEvery.
+func idlePage(now time.Time, n int) int {
+	return int((now.Unix() / int64(IdlePageEvery/time.Second)) % int64(n))
+}
+
+func idlePageStart(now time.Time) time.Time {
+	secs := int64(IdlePageEvery / time.Second)
+	return time.Unix(now.Unix()/secs*secs, 0)
+}
 
 func (s *IdleScene) Build(b *Builder) {
 	l := b.L
@@ -41,14 +67,24 @@ func (s *IdleScene) Build(b *Builder) {
 	rest.Y += l.Gap()
 	rest.H -= l.Gap()
 	title, list := rest.Top(lineHeight(l.Body()))
-	b.Line(title, b.S.T("idle.activities"), TextStyle{Size: l.Body(), Bold: true, Color: colInk})
+	lh := lineHeight(l.Body())
+	acts, heading := v.Idle.Activities, b.S.T("idle.activities")
+	s.pages = 0
+	if rows := int((list.H + 0.5) / lh); len(acts) > rows && rows > 0 {
+		// Never drop one silently: a page at a time, the page said.
+		s.pages = (len(acts) + rows - 1) / rows
+		page := idlePage(b.Now, s.pages)
+		acts = acts[page*rows : min(len(acts), (page+1)*rows)]
+		heading = b.S.F("idle.activities_page", page+1, s.pages)
+	}
+	b.Line(title, heading, TextStyle{Size: l.Body(), Bold: true, Color: colInk})
 	if len(v.Idle.Activities) == 0 {
 		b.Paragraph(list, b.S.T("idle.no_activities"), TextStyle{Size: l.Body(), Color: colMuted})
 	}
-	lh := lineHeight(l.Body())
-	for i, a := range v.Idle.Activities {
-		if float64(i+1)*lh > list.H {
-			break
+	for i, a := range acts {
+		if float64(i+1)*lh > list.H+0.5 {
+			b.frame.Overflows = append(b.frame.Overflows, a.Name)
+			continue
 		}
 		row := Rect{list.X, list.Y + float64(i)*lh, list.W, lh}
 		tw := b.M.Advance("00:00–00:00", l.Body(), false) + l.Gap()
@@ -352,8 +388,12 @@ func (s *CatalogScene) Build(b *Builder) {
 	s.perPage = max(1, len(cells))
 	s.Page = min(s.Page, max(0, (len(items)-1)/s.perPage))
 	first := s.Page * s.perPage
+	stateRows := 1
 	for i := first; i < len(items) && i-first < len(cells); i++ {
-		b.Tile(cells[i-first], items[i], s.Images[items[i].Label], Choose(i))
+		stateRows = max(stateRows, b.tileStateRows(cells[i-first], items[i]))
+	}
+	for i := first; i < len(items) && i-first < len(cells); i++ {
+		b.tile(cells[i-first], items[i], s.Images[items[i].Label], Choose(i), stateRows)
 	}
 	navs := nav.Columns(4, l.Gap())
 	b.Button(navs[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
@@ -375,8 +415,12 @@ func (s *PickupScene) Build(b *Builder) {
 	rest = rest.Inset(l.Margin())
 	btn, rest := rest.Bottom(l.Target())
 	rest.H -= l.Gap()
-	label, rest := rest.Top(lineHeight(l.Title()))
-	b.Line(label, b.S.T("redeem.pickup_code"), TextStyle{Size: l.Title(), Bold: true, Color: colMuted, Align: AlignCenter})
+	detail, rest := rest.Top(lineHeight(l.Title()))
+	b.Line(detail, pickupDetail(b.S, s.Redeem), TextStyle{Size: l.Title(), Color: colInk, Align: AlignCenter})
+	rest.Y += l.Gap() / 2
+	rest.H -= l.Gap() / 2
+	label, rest := rest.Top(lineHeight(l.Body()))
+	b.Line(label, b.S.T("redeem.pickup_code"), TextStyle{Size: l.Body(), Bold: true, Color: colMuted, Align: AlignCenter})
 	hint, digits := rest.Bottom(lineHeight(l.Body()) + l.Gap())
 	b.Digits(digits, string(s.Redeem.Code))
 	b.Line(hint, b.S.T("redeem.pickup_hint"), TextStyle{Size: l.Body(), Color: colInk, Align: AlignCenter})
@@ -386,10 +430,28 @@ func (s *PickupScene) Build(b *Builder) {
 	b.Button(btn, b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
 }
 
-// HistoryScene lists the core's History, newest first, with times in Loc.
+// HistoryScene lists the core's History, newest first, with times in Loc,
+// a screenful at a time: 上一页/下一页 turn pages, as in the catalog.
 type HistoryScene struct {
-	View kiosk.View
-	Loc  *time.Location
+	View    kiosk.View
+	Loc     *time.Location
+	Page    int
+	perPage int // from the last Build
+}
+
+// Handle turns pages.
+func (s *HistoryScene) Handle(a Action) bool {
+	switch a {
+	case prevPage:
+		s.Page = max(0, s.Page-1)
+		return true
+	case nextPage:
+		if s.perPage > 0 && (s.Page+1)*s.perPage < len(s.View.History) {
+			s.Page++
+		}
+		return true
+	}
+	return false
 }
 
 func (s *HistoryScene) NextChange(now time.Time) time.Time { return nextMinute(now) }
@@ -408,17 +470,22 @@ func (s *HistoryScene) Build(b *Builder) {
 	}
 	lh := lineHeight(l.Body())
 	dw := b.M.Advance("12-31 23:59", l.Body(), false) + l.Gap()
-	for i, e := range s.View.History {
-		if float64(i+1)*lh > list.H {
-			break
-		}
+	s.perPage = max(1, int((list.H+0.5)/lh))
+	s.Page = min(s.Page, max(0, (len(s.View.History)-1)/s.perPage))
+	first := s.Page * s.perPage
+	shown := s.View.History[first:min(len(s.View.History), first+s.perPage)]
+	for i, e := range shown {
 		row := Rect{list.X, list.Y + float64(i)*lh, list.W, lh}
 		db, tb := row.Left(dw)
 		b.Line(db, e.At.In(loc).Format("01-02 15:04"), TextStyle{Size: l.Body(), Color: colMuted})
 		b.Line(tb, historyText(b.S, e), TextStyle{Size: l.Body(), Color: colInk})
 	}
-	back.W = math.Max(l.MM(40), back.W/4)
-	b.Button(back, b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
+	navs := back.Columns(4, l.Gap())
+	b.Button(navs[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
+	if len(s.View.History) > s.perPage {
+		b.Button(navs[2], b.S.T("redeem.prev_page"), Secondary, prevPage, s.Page > 0)
+		b.Button(navs[3], b.S.T("redeem.next_page"), Secondary, nextPage, first+s.perPage < len(s.View.History))
+	}
 }
 
 // historyText is an entry in plain words. The ledger counts a redemption's
@@ -430,6 +497,9 @@ func historyText(s Strings, e kiosk.HistoryLine) string {
 	case record.KindCheckOut:
 		return s.F("history.check_out", e.What, Duration(s, int(e.Minutes)), e.Points)
 	case record.KindRedeem:
+		if e.Code != "" {
+			return s.F("history.redeem_code", e.What, -e.Points, e.Code)
+		}
 		return s.F("history.redeem", e.What, -e.Points)
 	case record.KindAdjust:
 		return s.F("history.adjust", e.Points, e.What)

@@ -1,32 +1,42 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
+	"io/fs"
 	"math"
 	"path/filepath"
 
 	"github.com/hajimehoshi/ebiten/v2/audio"
+	"github.com/hajimehoshi/ebiten/v2/audio/wav"
+
+	"github.com/hongmajia/hongmajia/assets"
+	"github.com/hongmajia/hongmajia/kiosk"
 )
 
 // SampleRate of the generated tones.
 const SampleRate = 44100
 
 // ErrNoAudioDevice means there is no ALSA playback device: the terminal runs
-// silent, with colours only.
+// silent, with colours and marks only.
 var ErrNoAudioDevice = errors.New("ui: no audio playback device")
 
-// Sounds plays the success and refusal tones. A nil *Sounds is silent, so
-// callers never need to check.
+// Sounds plays the success and refusal tones, each followed by its spoken
+// prompt (签到成功) where the sound pack has one. A nil *Sounds is silent,
+// so callers never need to check.
 type Sounds struct {
-	ctx   *audio.Context
-	tones map[Tone][]byte
+	ctx     *audio.Context
+	tones   map[Tone][]byte
+	prompts map[kiosk.Prompt][]byte
 }
 
-// NewSounds opens audio when a playback device exists. Without one it
-// returns nil and ErrNoAudioDevice; the caller carries on silent. It checks
-// first because ebiten's audio context, once created, stops the game with an
-// error when its device cannot be opened.
+// NewSounds opens audio when a playback device exists, with the embedded
+// sound pack's prompts. Without a device it returns nil and
+// ErrNoAudioDevice; the caller carries on silent. It checks first because
+// ebiten's audio context, once created, stops the game with an error when
+// its device cannot be opened.
 func NewSounds() (*Sounds, error) {
 	devs, _ := filepath.Glob("/dev/snd/pcmC*D*p")
 	if len(devs) == 0 {
@@ -35,15 +45,61 @@ func NewSounds() (*Sounds, error) {
 	return &Sounds{ctx: audio.NewContext(SampleRate), tones: map[Tone][]byte{
 		Success: ToneSamples(Success, SampleRate),
 		Refusal: ToneSamples(Refusal, SampleRate),
-	}}, nil
+	}, prompts: LoadPrompts(assets.SoundPack(), SampleRate)}, nil
 }
 
 // Play starts the tone's sound and returns at once.
-func (s *Sounds) Play(t Tone) {
-	if s == nil || s.tones[t] == nil {
+func (s *Sounds) Play(t Tone) { s.Say(t, kiosk.PromptNone) }
+
+// Say starts the tone and, after it, the prompt's words where the pack has
+// them, and returns at once.
+func (s *Sounds) Say(t Tone, p kiosk.Prompt) {
+	if s == nil {
 		return
 	}
-	s.ctx.NewPlayerFromBytes(s.tones[t]).Play()
+	if pcm := CueSamples(s.tones[t], s.prompts[p], SampleRate); len(pcm) > 0 {
+		s.ctx.NewPlayerFromBytes(pcm).Play()
+	}
+}
+
+// LoadPrompts decodes the pack's prompts (kiosk.Prompts, each <prompt>.wav)
+// to 16-bit little-endian stereo PCM at rate. A prompt whose file is
+// missing or does not decode is left out: it is played as its tone alone.
+func LoadPrompts(pack fs.FS, rate int) map[kiosk.Prompt][]byte {
+	out := map[kiosk.Prompt][]byte{}
+	if pack == nil {
+		return out
+	}
+	for _, p := range kiosk.Prompts {
+		b, err := fs.ReadFile(pack, string(p)+".wav")
+		if err != nil {
+			continue
+		}
+		st, err := wav.DecodeWithSampleRate(rate, bytes.NewReader(b))
+		if err != nil {
+			continue
+		}
+		if pcm, err := io.ReadAll(st); err == nil && len(pcm) > 0 {
+			out[p] = pcm
+		}
+	}
+	return out
+}
+
+// promptPause is the silence between a tone and its words.
+const promptPause = 0.12 // seconds
+
+// CueSamples is a tone followed, when there are words, by a short pause and
+// the words: one buffer to play.
+func CueSamples(tone, words []byte, rate int) []byte {
+	if len(words) == 0 {
+		return tone
+	}
+	pause := int(promptPause*float64(rate)) * 4 // stereo, 16 bits
+	out := make([]byte, 0, len(tone)+pause+len(words))
+	out = append(out, tone...)
+	out = append(out, make([]byte, pause)...)
+	return append(out, words...)
 }
 
 // note is a sine at freq for ms milliseconds; freq 0 is silence.

@@ -108,12 +108,22 @@ func readerWords(s Strings, r rfid.Status) (device, status, hint string) {
 		state = "readertest.state_stopped"
 	}
 	device = s.T(kind)
-	if r.Device != "" {
+	if r.Device != "" && r.Kind != rfid.KindSim {
 		device = s.F("readertest.device", s.T(kind), r.Device)
 	}
 	status = s.F("readertest.status", s.T(state), r.Taps)
-	if r.Err != nil {
-		hint = s.F("readertest.hint", r.Err.Error())
+	// The reader's own error is English and for the log; the screen says
+	// what to do, and `kioskctl reader test` shows the details.
+	switch {
+	case r.Err == nil:
+	case r.State == rfid.StateAbsent && r.Kind == rfid.KindMFRC522:
+		hint = s.T("readertest.hint_spi")
+	case r.State == rfid.StateAbsent:
+		hint = s.T("readertest.hint_absent")
+	case r.State == rfid.StateWiring:
+		hint = s.T("readertest.hint_wiring")
+	default:
+		hint = s.T("readertest.hint_other")
 	}
 	return device, status, hint
 }

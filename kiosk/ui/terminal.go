@@ -37,14 +37,9 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 		return &ResultScene{Tone: Success, Title: s.T("checkin.done"), Button: back,
 			Lines: []string{v.CheckIn.Activity, s.F("checkin.time", v.CheckIn.At.In(loc).Format("15:04"))}}
 	case kiosk.SceneCheckOutDone:
-		co := v.CheckOut
-		r := &ResultScene{Tone: Success, Title: s.T("checkout.done"), Button: back, Lines: []string{
-			s.F("checkout.duration", Duration(s, int(co.Minutes))), s.F("checkout.earned", co.Points), s.F("checkout.balance", co.Balance.Points),
-		}}
-		if co.Note != "" {
-			r.Lines = append(r.Lines, s.T(co.Note))
-		}
-		return r
+		return checkOutDone(s, v)
+	case kiosk.SceneCheckOutConfirm:
+		return checkOutConfirm(s, v)
 	case kiosk.SceneRedeemGrid:
 		c := &CatalogScene{View: v}
 		if p, ok := prev.(*CatalogScene); ok {
@@ -56,7 +51,11 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 	case kiosk.SceneRedeemDone:
 		return &PickupScene{Redeem: v.Redeem}
 	case kiosk.SceneHistory:
-		return &HistoryScene{View: v, Loc: loc}
+		h := &HistoryScene{View: v, Loc: loc}
+		if p, ok := prev.(*HistoryScene); ok {
+			h.Page = p.Page
+		}
+		return h
 	case kiosk.SceneNotice:
 		return &ResultScene{Tone: tone(v.Tone), Title: phrase(s, v.Title), Lines: lines, Button: back}
 	case kiosk.ScenePIN, kiosk.SceneStaffFind, kiosk.SceneStaffAmount:
@@ -141,6 +140,9 @@ func detach(v kiosk.View) kiosk.View {
 	v.History = slices.Clone(v.History)
 	v.Idle.Activities = slices.Clone(v.Idle.Activities)
 	v.Idle.Honour = slices.Clone(v.Idle.Honour)
+	for i := range v.Choices {
+		v.Choices[i].RefusalArgs = slices.Clone(v.Choices[i].RefusalArgs)
+	}
 	v.Staff.Menu = slices.Clone(v.Staff.Menu)
 	v.Staff.Readers = slices.Clone(v.Staff.Readers)
 	return v

@@ -29,6 +29,59 @@ func Wrap(text string, max float64, measure Measure) []string {
 }
 
 func wrapParagraph(para string, max float64, measure Measure) []string {
+	return keepCompany(para, greedyLines(para, max, measure), max, measure)
+}
+
+// keepCompany moves one more token (a character, with its punctuation, or a
+// word) down to a last line that would hold a single Chinese character (or a
+// single closing punctuation) alone, when that fits and does not leave one
+// alone on the line above instead.
+func keepCompany(para string, lines []string, max float64, measure Measure) []string {
+	n := len(lines)
+	if n < 2 || !Lonely(lines[n-1]) {
+		return lines
+	}
+	last := lines[n-1]
+	toks := breakTokens(lines[n-2])
+	if len(toks) < 2 {
+		return lines
+	}
+	rest := strings.TrimRight(strings.Join(toks[:len(toks)-1], ""), " ")
+	if Lonely(rest) {
+		return lines
+	}
+	// The spaces the break took away between the two lines.
+	before := strings.TrimSuffix(strings.TrimRight(para, " "), last)
+	sep := before[len(strings.TrimRight(before, " ")):]
+	moved := strings.TrimLeft(toks[len(toks)-1], " ") + sep + last
+	if measure(moved) > max {
+		return lines
+	}
+	out := append([]string(nil), lines[:n-2]...)
+	return append(out, rest, moved)
+}
+
+// Lonely reports whether a line is a single Chinese character (with any
+// punctuation clinging to it) or a single closing punctuation: what must
+// not be left alone on the last line of a paragraph.
+func Lonely(line string) bool {
+	line = strings.TrimSpace(line)
+	chars, punct := 0, 0
+	for _, r := range line {
+		switch {
+		case strings.ContainsRune(noLineStart, r):
+			punct++
+		case isWide(r):
+			chars++
+		default:
+			return false
+		}
+	}
+	return chars == 1 || chars == 0 && punct == 1
+}
+
+// greedyLines fills each line with as many tokens as fit.
+func greedyLines(para string, max float64, measure Measure) []string {
 	tokens := breakTokens(para)
 	if len(tokens) == 0 {
 		return []string{""}

@@ -26,7 +26,12 @@ func TestWrap(t *testing.T) {
 		want []string
 	}{
 		{"fits", "请刷卡", 100, []string{"请刷卡"}},
-		{"chinese breaks anywhere", "请到服务台登记", 30, []string{"请到服", "务台登", "记"}},
+		{"chinese breaks anywhere", "请到服务台登记表", 30, []string{"请到服", "务台登", "记表"}},
+		// No character alone on the last line: one more comes down with it.
+		{"no lone character", "请到服务台登记", 30, []string{"请到服", "务台", "登记"}},
+		{"no lone character with its full stop", "今天服务完成了。", 30, []string{"今天服", "务完", "成了。"}},
+		{"no lone character after a number", "还差 120 分", 40, []string{"还差", "120 分"}},
+		{"a lone character stays when moving would strand another", "请稍候。", 30, []string{"请稍", "候。"}},
 		{"comma stays with the character before", "余额不足，请到服务台", 40, []string{"余额不", "足，请到", "服务台"}},
 		{"opening bracket stays with the next", "活动（上午）", 30, []string{"活动", "（上", "午）"}},
 		{"latin words break at spaces", "Please tap your card", 60, []string{"Please tap", "your card"}},
@@ -46,5 +51,38 @@ func TestWrap(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLonely(t *testing.T) {
+	for s, want := range map[string]bool{"记": true, "了。": true, "。": true, " 记 ": true, "登记": false, "120 分": false, "1": false, "": false, "A": false} {
+		if got := Lonely(s); got != want {
+			t.Errorf("Lonely(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestParagraphLeavesNoCharacterAlone: where moving a character down cannot
+// help, the paragraph's text shrinks until no line holds one alone.
+func TestParagraphLeavesNoCharacterAlone(t *testing.T) {
+	l := NewLayout(1024, 600, DefaultLayoutOpts)
+	b := NewBuilder(l, ChineseStrings(), fakeFonts{}, testNow)
+	size := l.Title()
+	// Three characters and a full stop, in a box a little under three
+	// characters wide: 请稍 / 候。 at this size, and moving 稍 down would
+	// leave 请 alone.
+	w := fakeFonts{}.Advance("请稍候", size, false) - 1
+	b.Paragraph(Rect{0, 0, w, 400}, "请稍候。", TextStyle{Size: size})
+	var lines []string
+	for _, it := range b.Frame().Items {
+		if it.Kind == TextItem {
+			lines = append(lines, it.Text)
+			if it.Style.Size >= size {
+				t.Errorf("%q kept its size %.0f", it.Text, it.Style.Size)
+			}
+		}
+	}
+	if len(lines) == 0 || len(lines) > 1 && Lonely(lines[len(lines)-1]) {
+		t.Fatalf("lines %q", lines)
 	}
 }
