@@ -167,7 +167,7 @@ func TestMigrateMarksWalkInsProvisional(t *testing.T) {
 		if rep, err := l.Verify(ctx); err != nil || !rep.OK() {
 			t.Fatalf("verify after the upgrade: %+v, %v", rep, err)
 		}
-		if st, err := l.Status(ctx); err != nil || st.SchemaVersion != 2 {
+		if st, err := l.Status(ctx); err != nil || st.SchemaVersion != ledger.CurrentSchema {
 			t.Fatalf("schema version after the upgrade: %+v, %v", st, err)
 		}
 		if err := l.Close(); err != nil {

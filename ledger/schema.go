@@ -180,6 +180,12 @@ CREATE TABLE requests (
 ALTER TABLE people ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
 UPDATE people SET provisional = 1, name = '' WHERE name = '待补登记';
 `,
+	// 3: the ledger is marked as one in the file's header (ApplicationID,
+	// "HMJL"), so another program's database is never taken for one. Open
+	// recognises an older ledger by its meta table before this runs.
+	`
+PRAGMA application_id = 1213024844; -- 0x484D4A4C
+`,
 }
 
 // schemaVersion is the user_version this program writes.

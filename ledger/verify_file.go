@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 )
@@ -17,6 +18,11 @@ func VerifyFile(ctx context.Context, path string) (*VerifyReport, error) {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
 	}
 	if err := checkHeader(path, st.Size()); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	// Another program's database is not ours to judge; a damaged ledger
+	// whose identity cannot be read is checked on, below.
+	if err := checkIdentity(ctx, path); errors.Is(err, ErrForeign) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
