@@ -1,5 +1,26 @@
 package ledger
 
+import (
+	"fmt"
+
+	"modernc.org/sqlite"
+)
+
 // CurrentSchema is the schema version this program writes: tests of an
 // upgrade compare with it rather than with a number each migration changes.
 var CurrentSchema = schemaVersion
+
+// OnCommit has fn run inside every COMMIT of the writer (SQLite's commit
+// hook): a non-zero answer turns the COMMIT into a ROLLBACK. nil removes it.
+func OnCommit(l *Ledger, fn func() int32) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wc.Raw(func(dc any) error {
+		h, ok := dc.(interface{ RegisterCommitHook(sqlite.CommitHookFn) })
+		if !ok {
+			return fmt.Errorf("driver connection %T has no commit hook", dc)
+		}
+		h.RegisterCommitHook(fn)
+		return nil
+	})
+}

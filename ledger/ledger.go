@@ -128,6 +128,9 @@ type Ledger struct {
 
 	mu     sync.Mutex // serialises writes; guards the fields below
 	closed bool
+	// stale: a COMMIT or ROLLBACK failed, so what was written is unknown;
+	// the next write reads the head again first.
+	stale  bool
 	head   chainHead
 	floor  time.Time  // never-earlier-than floor for trusted time
 	saved  time.Time  // floor as last persisted
@@ -509,11 +512,17 @@ func (t *wtx) queryRow(query string, args ...any) *sql.Row {
 	return t.q.QueryRowContext(t.ctx, query, args...)
 }
 
-// rollback abandons the transaction; SQLite may have rolled back already
-// (after SQLITE_FULL, for one), so its error is of no use.
+// rollback abandons the transaction. SQLite may have rolled back already
+// (after SQLITE_FULL, for one), and then ROLLBACK fails; as any failed
+// ROLLBACK leaves the outcome in doubt, the head is read again before the
+// next write.
 // It ignores the caller's context: a cancelled request must still end its
 // transaction, or the connection would stay inside it.
-func (t *wtx) rollback() { _, _ = t.q.ExecContext(context.WithoutCancel(t.ctx), "ROLLBACK") }
+func (t *wtx) rollback() {
+	if _, err := t.q.ExecContext(context.WithoutCancel(t.ctx), "ROLLBACK"); err != nil {
+		t.l.stale = true
+	}
+}
 
 // tick reads the clock for the next operation and decides whether to trust it.
 func (t *wtx) tick() {
@@ -597,10 +606,18 @@ func (l *Ledger) begin(ctx context.Context) (*wtx, error) {
 	if l.w == nil {
 		return nil, ErrReadOnly
 	}
-	t := &wtx{l: l, ctx: ctx, q: l.wq, head: l.head, floor: l.floor}
+	t := &wtx{l: l, ctx: ctx, q: l.wq}
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		return nil, storageErr(err)
 	}
+	if l.stale {
+		if err := l.loadHead(ctx, t.q); err != nil {
+			t.rollback()
+			return nil, err
+		}
+		l.stale = false
+	}
+	t.head, t.floor = l.head, l.floor
 	return t, nil
 }
 
@@ -620,8 +637,11 @@ func (t *wtx) commit() error {
 			return storageErr(err)
 		}
 	}
-	if _, err := t.exec("COMMIT"); err != nil {
+	// Never cancelled: a COMMIT interrupted after it reached the disk
+	// would be reported as failed while the entries stand.
+	if _, err := t.q.ExecContext(context.WithoutCancel(t.ctx), "COMMIT"); err != nil {
 		t.rollback()
+		l.stale = true
 		return storageErr(err)
 	}
 	if t.floor.Sub(l.saved) >= floorPersistStep {
