@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
@@ -281,6 +283,21 @@ func TestAppLedgerUnusable(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(notDB, ledger.FileName), []byte("this is not an SQLite file, it is a shopping list"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Another program's database, as it might be left at the ledger's name.
+	foreign := shortDir(t)
+	foreignPath := filepath.Join(foreign, ledger.FileName)
+	db, err := sql.Open("sqlite", "file:"+foreignPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes(body) VALUES ('买菜')"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	foreignBytes, err := os.ReadFile(foreignPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	demoDir, lo := newDemoDir(t, clk)
 	for _, tc := range []struct {
 		name  string
@@ -290,6 +307,7 @@ func TestAppLedgerUnusable(t *testing.T) {
 		fault string
 	}{
 		{"not a database", notDB, nil, ledger.ErrNotDatabase, "E-DB-NOTDB"},
+		{"another program's database", foreign, nil, ledger.ErrForeign, "E-DB-FOREIGN"},
 		{"no ledger", shortDir(t), nil, ledger.ErrNoLedger, "E-DB-MISSING"},
 		{"another center's disk", demoDir, func(c *app.Config) { c.Center = "andingmen" }, ledger.ErrInvalid, "E-DB-OPEN"},
 	} {
@@ -331,6 +349,14 @@ func TestAppLedgerUnusable(t *testing.T) {
 	// Nothing was created where there was no ledger.
 	if b, err := os.ReadFile(filepath.Join(notDB, ledger.FileName)); err != nil || !strings.HasPrefix(string(b), "this is not") {
 		t.Errorf("the file was touched: %q %v", b, err)
+	}
+	if b, err := os.ReadFile(foreignPath); err != nil || !bytes.Equal(b, foreignBytes) {
+		t.Errorf("the other program's database was changed: %v", err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(foreignPath + suffix); err == nil {
+			t.Errorf("%s%s: WAL switched on in another program's database", foreignPath, suffix)
+		}
 	}
 }
 
