@@ -39,6 +39,16 @@ func parseFlags(f *flag.FlagSet, args []string) error {
 // is missing: a technician over SSH should not have to read a wrapped error
 // to learn the disk is not mounted.
 func openLedgerDir(ctx context.Context, dir string) (*ledger.Ledger, error) {
+	return openLedger(ctx, dir, ledger.Options{})
+}
+
+// openLedgerReadOnly opens the ledger for a look that must not change it
+// (status, export, verify): SQLite's mode=ro, no WAL switch, no migration.
+func openLedgerReadOnly(ctx context.Context, dir string) (*ledger.Ledger, error) {
+	return openLedger(ctx, dir, ledger.Options{ReadOnly: true})
+}
+
+func openLedger(ctx context.Context, dir string, opts ledger.Options) (*ledger.Ledger, error) {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -48,7 +58,7 @@ func openLedgerDir(ctx context.Context, dir string) (*ledger.Ledger, error) {
 	case !st.IsDir():
 		return nil, fmt.Errorf("data directory %s is not a directory", dir)
 	}
-	l, err := ledger.Open(ctx, dir, ledger.Options{})
+	l, err := ledger.Open(ctx, dir, opts)
 	if errors.Is(err, ledger.ErrNoLedger) {
 		return nil, fmt.Errorf("no ledger in %s (%s is missing; `kioskctl demo --data %s` makes a demo one)", dir, filepath.Join(dir, ledger.FileName), dir)
 	}

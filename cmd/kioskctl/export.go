@@ -80,7 +80,7 @@ func runExport(e *env, args []string) error {
 	}
 
 	ctx := context.Background()
-	l, err := openLedgerDir(ctx, *data)
+	l, err := openLedgerReadOnly(ctx, *data)
 	if err != nil {
 		return err
 	}

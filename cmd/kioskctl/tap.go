@@ -70,7 +70,7 @@ func runTap(e *env, args []string) error {
 
 func listDemoCards(e *env, data string) error {
 	ctx := context.Background()
-	l, err := openLedgerDir(ctx, data)
+	l, err := openLedgerReadOnly(ctx, data)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func runVerify(e *env, args []string) error {
 // that will not open because it is corrupt is verified as a file, read-only,
 // so the technician sees every problem rather than the first.
 func verifyDataDir(ctx context.Context, dir string) (*ledger.VerifyReport, error) {
-	l, err := openLedgerDir(ctx, dir)
+	l, err := openLedgerReadOnly(ctx, dir)
 	if err != nil {
 		if !errors.Is(err, ledger.ErrCorrupt) {
 			return nil, err
