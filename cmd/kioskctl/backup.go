@@ -37,7 +37,8 @@ func runBackup(e *env, args []string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	ctx := context.Background()
-	l, err := openLedgerDir(ctx, *data)
+	// Read-only: a copy is a look too, and must not change the ledger.
+	l, err := openLedgerReadOnly(ctx, *data)
 	if err != nil {
 		return err
 	}

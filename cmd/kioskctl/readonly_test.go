@@ -62,8 +62,8 @@ func crashedKiosk(t *testing.T) string {
 	return dir
 }
 
-// TestALookChangesNothing: status, export and verify read the ledger
-// without changing it, its WAL, or the directory's files.
+// TestALookChangesNothing: status, export, verify and backup read the
+// ledger without changing it or its WAL.
 func TestALookChangesNothing(t *testing.T) {
 	for _, args := range [][]string{
 		{"status"},
@@ -71,6 +71,7 @@ func TestALookChangesNothing(t *testing.T) {
 		{"verify"},
 		{"export", "--format", "csv", "-o", "OUT/entries.csv"},
 		{"export", "--format", "xlsx", "-o", "OUT/book.xlsx"},
+		{"backup", "-o", "OUT/copy.db"},
 	} {
 		t.Run(args[0]+" "+filepath.Base(args[len(args)-1]), func(t *testing.T) {
 			dir, out := crashedKiosk(t), t.TempDir()
