@@ -64,5 +64,15 @@ func VerifyFile(ctx context.Context, path string) (*VerifyReport, error) {
 	if err := compareStored(ctx, tx, part, rep); err != nil {
 		return rep, fmt.Errorf("verify %s: %w", path, err)
 	}
+	if err := checkTriggers(ctx, tx, rep); err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	meta, err := readMeta(ctx, tx)
+	if err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	if err := checkRecords(ctx, tx, meta["terminal"], part.counts(meta["terminal"]), rep); err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
 	return rep, nil
 }
