@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"net"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/drivers/sim"
 	"github.com/hongmajia/hongmajia/drivers/wedge"
+	"github.com/hongmajia/hongmajia/internal/atomicfile"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
@@ -86,6 +88,7 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 		a.mode = "headless"
 	}
 
+	a.cleanTemp()
 	lo := o.Ledger
 	lo.Clock = o.Clock
 	a.led, a.ledErr = ledger.Open(ctx, cfg.Data, lo)
@@ -141,6 +144,19 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 		a.readers = append(a.readers, wedge.New(a.clk, &wedge.Opts{Device: cfg.Reader.WedgeDevice, Format: f}))
 	}
 	return a, nil
+}
+
+// cleanTemp removes what an export or a backup killed outright (SIGKILL, a
+// power cut) left in the data directory: full-size temporary files that
+// would otherwise fill the disk run after run.
+func (a *App) cleanTemp() {
+	removed, err := atomicfile.Clean(a.cfg.Data, a.clk.Now())
+	for _, p := range removed {
+		a.logf("kiosk: removed %s, left by an interrupted export or backup", p)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		a.logf("kiosk: %v", err)
+	}
 }
 
 // feedback builds the buzzer and LEDs from the configured pins.

@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -445,5 +447,42 @@ func TestAppDemoIsTheLedgersMark(t *testing.T) {
 			t.Errorf("--demo %v: Demo() = %v, cards %v; want %v and none", forced, f.app.Demo(), f.app.DemoCards(), forced)
 		}
 		f.app.Close()
+	}
+}
+
+// TestAppRemovesStaleTemporaryFiles: a backup killed outright left its
+// full-size temporary file in the data directory; the terminal's start
+// removes it, and leaves one still being written.
+func TestAppRemovesStaleTemporaryFiles(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir, lo := newDemoDir(t, clk)
+	stale := filepath.Join(dir, ".before-update.db.4242.hmj-tmp")
+	fresh := filepath.Join(dir, ".entries.csv.77.hmj-tmp")
+	for path, age := range map[string]time.Duration{stale: 3 * time.Minute, fresh: 10 * time.Second} {
+		if err := os.WriteFile(path, bytes.Repeat([]byte{0}, 1<<20), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := clk.Now().Add(-age)
+		if err := os.Chtimes(path, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var log strings.Builder
+	cfg := app.DefaultConfig()
+	cfg.Data = dir
+	a, err := app.NewApp(context.Background(), cfg, &app.AppOptions{Clock: clk, Feedback: &feedbacktest.Recorder{}, Ledger: lo,
+		Logf: func(format string, args ...any) { fmt.Fprintf(&log, format+"\n", args...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the stale temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a temporary file still being written was removed: %v", err)
+	}
+	if !strings.Contains(log.String(), "removed "+stale) {
+		t.Errorf("log does not say what was removed:\n%s", log.String())
 	}
 }
