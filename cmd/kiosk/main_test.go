@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -189,5 +191,48 @@ func TestExecsScreenWithTheSameArguments(t *testing.T) {
 	want := "screen " + filepath.Join(dir, "kiosk-screen") + " --data /srv/hmj --windowed --size 800x480 --demo DISPLAY=:42\n"
 	if err != nil || string(out) != want {
 		t.Errorf("kiosk: %v\n got %q\nwant %q", err, out, want)
+	}
+}
+
+// TestSecondKioskRefused: a kiosk process runs on a ledger; a second one on
+// the same data directory is refused even after the first one's control
+// socket was deleted, and starts once the first one has stopped.
+func TestSecondKioskRefused(t *testing.T) {
+	dir := demoData(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := exec.Command(self, "--headless", "--data", dir)
+	first.Env = append(os.Environ(), "HONGMAJIA_KIOSK_MAIN=1")
+	var firstErr bytes.Buffer
+	first.Stderr = &firstErr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Process.Kill()
+	if got := ask(t, dir, "ping"); got != "pong" {
+		t.Fatalf("ping: %q", got)
+	}
+	if err := os.Remove(control.SocketPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--headless", "--data", dir}, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "another terminal is running") || !strings.Contains(stderr.String(), "process "+strconv.Itoa(first.Process.Pid)) {
+		t.Fatalf("second kiosk: exit %d:\n%s", code, stderr.String())
+	}
+	if err := first.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first kiosk: %v\n%s", err, firstErr.String())
+	}
+	errs, stop := startKiosk(t, "--headless", "--data", dir)
+	if got := ask(t, dir, "ping"); got != "pong" {
+		t.Errorf("ping: %q", got)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d:\n%s", code, errs)
 	}
 }

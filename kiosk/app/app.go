@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -67,11 +68,16 @@ type App struct {
 	wg     sync.WaitGroup
 	ln     net.Listener
 	closed bool
+	// lockFile holds the data directory's lock (LockName) while the App
+	// lives; nil when the directory could not be locked (missing).
+	lockFile *os.File
 }
 
-// NewApp assembles a terminal from cfg. It fails only for what a restart
-// cannot fix without a technician editing the configuration (a pin that does
-// not exist); ledger trouble is carried in LedgerErr instead.
+// NewApp assembles a terminal from cfg. It fails for what a restart cannot
+// fix without a technician (a pin that does not exist in the
+// configuration), and when another terminal runs on the same data
+// directory (ErrAnotherTerminal); ledger trouble is carried in LedgerErr
+// instead.
 func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 	var o AppOptions
 	if opts != nil {
@@ -88,6 +94,11 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 		a.mode = "headless"
 	}
 
+	// Before the ledger is opened: two terminals on one ledger would both
+	// answer every tap.
+	if err := a.lock(); err != nil {
+		return nil, err
+	}
 	a.cleanTemp()
 	lo := o.Ledger
 	lo.Clock = o.Clock
@@ -258,7 +269,10 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
+// closeLedger closes the ledger and then releases the data directory's
+// lock: no other terminal may open the ledger before this one has let go.
 func (a *App) closeLedger() error {
+	defer a.unlock()
 	if a.led == nil {
 		return nil
 	}

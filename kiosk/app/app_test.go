@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,14 +174,12 @@ func TestAppControlSocket(t *testing.T) {
 	core.Close()
 
 	// A second terminal on the same data directory is refused.
-	second, err := app.NewApp(context.Background(), a.Config(), &app.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := second.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "another terminal is running") {
+	if second, err := app.NewApp(context.Background(), a.Config(), &app.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo}); !errors.Is(err, app.ErrAnotherTerminal) {
 		t.Errorf("second terminal: %v", err)
+		if second != nil {
+			second.Close()
+		}
 	}
-	second.Close()
 
 	a.OnStatus(func(st *control.Status) { st.Scene = "idle" })
 	st := f.status(t)
@@ -485,4 +484,49 @@ func TestAppRemovesStaleTemporaryFiles(t *testing.T) {
 	if !strings.Contains(log.String(), "removed "+stale) {
 		t.Errorf("log does not say what was removed:\n%s", log.String())
 	}
+}
+
+// TestOneTerminalPerLedger: a second terminal cannot start on a data
+// directory a terminal runs on, even when the first one's control socket
+// has gone (deleted by hand, or lost to an accept error); once the first
+// one stops, a terminal starts again.
+func TestOneTerminalPerLedger(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir, lo := newDemoDir(t, clk)
+	first := startApp(t, dir, clk, lo, func(c *app.Config) { c.Headless = true })
+	if err := os.Remove(control.SocketPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := first.app.Config()
+	second, err := app.NewApp(context.Background(), cfg, &app.AppOptions{Clock: clk, Logf: t.Logf, Feedback: &feedbacktest.Recorder{}, Ledger: lo})
+	if !errors.Is(err, app.ErrAnotherTerminal) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("a second terminal on the same ledger: %v, want ErrAnotherTerminal", err)
+	}
+	wantPID := "process " + strconv.Itoa(os.Getpid())
+	if !strings.Contains(err.Error(), wantPID) || !strings.Contains(err.Error(), filepath.Join(dir, app.LockName)) {
+		t.Errorf("error %q does not name the holder (%s) and the lock", err, wantPID)
+	}
+	// kioskctl's look is not locked out.
+	ro, err := ledger.Open(context.Background(), dir, ledger.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("a read-only look beside the terminal: %v", err)
+	}
+	if err := ro.Backup(context.Background(), filepath.Join(t.TempDir(), "copy.db")); err != nil {
+		t.Errorf("a backup beside the terminal: %v", err)
+	}
+	ro.Close()
+	if err := first.app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	third, err := app.NewApp(context.Background(), cfg, &app.AppOptions{Clock: clk, Logf: t.Logf, Feedback: &feedbacktest.Recorder{}, Ledger: lo})
+	if err != nil {
+		t.Fatalf("after the first terminal stopped: %v", err)
+	}
+	if third.LedgerErr() != nil {
+		t.Errorf("ledger: %v", third.LedgerErr())
+	}
+	third.Close()
 }
