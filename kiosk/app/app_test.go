@@ -530,3 +530,88 @@ func TestOneTerminalPerLedger(t *testing.T) {
 	}
 	third.Close()
 }
+
+// fillUp writes to the App's own ledger until its size cap refuses a write.
+func fillUp(t *testing.T, l *ledger.Ledger) {
+	t.Helper()
+	for i := range 20000 {
+		_, err := l.EnrolPerson(context.Background(), ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: fmt.Sprintf("FILL%06d", i),
+			Name: "占位", Kind: record.Resident})
+		if errors.Is(err, ledger.ErrDiskFull) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("the ledger never filled up")
+}
+
+// TestDiskFullSaysSo: a kiosk whose disk fills up says E-DISK-FULL on the
+// screen and in the control socket's status, and keeps serving.
+func TestDiskFullSaysSo(t *testing.T) {
+	capped := func(t *testing.T) (string, *clock.Fake, ledger.Options) {
+		clk := clock.NewFake(ledgertest.Start)
+		dir, lo := newDemoDir(t, clk)
+		fi, err := os.Stat(filepath.Join(dir, ledger.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo.MaxSize = fi.Size()
+		return dir, clk, lo
+	}
+	t.Run("station", func(t *testing.T) {
+		dir, clk, lo := capped(t)
+		f := startApp(t, dir, clk, lo, func(c *app.Config) { c.Headless = true })
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- f.app.RunStation(ctx) }()
+		defer func() { cancel(); <-done }()
+		if st := f.status(t); st.Ledger != "ok" {
+			t.Fatalf("before: status ledger %q", st.Ledger)
+		}
+		fillUp(t, f.app.Ledger())
+		if _, err := f.ask(t, "tap "+string(demo.CardUID(3))); err != nil {
+			t.Fatal(err)
+		}
+		var st control.Status
+		waitFor(t, "status says the disk is full", func() bool { st = f.status(t); return st.Ledger == kiosk.FaultDiskFull })
+		if !strings.Contains(st.LedgerError, "disk full") || !strings.HasPrefix(st.LastTap, "needs a technician card "+string(demo.CardUID(3))) {
+			t.Errorf("status %+v", st)
+		}
+		if p := f.fb.Played(); len(p) == 0 || p[len(p)-1] != feedback.Attention {
+			t.Errorf("played %v, want attention", p)
+		}
+	})
+	t.Run("screen", func(t *testing.T) {
+		dir, clk, lo := capped(t)
+		f := startApp(t, dir, clk, lo, nil)
+		term := f.app.Terminal(kiosk.Options{})
+		defer term.Close()
+		term.Settle()
+		fillUp(t, f.app.Ledger())
+		term.Reader(rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID(demo.CardUID(4).Bytes())}, At: clk.Now()}})
+		term.Settle()
+		if v := term.View(); v.Scene != kiosk.ScenePerson {
+			t.Fatalf("scene %v, want the person", v.Scene)
+		}
+		term.Press(kiosk.Action{Kind: kiosk.ActCheckIn})
+		term.Settle()
+		switch term.View().Scene {
+		case kiosk.SceneCheckInChoose:
+			term.Press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+		case kiosk.SceneCheckInConfirm:
+			term.Press(kiosk.Action{Kind: kiosk.ActConfirm})
+		default:
+			t.Fatalf("after check-in: scene %v", term.View().Scene)
+		}
+		term.Settle()
+		v := term.View()
+		if v.Scene != kiosk.SceneNotice || len(v.Lines) != 1 || v.Lines[0].Key != "tech.code" || v.Lines[0].Args[0] != kiosk.FaultDiskFull {
+			t.Fatalf("scene %v lines %v, want the notice with %s", v.Scene, v.Lines, kiosk.FaultDiskFull)
+		}
+		if st := f.status(t); st.Ledger != kiosk.FaultDiskFull || !strings.Contains(st.LedgerError, "disk full") {
+			t.Errorf("status ledger %q (%s), want %s", st.Ledger, st.LedgerError, kiosk.FaultDiskFull)
+		}
+	})
+}
