@@ -116,8 +116,9 @@ func TestNoDisplay(t *testing.T) {
 }
 
 func TestScreenBinaryMissing(t *testing.T) {
-	// The test binary has no kiosk-screen beside it.
-	t.Setenv("DISPLAY", ":99")
+	// The test binary has no kiosk-screen beside it; the display opens.
+	x := startFakeX(t, func(string, []byte) []byte { return xSuccess() })
+	t.Setenv("DISPLAY", x.display)
 	var stderr bytes.Buffer
 	if code := run(context.Background(), []string{"--data", t.TempDir()}, &stderr); code != 1 || !strings.Contains(stderr.String(), "kiosk-screen is not installed next to kiosk") {
 		t.Errorf("exit %d: %s", code, stderr.String())
@@ -167,7 +168,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestExecsScreenWithTheSameArguments(t *testing.T) {
+// kioskBeside copies this test binary to a directory as kiosk, beside a
+// kiosk-screen script that says how it was started.
+func kioskBeside(t *testing.T) string {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -177,18 +181,23 @@ func TestExecsScreenWithTheSameArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	kioskBin := filepath.Join(dir, "kiosk")
-	if err := os.WriteFile(kioskBin, b, 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "kiosk"), b, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	screen := "#!/bin/sh\necho \"screen $0 $* DISPLAY=$DISPLAY\"\n"
 	if err := os.WriteFile(filepath.Join(dir, "kiosk-screen"), []byte(screen), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(kioskBin, "--data", "/srv/hmj", "--windowed", "--size", "800x480", "--demo")
-	cmd.Env = append(os.Environ(), "HONGMAJIA_KIOSK_MAIN=1", "DISPLAY=:42", "WAYLAND_DISPLAY=")
+	return dir
+}
+
+func TestExecsScreenWithTheSameArguments(t *testing.T) {
+	x := startFakeX(t, func(string, []byte) []byte { return xSuccess() })
+	dir := kioskBeside(t)
+	cmd := exec.Command(filepath.Join(dir, "kiosk"), "--data", "/srv/hmj", "--windowed", "--size", "800x480", "--demo")
+	cmd.Env = append(os.Environ(), "HONGMAJIA_KIOSK_MAIN=1", "DISPLAY="+x.display, "WAYLAND_DISPLAY=")
 	out, err := cmd.CombinedOutput()
-	want := "screen " + filepath.Join(dir, "kiosk-screen") + " --data /srv/hmj --windowed --size 800x480 --demo DISPLAY=:42\n"
+	want := "screen " + filepath.Join(dir, "kiosk-screen") + " --data /srv/hmj --windowed --size 800x480 --demo DISPLAY=" + x.display + "\n"
 	if err != nil || string(out) != want {
 		t.Errorf("kiosk: %v\n got %q\nwant %q", err, out, want)
 	}

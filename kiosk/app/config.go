@@ -65,6 +65,9 @@ type Config struct {
 	// FallbackHeadless: `kiosk` without a display runs the station instead of
 	// exiting. A flag only.
 	FallbackHeadless bool `toml:"-"`
+	// CheckDisplay: `kiosk` only checks that the display can be opened, and
+	// exits 0 if it can. A flag only.
+	CheckDisplay bool `toml:"-"`
 }
 
 // ReaderConfig is the card reader.
@@ -363,6 +366,7 @@ func ParseFlags(name string, args []string, stderr io.Writer) (Config, error) {
 	data := fl.String("data", def.Data, "data directory")
 	headless := fl.Bool("headless", false, "run the service station without a screen: reader, buzzer and LEDs")
 	fallback := fl.Bool("fallback-headless", false, "without a display, run the headless station instead of exiting")
+	checkDisplay := fl.Bool("check-display", false, "only check that the display (DISPLAY, XAUTHORITY) can be opened: exit 0 if it can")
 	windowed := fl.Bool("windowed", false, "a window instead of the full screen")
 	size := fl.String("size", def.Screen.Size, "window size WIDTHxHEIGHT")
 	reader := fl.String("reader", string(def.Reader.Kind), "card reader: sim, mfrc522 or wedge")
@@ -389,6 +393,8 @@ func ParseFlags(name string, args []string, stderr io.Writer) (Config, error) {
 			cfg.Headless = *headless
 		case "fallback-headless":
 			cfg.FallbackHeadless = *fallback
+		case "check-display":
+			cfg.CheckDisplay = *checkDisplay
 		case "windowed":
 			cfg.Screen.Fullscreen = !*windowed
 		case "size":
