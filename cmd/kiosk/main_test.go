@@ -65,7 +65,8 @@ func TestHeadlessOnDemoDataNeedsNothingElse(t *testing.T) {
 	dir := demoData(t)
 	stderr, stop := startKiosk(t, "--headless", "--data", dir)
 	card := string(demo.CardUID(1))
-	if got := ask(t, dir, "tap "+card); got != "tapped "+card {
+	// The answer is what the station did with the tap.
+	if got := ask(t, dir, "tap "+card); !strings.HasPrefix(got, "checked in: 王* (HPL00001) at 便民服务") {
 		t.Fatalf("tap: %q", got)
 	}
 	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(ask(t, dir, "status"), `"last_tap":"checked in card `+card); time.Sleep(10 * time.Millisecond) {

@@ -71,6 +71,8 @@ type App struct {
 	// lockFile holds the data directory's lock (LockName) while the App
 	// lives; nil when the directory could not be locked (missing).
 	lockFile *os.File
+	// answers are the faces' answers to the control socket's taps.
+	answers tapAnswers
 }
 
 // NewApp assembles a terminal from cfg. It fails for what a restart cannot
@@ -349,6 +351,10 @@ func (a *App) Terminal(opts kiosk.Options) *kiosk.Terminal {
 	}
 	if opts.Logf == nil {
 		opts.Logf = a.logf
+	}
+	if opts.OnTap == nil {
+		opts.OnTap = a.answers.answered
+		a.answers.addFace()
 	}
 	if a.led == nil {
 		return kiosk.NewFaulted(a.ledErr, opts)

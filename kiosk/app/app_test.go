@@ -330,8 +330,8 @@ func TestAppLedgerUnusable(t *testing.T) {
 			if st.Ledger != tc.fault || st.LedgerError == "" {
 				t.Errorf("status %+v, want fault %s", st, tc.fault)
 			}
-			if _, err := f.ask(t, "tap 88000001"); err != nil {
-				t.Fatal(err)
+			if got, err := f.ask(t, "tap 88000001"); err != nil || !strings.HasPrefix(got, "needs a technician ("+tc.fault+")") {
+				t.Fatalf("tap: %q %v, want needs a technician (%s)", got, err, tc.fault)
 			}
 			waitFor(t, "attention for the tap", func() bool { return len(f.fb.Played()) == 2 })
 			if p := f.fb.Played(); !slices.Equal(p, []feedback.Pattern{feedback.Attention, feedback.Attention}) {
