@@ -41,8 +41,14 @@ func TestMain(m *testing.M) {
 	if demoTemplate.dir != "" {
 		os.RemoveAll(demoTemplate.dir)
 	}
+	for _, f := range cleanups {
+		f()
+	}
 	os.Exit(code)
 }
+
+// cleanups run when every test has: what tests share is removed then.
+var cleanups []func()
 
 // demoData returns a fresh copy of a data directory that kioskctl demo made.
 func demoData(t *testing.T) string {

@@ -8,10 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/internal/atomicfile"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
@@ -19,14 +21,46 @@ import (
 )
 
 // bigLedger is a data directory whose export and backup take long enough
-// to be interrupted: tens of thousands of entries.
+// to be interrupted: thousands of entries. Made once: export and backup
+// only read it.
 func bigLedger(t *testing.T) string {
 	t.Helper()
-	e := ledgertest.MustOpen(t)
-	p, _ := e.AddPerson(t, "王堃", record.RedVest)
-	err := e.Batch(context.Background(), func(b *ledger.Batch) error {
-		for i := range 10000 {
-			if _, err := b.Adjust(ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 1, Reason: "a long history " + strings.Repeat("长", i%40), Operator: e.Staff}); err != nil {
+	bigTemplate.once.Do(func() { bigTemplate.dir = makeBigLedger(t) })
+	if bigTemplate.dir == "" {
+		t.Fatal("no big ledger")
+	}
+	return bigTemplate.dir
+}
+
+var bigTemplate struct {
+	once sync.Once
+	dir  string
+}
+
+func makeBigLedger(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "kioskctl-big-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+	opts := ledgertest.Options(clock.NewFake(ledgertest.Start), clock.NewFakeSync(true))
+	l, err := ledger.Create(context.Background(), dir, ledger.Terminal{Center: ledgertest.Center}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	staff := record.CardUID("99000001")
+	if _, err := l.AddStaff(context.Background(), ledger.AddStaff{ID: record.NewEntryID(), UID: staff, Name: "值班员", Role: ledger.RoleStaff, PIN: "2468"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.EnrolPerson(context.Background(), ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: "M1", Name: "王堃", Kind: record.RedVest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = l.Batch(context.Background(), func(b *ledger.Batch) error {
+		for i := range 1500 {
+			if _, err := b.Adjust(ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 1, Reason: "a long history " + strings.Repeat("长", i%40), Operator: staff}); err != nil {
 				return err
 			}
 		}
@@ -35,10 +69,7 @@ func bigLedger(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return e.Dir
+	return dir
 }
 
 // startKioskctl runs this test binary as kioskctl in a child process.
