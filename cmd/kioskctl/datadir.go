@@ -35,15 +35,19 @@ func parseFlags(f *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// openLedgerDir opens the ledger in a data directory, saying plainly what
-// is missing: a technician over SSH should not have to read a wrapped error
-// to learn the disk is not mounted.
+// openLedgerDir opens the ledger in a data directory to write to it, as a
+// terminal does, saying plainly what is missing: a technician over SSH
+// should not have to read a wrapped error to learn the disk is not mounted.
+// The commands that only look use openLedgerReadOnly.
+//
+//lint:ignore U1000 for the commands that write to a ledger (init, import, staff: issue 8)
 func openLedgerDir(ctx context.Context, dir string) (*ledger.Ledger, error) {
 	return openLedger(ctx, dir, ledger.Options{})
 }
 
 // openLedgerReadOnly opens the ledger for a look that must not change it
-// (status, export, verify): SQLite's mode=ro, no WAL switch, no migration.
+// (status, export, verify, backup): SQLite's mode=ro, no WAL switch, no
+// migration, no checkpoint.
 func openLedgerReadOnly(ctx context.Context, dir string) (*ledger.Ledger, error) {
 	return openLedger(ctx, dir, ledger.Options{ReadOnly: true})
 }
