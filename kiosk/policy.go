@@ -28,6 +28,7 @@ func CardOf(uid rfid.UID) (record.CardUID, error) { return record.UIDFromBytes(u
 const (
 	FaultCorrupt  = "E-DB-CORRUPT" // integrity check or hash chain failed
 	FaultNotDB    = "E-DB-NOTDB"   // the ledger file is not a database
+	FaultForeign  = "E-DB-FOREIGN" // the ledger file is another program's database
 	FaultNoLedger = "E-DB-MISSING" // no ledger in the data directory
 	FaultDiskFull = "E-DISK-FULL"  // a write failed for want of space
 	FaultOpen     = "E-DB-OPEN"    // the ledger could not be opened for another reason
@@ -157,6 +158,8 @@ func (r Retry) write(ctx context.Context, clk clock.Clock, write func() error) e
 // FaultCode names a fault for the technician's screen and the log.
 func FaultCode(err error) string {
 	switch {
+	case errors.Is(err, ledger.ErrForeign):
+		return FaultForeign
 	case errors.Is(err, ledger.ErrNotDatabase):
 		return FaultNotDB
 	case errors.Is(err, ledger.ErrCorrupt):

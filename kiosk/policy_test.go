@@ -279,6 +279,7 @@ func TestClassify(t *testing.T) {
 		{ledger.ErrDiskFull, TroubleStorage},
 		{ledger.ErrCorrupt, TroubleBroken},
 		{ledger.ErrNotDatabase, TroubleBroken},
+		{ledger.ErrForeign, TroubleBroken},
 		{ledger.ErrClosed, TroubleBroken},
 		{ledger.ErrTooNew, TroubleBroken},
 		{errors.New("something else"), TroubleUnknown},

@@ -32,6 +32,7 @@ type Station struct {
 	// activity is the configured activity, by name or id; "" the ledger's.
 	activity string
 	repeat   time.Duration
+	onTap    func(TapAnswer)
 
 	mu   sync.Mutex
 	last StationResult
@@ -49,6 +50,9 @@ type StationOptions struct {
 	// Retry is how a write that meets a busy database is tried again;
 	// the zero value is DefaultRetry, as on the screen.
 	Retry Retry
+	// OnTap learns what the station did with each tap (the control
+	// socket's `tap` answers with it); may be nil.
+	OnTap func(TapAnswer)
 }
 
 // StationOutcome is what a tap did.
@@ -93,6 +97,8 @@ type StationResult struct {
 	At     time.Time
 	// Pattern is what the buzzer and LEDs played.
 	Pattern feedback.Pattern
+	// Activity is the name of the activity checked in to or out of.
+	Activity string
 }
 
 func (r StationResult) String() string {
@@ -136,7 +142,7 @@ func NewStation(l *ledger.Ledger, ledErr error, opts StationOptions) *Station {
 		ledErr = fmt.Errorf("station: no ledger: %w", ledger.ErrNoLedger)
 	}
 	return &Station{desk: newDesk(l, opts.Clock, opts.Retry, ledErr), fb: opts.Feedback, logf: opts.Logf,
-		activity: opts.Activity, repeat: opts.RepeatWindow}
+		activity: opts.Activity, repeat: opts.RepeatWindow, onTap: opts.OnTap}
 }
 
 // Run answers every tap from events until ctx ends or events is closed.
@@ -219,6 +225,9 @@ func (s *Station) Tap(ctx context.Context, tap rfid.Tap) StationResult {
 	}
 	s.fb.Play(r.Pattern)
 	s.logf("station: %s", r)
+	if s.onTap != nil {
+		s.onTap(TapAnswer{Card: r.Card, Text: s.describe(r)})
+	}
 	s.mu.Lock()
 	if r.Outcome != Repeated {
 		s.last = r
@@ -240,7 +249,7 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	r.Card = uid
 	if last := s.Last(); s.repeat > 0 && last.Card == uid && (last.Outcome == CheckedIn || last.Outcome == CheckedOut) &&
 		tap.At.Sub(last.At) >= 0 && tap.At.Sub(last.At) < s.repeat {
-		r.Outcome, r.Member, r.Masked, r.Shift, r.Credit = Repeated, last.Member, last.Masked, last.Shift, last.Credit
+		r.Outcome, r.Member, r.Masked, r.Shift, r.Credit, r.Activity = Repeated, last.Member, last.Masked, last.Shift, last.Credit, last.Activity
 		return r
 	}
 	info, err := s.led.LookupCard(ctx, uid)
@@ -260,6 +269,7 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 			return s.refuse(r, err)
 		}
 		r.Outcome, r.Shift, r.Credit = CheckedOut, res.Shift, res.Credit
+		r.Activity = s.activityName(ctx, res.Shift.Activity)
 		return r
 	}
 	act, err := s.Activity(ctx)
@@ -272,8 +282,22 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	if err != nil {
 		return s.refuse(r, err)
 	}
-	r.Outcome, r.Shift = CheckedIn, sh
+	r.Outcome, r.Shift, r.Activity = CheckedIn, sh, act.Name
 	return r
+}
+
+// activityName names an activity by its id; "" when it cannot.
+func (s *Station) activityName(ctx context.Context, id record.ActivityID) string {
+	acts, err := s.led.Activities(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, a := range acts {
+		if a.ID == id {
+			return a.Name
+		}
+	}
+	return ""
 }
 
 // refuse makes r a refusal when err is an answer about the card or the

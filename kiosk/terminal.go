@@ -52,6 +52,10 @@ type Options struct {
 	// so a name and a balance do not stay up for the next person to read.
 	// Never longer than IdleTimeout.
 	CardGoneTimeout time.Duration
+	// OnTap learns what the screen did with each tap, once the tap's ledger
+	// work is done (the control socket's `tap` answers with it); may be nil.
+	// It is called from the goroutine that calls Reader and Poll.
+	OnTap func(TapAnswer)
 }
 
 // DefaultIdleTimeout is how long a scene waits for a touch before going back
@@ -110,6 +114,10 @@ type Terminal struct {
 	activities  []ledger.Activity // check-in choices on screen
 	offers      []ledger.Offer    // catalog on screen
 	redeemIndex int               // the offer being confirmed
+
+	// tapWaiting: a tap of tapCard waits for its answer (Options.OnTap).
+	tapWaiting bool
+	tapCard    record.CardUID
 }
 
 type result struct {
@@ -273,6 +281,7 @@ func (t *Terminal) finish(r result) {
 		t.view.Busy = false
 		t.changed()
 	}
+	t.tapAnswered()
 	if q := t.queued; q != nil && !t.writing {
 		t.queued = nil
 		t.Reader(*q)
@@ -388,6 +397,10 @@ func (t *Terminal) touched() { t.lastInput = t.clk.Now() }
 // Reader takes an event from a card reader.
 func (t *Terminal) Reader(ev rfid.Event) {
 	if t.view.Scene == SceneTechnician {
+		if ev.Kind == rfid.EventTap {
+			t.waitTap(ev)
+			t.tapAnswered()
+		}
 		return
 	}
 	switch ev.Kind {
@@ -399,9 +412,11 @@ func (t *Terminal) Reader(ev rfid.Event) {
 		return
 	}
 	if t.writing {
-		t.queued = &ev
+		t.queued = &ev // answered when it is taken
 		return
 	}
+	t.waitTap(ev)
+	defer t.tapAnswered()
 	t.touched()
 	uid, err := CardOf(ev.Tap.UID)
 	if err != nil {
@@ -422,6 +437,15 @@ func (t *Terminal) Reader(ev rfid.Event) {
 		return
 	}
 	t.startSession(uid, ev.Tap.At)
+}
+
+// waitTap notes a tap whose answer Options.OnTap is to learn.
+func (t *Terminal) waitTap(ev rfid.Event) {
+	t.tapWaiting = true
+	t.tapCard = record.CardUID(ev.Tap.UID.Hex())
+	if uid, err := CardOf(ev.Tap.UID); err == nil {
+		t.tapCard = uid
+	}
 }
 
 // cardLeft ends a visitor's session when the card had been laid on the reader

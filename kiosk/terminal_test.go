@@ -849,6 +849,7 @@ func TestFaultedTerminalNeedsATechnician(t *testing.T) {
 	}{
 		{fmt.Errorf("open: %w", ledger.ErrCorrupt), FaultCorrupt},
 		{&ledger.FileError{Path: "/x/ledger.db", Err: ledger.ErrNotDatabase}, FaultNotDB},
+		{&ledger.FileError{Path: "/x/ledger.db", Err: ledger.ErrForeign}, FaultForeign},
 		{ledger.ErrNoLedger, FaultNoLedger},
 		{fmt.Errorf("write: %w", ledger.ErrDiskFull), FaultDiskFull},
 		{ledger.ErrTooNew, FaultTooNew},

@@ -101,6 +101,12 @@ var (
 	ErrCorrupt = record.ErrCorrupt
 	// ErrNotDatabase: the file is not an SQLite database.
 	ErrNotDatabase = errors.New("ledger: not a database")
+	// ErrForeign: the file is an SQLite database of another program (its
+	// application_id is not ApplicationID, and it holds no ledger). It is
+	// never written to: no table is added, WAL is not switched on.
+	ErrForeign = errors.New("ledger: another program's database, not a ledger")
+	// ErrReadOnly: a write on a ledger opened with Options.ReadOnly.
+	ErrReadOnly = errors.New("ledger: opened read-only")
 	// ErrNoLedger: the data directory holds no ledger (Open never creates one).
 	ErrNoLedger = errors.New("ledger: no ledger in data directory")
 	// ErrExists: Create found a ledger already there.
@@ -141,9 +147,10 @@ func (e *FileError) Error() string {
 
 func (e *FileError) Unwrap() error { return e.Err }
 
-// IsCorruption reports whether err means the database cannot be trusted.
+// IsCorruption reports whether err means the database cannot be trusted
+// (corrupt, not a database, or another program's).
 func IsCorruption(err error) bool {
-	return errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotDatabase)
+	return errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotDatabase) || errors.Is(err, ErrForeign)
 }
 
 // IsTransient reports whether err may pass when retried with the same request id.

@@ -78,6 +78,11 @@ type Options struct {
 	// default Clock when it is a clock.BootClock (clock.Fake is), else
 	// clock.Real{}.
 	Boot clock.BootClock
+	// ReadOnly opens the ledger for reading only (SQLite mode=ro): no WAL
+	// switch, no migration, no write, so a technician's look (status,
+	// export, verify) never changes the file. Writes fail with ErrReadOnly.
+	// A ledger of an older schema is read as it is.
+	ReadOnly bool
 }
 
 // China Standard Time, used unless Options.Location says otherwise.
@@ -133,6 +138,9 @@ type Ledger struct {
 
 	mu     sync.Mutex // serialises writes; guards the fields below
 	closed bool
+	// stale: a COMMIT or ROLLBACK failed, so what was written is unknown;
+	// the next write reads the head again first.
+	stale  bool
 	head   chainHead
 	floor  time.Time  // never-earlier-than floor for trusted time
 	saved  time.Time  // floor as last persisted
@@ -247,11 +255,21 @@ func Open(ctx context.Context, dir string, opts Options) (*Ledger, error) {
 	if err := checkHeader(path, st.Size()); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	// Check integrity on a read-only connection before anything can write.
+	// Check that the file is a ledger, and its integrity, on read-only
+	// connections before anything can write.
+	if err := checkIdentity(ctx, path); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
 	if err := integrityCheck(ctx, path); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	l := &Ledger{path: path, opts: opts}
+	if opts.ReadOnly {
+		if err := l.openReadOnly(ctx); err != nil {
+			return nil, fmt.Errorf("open ledger: %s: %w", path, err)
+		}
+		return l, nil
+	}
 	if l.boot, err = opts.BootID(); err != nil {
 		l.boot = "" // an unknown boot is recorded as such, not fatal
 	}
@@ -365,20 +383,8 @@ func (l *Ledger) init(ctx context.Context) error {
 	if l.term.ID == "" || l.term.Center == "" {
 		return fmt.Errorf("no terminal identity in meta: %w", ErrCorrupt)
 	}
-	if v := meta["clock_floor"]; v != "" {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		l.floor = time.Unix(0, n)
-		l.saved = l.floor
-	}
-	var seq sql.NullInt64
-	var hash []byte
-	err = l.w.QueryRowContext(ctx, "SELECT seq, hash FROM entries WHERE terminal = ? ORDER BY seq DESC LIMIT 1", l.term.ID).Scan(&seq, &hash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return storageErr(err)
-	}
-	if seq.Valid {
-		l.head.seq = uint64(seq.Int64)
-		copy(l.head.hash[:], hash)
+	if err := l.loadHead(ctx, l.w); err != nil {
+		return err
 	}
 	if l.wc, err = l.w.Conn(ctx); err != nil {
 		return storageErr(err)
@@ -395,6 +401,36 @@ func (l *Ledger) init(ctx context.Context) error {
 	}
 	l.wq = cachedQ{c: newStmtCache(l.wc.PrepareContext), direct: l.wc}
 	l.rcache = newStmtCache(l.r.PrepareContext)
+	return nil
+}
+
+// loadHead reads the chain head and the persisted clock floor, at open and
+// again after a write whose outcome is unknown (a COMMIT or ROLLBACK that
+// failed): the database, not the memory, says where the chain ends.
+func (l *Ledger) loadHead(ctx context.Context, q querier) error {
+	var head chainHead
+	var seq sql.NullInt64
+	var hash []byte
+	err := q.QueryRowContext(ctx, "SELECT seq, hash FROM entries WHERE terminal = ? ORDER BY seq DESC LIMIT 1", l.term.ID).Scan(&seq, &hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return storageErr(err)
+	}
+	if seq.Valid {
+		head.seq = uint64(seq.Int64)
+		copy(head.hash[:], hash)
+	}
+	var floor string
+	err = q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'clock_floor'").Scan(&floor)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return storageErr(err)
+	}
+	l.head = head
+	if n, _ := strconv.ParseInt(floor, 10, 64); n != 0 {
+		l.saved = time.Unix(0, n)
+		if l.saved.After(l.floor) {
+			l.floor = l.saved
+		}
+	}
 	return nil
 }
 
@@ -428,12 +464,17 @@ func (l *Ledger) Close() error {
 	}
 	l.closed = true
 	var err error
+	if l.rcache != nil {
+		l.rcache.close()
+	}
 	if l.wc != nil {
 		l.wq.c.close()
-		l.rcache.close()
 		err = l.wc.Close()
 	}
-	err = errors.Join(err, l.r.Close(), l.w.Close())
+	err = errors.Join(err, l.r.Close())
+	if l.w != nil {
+		err = errors.Join(err, l.w.Close())
+	}
 	if err != nil {
 		return fmt.Errorf("close ledger: %w", err)
 	}
@@ -481,11 +522,17 @@ func (t *wtx) queryRow(query string, args ...any) *sql.Row {
 	return t.q.QueryRowContext(t.ctx, query, args...)
 }
 
-// rollback abandons the transaction; SQLite may have rolled back already
-// (after SQLITE_FULL, for one), so its error is of no use.
+// rollback abandons the transaction. SQLite may have rolled back already
+// (after SQLITE_FULL, for one), and then ROLLBACK fails; as any failed
+// ROLLBACK leaves the outcome in doubt, the head is read again before the
+// next write.
 // It ignores the caller's context: a cancelled request must still end its
 // transaction, or the connection would stay inside it.
-func (t *wtx) rollback() { _, _ = t.q.ExecContext(context.WithoutCancel(t.ctx), "ROLLBACK") }
+func (t *wtx) rollback() {
+	if _, err := t.q.ExecContext(context.WithoutCancel(t.ctx), "ROLLBACK"); err != nil {
+		t.l.stale = true
+	}
+}
 
 // tick reads the clock for the next operation and decides whether to trust it.
 func (t *wtx) tick() {
@@ -566,10 +613,21 @@ func (l *Ledger) begin(ctx context.Context) (*wtx, error) {
 	if l.closed {
 		return nil, ErrClosed
 	}
-	t := &wtx{l: l, ctx: ctx, q: l.wq, head: l.head, floor: l.floor}
+	if l.w == nil {
+		return nil, ErrReadOnly
+	}
+	t := &wtx{l: l, ctx: ctx, q: l.wq}
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		return nil, storageErr(err)
 	}
+	if l.stale {
+		if err := l.loadHead(ctx, t.q); err != nil {
+			t.rollback()
+			return nil, err
+		}
+		l.stale = false
+	}
+	t.head, t.floor = l.head, l.floor
 	return t, nil
 }
 
@@ -589,8 +647,11 @@ func (t *wtx) commit() error {
 			return storageErr(err)
 		}
 	}
-	if _, err := t.exec("COMMIT"); err != nil {
+	// Never cancelled: a COMMIT interrupted after it reached the disk
+	// would be reported as failed while the entries stand.
+	if _, err := t.q.ExecContext(context.WithoutCancel(t.ctx), "COMMIT"); err != nil {
 		t.rollback()
+		l.stale = true
 		return storageErr(err)
 	}
 	if t.floor.Sub(l.saved) >= floorPersistStep {

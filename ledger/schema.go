@@ -180,7 +180,7 @@ CREATE TABLE requests (
 ALTER TABLE people ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
 UPDATE people SET provisional = 1, name = '' WHERE name = '待补登记';
 `,
-	// The staff's screens (issue 8): a PIN lock is counted in time since
+	// 3: the staff's screens: a PIN lock is counted in time since
 	// boot (lock_boot, lock_at) and grows with each lock in a row (locks);
 	// locked_until stays as its wall-time end, for tools. A lock written
 	// before becomes a first lock that began 15 minutes before its end.
@@ -204,6 +204,12 @@ CREATE TRIGGER handouts_no_update BEFORE UPDATE ON handouts
 BEGIN SELECT RAISE(ABORT, 'handouts are append-only'); END;
 CREATE TRIGGER handouts_no_delete BEFORE DELETE ON handouts
 BEGIN SELECT RAISE(ABORT, 'handouts are append-only'); END;
+`,
+	// 4: the ledger is marked as one in the file's header (ApplicationID,
+	// "HMJL"), so another program's database is never taken for one. Open
+	// recognises an older ledger by its meta table before this runs.
+	`
+PRAGMA application_id = 1213024844; -- 0x484D4A4C
 `,
 }
 

@@ -15,7 +15,8 @@ import (
 // Problem is one thing Verify found wrong.
 type Problem struct {
 	// Check names the check: "integrity", "chain", "sequence", "hash",
-	// "terminal" (the chain's, see record.ChainProblem), "balance", "stock".
+	// "terminal" (the chain's, see record.ChainProblem), "balance", "stock",
+	// "trigger", "shift", "redemption".
 	Check  string
 	Detail string
 }
@@ -56,7 +57,9 @@ type stockKey struct {
 // without a gap, that each entry's hash is the SHA-256 of its canonical
 // encoding and its prev the hash before it; that stored balances equal the
 // sums of entries and never went below zero; that stock equals the sum of
-// stock deltas and never went below zero. The error is for not being able to
+// stock deltas and never went below zero; that the triggers keeping entries
+// append-only are there; that each shift agrees with its check-in and
+// check-out entries and each redemption with its redeem entry. The error is for not being able to
 // read; what is wrong is in the report.
 //
 // The integrity check and two halves of the entries run at once on three
@@ -154,6 +157,12 @@ func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport
 	if err := compareStored(ctx, q1, parts[0], rep); err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
 	}
+	if err := checkTriggers(ctx, q1, rep); err != nil {
+		return rep, fmt.Errorf("verify: %w", err)
+	}
+	if err := checkRecords(ctx, q1, l.term.ID, parts[0].counts(l.term.ID), rep); err != nil {
+		return rep, fmt.Errorf("verify: %w", err)
+	}
 	return rep, nil
 }
 
@@ -207,8 +216,17 @@ type chainPart struct {
 	points    map[record.PersonID]*running
 	minutes   map[record.PersonID]*running
 	stock     map[stockKey]*running
+	kinds     map[string]*kindCounts // by terminal
 	problems  []Problem
 	truncated int
+}
+
+// counts returns a terminal's entries by kind.
+func (c *chainPart) counts(terminal string) kindCounts {
+	if k := c.kinds[terminal]; k != nil {
+		return *k
+	}
+	return kindCounts{}
 }
 
 // chainRange is a run of one terminal's chain: seq in [from, to), to 0
@@ -261,7 +279,7 @@ func runOf(m map[record.PersonID]*running, p record.PersonID) *running {
 // and hashes, summing balances and stock as it goes.
 func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart, error) {
 	c := &chainPart{terminals: map[string]bool{}, points: map[record.PersonID]*running{}, minutes: map[record.PersonID]*running{},
-		stock: map[stockKey]*running{}}
+		stock: map[stockKey]*running{}, kinds: map[string]*kindCounts{}}
 	for _, r := range ranges {
 		to := int64(math.MaxInt64)
 		if r.to != 0 {
@@ -281,6 +299,18 @@ func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart,
 			}
 			c.entries++
 			c.terminals[e.Terminal] = true
+			if e.Kind == record.KindCheckIn || e.Kind == record.KindRedeem {
+				k := c.kinds[e.Terminal]
+				if k == nil {
+					k = &kindCounts{}
+					c.kinds[e.Terminal] = k
+				}
+				if e.Kind == record.KindCheckIn {
+					k.checkIns++
+				} else {
+					k.redeems++
+				}
+			}
 			for _, p := range chain.Next(&e) {
 				c.add(p.Problem.String(), "%s", p.Error())
 			}
@@ -323,6 +353,13 @@ func (c *chainPart) merge(b *chainPart, rep *VerifyReport) {
 	rep.Entries = c.entries + b.entries
 	for t := range b.terminals {
 		c.terminals[t] = true
+	}
+	for t, k := range b.kinds {
+		if c.kinds[t] == nil {
+			c.kinds[t] = &kindCounts{}
+		}
+		c.kinds[t].checkIns += k.checkIns
+		c.kinds[t].redeems += k.redeems
 	}
 	rep.Terminals = len(c.terminals)
 	fold := func(check string, base, later *running, describe func() string) {

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 )
@@ -17,6 +18,11 @@ func VerifyFile(ctx context.Context, path string) (*VerifyReport, error) {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
 	}
 	if err := checkHeader(path, st.Size()); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	// Another program's database is not ours to judge; a damaged ledger
+	// whose identity cannot be read is checked on, below.
+	if err := checkIdentity(ctx, path); errors.Is(err, ErrForeign) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
@@ -56,6 +62,16 @@ func VerifyFile(ctx context.Context, path string) (*VerifyReport, error) {
 	}
 	part.merge(none, rep)
 	if err := compareStored(ctx, tx, part, rep); err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	if err := checkTriggers(ctx, tx, rep); err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	meta, err := readMeta(ctx, tx)
+	if err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	if err := checkRecords(ctx, tx, meta["terminal"], part.counts(meta["terminal"]), rep); err != nil {
 		return rep, fmt.Errorf("verify %s: %w", path, err)
 	}
 	return rep, nil

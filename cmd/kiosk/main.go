@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -36,6 +35,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return exit
 	}
 	defer closeLog()
+	if cfg.CheckDisplay {
+		if err := checkDisplay(); err != nil {
+			fmt.Fprintf(stderr, "kiosk: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "kiosk: display %s opens\n", os.Getenv("DISPLAY"))
+		return 0
+	}
 	if !cfg.Headless {
 		err := execScreen(args)
 		if !cfg.FallbackHeadless {
@@ -49,11 +56,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 }
 
 // execScreen replaces this process with kiosk-screen; it returns only when
-// it could not.
+// it could not, or when the display cannot be opened (checkDisplay): the
+// touch UI would only panic.
 func execScreen(args []string) error {
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		return errors.New("no display: DISPLAY and WAYLAND_DISPLAY are unset. Run the touch UI in an X session " +
-			"(deploy/x/kiosk-session, hongmajia-kiosk.service), or a station without a screen with --headless")
+	if err := checkDisplay(); err != nil {
+		return err
 	}
 	self, err := os.Executable()
 	if err != nil {

@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,7 +65,8 @@ func TestHeadlessOnDemoDataNeedsNothingElse(t *testing.T) {
 	dir := demoData(t)
 	stderr, stop := startKiosk(t, "--headless", "--data", dir)
 	card := string(demo.CardUID(1))
-	if got := ask(t, dir, "tap "+card); got != "tapped "+card {
+	// The answer is what the station did with the tap.
+	if got := ask(t, dir, "tap "+card); !strings.HasPrefix(got, "checked in: 王* (HPL00001) at 便民服务") {
 		t.Fatalf("tap: %q", got)
 	}
 	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(ask(t, dir, "status"), `"last_tap":"checked in card `+card); time.Sleep(10 * time.Millisecond) {
@@ -114,8 +117,9 @@ func TestNoDisplay(t *testing.T) {
 }
 
 func TestScreenBinaryMissing(t *testing.T) {
-	// The test binary has no kiosk-screen beside it.
-	t.Setenv("DISPLAY", ":99")
+	// The test binary has no kiosk-screen beside it; the display opens.
+	x := startFakeX(t, func(string, []byte) []byte { return xSuccess() })
+	t.Setenv("DISPLAY", x.display)
 	var stderr bytes.Buffer
 	if code := run(context.Background(), []string{"--data", t.TempDir()}, &stderr); code != 1 || !strings.Contains(stderr.String(), "kiosk-screen is not installed next to kiosk") {
 		t.Errorf("exit %d: %s", code, stderr.String())
@@ -165,7 +169,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestExecsScreenWithTheSameArguments(t *testing.T) {
+// kioskBeside copies this test binary to a directory as kiosk, beside a
+// kiosk-screen script that says how it was started.
+func kioskBeside(t *testing.T) string {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -175,19 +182,67 @@ func TestExecsScreenWithTheSameArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	kioskBin := filepath.Join(dir, "kiosk")
-	if err := os.WriteFile(kioskBin, b, 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "kiosk"), b, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	screen := "#!/bin/sh\necho \"screen $0 $* DISPLAY=$DISPLAY\"\n"
 	if err := os.WriteFile(filepath.Join(dir, "kiosk-screen"), []byte(screen), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(kioskBin, "--data", "/srv/hmj", "--windowed", "--size", "800x480", "--demo")
-	cmd.Env = append(os.Environ(), "HONGMAJIA_KIOSK_MAIN=1", "DISPLAY=:42", "WAYLAND_DISPLAY=")
+	return dir
+}
+
+func TestExecsScreenWithTheSameArguments(t *testing.T) {
+	x := startFakeX(t, func(string, []byte) []byte { return xSuccess() })
+	dir := kioskBeside(t)
+	cmd := exec.Command(filepath.Join(dir, "kiosk"), "--data", "/srv/hmj", "--windowed", "--size", "800x480", "--demo")
+	cmd.Env = append(os.Environ(), "HONGMAJIA_KIOSK_MAIN=1", "DISPLAY="+x.display, "WAYLAND_DISPLAY=")
 	out, err := cmd.CombinedOutput()
-	want := "screen " + filepath.Join(dir, "kiosk-screen") + " --data /srv/hmj --windowed --size 800x480 --demo DISPLAY=:42\n"
+	want := "screen " + filepath.Join(dir, "kiosk-screen") + " --data /srv/hmj --windowed --size 800x480 --demo DISPLAY=" + x.display + "\n"
 	if err != nil || string(out) != want {
 		t.Errorf("kiosk: %v\n got %q\nwant %q", err, out, want)
+	}
+}
+
+// TestSecondKioskRefused: a kiosk process runs on a ledger; a second one on
+// the same data directory is refused even after the first one's control
+// socket was deleted, and starts once the first one has stopped.
+func TestSecondKioskRefused(t *testing.T) {
+	dir := demoData(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := exec.Command(self, "--headless", "--data", dir)
+	first.Env = append(os.Environ(), "HONGMAJIA_KIOSK_MAIN=1")
+	var firstErr bytes.Buffer
+	first.Stderr = &firstErr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Process.Kill()
+	if got := ask(t, dir, "ping"); got != "pong" {
+		t.Fatalf("ping: %q", got)
+	}
+	if err := os.Remove(control.SocketPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--headless", "--data", dir}, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "another terminal is running") || !strings.Contains(stderr.String(), "process "+strconv.Itoa(first.Process.Pid)) {
+		t.Fatalf("second kiosk: exit %d:\n%s", code, stderr.String())
+	}
+	if err := first.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first kiosk: %v\n%s", err, firstErr.String())
+	}
+	errs, stop := startKiosk(t, "--headless", "--data", dir)
+	if got := ask(t, dir, "ping"); got != "pong" {
+		t.Errorf("ping: %q", got)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d:\n%s", code, errs)
 	}
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/hongmajia/hongmajia/ledger"
 )
@@ -36,8 +36,10 @@ func runBackup(e *env, args []string) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("backup: %w", err)
 	}
-	ctx := context.Background()
-	l, err := openLedgerDir(ctx, *data)
+	ctx, stop := interruptible()
+	defer stop()
+	// Read-only: a copy is a look too, and must not change the ledger.
+	l, err := openLedgerReadOnly(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -45,7 +47,8 @@ func runBackup(e *env, args []string) error {
 	if same, _ := sameFile(*out, l.Path()); same {
 		return fmt.Errorf("%s is the ledger itself", *out)
 	}
-	if err := l.Backup(ctx, *out); err != nil {
+	cleanStale(e, filepath.Dir(*out))
+	if err := interrupted(ctx, l.Backup(ctx, *out), *out); err != nil {
 		return err
 	}
 	// Backup checked the copy's integrity; check its chains and balances too,

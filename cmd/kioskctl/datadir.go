@@ -38,10 +38,22 @@ func parseFlags(f *flag.FlagSet, args []string) error {
 // ledgerOptions open every ledger kioskctl opens; tests make PIN hashes cheap.
 var ledgerOptions ledger.Options
 
-// openLedgerDir opens the ledger in a data directory, saying plainly what
-// is missing: a technician over SSH should not have to read a wrapped error
-// to learn the disk is not mounted.
+// openLedgerDir opens the ledger in a data directory to write to it, as a
+// terminal does, saying plainly what is missing: a technician over SSH
+// should not have to read a wrapped error to learn the disk is not mounted.
+// The commands that only look use openLedgerReadOnly.
 func openLedgerDir(ctx context.Context, dir string) (*ledger.Ledger, error) {
+	return openLedger(ctx, dir, ledger.Options{})
+}
+
+// openLedgerReadOnly opens the ledger for a look that must not change it
+// (status, export, verify, backup): SQLite's mode=ro, no WAL switch, no
+// migration, no checkpoint.
+func openLedgerReadOnly(ctx context.Context, dir string) (*ledger.Ledger, error) {
+	return openLedger(ctx, dir, ledger.Options{ReadOnly: true})
+}
+
+func openLedger(ctx context.Context, dir string, opts ledger.Options) (*ledger.Ledger, error) {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -51,7 +63,8 @@ func openLedgerDir(ctx context.Context, dir string) (*ledger.Ledger, error) {
 	case !st.IsDir():
 		return nil, fmt.Errorf("data directory %s is not a directory", dir)
 	}
-	l, err := ledger.Open(ctx, dir, ledgerOptions)
+	opts.PIN = ledgerOptions.PIN
+	l, err := ledger.Open(ctx, dir, opts)
 	if errors.Is(err, ledger.ErrNoLedger) {
 		return nil, fmt.Errorf("no ledger in %s (%s is missing; `kioskctl init --center NAME --data %s` makes a center's, `kioskctl demo --data %s` a demo one)",
 			dir, filepath.Join(dir, ledger.FileName), dir, dir)

@@ -33,12 +33,22 @@ var demoTemplate struct {
 }
 
 func TestMain(m *testing.M) {
+	// A test runs this binary as kioskctl itself to signal or kill it.
+	if os.Getenv("HONGMAJIA_KIOSKCTL_MAIN") == "1" {
+		main()
+	}
 	code := m.Run()
 	if demoTemplate.dir != "" {
 		os.RemoveAll(demoTemplate.dir)
 	}
+	for _, f := range cleanups {
+		f()
+	}
 	os.Exit(code)
 }
+
+// cleanups run when every test has: what tests share is removed then.
+var cleanups []func()
 
 // demoData returns a fresh copy of a data directory that kioskctl demo made.
 func demoData(t *testing.T) string {

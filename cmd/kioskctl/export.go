@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -79,8 +80,9 @@ func runExport(e *env, args []string) error {
 		return fmt.Errorf("%w: --from %s is after --to %s", errUsage, *from, *to)
 	}
 
-	ctx := context.Background()
-	l, err := openLedgerDir(ctx, *data)
+	ctx, stop := interruptible()
+	defer stop()
+	l, err := openLedgerReadOnly(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -98,10 +100,13 @@ func runExport(e *env, args []string) error {
 	for i := range tables {
 		tables[i].rows = countRows(tables[i].rows, &counted[i])
 	}
+	cleanStale(e, filepath.Dir(*out))
 	// Owner-only: an export names people. Written whole or not at all, so a
 	// full disk never leaves half a spreadsheet that looks complete.
-	err = atomicfile.Write(*out, 0o600, func(w io.Writer) error { return ef.write(w, tables) })
-	if err != nil {
+	err = atomicfile.Write(*out, 0o600, func(w io.Writer) error { return ef.write(ctxWriter{ctx, w}, tables) })
+	if err := interrupted(ctx, err, *out); errors.Is(err, errInterrupted) {
+		return err
+	} else if err != nil {
 		return fmt.Errorf("export %s: %w", *out, err)
 	}
 	var parts []string

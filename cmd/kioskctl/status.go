@@ -44,7 +44,7 @@ func runStatus(e *env, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	l, err := openLedgerDir(ctx, *data)
+	l, err := openLedgerReadOnly(ctx, *data)
 	if err != nil {
 		return err
 	}

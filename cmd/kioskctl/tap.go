@@ -20,8 +20,16 @@ func init() {
 // once or not at all.
 const controlTimeout = 5 * time.Second
 
+// tapTimeout bounds a tap: the terminal waits up to 5 s for its screen's or
+// station's answer to it.
+const tapTimeout = 10 * time.Second
+
 func askTerminal(data, line string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), controlTimeout)
+	return askTerminalWithin(data, line, controlTimeout)
+}
+
+func askTerminalWithin(data, line string, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return control.Request(ctx, control.SocketPath(data), line)
 }
@@ -32,7 +40,8 @@ func runTap(e *env, args []string) error {
 	remove := f.Bool("remove", false, "take the card away from the reader")
 	f.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: kioskctl tap [--data DIR] UID | --remove | --list")
-		fmt.Fprintln(e.stderr, "Presents card UID to the running terminal's simulated reader, as if tapped.")
+		fmt.Fprintln(e.stderr, "Presents card UID to the running terminal's simulated reader, as if tapped, and prints")
+		fmt.Fprintln(e.stderr, "what the terminal did with it: checked in or out, refused and why, ignored as a repeat.")
 		f.PrintDefaults()
 	}
 	if err := f.Parse(args); err != nil {
@@ -60,17 +69,19 @@ func runTap(e *env, args []string) error {
 		f.Usage()
 		return fmt.Errorf("%w: give one card UID", errUsage)
 	}
-	answer, err := askTerminal(*data, "tap "+f.Arg(0))
+	// The answer says what the terminal did with the tap: checked in or
+	// out, refused and why, ignored as a repeat.
+	answer, err := askTerminalWithin(*data, "tap "+f.Arg(0), tapTimeout)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, "ok:", answer)
+	fmt.Fprintln(e.stdout, answer)
 	return nil
 }
 
 func listDemoCards(e *env, data string) error {
 	ctx := context.Background()
-	l, err := openLedgerDir(ctx, data)
+	l, err := openLedgerReadOnly(ctx, data)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func TestTapAndPingTheRunningTerminal(t *testing.T) {
 		t.Errorf("ping: %d %q %q", code, out, errs)
 	}
 	code, out, errs := kioskctl(t, "tap", "--data", dir, string(demo.CardUID(4)))
-	if code != 0 || out != "ok: tapped 88000004\n" {
+	if code != 0 || out != "tapped 88000004\n" {
 		t.Fatalf("tap: %d %q %q", code, out, errs)
 	}
 	if ev := readerEvent(t, app); ev.Kind != rfid.EventTap || ev.Tap.UID.Hex() != "88000004" {
@@ -112,5 +112,29 @@ func TestTapWithoutTerminal(t *testing.T) {
 	}
 	if code, _, errs := kioskctl(t, "tap", "--data", dir, "--list"); code != 1 || !strings.Contains(errs, "no ledger") {
 		t.Errorf("--list without a ledger: %d %q", code, errs)
+	}
+}
+
+// TestTapPrintsWhatTheTerminalDid: kioskctl tap prints the station's answer
+// to the tap, not a bare ok.
+func TestTapPrintsWhatTheTerminalDid(t *testing.T) {
+	dir, a := runningTerminal(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.RunStation(ctx) }()
+	defer func() { cancel(); <-done }()
+	// The station answers taps once it runs: its status names its activity.
+	for deadline := time.Now().Add(10 * time.Second); a.Status(ctx).Station == ""; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the station did not start")
+		}
+	}
+	code, out, errs := kioskctl(t, "tap", "--data", dir, string(demo.CardUID(5)))
+	if code != 0 || !strings.HasPrefix(out, "checked in: ") || !strings.Contains(out, "at 便民服务") {
+		t.Errorf("tap: %d %q %q", code, out, errs)
+	}
+	code, out, errs = kioskctl(t, "tap", "--data", dir, "0A0B0C0D")
+	if code != 0 || !strings.HasPrefix(out, "refused: the card is not registered") {
+		t.Errorf("unknown card: %d %q %q", code, out, errs)
 	}
 }

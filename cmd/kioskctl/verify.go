@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	commands["verify"] = command{summary: "check integrity, hash chain, sequences, balances and stock (exit 0 only if all hold)", run: runVerify}
+	commands["verify"] = command{summary: "check integrity, hash chain, sequences, balances, stock, triggers, shifts and redemptions (exit 0 only if all hold)", run: runVerify}
 }
 
 // errVerifyFailed is the exit status for a ledger that failed a check; the
@@ -31,7 +31,8 @@ func runVerify(e *env, args []string) error {
 	if rep.OK() && err == nil {
 		fmt.Fprintf(e.stdout, "%s: OK\n", rep.Path)
 		fmt.Fprintf(e.stdout, "  integrity_check ok; %d entries from %d terminal(s): sequences without gaps, hash chains intact;\n", rep.Entries, rep.Terminals)
-		fmt.Fprintf(e.stdout, "  balances of %d people and the stock equal the sums of their entries\n", rep.People)
+		fmt.Fprintf(e.stdout, "  balances of %d people and the stock equal the sums of their entries;\n", rep.People)
+		fmt.Fprintf(e.stdout, "  the append-only triggers stand; shifts and redemptions agree with their entries\n")
 		return nil
 	}
 	n := len(rep.Problems) + rep.Truncated
@@ -53,7 +54,7 @@ func runVerify(e *env, args []string) error {
 // that will not open because it is corrupt is verified as a file, read-only,
 // so the technician sees every problem rather than the first.
 func verifyDataDir(ctx context.Context, dir string) (*ledger.VerifyReport, error) {
-	l, err := openLedgerDir(ctx, dir)
+	l, err := openLedgerReadOnly(ctx, dir)
 	if err != nil {
 		if !errors.Is(err, ledger.ErrCorrupt) {
 			return nil, err

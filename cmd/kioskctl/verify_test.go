@@ -63,7 +63,8 @@ func TestVerifyNotADatabase(t *testing.T) {
 }
 
 // A ledger edited behind the ledger's back — triggers dropped, an entry's
-// points changed with raw SQL — fails on the entry's hash and the balance.
+// points changed with raw SQL — fails on the missing trigger, the entry's
+// hash, the balance and the shift the entry closed.
 func TestVerifyEditedEntry(t *testing.T) {
 	dir := demoData(t)
 	path := filepath.Join(dir, ledger.FileName)
@@ -87,9 +88,36 @@ func TestVerifyEditedEntry(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
 	}
-	wantIn(t, "verify", out, "2 problem(s)", "hash: terminal", "seq "+strconv.FormatInt(seq, 10)+" ",
+	wantIn(t, "verify", out, "4 problem(s)", "trigger: entries_no_update is missing", "shift: shift ", "hash: terminal", "seq "+strconv.FormatInt(seq, 10)+" ",
 		"stored hash does not match", "balance: person "+strconv.FormatInt(person, 10))
 	wantIn(t, "stderr", stderr, "failed verification")
+}
+
+// Shifts and redemptions edited with sqlite3, the entries left alone: the
+// chain holds, and verify still finds that the tables no longer agree with
+// their entries.
+func TestVerifyEditedShiftAndRedemption(t *testing.T) {
+	dir := demoData(t)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, ledger.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"UPDATE shifts SET minutes = minutes + 120, points = points + 120 WHERE id IN (SELECT id FROM shifts WHERE state = 2 LIMIT 1)",
+		"UPDATE redemptions SET points = 0 WHERE id IN (SELECT id FROM redemptions LIMIT 1)",
+	} {
+		if res, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		} else if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("%s: %d rows", q, n)
+		}
+	}
+	db.Close()
+	code, out, _ := kioskctl(t, "verify", "--data", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	wantIn(t, "verify", out, "2 problem(s)", "shift: shift ", "credits", "redemption: redemption ", "does not match its entry")
 }
 
 // damageLastEntry changes the database file where the last entry's hash is

@@ -2,7 +2,8 @@
 # run-demo.sh BIN DATA — what `make run` does: the kiosk on demo data.
 # Makes the demo data directory with `kioskctl demo` when there is none, then
 # shows the touch UI in a window (keys 1–9 tap demo cards); without a display
-# it runs the headless station on the same data and says how to tap cards.
+# that opens it runs the headless station on the same data and says how to
+# tap cards.
 set -eu
 BIN=$1
 DATA=$2
@@ -13,13 +14,13 @@ if [ ! -e "$DATA/ledger.db" ]; then
 	mv "$DATA/demo-cards.txt.tmp" "$DATA/demo-cards.txt"
 fi
 
-if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-	if [ -x "$BIN/kiosk-screen" ]; then
-		exec "$BIN/kiosk" --data "$DATA" --windowed --demo
-	fi
+if [ ! -x "$BIN/kiosk-screen" ]; then
 	echo "no $BIN/kiosk-screen (the touch UI is not built yet): running the headless station instead"
+elif "$BIN/kiosk" --check-display; then
+	# The display opened a moment ago; should it fail now, the station runs.
+	exec "$BIN/kiosk" --data "$DATA" --windowed --demo --fallback-headless
 else
-	echo "no display found (DISPLAY and WAYLAND_DISPLAY are unset): running the headless station instead"
+	echo "(kiosk says why above) running the headless station instead"
 fi
 
 echo

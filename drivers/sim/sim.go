@@ -62,7 +62,27 @@ func New(clk rfid.Clock, opts *Opts) *Reader {
 		Interval: 0, // Detect blocks until a tap or a remove
 		Debounce: o.Debounce,
 	})
+	f.taps = func() uint64 { return p.Status().Taps }
 	return &Reader{Poller: p, field: f}
+}
+
+// TapWait presents the card uid as Tap does and waits until the reader has
+// dealt with it: true when it became a tap (an event was delivered), false
+// when the debouncer took it for the card it read less than its window ago.
+func (r *Reader) TapWait(ctx context.Context, uid rfid.UID) (bool, error) {
+	if err := rfid.ValidUID(uid); err != nil {
+		return false, fmt.Errorf("sim: tap: %w", err)
+	}
+	done := make(chan bool, 1)
+	if err := r.field.push(action{uid: append(rfid.UID(nil), uid...), done: done}); err != nil {
+		return false, err
+	}
+	select {
+	case tapped := <-done:
+		return tapped, nil
+	case <-ctx.Done():
+		return false, fmt.Errorf("sim: tap: the reader did not take the card: %w", ctx.Err())
+	}
 }
 
 // Tap presents the card uid to the reader. It does not wait for Run.
@@ -78,10 +98,12 @@ func (r *Reader) Remove() error {
 	return r.field.push(action{remove: true})
 }
 
-// action is one thing done to the simulated field.
+// action is one thing done to the simulated field; done, when set, learns
+// whether the tap became an event.
 type action struct {
 	uid    rfid.UID
 	remove bool
+	done   chan<- bool
 }
 
 // field is the Detector behind a simulated Reader: Detect blocks until a tap or
@@ -89,6 +111,12 @@ type action struct {
 type field struct {
 	name    string
 	actions chan action
+	taps    func() uint64 // the poller's tap count
+
+	// waiting is the last tap handed out whose caller waits to learn what
+	// became of it, with the tap count before it; only Detect touches it.
+	waiting *action
+	before  uint64
 }
 
 func (f *field) push(a action) error {
@@ -101,10 +129,19 @@ func (f *field) push(a action) error {
 }
 
 func (f *field) Detect(ctx context.Context) (rfid.Card, error) {
+	// The poller calls Detect again only once it has debounced the last
+	// card and delivered its event, if any: the count says which it was.
+	if w := f.waiting; w != nil {
+		f.waiting = nil
+		w.done <- f.taps() > f.before
+	}
 	select {
 	case a := <-f.actions:
 		if a.remove {
 			return rfid.Card{}, rfid.ErrCardLeft
+		}
+		if a.done != nil {
+			f.waiting, f.before = &a, f.taps()
 		}
 		return rfid.Card{UID: a.uid, Type: CardType}, nil
 	case <-ctx.Done():

@@ -114,3 +114,44 @@ func TestHaltKeepsQueuedTaps(t *testing.T) {
 		t.Fatalf("after restart: %v", ev.Tap.UID)
 	}
 }
+
+// TestTapWaitSaysWhatBecameOfTheTap: a tap delivered as an event reports
+// true once the event is out; the same card again within the debounce
+// window reports false and delivers nothing.
+func TestTapWaitSaysWhatBecameOfTheTap(t *testing.T) {
+	clk := clock.NewFake(t0)
+	r := New(clk, nil)
+	out := running(t, r)
+	ctx := context.Background()
+	uid := rfid.UID{0x88, 0x00, 0x00, 0x01}
+	tapped, err := r.TapWait(ctx, uid)
+	if err != nil || !tapped {
+		t.Fatalf("first tap: %v %v, want tapped", tapped, err)
+	}
+	if ev := next(t, out); ev.Kind != rfid.EventTap || !ev.Tap.UID.Equal(uid) {
+		t.Fatalf("event %+v", ev)
+	}
+	clk.Advance(time.Second)
+	if tapped, err := r.TapWait(ctx, uid); err != nil || tapped {
+		t.Fatalf("again within the window: %v %v, want ignored", tapped, err)
+	}
+	other := rfid.UID{0x88, 0x00, 0x00, 0x02}
+	if tapped, err := r.TapWait(ctx, other); err != nil || !tapped {
+		t.Fatalf("another card: %v %v", tapped, err)
+	}
+	if ev := next(t, out); !ev.Tap.UID.Equal(other) {
+		t.Fatalf("event %+v, want the other card (nothing for the ignored one)", ev)
+	}
+	clk.Advance(3 * time.Second)
+	if tapped, err := r.TapWait(ctx, uid); err != nil || !tapped {
+		t.Fatalf("after the window: %v %v", tapped, err)
+	}
+	next(t, out)
+	// A reader that is not running does not take the card.
+	idle := New(clk, nil)
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := idle.TapWait(cctx, uid); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("reader not running: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hongmajia/hongmajia/internal/atomicfile"
 )
@@ -148,5 +149,76 @@ func TestSyncDir(t *testing.T) {
 	}
 	if err := atomicfile.SyncDir(filepath.Join(t.TempDir(), "missing")); err == nil || !strings.HasPrefix(err.Error(), "atomicfile: ") {
 		t.Errorf("SyncDir of a missing directory = %v", err)
+	}
+}
+
+func TestTemporaryFilesHaveOneName(t *testing.T) {
+	dir := t.TempDir()
+	var seen []string
+	for _, target := range []string{"entries.csv", "before-update.db", ".hidden"} {
+		err := atomicfile.Replace(filepath.Join(dir, target), 0o600, func(tmp string) error {
+			seen = append(seen, filepath.Base(tmp))
+			if filepath.Dir(tmp) != dir {
+				t.Errorf("temporary file %s not beside %s", tmp, target)
+			}
+			return errors.New("stop")
+		})
+		if err == nil {
+			t.Fatal("a failed fill reported no error")
+		}
+	}
+	for _, name := range seen {
+		if !atomicfile.IsTemp(name) || !strings.HasSuffix(name, ".hmj-tmp") || !strings.HasPrefix(name, ".") {
+			t.Errorf("temporary file %q does not have the temporary files' name", name)
+		}
+	}
+	only(t, dir)
+}
+
+func TestCleanRemovesStaleTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	files := []struct {
+		name  string
+		age   time.Duration
+		stays bool
+	}{
+		{".entries.csv.123456.hmj-tmp", 2 * time.Minute, false},   // an export killed two minutes ago
+		{".backup.db.987654.hmj-tmp", 10 * 24 * time.Hour, false}, // a backup killed last week
+		{".entries.csv.555555.hmj-tmp", 20 * time.Second, true},   // an export at work
+		{"entries.csv", time.Hour, true},                          // the targets themselves
+		{"ledger.db", time.Hour, true},
+		{"notes.hmj-tmp", time.Hour, true},       // not one of ours: no leading dot
+		{".hmj-tmp", time.Hour, true},            // nor this
+		{".entries.csv.tmp-42", time.Hour, true}, // another program's
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, now.Add(-f.age), now.Add(-f.age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".dir.1.hmj-tmp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := atomicfile.Clean(dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, ".backup.db.987654.hmj-tmp"), filepath.Join(dir, ".entries.csv.123456.hmj-tmp")}
+	if strings.Join(removed, " ") != strings.Join(want, " ") {
+		t.Errorf("removed %v, want %v", removed, want)
+	}
+	for _, f := range files {
+		_, err := os.Stat(filepath.Join(dir, f.name))
+		if stays := err == nil; stays != f.stays {
+			t.Errorf("%s: stays %v, want %v", f.name, stays, f.stays)
+		}
+	}
+	if _, err := atomicfile.Clean(filepath.Join(dir, "missing"), now); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Clean of a missing directory: %v", err)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/drivers/sim"
 	"github.com/hongmajia/hongmajia/drivers/wedge"
+	"github.com/hongmajia/hongmajia/internal/atomicfile"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
@@ -66,11 +69,18 @@ type App struct {
 	wg     sync.WaitGroup
 	ln     net.Listener
 	closed bool
+	// lockFile holds the data directory's lock (LockName) while the App
+	// lives; nil when the directory could not be locked (missing).
+	lockFile *os.File
+	// answers are the faces' answers to the control socket's taps.
+	answers tapAnswers
 }
 
-// NewApp assembles a terminal from cfg. It fails only for what a restart
-// cannot fix without a technician editing the configuration (a pin that does
-// not exist); ledger trouble is carried in LedgerErr instead.
+// NewApp assembles a terminal from cfg. It fails for what a restart cannot
+// fix without a technician (a pin that does not exist in the
+// configuration), and when another terminal runs on the same data
+// directory (ErrAnotherTerminal); ledger trouble is carried in LedgerErr
+// instead.
 func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 	var o AppOptions
 	if opts != nil {
@@ -87,6 +97,12 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 		a.mode = "headless"
 	}
 
+	// Before the ledger is opened: two terminals on one ledger would both
+	// answer every tap.
+	if err := a.lock(); err != nil {
+		return nil, err
+	}
+	a.cleanTemp()
 	lo := o.Ledger
 	lo.Clock = o.Clock
 	a.led, a.ledErr = ledger.Open(ctx, cfg.Data, lo)
@@ -143,6 +159,19 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 		a.readers = append(a.readers, wedge.New(a.clk, &wedge.Opts{Device: cfg.Reader.WedgeDevice, Format: f}))
 	}
 	return a, nil
+}
+
+// cleanTemp removes what an export or a backup killed outright (SIGKILL, a
+// power cut) left in the data directory: full-size temporary files that
+// would otherwise fill the disk run after run.
+func (a *App) cleanTemp() {
+	removed, err := atomicfile.Clean(a.cfg.Data, a.clk.Now())
+	for _, p := range removed {
+		a.logf("kiosk: removed %s, left by an interrupted export or backup", p)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		a.logf("kiosk: %v", err)
+	}
 }
 
 // feedback builds the buzzer and LEDs from the configured pins.
@@ -244,7 +273,10 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
+// closeLedger closes the ledger and then releases the data directory's
+// lock: no other terminal may open the ledger before this one has let go.
 func (a *App) closeLedger() error {
+	defer a.unlock()
 	if a.led == nil {
 		return nil
 	}
@@ -325,6 +357,10 @@ func (a *App) Terminal(opts kiosk.Options) *kiosk.Terminal {
 	}
 	if opts.Printer == nil && a.printer != nil {
 		opts.Printer = a.printer
+	}
+	if opts.OnTap == nil {
+		opts.OnTap = a.answers.answered
+		a.answers.addFace()
 	}
 	if a.led == nil {
 		return kiosk.NewFaulted(a.ledErr, opts)

@@ -1,12 +1,17 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,14 +174,12 @@ func TestAppControlSocket(t *testing.T) {
 	core.Close()
 
 	// A second terminal on the same data directory is refused.
-	second, err := app.NewApp(context.Background(), a.Config(), &app.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := second.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "another terminal is running") {
+	if second, err := app.NewApp(context.Background(), a.Config(), &app.AppOptions{Clock: clk, Logf: t.Logf, Ledger: lo}); !errors.Is(err, app.ErrAnotherTerminal) {
 		t.Errorf("second terminal: %v", err)
+		if second != nil {
+			second.Close()
+		}
 	}
-	second.Close()
 
 	a.OnStatus(func(st *control.Status) { st.Scene = "idle" })
 	st := f.status(t)
@@ -281,6 +284,21 @@ func TestAppLedgerUnusable(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(notDB, ledger.FileName), []byte("this is not an SQLite file, it is a shopping list"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Another program's database, as it might be left at the ledger's name.
+	foreign := shortDir(t)
+	foreignPath := filepath.Join(foreign, ledger.FileName)
+	db, err := sql.Open("sqlite", "file:"+foreignPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes(body) VALUES ('买菜')"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	foreignBytes, err := os.ReadFile(foreignPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	demoDir, lo := newDemoDir(t, clk)
 	for _, tc := range []struct {
 		name  string
@@ -290,6 +308,7 @@ func TestAppLedgerUnusable(t *testing.T) {
 		fault string
 	}{
 		{"not a database", notDB, nil, ledger.ErrNotDatabase, "E-DB-NOTDB"},
+		{"another program's database", foreign, nil, ledger.ErrForeign, "E-DB-FOREIGN"},
 		{"no ledger", shortDir(t), nil, ledger.ErrNoLedger, "E-DB-MISSING"},
 		{"another center's disk", demoDir, func(c *app.Config) { c.Center = "andingmen" }, ledger.ErrInvalid, "E-DB-OPEN"},
 	} {
@@ -311,8 +330,8 @@ func TestAppLedgerUnusable(t *testing.T) {
 			if st.Ledger != tc.fault || st.LedgerError == "" {
 				t.Errorf("status %+v, want fault %s", st, tc.fault)
 			}
-			if _, err := f.ask(t, "tap 88000001"); err != nil {
-				t.Fatal(err)
+			if got, err := f.ask(t, "tap 88000001"); err != nil || !strings.HasPrefix(got, "needs a technician ("+tc.fault+")") {
+				t.Fatalf("tap: %q %v, want needs a technician (%s)", got, err, tc.fault)
 			}
 			waitFor(t, "attention for the tap", func() bool { return len(f.fb.Played()) == 2 })
 			if p := f.fb.Played(); !slices.Equal(p, []feedback.Pattern{feedback.Attention, feedback.Attention}) {
@@ -331,6 +350,14 @@ func TestAppLedgerUnusable(t *testing.T) {
 	// Nothing was created where there was no ledger.
 	if b, err := os.ReadFile(filepath.Join(notDB, ledger.FileName)); err != nil || !strings.HasPrefix(string(b), "this is not") {
 		t.Errorf("the file was touched: %q %v", b, err)
+	}
+	if b, err := os.ReadFile(foreignPath); err != nil || !bytes.Equal(b, foreignBytes) {
+		t.Errorf("the other program's database was changed: %v", err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(foreignPath + suffix); err == nil {
+			t.Errorf("%s%s: WAL switched on in another program's database", foreignPath, suffix)
+		}
 	}
 }
 
@@ -420,4 +447,171 @@ func TestAppDemoIsTheLedgersMark(t *testing.T) {
 		}
 		f.app.Close()
 	}
+}
+
+// TestAppRemovesStaleTemporaryFiles: a backup killed outright left its
+// full-size temporary file in the data directory; the terminal's start
+// removes it, and leaves one still being written.
+func TestAppRemovesStaleTemporaryFiles(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir, lo := newDemoDir(t, clk)
+	stale := filepath.Join(dir, ".before-update.db.4242.hmj-tmp")
+	fresh := filepath.Join(dir, ".entries.csv.77.hmj-tmp")
+	for path, age := range map[string]time.Duration{stale: 3 * time.Minute, fresh: 10 * time.Second} {
+		if err := os.WriteFile(path, bytes.Repeat([]byte{0}, 1<<20), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := clk.Now().Add(-age)
+		if err := os.Chtimes(path, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var log strings.Builder
+	cfg := app.DefaultConfig()
+	cfg.Data = dir
+	a, err := app.NewApp(context.Background(), cfg, &app.AppOptions{Clock: clk, Feedback: &feedbacktest.Recorder{}, Ledger: lo,
+		Logf: func(format string, args ...any) { fmt.Fprintf(&log, format+"\n", args...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the stale temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a temporary file still being written was removed: %v", err)
+	}
+	if !strings.Contains(log.String(), "removed "+stale) {
+		t.Errorf("log does not say what was removed:\n%s", log.String())
+	}
+}
+
+// TestOneTerminalPerLedger: a second terminal cannot start on a data
+// directory a terminal runs on, even when the first one's control socket
+// has gone (deleted by hand, or lost to an accept error); once the first
+// one stops, a terminal starts again.
+func TestOneTerminalPerLedger(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir, lo := newDemoDir(t, clk)
+	first := startApp(t, dir, clk, lo, func(c *app.Config) { c.Headless = true })
+	if err := os.Remove(control.SocketPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := first.app.Config()
+	second, err := app.NewApp(context.Background(), cfg, &app.AppOptions{Clock: clk, Logf: t.Logf, Feedback: &feedbacktest.Recorder{}, Ledger: lo})
+	if !errors.Is(err, app.ErrAnotherTerminal) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("a second terminal on the same ledger: %v, want ErrAnotherTerminal", err)
+	}
+	wantPID := "process " + strconv.Itoa(os.Getpid())
+	if !strings.Contains(err.Error(), wantPID) || !strings.Contains(err.Error(), filepath.Join(dir, app.LockName)) {
+		t.Errorf("error %q does not name the holder (%s) and the lock", err, wantPID)
+	}
+	// kioskctl's look is not locked out.
+	ro, err := ledger.Open(context.Background(), dir, ledger.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("a read-only look beside the terminal: %v", err)
+	}
+	if err := ro.Backup(context.Background(), filepath.Join(t.TempDir(), "copy.db")); err != nil {
+		t.Errorf("a backup beside the terminal: %v", err)
+	}
+	ro.Close()
+	if err := first.app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	third, err := app.NewApp(context.Background(), cfg, &app.AppOptions{Clock: clk, Logf: t.Logf, Feedback: &feedbacktest.Recorder{}, Ledger: lo})
+	if err != nil {
+		t.Fatalf("after the first terminal stopped: %v", err)
+	}
+	if third.LedgerErr() != nil {
+		t.Errorf("ledger: %v", third.LedgerErr())
+	}
+	third.Close()
+}
+
+// fillUp writes to the App's own ledger until its size cap refuses a write.
+func fillUp(t *testing.T, l *ledger.Ledger) {
+	t.Helper()
+	for i := range 20000 {
+		_, err := l.EnrolPerson(context.Background(), ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: fmt.Sprintf("FILL%06d", i),
+			Name: "占位", Kind: record.Resident})
+		if errors.Is(err, ledger.ErrDiskFull) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("the ledger never filled up")
+}
+
+// TestDiskFullSaysSo: a kiosk whose disk fills up says E-DISK-FULL on the
+// screen and in the control socket's status, and keeps serving.
+func TestDiskFullSaysSo(t *testing.T) {
+	capped := func(t *testing.T) (string, *clock.Fake, ledger.Options) {
+		clk := clock.NewFake(ledgertest.Start)
+		dir, lo := newDemoDir(t, clk)
+		fi, err := os.Stat(filepath.Join(dir, ledger.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo.MaxSize = fi.Size()
+		return dir, clk, lo
+	}
+	t.Run("station", func(t *testing.T) {
+		dir, clk, lo := capped(t)
+		f := startApp(t, dir, clk, lo, func(c *app.Config) { c.Headless = true })
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- f.app.RunStation(ctx) }()
+		defer func() { cancel(); <-done }()
+		if st := f.status(t); st.Ledger != "ok" {
+			t.Fatalf("before: status ledger %q", st.Ledger)
+		}
+		fillUp(t, f.app.Ledger())
+		if _, err := f.ask(t, "tap "+string(demo.CardUID(3))); err != nil {
+			t.Fatal(err)
+		}
+		var st control.Status
+		waitFor(t, "status says the disk is full", func() bool { st = f.status(t); return st.Ledger == kiosk.FaultDiskFull })
+		if !strings.Contains(st.LedgerError, "disk full") || !strings.HasPrefix(st.LastTap, "needs a technician card "+string(demo.CardUID(3))) {
+			t.Errorf("status %+v", st)
+		}
+		if p := f.fb.Played(); len(p) == 0 || p[len(p)-1] != feedback.Attention {
+			t.Errorf("played %v, want attention", p)
+		}
+	})
+	t.Run("screen", func(t *testing.T) {
+		dir, clk, lo := capped(t)
+		f := startApp(t, dir, clk, lo, nil)
+		term := f.app.Terminal(kiosk.Options{})
+		defer term.Close()
+		term.Settle()
+		fillUp(t, f.app.Ledger())
+		term.Reader(rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID(demo.CardUID(4).Bytes())}, At: clk.Now()}})
+		term.Settle()
+		if v := term.View(); v.Scene != kiosk.ScenePerson {
+			t.Fatalf("scene %v, want the person", v.Scene)
+		}
+		term.Press(kiosk.Action{Kind: kiosk.ActCheckIn})
+		term.Settle()
+		switch term.View().Scene {
+		case kiosk.SceneCheckInChoose:
+			term.Press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
+		case kiosk.SceneCheckInConfirm:
+			term.Press(kiosk.Action{Kind: kiosk.ActConfirm})
+		default:
+			t.Fatalf("after check-in: scene %v", term.View().Scene)
+		}
+		term.Settle()
+		v := term.View()
+		if v.Scene != kiosk.SceneNotice || len(v.Lines) != 1 || v.Lines[0].Key != "tech.code" || v.Lines[0].Args[0] != kiosk.FaultDiskFull {
+			t.Fatalf("scene %v lines %v, want the notice with %s", v.Scene, v.Lines, kiosk.FaultDiskFull)
+		}
+		if st := f.status(t); st.Ledger != kiosk.FaultDiskFull || !strings.Contains(st.LedgerError, "disk full") {
+			t.Errorf("status ledger %q (%s), want %s", st.Ledger, st.LedgerError, kiosk.FaultDiskFull)
+		}
+	})
 }

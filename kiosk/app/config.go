@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,6 +66,9 @@ type Config struct {
 	// FallbackHeadless: `kiosk` without a display runs the station instead of
 	// exiting. A flag only.
 	FallbackHeadless bool `toml:"-"`
+	// CheckDisplay: `kiosk` only checks that the display can be opened, and
+	// exits 0 if it can. A flag only.
+	CheckDisplay bool `toml:"-"`
 }
 
 // ReaderConfig is the card reader.
@@ -156,8 +160,31 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// Load reads a configuration file over DefaultConfig. Unknown keys, wrong
-// types and bad values are refused with the file, the line and the reason.
+// ConfigErrors are several refusals of one file, each with its line: every
+// unknown key is reported at once, so a technician fixes them in one go.
+// errors.As finds the first *ConfigError.
+type ConfigErrors []*ConfigError
+
+func (es ConfigErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns each refusal.
+func (es ConfigErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// Load reads a configuration file over DefaultConfig. Unknown keys (all of
+// them), wrong types and bad values are refused with the file, the line and
+// the reason.
 func Load(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -188,8 +215,23 @@ func (c *Config) decode(path string, b []byte) error {
 		return &ConfigError{Path: path, Reason: err.Error()}
 	}
 	if un := md.Undecoded(); len(un) > 0 {
-		k := un[0]
-		return &ConfigError{Path: path, Line: keyLine(b, k), Key: k.String(), Reason: "unknown key"}
+		var errs ConfigErrors
+		reported := map[string]bool{}
+	keys:
+		for _, k := range un {
+			// The keys inside an unknown table are not reported again.
+			for i := 1; i < len(k); i++ {
+				if reported[strings.Join(k[:i], ".")] {
+					continue keys
+				}
+			}
+			reported[k.String()] = true
+			errs = append(errs, &ConfigError{Path: path, Line: keyLine(b, k), Key: k.String(), Reason: "unknown key"})
+		}
+		if len(errs) == 1 {
+			return errs[0]
+		}
+		return errs
 	}
 	if err := c.check(); err != nil {
 		var ce *ConfigError
@@ -243,6 +285,13 @@ func (c *Config) check() error {
 	}
 	if c.Data == "" {
 		return bad("data", "empty: give the data directory")
+	}
+	// A relative directory would depend on where the service happens to
+	// start; one with "." or ".." in it may not be where it seems.
+	if d := strings.TrimSuffix(c.Data, "/"); !filepath.IsAbs(c.Data) || (d != "" && filepath.Clean(d) != d) {
+		return bad("data", "%q is not an absolute, clean path: give the data directory from the root, e.g. %s", c.Data, DefaultDataDir)
+	} else if d != "" {
+		c.Data = d
 	}
 	switch c.Reader.Kind {
 	case ReaderSim, ReaderMFRC522:
@@ -321,6 +370,7 @@ func ParseFlags(name string, args []string, stderr io.Writer) (Config, error) {
 	data := fl.String("data", def.Data, "data directory")
 	headless := fl.Bool("headless", false, "run the service station without a screen: reader, buzzer and LEDs")
 	fallback := fl.Bool("fallback-headless", false, "without a display, run the headless station instead of exiting")
+	checkDisplay := fl.Bool("check-display", false, "only check that the display (DISPLAY, XAUTHORITY) can be opened: exit 0 if it can")
 	windowed := fl.Bool("windowed", false, "a window instead of the full screen")
 	size := fl.String("size", def.Screen.Size, "window size WIDTHxHEIGHT")
 	reader := fl.String("reader", string(def.Reader.Kind), "card reader: sim, mfrc522 or wedge")
@@ -347,6 +397,8 @@ func ParseFlags(name string, args []string, stderr io.Writer) (Config, error) {
 			cfg.Headless = *headless
 		case "fallback-headless":
 			cfg.FallbackHeadless = *fallback
+		case "check-display":
+			cfg.CheckDisplay = *checkDisplay
 		case "windowed":
 			cfg.Screen.Fullscreen = !*windowed
 		case "size":

@@ -120,6 +120,10 @@ func TestLoadBad(t *testing.T) {
 		{"absurd size", "[screen]\nsize = \"10x10\"\n", 2, "each side"},
 		{"tone out of range", "[feedback]\ntone_hz = -1\n", 2, "feedback.tone_hz"},
 		{"empty data", "data = \"\"\n", 1, "data: empty"},
+		{"relative data", "headless = true\ndata = \"var/lib/x\"\n", 2, `data: "var/lib/x" is not an absolute, clean path`},
+		{"data through ..", "data = \"/var/lib/../x\"\n", 1, `data: "/var/lib/../x" is not an absolute, clean path`},
+		{"data through .", "data = \"/var/./lib/hongmajia\"\n", 1, "not an absolute, clean path"},
+		{"data with //", "data = \"/var//lib/hongmajia\"\n", 1, "not an absolute, clean path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := writeConfig(t, tc.text)
@@ -189,6 +193,9 @@ func TestParseFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--reader", "nfc"}, "command line: reader.kind: unknown reader"},
+		{[]string{"--data", "demo"}, `command line: data: "demo" is not an absolute, clean path`},
+		{[]string{"--data", "/srv/../etc"}, `command line: data: "/srv/../etc" is not an absolute, clean path`},
+		{[]string{"--config", file, "--data", "./.demo"}, "command line: data"},
 		{[]string{"--size", "huge"}, "command line: screen.size"},
 		{[]string{"--reader", "wedge"}, "reader.wedge_device"},
 		{[]string{"extra"}, "unexpected argument"},
@@ -201,5 +208,53 @@ func TestParseFlags(t *testing.T) {
 	}
 	if _, err := app.ParseFlags("kiosk", []string{"--help"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("--help: %v", err)
+	}
+}
+
+// TestLoadReportsEveryUnknownKey: a file with several misspelt keys is
+// refused once, naming each with its line; the keys of an unknown table
+// are the table's one refusal.
+func TestLoadReportsEveryUnknownKey(t *testing.T) {
+	p := writeConfig(t, `datta = "/srv/hmj"
+headless = true
+idle_timout = "30s"
+
+[reader]
+kind = "mfrc522"
+spii = "/dev/spidev0.0"
+reset_pin = "GPIO25"
+
+[camera]
+model = "x"
+port = "/dev/usb/lp0"
+
+[screen]
+fulscreen = false
+`)
+	_, err := app.Load(p)
+	var errs app.ConfigErrors
+	if !errors.As(err, &errs) {
+		t.Fatalf("Load: %v, want ConfigErrors", err)
+	}
+	want := []string{
+		p + ":1: datta: unknown key",
+		p + ":3: idle_timout: unknown key",
+		p + ":7: reader.spii: unknown key",
+		p + ":10: camera: unknown key",
+		p + ":15: screen.fulscreen: unknown key",
+	}
+	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("error:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+	var first *app.ConfigError
+	if !errors.As(err, &first) || first.Line != 1 || first.Key != "datta" {
+		t.Errorf("first refusal %+v", first)
+	}
+}
+
+func TestDataDirectoryTrailingSlash(t *testing.T) {
+	c, err := app.Load(writeConfig(t, "data = \"/srv/hmj/\"\n"))
+	if err != nil || c.Data != "/srv/hmj" {
+		t.Errorf("Load: %q %v, want /srv/hmj", c.Data, err)
 	}
 }

@@ -60,7 +60,10 @@ func (a *App) Status(ctx context.Context) control.Status {
 // Control runs one line of the control protocol and returns the answer's
 // text (without "ok"):
 //
-//	tap UID   present a card to the simulated reader ("tap 88000001")
+//	tap UID   present a card to the simulated reader ("tap 88000001") and
+//	          answer with what the screen or the station did with it
+//	          (checked in, checked out, refused and why, ignored as a
+//	          repeat), waited for at most TapAnswerTimeout
 //	remove    take it away
 //	status    one line of JSON (control.Status)
 //	sync      sync with the hub now (ErrNoHub until a hub exists)
@@ -77,10 +80,7 @@ func (a *App) Control(ctx context.Context, line string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("tap %s: %w", arg, err)
 		}
-		if err := a.sim.Tap(rfid.UID(u.Bytes())); err != nil {
-			return "", err
-		}
-		return "tapped " + string(u), nil
+		return a.tap(ctx, u)
 	case "remove":
 		return "", a.sim.Remove()
 	case "status":

@@ -9,7 +9,9 @@ import (
 
 // RunStation runs the headless station on the App until ctx ends.
 func (a *App) RunStation(ctx context.Context) error {
-	s := kiosk.NewStation(a.led, a.ledErr, kiosk.StationOptions{Clock: a.clk, Feedback: a.fb, Logf: a.logf, Activity: a.cfg.Station})
+	s := kiosk.NewStation(a.led, a.ledErr, kiosk.StationOptions{Clock: a.clk, Feedback: a.fb, Logf: a.logf, Activity: a.cfg.Station,
+		OnTap: a.answers.answered})
+	a.answers.addFace()
 	a.reportHealth(s)
 	a.OnStatus(func(st *control.Status) {
 		if a.led != nil {

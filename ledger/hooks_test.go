@@ -1,0 +1,22 @@
+package ledger
+
+import (
+	"fmt"
+
+	"modernc.org/sqlite"
+)
+
+// OnCommit has fn run inside every COMMIT of the writer (SQLite's commit
+// hook): a non-zero answer turns the COMMIT into a ROLLBACK. nil removes it.
+func OnCommit(l *Ledger, fn func() int32) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wc.Raw(func(dc any) error {
+		h, ok := dc.(interface{ RegisterCommitHook(sqlite.CommitHookFn) })
+		if !ok {
+			return fmt.Errorf("driver connection %T has no commit hook", dc)
+		}
+		h.RegisterCommitHook(fn)
+		return nil
+	})
+}

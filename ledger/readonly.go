@@ -1,0 +1,53 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// dsnReadOnly is dsn's reader connection opened with SQLite's mode=ro: it
+// cannot write the database file, switch its journal mode or checkpoint.
+func dsnReadOnly(path string, busy time.Duration) string {
+	return dsn(path, busy, false) + "&mode=ro"
+}
+
+// openReadOnly makes l a reader of its file (Options.ReadOnly): readers only,
+// no migration. A schema newer than this program's is refused as Open
+// refuses it; an older one is read as it is (the terminal upgrades it at its
+// next start).
+func (l *Ledger) openReadOnly(ctx context.Context) error {
+	var err error
+	if l.r, err = sql.Open("sqlite", dsnReadOnly(l.path, l.opts.BusyTimeout)); err != nil {
+		return err
+	}
+	l.r.SetMaxOpenConns(4)
+	err = func() error {
+		var v int
+		if err := l.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return fmt.Errorf("read schema version: %w", storageErr(err))
+		}
+		if v > schemaVersion {
+			return fmt.Errorf("schema version %d, this program knows %d: %w", v, schemaVersion, ErrTooNew)
+		}
+		meta, err := readMeta(ctx, l.r)
+		if err != nil {
+			return err
+		}
+		l.term = Terminal{ID: meta["terminal"], Center: meta["center"], CenterName: meta["center_name"]}
+		if l.term.ID == "" || l.term.Center == "" {
+			return fmt.Errorf("no terminal identity in meta: %w", ErrCorrupt)
+		}
+		return l.loadHead(ctx, l.r)
+	}()
+	if err != nil {
+		l.r.Close()
+		return err
+	}
+	l.rcache = newStmtCache(l.r.PrepareContext)
+	return nil
+}
+
+// ReadOnly reports whether the ledger was opened with Options.ReadOnly.
+func (l *Ledger) ReadOnly() bool { return l.w == nil }

@@ -1,0 +1,186 @@
+package ledger
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hongmajia/hongmajia/record"
+)
+
+// appendOnlyTriggers are the triggers that make a table append-only, by
+// name: the statement each refuses. Verify reports one that is missing or
+// no longer refuses (dropped, or replaced with sqlite3).
+var appendOnlyTriggers = []struct{ name, table, event string }{
+	{"entries_no_update", "entries", "UPDATE"},
+	{"entries_no_delete", "entries", "DELETE"},
+}
+
+// checkTriggers reports append-only triggers that are gone or changed.
+func checkTriggers(ctx context.Context, q querier, rep *VerifyReport) error {
+	rows, err := q.QueryContext(ctx, "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+	if err != nil {
+		return storageErr(err)
+	}
+	defer rows.Close()
+	type trigger struct{ table, sql string }
+	found := map[string]trigger{}
+	for rows.Next() {
+		var name string
+		var tr trigger
+		if err := rows.Scan(&name, &tr.table, &tr.sql); err != nil {
+			return storageErr(err)
+		}
+		found[name] = tr
+	}
+	if err := rows.Err(); err != nil {
+		return storageErr(err)
+	}
+	for _, want := range appendOnlyTriggers {
+		tr, ok := found[want.name]
+		if !ok {
+			rep.add("trigger", "%s is missing: %s on %s is no longer refused", want.name, want.event, want.table)
+			continue
+		}
+		s := strings.ToUpper(strings.Join(strings.Fields(tr.sql), " "))
+		if tr.table != want.table || !strings.Contains(s, "BEFORE "+want.event+" ON "+strings.ToUpper(want.table)) ||
+			!strings.Contains(s, "RAISE(ABORT") {
+			rep.add("trigger", "%s was changed: it no longer refuses %s on %s (%s)", want.name, want.event, want.table, tr.sql)
+		}
+	}
+	return nil
+}
+
+// kindCounts counts a terminal's entries of the kinds that have a row of
+// their own (a shift for each check-in, a redemption for each redemption).
+type kindCounts struct{ checkIns, redeems uint64 }
+
+// checkRecords checks that the shifts and redemptions tables agree with the
+// entries that made them: each shift with its check-in entry (the shift's
+// id is the entry's) and its closing check-out entry (minutes and points
+// credited), each redemption with its redeem entry; and that none is
+// missing for the terminal's entries. counts are the terminal's entries by
+// kind, as the chain scan found them.
+func checkRecords(ctx context.Context, q querier, terminal string, counts kindCounts, rep *VerifyReport) error {
+	var shifts, redemptions uint64
+	rows, err := q.QueryContext(ctx, `SELECT s.id, s.person, s.card, s.activity, s.state, s.minutes, s.points, s.close_entry,
+		ci.kind, ci.shift, COALESCE(ci.person, 0), ci.card, ci.activity,
+		co.kind, co.shift, COALESCE(co.person, 0), co.minutes, co.points,
+		(SELECT count(*) FROM entries r WHERE r.reverses = s.close_entry)
+		FROM shifts s LEFT JOIN entries ci ON ci.id = s.id LEFT JOIN entries co ON co.id = s.close_entry`)
+	if err != nil {
+		return storageErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		shifts++
+		var (
+			id, closeEntry, ciShift, coShift []byte
+			person, ciPerson, coPerson       int64
+			card                             string
+			ciCard                           *string
+			activity                         int64
+			ciActivity                       *int64
+			state                            ShiftState
+			minutes, points                  int64
+			ciKind, coKind                   *int
+			coMinutes, coPoints              *int64
+			reversed                         int
+		)
+		if err := rows.Scan(&id, &person, &card, &activity, &state, &minutes, &points, &closeEntry,
+			&ciKind, &ciShift, &ciPerson, &ciCard, &ciActivity,
+			&coKind, &coShift, &coPerson, &coMinutes, &coPoints, &reversed); err != nil {
+			return storageErr(err)
+		}
+		var sid record.EntryID
+		copy(sid[:], id)
+		switch {
+		case ciKind == nil:
+			rep.add("shift", "shift %s has no check-in entry", sid)
+		case record.Kind(*ciKind) != record.KindCheckIn || string(ciShift) != string(id) || ciPerson != person ||
+			*ciCard != card || *ciActivity != activity:
+			rep.add("shift", "shift %s (person %d, card %s, activity %d) does not match its check-in entry (%v, person %d, card %s, activity %d)",
+				sid, person, card, activity, record.Kind(*ciKind), ciPerson, *ciCard, *ciActivity)
+		}
+		if closeEntry == nil {
+			if state == ShiftClosed || state == ShiftResolved || state == ShiftReversed || minutes != 0 || points != 0 {
+				rep.add("shift", "shift %s is %v with %d minutes %d points but has no check-out entry", sid, state, minutes, points)
+			}
+			continue
+		}
+		var ce record.EntryID
+		copy(ce[:], closeEntry)
+		switch {
+		case coKind == nil:
+			rep.add("shift", "shift %s: its check-out entry %s is missing", sid, ce)
+			continue
+		case record.Kind(*coKind) != record.KindCheckOut || string(coShift) != string(id) || coPerson != person:
+			rep.add("shift", "shift %s: entry %s is a %v of person %d, not its check-out", sid, ce, record.Kind(*coKind), coPerson)
+			continue
+		case *coMinutes != minutes || *coPoints != points:
+			rep.add("shift", "shift %s credits %d minutes %d points, its check-out entry %s %d minutes %d points",
+				sid, minutes, points, ce, *coMinutes, *coPoints)
+		}
+		switch {
+		case state == ShiftOpen:
+			rep.add("shift", "shift %s is open but has a check-out entry %s", sid, ce)
+		case state == ShiftReversed && reversed == 0:
+			rep.add("shift", "shift %s is marked reversed but its check-out entry %s is not", sid, ce)
+		case state != ShiftReversed && reversed > 0:
+			rep.add("shift", "shift %s is %v but its check-out entry %s was reversed", sid, state, ce)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return storageErr(err)
+	}
+
+	rrows, err := q.QueryContext(ctx, `SELECT r.id, r.person, r.card, r.item, r.center, r.qty, r.points, r.seq, r.reversed,
+		e.kind, e.terminal, COALESCE(e.person, 0), e.card, e.item, e.center, e.points, e.stock, e.seq,
+		(SELECT count(*) FROM entries x WHERE x.reverses = r.id)
+		FROM redemptions r LEFT JOIN entries e ON e.id = r.id`)
+	if err != nil {
+		return storageErr(err)
+	}
+	defer rrows.Close()
+	for rrows.Next() {
+		redemptions++
+		var (
+			id                           []byte
+			person, item, qty, cost, seq int64
+			card, center                 string
+			reversed                     bool
+			eKind                        *int
+			eTerminal, eCard, eCenter    *string
+			ePerson                      int64
+			eItem, ePoints, eStock, eSeq *int64
+			reversals                    int
+		)
+		if err := rrows.Scan(&id, &person, &card, &item, &center, &qty, &cost, &seq, &reversed,
+			&eKind, &eTerminal, &ePerson, &eCard, &eItem, &eCenter, &ePoints, &eStock, &eSeq, &reversals); err != nil {
+			return storageErr(err)
+		}
+		var rid record.EntryID
+		copy(rid[:], id)
+		switch {
+		case eKind == nil:
+			rep.add("redemption", "redemption %s has no redeem entry", rid)
+			continue
+		case record.Kind(*eKind) != record.KindRedeem || ePerson != person || *eCard != card || *eItem != item || *eCenter != center ||
+			*ePoints != -cost || *eStock != -qty || *eSeq != seq || *eTerminal != terminal:
+			rep.add("redemption", "redemption %s (person %d, card %s, item %d, %d for %d points, seq %d) does not match its entry (%v, person %d, card %s, item %d, %d stock %d points, seq %d)",
+				rid, person, card, item, qty, cost, seq, record.Kind(*eKind), ePerson, *eCard, *eItem, *eStock, *ePoints, *eSeq)
+		}
+		if reversed != (reversals > 0) {
+			rep.add("redemption", "redemption %s is marked reversed %v, but its entry has %d reversal(s)", rid, reversed, reversals)
+		}
+	}
+	if err := rrows.Err(); err != nil {
+		return storageErr(err)
+	}
+	if shifts != counts.checkIns {
+		rep.add("shift", "%d check-in entries of terminal %s but %d shifts", counts.checkIns, terminal, shifts)
+	}
+	if redemptions != counts.redeems {
+		rep.add("redemption", "%d redeem entries of terminal %s but %d redemptions", counts.redeems, terminal, redemptions)
+	}
+	return nil
+}
