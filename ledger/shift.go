@@ -331,8 +331,9 @@ type ResolveShift struct {
 }
 
 // ResolveShift credits a flagged or open shift with the minutes staff decide
-// (0 closes it with nothing), points at the activity's rate for the person's
-// kind, with one check-out entry naming the operator.
+// (0 closes it with nothing; more than the activity's maximum is refused with
+// ErrDurationAbsurd), points at the activity's rate for the person's kind,
+// with one check-out entry naming the operator.
 func (l *Ledger) ResolveShift(ctx context.Context, req ResolveShift) (CheckOutResult, error) {
 	return do(l, ctx, "resolve shift", req.ID, func(t *wtx) (CheckOutResult, error) {
 		if err := t.staffOperator(req.Operator); err != nil {
@@ -348,12 +349,17 @@ func (l *Ledger) ResolveShift(ctx context.Context, req ResolveShift) (CheckOutRe
 		if s.State != ShiftOpen && s.State != ShiftFlagged {
 			return CheckOutResult{}, fmt.Errorf("shift %s is %v: %w", s.ID, s.State, ErrNoOpenShift)
 		}
-		if req.Minutes < 0 || req.Minutes > record.DefaultMaxMinutes {
-			return CheckOutResult{}, fmt.Errorf("resolve shift: %d minutes: %w", req.Minutes, ErrDurationAbsurd)
-		}
 		a, err := readActivity(t.ctx, t.q, s.Activity)
 		if err != nil {
 			return CheckOutResult{}, err
+		}
+		// Staff credit at most what a check-out could: the activity's maximum.
+		most := a.Rules.MaxMinutes
+		if most <= 0 {
+			most = record.DefaultMaxMinutes
+		}
+		if req.Minutes < 0 || req.Minutes > most {
+			return CheckOutResult{}, fmt.Errorf("resolve shift: %d minutes, at most %d: %w", req.Minutes, most, ErrDurationAbsurd)
 		}
 		p, err := t.person(s.Person)
 		if err != nil {
