@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"strings"
 	"time"
@@ -210,11 +211,15 @@ func (t *wtx) redeem(req Redeem) (Redemption, error) {
 	return Redemption{Entry: e, Code: code, Item: it, Quantity: req.Quantity, Points: cost, Balance: bal}, nil
 }
 
+// pickupRand is where pickup codes' digits come from; a test replaces it to
+// force a collision.
+var pickupRand io.Reader = rand.Reader
+
 // pickupCode draws four random digits not yet given out at this center today.
 func (t *wtx) pickupCode() (PickupCode, error) {
 	day := t.now.In(t.l.opts.Location).Format(time.DateOnly)
 	for range 50 {
-		n, err := rand.Int(rand.Reader, big.NewInt(10000))
+		n, err := rand.Int(pickupRand, big.NewInt(10000))
 		if err != nil {
 			return "", err
 		}
