@@ -381,7 +381,7 @@ func isRefusal(err error) bool {
 // Redemptions returns a day's redemptions at this center ("2006-01-02"),
 // for staff handing out goods against pickup codes.
 func (l *Ledger) Redemptions(ctx context.Context, day string) ([]RedemptionRecord, error) {
-	recs, err := l.redemptions(ctx, "WHERE r.center = ? AND r.day = ? ORDER BY r.at", l.term.Center, day)
+	recs, err := l.redemptions(ctx, "WHERE r.center = ? AND r.day = ? ORDER BY r.at, r.seq, r.id", l.term.Center, day)
 	if err != nil {
 		return nil, fmt.Errorf("list redemptions: %w", err)
 	}

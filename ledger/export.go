@@ -69,7 +69,7 @@ func (l *Ledger) ExportShifts(ctx context.Context, from, to time.Time) iter.Seq2
 	return func(yield func(ExportShift, error) bool) {
 		rows, err := l.read().QueryContext(ctx, `SELECT `+shiftColumnsOf("s.")+`, p.name, p.provisional, p.member_no, a.name
 			FROM shifts s JOIN people p ON p.id = s.person JOIN activities a ON a.id = s.activity
-			WHERE s.opened_at >= ? AND s.opened_at < ? ORDER BY s.opened_at`, from.UnixNano(), to.UnixNano())
+			WHERE s.opened_at >= ? AND s.opened_at < ? ORDER BY s.opened_at, s.id`, from.UnixNano(), to.UnixNano())
 		if err != nil {
 			yield(ExportShift{}, fmt.Errorf("export shifts: %w", storageErr(err)))
 			return

@@ -461,7 +461,7 @@ func (l *Ledger) LookupCard(ctx context.Context, uid record.CardUID) (CardInfo, 
 
 // Cards returns a person's cards, newest first.
 func (l *Ledger) Cards(ctx context.Context, person record.PersonID) ([]Card, error) {
-	rows, err := l.read().QueryContext(ctx, "SELECT uid FROM cards WHERE person = ? ORDER BY bound_at DESC", int64(person))
+	rows, err := l.read().QueryContext(ctx, "SELECT uid FROM cards WHERE person = ? ORDER BY bound_at DESC, uid", int64(person))
 	if err != nil {
 		return nil, storageErr(err)
 	}
@@ -502,9 +502,9 @@ func (l *Ledger) FindPeople(ctx context.Context, query string, limit int) ([]Per
 	// The number is matched in Go; SQL narrows it to member numbers holding
 	// it. A search is rare, so the scan a LIKE with a leading % costs is fine.
 	num := memberNumber(query)
-	sqlQuery := "SELECT " + personColumns + ", phone_last4 FROM people WHERE phone_last4 = ?1 OR member_no = ?1 ORDER BY name"
+	sqlQuery := "SELECT " + personColumns + ", phone_last4 FROM people WHERE phone_last4 = ?1 OR member_no = ?1 ORDER BY name, member_no"
 	if num != "" {
-		sqlQuery = "SELECT " + personColumns + ", phone_last4 FROM people WHERE phone_last4 = ?1 OR member_no = ?1 OR member_no LIKE '%' || ?2 || '%' ORDER BY name"
+		sqlQuery = "SELECT " + personColumns + ", phone_last4 FROM people WHERE phone_last4 = ?1 OR member_no = ?1 OR member_no LIKE '%' || ?2 || '%' ORDER BY name, member_no"
 	}
 	rows, err := l.read().QueryContext(ctx, sqlQuery, query, num)
 	if err != nil {

@@ -137,7 +137,7 @@ func (l *Ledger) HonourRoll(ctx context.Context, year int, month time.Month, n i
 	from := time.Date(year, month, 1, 0, 0, 0, 0, l.opts.Location)
 	to := from.AddDate(0, 1, 0)
 	rows, err := l.read().QueryContext(ctx, `SELECT e.person, p.name, SUM(e.minutes) AS m FROM entries e JOIN people p ON p.id = e.person
-		WHERE e.at >= ? AND e.at < ? AND e.minutes != 0 AND p.provisional = 0 GROUP BY e.person HAVING m > 0 ORDER BY m DESC, p.name LIMIT ?`,
+		WHERE e.at >= ? AND e.at < ? AND e.minutes != 0 AND p.provisional = 0 GROUP BY e.person HAVING m > 0 ORDER BY m DESC, p.name, p.id LIMIT ?`,
 		from.UnixNano(), to.UnixNano(), n)
 	if err != nil {
 		return nil, fmt.Errorf("honour roll: %w", storageErr(err))

@@ -221,7 +221,7 @@ func openShift(ctx context.Context, q querier, person record.PersonID) (Shift, e
 // OpenShifts lists the shifts staff may need to close: open and flagged,
 // oldest first.
 func (l *Ledger) OpenShifts(ctx context.Context) ([]Shift, error) {
-	return l.shifts(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE state IN (1, 3) ORDER BY opened_at")
+	return l.shifts(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE state IN (1, 3) ORDER BY opened_at, id")
 }
 
 // Shift returns one shift.
