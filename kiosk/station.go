@@ -255,6 +255,9 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	info, err := s.led.LookupCard(ctx, uid)
 	if info.Person != nil {
 		r.Member, r.Masked = info.Person.MemberNo, MaskName(info.Person.Name)
+		if info.Person.Provisional {
+			r.Masked = "walk-in, no name yet" // the log is English; a walk-in has no name to mask
+		}
 	}
 	switch {
 	case err != nil:

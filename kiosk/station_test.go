@@ -381,3 +381,25 @@ func BenchmarkStationTap(b *testing.B) {
 		}
 	}
 }
+
+// A walk-in has no name to mask: the station's log says what they are
+// instead of an empty "()".
+func TestStationLogsAWalkIn(t *testing.T) {
+	f := newStationFixture(t, kiosk.StationOptions{})
+	ctx := context.Background()
+	p, err := f.env.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), Kind: record.GreenVest, Provisional: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := f.env.NewUID()
+	if _, err := f.env.BindCard(ctx, ledger.BindCard{ID: record.NewEntryID(), Person: p.ID, UID: card, Operator: f.env.Staff}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.tap(t, card)
+	if r.Outcome != kiosk.CheckedIn {
+		t.Fatalf("tap: %v", r)
+	}
+	if s := r.String(); strings.Contains(s, "()") || !strings.Contains(s, "walk-in") {
+		t.Errorf("log line %q: want the walk-in named as such", s)
+	}
+}
