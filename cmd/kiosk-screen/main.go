@@ -48,10 +48,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		logger.Printf("kiosk-screen: %v", err)
 		return 1
 	}
-	if _, err := fonts.Fallback(); err != nil {
-		// The embedded subset draws GB2312 and the common name characters
-		// beyond it; rarer ones need a system CJK font (fonts-wqy-microhei).
-		logger.Printf("kiosk-screen: %v", err)
+	fonts.SetLog(logger.Printf)
+	if _, err := fonts.FallbackFile(); err != nil {
+		// The embedded fonts draw GB2312 and the 通用规范汉字表; the rest of
+		// CJK Extension A and rarer characters need the system's Noto Sans
+		// CJK (fonts-noto-cjk), read only when a name needs it.
+		logger.Printf("kiosk-screen: %v: install fonts-noto-cjk", err)
 	}
 	sounds, err := ui.NewSounds()
 	if err != nil {
