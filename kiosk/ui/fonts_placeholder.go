@@ -102,20 +102,22 @@ func (p *placeholderFace) Glyph(dot fixed.Point26_6, r rune) (image.Rectangle, i
 	fill(x0, y1-t, x1, y1)
 	fill(x0, y0, x0+t, y1)
 	fill(x1-t, y0, x1, y1)
-	// Two rows of digits, 3×5 units each, one unit apart, centred.
+	// Two rows of digits, 3×5 units each, one unit apart, filling the box:
+	// a unit may be up to half again as wide as it is high.
 	cols := len(digits) / 2
 	wu, hu := 4*cols-1, 11
 	iw, ih := x1-x0-2*t-2*gap, y1-y0-2*t-2*gap
-	u := max(1, min(iw/wu, ih/hu))
-	bx := x0 + t + gap + (iw-wu*u)/2
-	by := y0 + t + gap + (ih-hu*u)/2
+	uh := max(1, ih/hu)
+	uw := max(1, min(iw/wu, uh*3/2))
+	bx := x0 + t + gap + (iw-wu*uw)/2
+	by := y0 + t + gap + (ih-hu*uh)/2
 	for i, c := range digits {
 		d := hexDigits[hexValue(c)]
-		cx, cy := bx+(i%cols)*4*u, by+(i/cols)*6*u
+		cx, cy := bx+(i%cols)*4*uw, by+(i/cols)*6*uh
 		for row, bits := range d {
 			for col := range 3 {
 				if bits&(4>>col) != 0 {
-					fill(cx+col*u, cy+row*u, cx+(col+1)*u, cy+(row+1)*u)
+					fill(cx+col*uw, cy+row*uh, cx+(col+1)*uw, cy+(row+1)*uh)
 				}
 			}
 		}
