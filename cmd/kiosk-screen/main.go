@@ -48,10 +48,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		logger.Printf("kiosk-screen: %v", err)
 		return 1
 	}
-	if _, err := fonts.Fallback(); err != nil {
-		// The embedded subset draws GB2312 and the common name characters
-		// beyond it; rarer ones need a system CJK font (fonts-wqy-microhei).
-		logger.Printf("kiosk-screen: %v", err)
+	fonts.SetLog(logger.Printf)
+	// The embedded fonts draw GB2312 and the 通用规范汉字表; the rest of CJK
+	// Extension A and rarer characters need the system's Noto Sans CJK
+	// (fonts-noto-cjk), read only when a name needs it.
+	if path, err := fonts.FallbackFile(); err != nil {
+		logger.Printf("kiosk-screen: %v: install fonts-noto-cjk", err)
+	} else if path != ui.SystemCJKFonts[0] {
+		logger.Printf("kiosk-screen: system font %s has no CJK Extension A: install fonts-noto-cjk", path)
 	}
 	sounds, err := ui.NewSounds()
 	if err != nil {

@@ -1,15 +1,16 @@
 #!/bin/sh
 # ensure-deps.sh PROFILE... — install the Debian packages a make target needs,
 # only when some are missing, with one clear message. Profiles:
-#   build  cgo toolchain and the X11 headers ebiten compiles against
-#   test   build + Xvfb, Mesa and xdotool for the UI tests, and a small
-#          system CJK font (WenQuanYi Micro Hei) for the font-fallback test
+#   build  cgo toolchain and the X11 headers ebiten compiles against, and
+#          Noto Sans CJK (fonts-noto-cjk), the system font the kiosk draws
+#          the characters its embedded fonts lack with (CJK Extension A…)
+#   test   build + Xvfb, Mesa and xdotool for the UI tests
 #   bench  test + Chromium, the peer `make bench` measures the kiosk against
 #   cross  build for the Pi (linux/arm64) with cgo
 set -eu
 
-build_pkgs="gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev"
-test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-wqy-microhei"
+build_pkgs="gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev fonts-noto-cjk"
+test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk"
 
 pkgs=""
 for profile in "$@"; do

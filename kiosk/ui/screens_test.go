@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/text/v2"
 
 	"github.com/hongmajia/hongmajia/kiosk"
 )
@@ -29,11 +28,6 @@ type shot struct {
 	size  [2]int
 	frame Frame
 	img   *image.RGBA
-}
-
-type glyphProbe struct {
-	r         rune
-	ink, diff int // ink pixels; pixels differing from the .notdef box
 }
 
 type managerRun struct {
@@ -55,8 +49,6 @@ var results struct {
 	fonts   *Fonts
 	dir     string
 	shots   []shot
-	glyphs  map[rune]glyphProbe
-	notdef  int
 	manager managerRun
 }
 
@@ -231,38 +223,6 @@ func renderShots(f *Fonts) {
 	}
 }
 
-// probeGlyphs draws each name character alone, and the .notdef box (a
-// private-use character no font here has, drawn with the embedded face
-// alone), and counts ink and difference.
-func probeGlyphs(f *Fonts) {
-	const size = 64
-	draw := func(s string, face text.Face) *image.RGBA {
-		dst := ebiten.NewImage(2*size, 2*size)
-		dst.Fill(color.White)
-		op := &text.DrawOptions{}
-		op.GeoM.Translate(size/2, size/2)
-		op.ColorScale.ScaleWithColor(color.Black)
-		text.Draw(dst, s, face, op)
-		img := image.NewRGBA(image.Rect(0, 0, 2*size, 2*size))
-		dst.ReadPixels(img.Pix)
-		dst.Deallocate()
-		return img
-	}
-	notdef := draw("\uE000", &text.GoTextFace{Source: f.regular, Size: size})
-	results.notdef = inkCount(notdef)
-	results.glyphs = map[rune]glyphProbe{}
-	for _, r := range "王堃李喆陈赟周玥龘" {
-		img := draw(string(r), f.Face(string(r), size, false))
-		diff := 0
-		for i := 0; i < len(img.Pix); i += 4 {
-			if absDiff(img.Pix[i], notdef.Pix[i]) > 64 {
-				diff++
-			}
-		}
-		results.glyphs[r] = glyphProbe{r: r, ink: inkCount(img), diff: diff}
-	}
-}
-
 func inkCount(img *image.RGBA) int {
 	n := 0
 	for i := 0; i < len(img.Pix); i += 4 {
@@ -397,36 +357,6 @@ func writePNG(path string, img image.Image) error {
 		return err
 	}
 	return f.Close()
-}
-
-// TestNamesRenderNoTofu: 王堃, 李喆, 陈赟 and 周玥 are drawn as real glyphs,
-// not the .notdef box; and a character outside the subset (龘) is drawn by
-// the system fallback font.
-func TestNamesRenderNoTofu(t *testing.T) {
-	waitScreens(t)
-	if results.notdef < 50 {
-		t.Fatalf(".notdef probe drew %d ink pixels; the probe itself is broken", results.notdef)
-	}
-	for _, r := range "王堃李喆陈赟周玥" {
-		g := results.glyphs[r]
-		if !results.fonts.Covered(string(r)) {
-			t.Errorf("%q is not in the embedded subset", r)
-		}
-		if g.ink < 100 || g.diff < g.ink/3 {
-			t.Errorf("%q: %d ink pixels, %d differ from the .notdef box (%d ink): looks like tofu", r, g.ink, g.diff, results.notdef)
-		}
-	}
-	if results.fonts.Covered("龘") {
-		t.Fatal("龘 is in the subset; pick another character to test the fallback")
-	}
-	path, err := results.fonts.Fallback()
-	if err != nil {
-		t.Fatalf("%v (tried %v): install fonts-wqy-microhei", err, SystemCJKFonts)
-	}
-	t.Logf("fallback font: %s", path)
-	if g := results.glyphs['龘']; g.ink < 100 || g.diff < g.ink/3 {
-		t.Errorf("龘 via %s: %d ink pixels, %d differ from .notdef: the fallback did not draw it", path, g.ink, g.diff)
-	}
 }
 
 // TestManagerRedrawsOnlyOnChange runs the Manager as the game: it paints
