@@ -392,7 +392,15 @@ func ParseFlags(name string, args []string, stderr io.Writer) (Config, error) {
 	fl.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "data":
+			// A path typed in a shell is from where it was typed: kiosk and
+			// kioskctl read `--data .demo` alike. The configuration file
+			// has no such place, so there it must be absolute.
 			cfg.Data = *data
+			if !filepath.IsAbs(cfg.Data) {
+				if abs, err := filepath.Abs(cfg.Data); err == nil {
+					cfg.Data = abs
+				}
+			}
 		case "headless":
 			cfg.Headless = *headless
 		case "fallback-headless":
