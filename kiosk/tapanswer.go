@@ -156,6 +156,9 @@ func refusalWords(err error) string {
 		{ledger.ErrBusy, "the ledger was busy: tap again"},
 	} {
 		if errors.Is(err, w.err) {
+			if err.Error() == w.words {
+				return w.words
+			}
 			return w.words + " (" + err.Error() + ")"
 		}
 	}
