@@ -391,7 +391,7 @@ func (l *Ledger) Redemptions(ctx context.Context, day string) ([]RedemptionRecor
 // redemptions reads redemption records; where filters and orders them.
 func (l *Ledger) redemptions(ctx context.Context, where string, args ...any) ([]RedemptionRecord, error) {
 	rows, err := l.read().QueryContext(ctx, `SELECT r.id, r.person, p.name, p.provisional, r.item, i.name, r.qty, r.points, r.code, r.at, r.reversed,
-		COALESCE(h.at, 0), COALESCE(h.operator, ''), COALESCE(s.name, '')
+		COALESCE(h.at, 0), COALESCE(h.operator, ''), COALESCE(s.name, ''), p.member_no
 		FROM redemptions r JOIN people p ON p.id = r.person JOIN items i ON i.id = r.item
 		LEFT JOIN handouts h ON h.redemption = r.id LEFT JOIN staff s ON s.uid = h.operator `+where, args...)
 	if err != nil {
@@ -404,7 +404,7 @@ func (l *Ledger) redemptions(ctx context.Context, where string, args ...any) ([]
 		var id []byte
 		var at, handed int64
 		if err := rows.Scan(&id, (*int64)(&r.Person), &r.PersonName, &r.PersonProvisional, (*int64)(&r.Item), &r.ItemName, &r.Quantity, &r.Points,
-			(*string)(&r.Code), &at, &r.Reversed, &handed, (*string)(&r.HandedOut.Operator), &r.HandedOut.By); err != nil {
+			(*string)(&r.Code), &at, &r.Reversed, &handed, (*string)(&r.HandedOut.Operator), &r.HandedOut.By, &r.PersonMemberNo); err != nil {
 			return nil, storageErr(err)
 		}
 		copy(r.Entry[:], id)
@@ -434,4 +434,7 @@ type RedemptionRecord struct {
 	// HandedOut is when and by whom its goods were handed out; zero At
 	// while they were not.
 	HandedOut Handout
+	// PersonMemberNo is the person's member number: a walk-in, who has no
+	// name yet, is known by its digits.
+	PersonMemberNo string
 }

@@ -156,36 +156,49 @@ func (l *Ledger) HonourRoll(ctx context.Context, year int, month time.Month, n i
 
 // Summary is a day at this terminal, for staff.
 type Summary struct {
-	Day            string // "2006-01-02"
-	CheckIns       int64
-	CheckOuts      int64
-	MinutesCredit  int64
+	Day           string // "2006-01-02"
+	CheckIns      int64
+	CheckOuts     int64
+	MinutesCredit int64
+	// PointsEarned are the points check-outs credited (staff-closed shifts
+	// too); adjustments are counted apart, in PointsAdjusted.
 	PointsEarned   int64
 	Redemptions    int64
 	PointsRedeemed int64
-	OpenShifts     int64
-	FlaggedShifts  int64
+	// OpenShifts are today's check-ins still open; OpenEarlier counts the
+	// shifts opened on an earlier day and still open.
+	OpenShifts    int64
+	FlaggedShifts int64
+	// Adjustments are today's manual adjustments not reversed, and
+	// PointsAdjusted their points added up (negative when more were taken).
+	Adjustments    int64
+	PointsAdjusted int64
+	OpenEarlier    int64
 }
 
 // TodaySummary sums today's entries (the center's time zone). A reversed
-// redemption is not counted: the goods stayed and the points came back.
+// redemption or adjustment is not counted: the goods stayed and the points
+// came back. Points credited for service and points adjusted by hand are
+// apart, so neither is taken for the other.
 func (l *Ledger) TodaySummary(ctx context.Context) (Summary, error) {
 	from, to := dayBounds(l.opts.Clock.Now(), l.opts.Location)
 	s := Summary{Day: from.Format(time.DateOnly)}
 	err := l.read().QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(kind = ?1), 0), COALESCE(SUM(kind = ?2), 0),
-		COALESCE(SUM(minutes), 0), COALESCE(SUM(CASE WHEN points > 0 AND kind IN (?2, ?4) THEN points END), 0),
-		COALESCE(SUM(redeemed), 0), COALESCE(SUM(CASE WHEN redeemed THEN -points END), 0)
+		COALESCE(SUM(minutes), 0), COALESCE(SUM(CASE WHEN points > 0 AND kind = ?2 THEN points END), 0),
+		COALESCE(SUM(kind = ?3 AND kept), 0), COALESCE(SUM(CASE WHEN kind = ?3 AND kept THEN -points END), 0),
+		COALESCE(SUM(kind = ?4 AND kept), 0), COALESCE(SUM(CASE WHEN kind = ?4 AND kept THEN points END), 0)
 		FROM (SELECT kind, minutes, points,
-			kind = ?3 AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id) AS redeemed
+			NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id) AS kept
 			FROM entries e WHERE at >= ?5 AND at < ?6)`,
 		int(record.KindCheckIn), int(record.KindCheckOut), int(record.KindRedeem), int(record.KindAdjust), from.UnixNano(), to.UnixNano()).
-		Scan(&s.CheckIns, &s.CheckOuts, &s.MinutesCredit, &s.PointsEarned, &s.Redemptions, &s.PointsRedeemed)
+		Scan(&s.CheckIns, &s.CheckOuts, &s.MinutesCredit, &s.PointsEarned, &s.Redemptions, &s.PointsRedeemed, &s.Adjustments, &s.PointsAdjusted)
 	if err != nil {
 		return s, fmt.Errorf("today's summary: %w", storageErr(err))
 	}
-	err = l.read().QueryRowContext(ctx, "SELECT COALESCE(SUM(state = 1), 0), COALESCE(SUM(state = 3), 0) FROM shifts WHERE state IN (1, 3)").
-		Scan(&s.OpenShifts, &s.FlaggedShifts)
+	err = l.read().QueryRowContext(ctx, `SELECT COALESCE(SUM(state = 1 AND opened_at >= ?1), 0), COALESCE(SUM(state = 1 AND opened_at < ?1), 0),
+		COALESCE(SUM(state = 3), 0) FROM shifts WHERE state IN (1, 3)`, from.UnixNano()).
+		Scan(&s.OpenShifts, &s.OpenEarlier, &s.FlaggedShifts)
 	if err != nil {
 		return s, fmt.Errorf("today's summary: %w", storageErr(err))
 	}

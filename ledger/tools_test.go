@@ -142,6 +142,47 @@ func TestStatusAndSummary(t *testing.T) {
 	}
 }
 
+// TestSummaryKeepsServiceAndAdjustmentsApart: today's summary says the
+// points service earned apart from the points staff adjusted by hand (a
+// reversed adjustment not counted), and counts today's open shifts apart
+// from the ones left open on an earlier day.
+func TestSummaryKeepsServiceAndAdjustmentsApart(t *testing.T) {
+	e := ledgertest.MustOpen(t)
+	act := e.AnyTime(t)
+	_, old := e.AddPerson(t, "李喆", record.RedVest)
+	checkIn(t, e, old, act.ID) // yesterday's, never closed
+	e.Clock.Advance(24 * time.Hour)
+	p, c := e.AddPerson(t, "王堃", record.RedVest)
+	_, c2 := e.AddPerson(t, "周玥", record.GreenVest)
+	checkIn(t, e, c, act.ID)
+	checkIn(t, e, c2, act.ID)
+	e.Clock.Advance(time.Hour)
+	checkOut(t, e, c)
+	adjust := func(points int64) record.EntryID {
+		t.Helper()
+		en, err := e.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: points, Reason: "活动奖励", Operator: e.Staff})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return en.ID
+	}
+	adjust(120)
+	adjust(-20)
+	undone := adjust(7)
+	if _, err := e.Reverse(ctx, ledger.Reverse{ID: record.NewEntryID(), Entry: undone, Operator: e.Staff, Reason: "撤销"}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := e.TodaySummary(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ledger.Summary{Day: "2026-03-03", CheckIns: 2, CheckOuts: 1, MinutesCredit: 60, PointsEarned: 60,
+		Adjustments: 2, PointsAdjusted: 100, OpenShifts: 1, OpenEarlier: 1}
+	if sum != want {
+		t.Fatalf("summary %+v, want %+v", sum, want)
+	}
+}
+
 func TestExport(t *testing.T) {
 	e := ledgertest.MustOpen(t)
 	act := e.AnyTime(t)
