@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/ledger"
@@ -17,11 +19,11 @@ type StaffAction uint8
 const (
 	StaffBind    StaffAction = iota + 1 // bind a card to a registered person (绑定新卡)
 	StaffEnrol                          // a walk-in: a provisional person and a card (登记新志愿者)
-	StaffReplace                        // a lost card's balance to a new card (补办挂失卡)
+	StaffReplace                        // a person moves from a lost or an active card to a new one (换卡/补卡)
 	StaffAdjust                         // points up or down with a reason (调整积分)
 	StaffReverse                        // undo one of today's redemptions; stock comes back (撤销兑换)
 	StaffRestock                        // add stock of an item (补充库存)
-	StaffShifts                         // close shifts nobody closed (关闭未签退)
+	StaffShifts                         // close shifts nobody closed (代为签退)
 	StaffSync                           // sync with the hub now (立即同步)
 	StaffReader                         // reader test
 	StaffSummary                        // today's summary (今日汇总)
@@ -195,9 +197,9 @@ func (t *Terminal) pad(a Action) bool {
 			t.view.Pad = t.view.Pad[:n-1]
 			t.changed()
 		}
-	case ActSign:
+	case ActAdd, ActSubtract:
 		if t.view.Signed {
-			t.view.Negative = !t.view.Negative
+			t.view.Negative = a.Kind == ActSubtract
 			t.changed()
 		}
 	case ActConfirm:
@@ -236,7 +238,7 @@ func (t *Terminal) pressPIN(a Action) {
 				t.view.Lines = []Text{T("staff.pin_wrong_left", pe.Left)}
 				t.changed()
 			case errors.Is(err, ledger.ErrPINLocked) && errors.As(err, &pe):
-				t.notice(ToneRefusal, T("staff.pin_locked"), T("staff.pin_locked_until", t.when(pe.Until)))
+				t.notice(ToneRefusal, T("staff.pin_locked"), T("staff.menu_of", t.flow.pinFor.Name), T("staff.pin_locked_until", t.when(pe.Until)))
 			case errors.Is(err, ledger.ErrStaffDisabled): // disabled while its PIN was typed
 				t.notice(ToneRefusal, T("staff.disabled"), T("staff.disabled_hint"))
 			case err != nil:
@@ -249,13 +251,15 @@ func (t *Terminal) pressPIN(a Action) {
 	})
 }
 
-// when is a time as staff read it, in the center's zone: 15:32 today,
-// 11-26 15:32 on another day.
-func (t *Terminal) when(at time.Time) string {
+// when is a time as staff read it, in the center's zone: 15:32 today, and
+// on another day with its date (11月26日 15:32, the catalog's words): a
+// lock or a hand-out may be on either side of midnight.
+func (t *Terminal) when(at time.Time) any {
+	at = at.In(t.loc())
 	if sameDay(at, t.clk.Now(), t.loc()) {
-		return at.In(t.loc()).Format("15:04")
+		return at.Format("15:04")
 	}
-	return at.In(t.loc()).Format("01-02 15:04")
+	return T("time.day_at", int(at.Month()), at.Day(), at.Format("15:04"))
 }
 
 func (t *Terminal) staffMenu() {
@@ -264,6 +268,7 @@ func (t *Terminal) staffMenu() {
 	t.view.Staff.Menu = staffMenu
 	t.view.Staff.Target, t.view.Staff.TargetProvisional = "", false
 	t.view.Staff.Warning = Text{}
+	t.view.Staff.Confirm = ""
 	t.view.Pad, t.view.Negative, t.view.Signed = "", false, false
 	t.view.Choices = nil
 	t.show(SceneStaffMenu, ToneNone)
@@ -276,7 +281,7 @@ func (t *Terminal) startStaffAction(a StaffAction) {
 	case StaffBind, StaffReplace, StaffAdjust, StaffBlock:
 		t.view.Pad = ""
 		t.show(SceneStaffFind, ToneNone)
-		t.view.Title = T("staff.find_person")
+		t.view.Title = T("staff.find_person", T(menuKey(a)))
 	case StaffEnrol:
 		// A walk-in has no member number yet: the ledger makes one.
 		t.view.Staff.Target, t.view.Staff.TargetProvisional = "", true
@@ -296,6 +301,17 @@ func (t *Terminal) startStaffAction(a StaffAction) {
 	case StaffHandOut:
 		t.listHandouts()
 	}
+}
+
+// menuKey is the catalog key of a staff action's menu entry: the scenes
+// after the menu say which action they are for.
+func menuKey(a StaffAction) string {
+	for _, m := range staffMenu {
+		if m.Action == a {
+			return m.Key
+		}
+	}
+	return "staff.menu"
 }
 
 // find looks people up by the pad's digits (or a pickup code up, when
@@ -321,13 +337,18 @@ func (t *Terminal) find() {
 				t.view.Choices = t.view.Choices[:0]
 				for _, p := range people {
 					detail := T("staff.person_detail", p.MemberNo, p.Phone)
-					if p.Phone == "" {
+					switch {
+					case p.Provisional:
+						// Its member number is long and holds the terminal's
+						// id; the label has the digits staff type.
+						detail = T("staff.walk_in_since", t.when(p.CreatedAt))
+					case p.Phone == "":
 						detail = T("staff.member_no", p.MemberNo)
 					}
-					t.view.Choices = append(t.view.Choices, Choice{Label: p.Name, Provisional: p.Provisional, Detail: detail})
+					t.view.Choices = append(t.view.Choices, Choice{Label: viewName(p), Provisional: p.Provisional, Detail: detail})
 				}
 				t.show(SceneStaffPeople, ToneNone)
-				t.view.Title = T("staff.choose_person")
+				t.view.Title = T("staff.choose_person_for", T(menuKey(t.flow.action)))
 			}
 		}
 	})
@@ -343,10 +364,10 @@ func (t *Terminal) padRefused(line Text) {
 // personChosen goes on with the person found.
 func (t *Terminal) personChosen(p ledger.Person) {
 	t.flow.target = p
-	t.view.Staff.Target, t.view.Staff.TargetProvisional = p.Name, p.Provisional
+	t.view.Staff.Target, t.view.Staff.TargetProvisional = viewName(p), p.Provisional
 	switch t.flow.action {
 	case StaffAdjust:
-		t.askAmount()
+		t.askAdjustment(p)
 	case StaffBlock:
 		t.listCards(p)
 	default:
@@ -354,16 +375,58 @@ func (t *Terminal) personChosen(p ledger.Person) {
 	}
 }
 
+// WalkInKey is the catalog key of a walk-in's words in place of a name,
+// with its short number: 待补登记 772601. Every walk-in is 待补登记 until the
+// district's hub completes the registration; the number tells them apart
+// in a list, and is what staff type to find them.
+const WalkInKey = "person.walk_in"
+
+// WalkInNo is the short number of a walk-in's member number: its last run
+// of digits (772601 of 3F9A0B12C4D5E6F7-772601), which FindPeople finds it
+// by; the whole number when it has no digits.
+func WalkInNo(memberNo string) string {
+	end := strings.LastIndexFunc(memberNo, isDigit) + 1
+	start := strings.LastIndexFunc(memberNo[:end], func(r rune) bool { return !isDigit(r) }) + 1
+	if end == 0 {
+		return memberNo
+	}
+	return memberNo[start:end]
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// viewName is a person's name as a view carries it: the name, or for a
+// walk-in (Provisional) its short number, which a frontend shows with
+// WalkInKey's words.
+func viewName(p ledger.Person) string {
+	if p.Provisional {
+		return WalkInNo(p.MemberNo)
+	}
+	return p.Name
+}
+
 // who is a person as staff scenes name them: the full name (staff have
 // given their PIN; masking is for the public screens), or for a
-// provisional person the Text of ProvisionalKey, for the frontend to look up.
-func who(p ledger.Person) any { return personWords(p.Name, p.Provisional) }
+// provisional person the Text of WalkInKey, for the frontend to look up.
+func who(p ledger.Person) any { return personWords(p.Name, p.MemberNo, p.Provisional) }
 
-func personWords(name string, provisional bool) any {
+func personWords(name, memberNo string, provisional bool) any {
 	if provisional {
-		return T(ProvisionalKey)
+		return T(WalkInKey, WalkInNo(memberNo))
 	}
 	return name
+}
+
+// Signed is a number of points with its sign, as the adjustment pad shows
+// it: +120, −20 (a minus sign, not a hyphen).
+func Signed(n int64) string {
+	switch {
+	case n > 0:
+		return "+" + strconv.FormatInt(n, 10)
+	case n < 0:
+		return "−" + strconv.FormatInt(-n, 10)
+	}
+	return "0"
 }
 
 func (t *Terminal) askCard() {
@@ -373,13 +436,27 @@ func (t *Terminal) askCard() {
 
 func (t *Terminal) askAmount() {
 	t.view.Pad, t.view.Negative = "", false
-	t.view.Signed = t.flow.action == StaffAdjust
+	t.view.Signed = false
 	t.show(SceneStaffAmount, ToneNone)
-	if t.flow.action == StaffRestock {
-		t.view.Title = T("staff.restock_amount", t.flow.item.Name)
-	} else {
-		t.view.Title = T("staff.adjust_amount")
-	}
+	t.view.Title = T("staff.restock_amount", t.flow.item.Name)
+}
+
+// askAdjustment reads the person's balance, then asks for the points to
+// add or take off: the pad names whom and says what they have.
+func (t *Terminal) askAdjustment(p ledger.Person) {
+	t.run(false, func(ctx context.Context) func() {
+		bal, err := t.led.Balance(ctx, p.ID)
+		return func() {
+			if err != nil {
+				t.failed(err)
+				return
+			}
+			t.view.Pad, t.view.Negative = "", false
+			t.view.Signed = true
+			t.show(SceneStaffAmount, ToneNone)
+			t.view.Title = T("staff.adjust_amount", who(p), bal.Points)
+		}
+	})
 }
 
 func (t *Terminal) amountEntered() {
@@ -405,18 +482,20 @@ func (t *Terminal) amountEntered() {
 
 // confirmStaff asks before an action the same person cannot undo: the
 // question names what will happen, the lines the details, warning what to
-// look out for; 确认 runs do, 返回 goes back to the menu.
-func (t *Terminal) confirmStaff(question Text, warning Text, lines []Text, do func()) {
+// look out for, verb (a catalog key) what the confirming button does; it
+// runs do, 返回 goes back to the menu.
+func (t *Terminal) confirmStaff(verb string, question Text, warning Text, lines []Text, do func()) {
 	t.flow.confirm = do
 	t.show(SceneStaffConfirm, ToneNone)
 	t.view.Title = question
 	t.view.Lines = lines
 	t.view.Staff.Warning = warning
+	t.view.Staff.Confirm = verb
 }
 
 // staffDone shows a staff action's success.
 func (t *Terminal) staffDone(title Text, lines ...Text) {
-	t.view.Staff.Warning = Text{}
+	t.view.Staff.Warning, t.view.Staff.Confirm = Text{}, ""
 	t.show(SceneStaffDone, ToneSuccess)
 	t.view.Title = title
 	t.view.Lines = lines
@@ -427,10 +506,14 @@ func (t *Terminal) staffDone(title Text, lines ...Text) {
 // again; elsewhere (a confirmation, a list) the action ends there.
 func (t *Terminal) staffRefused(err error) {
 	var line Text
+	title := T("result.refused")
 	var he *ledger.HandedOutError
 	switch {
 	case errors.As(err, &he):
 		line = T("staff.handed_out_by", t.when(he.Handout.At), he.Handout.By)
+		if t.flow.action == StaffReverse {
+			title = T("staff.not_reversible_handed_out")
+		}
 	case errors.Is(err, ledger.ErrRedemptionReversed):
 		line = T("staff.code_reversed")
 	case errors.Is(err, ledger.ErrCardInUse):
@@ -458,14 +541,39 @@ func (t *Terminal) staffRefused(err error) {
 		return
 	}
 	switch t.view.Scene {
-	case SceneStaffTapCard, SceneStaffFind, SceneStaffAmount:
+	case SceneStaffTapCard:
+		t.cardRefused(line)
+	case SceneStaffFind, SceneStaffAmount:
 		t.padRefused(line)
 	default:
-		t.view.Staff.Warning = Text{}
+		t.view.Staff.Warning, t.view.Staff.Confirm = Text{}, ""
 		t.show(SceneStaffDone, ToneRefusal)
-		t.view.Title = T("result.refused")
+		t.view.Title = title
 		t.view.Lines = []Text{line}
 	}
+}
+
+// cardRefused says on the tap-card scene what is wrong with the card just
+// tapped, as its headline, and to tap another.
+func (t *Terminal) cardRefused(problem Text) {
+	t.cue(ToneRefusal)
+	t.view.Title = problem
+	t.view.Lines = []Text{T("staff.tap_other_card")}
+	t.changed()
+}
+
+// cardTaken is what a card already in the ledger is, for staff: whose it is
+// (a person's in use or stopped, or a staff card).
+func cardTaken(info ledger.CardInfo) Text {
+	switch {
+	case info.Staff != nil:
+		return T("staff.card_is_staff", info.Staff.Name)
+	case info.Person != nil && info.Card.State != ledger.CardActive:
+		return T("staff.card_stopped_of", who(*info.Person))
+	case info.Person != nil:
+		return T("staff.card_in_use_by", who(*info.Person))
+	}
+	return T("staff.card_in_use")
 }
 
 // newCardTapped binds, replaces or registers with the card just tapped.
@@ -477,10 +585,12 @@ func (t *Terminal) newCardTapped(uid record.CardUID) {
 	}
 	f := t.flow
 	t.run(false, func(ctx context.Context) func() {
-		_, err := t.led.LookupCard(ctx, uid)
+		info, err := t.led.LookupCard(ctx, uid)
 		if err == nil || errors.Is(err, ledger.ErrCardLost) || errors.Is(err, ledger.ErrCardRevoked) || errors.Is(err, ledger.ErrStaffDisabled) {
-			err = fmt.Errorf("card %s: %w", uid, ledger.ErrCardInUse)
-		} else if errors.Is(err, ledger.ErrUnknownCard) {
+			taken := cardTaken(info)
+			return func() { t.cardRefused(taken) }
+		}
+		if errors.Is(err, ledger.ErrUnknownCard) {
 			err = nil
 		}
 		var cards []ledger.Card
@@ -528,8 +638,10 @@ func (t *Terminal) bindCard(uid record.CardUID, cards []ledger.Card) {
 	}
 	for _, c := range cards {
 		if c.State == ledger.CardActive {
-			t.confirmStaff(T("staff.confirm_bind", who(f.target), string(uid)), T("staff.has_active_card"),
-				[]Text{T("staff.active_card", string(c.UID))}, bind)
+			// The button says what happens: both cards work. A card to be
+			// given up is 换卡/补卡's business, which 返回 leads back to.
+			t.confirmStaff("staff.keep_both_cards", T("staff.confirm_bind", who(f.target), string(uid)), T("staff.has_active_card"),
+				[]Text{T("staff.active_card", string(c.UID)), T("staff.both_cards_work")}, bind)
 			return
 		}
 	}
@@ -538,7 +650,8 @@ func (t *Terminal) bindCard(uid record.CardUID, cards []ledger.Card) {
 
 // enrolWalkIn registers a walk-in with the card just tapped: a provisional
 // person with no name (the hub completes it) and a member number the ledger
-// makes, which the done scene shows.
+// makes, whose short number (WalkInNo) the done scene shows for staff to
+// find them by.
 func (t *Terminal) enrolWalkIn(uid record.CardUID) {
 	op := t.flow.staff.UID
 	enrol := ledger.EnrolPerson{ID: record.NewEntryID(), Kind: record.GreenVest, Provisional: true}
@@ -555,14 +668,15 @@ func (t *Terminal) enrolWalkIn(uid record.CardUID) {
 				t.staffRefused(err)
 				return
 			}
-			t.staffDone(T("staff.walk_in_done"), T("staff.member_no", p.MemberNo), T("staff.card_of", who(p), string(uid)))
+			t.staffDone(T("staff.walk_in_done"), T("staff.walk_in_find", WalkInNo(p.MemberNo)), T("staff.card_of", who(p), string(uid)),
+				T("staff.walk_in_name"))
 		}
 	})
 }
 
-// replaceCard moves the person from old to uid. Replacing a lost card is
-// what the menu entry is for; replacing a card still active stops a card
-// someone may still hold, so it asks first.
+// replaceCard moves the person from old to uid (换卡/补卡): a lost card, or
+// one still active, which it stops, so that one asks first. The balance is
+// the person's, not the card's: the new card shows it as it was.
 func (t *Terminal) replaceCard(uid, old record.CardUID, state ledger.CardState) {
 	f := t.flow
 	req := ledger.ReplaceCard{ID: record.NewEntryID(), Old: old, New: uid, Operator: f.staff.UID}
@@ -574,7 +688,7 @@ func (t *Terminal) replaceCard(uid, old record.CardUID, state ledger.CardState) 
 					t.staffRefused(err)
 					return
 				}
-				t.staffDone(T("staff.card_replaced"), T("staff.card_of", who(f.target), string(uid)))
+				t.staffDone(T("staff.card_replaced"), T("staff.card_of", who(f.target), string(uid)), T("staff.points_stay"), T("staff.replaced_detail", string(old)))
 			}
 		})
 	}
@@ -582,7 +696,8 @@ func (t *Terminal) replaceCard(uid, old record.CardUID, state ledger.CardState) 
 		replace()
 		return
 	}
-	t.confirmStaff(T("staff.confirm_replace", who(f.target), string(old), string(uid)), T("staff.old_card_stops", string(old)), nil, replace)
+	t.confirmStaff("staff.do_replace", T("staff.confirm_replace", who(f.target), string(old), string(uid)), T("staff.old_card_stops", string(old)),
+		[]Text{T("staff.points_stay")}, replace)
 }
 
 // replaceableCard is the card a replacement moves away from: the lost one if
@@ -641,11 +756,11 @@ func (t *Terminal) listCards(p ledger.Person) {
 }
 
 // confirmBlock asks, then reports the card lost: it is refused from then
-// on; the person keeps the balance for a new card (补办挂失卡).
+// on; the balance is the person's and stays, for a new card (换卡/补卡).
 func (t *Terminal) confirmBlock(c ledger.Card) {
 	f := t.flow
 	req := ledger.SetCardState{ID: record.NewEntryID(), UID: c.UID, State: ledger.CardLost, Operator: f.staff.UID, Reason: t.words("reason.reported_lost")}
-	t.confirmStaff(T("staff.confirm_block", who(f.target), string(c.UID)), Text{}, []Text{T("staff.block_detail")}, func() {
+	t.confirmStaff("staff.block_card", T("staff.confirm_block", who(f.target), string(c.UID)), Text{}, []Text{T("staff.block_detail")}, func() {
 		t.run(true, func(ctx context.Context) func() {
 			err := t.write(ctx, func() error { _, err := t.led.SetCardState(ctx, req); return err })
 			return func() {
@@ -653,7 +768,7 @@ func (t *Terminal) confirmBlock(c ledger.Card) {
 					t.staffRefused(err)
 					return
 				}
-				t.staffDone(T("staff.blocked"), T("staff.card_of", who(f.target), string(c.UID)), T("staff.block_detail"))
+				t.staffDone(T("staff.blocked"), T("staff.card_of", who(f.target), string(c.UID)), T("staff.blocked_detail"))
 			}
 		})
 	})
@@ -671,7 +786,7 @@ func (t *Terminal) confirmAdjust(reasonKey string) {
 				return
 			}
 			lines := []Text{T("staff.reason_is", T(reasonKey)), T("staff.balance_after", bal.Points, bal.Points+f.amount)}
-			t.confirmStaff(T("staff.confirm_adjust", who(f.target), f.amount), Text{}, lines, func() { t.adjust(req) })
+			t.confirmStaff("staff.adjust_points", T("staff.confirm_adjust", who(f.target), Signed(f.amount)), Text{}, lines, func() { t.adjust(req) })
 		}
 	})
 }
@@ -689,7 +804,7 @@ func (t *Terminal) adjust(req ledger.Adjust) {
 				t.staffRefused(err)
 				return
 			}
-			t.staffDone(T("staff.adjusted", who(f.target), req.Points), T("checkout.balance", bal.Points))
+			t.staffDone(T("staff.adjusted", who(f.target), Signed(req.Points)), T("checkout.balance", bal.Points))
 		}
 	})
 }
@@ -699,10 +814,11 @@ func (t *Terminal) today() string { return t.clk.Now().In(t.loc()).Format(time.D
 // redemptionDetail is a redemption as staff lists say it: who, the code,
 // the time, and whether its goods were handed out.
 func (t *Terminal) redemptionDetail(r ledger.RedemptionRecord) Text {
+	name := personWords(r.PersonName, r.PersonMemberNo, r.PersonProvisional)
 	if !r.HandedOut.At.IsZero() {
-		return T("staff.redemption_handed_out", personWords(r.PersonName, r.PersonProvisional), string(r.Code), t.when(r.HandedOut.At), r.HandedOut.By)
+		return T("staff.redemption_handed_out", name, string(r.Code), t.when(r.HandedOut.At), r.HandedOut.By)
 	}
-	return T("staff.redemption_detail", personWords(r.PersonName, r.PersonProvisional), string(r.Code), t.when(r.At))
+	return T("staff.redemption_detail", name, string(r.Code), t.when(r.At))
 }
 
 func (t *Terminal) listRedemptions() {
@@ -721,7 +837,13 @@ func (t *Terminal) listRedemptions() {
 					continue
 				}
 				t.flow.redemptions = append(t.flow.redemptions, r)
-				t.view.Choices = append(t.view.Choices, Choice{Label: r.ItemName, Detail: t.redemptionDetail(r), Price: r.Points})
+				c := Choice{Label: r.ItemName, Detail: t.redemptionDetail(r), Price: r.Points}
+				if !r.HandedOut.At.IsZero() {
+					// Listed, for staff looking for it to see why, but not
+					// to be taken: its goods are gone.
+					c.Refusal = "staff.not_reversible_handed_out"
+				}
+				t.view.Choices = append(t.view.Choices, c)
 			}
 			if len(t.flow.redemptions) == 0 {
 				t.staffDone(T("staff.no_redemptions"))
@@ -741,19 +863,33 @@ func (t *Terminal) confirmReverse(r ledger.RedemptionRecord) {
 		return
 	}
 	req := ledger.Reverse{ID: record.NewEntryID(), Entry: r.Entry, Operator: t.flow.staff.UID, Reason: t.words("reason.reverse_redemption")}
-	name := personWords(r.PersonName, r.PersonProvisional)
-	lines := []Text{T("staff.code_at", string(r.Code), t.when(r.At)), T("staff.reverse_detail", r.Points, r.Quantity)}
-	t.confirmStaff(T("staff.confirm_reverse", name, r.ItemName), Text{}, lines, func() {
-		t.run(true, func(ctx context.Context) func() {
-			err := t.write(ctx, func() error { _, err := t.led.Reverse(ctx, req); return err })
-			return func() {
-				if err != nil {
-					t.staffRefused(err)
-					return
-				}
-				t.staffDone(T("staff.reversed"), t.redemptionDetail(r))
+	name := personWords(r.PersonName, r.PersonMemberNo, r.PersonProvisional)
+	t.run(false, func(ctx context.Context) func() {
+		bal, err := t.led.Balance(ctx, r.Person)
+		return func() {
+			if err != nil {
+				t.failed(err)
+				return
 			}
-		})
+			lines := []Text{T("staff.code_at", string(r.Code), t.when(r.At)), T("staff.reverse_detail", r.Points, r.Quantity),
+				T("staff.balance_after_reverse", bal.Points, bal.Points+r.Points)}
+			t.confirmStaff("staff.reverse_redemption", T("staff.confirm_reverse", name, r.ItemName), Text{}, lines, func() {
+				t.run(true, func(ctx context.Context) func() {
+					err := t.write(ctx, func() error { _, err := t.led.Reverse(ctx, req); return err })
+					var bal ledger.Balance
+					if err == nil {
+						bal, err = t.led.Balance(ctx, r.Person)
+					}
+					return func() {
+						if err != nil {
+							t.staffRefused(err)
+							return
+						}
+						t.staffDone(T("staff.reversed"), t.redemptionDetail(r), T("checkout.balance", bal.Points))
+					}
+				})
+			})
+		}
 	})
 }
 
@@ -813,9 +949,9 @@ func (t *Terminal) findCode(code ledger.PickupCode) {
 // confirmHandOut asks, then marks a redemption's goods handed out.
 func (t *Terminal) confirmHandOut(r ledger.RedemptionRecord) {
 	req := ledger.HandOut{ID: record.NewEntryID(), Redemption: r.Entry, Operator: t.flow.staff.UID}
-	name := personWords(r.PersonName, r.PersonProvisional)
+	name := personWords(r.PersonName, r.PersonMemberNo, r.PersonProvisional)
 	lines := []Text{T("staff.hand_out_what", name, r.ItemName, r.Quantity), T("staff.redeemed_at", t.when(r.At))}
-	t.confirmStaff(T("staff.confirm_hand_out", string(r.Code)), Text{}, lines, func() {
+	t.confirmStaff("staff.do_hand_out", T("staff.confirm_hand_out", string(r.Code)), Text{}, lines, func() {
 		t.run(true, func(ctx context.Context) func() {
 			err := t.write(ctx, func() error { _, err := t.led.HandOut(ctx, req); return err })
 			return func() {
@@ -885,7 +1021,7 @@ func (t *Terminal) listShifts() {
 			}
 			var p ledger.Person
 			p, err = t.led.Person(ctx, s.Person)
-			rows = append(rows, shiftChoice{shift: s, name: p.Name, provisional: p.Provisional, act: acts[s.Activity]})
+			rows = append(rows, shiftChoice{shift: s, name: viewName(p), provisional: p.Provisional, act: acts[s.Activity]})
 		}
 		return func() {
 			if err != nil {
@@ -899,7 +1035,7 @@ func (t *Terminal) listShifts() {
 				t.view.Choices = append(t.view.Choices, Choice{
 					Label:       r.name,
 					Provisional: r.provisional,
-					Detail:      T("staff.shift_detail", r.act, r.shift.OpenedAt.In(t.loc()).Format("01-02 15:04")),
+					Detail:      T("staff.shift_detail", r.act, t.when(r.shift.OpenedAt)),
 				})
 			}
 			if len(rows) == 0 {
@@ -952,8 +1088,8 @@ func (t *Terminal) confirmClose(s ledger.Shift) {
 				t.staffRefused(err)
 				return
 			}
-			lines := append([]Text{T("staff.shift_detail", acts[s.Activity], s.OpenedAt.In(t.loc()).Format("01-02 15:04"))}, creditLines(pre)...)
-			t.confirmStaff(T("staff.confirm_close", who(p)), Text{}, lines, func() {
+			lines := append([]Text{T("staff.shift_detail", acts[s.Activity], t.when(s.OpenedAt))}, creditLines(pre)...)
+			t.confirmStaff("staff.close_shifts", T("staff.confirm_close", who(p)), Text{}, lines, func() {
 				req := ledger.ResolveShift{ID: record.NewEntryID(), Shift: s.ID, Operator: op, Reason: reason}
 				t.run(true, func(ctx context.Context) func() {
 					var res ledger.CheckOutResult

@@ -61,8 +61,9 @@ func TestDisabledStaffCardIsNoWalkInsCard(t *testing.T) {
 	r.press(ActConfirm)
 	r.want(SceneStaffTapCard)
 	r.tap(other)
-	if v := r.want(SceneStaffTapCard); len(v.Lines) != 1 || v.Lines[0].Key != "staff.card_in_use" {
-		t.Fatalf("disabled staff card as a walk-in's card: lines %v", v.Lines)
+	if v := r.want(SceneStaffTapCard); fmt.Sprint(v.Title) != fmt.Sprint(T("staff.card_is_staff", "离职员工")) ||
+		fmt.Sprint(v.Lines) != fmt.Sprint([]Text{T("staff.tap_other_card")}) || v.Tone != ToneRefusal {
+		t.Fatalf("disabled staff card as a walk-in's card: %v %v", v.Title, v.Lines)
 	}
 }
 

@@ -145,9 +145,11 @@ func TestStaffActionsAskFirst(t *testing.T) {
 	p, card := r.env.AddPerson(t, "欧阳娜娜", record.RedVest)
 	r.env.Credit(t, p.ID, 100)
 	oil := r.env.AddItem(t, "食用油", 60, 3)
-	if _, err := r.env.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: oil.ID}); err != nil {
+	red, err := r.env.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: oil.ID})
+	if err != nil {
 		t.Fatal(err)
 	}
+	code := red.Code
 	r.tap(card)
 	r.press(ActCheckIn, ActConfirm, ActHome)
 	phone := p.Phone[len(p.Phone)-4:]
@@ -157,39 +159,43 @@ func TestStaffActionsAskFirst(t *testing.T) {
 		question Text
 		warning  string
 		lines    []Text
+		verb     string // what the confirming button says
 	}{
 		{"reverse", func() {
 			r.do(Action{Kind: ActStaff, Staff: StaffReverse})
 			r.do(Action{Kind: ActChoose, Index: 0})
-		}, T("staff.confirm_reverse", "欧阳娜娜", "食用油"), "", nil},
+		}, T("staff.confirm_reverse", "欧阳娜娜", "食用油"), "",
+			[]Text{T("staff.code_at", string(code), "09:00"), T("staff.reverse_detail", int64(60), int64(1)), T("staff.balance_after_reverse", int64(40), int64(100))},
+			"staff.reverse_redemption"},
 		{"adjust", func() {
 			r.do(Action{Kind: ActStaff, Staff: StaffAdjust})
 			r.typeDigits(phone)
 			r.press(ActConfirm)
 			r.do(Action{Kind: ActChoose, Index: 0})
 			r.typeDigits("30")
-			r.press(ActSign, ActConfirm)
+			r.press(ActSubtract, ActConfirm)
 			r.do(Action{Kind: ActChoose, Index: 1})
-		}, T("staff.confirm_adjust", "欧阳娜娜", int64(-30)), "",
-			[]Text{T("staff.reason_is", T("reason.missed_shift")), T("staff.balance_after", int64(40), int64(10))}},
+		}, T("staff.confirm_adjust", "欧阳娜娜", "−30"), "",
+			[]Text{T("staff.reason_is", T("reason.missed_shift")), T("staff.balance_after", int64(40), int64(10))}, "staff.adjust_points"},
 		{"close shift", func() {
 			r.do(Action{Kind: ActStaff, Staff: StaffShifts})
 			r.do(Action{Kind: ActChoose, Index: 0})
-		}, T("staff.confirm_close", "欧阳娜娜"), "", nil},
+		}, T("staff.confirm_close", "欧阳娜娜"), "", nil, "staff.close_shifts"},
 		{"replace an active card", func() {
 			r.do(Action{Kind: ActStaff, Staff: StaffReplace})
 			r.typeDigits(phone)
 			r.press(ActConfirm)
 			r.do(Action{Kind: ActChoose, Index: 0})
 			r.tap("0A0B0C0D")
-		}, T("staff.confirm_replace", "欧阳娜娜", string(card), "0A0B0C0D"), "staff.old_card_stops", nil},
+		}, T("staff.confirm_replace", "欧阳娜娜", string(card), "0A0B0C0D"), "staff.old_card_stops", []Text{T("staff.points_stay")}, "staff.do_replace"},
 		{"bind a second card", func() {
 			r.do(Action{Kind: ActStaff, Staff: StaffBind})
 			r.typeDigits(phone)
 			r.press(ActConfirm)
 			r.do(Action{Kind: ActChoose, Index: 0})
 			r.tap("0A0B0C0E")
-		}, T("staff.confirm_bind", "欧阳娜娜", "0A0B0C0E"), "staff.has_active_card", []Text{T("staff.active_card", string(card))}},
+		}, T("staff.confirm_bind", "欧阳娜娜", "0A0B0C0E"), "staff.has_active_card",
+			[]Text{T("staff.active_card", string(card)), T("staff.both_cards_work")}, "staff.keep_both_cards"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r.staffLogin()
@@ -197,8 +203,8 @@ func TestStaffActionsAskFirst(t *testing.T) {
 			bal := r.balance(p.ID)
 			tc.steps()
 			v := r.want(SceneStaffConfirm)
-			if fmt.Sprint(v.Title) != fmt.Sprint(tc.question) || v.Staff.Warning.Key != tc.warning {
-				t.Fatalf("confirm: %v, warning %v; want %v, %q", v.Title, v.Staff.Warning, tc.question, tc.warning)
+			if fmt.Sprint(v.Title) != fmt.Sprint(tc.question) || v.Staff.Warning.Key != tc.warning || v.Staff.Confirm != tc.verb {
+				t.Fatalf("confirm: %v, warning %v, button %q; want %v, %q, %q", v.Title, v.Staff.Warning, v.Staff.Confirm, tc.question, tc.warning, tc.verb)
 			}
 			if tc.lines != nil && fmt.Sprint(v.Lines) != fmt.Sprint(tc.lines) {
 				t.Fatalf("confirm lines %v, want %v", v.Lines, tc.lines)
@@ -361,14 +367,15 @@ func TestStaffHandsOutAPickupCode(t *testing.T) {
 	r.wantTitle(SceneStaffDone, "staff.handed_out")
 	r.press(ActConfirm)
 
-	// The reversal list says which were handed out, and refuses them.
+	// The reversal list says which were handed out, marked as not to be
+	// reversed; touched anyway, the refusal says why in its headline.
 	r.do(Action{Kind: ActStaff, Staff: StaffReverse})
 	v = r.want(SceneStaffRedemptions)
-	if len(v.Choices) != 2 || v.Choices[0].Detail.Key != "staff.redemption_handed_out" {
+	if len(v.Choices) != 2 || v.Choices[0].Detail.Key != "staff.redemption_handed_out" || v.Choices[0].Refusal != "staff.not_reversible_handed_out" {
 		t.Fatalf("reversal list = %+v", v.Choices)
 	}
 	r.do(Action{Kind: ActChoose, Index: 0})
-	if v := r.wantTitle(SceneStaffDone, "result.refused"); fmt.Sprint(v.Lines) != handed {
+	if v := r.wantTitle(SceneStaffDone, "staff.not_reversible_handed_out"); fmt.Sprint(v.Lines) != handed || v.Tone != ToneRefusal {
 		t.Fatalf("reversing a handed-out redemption: %v", v.Lines)
 	}
 	if b := r.balance(p.ID); b.Points != 40 {
@@ -387,8 +394,8 @@ func TestStaffFindByTheDigitsOfAMemberNumber(t *testing.T) {
 	r.do(Action{Kind: ActStaff, Staff: StaffAdjust})
 	r.typeDigits("12")
 	r.press(ActConfirm)
-	v := r.wantTitle(SceneStaffPeople, "staff.choose_person")
-	if len(v.Choices) != 1 || v.Choices[0].Label != "孙燊" {
+	v := r.wantTitle(SceneStaffPeople, "staff.choose_person_for")
+	if fmt.Sprint(v.Title.Args) != fmt.Sprint([]any{T("staff.adjust_points")}) || len(v.Choices) != 1 || v.Choices[0].Label != "孙燊" {
 		t.Fatalf("people = %+v", v.Choices)
 	}
 }

@@ -516,7 +516,7 @@ func (t *Terminal) cardLookedUp(info ledger.CardInfo, err error) {
 }
 
 func (t *Terminal) setPerson(info ledger.CardInfo) {
-	p := PersonView{Name: info.Person.Name, Provisional: info.Person.Provisional, Kind: info.Person.Kind, Points: info.Balance.Points, Minutes: info.Balance.Minutes}
+	p := PersonView{Name: viewName(*info.Person), Provisional: info.Person.Provisional, Kind: info.Person.Kind, Points: info.Balance.Points, Minutes: info.Balance.Minutes}
 	if s := info.OpenShift; s != nil {
 		p.OpenShift = &OpenShift{Activity: t.activityName(s.Activity), Since: s.OpenedAt}
 	}

@@ -486,7 +486,8 @@ func TestStaffPIN(t *testing.T) {
 	}
 	r.typeDigits("0000")
 	r.press(ActConfirm)
-	locked := fmt.Sprint([]Text{T("staff.pin_locked_until", "09:15")})
+	// The notice names whose card is locked.
+	locked := fmt.Sprint([]Text{T("staff.menu_of", "值班员"), T("staff.pin_locked_until", "09:15")})
 	if v := r.wantTitle(SceneNotice, "staff.pin_locked"); fmt.Sprint(v.Lines) != locked {
 		t.Fatalf("locked: lines %v, want %s", v.Lines, locked)
 	}
@@ -510,7 +511,10 @@ func TestStaffBindsANewCard(t *testing.T) {
 	}
 	r.staffLogin()
 	r.do(Action{Kind: ActStaff, Staff: StaffBind})
-	r.wantTitle(SceneStaffFind, "staff.find_person")
+	// The pad says which action it finds a person for.
+	if v := r.wantTitle(SceneStaffFind, "staff.find_person"); fmt.Sprint(v.Title.Args) != fmt.Sprint([]any{T("staff.bind_card")}) {
+		t.Fatalf("find pad: %v", v.Title)
+	}
 	r.typeDigits("9999")
 	r.press(ActConfirm)
 	if v := r.want(SceneStaffFind); len(v.Lines) != 1 || v.Lines[0].Key != "staff.not_found" {
@@ -519,16 +523,29 @@ func TestStaffBindsANewCard(t *testing.T) {
 	r.press(ActDelete, ActDelete, ActDelete, ActDelete)
 	r.typeDigits("5678")
 	r.press(ActConfirm)
-	v := r.want(SceneStaffPeople)
-	if len(v.Choices) != 1 || v.Choices[0].Label != "孙燊" {
-		t.Fatalf("people = %+v", v.Choices)
+	v := r.wantTitle(SceneStaffPeople, "staff.choose_person_for")
+	if len(v.Choices) != 1 || v.Choices[0].Label != "孙燊" || fmt.Sprint(v.Title.Args) != fmt.Sprint([]any{T("staff.bind_card")}) {
+		t.Fatalf("people = %+v, title %v", v.Choices, v.Title)
 	}
 	r.do(Action{Kind: ActChoose, Index: 0})
 	r.wantTitle(SceneStaffTapCard, "staff.tap_new_card")
-	// The staff card itself is refused.
-	r.tap(r.env.Staff)
-	if v := r.want(SceneStaffTapCard); len(v.Lines) != 1 || v.Lines[0].Key != "staff.card_in_use" {
-		t.Fatalf("staff card as new card: lines %v", v.Lines)
+	// A card in use is refused, its headline saying whose it is (staff see
+	// full names): the staff card itself, a person's, a person's lost one.
+	other, used := r.env.AddPerson(t, "欧阳娜娜", record.RedVest)
+	_, lost := r.env.AddPerson(t, "李喆", record.RedVest)
+	if _, err := r.env.SetCardState(ctx, ledger.SetCardState{ID: record.NewEntryID(), UID: lost, State: ledger.CardLost, Operator: r.env.Staff}); err != nil {
+		t.Fatal(err)
+	}
+	for uid, want := range map[record.CardUID]Text{
+		r.env.Staff: T("staff.card_is_staff", "值班员"),
+		used:        T("staff.card_in_use_by", other.Name),
+		lost:        T("staff.card_stopped_of", "李喆"),
+	} {
+		r.tap(uid)
+		if v := r.want(SceneStaffTapCard); fmt.Sprint(v.Title) != fmt.Sprint(want) || v.Tone != ToneRefusal ||
+			fmt.Sprint(v.Lines) != fmt.Sprint([]Text{T("staff.tap_other_card")}) {
+			t.Fatalf("card %s as new card: %v %v, want %v", uid, v.Title, v.Lines, want)
+		}
 	}
 	card := r.env.NewUID()
 	r.tap(card)
@@ -559,15 +576,19 @@ func TestStaffRegistersAWalkIn(t *testing.T) {
 		!strings.HasPrefix(info.Person.MemberNo, r.env.Terminal().ID+"-") {
 		t.Fatalf("walk-in = %+v, %v", info.Person, err)
 	}
+	// The done scene gives the short number staff find them by: the
+	// member number's last six digits, not the terminal's id.
 	member := info.Person.MemberNo
-	if want := fmt.Sprint([]Text{T("staff.member_no", member), T("staff.card_of", T(ProvisionalKey), string(card))}); fmt.Sprint(v.Lines) != want {
+	short := member[len(member)-6:]
+	if want := fmt.Sprint([]Text{T("staff.walk_in_find", short), T("staff.card_of", T(WalkInKey, short), string(card)), T("staff.walk_in_name")}); fmt.Sprint(v.Lines) != want {
 		t.Fatalf("walk-in done: lines %v, want %v", v.Lines, want)
 	}
 	r.press(ActConfirm, ActBack)
 
-	// The walk-in taps: the person scene marks them provisional.
+	// The walk-in taps: the person scene marks them provisional, with
+	// their short number.
 	r.tap(card)
-	if v := r.want(ScenePerson); !v.Person.Provisional || v.Person.Name != "" {
+	if v := r.want(ScenePerson); !v.Person.Provisional || v.Person.Name != short {
 		t.Fatalf("walk-in's person view = %+v", v.Person)
 	}
 	r.press(ActHome)
@@ -577,14 +598,14 @@ func TestStaffRegistersAWalkIn(t *testing.T) {
 	// provisional, never a name; a second active card asks first.
 	r.staffLogin()
 	r.do(Action{Kind: ActStaff, Staff: StaffBind})
-	r.typeDigits(member[len(member)-6:])
+	r.typeDigits(short)
 	r.press(ActConfirm)
 	v = r.want(SceneStaffPeople)
-	if len(v.Choices) != 1 || !v.Choices[0].Provisional || v.Choices[0].Label != "" {
+	if len(v.Choices) != 1 || !v.Choices[0].Provisional || v.Choices[0].Label != short || v.Choices[0].Detail.Key != "staff.walk_in_since" {
 		t.Fatalf("people = %+v", v.Choices)
 	}
 	r.do(Action{Kind: ActChoose, Index: 0})
-	if v := r.want(SceneStaffTapCard); !v.Staff.TargetProvisional || v.Staff.Target != "" {
+	if v := r.want(SceneStaffTapCard); !v.Staff.TargetProvisional || v.Staff.Target != short {
 		t.Fatalf("tap-card target = %q, provisional %v", v.Staff.Target, v.Staff.TargetProvisional)
 	}
 	second := r.env.NewUID()
@@ -594,7 +615,7 @@ func TestStaffRegistersAWalkIn(t *testing.T) {
 	}
 	r.press(ActConfirm)
 	v = r.wantTitle(SceneStaffDone, "staff.card_bound")
-	if want := fmt.Sprint([]Text{T("staff.card_of", T(ProvisionalKey), string(second))}); fmt.Sprint(v.Lines) != want {
+	if want := fmt.Sprint([]Text{T("staff.card_of", T(WalkInKey, short), string(second))}); fmt.Sprint(v.Lines) != want {
 		t.Fatalf("card bound: lines %v, want %v", v.Lines, want)
 	}
 	r.press(ActConfirm)
@@ -603,13 +624,16 @@ func TestStaffRegistersAWalkIn(t *testing.T) {
 	}
 }
 
+// isProvisionalName: arg names the walk-in of member number 20261126 by its
+// short number, with WalkInKey's words.
 func isProvisionalName(arg any) bool {
 	t, ok := arg.(Text)
-	return ok && t.Key == ProvisionalKey && len(t.Args) == 0
+	return ok && t.Key == WalkInKey && fmt.Sprint(t.Args) == "[20261126]"
 }
 
 // TestStaffListsShowAWalkInAsProvisional: every staff list that names a
-// person names a walk-in by ProvisionalKey, for the frontend to look up.
+// person names a walk-in by WalkInKey and its short number, for the
+// frontend to look up.
 func TestStaffListsShowAWalkInAsProvisional(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
@@ -638,7 +662,7 @@ func TestStaffListsShowAWalkInAsProvisional(t *testing.T) {
 	r.press(ActBack)
 	r.do(Action{Kind: ActStaff, Staff: StaffShifts})
 	v = r.want(SceneStaffShifts)
-	if len(v.Choices) != 1 || !v.Choices[0].Provisional || v.Choices[0].Label != "" {
+	if len(v.Choices) != 1 || !v.Choices[0].Provisional || v.Choices[0].Label != "20261126" {
 		t.Fatalf("open shifts = %+v", v.Choices)
 	}
 	r.press(ActBack)
@@ -703,7 +727,7 @@ func TestStaffAdjustsPointsWithAReason(t *testing.T) {
 		r.wantTitle(SceneStaffAmount, "staff.adjust_amount")
 		r.typeDigits(tc.digits)
 		if tc.negative {
-			r.press(ActSign)
+			r.press(ActSubtract)
 		}
 		r.press(ActConfirm)
 		v := r.wantTitle(SceneStaffReasons, "staff.reason")

@@ -163,7 +163,8 @@ type PersonView struct {
 	Points    int64
 	Minutes   int64
 	OpenShift *OpenShift // nil when not checked in
-	// Provisional: a walk-in with no name yet, shown as ProvisionalKey.
+	// Provisional: a walk-in with no name yet; Name is then its short
+	// number, shown with WalkInKey's words (待补登记 772601).
 	Provisional bool
 }
 
@@ -184,8 +185,8 @@ type Choice struct {
 	// (余额不足, 库存不足, 本月已兑换); "" when it can. Refused choices are shown,
 	// not hidden.
 	Refusal string
-	// Provisional: the choice is a provisional person, shown as
-	// ProvisionalKey; Label is empty.
+	// Provisional: the choice is a provisional person; Label is its short
+	// number, shown with WalkInKey's words.
 	Provisional bool
 	// RefusalArgs are the arguments of Refusal's words (还差 N 分).
 	RefusalArgs []any
@@ -246,14 +247,18 @@ type StaffView struct {
 	// Target is the person a staff action is about: the full name (staff
 	// gave their PIN; masking is for the public screens).
 	Target string
-	// TargetProvisional: Target is a provisional person, shown as
-	// ProvisionalKey.
+	// TargetProvisional: Target is a provisional person's short number,
+	// shown with WalkInKey's words; ProvisionalKey's alone while it has none
+	// yet (a walk-in being registered).
 	TargetProvisional bool
 	// Warning is what to look out for before confirming (此人已有一张在用的卡);
 	// zero when nothing.
 	Warning Text
 	// Readers are the card readers' state, on the reader test.
 	Readers []rfid.Status
+	// Confirm is the catalog key of what the confirming button of a staff
+	// confirmation says: the action it takes (撤销兑换, 两张卡都可用).
+	Confirm string
 }
 
 // MenuItem is one entry of the staff menu.

@@ -26,9 +26,10 @@ const (
 	ActConfirm                        // 确认
 	ActDigit                          // a pad's digit (Digit)
 	ActDelete                         // a pad's 删除
-	ActSign                           // the amount pad's +/−: sets it negative (a second one, positive)
+	ActSubtract                       // the amount pad's 扣分: the amount is taken off
 	ActClear                          // empty the pad
 	ActStaff                          // a staff menu entry (Staff)
+	ActAdd                            // the amount pad's 加分: the amount is added (the pad starts so)
 )
 
 // Action is a touch the frontend recognised.

@@ -112,6 +112,33 @@ func (b *Builder) paragraph(r Rect, s string, st TextStyle, target int, center b
 // Button adds a touch target with a label. A disabled button is drawn grey
 // and is not a target.
 func (b *Builder) Button(r Rect, label string, kind ButtonKind, act Action, enabled bool) {
+	b.button(r, label, kind, act, enabled, b.buttonSize(r))
+}
+
+// buttonSize is the largest label size whose line fits r's height.
+func (b *Builder) buttonSize(r Rect) float64 {
+	for _, sz := range []float64{b.L.Huge(), b.L.Title()} {
+		if r.H >= lineHeight(sz)+b.L.U(16) {
+			return sz
+		}
+	}
+	return b.L.Body()
+}
+
+// oneLineSize is the largest size, at most buttonSize, at which label fits
+// r's button on one line (a word is not broken); the smallest size when
+// none does.
+func (b *Builder) oneLineSize(r Rect, label string) float64 {
+	w := r.Inset(b.L.U(14)).W // a little air either side
+	size := b.buttonSize(r)
+	for size > b.L.Small() && b.M.Advance(label, size, true) > w {
+		size = math.Max(b.L.Small(), size-2)
+	}
+	return size
+}
+
+// button is Button with its label's size.
+func (b *Builder) button(r Rect, label string, kind ButtonKind, act Action, enabled bool, size float64) {
 	target := -1
 	if enabled {
 		target = len(b.frame.Targets)
@@ -123,14 +150,6 @@ func (b *Builder) Button(r Rect, label string, kind ButtonKind, act Action, enab
 		Kind: FillItem, Rect: r, Fill: bg, Border: border, BorderW: math.Max(2, b.L.U(3)),
 		Radius: b.L.U(12), Target: target,
 	})
-	// The largest size whose line fits the button's height.
-	size := b.L.Body()
-	for _, sz := range []float64{b.L.Huge(), b.L.Title()} {
-		if r.H >= lineHeight(sz)+b.L.U(16) {
-			size = sz
-			break
-		}
-	}
 	b.paragraph(r.Inset(b.L.U(8)), label, TextStyle{Size: size, Bold: true, Color: fg, Align: AlignCenter}, target, true)
 }
 

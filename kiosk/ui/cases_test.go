@@ -105,7 +105,7 @@ func sceneCases(s Strings) []sceneCase {
 		catalog,
 		viewCase(s, "staff-items-paged", manyItems(25), "补充库存", "物品01", "还剩 0 件", "下一页", "上一页"),
 		viewCase(s, "history", history, "我的记录", "签退：社区环境清洁，2小时30分钟，获得 25 积分", "兑换：毛巾，用去 30 积分",
-			"兑换：食用油 5 升，用去 1200 积分，取货码 0427", "换了新卡", "11-25 07:41"),
+			"兑换：食用油 5 升，用去 1200 积分，取货码 0427", "已换新卡", "11-25 07:41"),
 		viewCase(s, "idle-paged", paged, "请刷卡"),
 		{name: "countdown-person", view: person, scene: &withCountdown{ScreenFor(s, person, cst, nil), 10}, must: []string{"10 秒后返回首页", "签退"}},
 		{name: "countdown-pickup", view: pickup, scene: &withCountdown{ScreenFor(s, pickup, cst, nil), 3}, must: []string{"3 秒后返回首页", "4 2 7 1"}},

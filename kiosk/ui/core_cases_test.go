@@ -104,11 +104,13 @@ func buildCoreCases() ([]sceneCase, error) {
 	_, err = led.AddStaff(ctx, ledger.AddStaff{ID: id(), UID: "5A5A0002", Name: "王芳", Role: ledger.RoleStaff, PIN: "1357"})
 	d.check(err)
 	rates := map[record.VolunteerKind]int64{record.RedVest: 10, record.GreenVest: 10, record.Resident: 5}
+	var works record.ActivityID // 环境整治
 	for _, a := range []struct{ name, start, end string }{{"助老服务", "08:30", "11:30"}, {"环境整治", "09:00", "17:00"}} {
-		_, err := led.PutActivity(ctx, ledger.PutActivity{ID: id(), Activity: ledger.Activity{Name: a.name,
+		act, err := led.PutActivity(ctx, ledger.PutActivity{ID: id(), Activity: ledger.Activity{Name: a.name,
 			Schedule: record.Schedule{Start: a.start, End: a.end}, Rules: record.Rules{PointsPerHour: rates, EarlyMinutes: 60,
 				RoundMinutes: 15, MinMinutes: 15}, Active: true}})
 		d.check(err)
+		works = act.ID
 	}
 	person := func(member, name, phone string, kind record.VolunteerKind, uid record.CardUID) ledger.Person {
 		p, err := led.EnrolPerson(ctx, ledger.EnrolPerson{ID: id(), MemberNo: member, Name: name, Phone: phone, Community: "和平里社区", Kind: kind})
@@ -123,6 +125,13 @@ func buildCoreCases() ([]sceneCase, error) {
 	person("HPL1004", "李喆", "13800001004", record.RedVest, "04A1B2C6")
 	_, err = led.SetCardState(ctx, ledger.SetCardState{ID: id(), UID: "04A1B2C6", State: ledger.CardLost, Operator: staff})
 	d.check(err)
+	// Checked in yesterday afternoon and never out: the staff lists it with
+	// its date, and today's summary counts it apart.
+	person("HPL1005", "孙燊", "13800001005", record.RedVest, "04A1B2C7")
+	clk.Set(testNow.Add(-18 * time.Hour))
+	_, err = led.CheckIn(ctx, ledger.CheckIn{ID: id(), Card: "04A1B2C7", Activity: works})
+	d.check(err)
+	clk.Set(testNow)
 	_, err = led.Adjust(ctx, ledger.Adjust{ID: id(), Person: yue.ID, Points: 120, Reason: "活动奖励", Operator: staff})
 	d.check(err)
 	items := []struct {
@@ -246,19 +255,19 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.digits(pin)
 	d.shot("pin-typed", kiosk.ScenePIN, strings.Repeat("● ", len(pin)))
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-menu", kiosk.SceneStaffMenu, "工作人员：刘珺", "核销取货", "绑定新卡", "挂失", "今日汇总")
+	d.shot("staff-menu", kiosk.SceneStaffMenu, "工作人员：刘珺", "核销取货", "绑定新卡", "登记新志愿者", "换卡/补卡", "挂失", "代为签退", "今日汇总", "退出")
 	staffAct(kiosk.StaffBind)
 	d.digits("1003")
-	d.shot("staff-find", kiosk.SceneStaffFind, "1003", "手机后四位或会员号")
+	d.shot("staff-find", kiosk.SceneStaffFind, "1003", "绑定新卡：", "手机后四位或会员号", "返回")
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-people", kiosk.SceneStaffPeople, "请选择人员", "陈赟", "会员号 HPL1003　电话 138****1003")
+	d.shot("staff-people", kiosk.SceneStaffPeople, "绑定新卡：请选择人员", "陈赟", "会员号 HPL1003　电话 138****1003")
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-tap-card", kiosk.SceneStaffTapCard, "请刷新卡", "陈赟")
+	d.shot("staff-tap-card", kiosk.SceneStaffTapCard, "请刷新卡", "陈赟", "返回")
 	d.tap("04A1B2C3")
-	d.shot("staff-card-in-use", kiosk.SceneStaffTapCard, "这张卡已经在用，请换一张")
+	d.shot("staff-card-in-use", kiosk.SceneStaffTapCard, "这张卡已被「王堃」使用", "陈赟", "请换一张卡再刷")
 	d.tap("04FFEE01")
-	d.shot("staff-confirm-second-card", kiosk.SceneStaffConfirm, "请核对后确认", "为 陈赟 绑定新卡 04FFEE01？", "此人已有一张在用的卡",
-		"在用的卡：04A1B2C5", "返回", "确认")
+	d.shot("staff-confirm-second-card", kiosk.SceneStaffConfirm, "请核对后确认", "此人已有一张在用的卡",
+		"在用的卡：04A1B2C5", "返回", "两张卡都可用")
 	d.act(kiosk.ActConfirm)
 	d.shot("staff-done", kiosk.SceneStaffDone, "绑卡成功", "陈赟　卡号 04FFEE01")
 	d.act(kiosk.ActConfirm)
@@ -267,28 +276,29 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.act(kiosk.ActConfirm)
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
 	d.digits("20")
-	d.act(kiosk.ActSign)
-	d.shot("staff-amount", kiosk.SceneStaffAmount, "请输入调整的积分", "−20", "扣分")
+	d.act(kiosk.ActSubtract)
+	d.shot("staff-amount", kiosk.SceneStaffAmount, "「周玥」现有 30 积分，", "请输入要调整的积分", "−20", "加分", "扣分", "返回")
 	d.act(kiosk.ActConfirm)
 	d.shot("staff-reasons", kiosk.SceneStaffReasons, "请选择原因", "更正录入错误")
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-confirm-adjust", kiosk.SceneStaffConfirm, "为 周玥 调整积分 -20？", "原因：更正录入错误", "现有 30 积分，调整后 10 积分")
+	d.shot("staff-confirm-adjust", kiosk.SceneStaffConfirm, "为「周玥」调整积分 −20？", "原因：更正录入错误", "现有 30 积分，调整后 10 积分", "调整积分")
 	d.act(kiosk.ActBack)
 	staffAct(kiosk.StaffReverse)
 	d.shot("staff-redemptions", kiosk.SceneStaffRedemptions, "撤销兑换", "大米")
-	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-confirm-reverse", kiosk.SceneStaffConfirm, "撤销 周玥 兑换的 大米？", "退回 80 积分，库存加回 1 件")
+	d.choose("大米")
+	d.shot("staff-confirm-reverse", kiosk.SceneStaffConfirm, "撤销「周玥」兑换的大米？", "退回 80 积分，库存加回 1 件", "现有 30 积分，撤销后 110 积分", "撤销兑换")
 	d.act(kiosk.ActBack)
 	staffAct(kiosk.StaffRestock)
 	d.shot("staff-items", kiosk.SceneStaffItems, "补充库存", "大米", "还剩 9 件")
 	d.act(kiosk.ActBack)
 	staffAct(kiosk.StaffSummary)
-	d.shot("staff-summary", kiosk.SceneStaffSummary, "今日汇总")
+	d.shot("staff-summary", kiosk.SceneStaffSummary, "今日汇总", "今日签到 3 次，签退 2 次，1 人还未签退", "另有 1 人此前未签退",
+		"共计服务 1小时30分钟，服务积分 15", "人工调整 +120 积分（1 次）")
 	d.act(kiosk.ActConfirm)
 	staffAct(kiosk.StaffShifts)
-	d.shot("staff-shifts", kiosk.SceneStaffShifts, "关闭未签退", "陈赟", "环境整治　签到于 11-25 12:00")
-	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-confirm-close", kiosk.SceneStaffConfirm, "为 陈赟 代为签退？", "已过 45分钟", "按规则计入 45分钟，获得 7 积分")
+	d.shot("staff-shifts", kiosk.SceneStaffShifts, "代为签退", "陈赟", "环境整治　签到于 12:00", "孙燊", "环境整治　签到于 11月24日 15:41")
+	d.choose("陈赟")
+	d.shot("staff-confirm-close", kiosk.SceneStaffConfirm, "为「陈赟」代为签退？", "已过 45分钟", "按规则计入 45分钟，获得 7 积分", "代为签退")
 	d.act(kiosk.ActConfirm)
 	d.shot("staff-shift-closed", kiosk.SceneStaffDone, "已代为签退", "陈赟　活动：环境整治", "按规则计入 45分钟，获得 7 积分")
 	d.act(kiosk.ActConfirm)
@@ -302,12 +312,12 @@ func buildCoreCases() ([]sceneCase, error) {
 	// 核销: today's waiting redemption, picked; then its code typed again.
 	staffAct(kiosk.StaffHandOut)
 	d.shot("staff-handouts", kiosk.SceneStaffHandouts, "核销取货", "输入取货码", "大米")
-	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 1})
+	d.choose("大米")
 	handout := ""
 	if args := d.term.View().Title.Args; len(args) == 1 {
 		handout, _ = args[0].(string)
 	}
-	d.shot("staff-confirm-hand-out", kiosk.SceneStaffConfirm, "核销取货码 "+handout+"？", "周玥　大米 1 件", "兑换于 11:32")
+	d.shot("staff-confirm-hand-out", kiosk.SceneStaffConfirm, "核销取货码 "+handout+"？", "周玥　大米 1 件", "兑换于 11:32", "核销")
 	d.act(kiosk.ActConfirm)
 	d.shot("staff-handed-out", kiosk.SceneStaffDone, "已核销，请交付物品")
 	d.act(kiosk.ActConfirm)
@@ -315,11 +325,27 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
 	d.digits(handout)
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-code-handed-out", kiosk.SceneStaffFind, "请输入取货码", "12:45 已由 刘珺 核销")
+	d.shot("staff-code-handed-out", kiosk.SceneStaffFind, "请输入取货码", "12:45 已由「刘珺」核销")
 	d.act(kiosk.ActBack)
+	// The reversal list marks what was handed out: not to be reversed. One
+	// handed out at the desk while the list is open is refused, saying why.
 	staffAct(kiosk.StaffReverse)
-	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-refused", kiosk.SceneStaffDone, "未能完成", "12:45 已由 刘珺 核销")
+	d.shot("staff-redemptions-handed-out", kiosk.SceneStaffRedemptions, "撤销兑换", "大米", "理发服务")
+	var haircut ledger.RedemptionRecord
+	if recs, err := led.Redemptions(ctx, "2026-11-25"); err == nil {
+		for _, r := range recs {
+			if r.ItemName == "理发服务" {
+				haircut = r
+			}
+		}
+	} else {
+		d.check(err)
+	}
+	d.choose("理发服务")
+	_, err = led.HandOut(ctx, ledger.HandOut{ID: id(), Redemption: haircut.Entry, Operator: staff})
+	d.check(err)
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-refused", kiosk.SceneStaffDone, "已领取，不能撤销", "12:45 已由「刘珺」核销")
 	d.act(kiosk.ActConfirm)
 
 	// 挂失: 王堃's card, then a replacement of an active card asks first.
@@ -327,56 +353,60 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.digits("1001")
 	d.act(kiosk.ActConfirm)
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-cards", kiosk.SceneStaffCards, "请选择 王堃 要挂失的卡", "04A1B2C3", "绑定于 2026-11-25")
+	d.shot("staff-cards", kiosk.SceneStaffCards, "请选择「王堃」要挂失的卡", "04A1B2C3", "绑定于 2026-11-25")
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-confirm-block", kiosk.SceneStaffConfirm, "挂失 王堃 的卡 04A1B2C3？")
+	d.shot("staff-confirm-block", kiosk.SceneStaffConfirm, "挂失「王堃」的卡 04A1B2C3？", "挂失")
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-blocked", kiosk.SceneStaffDone, "已挂失", "王堃　卡号 04A1B2C3")
+	d.shot("staff-blocked", kiosk.SceneStaffDone, "已挂失", "王堃　卡号 04A1B2C3", "此卡已停用，积分仍在账上，可补办新卡")
 	d.act(kiosk.ActConfirm)
 	staffAct(kiosk.StaffReplace)
 	d.digits("1003")
 	d.act(kiosk.ActConfirm)
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
 	d.tap("04FFEE04")
-	d.shot("staff-confirm-replace", kiosk.SceneStaffConfirm, "把 陈赟 的卡 04FFEE01 换成 04FFEE04？", "旧卡 04FFEE01 还在用，换卡后将停用")
-	d.act(kiosk.ActBack)
+	d.shot("staff-confirm-replace", kiosk.SceneStaffConfirm, "旧卡 04FFEE01 还在用，换卡后将停用", "积分在本人账上，换卡后不变", "换卡")
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-replaced", kiosk.SceneStaffDone, "已换新卡", "陈赟　卡号 04FFEE04", "积分在本人账上，换卡后不变", "旧卡 04FFEE01 已停用")
+	d.act(kiosk.ActConfirm)
 
 	// A walk-in is registered with a card alone; the ledger makes the
 	// member number. Until the hub completes the registration every scene
-	// names them with the catalog's words for a provisional person.
+	// names them with the catalog's words for a provisional person and the
+	// number's last digits, which staff type to find them.
 	staffAct(kiosk.StaffEnrol)
 	d.shot("staff-tap-card-walk-in-new", kiosk.SceneStaffTapCard, "请刷新卡", "待补登记")
 	d.tap("04FFEE02")
-	member := ""
+	short := ""
 	if lines := d.term.View().Lines; len(lines) > 0 && len(lines[0].Args) == 1 {
-		member, _ = lines[0].Args[0].(string)
+		short, _ = lines[0].Args[0].(string)
 	}
-	d.shot("staff-walk-in-done", kiosk.SceneStaffDone, "已登记，姓名待中心补全", "会员号 "+member, "待补登记　卡号 04FFEE02")
+	walkIn := "待补登记 " + short
+	d.shot("staff-walk-in-done", kiosk.SceneStaffDone, "已登记新志愿者", "查找请输入 "+short, walkIn+"　卡号 04FFEE02", "姓名待区中心登记时补全")
 	d.act(kiosk.ActConfirm, kiosk.ActBack)
 	d.tap("04FFEE02")
-	d.shot("person-walk-in", kiosk.ScenePerson, "待补登记", "签到")
+	d.shot("person-walk-in", kiosk.ScenePerson, walkIn, "请到服务台补全姓名", "签到")
 	d.press(A(kiosk.ActHome))
 	d.tap(staff)
 	d.digits(pin)
 	d.act(kiosk.ActConfirm)
 	staffAct(kiosk.StaffBind)
-	d.digits(member[len(member)-6:])
+	d.digits(short)
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-people-walk-in", kiosk.SceneStaffPeople, "待补登记", "会员号 "+member)
+	d.shot("staff-people-walk-in", kiosk.SceneStaffPeople, walkIn, "本机登记于 12:45，姓名待补全")
 	d.press(kiosk.Action{Kind: kiosk.ActChoose, Index: 0})
-	d.shot("staff-tap-card-walk-in", kiosk.SceneStaffTapCard, "请刷新卡", "待补登记")
+	d.shot("staff-tap-card-walk-in", kiosk.SceneStaffTapCard, "请刷新卡", walkIn)
 	d.tap("04FFEE03")
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-done-walk-in", kiosk.SceneStaffDone, "绑卡成功", "待补登记　卡号 04FFEE03")
+	d.shot("staff-done-walk-in", kiosk.SceneStaffDone, "绑卡成功", walkIn+"　卡号 04FFEE03")
 	d.press(A(kiosk.ActHome))
 
-	// Five wrong PINs lock a card: the screen says until when.
+	// Five wrong PINs lock a card: the screen says whose, and until when.
 	d.tap("5A5A0002")
 	for range 5 {
 		d.digits("0000")
 		d.act(kiosk.ActConfirm)
 	}
-	d.shot("pin-locked", kiosk.SceneNotice, "密码错误次数太多", "已锁定，至 13:00 后再试")
+	d.shot("pin-locked", kiosk.SceneNotice, "密码错误次数太多", "工作人员：王芳", "已锁定，至 13:00 后再试")
 	d.press(A(kiosk.ActHome))
 
 	t := kiosk.NewFaulted(fmt.Errorf("open: %w", ledger.ErrCorrupt), kiosk.Options{Clock: clk})
@@ -432,7 +462,7 @@ func TestButtonsCarryTheCoresActions(t *testing.T) {
 
 	pad := kiosk.View{Scene: kiosk.ScenePIN, Title: kiosk.T("staff.pin"), Pad: "1234"}
 	f = frame(pad)
-	want := map[string]Action{"删除": Act(kiosk.ActDelete), "确认": Act(kiosk.ActConfirm), "取消": Act(kiosk.ActBack)}
+	want := map[string]Action{"删除": Act(kiosk.ActDelete), "确认": Act(kiosk.ActConfirm), "返回": Act(kiosk.ActBack)}
 	for d := range 10 {
 		want[string(rune('0'+d))] = Action{Action: kiosk.Action{Kind: kiosk.ActDigit, Digit: d}}
 	}
@@ -456,7 +486,7 @@ func TestButtonsCarryTheCoresActions(t *testing.T) {
 	if _, ok := f.Find("−25"); !ok {
 		t.Errorf("amount shown as %q", f.Texts())
 	}
-	if it, ok := f.Find("扣分"); !ok || f.Actions[it.Target] != Act(kiosk.ActSign) {
+	if it, ok := f.Find("扣分"); !ok || f.Actions[it.Target] != Act(kiosk.ActSubtract) {
 		t.Errorf("sign key: %+v", it)
 	}
 	amount.Signed, amount.Negative = false, false

@@ -158,7 +158,7 @@ func probeGlyphs(_ *Fonts) {
 	s := ChineseStrings()
 	screen := func(names []string) []shot {
 		var shots []shot
-		c := &ChoiceScene{Title: s.T("staff.choose_person")}
+		c := &ChoiceScene{Title: s.F("staff.choose_person_for", s.T("staff.bind_card"))}
 		for i, n := range names {
 			c.Options = append(c.Options, Option{Label: n, Act: Choose(i)})
 		}

@@ -165,6 +165,9 @@ func (s *PersonScene) Build(b *Builder) {
 		mins := int(b.Now.Sub(o.Since) / time.Minute)
 		b.Line(info, b.S.F("person.shift_open", Duration(b.S, max(0, mins)))+"  "+o.Activity,
 			TextStyle{Size: l.Body(), Bold: true, Color: colSuccess, Align: AlignCenter})
+	} else if p.Provisional {
+		// A walk-in sees 待补登记 where their name goes: say what to do.
+		b.Line(info, b.S.T("person.walk_in_hint"), TextStyle{Size: l.Body(), Bold: true, Color: colInk, Align: AlignCenter})
 	}
 	b.Button(main, label, Primary, act, true)
 	cols := buttons.Columns(3, l.Gap())
@@ -216,14 +219,21 @@ type ChoiceScene struct {
 	MinWidthMM float64
 	Page       int
 	perPage    int // from the last Build
+	// Back is the label of the button that leaves ("" is 返回); Extra, when
+	// set, an action beside it, drawn as the primary button (输入取货码):
+	// not one of the options.
+	Back  string
+	Extra *Option
 }
 
 // Option is one button of a ChoiceScene: a label and, when Detail is set, a
-// second, smaller line under it.
+// second, smaller line under it. A Disabled option is drawn grey and is
+// not a target: its detail says why.
 type Option struct {
-	Label  string
-	Detail string
-	Act    Action
+	Label    string
+	Detail   string
+	Act      Action
+	Disabled bool
 }
 
 // Handle turns pages.
@@ -270,29 +280,58 @@ func (s *ChoiceScene) Build(b *Builder) {
 	s.perPage = max(1, len(cells))
 	s.Page = min(s.Page, max(0, (len(s.Options)-1)/s.perPage))
 	first := s.Page * s.perPage
+	// One size for the labels of a page, the largest at which each fits its
+	// button on one line: labels of one size read as one list, and no word
+	// is broken across lines.
+	size := 0.0
 	for i := first; i < len(s.Options) && i-first < len(cells); i++ {
 		c := cells[i-first]
 		c.H = math.Min(c.H, math.Max(minH, l.Target()*1.5))
-		b.option(c, s.Options[i])
+		if s.Options[i].Detail != "" {
+			continue // drawn at the body size, over its detail
+		}
+		if sz := b.oneLineSize(c, s.Options[i].Label); size == 0 || sz < size {
+			size = sz
+		}
+	}
+	for i := first; i < len(s.Options) && i-first < len(cells); i++ {
+		c := cells[i-first]
+		c.H = math.Min(c.H, math.Max(minH, l.Target()*1.5))
+		b.option(c, s.Options[i], size)
 	}
 	navs := nav.Columns(4, l.Gap())
-	b.Button(navs[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
+	back := s.Back
+	if back == "" {
+		back = b.S.T("button.back")
+	}
+	b.Button(navs[0], back, Secondary, Act(kiosk.ActBack), true)
+	if s.Extra != nil {
+		ex := navs[1]
+		if len(s.Options) <= s.perPage {
+			ex.W = navs[2].X + navs[2].W - ex.X // no pages to turn: room for its words
+		}
+		b.Button(ex, s.Extra.Label, Primary, s.Extra.Act, true)
+	}
 	if len(s.Options) > s.perPage {
 		b.Button(navs[2], b.S.T("redeem.prev_page"), Secondary, prevPage, s.Page > 0)
 		b.Button(navs[3], b.S.T("redeem.next_page"), Secondary, nextPage, first+s.perPage < len(s.Options))
 	}
 }
 
-// option draws an Option: a plain button, or a button with a second line.
-func (b *Builder) option(r Rect, o Option) {
+// option draws an Option: a plain button with its label at size, or a
+// button with a second line.
+func (b *Builder) option(r Rect, o Option, size float64) {
 	if o.Detail == "" {
-		b.Button(r, o.Label, Secondary, o.Act, true)
+		b.button(r, o.Label, Secondary, o.Act, !o.Disabled, size)
 		return
 	}
-	target := len(b.frame.Targets)
-	b.frame.Targets = append(b.frame.Targets, r)
-	b.frame.Actions = append(b.frame.Actions, o.Act)
-	bg, fg, border := Secondary.colors(true)
+	target := -1
+	if !o.Disabled {
+		target = len(b.frame.Targets)
+		b.frame.Targets = append(b.frame.Targets, r)
+		b.frame.Actions = append(b.frame.Actions, o.Act)
+	}
+	bg, fg, border := Secondary.colors(!o.Disabled)
 	b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: r, Fill: bg, Border: border, BorderW: math.Max(2, b.L.U(3)),
 		Radius: b.L.U(12), Target: target})
 	inner := r.Inset(b.L.U(8))
@@ -516,7 +555,7 @@ func historyText(s Strings, e kiosk.HistoryLine) string {
 // PadScene is the PIN and number pad. The core owns what is typed (Pad) and
 // its limits: every key goes to it as it is pressed, and the scene draws
 // the view it gets back. A PIN is drawn as dots; the amount pad of an
-// adjustment (Signed) has a +/− key.
+// adjustment (Signed) has 加分 and 扣分.
 type PadScene struct{ View kiosk.View }
 
 func (s *PadScene) NextChange(time.Time) time.Time { return time.Time{} }
@@ -537,24 +576,33 @@ func (s *PadScene) Build(b *Builder) {
 		// Whose card was tapped: the holder knows it is theirs.
 		heading = b.S.F("staff.menu_of", v.Staff.Name) + "\n" + heading
 	}
+	heading = clauseBreak(heading, title.W, func(t string) float64 { return b.M.Advance(t, l.Title(), true) })
 	b.paragraph(title, heading, TextStyle{Size: l.Title(), Bold: true, Color: colInk}, -1, false)
 	typed, left := left.Top(lineHeight(l.Huge()))
 	b.Line(typed, padShown(v), TextStyle{Size: l.Huge(), Color: colInk})
-	cancel, msg := left.Bottom(l.Target())
+	back, msg := left.Bottom(l.Target())
 	if v.Signed {
-		var sign Rect
-		sign, msg = msg.Bottom(l.Target())
+		// 加分 | 扣分 side by side, the one in force filled: each names what
+		// it does, and the typed number shows the sign. Well apart from
+		// 返回, so that a sign is not taken for leaving.
+		var signs Rect
+		msg.H -= 2 * l.Gap()
+		signs, msg = msg.Bottom(l.Target())
 		msg.H -= l.Gap()
-		label := b.S.T("pad.add")
-		if v.Negative {
-			label = b.S.T("pad.subtract")
+		cols := signs.Columns(2, l.Gap())
+		kind := func(on bool) ButtonKind {
+			if on {
+				return Primary
+			}
+			return Secondary
 		}
-		b.Button(sign, label, Secondary, Act(kiosk.ActSign), true)
+		b.Button(cols[0], b.S.T("pad.add"), kind(!v.Negative), Act(kiosk.ActAdd), true)
+		b.Button(cols[1], b.S.T("pad.subtract"), kind(v.Negative), Act(kiosk.ActSubtract), true)
 	}
 	if len(v.Lines) > 0 {
 		b.Paragraph(msg, strings.Join(phrases(b.S, v.Lines), "\n"), TextStyle{Size: l.Body(), Bold: true, Color: colRefusal})
 	}
-	b.Button(cancel, b.S.T("button.cancel"), Secondary, Act(kiosk.ActBack), true)
+	b.Button(back, b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
 	rows := math.Min(l.Target(), (pad.H-3*l.Gap())/4)
 	pad.H = 4*rows + 3*l.Gap()
 	pad.Y = body.Y + body.H - pad.H

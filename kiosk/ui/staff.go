@@ -2,7 +2,9 @@ package ui
 
 import (
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
@@ -11,11 +13,12 @@ import (
 // StaffConfirmScene asks before a staff action the same person cannot
 // undo: the question says what will happen (whom, how much, which item or
 // card), a warning in red what to look out for, the lines the details;
-// 返回 and 确认.
+// 返回 and the action's verb.
 type StaffConfirmScene struct {
 	Question string
 	Warning  string
 	Lines    []string
+	Confirm  string // the confirming button: what it does; "" is 确认
 }
 
 func (s *StaffConfirmScene) NextChange(time.Time) time.Time { return time.Time{} }
@@ -36,7 +39,40 @@ func (s *StaffConfirmScene) Build(b *Builder) {
 	}
 	cols := buttons.Columns(2, l.U(48))
 	b.Button(cols[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
-	b.Button(cols[1], b.S.T("button.confirm"), Primary, Act(kiosk.ActConfirm), true)
+	confirm := s.Confirm
+	if confirm == "" {
+		confirm = b.S.T("button.confirm")
+	}
+	b.Button(cols[1], confirm, Primary, Act(kiosk.ActConfirm), true)
+}
+
+// SummaryScene is today's summary: a line for each sum, at the body size
+// under the header (there are more of them than a result's banner leaves
+// room for), and 返回.
+type SummaryScene struct {
+	Lines []string
+}
+
+func (s *SummaryScene) NextChange(now time.Time) time.Time { return nextMinute(now) }
+
+func (s *SummaryScene) Build(b *Builder) {
+	l := b.L
+	body := b.Header(b.S.T("staff.summary")).Inset(l.Margin())
+	btn, text := body.Bottom(l.Target())
+	text.H -= l.Gap()
+	// One size for every line: the title's when they all fit, else the body's.
+	size := l.Title()
+	if float64(len(s.Lines))*lineHeight(size) > text.H {
+		size = l.Body()
+	}
+	y := text.Y
+	for _, line := range s.Lines {
+		y += b.paragraph(Rect{text.X, y, text.W, math.Max(0, text.Y+text.H-y)}, line, TextStyle{Size: size, Color: colInk}, -1, false)
+	}
+	bw := math.Max(l.MM(50), btn.W/3)
+	btn.X += (btn.W - bw) / 2
+	btn.W = bw
+	b.Button(btn, b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
 }
 
 // ReaderScene is the reader test: the card just read (or 请刷一张卡试试),
@@ -126,4 +162,24 @@ func readerWords(s Strings, r rfid.Status) (device, status, hint string) {
 		hint = s.T("readertest.hint_other")
 	}
 	return device, status, hint
+}
+
+// clauseBreak breaks a one-line heading too wide for w after its first
+// clause (绑定新卡：/ 手机后四位或会员号), where it reads best, rather than
+// inside a word; a heading that fits, or whose first clause does not, is
+// left to Wrap.
+func clauseBreak(heading string, w float64, measure Measure) string {
+	if strings.Contains(heading, "\n") || measure(heading) <= w {
+		return heading
+	}
+	i := strings.IndexAny(heading, "：，")
+	if i < 0 {
+		return heading
+	}
+	_, n := utf8.DecodeRuneInString(heading[i:])
+	head, tail := heading[:i+n], heading[i+n:]
+	if tail == "" || measure(head) > w {
+		return heading
+	}
+	return head + "\n" + tail
 }

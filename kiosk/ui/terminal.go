@@ -63,7 +63,7 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 	case kiosk.SceneStaffMenu:
 		// Staff are trained: the menu's buttons may be narrower than a
 		// visitor's, so all of it fits on one screen.
-		c := &ChoiceScene{Title: s.F("staff.menu_of", v.Staff.Name), MinWidthMM: 26}
+		c := &ChoiceScene{Title: s.F("staff.menu_of", v.Staff.Name), MinWidthMM: 26, Back: s.T("button.exit")}
 		for _, m := range v.Staff.Menu {
 			c.Options = append(c.Options, Option{Label: s.T(m.Key), Act: Action{Action: kiosk.Action{Kind: kiosk.ActStaff, Staff: m.Action}}})
 		}
@@ -73,10 +73,23 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 		// A name (or item, or card) over its detail; a choice that is only
 		// words (a reason, 输入取货码) is one line.
 		c := &ChoiceScene{Title: phrase(s, v.Title)}
-		for i, ch := range v.Choices {
-			o := Option{Label: personName(s, ch.Label, ch.Provisional), Act: Choose(i)}
+		choices, first := v.Choices, 0
+		if v.Scene == kiosk.SceneStaffHandouts && len(choices) > 0 {
+			// The core's first choice is 输入取货码: an action, drawn as a
+			// button beside 返回, not as one of the redemptions.
+			c.Extra = &Option{Label: phrase(s, choices[0].Detail), Act: Choose(0)}
+			c.Empty = s.T("staff.no_handouts")
+			choices, first = choices[1:], 1
+		}
+		for i, ch := range choices {
+			o := Option{Label: personName(s, ch.Label, ch.Provisional), Act: Choose(first + i)}
 			if ch.Detail.Key != "" {
 				o.Detail = phrase(s, ch.Detail)
+			}
+			if ch.Refusal != "" {
+				// Shown, for staff looking for it, but not to be taken.
+				o.Detail = s.T(ch.Refusal) + "　" + o.Detail
+				o.Disabled = true
 			}
 			if o.Label == "" {
 				o.Label, o.Detail = o.Detail, ""
@@ -86,25 +99,39 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 		return keepPage(c, prev)
 	case kiosk.SceneStaffConfirm:
 		c := &StaffConfirmScene{Question: phrase(s, v.Title), Lines: lines}
+		if v.Staff.Confirm != "" {
+			c.Confirm = s.T(v.Staff.Confirm)
+		}
 		if v.Staff.Warning.Key != "" {
 			c.Warning = phrase(s, v.Staff.Warning)
 		}
 		return c
 	case kiosk.SceneStaffTapCard:
-		r := &ResultScene{Tone: tone(v.Tone), Title: s.T("staff.tap_new_card"), Button: s.T("button.cancel")}
+		// The headline is 请刷新卡, or what is wrong with the card tapped.
+		r := &ResultScene{Tone: tone(v.Tone), Title: s.T("staff.tap_new_card"), Button: back}
+		if v.Title.Key != "" {
+			r.Title = phrase(s, v.Title)
+		}
 		if target := personName(s, v.Staff.Target, v.Staff.TargetProvisional); target != "" {
 			r.Lines = append(r.Lines, target)
 		}
 		r.Lines = append(r.Lines, lines...)
 		return r
 	case kiosk.SceneStaffSummary:
+		// Today's alone, and each sum apart: points for service are not
+		// points adjusted by hand, a shift left open yesterday is not
+		// today's.
 		sum := v.Staff.Summary
-		return &ResultScene{Tone: Neutral, Title: s.T("staff.summary"), Button: back, Lines: []string{
-			s.F("summary.shifts", sum.CheckIns, sum.CheckOuts, sum.OpenShifts),
-			s.F("summary.credited", Duration(s, int(sum.MinutesCredit)), sum.PointsEarned),
-			s.F("summary.redeemed", sum.Redemptions, sum.PointsRedeemed),
-			s.F("staff.unsynced", v.Staff.Unsynced),
-		}}
+		lines := []string{s.F("summary.shifts", sum.CheckIns, sum.CheckOuts, sum.OpenShifts)}
+		if sum.OpenEarlier > 0 {
+			lines = append(lines, s.F("summary.open_earlier", sum.OpenEarlier))
+		}
+		lines = append(lines, s.F("summary.credited", Duration(s, int(sum.MinutesCredit)), sum.PointsEarned))
+		if sum.Adjustments > 0 {
+			lines = append(lines, s.F("summary.adjusted", kiosk.Signed(sum.PointsAdjusted), sum.Adjustments))
+		}
+		lines = append(lines, s.F("summary.redeemed", sum.Redemptions, sum.PointsRedeemed), s.F("staff.unsynced", v.Staff.Unsynced))
+		return &SummaryScene{Lines: lines}
 	case kiosk.SceneStaffReader:
 		r := &ReaderScene{Tone: tone(v.Tone), Readers: v.Staff.Readers}
 		if v.Staff.LastUID != "" {
@@ -167,9 +194,13 @@ func phrase(s Strings, t kiosk.Text) string {
 }
 
 // personName is a name from a view, or the catalog's words for a
-// provisional person, who has none yet.
+// provisional person, who has none yet, with the short number the view
+// carries in its place (待补登记 772601).
 func personName(s Strings, name string, provisional bool) string {
-	if provisional {
+	switch {
+	case provisional && name != "":
+		return s.F(kiosk.WalkInKey, name)
+	case provisional:
 		return s.T(kiosk.ProvisionalKey)
 	}
 	return name

@@ -39,7 +39,7 @@ func main() {
 		}
 	})
 	s := ui.ChineseStrings()
-	scene := &ui.ChoiceScene{Title: s.T("staff.choose_person")}
+	scene := &ui.ChoiceScene{Title: s.F("staff.choose_person_for", s.T("staff.bind_card"))}
 	for i, n := range strings.Split(*names, ",") {
 		scene.Options = append(scene.Options, ui.Option{Label: n, Act: ui.Choose(i)})
 	}
