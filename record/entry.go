@@ -105,7 +105,7 @@ const (
 	KindRedeem      Kind = 3 // points exchanged for an item (兑换): points and stock down
 	KindAdjust      Kind = 4 // staff correction with a reason (调整)
 	KindReverse     Kind = 5 // undoes one earlier entry, named in Reverses (冲正)
-	KindReplaceCard Kind = 6 // the balance moves to a new card (补卡); OtherCard is the old one
+	KindReplaceCard Kind = 6 // the person moves to a new card (换卡/补卡); the balance is the person's and stays; OtherCard is the old one
 	KindExpire      Kind = 7 // points expired by policy (过期)
 	KindRestock     Kind = 8 // staff added stock of an item at this center (补货)
 )
