@@ -211,7 +211,7 @@ func renderShots(f *Fonts) {
 		dst := ebiten.NewImage(size[0], size[1])
 		l := NewLayout(size[0], size[1], DefaultLayoutOpts)
 		for _, c := range sceneCases(s) {
-			b := NewBuilder(l, s, f, testNow)
+			b := NewBuilder(l, s, f, c.now.In(cst))
 			c.scene.Build(b)
 			fr := b.Frame()
 			p.paint(dst, &fr, -1)
