@@ -171,7 +171,9 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.shot("checkin-done", kiosk.SceneCheckInDone, "签到成功", "签到时间 09:41")
 	clk.Advance(100 * time.Minute)
 	d.tap("04A1B2C3")
-	d.shot("person-open", kiosk.ScenePerson, "签退")
+	// Drawn at the core's clock: the shift has run 100 minutes, and the
+	// header says so.
+	d.shot("person-open", kiosk.ScenePerson, "签退", "助老服务 · 已服务 1小时40分钟", "2026年11月25日 星期三 11:21")
 	// 签退 first shows what the check-out will credit; 签退 again confirms.
 	d.act(kiosk.ActCheckOut)
 	d.shot("checkout-confirm", kiosk.SceneCheckOutConfirm, "现在签退吗？", "已服务 1小时40分钟", "按每 15 分钟计，记 1小时30分钟", "可得 15 积分", "返回", "签退")
