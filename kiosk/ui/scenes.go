@@ -345,7 +345,7 @@ func gridShape(n int, area Rect, minH, gap, minW float64) (cols, rows int) {
 // detail line, 返回 and the action's verb (签到, 兑换).
 type ConfirmScene struct {
 	Question, Detail string
-	Confirm          string // the primary button's label
+	Confirm          string // the primary button's label; "" is 确认
 }
 
 func (s *ConfirmScene) NextChange(time.Time) time.Time { return time.Time{} }
@@ -360,7 +360,11 @@ func (s *ConfirmScene) Build(b *Builder) {
 	b.paragraph(d, s.Detail, TextStyle{Size: l.Title(), Color: colInk, Align: AlignCenter}, -1, false)
 	cols := buttons.Columns(2, l.U(48))
 	b.Button(cols[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
-	b.Button(cols[1], s.Confirm, Primary, Act(kiosk.ActConfirm), true)
+	confirm := s.Confirm
+	if confirm == "" {
+		confirm = b.S.T("button.confirm")
+	}
+	b.Button(cols[1], confirm, Primary, Act(kiosk.ActConfirm), true)
 }
 
 // CatalogScene is the redeem grid of the core's Choices: every item, with
