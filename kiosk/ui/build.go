@@ -165,16 +165,7 @@ func (b *Builder) Header(title string) Rect {
 	inner.Y, inner.H = band.Y, band.H
 	titleStyle := TextStyle{Size: b.L.Title(), Bold: true, Color: colOnDark}
 	if b.Countdown > 0 {
-		msg := b.S.F("countdown.return", b.Countdown)
-		st := TextStyle{Size: b.L.Body(), Bold: true, Color: colWarnInk, Align: AlignCenter}
-		pw := math.Ceil(b.M.Advance(msg, st.Size, st.Bold) + 2*b.L.U(16))
-		titleBox, pill := inner.Left(inner.W - pw)
-		titleBox.W -= b.L.Gap()
-		pill.Y, pill.H = band.Y+b.L.U(10), band.H-2*b.L.U(10)
-		b.Line(titleBox, title, titleStyle)
-		b.Fill(pill, colCountdown, b.L.U(10))
-		b.Line(pill, msg, st)
-		b.countdownShown = true
+		b.Line(b.countdownPill(inner), title, titleStyle)
 		return rest
 	}
 	clock := ClockLine(b.S, b.Now)
@@ -183,6 +174,22 @@ func (b *Builder) Header(title string) Rect {
 	b.Line(titleBox, title, titleStyle)
 	b.Line(clockBox, clock, TextStyle{Size: b.L.Body(), Color: colOnDark, Align: AlignEnd})
 	return rest
+}
+
+// countdownPill draws the countdown as a pill at the right end of r (a
+// header's or a short banner's inside), and returns the part of r left of
+// it.
+func (b *Builder) countdownPill(r Rect) Rect {
+	msg := b.S.F("countdown.return", b.Countdown)
+	st := TextStyle{Size: b.L.Body(), Bold: true, Color: colWarnInk, Align: AlignCenter}
+	pw := math.Ceil(b.M.Advance(msg, st.Size, st.Bold) + 2*b.L.U(16))
+	left, pill := r.Left(r.W - pw)
+	left.W -= b.L.Gap()
+	pill.Y, pill.H = r.Y+b.L.U(10), r.H-2*b.L.U(10)
+	b.Fill(pill, colCountdown, b.L.U(10))
+	b.Line(pill, msg, st)
+	b.countdownShown = true
+	return left
 }
 
 // countdownHeight is the height of the countdown's band (CountdownBand):
@@ -217,12 +224,23 @@ func (b *Builder) CountdownBand(r Rect) Rect {
 // colour is not all that tells them apart.
 //
 // In the last seconds of a session the countdown takes a band across the
-// banner's top (CountdownBand): the result's words stay in view below it.
+// banner's top (CountdownBand), or, on a banner too short to give one up, a
+// pill at its right end: the result's words stay in view, and nothing
+// below the banner moves.
 func (b *Builder) Banner(r Rect, tone Tone, text string) {
-	r = b.CountdownBand(r)
+	st := TextStyle{Size: b.L.Huge(), Bold: true, Color: colOnDark, Align: AlignCenter}
+	short := r.H < lineHeight(st.Size)+b.countdownHeight()+b.L.U(16)
+	if !short {
+		r = b.CountdownBand(r)
+	}
 	b.Fill(r, tone.Color(), 0)
 	inner := r.Inset(b.L.U(8))
-	st := TextStyle{Size: b.L.Huge(), Bold: true, Color: colOnDark, Align: AlignCenter}
+	if short && b.Countdown > 0 {
+		pillRow := r.Inset(b.L.Margin())
+		pillRow.Y, pillRow.H = r.Y, r.H
+		left := b.countdownPill(pillRow)
+		inner.W = left.X + left.W - inner.X
+	}
 	mark := tone.Mark()
 	if mark == NoMark {
 		b.paragraph(inner, text, st, -1, true)
@@ -332,9 +350,7 @@ func (b *Builder) tile(r Rect, c kiosk.Choice, img image.Image, act Action, stat
 }
 
 // Digits draws a code in very large digits, spaced for reading aloud: as
-// large as Giant, or as r's height allows (never below Title: while the
-// countdown takes a band off the screen, the code is still the largest
-// thing on it).
+// large as Giant, or as r's height allows.
 func (b *Builder) Digits(r Rect, code string) {
 	spaced := ""
 	for i, c := range code {
@@ -343,7 +359,7 @@ func (b *Builder) Digits(r Rect, code string) {
 		}
 		spaced += string(c)
 	}
-	size := math.Max(b.L.Title(), math.Min(b.L.Giant(), math.Floor(r.H/1.35)))
+	size := math.Max(b.L.Huge(), math.Min(b.L.Giant(), math.Floor(r.H/1.35)))
 	b.Line(r, spaced, TextStyle{Size: size, Bold: true, Color: colInk, Align: AlignCenter})
 }
 

@@ -116,6 +116,11 @@ func sceneCases(s Strings) []sceneCase {
 		countdownCase(s, "countdown-person", person, 10, "10 秒后返回首页，轻触屏幕继续", "周玥", "签退"),
 		countdownCase(s, "countdown-pickup", pickup, 3, "3 秒后返回首页，轻触屏幕继续", "兑换成功", "4 2 7 1"),
 		countdownCase(s, "countdown-catalog", catalog.view, 9, "9 秒后返回首页，轻触屏幕继续", "积分兑换  120 积分"),
+		countdownCase(s, "countdown-result", kiosk.View{Scene: kiosk.SceneCheckOutDone, CheckOut: kiosk.CheckOutView{Activity: "助老服务",
+			Duration: 100 * time.Minute, Minutes: 90, Points: 15, Round: 15, At: testNow, Balance: ledger.Balance{Points: 15}}},
+			5, "5 秒后返回首页，轻触屏幕继续", "签退成功", "助老服务 · 09:41 签退"),
+		countdownCase(s, "countdown-confirm", kiosk.View{Scene: kiosk.SceneCheckInConfirm, CheckIn: kiosk.CheckInView{Activity: "环境整治"}},
+			7, "7 秒后返回首页，轻触屏幕继续", "现在签到「环境整治」吗？", "签到", "返回"),
 	}, coreCases...)
 }
 

@@ -470,9 +470,7 @@ func (s *PickupScene) NextChange(time.Time) time.Time { return time.Time{} }
 
 func (s *PickupScene) Build(b *Builder) {
 	l := b.L
-	// A countdown takes a band off the banner's top: the banner grows by
-	// as much, so 兑换成功 keeps its size.
-	banner, rest := l.Screen().Top(math.Round(l.U(110)) + b.countdownHeight())
+	banner, rest := l.Screen().Top(math.Round(l.U(110)))
 	b.Banner(banner, Success, b.S.T("redeem.done"))
 	rest = rest.Inset(l.Margin())
 	btn, rest := rest.Bottom(l.Target())
