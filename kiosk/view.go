@@ -213,6 +213,9 @@ type CheckOutView struct {
 	// rounded down to a multiple of Round (0 or 1: not rounded), a shift
 	// shorter than Min credits nothing, and DailyCap caps a day's minutes.
 	Round, Min, DailyCap int64
+	// At is when the shift closes: the check-out's time, or the preview's
+	// now.
+	At time.Time
 }
 
 // RedeemView is a redemption's confirmation and result.

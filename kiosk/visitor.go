@@ -249,6 +249,7 @@ func (t *Terminal) previewCheckOut() {
 					activity = p.Activity.Name
 				}
 				t.view.CheckOut = checkOutView(activity, p.At.Sub(p.Shift.OpenedAt), p.Credit, p.Activity.Rules)
+				t.view.CheckOut.At = p.At
 				t.show(SceneCheckOutConfirm, ToneNone)
 			}
 		}
@@ -314,6 +315,7 @@ func (t *Terminal) checkOut() {
 			default:
 				v := checkOutView(activity, res.Shift.ClosedAt.Sub(res.Shift.OpenedAt), res.Credit, rules)
 				v.Balance = bal
+				v.At = res.Shift.ClosedAt
 				t.view.CheckOut = v
 				t.view.Person.OpenShift = nil
 				t.view.Person.Points, t.view.Person.Minutes = bal.Points, bal.Minutes

@@ -43,7 +43,11 @@ func TestCheckOutShowsWhatItWillCreditFirst(t *testing.T) {
 	r.tap(card)
 	r.press(ActCheckOut)
 	v := r.want(SceneCheckOutConfirm)
-	want := CheckOutView{Activity: "助老服务", Duration: 104 * time.Minute, Minutes: 90, Points: 15, Round: 15, Min: 15}
+	want := CheckOutView{Activity: "助老服务", Duration: 104 * time.Minute, Minutes: 90, Points: 15, Round: 15, Min: 15, At: r.env.Clock.Now()}
+	if !v.CheckOut.At.Equal(want.At) {
+		t.Fatalf("preview at %v, want now (%v)", v.CheckOut.At, want.At)
+	}
+	v.CheckOut.At = want.At
 	if v.CheckOut != want {
 		t.Fatalf("preview = %+v, want %+v", v.CheckOut, want)
 	}
@@ -54,9 +58,13 @@ func TestCheckOutShowsWhatItWillCreditFirst(t *testing.T) {
 	if v := r.want(ScenePerson); v.Person.OpenShift == nil || r.openShifts() != 1 {
 		t.Fatalf("返回 from the preview: open shift %+v, %d open", v.Person.OpenShift, r.openShifts())
 	}
+	r.env.Clock.Advance(30 * time.Second)
 	r.press(ActCheckOut, ActConfirm)
 	v = r.want(SceneCheckOutDone)
-	if co := v.CheckOut; co.Minutes != 90 || co.Points != 15 || co.Duration != 104*time.Minute || co.Balance.Points != 15 || co.Note != "" {
+	if !v.CheckOut.At.Equal(r.env.Clock.Now()) {
+		t.Errorf("checked out at %v, want the check-out's time %v", v.CheckOut.At, r.env.Clock.Now())
+	}
+	if co := v.CheckOut; co.Minutes != 90 || co.Points != 15 || co.Duration != 104*time.Minute+30*time.Second || co.Balance.Points != 15 || co.Note != "" {
 		t.Fatalf("check-out = %+v", co)
 	}
 	if v.Tone != ToneSuccess || v.Prompt != PromptCheckedOut || lastPlayed(r.fb) != feedback.Success {

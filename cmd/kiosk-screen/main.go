@@ -39,6 +39,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer a.Close()
+	// The terminal first: it answers the control socket's taps from the
+	// moment the socket opens, and holds what comes before its window.
+	strs := ui.ChineseStrings()
+	term := a.Terminal(kiosk.Options{Wake: ui.Wake, Words: strs.T})
+	defer term.Close()
 	if err := a.Start(ctx); err != nil {
 		logger.Printf("kiosk-screen: %v", err)
 		return 1
@@ -65,9 +70,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		logger.Printf("kiosk-screen: %v", err)
 	}
-	strs := ui.ChineseStrings()
-	term := a.Terminal(kiosk.Options{Wake: ui.Wake, Words: strs.T})
-	defer term.Close()
 	var demoKey func(int)
 	if a.Demo() {
 		demoKey = a.DemoKey

@@ -95,6 +95,9 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 	a := &App{cfg: cfg, clk: o.Clock, logf: o.Logf, events: make(chan rfid.Event, 16), mode: "screen"}
 	if cfg.Headless {
 		a.mode = "headless"
+		// The station will answer taps from its first moment: a `tap` that
+		// comes before RunStation has started waits for it.
+		a.answers.addFace()
 	}
 
 	// Before the ledger is opened: two terminals on one ledger would both

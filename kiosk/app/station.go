@@ -11,7 +11,9 @@ import (
 func (a *App) RunStation(ctx context.Context) error {
 	s := kiosk.NewStation(a.led, a.ledErr, kiosk.StationOptions{Clock: a.clk, Feedback: a.fb, Logf: a.logf, Activity: a.cfg.Station,
 		OnTap: a.answers.answered})
-	a.answers.addFace()
+	if !a.cfg.Headless { // a headless App counted its station at the start
+		a.answers.addFace()
+	}
 	a.reportHealth(s)
 	a.OnStatus(func(st *control.Status) {
 		if a.led != nil {

@@ -34,11 +34,16 @@ type Measurer interface {
 
 // Builder lays out one Frame. Scenes call its widget methods.
 type Builder struct {
-	L     Layout
-	S     Strings
-	M     Measurer
-	Now   time.Time
-	frame Frame
+	L   Layout
+	S   Strings
+	M   Measurer
+	Now time.Time
+	// Countdown is the seconds left before the session returns to idle,
+	// shown by the header or the banner (or the scene's own band); 0: none.
+	Countdown int
+	frame     Frame
+	// countdownShown: a widget drew the countdown.
+	countdownShown bool
 }
 
 // NewBuilder starts an empty frame on the light background.
@@ -112,7 +117,7 @@ func (b *Builder) paragraph(r Rect, s string, st TextStyle, target int, center b
 // Button adds a touch target with a label. A disabled button is drawn grey
 // and is not a target.
 func (b *Builder) Button(r Rect, label string, kind ButtonKind, act Action, enabled bool) {
-	b.button(r, label, kind, act, enabled, b.buttonSize(r))
+	b.button(r, label, kind, act, enabled, b.labelSize(r, label, kind))
 }
 
 // buttonSize is the largest label size whose line fits r's height.
@@ -153,28 +158,110 @@ func (b *Builder) button(r Rect, label string, kind ButtonKind, act Action, enab
 	b.paragraph(r.Inset(b.L.U(8)), label, TextStyle{Size: size, Bold: true, Color: fg, Align: AlignCenter}, target, true)
 }
 
+// labelSize is the size of a button's label: the largest of Huge, Title and
+// Body whose line fits the button's height; for the primary action, as
+// large as its height and width allow, up to half as large again, so the
+// one obvious action is also the largest word around it.
+func (b *Builder) labelSize(r Rect, label string, kind ButtonKind) float64 {
+	size := b.buttonSize(r)
+	if kind != Primary {
+		return size
+	}
+	base := size
+	size = math.Max(base, math.Min(math.Min(b.L.U(96), 1.5*base), math.Floor((r.H-b.L.U(16))/1.35)))
+	for size > base && b.M.Advance(label, size, true) > r.W-b.L.U(40) {
+		size = math.Max(base, size-2)
+	}
+	return size
+}
+
 // Header is the red band at the top: a title on the left and the date and
-// time on the right. It returns the rest of the screen below it.
+// time on the right, or, in the last seconds of a session, the countdown in
+// the clock's place, so the title (a person's name) stays in view. It
+// returns the rest of the screen below it.
 func (b *Builder) Header(title string) Rect {
 	band, rest := b.L.Screen().Top(math.Round(b.L.U(84)))
 	b.Fill(band, colHeader, 0)
 	inner := band.Inset(b.L.Margin())
 	inner.Y, inner.H = band.Y, band.H
+	titleStyle := TextStyle{Size: b.L.Title(), Bold: true, Color: colOnDark}
+	if b.Countdown > 0 {
+		b.Line(b.countdownPill(inner), title, titleStyle)
+		return rest
+	}
 	clock := ClockLine(b.S, b.Now)
 	cw := b.M.Advance(clock, b.L.Body(), false) + b.L.Gap()
 	titleBox, clockBox := inner.Left(inner.W - cw)
-	b.Line(titleBox, title, TextStyle{Size: b.L.Title(), Bold: true, Color: colOnDark})
+	b.Line(titleBox, title, titleStyle)
 	b.Line(clockBox, clock, TextStyle{Size: b.L.Body(), Color: colOnDark, Align: AlignEnd})
+	return rest
+}
+
+// countdownPill draws the countdown as a pill at the right end of r (a
+// header's or a short banner's inside), and returns the part of r left of
+// it.
+func (b *Builder) countdownPill(r Rect) Rect {
+	msg := b.S.F("countdown.return", b.Countdown)
+	st := TextStyle{Size: b.L.Body(), Bold: true, Color: colWarnInk, Align: AlignCenter}
+	pw := math.Ceil(b.M.Advance(msg, st.Size, st.Bold) + 2*b.L.U(16))
+	left, pill := r.Left(r.W - pw)
+	left.W -= b.L.Gap()
+	pill.Y, pill.H = r.Y+b.L.U(10), r.H-2*b.L.U(10)
+	b.Fill(pill, colCountdown, b.L.U(10))
+	b.Line(pill, msg, st)
+	b.countdownShown = true
+	return left
+}
+
+// countdownHeight is the height of the countdown's band (CountdownBand):
+// 0 when no countdown runs.
+func (b *Builder) countdownHeight() float64 {
+	if b.Countdown <= 0 {
+		return 0
+	}
+	return math.Round(lineHeight(b.L.Title()) + b.L.U(16))
+}
+
+// CountdownBand draws, when a countdown runs, a band across the top of r
+// saying how many seconds are left before the session returns to idle (10
+// 秒后返回首页，轻触屏幕继续), and returns the rest of r below it; otherwise it
+// returns r. A scene without a header or banner starts with it, so the
+// countdown pushes its words down instead of covering them.
+func (b *Builder) CountdownBand(r Rect) Rect {
+	h := b.countdownHeight()
+	if h == 0 {
+		return r
+	}
+	band, rest := r.Top(h)
+	b.Fill(band, colCountdown, 0)
+	b.Line(band.Inset(b.L.U(8)), b.S.F("countdown.return", b.Countdown),
+		TextStyle{Size: b.L.Title(), Bold: true, Color: colWarnInk, Align: AlignCenter})
+	b.countdownShown = true
 	return rest
 }
 
 // Banner is a full-width coloured band with a large centred message: the
 // colour of success or refusal, and its mark (✓, ✗) beside the words, so the
 // colour is not all that tells them apart.
+//
+// In the last seconds of a session the countdown takes a band across the
+// banner's top (CountdownBand), or, on a banner too short to give one up, a
+// pill at its right end: the result's words stay in view, and nothing
+// below the banner moves.
 func (b *Builder) Banner(r Rect, tone Tone, text string) {
+	st := TextStyle{Size: b.L.Huge(), Bold: true, Color: colOnDark, Align: AlignCenter}
+	short := r.H < lineHeight(st.Size)+b.countdownHeight()+b.L.U(16)
+	if !short {
+		r = b.CountdownBand(r)
+	}
 	b.Fill(r, tone.Color(), 0)
 	inner := r.Inset(b.L.U(8))
-	st := TextStyle{Size: b.L.Huge(), Bold: true, Color: colOnDark, Align: AlignCenter}
+	if short && b.Countdown > 0 {
+		pillRow := r.Inset(b.L.Margin())
+		pillRow.Y, pillRow.H = r.Y, r.H
+		left := b.countdownPill(pillRow)
+		inner.W = left.X + left.W - inner.X
+	}
 	mark := tone.Mark()
 	if mark == NoMark {
 		b.paragraph(inner, text, st, -1, true)
@@ -200,7 +287,8 @@ func (b *Builder) Picture(r Rect, img image.Image) {
 
 // Tile is a catalog item (a core Choice): its picture img, or a generated
 // tile of its colour with its name; then its price and state below. A tile
-// the person cannot take is drawn grey with the reason, and is not a target.
+// the person cannot take is drawn light and grey, with a drawn ✗ badge and
+// the reason, and is not a target.
 func (b *Builder) Tile(r Rect, c kiosk.Choice, img image.Image, act Action) {
 	b.tile(r, c, img, act, b.tileStateRows(r, c))
 }
@@ -218,14 +306,16 @@ func (b *Builder) tileState(c kiosk.Choice) (string, color.RGBA) {
 // it does not fit one (积分不够，/还差 80 分).
 func (b *Builder) tileStateRows(r Rect, c kiosk.Choice) int {
 	state, _ := b.tileState(c)
-	if b.M.Advance(state, b.L.Small(), false) > r.Inset(b.L.U(8)).W {
+	if b.M.Advance(state, b.L.Body(), c.Refusal != "") > r.Inset(b.L.U(8)).W {
 		return 2
 	}
 	return 1
 }
 
 // tile is Tile with stateRows lines for its state: a page of tiles gives
-// each as many as the one needing most, so their pictures line up.
+// each as many as the one needing most, so their pictures line up. The
+// state is at body size (the reason is what a refused tile is read for),
+// the reason in bold.
 func (b *Builder) tile(r Rect, c kiosk.Choice, img image.Image, act Action, stateRows int) {
 	enabled := c.Refusal == ""
 	target := -1
@@ -234,36 +324,50 @@ func (b *Builder) tile(r Rect, c kiosk.Choice, img image.Image, act Action, stat
 		b.frame.Targets = append(b.frame.Targets, r)
 		b.frame.Actions = append(b.frame.Actions, act)
 	}
-	b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: r, Fill: colPanel, Border: colRule,
+	ground, border, ink := colPanel, colRule, colInk
+	if !enabled {
+		ground, border, ink = colRefusedTile, colRefusedTile, colMuted
+	}
+	b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: r, Fill: ground, Border: border,
 		BorderW: math.Max(2, b.L.U(2)), Radius: b.L.U(10), Target: target})
 	inner := r.Inset(b.L.U(8))
-	foot := lineHeight(b.L.Small())
+	priceH, stateH := lineHeight(b.L.Small()), lineHeight(b.L.Body())
 	state, col := b.tileState(c)
-	if b.M.Advance(state, b.L.Small(), false) > inner.W {
+	if b.M.Advance(state, b.L.Body(), !enabled) > inner.W {
 		// On two lines, at the comma, where it reads best.
 		if head, tail, ok := strings.Cut(state, "，"); ok {
 			state = head + "，\n" + tail
 		}
 	}
-	pic, info := inner.Bottom(float64(1+stateRows) * foot)
+	pic, info := inner.Bottom(priceH + float64(stateRows)*stateH)
 	info, pic = pic, info
 	if img != nil {
 		// The item's own picture, with its name under it: a picture alone
 		// does not say 5 公斤 or 理发券.
 		name, picture := pic.Bottom(lineHeight(b.L.Body()))
 		b.Picture(picture, img)
-		b.line(name, c.Label, TextStyle{Size: b.L.Body(), Bold: true, Color: colInk, Align: AlignCenter}, target)
-	} else {
-		col := TileColor(c.Label)
 		if !enabled {
-			col = colDisabledFg
+			// Washed out: a refused item's photo must not look takeable.
+			b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: picture, Fill: colVeil, Target: -1})
 		}
-		b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: pic, Fill: col, Radius: b.L.U(8), Target: target})
-		b.paragraph(pic.Inset(b.L.U(6)), c.Label, TextStyle{Size: b.L.Body(), Bold: true, Color: colOnDark, Align: AlignCenter}, target, true)
+		b.line(name, c.Label, TextStyle{Size: b.L.Body(), Bold: true, Color: ink, Align: AlignCenter}, target)
+	} else {
+		face, label := TileColor(c.Label), colOnDark
+		if !enabled {
+			face, label = colRefusedFace, colMuted
+		}
+		b.frame.Items = append(b.frame.Items, Item{Kind: FillItem, Rect: pic, Fill: face, Radius: b.L.U(8), Target: target})
+		b.paragraph(pic.Inset(b.L.U(6)), c.Label, TextStyle{Size: b.L.Body(), Bold: true, Color: label, Align: AlignCenter}, target, true)
 	}
-	price, rest := info.Top(foot)
-	b.line(price, b.S.F("redeem.price", c.Price), TextStyle{Size: b.L.Small(), Bold: true, Color: colInk, Align: AlignCenter}, target)
-	b.paragraph(rest, state, TextStyle{Size: b.L.Small(), Color: col, Align: AlignCenter}, target, false)
+	if !enabled {
+		// The ✗ badge, drawn (no font glyph): refused is not said by
+		// colour alone.
+		side := math.Round(lineHeight(b.L.Body()))
+		b.Mark(Rect{pic.X + pic.W - side - b.L.U(4), pic.Y + b.L.U(4), side, side}, MarkCross, colRefusal, colOnDark)
+	}
+	price, rest := info.Top(priceH)
+	b.line(price, b.S.F("redeem.price", c.Price), TextStyle{Size: b.L.Small(), Bold: true, Color: ink, Align: AlignCenter}, target)
+	b.paragraph(rest, state, TextStyle{Size: b.L.Body(), Bold: !enabled, Color: col, Align: AlignCenter}, target, false)
 }
 
 // Digits draws a code in very large digits, spaced for reading aloud: as
@@ -286,20 +390,16 @@ func ClockLine(s Strings, now time.Time) string {
 	return s.F("clock.date", now.Year(), int(now.Month()), now.Day()) + " " + s.T(weekdays[now.Weekday()]) + " " + now.Format("15:04")
 }
 
-// Duration is minutes in words: 1小时20分钟, or 45分钟.
+// Duration is minutes in words, the one way every screen says a length of
+// time (a shift, a balance of service, the honour roll): 1小时35分钟, 2小时
+// (no 0分钟), or 45 分钟. With hours it is one word, as in speech; minutes
+// alone are an amount like 80 积分, with a space.
 func Duration(s Strings, minutes int) string {
-	if minutes < 60 {
+	switch {
+	case minutes < 60:
 		return s.F("duration.m", minutes)
+	case minutes%60 == 0:
+		return s.F("duration.h", minutes/60)
 	}
 	return s.F("duration.hm", minutes/60, minutes%60)
-}
-
-// Hours is minutes as hours with at most one decimal: 12.5小时.
-func Hours(s Strings, minutes int) string {
-	h := float64(minutes) / 60
-	v := fmt.Sprintf("%.1f", math.Floor(h*10)/10)
-	if len(v) > 2 && v[len(v)-2:] == ".0" {
-		v = v[:len(v)-2]
-	}
-	return s.F("unit.hours", v)
 }

@@ -69,7 +69,11 @@ func (d *coreDriver) shot(name string, want kiosk.Scene, must ...string) {
 	if d.err == nil && v.Scene != want {
 		d.err = fmt.Errorf("core case %s: scene %v, want %v (title %v lines %v)", name, v.Scene, want, v.Title, v.Lines)
 	}
-	d.cases = append(d.cases, viewCase(d.s, "core-"+name, v, must...))
+	c := viewCase(d.s, "core-"+name, v, must...)
+	// Drawn when the core made it: a running shift, the header's clock
+	// and the times in the view agree.
+	c.now = d.clk.Now()
+	d.cases = append(d.cases, c)
 }
 
 func (d *coreDriver) check(err error) {
@@ -176,12 +180,15 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.shot("checkin-done", kiosk.SceneCheckInDone, "签到成功", "签到时间 09:41")
 	clk.Advance(100 * time.Minute)
 	d.tap("04A1B2C3")
-	d.shot("person-open", kiosk.ScenePerson, "签退")
+	// Drawn at the core's clock: the shift has run 100 minutes, and the
+	// header says so.
+	d.shot("person-open", kiosk.ScenePerson, "签退", "助老服务 · 已服务 1小时40分钟", "2026年11月25日 星期三 11:21")
 	// 签退 first shows what the check-out will credit; 签退 again confirms.
 	d.act(kiosk.ActCheckOut)
-	d.shot("checkout-confirm", kiosk.SceneCheckOutConfirm, "现在签退吗？", "已服务 1小时40分钟", "按每15分钟计，记 1小时30分钟", "可得 15 积分", "返回", "签退")
+	d.shot("checkout-confirm", kiosk.SceneCheckOutConfirm, "现在签退吗？", "已服务 1小时40分钟", "按每 15 分钟计，记 1小时30分钟", "可得 15 积分", "返回", "签退")
 	d.act(kiosk.ActConfirm)
-	d.shot("checkout-done", kiosk.SceneCheckOutDone, "签退成功", "本次服务 1小时40分钟", "按每15分钟计，记 1小时30分钟", "获得 15 积分，现有 15 积分")
+	d.shot("checkout-done", kiosk.SceneCheckOutDone, "签退成功", "助老服务 · 11:21 签退", "本次服务 1小时40分钟", "按每 15 分钟计，记 1小时30分钟",
+		"获得 15 积分，现有 15 积分")
 	d.act(kiosk.ActBack, kiosk.ActHistory)
 	d.shot("history", kiosk.SceneHistory, "我的记录")
 	d.press(A(kiosk.ActHome))
@@ -196,9 +203,9 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.act(kiosk.ActBack)
 	d.tap("04A1B2C5")
 	d.act(kiosk.ActCheckOut)
-	d.shot("checkout-confirm-short", kiosk.SceneCheckOutConfirm, "已服务 11分钟", "不满 15 分钟，不计时长和积分")
+	d.shot("checkout-confirm-short", kiosk.SceneCheckOutConfirm, "已服务 11 分钟", "不满 15 分钟，不计时长和积分", "再服务 4 分钟即可计时", "继续服务", "签退")
 	d.act(kiosk.ActConfirm)
-	d.shot("checkout-done-short", kiosk.SceneCheckOutDone, "已签退，未计时长", "本次服务 11分钟", "不满 15 分钟，不计时长和积分", "现有 0 积分")
+	d.shot("checkout-done-short", kiosk.SceneCheckOutDone, "已签退，未计时长", "环境整治 · 11:32 签退", "本次服务 11 分钟", "不满 15 分钟，不计时长和积分", "现有 0 积分")
 	d.press(A(kiosk.ActHome))
 
 	// A resident redeems.
@@ -206,9 +213,9 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.act(kiosk.ActRedeem)
 	d.shot("redeem-grid", kiosk.SceneRedeemGrid, "大米", "积分不够，", "还差 30 分", "库存不足")
 	d.choose("大米")
-	d.shot("redeem-confirm", kiosk.SceneRedeemConfirm, "兑换 大米？", "需要 80 积分，兑换后剩 40 积分")
+	d.shot("redeem-confirm", kiosk.SceneRedeemConfirm, "兑换「大米」吗？", "需要 80 积分，兑换后剩 40 积分", "返回", "兑换")
 	d.act(kiosk.ActConfirm)
-	d.shot("redeem-done", kiosk.SceneRedeemDone, "取货码", "已兑换 大米，积分余额 40")
+	d.shot("redeem-done", kiosk.SceneRedeemDone, "取货码", "已兑换「大米」，剩余 40 积分", "请凭取货码到服务台领取，「记录」里也能查到")
 	code := d.term.View().Redeem.Code
 	d.act(kiosk.ActBack, kiosk.ActRedeem)
 	d.choose("理发服务")
@@ -223,7 +230,7 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.shot("card-unknown", kiosk.SceneNotice, "这张卡还没有登记", "请到服务台登记")
 	d.press(A(kiosk.ActHome))
 	d.tap("04A1B2C6")
-	d.shot("card-lost", kiosk.SceneNotice, "此卡已挂失", "请到服务台办理")
+	d.shot("card-lost", kiosk.SceneNotice, "这张卡已挂失", "请到服务台办理")
 	d.press(A(kiosk.ActHome))
 	// A disabled staff card opens no PIN screen.
 	off := record.CardUID("5A5A0003")
@@ -232,7 +239,7 @@ func buildCoreCases() ([]sceneCase, error) {
 	_, err = led.SetStaffActive(ctx, ledger.SetStaffActive{ID: id(), UID: off})
 	d.check(err)
 	d.tap(off)
-	d.shot("staff-disabled", kiosk.SceneNotice, "这张工作人员卡已停用", "请联系技术员")
+	d.shot("staff-disabled", kiosk.SceneNotice, "这张工作人员卡已停用", "请联系技术人员")
 	d.press(A(kiosk.ActHome))
 
 	// At noon one activity is open: the check-in asks to confirm it. The
@@ -240,7 +247,7 @@ func buildCoreCases() ([]sceneCase, error) {
 	clk.Set(time.Date(2026, 11, 25, 12, 0, 0, 0, cst))
 	d.tap("04A1B2C5")
 	d.act(kiosk.ActCheckIn)
-	d.shot("checkin-confirm", kiosk.SceneCheckInConfirm, "确认签到：环境整治", "确认", "取消")
+	d.shot("checkin-confirm", kiosk.SceneCheckInConfirm, "现在签到「环境整治」吗？", "签到", "返回")
 	d.act(kiosk.ActConfirm)
 	d.press(A(kiosk.ActHome))
 	clk.Advance(45 * time.Minute)
@@ -298,9 +305,9 @@ func buildCoreCases() ([]sceneCase, error) {
 	staffAct(kiosk.StaffShifts)
 	d.shot("staff-shifts", kiosk.SceneStaffShifts, "代为签退", "陈赟", "环境整治　签到于 12:00", "孙燊", "环境整治　签到于 11月24日 15:41")
 	d.choose("陈赟")
-	d.shot("staff-confirm-close", kiosk.SceneStaffConfirm, "为「陈赟」代为签退？", "已过 45分钟", "按规则计入 45分钟，获得 7 积分", "代为签退")
+	d.shot("staff-confirm-close", kiosk.SceneStaffConfirm, "为「陈赟」代为签退？", "已过 45 分钟", "按规则计入 45 分钟，获得 7 积分", "代为签退")
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-shift-closed", kiosk.SceneStaffDone, "已代为签退", "陈赟　活动：环境整治", "按规则计入 45分钟，获得 7 积分")
+	d.shot("staff-shift-closed", kiosk.SceneStaffDone, "已代为签退", "陈赟　活动：环境整治", "按规则计入 45 分钟，获得 7 积分")
 	d.act(kiosk.ActConfirm)
 	staffAct(kiosk.StaffReader)
 	d.shot("staff-reader-waiting", kiosk.SceneStaffReader, "读卡器测试", "请刷一张卡试试", "模拟读卡器", "状态：正常，已读卡 3 次",
@@ -411,7 +418,9 @@ func buildCoreCases() ([]sceneCase, error) {
 
 	t := kiosk.NewFaulted(fmt.Errorf("open: %w", ledger.ErrCorrupt), kiosk.Options{Clock: clk})
 	defer t.Close()
-	d.cases = append(d.cases, viewCase(d.s, "core-technician", t.View(), "请联系技术人员", "故障代码 E-DB-CORRUPT"))
+	tech := viewCase(d.s, "core-technician", t.View(), "本机暂停使用", "请到服务台办理", "请联系技术人员", "故障代码 E-DB-CORRUPT")
+	tech.now = clk.Now()
+	d.cases = append(d.cases, tech)
 	return d.cases, d.err
 }
 

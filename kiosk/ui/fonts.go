@@ -24,11 +24,15 @@ import (
 //  1. the embedded Noto Sans SC subset (GB2312, the 8,105 characters of the
 //     通用规范汉字表, the catalog): every UI string and nearly every name;
 //  2. the embedded Unifont glyphs of U+4DB6–U+4DBF, the end of CJK
-//     Extension A that Noto Sans CJK lacks;
+//     Extension A that Noto Sans CJK lacks: one weight only, so in a bold
+//     name they stay regular (no bold face exists, and a faked one, the
+//     glyph drawn twice a pixel apart, smears these 16-pixel bitmaps);
 //  3. a system CJK font, Noto Sans CJK SC from Debian's fonts-noto-cjk,
 //     loaded the first time a string needs it: the rest of Extension A, of
 //     the unified ideographs and 2,365 characters of the supplementary
-//     planes;
+//     planes; bold text takes its bold face (NotoSansCJK-Bold.ttc), so a
+//     bold name is bold in every character; only where no bold face is
+//     installed (WenQuanYi) does bold text take the regular one;
 //  4. the placeholder: a box with the code point's hex digits, for a
 //     character no font has, logged once.
 //

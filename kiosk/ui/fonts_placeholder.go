@@ -11,10 +11,17 @@ import (
 )
 
 // The placeholder is the last face of the chain: it draws any character as
-// a box holding the code point's hex digits in two rows (4E00 as 4E over 00,
-// a supplementary-plane character as six digits), so a character no font
-// has is visibly there and can be read off the screen, never an empty box
-// or nothing. Controls and format characters are drawn as nothing.
+// a box holding the code point's hex digits, so a character no font has is
+// visibly there and can be read off the screen, never an empty box or
+// nothing. At a size where two rows of digits (4E over 00) would be under
+// MinPlaceholderDigitPx tall, the digits stand in one row (4E00) in a box
+// wider than an ideograph: the smallest text of the 800×480 screen (22 px)
+// still shows 15-pixel digits. Controls and format characters are drawn as
+// nothing.
+
+// MinPlaceholderDigitPx is the least height of a placeholder's digits, in
+// pixels, where the box allows it (text of 20 px and more).
+const MinPlaceholderDigitPx = 12
 
 // hexDigits are 3×5 pixel digits 0–F, a row of three bits each, top row
 // first, the left pixel the high bit.
@@ -44,19 +51,54 @@ func newPlaceholderFace(size float64, m text.Metrics) text.Face {
 	}})
 }
 
-// box is r's placeholder in whole pixels: the advance, the box's height
-// above and below the baseline (an ideograph's em box), and its digits.
-func (p *placeholderFace) box(r rune) (adv, top, bottom int, digits string) {
+// phBox is the geometry of a placeholder in whole pixels: its advance, its
+// height above and below the baseline, the digits, and how they are laid
+// out: rows of cols digits, each digit 3×5 units of uw×uh pixels, one unit
+// apart, the first at (dx, dy) from the glyph's top left; the frame is t
+// thick, inset mx from the advance's edges.
+type phBox struct {
+	adv, top, bottom int
+	digits           string
+	rows, cols       int
+	uw, uh           int
+	dx, dy           int
+	mx, t            int
+}
+
+// box is r's placeholder at p's size.
+func (p *placeholderFace) box(r rune) phBox {
 	if invisible(r) {
-		return 0, 0, 0, ""
+		return phBox{}
 	}
-	digits = fmt.Sprintf("%04X", r)
+	s := p.size
+	b := phBox{digits: fmt.Sprintf("%04X", r), top: int(math.Round(0.84 * s)), bottom: int(math.Round(0.08 * s)),
+		mx: max(1, int(math.Round(0.06*s))), t: max(1, int(math.Round(s/16)))}
 	wide := 1.0
-	if len(digits) > 4 {
-		digits = fmt.Sprintf("%06X", r)
+	if len(b.digits) > 4 {
+		b.digits = fmt.Sprintf("%06X", r)
 		wide = 1.3
 	}
-	return int(math.Round(p.size * wide)), int(math.Round(0.84 * p.size)), int(math.Round(0.08 * p.size)), digits
+	gap := max(1, int(math.Round(s/24)))
+	ih := b.top + b.bottom - 2*b.t - 2*gap // the frame's inside, less a gap each side
+	// Two rows in an ideograph's box, when their digits are tall enough.
+	b.rows, b.cols = 2, len(b.digits)/2
+	b.adv = int(math.Round(s * wide))
+	b.uh = max(1, ih/11)
+	iw := b.adv - 2*b.mx - 2*b.t - 2*gap
+	b.uw = max(1, min(iw/(4*b.cols-1), b.uh*3/2))
+	if 5*b.uh < MinPlaceholderDigitPx && 5*(ih/5) > 5*b.uh {
+		// One row, as tall as the box allows; digits two thirds as wide as
+		// tall, the box as wide as they need.
+		b.rows, b.cols = 1, len(b.digits)
+		b.uh = max(1, ih/5)
+		b.uw = max(1, (2*b.uh+2)/3)
+		iw = (4*b.cols - 1) * b.uw
+		b.adv = iw + 2*b.mx + 2*b.t + 2*gap
+	}
+	wu, hu := 4*b.cols-1, 6*b.rows-1
+	b.dx = b.mx + b.t + gap + (iw-wu*b.uw)/2
+	b.dy = b.t + gap + (ih-hu*b.uh)/2
+	return b
 }
 
 func (p *placeholderFace) Close() error { return nil }
@@ -66,63 +108,55 @@ func (p *placeholderFace) Metrics() font.Metrics { return p.metrics }
 func (p *placeholderFace) Kern(r0, r1 rune) fixed.Int26_6 { return 0 }
 
 func (p *placeholderFace) GlyphAdvance(r rune) (fixed.Int26_6, bool) {
-	adv, _, _, _ := p.box(r)
-	return fixed.I(adv), true
+	return fixed.I(p.box(r).adv), true
 }
 
 func (p *placeholderFace) GlyphBounds(r rune) (fixed.Rectangle26_6, fixed.Int26_6, bool) {
-	adv, top, bottom, _ := p.box(r)
-	if adv == 0 {
+	b := p.box(r)
+	if b.adv == 0 {
 		return fixed.Rectangle26_6{}, 0, true
 	}
-	return fixed.R(0, -top, adv, bottom), fixed.I(adv), true
+	return fixed.R(0, -b.top, b.adv, b.bottom), fixed.I(b.adv), true
 }
 
 func (p *placeholderFace) Glyph(dot fixed.Point26_6, r rune) (image.Rectangle, image.Image, image.Point, fixed.Int26_6, bool) {
-	adv, top, bottom, digits := p.box(r)
+	b := p.box(r)
 	x, y := dot.X.Round(), dot.Y.Round()
-	dr := image.Rect(x, y-top, x+adv, y+bottom)
-	if adv == 0 {
+	dr := image.Rect(x, y-b.top, x+b.adv, y+b.bottom)
+	if b.adv == 0 {
 		return dr, nil, image.Point{}, 0, true
 	}
-	mask := image.NewAlpha(image.Rect(0, 0, adv, top+bottom))
+	return dr, b.mask(), image.Point{}, fixed.I(b.adv), true
+}
+
+// mask draws the placeholder: the frame, then the digits.
+func (b phBox) mask() *image.Alpha {
+	h := b.top + b.bottom
+	mask := image.NewAlpha(image.Rect(0, 0, b.adv, h))
 	fill := func(x0, y0, x1, y1 int) {
-		for yy := max(y0, 0); yy < min(y1, top+bottom); yy++ {
-			for xx := max(x0, 0); xx < min(x1, adv); xx++ {
+		for yy := max(y0, 0); yy < min(y1, h); yy++ {
+			for xx := max(x0, 0); xx < min(x1, b.adv); xx++ {
 				mask.Pix[yy*mask.Stride+xx] = 0xFF
 			}
 		}
 	}
-	s := p.size
-	mx := max(1, int(math.Round(0.06*s)))
-	t := max(1, int(math.Round(s/16)))
-	gap := max(1, int(math.Round(s/24)))
-	x0, y0, x1, y1 := mx, 0, adv-mx, top+bottom
-	fill(x0, y0, x1, y0+t)
-	fill(x0, y1-t, x1, y1)
-	fill(x0, y0, x0+t, y1)
-	fill(x1-t, y0, x1, y1)
-	// Two rows of digits, 3×5 units each, one unit apart, filling the box:
-	// a unit may be up to half again as wide as it is high.
-	cols := len(digits) / 2
-	wu, hu := 4*cols-1, 11
-	iw, ih := x1-x0-2*t-2*gap, y1-y0-2*t-2*gap
-	uh := max(1, ih/hu)
-	uw := max(1, min(iw/wu, uh*3/2))
-	bx := x0 + t + gap + (iw-wu*uw)/2
-	by := y0 + t + gap + (ih-hu*uh)/2
-	for i, c := range digits {
+	x0, x1 := b.mx, b.adv-b.mx
+	fill(x0, 0, x1, b.t)
+	fill(x0, h-b.t, x1, h)
+	fill(x0, 0, x0+b.t, h)
+	fill(x1-b.t, 0, x1, h)
+	for i, c := range b.digits {
 		d := hexDigits[hexValue(c)]
-		cx, cy := bx+(i%cols)*4*uw, by+(i/cols)*6*uh
+		cx, cy := b.dx+(i%b.cols)*4*b.uw, b.dy+(i/b.cols)*6*b.uh
 		for row, bits := range d {
 			for col := range 3 {
 				if bits&(4>>col) != 0 {
-					fill(cx+col*uw, cy+row*uh, cx+(col+1)*uw, cy+(row+1)*uh)
+					fill(cx+col*b.uw, cy+row*b.uh, cx+(col+1)*b.uw, cy+(row+1)*b.uh)
 				}
 			}
 		}
 	}
-	return dr, mask, image.Point{}, fixed.I(adv), true
+	return mask
 }
 
 func hexValue(c rune) int {

@@ -430,3 +430,75 @@ func TestSystemFontParsesOneFace(t *testing.T) {
 	}
 	runtime.KeepAlive(src)
 }
+
+// TestBoldNamesStayBold: a bold name drawn from several fonts is bold in
+// each: a character of the system font comes from its bold face, drawn
+// with clearly more ink than the regular one (龘 looks light beside 赵 only
+// for its many strokes). The embedded Unifont glyphs (䶶) exist in one
+// weight and are drawn as they are, not faked bold.
+func TestBoldNamesStayBold(t *testing.T) {
+	waitFonts(t)
+	r := &fontResults
+	system := systemFontOrFail(t, r.chain)
+	for _, name := range chainNames {
+		for _, c := range name {
+			reg, bold := r.glyphs[probeKey{c, false}], r.glyphs[probeKey{c, true}]
+			switch bold.font {
+			case "embedded", strings.Replace(system, "Regular", "Bold", 1):
+				if float64(bold.ink) < 1.1*float64(reg.ink) {
+					t.Errorf("%q of %q: bold from %s has %d ink pixels, regular %d: not bold", c, name, bold.font, bold.ink, reg.ink)
+				}
+			case "embedded Unifont":
+				if bold.ink != reg.ink {
+					t.Errorf("%q of %q: the Unifont glyph differs in bold (%d ink pixels, regular %d): faked bold?", c, name, bold.ink, reg.ink)
+				}
+			default:
+				t.Errorf("%q of %q: bold drawn from %q, not a bold face", c, name, bold.font)
+			}
+		}
+	}
+}
+
+// TestPlaceholderDigitsReadable: at every text size of the 800×480 screen
+// (the smallest) a placeholder's hex digits are at least
+// MinPlaceholderDigitPx tall, in two rows where the box allows, else in one;
+// its advance is what it draws.
+func TestPlaceholderDigitsReadable(t *testing.T) {
+	l := NewLayout(800, 480, DefaultLayoutOpts)
+	for _, size := range []float64{l.Small(), l.Body(), l.Title(), l.Huge()} {
+		p := &placeholderFace{size: size}
+		for _, r := range []rune{0xE000, 0x20000} {
+			b := p.box(r)
+			m := b.mask()
+			if m.Bounds().Dx() != b.adv || m.Bounds().Dy() != b.top+b.bottom {
+				t.Fatalf("size %v U+%04X: mask %v for a %d×%d box", size, r, m.Bounds(), b.adv, b.top+b.bottom)
+			}
+			// The rows of digits: runs of lines with ink inside the frame.
+			var runs []int
+			run := 0
+			for y := b.t; y < b.top+b.bottom-b.t; y++ {
+				ink := false
+				for x := b.mx + b.t; x < b.adv-b.mx-b.t; x++ {
+					ink = ink || m.AlphaAt(x, y).A > 0
+				}
+				if ink {
+					run++
+				} else if run > 0 {
+					runs = append(runs, run)
+					run = 0
+				}
+			}
+			if run > 0 {
+				runs = append(runs, run)
+			}
+			if len(runs) != b.rows || len(runs) == 0 {
+				t.Errorf("size %v U+%04X: %d rows of digits drawn (%v), want %d", size, r, len(runs), runs, b.rows)
+			}
+			for _, h := range runs {
+				if h < MinPlaceholderDigitPx {
+					t.Errorf("size %v U+%04X: digits %d px tall (rows %v), want at least %d", size, r, h, runs, MinPlaceholderDigitPx)
+				}
+			}
+		}
+	}
+}

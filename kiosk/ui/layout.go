@@ -67,12 +67,35 @@ func (r Rect) Overlaps(s Rect) bool {
 
 // LayoutOpts describe the physical screen.
 type LayoutOpts struct {
-	// DPI is the screen's pixels per inch; 0 derives it from the screen size
-	// in pixels and DiagonalInches.
+	// DPI is the screen's pixels per inch, the same across and down; 0
+	// takes the panel's size (Panel, or a known panel of the screen's
+	// resolution), else the diagonal.
 	DPI float64
-	// DiagonalInches is the screen's diagonal; 0 means 7, the official
-	// Raspberry Pi touch display and the common 1024×600 HDMI panels.
+	// Panel is the active area of the screen in millimetres; zero: a known
+	// panel of the screen's resolution (KnownPanels), else square pixels
+	// from DiagonalInches.
+	Panel PanelSize
+	// DiagonalInches is the screen's diagonal for a screen of unknown
+	// panel; 0 means 7.
 	DiagonalInches float64
+}
+
+// PanelSize is a display's active area in millimetres.
+type PanelSize struct{ W, H float64 }
+
+// OfficialPanel is the active area of the official Raspberry Pi 7"
+// touchscreen (800×480). The common 7" 1024×600 HDMI panels have the same
+// glass. Neither has square pixels: 800×480 over 154.2×85.9 mm is 0.193 mm
+// across and 0.179 mm down, so a target sized by the diagonal is a few
+// percent short of its height.
+var OfficialPanel = PanelSize{W: 154.2, H: 85.9}
+
+// KnownPanels are the panels assumed for a resolution when LayoutOpts say
+// nothing: the 7" panels the kiosk is built with. Other resolutions
+// (1280×800 and the like) are taken as square pixels over DiagonalInches.
+var KnownPanels = map[[2]int]PanelSize{
+	{800, 480}:  OfficialPanel,
+	{1024, 600}: OfficialPanel,
 }
 
 // DefaultLayoutOpts suit a 7" touchscreen filled by the kiosk.
@@ -90,28 +113,39 @@ const (
 )
 
 // Layout is the sizes of one screen: a unit scaled from 1024×600 and the
-// physical pixel density, from which touch targets are sized in millimetres.
+// physical pixel pitch, from which touch targets are sized in millimetres.
 type Layout struct {
 	W, H float64
 	// Unit is 1 at 1024×600; it scales type and spacing with the screen.
 	Unit float64
-	// DPI is the screen's density, used for millimetre sizes.
-	DPI float64
+	// PxPerMMX and PxPerMMY are the pixels in a millimetre across and down:
+	// a panel's pixels need not be square.
+	PxPerMMX, PxPerMMY float64
 }
 
 // NewLayout sizes a w×h screen. Landscape sizes from 800×480 to 1280×800 are
 // the supported range; others are laid out the same way, best effort.
 func NewLayout(w, h int, o LayoutOpts) Layout {
 	fw, fh := math.Max(1, float64(w)), math.Max(1, float64(h))
-	dpi := o.DPI
-	if dpi <= 0 {
+	l := Layout{W: fw, H: fh, Unit: math.Min(fw/designW, fh/designH)}
+	panel := o.Panel
+	if panel == (PanelSize{}) && o.DPI <= 0 && (o.DiagonalInches <= 0 || o.DiagonalInches == 7) {
+		panel = KnownPanels[[2]int{w, h}]
+	}
+	switch {
+	case o.DPI > 0:
+		l.PxPerMMX, l.PxPerMMY = o.DPI/25.4, o.DPI/25.4
+	case panel.W > 0 && panel.H > 0:
+		l.PxPerMMX, l.PxPerMMY = fw/panel.W, fh/panel.H
+	default:
 		diag := o.DiagonalInches
 		if diag <= 0 {
 			diag = 7
 		}
-		dpi = math.Hypot(fw, fh) / diag
+		d := math.Hypot(fw, fh) / (diag * 25.4)
+		l.PxPerMMX, l.PxPerMMY = d, d
 	}
-	return Layout{W: fw, H: fh, Unit: math.Min(fw/designW, fh/designH), DPI: dpi}
+	return l
 }
 
 // Screen is the whole screen.
@@ -120,15 +154,31 @@ func (l Layout) Screen() Rect { return Rect{0, 0, l.W, l.H} }
 // U is n units in pixels.
 func (l Layout) U(n float64) float64 { return n * l.Unit }
 
-// MM is a length in millimetres, in pixels.
-func (l Layout) MM(mm float64) float64 { return mm / 25.4 * l.DPI }
+// MM is a length in millimetres, in pixels, whichever way it runs: the
+// pixels of the denser direction, so it is at least mm both ways.
+func (l Layout) MM(mm float64) float64 { return mm * math.Max(l.PxPerMMX, l.PxPerMMY) }
 
-// PxToMM is a length in pixels, in millimetres.
-func (l Layout) PxToMM(px float64) float64 { return px / l.DPI * 25.4 }
+// MMX is a width in millimetres, in pixels.
+func (l Layout) MMX(mm float64) float64 { return mm * l.PxPerMMX }
 
-// Target is the height of a touch target: at least MinTargetMM, and at least
-// 96 units so targets keep their proportion on dense screens.
-func (l Layout) Target() float64 { return math.Ceil(math.Max(l.MM(MinTargetMM), l.U(96))) }
+// MMY is a height in millimetres, in pixels.
+func (l Layout) MMY(mm float64) float64 { return mm * l.PxPerMMY }
+
+// PxToMMX is a width in pixels, in millimetres.
+func (l Layout) PxToMMX(px float64) float64 { return px / l.PxPerMMX }
+
+// PxToMMY is a height in pixels, in millimetres.
+func (l Layout) PxToMMY(px float64) float64 { return px / l.PxPerMMY }
+
+// Target is the height of a touch target: at least MinTargetMM by the
+// panel's vertical pitch (84 px at 800×480, 105 at 1024×600 on the 7"
+// panel), and at least 96 units so targets keep their proportion on dense
+// screens.
+func (l Layout) Target() float64 { return math.Ceil(math.Max(l.MMY(MinTargetMM), l.U(96))) }
+
+// TargetW is the narrowest a touch target may be: MinTargetMM by the
+// panel's horizontal pitch.
+func (l Layout) TargetW() float64 { return math.Ceil(l.MMX(MinTargetMM)) }
 
 // Margin is the space around the screen's content.
 func (l Layout) Margin() float64 { return math.Round(l.U(24)) }

@@ -18,37 +18,56 @@ func (fakeFonts) Advance(s string, size float64, bold bool) float64 {
 
 func TestLayoutSizes(t *testing.T) {
 	for _, tc := range []struct {
-		w, h                int
-		wantTargetMM        float64
-		wantBodyAtLeastPx   float64
-		wantUnit, wantDPIap float64
+		w, h              int
+		wantTargetPx      float64 // the smallest height of 15 mm
+		wantBodyAtLeastPx float64
+		wantUnit          float64
 	}{
-		{1024, 600, 15, 28, 1, 169.5},
-		{800, 480, 15, 23, 0.78, 133.3},
-		{1280, 800, 15, 35, 1.25, 215.6},
+		// The 7" panel's 154.2×85.9 mm: 15 mm is 83.8 px down at 800×480
+		// (85.9/480 mm a pixel) and 104.8 px at 1024×600.
+		{1024, 600, 105, 28, 1},
+		{800, 480, 84, 23, 0.78},
+		// Square pixels over a 7" diagonal: 215.6 dpi.
+		{1280, 800, 128, 35, 1.25},
 	} {
 		l := NewLayout(tc.w, tc.h, DefaultLayoutOpts)
 		if math.Abs(l.Unit-tc.wantUnit) > 0.01 {
 			t.Errorf("%dx%d: unit %v, want %v", tc.w, tc.h, l.Unit, tc.wantUnit)
 		}
-		if math.Abs(l.DPI-tc.wantDPIap) > 0.1 {
-			t.Errorf("%dx%d: DPI %v, want %v for a 7\" screen", tc.w, tc.h, l.DPI, tc.wantDPIap)
+		if l.Target() != tc.wantTargetPx {
+			t.Errorf("%dx%d: touch target %v px tall, want %v", tc.w, tc.h, l.Target(), tc.wantTargetPx)
 		}
-		if mm := l.PxToMM(l.Target()); mm < tc.wantTargetMM {
-			t.Errorf("%dx%d: touch target %.0f px = %.1f mm, want at least %v mm", tc.w, tc.h, l.Target(), mm, tc.wantTargetMM)
+		if mm := l.PxToMMY(l.Target()); mm < MinTargetMM {
+			t.Errorf("%dx%d: touch target %.0f px = %.2f mm tall, want at least %v mm", tc.w, tc.h, l.Target(), mm, MinTargetMM)
+		}
+		if mm := l.PxToMMX(l.TargetW()); mm < MinTargetMM {
+			t.Errorf("%dx%d: narrowest target %.0f px = %.2f mm wide, want at least %v mm", tc.w, tc.h, l.TargetW(), mm, MinTargetMM)
 		}
 		if l.Body() < tc.wantBodyAtLeastPx || l.Small() < tc.wantBodyAtLeastPx-3 {
 			t.Errorf("%dx%d: body %v px, small %v px", tc.w, tc.h, l.Body(), l.Small())
 		}
 	}
+	// The pitch, measured on the panel: 800 px over 154.2 mm across, 480
+	// over 85.9 mm down; MM is at least the length both ways.
+	l := NewLayout(800, 480, DefaultLayoutOpts)
+	if math.Abs(l.MMX(154.2)-800) > 1e-9 || math.Abs(l.MMY(85.9)-480) > 1e-9 || l.MM(15) < l.MMY(15) || l.MM(15) < l.MMX(15) {
+		t.Errorf("800x480: 154.2 mm across = %v px, 85.9 mm down = %v px, 15 mm = %v px", l.MMX(154.2), l.MMY(85.9), l.MM(15))
+	}
 	// At 1024×600 the issue's floor holds exactly: body ≥ 28 px, targets ≥ 15 mm.
-	l := NewLayout(1024, 600, DefaultLayoutOpts)
+	l = NewLayout(1024, 600, DefaultLayoutOpts)
 	if l.Small() < 28 || l.Body() < 28 {
 		t.Errorf("1024x600: small %v, body %v px; the floor is 28", l.Small(), l.Body())
 	}
-	// A configured DPI wins over the diagonal.
+	// A configured DPI wins over the panel, a configured panel over the
+	// known ones; another diagonal is square pixels.
 	if l := NewLayout(1024, 600, LayoutOpts{DPI: 254}); math.Abs(l.MM(15)-150) > 1e-9 || l.Target() < 150 {
 		t.Errorf("at 254 DPI 15 mm = %v px, target %v", l.MM(15), l.Target())
+	}
+	if l := NewLayout(800, 480, LayoutOpts{Panel: PanelSize{W: 80, H: 48}}); l.Target() != 150 {
+		t.Errorf("800x480 over 80×48 mm: target %v px, want 150", l.Target())
+	}
+	if l := NewLayout(1024, 600, LayoutOpts{DiagonalInches: 10}); math.Abs(l.PxPerMMX-l.PxPerMMY) > 1e-9 {
+		t.Errorf("a 10\" 1024×600 screen: %v×%v px/mm, want square pixels", l.PxPerMMX, l.PxPerMMY)
 	}
 }
 
@@ -111,14 +130,13 @@ func TestClockAndDurations(t *testing.T) {
 	if got, want := ClockLine(s, testNow), "2026年11月25日 星期三 09:41"; got != want {
 		t.Errorf("ClockLine = %q, want %q", got, want)
 	}
-	for mins, want := range map[int]string{0: "0分钟", 45: "45分钟", 60: "1小时0分钟", 150: "2小时30分钟"} {
+	// One way to say a length of time on every screen (the honour roll,
+	// the person's hours, a shift, a check-out, the history): hours and
+	// minutes, never hours cut to a decimal (95 minutes are not 1.5小时).
+	for mins, want := range map[int]string{0: "0 分钟", 45: "45 分钟", 60: "1小时", 95: "1小时35分钟", 150: "2小时30分钟",
+		945: "15小时45分钟", 1515: "25小时15分钟"} {
 		if got := Duration(s, mins); got != want {
 			t.Errorf("Duration(%d) = %q, want %q", mins, got, want)
-		}
-	}
-	for mins, want := range map[int]string{0: "0小时", 90: "1.5小时", 1830: "30.5小时", 125: "2小时", 119: "1.9小时"} {
-		if got := Hours(s, mins); got != want {
-			t.Errorf("Hours(%d) = %q, want %q", mins, got, want)
 		}
 	}
 }
@@ -143,7 +161,7 @@ func TestScenesLayOut(t *testing.T) {
 	for _, size := range testSizes {
 		l := NewLayout(size[0], size[1], DefaultLayoutOpts)
 		for _, c := range sceneCases(s) {
-			b := NewBuilder(l, s, fakeFonts{}, testNow)
+			b := NewBuilder(l, s, fakeFonts{}, c.now.In(cst))
 			c.scene.Build(b)
 			f := b.Frame()
 			checkFrame(t, c.name, l, &f)
@@ -155,8 +173,11 @@ func checkFrame(t *testing.T, name string, l Layout, f *Frame) {
 	t.Helper()
 	where := name + "@" + formatSize(l)
 	for i, r := range f.Targets {
-		if min(r.W, r.H) < l.MM(MinTargetMM)-0.5 {
-			t.Errorf("%s: button %v is %.0f×%.0f px (%.1f mm), under %d mm", where, f.Actions[i], r.W, r.H, l.PxToMM(min(r.W, r.H)), MinTargetMM)
+		// Each edge by the pitch of its direction: the panel's pixels are
+		// not square.
+		if r.H < l.MMY(MinTargetMM)-0.01 || r.W < l.MMX(MinTargetMM)-0.01 {
+			t.Errorf("%s: button %v is %.0f×%.0f px (%.1f×%.1f mm), under %d mm", where, f.Actions[i], r.W, r.H,
+				l.PxToMMX(r.W), l.PxToMMY(r.H), MinTargetMM)
 		}
 		if r.X < 0 || r.Y < 0 || r.X+r.W > l.W+0.5 || r.Y+r.H > l.H+0.5 {
 			t.Errorf("%s: button %v at %v leaves the screen", where, f.Actions[i], r)

@@ -257,10 +257,7 @@ func (m *Manager) rebuild(now time.Time) {
 	}
 	m.layout = NewLayout(m.w, m.h, m.opts.Layout)
 	b := NewBuilder(m.layout, m.strings, m.fonts, now)
-	m.scene.Build(b)
-	if secs := countdownSecs(m.returnAt, now); secs > 0 {
-		countdown(b, secs)
-	}
+	build(m.scene, b, countdownSecs(m.returnAt, now))
 	m.frame = b.Frame()
 	m.dirty = false
 	m.repaint = true

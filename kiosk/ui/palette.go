@@ -16,12 +16,21 @@ var (
 	colHeader     = color.RGBA{0xB7, 0x1C, 0x1C, 0xFF} // the red vest
 	colOnDark     = color.RGBA{0xFF, 0xFF, 0xFF, 0xFF}
 	colSuccess    = color.RGBA{0x1B, 0x5E, 0x20, 0xFF}
-	colRefusal    = color.RGBA{0xBF, 0x36, 0x0C, 0xFF}
+	// colRefusal is burnt orange: not the header's red vest, so a refusal
+	// banner does not read as one more header (palette_test checks the
+	// difference).
+	colRefusal    = color.RGBA{0xA0, 0x4A, 0x00, 0xFF}
 	colWarnInk    = color.RGBA{0xFF, 0xEB, 0x3B, 0xFF}
 	colDisabledBg = color.RGBA{0xE0, 0xE0, 0xE0, 0xFF}
 	colDisabledFg = color.RGBA{0x55, 0x55, 0x55, 0xFF}
 	colAttention  = color.RGBA{0x37, 0x47, 0x4F, 0xFF} // done, but not as hoped: slate
 	colCountdown  = color.RGBA{0x21, 0x21, 0x21, 0xFF} // the countdown's band, colWarnInk on it
+	// A catalog item the person cannot take: a light tile and a light face
+	// with grey words, far from every tileColors ground, and a veil over a
+	// photo (white, a premultiplied ⅔).
+	colRefusedTile = color.RGBA{0xEE, 0xEE, 0xEE, 0xFF}
+	colRefusedFace = color.RGBA{0xD6, 0xD6, 0xD6, 0xFF}
+	colVeil        = color.RGBA{0xAA, 0xAA, 0xAA, 0xAA}
 )
 
 // ButtonKind is a button's role, which sets its colours.

@@ -93,27 +93,38 @@ func (s *IdleScene) Build(b *Builder) {
 		b.Line(nb, a.Name, TextStyle{Size: l.Body(), Color: colInk})
 	}
 
-	// The honour roll panel: a public screen, so names are masked.
+	// The honour roll panel: a public screen, so names are masked. It shows
+	// the rows that fit; when that is fewer than the core gave, the title
+	// says how many (前 8 名): no name is dropped unsaid.
 	b.Fill(right, colPanel, l.U(16))
 	b.frame.Items[len(b.frame.Items)-1].Border = colRule
 	b.frame.Items[len(b.frame.Items)-1].BorderW = math.Max(2, l.U(2))
 	inner := right.Inset(l.U(16))
 	title, list = inner.Top(lineHeight(l.Body()) + l.U(8))
-	b.Line(title, b.S.T("idle.honour_roll"), TextStyle{Size: l.Body(), Bold: true, Color: colHeader})
-	if len(v.Idle.Honour) == 0 {
+	roll := v.Idle.Honour
+	heading = b.S.T("idle.honour_roll")
+	if fit := int((list.H + 0.5) / lh); len(roll) > fit {
+		roll = roll[:fit]
+		heading = b.S.F("idle.honour_roll_top", fit)
+	}
+	b.Line(title, heading, TextStyle{Size: l.Body(), Bold: true, Color: colHeader})
+	if len(roll) == 0 {
 		b.Paragraph(list, b.S.T("idle.honour_empty"), TextStyle{Size: l.Body(), Color: colMuted})
 	}
-	for i, h := range v.Idle.Honour {
-		if float64(i+1)*lh > list.H {
-			break
-		}
+	// The name's column is as wide as the widest masked name; the hours
+	// (25小时15分钟) take the rest.
+	rankW := b.M.Advance(strconv.Itoa(len(roll))+".", l.Body(), false) + l.U(8)
+	nameW := 0.0
+	for _, h := range roll {
+		nameW = math.Max(nameW, b.M.Advance(kiosk.MaskName(h.Name), l.Body(), false)+l.Gap())
+	}
+	for i, h := range roll {
 		row := Rect{list.X, list.Y + float64(i)*lh, list.W, lh}
-		rank := strconv.Itoa(i+1) + "."
-		rb, row := row.Left(b.M.Advance("10.", l.Body(), false) + l.U(8))
-		b.Line(rb, rank, TextStyle{Size: l.Body(), Color: colMuted})
-		nb, hb := row.Left(row.W * 0.5)
+		rb, row := row.Left(rankW)
+		b.Line(rb, strconv.Itoa(i+1)+".", TextStyle{Size: l.Body(), Color: colMuted})
+		nb, hb := row.Left(math.Min(nameW, row.W/2))
 		b.Line(nb, kiosk.MaskName(h.Name), TextStyle{Size: l.Body(), Color: colInk})
-		b.Line(hb, Hours(b.S, int(h.Minutes)), TextStyle{Size: l.Body(), Color: colInk, Align: AlignEnd})
+		b.Line(hb, Duration(b.S, int(h.Minutes)), TextStyle{Size: l.Body(), Color: colInk, Align: AlignEnd})
 	}
 }
 
@@ -141,7 +152,7 @@ func (s *PersonScene) Build(b *Builder) {
 	boxes := stats.Columns(2, l.Gap())
 	for i, st := range []struct{ label, value string }{
 		{b.S.T("person.points"), strconv.FormatInt(p.Points, 10)},
-		{b.S.T("person.hours"), Hours(b.S, int(p.Minutes))},
+		{b.S.T("person.hours"), Duration(b.S, int(p.Minutes))},
 	} {
 		box := boxes[i]
 		b.Fill(box, colPanel, l.U(12))
@@ -163,7 +174,7 @@ func (s *PersonScene) Build(b *Builder) {
 	if o := p.OpenShift; o != nil {
 		label, act = b.S.T("person.check_out"), Act(kiosk.ActCheckOut)
 		mins := int(b.Now.Sub(o.Since) / time.Minute)
-		b.Line(info, b.S.F("person.shift_open", Duration(b.S, max(0, mins)))+"  "+o.Activity,
+		b.Line(info, b.S.F("person.shift_open", o.Activity, Duration(b.S, max(0, mins))),
 			TextStyle{Size: l.Body(), Bold: true, Color: colSuccess, Align: AlignCenter})
 	} else if p.Provisional {
 		// A walk-in sees 待补登记 where their name goes: say what to do.
@@ -177,7 +188,8 @@ func (s *PersonScene) Build(b *Builder) {
 }
 
 // ResultScene is a one-message screen: a coloured banner (success, refusal
-// or neutral), lines of detail, and one button, which goes back.
+// or neutral), lines of detail, and one button, which goes back; no button
+// when Button is "" (nothing to go back to).
 type ResultScene struct {
 	Tone   Tone
 	Title  string
@@ -192,18 +204,17 @@ func (s *ResultScene) Build(b *Builder) {
 	body := l.Screen()
 	banner, rest := body.Top(math.Round(body.H * 0.36))
 	b.Banner(banner, s.Tone, s.Title)
-	rest = rest.Inset(l.Margin())
-	btn, text := rest.Bottom(l.Target())
-	text.H -= l.Gap()
-	y := text.Y
-	for _, line := range s.Lines {
-		r := Rect{text.X, y, text.W, text.Y + text.H - y}
-		y += b.paragraph(r, line, TextStyle{Size: l.Title(), Color: colInk, Align: AlignCenter}, -1, false)
+	text := rest.Inset(l.Margin())
+	if s.Button != "" {
+		var btn Rect
+		btn, text = text.Bottom(l.Target())
+		text.H -= l.Gap()
+		bw := math.Max(l.MM(50), btn.W/3)
+		btn.X += (btn.W - bw) / 2
+		btn.W = bw
+		b.Button(btn, s.Button, Secondary, Act(kiosk.ActBack), true)
 	}
-	bw := math.Max(l.MM(50), btn.W/3)
-	btn.X += (btn.W - bw) / 2
-	btn.W = bw
-	b.Button(btn, s.Button, Secondary, Act(kiosk.ActBack), true)
+	lines(b, text, s.Lines, l.Title())
 }
 
 // ChoiceScene asks one question with large options, a screenful at a time:
@@ -312,10 +323,23 @@ func (s *ChoiceScene) Build(b *Builder) {
 		}
 		b.Button(ex, s.Extra.Label, Primary, s.Extra.Act, true)
 	}
-	if len(s.Options) > s.perPage {
-		b.Button(navs[2], b.S.T("redeem.prev_page"), Secondary, prevPage, s.Page > 0)
-		b.Button(navs[3], b.S.T("redeem.next_page"), Secondary, nextPage, first+s.perPage < len(s.Options))
+	b.pager(navs, s.Page, len(s.Options), s.perPage, s.Extra == nil)
+}
+
+// pager turns the pages of a list of n shown per a page, in the last three
+// of a nav row's four columns: 上一页, where the list is (第 1/2 页, unless
+// that column holds another button: say false), 下一页. Nothing when the
+// list fits one page.
+func (b *Builder) pager(navs []Rect, page, n, per int, where bool) {
+	if per <= 0 || n <= per || len(navs) < 4 {
+		return
 	}
+	pages := (n + per - 1) / per
+	b.Button(navs[2], b.S.T("redeem.prev_page"), Secondary, prevPage, page > 0)
+	if where {
+		b.Line(navs[1], b.S.F("page.of", page+1, pages), TextStyle{Size: b.L.Title(), Bold: true, Color: colInk, Align: AlignCenter})
+	}
+	b.Button(navs[3], b.S.T("redeem.next_page"), Secondary, nextPage, page+1 < pages)
 }
 
 // option draws an Option: a plain button with its label at size, or a
@@ -359,25 +383,30 @@ func gridShape(n int, area Rect, minH, gap, minW float64) (cols, rows int) {
 	return cols, rows
 }
 
-// ConfirmScene asks to confirm one decision: a question, a detail line,
-// 确认 and 取消.
+// ConfirmScene asks a visitor to confirm one decision: a question, a
+// detail line, 返回 and the action's verb (签到, 兑换).
 type ConfirmScene struct {
 	Question, Detail string
+	Confirm          string // the primary button's label; "" is 确认
 }
 
 func (s *ConfirmScene) NextChange(time.Time) time.Time { return time.Time{} }
 
 func (s *ConfirmScene) Build(b *Builder) {
 	l := b.L
-	body := l.Screen().Inset(l.Margin())
+	body := b.CountdownBand(l.Screen()).Inset(l.Margin())
 	buttons, text := body.Bottom(math.Max(l.Target(), l.U(120)))
 	text.H -= l.Gap()
 	q, d := text.Top(text.H * 0.55)
 	b.paragraph(q, s.Question, TextStyle{Size: l.Huge(), Bold: true, Color: colInk, Align: AlignCenter}, -1, true)
 	b.paragraph(d, s.Detail, TextStyle{Size: l.Title(), Color: colInk, Align: AlignCenter}, -1, false)
 	cols := buttons.Columns(2, l.U(48))
-	b.Button(cols[0], b.S.T("button.cancel"), Secondary, Act(kiosk.ActBack), true)
-	b.Button(cols[1], b.S.T("button.confirm"), Primary, Act(kiosk.ActConfirm), true)
+	b.Button(cols[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
+	confirm := s.Confirm
+	if confirm == "" {
+		confirm = b.S.T("button.confirm")
+	}
+	b.Button(cols[1], confirm, Primary, Act(kiosk.ActConfirm), true)
 }
 
 // CatalogScene is the redeem grid of the core's Choices: every item, with
@@ -420,6 +449,14 @@ func (s *CatalogScene) Build(b *Builder) {
 	body := b.Header(b.S.T("redeem.title") + "  " + b.S.F("unit.points", s.View.Person.Points)).Inset(l.Margin())
 	nav, grid := body.Bottom(l.Target())
 	grid.H -= l.Gap()
+	if none := nothingToRedeem(items); none != "" {
+		// Nothing can be had: say it once, over the tiles that say why.
+		var line Rect
+		line, grid = grid.Top(lineHeight(l.Body()))
+		grid.Y += l.Gap() / 2
+		grid.H -= l.Gap() / 2
+		b.Line(line, b.S.T(none), TextStyle{Size: l.Body(), Bold: true, Color: colRefusal, Align: AlignCenter})
+	}
 	tileMin := math.Max(l.MM(28), l.U(180))
 	cols, rows := gridShape(len(items), grid, tileMin, l.Gap(), tileMin)
 	cols = max(cols, min(4, len(items)))
@@ -436,10 +473,36 @@ func (s *CatalogScene) Build(b *Builder) {
 	}
 	navs := nav.Columns(4, l.Gap())
 	b.Button(navs[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
-	if len(items) > s.perPage {
-		b.Button(navs[2], b.S.T("redeem.prev_page"), Secondary, prevPage, s.Page > 0)
-		b.Button(navs[3], b.S.T("redeem.next_page"), Secondary, nextPage, first+s.perPage < len(items))
+	b.pager(navs, s.Page, len(items), s.perPage, true)
+}
+
+// nothingToRedeem is the catalog key of the line saying that no item can
+// be had, with the reason when every item has the same one (积分不够兑换任何
+// 物品); "" when one can.
+func nothingToRedeem(items []kiosk.Choice) string {
+	if len(items) == 0 {
+		return ""
 	}
+	points, stock := true, true
+	for _, c := range items {
+		switch c.Refusal {
+		case "":
+			return ""
+		case "refusal.insufficient_points", "refusal.not_enough_points":
+			stock = false
+		case "refusal.out_of_stock":
+			points = false
+		default:
+			points, stock = false, false
+		}
+	}
+	switch {
+	case points:
+		return "redeem.none_points"
+	case stock:
+		return "redeem.none_stock"
+	}
+	return "redeem.none"
 }
 
 // PickupScene shows a redemption's pickup code (取货码) in very large digits.
@@ -521,10 +584,7 @@ func (s *HistoryScene) Build(b *Builder) {
 	}
 	navs := back.Columns(4, l.Gap())
 	b.Button(navs[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
-	if len(s.View.History) > s.perPage {
-		b.Button(navs[2], b.S.T("redeem.prev_page"), Secondary, prevPage, s.Page > 0)
-		b.Button(navs[3], b.S.T("redeem.next_page"), Secondary, nextPage, first+s.perPage < len(s.View.History))
-	}
+	b.pager(navs, s.Page, len(s.View.History), s.perPage, true)
 }
 
 // historyText is an entry in plain words. The ledger counts a redemption's
@@ -541,7 +601,7 @@ func historyText(s Strings, e kiosk.HistoryLine) string {
 		}
 		return s.F("history.redeem", e.What, -e.Points)
 	case record.KindAdjust:
-		return s.F("history.adjust", e.Points, e.What)
+		return s.F("history.adjust", Signed(e.Points), e.What)
 	case record.KindReverse:
 		return s.F("history.reverse", e.What, e.Points)
 	case record.KindReplaceCard:
@@ -565,7 +625,7 @@ var padKeys = [12]string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0"
 func (s *PadScene) Build(b *Builder) {
 	l := b.L
 	v := s.View
-	body := l.Screen().Inset(l.Margin())
+	body := b.CountdownBand(l.Screen()).Inset(l.Margin())
 	keyW := math.Max(l.Target()*1.3, l.U(150))
 	padW := 3*keyW + 2*l.Gap()
 	left, pad := body.Left(body.W - padW)
@@ -630,6 +690,15 @@ func padShown(v kiosk.View) string {
 		return "+" + v.Pad
 	}
 	return v.Pad
+}
+
+// Signed is a number with its sign, + or the minus sign − (U+2212, never a
+// hyphen): the one way a change of points is written.
+func Signed(n int64) string {
+	if n < 0 {
+		return "−" + strconv.FormatInt(-n, 10)
+	}
+	return "+" + strconv.FormatInt(n, 10)
 }
 
 // WindowTitle is the window's title (seen in --windowed mode).

@@ -211,7 +211,7 @@ func renderShots(f *Fonts) {
 		dst := ebiten.NewImage(size[0], size[1])
 		l := NewLayout(size[0], size[1], DefaultLayoutOpts)
 		for _, c := range sceneCases(s) {
-			b := NewBuilder(l, s, f, testNow)
+			b := NewBuilder(l, s, f, c.now.In(cst))
 			c.scene.Build(b)
 			fr := b.Frame()
 			p.paint(dst, &fr, -1)
@@ -410,5 +410,79 @@ func TestManagerRedrawsOnlyOnChange(t *testing.T) {
 	// The person's name is in the red header of the real screen.
 	if n := inkOf(r.first, Rect{24, 10, 300, 64}, colOnDark); n < 200 {
 		t.Errorf("the header shows %d white pixels where 陈赟 should be", n)
+	}
+}
+
+// readmeShots are the README's pictures (assets/screenshots) and the
+// screenshot case each is: the idle screen, a volunteer's card with a shift
+// running, and the catalog.
+var readmeShots = map[string]string{
+	"idle-1024x600.png":   "idle",
+	"person-1024x600.png": "person-open-shift",
+	"redeem-1024x600.png": "core-redeem-grid",
+}
+
+// updateReadme, set in the environment, makes TestReadmeScreenshots write
+// the README's pictures from the screens instead of comparing them.
+const updateReadme = "HONGMAJIA_UPDATE_README"
+
+// TestReadmeScreenshots: the README's pictures are the screens as they are
+// drawn now, at 1024×600 (a picture of an old screen fails; a few pixels of
+// anti-aliasing may differ). With HONGMAJIA_UPDATE_README=1 it writes them,
+// small (best compression).
+func TestReadmeScreenshots(t *testing.T) {
+	waitScreens(t)
+	dir := filepath.Join("..", "..", "assets", "screenshots")
+	for file, name := range readmeShots {
+		var img *image.RGBA
+		for _, sh := range results.shots {
+			if sh.name == name && sh.size == [2]int{1024, 600} {
+				img = sh.img
+			}
+		}
+		if img == nil {
+			t.Fatalf("no screenshot %s at 1024x600 for %s", name, file)
+		}
+		path := filepath.Join(dir, file)
+		if os.Getenv(updateReadme) != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if old.Bounds() != img.Bounds() {
+			t.Errorf("%s is %v, the screen %v", path, old.Bounds(), img.Bounds())
+			continue
+		}
+		differ := 0
+		for y := 0; y < img.Bounds().Dy(); y++ {
+			for x := 0; x < img.Bounds().Dx(); x++ {
+				r, g, b, _ := old.At(x, y).RGBA()
+				p := img.RGBAAt(x, y)
+				if absDiff(uint8(r>>8), p.R) > 64 || absDiff(uint8(g>>8), p.G) > 64 || absDiff(uint8(b>>8), p.B) > 64 {
+					differ++
+				}
+			}
+		}
+		if total := img.Bounds().Dx() * img.Bounds().Dy(); differ > total/200 {
+			t.Errorf("%s differs from the %s screen in %d of %d pixels: an old picture? Make it again with %s=1 xvfb-run -a go test -run TestReadmeScreenshots ./kiosk/ui",
+				path, name, differ, total, updateReadme)
+		}
 	}
 }

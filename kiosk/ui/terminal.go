@@ -32,12 +32,12 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 		}
 		return keepPage(c, prev)
 	case kiosk.SceneCheckInConfirm:
-		return &ConfirmScene{Question: s.F("checkin.confirm", v.CheckIn.Activity)}
+		return &ConfirmScene{Question: s.F("checkin.confirm", v.CheckIn.Activity), Confirm: s.T("person.check_in")}
 	case kiosk.SceneCheckInDone:
 		return &ResultScene{Tone: Success, Title: s.T("checkin.done"), Button: back,
 			Lines: []string{v.CheckIn.Activity, s.F("checkin.time", v.CheckIn.At.In(loc).Format("15:04"))}}
 	case kiosk.SceneCheckOutDone:
-		return checkOutDone(s, v)
+		return checkOutDone(s, v, loc)
 	case kiosk.SceneCheckOutConfirm:
 		return checkOutConfirm(s, v)
 	case kiosk.SceneRedeemGrid:
@@ -47,7 +47,8 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 		}
 		return c
 	case kiosk.SceneRedeemConfirm:
-		return &ConfirmScene{Question: s.F("redeem.confirm", v.Redeem.Item), Detail: s.F("redeem.confirm_price", v.Redeem.Price, v.Redeem.After)}
+		return &ConfirmScene{Question: s.F("redeem.confirm", v.Redeem.Item), Detail: s.F("redeem.confirm_price", v.Redeem.Price, v.Redeem.After),
+			Confirm: s.T("person.redeem")}
 	case kiosk.SceneRedeemDone:
 		return &PickupScene{Redeem: v.Redeem}
 	case kiosk.SceneHistory:
@@ -143,8 +144,11 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 	case kiosk.SceneStaffDone:
 		return &ResultScene{Tone: tone(v.Tone), Title: phrase(s, v.Title), Lines: lines, Button: back}
 	case kiosk.SceneTechnician:
-		return &ResultScene{Tone: Refusal, Title: s.T("tech.title"), Button: back,
-			Lines: []string{s.F("tech.code", v.Fault), s.T("refusal.read_only")}}
+		// What a visitor can do (go to the desk), then the code for the
+		// technician. No button: the core takes no touch here, and 返回
+		// would lead nowhere.
+		return &ResultScene{Tone: Refusal, Title: s.T("tech.paused"),
+			Lines: []string{s.T("card.desk_hint"), s.F("tech.code", v.Fault), s.T("tech.title")}}
 	}
 	return &ResultScene{Tone: Refusal, Title: s.T("result.refused"), Button: back}
 }

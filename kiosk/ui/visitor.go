@@ -9,24 +9,30 @@ import (
 
 // CheckOutScene is the look before a check-out: how long the shift has run,
 // what it will be credited, with the rounding said plainly, and the points;
-// then 签退 to confirm, or 返回.
+// then 签退 to confirm, or Back (返回; 继续服务 when the shift is too short
+// to count yet).
 type CheckOutScene struct {
 	Question string
 	Lines    []string
+	Back     string
 }
 
 func (s *CheckOutScene) NextChange(time.Time) time.Time { return time.Time{} }
 
 func (s *CheckOutScene) Build(b *Builder) {
 	l := b.L
-	body := l.Screen().Inset(l.Margin())
+	body := b.CountdownBand(l.Screen()).Inset(l.Margin())
 	buttons, text := body.Bottom(math.Max(l.Target(), l.U(120)))
 	text.H -= l.Gap()
 	q, rest := text.Top(lineHeight(l.Huge()) + l.Gap())
 	b.paragraph(q, s.Question, TextStyle{Size: l.Huge(), Bold: true, Color: colInk, Align: AlignCenter}, -1, true)
 	lines(b, rest, s.Lines, l.Title())
 	cols := buttons.Columns(2, l.U(48))
-	b.Button(cols[0], b.S.T("button.back"), Secondary, Act(kiosk.ActBack), true)
+	back := s.Back
+	if back == "" {
+		back = b.S.T("button.back")
+	}
+	b.Button(cols[0], back, Secondary, Act(kiosk.ActBack), true)
 	b.Button(cols[1], b.S.T("person.check_out"), Primary, Act(kiosk.ActConfirm), true)
 }
 
@@ -42,7 +48,8 @@ func lines(b *Builder, r Rect, ls []string, size float64) {
 	}
 }
 
-// checkOutConfirm is the preview of a check-out.
+// checkOutConfirm is the preview of a check-out. A shift too short to
+// count says how much longer it needs, and its way back is 继续服务.
 func checkOutConfirm(s Strings, v kiosk.View) Scene {
 	co := v.CheckOut
 	var ls []string
@@ -51,16 +58,25 @@ func checkOutConfirm(s Strings, v kiosk.View) Scene {
 	}
 	ls = append(ls, s.F("checkout.so_far", Duration(s, minutes(co.Duration))))
 	ls = append(ls, creditLines(s, co)...)
+	sc := &CheckOutScene{Question: s.T("checkout.confirm")}
 	if co.Credited() {
 		ls = append(ls, s.F("checkout.points_preview", co.Points))
 	}
-	return &CheckOutScene{Question: s.T("checkout.confirm"), Lines: ls}
+	if co.Note == "checkout.too_short" {
+		if more := int(co.Min) - minutes(co.Duration); more > 0 {
+			ls = append(ls, s.F("checkout.more_to_count", more))
+		}
+		sc.Back = s.T("checkout.keep_serving")
+	}
+	sc.Lines = ls
+	return sc
 }
 
 // checkOutDone is a check-out's result: a success when it credited minutes;
 // otherwise checked out all the same, in the attention colour, saying why
-// nothing was credited.
-func checkOutDone(s Strings, v kiosk.View) Scene {
+// nothing was credited. It says from what and when (助老服务 · 11:21 签退),
+// with the check-out's time in loc.
+func checkOutDone(s Strings, v kiosk.View, loc *time.Location) Scene {
 	co := v.CheckOut
 	r := &ResultScene{Tone: Success, Title: s.T("checkout.done"), Button: s.T("button.back")}
 	switch {
@@ -69,7 +85,13 @@ func checkOutDone(s Strings, v kiosk.View) Scene {
 	case !co.Credited():
 		r.Tone, r.Title = Attention, s.T("checkout.done_none")
 	}
-	r.Lines = append([]string{s.F("checkout.duration", Duration(s, minutes(co.Duration)))}, creditLines(s, co)...)
+	if !co.At.IsZero() {
+		r.Lines = append(r.Lines, s.F("checkout.what_when", co.Activity, co.At.In(loc).Format("15:04")))
+	} else if co.Activity != "" {
+		r.Lines = append(r.Lines, co.Activity)
+	}
+	r.Lines = append(r.Lines, s.F("checkout.duration", Duration(s, minutes(co.Duration))))
+	r.Lines = append(r.Lines, creditLines(s, co)...)
 	if co.Credited() {
 		r.Lines = append(r.Lines, s.F("checkout.earned_balance", co.Points, co.Balance.Points))
 	} else {
@@ -107,9 +129,23 @@ func pickupDetail(s Strings, r kiosk.RedeemView) string {
 	return s.F("redeem.done_detail", r.Item, r.Balance.Points)
 }
 
+// build lays sc out into b with secs left on the countdown (0: none). A
+// header or a banner shows the countdown in its place (Builder.Header,
+// Builder.Banner), a scene without either in a band it starts with
+// (Builder.CountdownBand); for a scene that has none of them, countdown
+// covers the top of the screen.
+func build(sc Scene, b *Builder, secs int) {
+	b.Countdown = secs
+	sc.Build(b)
+	if secs > 0 && !b.countdownShown {
+		countdown(b, secs)
+	}
+}
+
 // countdown draws, over the top of the screen, how many seconds are left
-// before the session returns to idle (10 秒后返回首页). The text and marks it
-// covers are dropped from the frame: they are not seen while it shows.
+// before the session returns to idle (10 秒后返回首页), for a scene that did
+// not show it itself. The text and marks it covers are dropped from the
+// frame: they are not seen while it shows.
 func countdown(b *Builder, secs int) {
 	band, _ := b.L.Screen().Top(math.Round(b.L.U(84)))
 	kept := b.frame.Items[:0]
@@ -122,6 +158,7 @@ func countdown(b *Builder, secs int) {
 	b.frame.Items = kept
 	b.Fill(band, colCountdown, 0)
 	b.Line(band.Inset(b.L.U(8)), b.S.F("countdown.return", secs), TextStyle{Size: b.L.Title(), Bold: true, Color: colWarnInk, Align: AlignCenter})
+	b.countdownShown = true
 }
 
 // countdownSecs is the number the countdown shows at now, or 0 when it

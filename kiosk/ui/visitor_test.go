@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -160,17 +161,21 @@ func TestCheckOutWords(t *testing.T) {
 		tone  Tone
 	}{
 		{"rounded", kiosk.SceneCheckOutConfirm, kiosk.CheckOutView{Duration: 104 * time.Minute, Minutes: 90, Points: 15, Round: 15},
-			[]string{"现在签退吗？", "已服务 1小时44分钟", "按每15分钟计，记 1小时30分钟", "可得 15 积分", "签退", "返回"}, Neutral},
+			[]string{"现在签退吗？", "已服务 1小时44分钟", "按每 15 分钟计，记 1小时30分钟", "可得 15 积分", "签退", "返回"}, Neutral},
+		{"too short", kiosk.SceneCheckOutConfirm, kiosk.CheckOutView{Duration: 11 * time.Minute, Round: 15, Min: 15, Note: "checkout.too_short"},
+			[]string{"已服务 11 分钟", "不满 15 分钟，不计时长和积分", "再服务 4 分钟即可计时", "继续服务", "签退"}, Neutral},
+		{"done at", kiosk.SceneCheckOutDone, kiosk.CheckOutView{Activity: "助老服务", Duration: time.Hour, Minutes: 60, Points: 10,
+			At: time.Date(2026, 11, 25, 3, 21, 0, 0, time.UTC)}, []string{"助老服务 · 11:21 签退", "本次服务 1小时"}, Success},
 		{"not rounded", kiosk.SceneCheckOutConfirm, kiosk.CheckOutView{Duration: 47 * time.Minute, Minutes: 47, Points: 7},
-			[]string{"已服务 47分钟", "记 47分钟", "可得 7 积分"}, Neutral},
+			[]string{"已服务 47 分钟", "记 47 分钟", "可得 7 积分"}, Neutral},
 		{"capped", kiosk.SceneCheckOutConfirm, kiosk.CheckOutView{Duration: 3 * time.Hour, Minutes: 60, Points: 10, Round: 15, DailyCap: 480, Note: "checkout.capped"},
-			[]string{"按每15分钟计，记 1小时0分钟", "已达今日上限 8小时0分钟", "可得 10 积分"}, Neutral},
+			[]string{"按每 15 分钟计，记 1小时", "已达今日上限 8小时", "可得 10 积分"}, Neutral},
 		{"flagged", kiosk.SceneCheckOutDone, kiosk.CheckOutView{Duration: 26 * time.Hour, Note: "checkout.flagged"},
 			[]string{"已签退，时长待核对", "时长异常，交工作人员核对", "现有 0 积分"}, Attention},
 		{"capped to nothing", kiosk.SceneCheckOutDone, kiosk.CheckOutView{Duration: time.Hour, Round: 15, DailyCap: 480, Note: "checkout.capped"},
-			[]string{"已签退，未计时长", "已达今日上限 8小时0分钟"}, Attention},
+			[]string{"已签退，未计时长", "已达今日上限 8小时"}, Attention},
 		{"credited", kiosk.SceneCheckOutDone, kiosk.CheckOutView{Duration: time.Hour, Minutes: 60, Points: 10, Balance: ledger.Balance{Points: 30}},
-			[]string{"签退成功", "本次服务 1小时0分钟", "记 1小时0分钟", "获得 10 积分，现有 30 积分"}, Success},
+			[]string{"签退成功", "本次服务 1小时", "记 1小时", "获得 10 积分，现有 30 积分"}, Success},
 	} {
 		got, tone := texts(kiosk.View{Scene: tc.scene, CheckOut: tc.co})
 		for _, w := range tc.want {
@@ -235,8 +240,9 @@ func TestIdleActivitiesTurnPages(t *testing.T) {
 }
 
 // TestCountdownBeforeIdle: the Manager counts the last seconds before the
-// session returns to idle over the scene, each second, and a touch that
-// moves the return away takes it off.
+// session returns to idle, each second, in the header where the clock was
+// (the person's name stays), and a touch that moves the return away takes
+// it off.
 func TestCountdownBeforeIdle(t *testing.T) {
 	waitScreens(t)
 	clk := &fakeClock{now: testNow}
@@ -266,15 +272,15 @@ func TestCountdownBeforeIdle(t *testing.T) {
 		t.Fatalf("next change %v, want when the countdown starts", m.next.Sub(testNow))
 	}
 	clk.Set(ret.Add(-kiosk.CountdownFrom))
-	shows("10 秒后返回首页")
-	if _, ok := m.Frame().Find("陈赟"); ok {
-		t.Error("the header's name is still in the frame under the countdown")
+	shows("10 秒后返回首页，轻触屏幕继续")
+	if _, ok := m.Frame().Find("陈赟"); !ok {
+		t.Error("the countdown took the person's name off the header")
 	}
 	if !hasAction(m.Frame(), Act(kiosk.ActCheckIn)) {
 		t.Error("the countdown took the buttons away")
 	}
 	clk.Set(ret.Add(-8500 * time.Millisecond))
-	shows("9 秒后返回首页")
+	shows("9 秒后返回首页，轻触屏幕继续")
 	if !m.next.Equal(ret.Add(-8 * time.Second)) {
 		t.Errorf("next change %v before the return, want 8 s", ret.Sub(m.next))
 	}
@@ -282,17 +288,263 @@ func TestCountdownBeforeIdle(t *testing.T) {
 	shows("")
 }
 
-// TestCountdownCoversNoButton: the countdown's band lies over no button of
-// any screen, at any size.
-func TestCountdownCoversNoButton(t *testing.T) {
-	waitScreens(t)
-	for _, sh := range results.shots {
-		band, _ := NewLayout(sh.size[0], sh.size[1], DefaultLayoutOpts).Screen().Top(NewLayout(sh.size[0], sh.size[1], DefaultLayoutOpts).U(84))
-		for i, r := range sh.frame.Targets {
-			if r.Overlaps(band) {
-				t.Errorf("%s-%dx%d: button %v under the countdown", sh.name, sh.size[0], sh.size[1], sh.frame.Actions[i])
+// TestCountdownCoversNothing: the countdown of a session's last seconds
+// takes a place of its own on every screen of a session, at every size:
+// the clock's in a header, a band over a banner or at the top of a scene
+// without either. It covers no button, no text and no mark, and every word
+// of the screen without it (the person's name, the result's header) is
+// still on the screen with it.
+func TestCountdownCoversNothing(t *testing.T) {
+	s := ChineseStrings()
+	const secs = 10
+	msg := s.F("countdown.return", secs)
+	if !strings.Contains(msg, "轻触屏幕继续") {
+		t.Errorf("the countdown %q does not say how to stay", msg)
+	}
+	squeeze := strings.NewReplacer(" ", "", "\n", "")
+	for _, size := range testSizes {
+		l := NewLayout(size[0], size[1], DefaultLayoutOpts)
+		for _, c := range sceneCases(s) {
+			if c.view.Scene == kiosk.SceneIdle || c.view.Scene == kiosk.SceneTechnician {
+				continue // no session: no countdown
+			}
+			sc := c.scene
+			if w, ok := sc.(*withCountdown); ok {
+				sc = w.Scene
+			}
+			where := fmt.Sprintf("%s-%dx%d", c.name, size[0], size[1])
+			plain := NewBuilder(l, s, fakeFonts{}, c.now.In(cst))
+			build(sc, plain, 0)
+			b := NewBuilder(l, s, fakeFonts{}, c.now.In(cst))
+			build(sc, b, secs)
+			f := b.Frame()
+			checkFrame(t, where, l, &f)
+			if len(f.Overflows) > 0 {
+				t.Errorf("%s: with the countdown, text does not fit: %q", where, f.Overflows)
+			}
+			cd, ok := f.Find(msg)
+			if !ok {
+				t.Errorf("%s: no countdown in %q", where, f.Texts())
+				continue
+			}
+			var band Rect
+			for _, it := range f.Items {
+				if it.Kind == FillItem && it.Fill == colCountdown && it.Rect.Contains(cd.Rect.X+cd.Rect.W/2, cd.Rect.Y+cd.Rect.H/2) {
+					band = it.Rect
+				}
+			}
+			if band.W == 0 {
+				t.Errorf("%s: the countdown has no ground", where)
+			}
+			for i, r := range f.Targets {
+				if r.Overlaps(band) {
+					t.Errorf("%s: button %v under the countdown", where, f.Actions[i])
+				}
+			}
+			for _, it := range f.Items {
+				if (it.Kind == TextItem && it.Text != msg && it.Text != "" || it.Kind == MarkItem) && it.Rect.Overlaps(band) {
+					t.Errorf("%s: %q (mark %v) under the countdown", where, it.Text, it.Mark)
+				}
+			}
+			all := squeeze.Replace(strings.Join(f.Texts(), ""))
+			clock := ClockLine(s, c.now.In(cst))
+			for _, text := range plain.Frame().Texts() {
+				if text != clock && !strings.Contains(all, squeeze.Replace(text)) {
+					t.Errorf("%s: %q is gone under the countdown", where, text)
+				}
 			}
 		}
+	}
+}
+
+// TestPrimaryActionLabelIsTheLargest: on the person scene, at every size,
+// the label of 签到 or 签退 is clearly larger (by a quarter at least) than
+// those of 兑换, 记录 and 返回.
+func TestPrimaryActionLabelIsTheLargest(t *testing.T) {
+	waitScreens(t)
+	seen := map[[2]int]bool{}
+	for _, sh := range results.shots {
+		if _, ok := sceneOf(sh.name).(*PersonScene); !ok {
+			continue
+		}
+		main, ok := sh.frame.Find("签到")
+		if !ok {
+			main, ok = sh.frame.Find("签退")
+		}
+		if !ok {
+			t.Errorf("%s-%dx%d: no 签到 or 签退", sh.name, sh.size[0], sh.size[1])
+			continue
+		}
+		seen[sh.size] = true
+		for _, label := range []string{"兑换", "记录", "返回"} {
+			it, ok := sh.frame.Find(label)
+			if !ok || main.Style.Size < 1.25*it.Style.Size {
+				t.Errorf("%s-%dx%d: %q at %v px beside %q at %v px", sh.name, sh.size[0], sh.size[1], main.Text, main.Style.Size, label, it.Style.Size)
+			}
+		}
+	}
+	if len(seen) != len(testSizes) {
+		t.Errorf("person scenes seen at %v only", seen)
+	}
+}
+
+// TestRefusedTiles: a catalog tile that cannot be taken carries a drawn ✗
+// (a mark, not a font's glyph) on its picture, is no button, and gives its
+// reason at body size at least, in bold; one that can has no ✗. When no
+// item can be had, one line says so, with the reason every item shares.
+func TestRefusedTiles(t *testing.T) {
+	s := ChineseStrings()
+	item := func(name string, refusal string, args ...any) kiosk.Choice {
+		return kiosk.Choice{Label: name, Price: 200, Stock: 3, Refusal: refusal, RefusalArgs: args}
+	}
+	for _, size := range testSizes {
+		l := NewLayout(size[0], size[1], DefaultLayoutOpts)
+		frame := func(items ...kiosk.Choice) Frame {
+			b := NewBuilder(l, s, fakeFonts{}, testNow)
+			ScreenFor(s, kiosk.View{Scene: kiosk.SceneRedeemGrid, Person: kiosk.PersonView{Points: 120}, Choices: items}, cst, nil).Build(b)
+			f := b.Frame()
+			checkFrame(t, "catalog", l, &f)
+			return f
+		}
+		f := frame(item("洗衣液", ""), item("大米", "refusal.insufficient_points", int64(80)), item("毛巾", "refusal.out_of_stock"))
+		var marks []Rect
+		for _, it := range f.Items {
+			if it.Kind == MarkItem && it.Mark == MarkCross {
+				marks = append(marks, it.Rect)
+			}
+		}
+		if len(marks) != 2 {
+			t.Errorf("%v: %d ✗ marks on 2 refused tiles", size, len(marks))
+		}
+		if !hasAction(f, Choose(0)) || hasAction(f, Choose(1)) || hasAction(f, Choose(2)) {
+			t.Errorf("%v: buttons %v, want the first tile only", size, f.Actions)
+		}
+		for i, name := range []string{"大米", "毛巾"} {
+			tile, _ := f.Find(name)
+			if i < len(marks) && !(marks[i].X > tile.Rect.X-l.U(8) && marks[i].X < tile.Rect.X+tile.Rect.W+l.U(8)) {
+				t.Errorf("%v: the ✗ at %v is not on %s's tile (%v)", size, marks[i], name, tile.Rect)
+			}
+		}
+		for _, reason := range []string{"积分不够，", "还差 80 分", "库存不足"} {
+			if it, ok := f.Find(reason); !ok || it.Style.Size < l.Body() || !it.Style.Bold {
+				t.Errorf("%v: reason %q drawn %+v, want bold at body size (%v px) at least", size, reason, it.Style, l.Body())
+			}
+		}
+		for _, none := range []string{"redeem.none_points", "redeem.none_stock", "redeem.none"} {
+			if _, ok := f.Find(s.T(none)); ok {
+				t.Errorf("%v: %q while 洗衣液 can be had", size, s.T(none))
+			}
+		}
+		for _, tc := range []struct {
+			items []kiosk.Choice
+			want  string
+		}{
+			{[]kiosk.Choice{item("大米", "refusal.insufficient_points", int64(80)), item("油", "refusal.not_enough_points")}, "积分不够兑换任何物品"},
+			{[]kiosk.Choice{item("毛巾", "refusal.out_of_stock"), item("油", "refusal.out_of_stock")}, "物品暂时都没有库存"},
+			{[]kiosk.Choice{item("大米", "refusal.insufficient_points", int64(80)), item("毛巾", "refusal.limit_week")}, "现在没有可以兑换的物品"},
+		} {
+			if _, ok := frame(tc.items...).Find(tc.want); !ok {
+				t.Errorf("%v: nothing can be had, and %q is not said", size, tc.want)
+			}
+		}
+	}
+}
+
+// TestHonourRollSaysHowManyItShows: the roll shows the rows that fit; when
+// that is fewer than the core gave, its title says how many (前 8 名), so
+// no name is dropped unsaid.
+func TestHonourRollSaysHowManyItShows(t *testing.T) {
+	s := ChineseStrings()
+	var roll []ledger.HonourRow
+	for i := range 10 {
+		roll = append(roll, ledger.HonourRow{Name: "志愿者" + itoa(i+1), Minutes: int64(1000 - 10*i)})
+	}
+	for _, size := range testSizes {
+		for _, n := range []int{3, 10} {
+			b := NewBuilder(NewLayout(size[0], size[1], DefaultLayoutOpts), s, fakeFonts{}, testNow)
+			(&IdleScene{View: kiosk.View{Scene: kiosk.SceneIdle, Idle: kiosk.IdleView{Honour: roll[:n]}}}).Build(b)
+			f := b.Frame()
+			shown := 0
+			for i := range n {
+				if _, ok := f.Find(itoa(i+1) + "."); ok {
+					shown++
+				}
+			}
+			title := s.T("idle.honour_roll")
+			if shown < n {
+				title = s.F("idle.honour_roll_top", shown)
+			}
+			if _, ok := f.Find(title); !ok || shown == 0 {
+				t.Errorf("%v: %d of %d rows shown, and no title %q in %q", size, shown, n, title, f.Texts())
+			}
+			if n == 3 && shown != 3 {
+				t.Errorf("%v: %d of 3 rows shown", size, shown)
+			}
+			if len(f.Overflows) > 0 {
+				t.Errorf("%v: overflows %q", size, f.Overflows)
+			}
+		}
+	}
+}
+
+// TestTechnicianScreenOffersNoWayBack: the screen of a terminal that
+// needs a technician says what a visitor can do, gives the code, and has
+// no button: the core takes no touch there.
+func TestTechnicianScreenOffersNoWayBack(t *testing.T) {
+	waitScreens(t)
+	n := 0
+	for _, sh := range results.shots {
+		if sh.name != "core-technician" {
+			continue
+		}
+		n++
+		if len(sh.frame.Targets) != 0 {
+			t.Errorf("%dx%d: buttons %v", sh.size[0], sh.size[1], sh.frame.Actions)
+		}
+	}
+	if n == 0 {
+		t.Error("no technician screen")
+	}
+}
+
+// TestIdleFixturesInTheCoresOrder: the idle screenshots list today's
+// activities as the core sorts them: by start, 随时可签到 last.
+func TestIdleFixturesInTheCoresOrder(t *testing.T) {
+	for _, c := range sceneCases(ChineseStrings()) {
+		if c.view.Scene != kiosk.SceneIdle {
+			continue
+		}
+		acts := c.view.Idle.Activities
+		for i := 1; i < len(acts); i++ {
+			a, b := acts[i-1].Schedule.Start, acts[i].Schedule.Start
+			if a == "" && b != "" || a != "" && b != "" && a > b {
+				t.Errorf("%s: %s (%q) before %s (%q)", c.name, acts[i-1].Name, a, acts[i].Name, b)
+			}
+		}
+	}
+}
+
+// TestHistoryWords: the history says each kind of entry in the screens'
+// words: a change of points with its sign (the minus sign −), an expiry as
+// points expired, a replaced card as 已换新卡.
+func TestHistoryWords(t *testing.T) {
+	s := ChineseStrings()
+	for _, tc := range []struct {
+		line kiosk.HistoryLine
+		want string
+	}{
+		{kiosk.HistoryLine{Kind: record.KindAdjust, What: "更正录入错误", Points: -20}, "积分调整 −20：更正录入错误"},
+		{kiosk.HistoryLine{Kind: record.KindAdjust, What: "活动奖励", Points: 120}, "积分调整 +120：活动奖励"},
+		{kiosk.HistoryLine{Kind: record.KindExpire, Points: -15}, "15 积分已过期"},
+		{kiosk.HistoryLine{Kind: record.KindReplaceCard}, "已换新卡"},
+		{kiosk.HistoryLine{Kind: record.KindCheckOut, What: "助老服务", Minutes: 45, Points: 7}, "签退：助老服务，45 分钟，获得 7 积分"},
+	} {
+		if got := historyText(s, tc.line); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.line.Kind, got, tc.want)
+		}
+	}
+	if Signed(-20) != padShown(kiosk.View{Signed: true, Negative: true, Pad: "20"}) {
+		t.Errorf("the history writes %q, the pad %q: two minus signs", Signed(-20), padShown(kiosk.View{Signed: true, Negative: true, Pad: "20"}))
 	}
 }
 
@@ -455,10 +707,18 @@ func TestHistoryPages(t *testing.T) {
 	h := ScreenFor(s, v, cst, nil).(*HistoryScene)
 	l := NewLayout(800, 480, DefaultLayoutOpts)
 	seen := map[string]bool{}
+	pages := 0
 	for range 12 {
 		b := NewBuilder(l, s, fakeFonts{}, testNow)
 		h.Build(b)
 		f := b.Frame()
+		if pages == 0 {
+			pages = (len(v.History) + h.perPage - 1) / h.perPage
+		}
+		// Where the list is: 第 1/2 页.
+		if _, ok := f.Find(s.F("page.of", h.Page+1, pages)); !ok || pages < 2 {
+			t.Errorf("page %d of %d: no page indicator in %q", h.Page+1, pages, f.Texts())
+		}
 		for _, text := range f.Texts() {
 			if strings.HasPrefix(text, "兑换：") {
 				seen[text] = true
