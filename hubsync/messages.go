@@ -1,0 +1,247 @@
+package hubsync
+
+import (
+	"time"
+
+	"github.com/hongmajia/hongmajia/record"
+)
+
+// Endpoints of the hub. Every one but PathHealth takes a POST with a signed
+// body (PathEnroll is signed by the key it enrolls, and carries the token).
+const (
+	PathEnroll  = "/v1/enroll"
+	PathPush    = "/v1/push"
+	PathPull    = "/v1/pull"
+	PathRestore = "/v1/restore"
+	PathHealth  = "/healthz"
+)
+
+// Limits both sides enforce.
+const (
+	// MaxBody bounds a request's or an answer's body as sent (gzip); the
+	// hub answers 413 beyond it, before reading further.
+	MaxBody = 16 << 20
+	// MaxPlain bounds a body once decompressed: a small gzip bomb is as
+	// refused as a large body.
+	MaxPlain = 96 << 20
+	// MaxBatch is the most entries one push carries; a backlog goes in
+	// several.
+	MaxBatch = 2000
+	// MaxChanges is the most outbox rows one push carries.
+	MaxChanges = 2000
+	// MaxPullRows is the most registry rows and snapshots one pull answer
+	// carries; More says to pull again.
+	MaxPullRows = 20000
+	// ClockWindow is how far a request's time may be from the hub's when
+	// the kiosk says its clock is trusted (NTP-synced). An untrusted clock
+	// (a Pi that booted without network, in 1970) is not held to it; the
+	// nonce and the counter stop a replay instead.
+	ClockWindow = 5 * time.Minute
+)
+
+// Wire forms of the registry's enumerations: strings, so that a kiosk and a
+// hub of other versions read each other, and neither side's numbering leaks
+// into the protocol.
+const (
+	CardActive  = "active"
+	CardLost    = "lost"
+	CardRevoked = "revoked"
+
+	PeriodNone  = ""
+	PeriodDay   = "day"
+	PeriodWeek  = "week"
+	PeriodMonth = "month"
+	PeriodYear  = "year"
+
+	RoleStaff      = "staff"
+	RoleTechnician = "technician"
+)
+
+// Person is a registered person as every kiosk knows them. Phones travel
+// masked (138****5678); ID numbers never travel.
+type Person struct {
+	ID          record.PersonID      `json:"id"`
+	MemberNo    string               `json:"member_no"`
+	Name        string               `json:"name,omitempty"` // empty while Provisional
+	Provisional bool                 `json:"provisional,omitempty"`
+	Phone       string               `json:"phone,omitempty"` // masked
+	Community   string               `json:"community,omitempty"`
+	Kind        record.VolunteerKind `json:"kind"`
+}
+
+// Card is a card and its state; a card is bound to one person.
+type Card struct {
+	UID    record.CardUID  `json:"uid"`
+	Person record.PersonID `json:"person"`
+	State  string          `json:"state"` // CardActive, CardLost, CardRevoked
+}
+
+// Activity is an activity of a center with its rules.
+type Activity struct {
+	ID       record.ActivityID `json:"id"`
+	Center   string            `json:"center"`
+	Name     string            `json:"name"`
+	Schedule record.Schedule   `json:"schedule"`
+	Rules    record.Rules      `json:"rules"`
+	Active   bool              `json:"active"`
+	// Station: the activity a headless station of the center serves.
+	Station bool `json:"station,omitempty"`
+}
+
+// Item is a catalog item (the whole district's catalog).
+type Item struct {
+	ID          record.ItemID `json:"id"`
+	Name        string        `json:"name"`
+	Price       int64         `json:"price"`
+	LimitCount  int64         `json:"limit_count,omitempty"`
+	LimitPeriod string        `json:"limit_period,omitempty"` // PeriodDay…PeriodYear
+	Active      bool          `json:"active"`
+}
+
+// Staff is a staff card of the kiosk's center, with its PIN's argon2id hash
+// in PHC form ($argon2id$v=19$m=…,t=…,p=…$salt$hash).
+type Staff struct {
+	UID     record.CardUID `json:"uid"`
+	Name    string         `json:"name"`
+	Role    string         `json:"role"` // RoleStaff, RoleTechnician
+	PINHash string         `json:"pin_hash"`
+	Active  bool           `json:"active"`
+}
+
+// Alias says a person was merged into another: a kiosk's walk-in into a
+// registration, or a kiosk's own person into the district's one of the same
+// member number. Entries keep the id they were written with; everything else
+// follows To.
+type Alias struct {
+	From record.PersonID `json:"from"`
+	To   record.PersonID `json:"to"`
+}
+
+// Change is a registry change made at a kiosk (a walk-in enrolled, a card
+// bound, replaced or reported lost, a name completed), in the order the
+// kiosk made them: Seq is the kiosk's outbox sequence, gap-free.
+type Change struct {
+	Seq      uint64         `json:"seq"`
+	At       time.Time      `json:"at"`
+	Operator record.CardUID `json:"operator,omitempty"`
+	Person   *Person        `json:"person,omitempty"` // the person after the change
+	Card     *Card          `json:"card,omitempty"`   // the card after the change
+}
+
+// Snapshot is the district's balance of a person as the hub computed it,
+// signed by the hub, for one kiosk: the kiosk's balance of the person is
+// Points and Minutes plus its own entries after AsOf. Verify checks Sig
+// with the hub's key, so the kiosk's file proves every balance it holds.
+type Snapshot struct {
+	Person  record.PersonID `json:"person"`
+	Points  int64           `json:"points"`
+	Minutes int64           `json:"minutes"`
+	AsOf    uint64          `json:"as_of"` // the kiosk's acknowledged seq the sums include
+	Version uint64          `json:"version"`
+	Sig     []byte          `json:"sig"`
+}
+
+// Stock is a center's stock of an item, signed like a Snapshot: the kiosk's
+// stock is Qty plus its own entries after AsOf.
+type Stock struct {
+	Center  string        `json:"center"`
+	Item    record.ItemID `json:"item"`
+	Qty     int64         `json:"qty"`
+	AsOf    uint64        `json:"as_of"`
+	Version uint64        `json:"version"`
+	Sig     []byte        `json:"sig"`
+}
+
+// Enroll registers a kiosk with a one-time token the hub issued for a
+// center. It is signed by the key it registers.
+type Enroll struct {
+	Token      string      `json:"token"`
+	Terminal   string      `json:"terminal"`
+	Center     string      `json:"center"`      // the ledger's center id (a center that started alone)
+	CenterName string      `json:"center_name"` // the ledger's
+	PublicKey  []byte      `json:"public_key"`  // ed25519
+	Head       record.Head `json:"head"`        // the ledger's chain head now
+	Version    string      `json:"version"`     // the kiosk program's
+}
+
+// Enrolled answers Enroll: what the kiosk keeps to sync from now on.
+type Enrolled struct {
+	Terminal   string        `json:"terminal"`
+	Center     string        `json:"center"`
+	CenterName string        `json:"center_name"`
+	HubKey     []byte        `json:"hub_key"` // ed25519: every answer is signed with it
+	HubURL     string        `json:"hub_url"`
+	Policy     record.Policy `json:"policy"`
+	HubTime    time.Time     `json:"hub_time"`
+}
+
+// Push carries a kiosk's registry changes and entries. Entries hold
+// canonical encodings (record.Entry.Encode) of consecutive sequence numbers
+// from Acked.Seq+1; Changes the outbox rows after ChangesAcked.
+type Push struct {
+	Terminal     string      `json:"terminal"`
+	Version      string      `json:"version"`
+	Acked        record.Head `json:"acked"` // what the kiosk holds the hub acknowledged
+	ChangesAcked uint64      `json:"changes_acked"`
+	Changes      []Change    `json:"changes,omitempty"`
+	Entries      [][]byte    `json:"entries,omitempty"`
+	// Head is the kiosk's chain head now: the hub sees how far behind it is.
+	Head record.Head `json:"head"`
+}
+
+// PushResult answers Push. A refused batch is stored not at all.
+type PushResult struct {
+	Acked        record.Head `json:"acked"` // the highest contiguous entry the hub holds
+	ChangesAcked uint64      `json:"changes_acked"`
+	// Refused says why nothing was stored ("" when the batch was): a gap,
+	// a broken chain, a fork from the anchor.
+	Refused string `json:"refused,omitempty"`
+	// Fork: the kiosk's ledger differs from what the hub anchored (rolled
+	// back, rewritten); it must be restored from the hub, never reuse a seq.
+	Fork    bool      `json:"fork,omitempty"`
+	HubTime time.Time `json:"hub_time"`
+}
+
+// Pull asks for the registry's changes since Since.
+type Pull struct {
+	Terminal string `json:"terminal"`
+	Since    uint64 `json:"since"`
+}
+
+// PullResult carries changes since Pull.Since up to Version, for the
+// kiosk to apply in one transaction; More: pull again from Version.
+type PullResult struct {
+	Version    uint64         `json:"version"`
+	More       bool           `json:"more,omitempty"`
+	People     []Person       `json:"people,omitempty"`
+	Cards      []Card         `json:"cards,omitempty"`
+	Aliases    []Alias        `json:"aliases,omitempty"`
+	Activities []Activity     `json:"activities,omitempty"`
+	Items      []Item         `json:"items,omitempty"`
+	Stock      []Stock        `json:"stock,omitempty"`
+	Staff      []Staff        `json:"staff,omitempty"`
+	Policy     *record.Policy `json:"policy,omitempty"`
+	Balances   []Snapshot     `json:"balances,omitempty"`
+	HubTime    time.Time      `json:"hub_time"`
+}
+
+// Restore asks for everything a terminal's ledger held, to rebuild it on a
+// new SD card: authorised by a district administrator's one-time token.
+type Restore struct {
+	Token    string `json:"token"`
+	Terminal string `json:"terminal"`
+}
+
+// Restored answers Restore: the terminal's entries in sequence order (the
+// kiosk checks the chain and continues it), its outbox position, and a full
+// pull (Since 0).
+type Restored struct {
+	Entries      [][]byte   `json:"entries"`
+	ChangesAcked uint64     `json:"changes_acked"`
+	Pull         PullResult `json:"pull"`
+}
+
+// Problem is the body of every error answer.
+type Problem struct {
+	Error string `json:"error"`
+}
