@@ -1,6 +1,10 @@
 package hubsync
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
 
 // Errors of the protocol. The hub answers each with its own status (see
 // Status); a kiosk that meets them keeps everything it holds and tries
@@ -26,4 +30,81 @@ var (
 	// ErrFork: the kiosk's ledger is behind or differs from its anchor at
 	// the hub.
 	ErrFork = errors.New("hubsync: ledger forked from its anchor")
+	// ErrHub: the hub failed (its store, a bug) or answered a status this
+	// version does not know; trying again later may work.
+	ErrHub = errors.New("hubsync: hub failed")
+	// ErrNetwork: the hub was not reached, or its answer did not arrive
+	// whole, or what answered was not a hub (no signature: a proxy's error
+	// page). Nothing was applied; trying again later may work.
+	ErrNetwork = errors.New("hubsync: network")
 )
+
+// statuses is the one table from errors to HTTP statuses and back: the hub
+// answers Status(err), the kiosk reads ErrorOf(status). Each status is one
+// error's alone, so the kiosk knows the reason without parsing words.
+var statuses = []struct {
+	err    error
+	status int
+}{
+	{ErrMalformed, http.StatusBadRequest},
+	{ErrSignature, http.StatusUnauthorized},
+	{ErrToken, http.StatusForbidden},
+	{ErrUnknownTerminal, http.StatusNotFound},
+	{ErrReplay, http.StatusConflict},
+	{ErrRevoked, http.StatusGone},
+	{ErrFork, http.StatusPreconditionFailed},
+	{ErrTooLarge, http.StatusRequestEntityTooLarge},
+	{ErrClock, http.StatusUnprocessableEntity},
+	{ErrHub, http.StatusInternalServerError},
+}
+
+// Status is the HTTP status the hub answers err with: 200 for nil, the
+// status of the first protocol error err wraps, 500 for anything else.
+func Status(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	for _, s := range statuses {
+		if errors.Is(err, s.err) {
+			return s.status
+		}
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorOf is Status's inverse: the protocol error an answer's status means
+// (nil for 200; ErrHub for a status the protocol does not use).
+func ErrorOf(status int) error {
+	if status == http.StatusOK {
+		return nil
+	}
+	for _, s := range statuses {
+		if s.status == status {
+			return s.err
+		}
+	}
+	return ErrHub
+}
+
+// Retryable reports whether a sync that failed with err may succeed if
+// simply run again later (the network, the hub's trouble), as opposed to a
+// refusal, which needs a person (a revoked kiosk, a fork, a bad token) or a
+// fix (a wrong key, a clock).
+func Retryable(err error) bool {
+	return errors.Is(err, ErrNetwork) || errors.Is(err, ErrHub)
+}
+
+// HubError is an error answer of the hub, its signature checked (except a
+// refused enrollment's when the kiosk expects no key yet). It wraps the
+// protocol error its status means, so errors.Is(err, ErrRevoked) holds.
+type HubError struct {
+	Status  int    // the answer's HTTP status
+	Message string // the hub's words (Problem.Error)
+}
+
+func (e *HubError) Error() string {
+	return fmt.Sprintf("hub answered %d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
+}
+
+// Unwrap is the protocol error of the status.
+func (e *HubError) Unwrap() error { return ErrorOf(e.Status) }
