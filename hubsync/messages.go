@@ -24,6 +24,9 @@ const (
 	// MaxPlain bounds a body once decompressed: a small gzip bomb is as
 	// refused as a large body.
 	MaxPlain = 96 << 20
+	// MaxEnrollBody bounds an enrollment, as sent and decompressed: the hub
+	// reads it before it knows who sent it, so it gets little.
+	MaxEnrollBody = 64 << 10
 	// MaxBatch is the most entries one push carries; a backlog goes in
 	// several.
 	MaxBatch = 2000
@@ -32,6 +35,9 @@ const (
 	// MaxPullRows is the most registry rows and snapshots one pull answer
 	// carries; More says to pull again.
 	MaxPullRows = 20000
+	// MaxRestoreEntries is the most entries one restore answer carries
+	// (about 5 MB of JSON); More says to ask again after the last.
+	MaxRestoreEntries = 20000
 	// ClockWindow is how far a request's time may be from the hub's when
 	// the kiosk says its clock is trusted (NTP-synced). An untrusted clock
 	// (a Pi that booted without network, in 1970) is not held to it; the
@@ -230,15 +236,21 @@ type PullResult struct {
 type Restore struct {
 	Token    string `json:"token"`
 	Terminal string `json:"terminal"`
+	// After: the entries after this seq (0 at first; then the last one
+	// received, while the answer says More).
+	After uint64 `json:"after,omitempty"`
 }
 
 // Restored answers Restore: the terminal's entries in sequence order (the
 // kiosk checks the chain and continues it), its outbox position, and a full
-// pull (Since 0).
+// pull (Since 0). A terminal of five years holds more entries than one
+// answer carries: More says to ask again from the last entry (and then to
+// pull on from Pull.Version while Pull.More).
 type Restored struct {
 	Entries      [][]byte   `json:"entries"`
 	ChangesAcked uint64     `json:"changes_acked"`
 	Pull         PullResult `json:"pull"`
+	More         bool       `json:"more,omitempty"`
 }
 
 // Problem is the body of every error answer.
