@@ -31,23 +31,25 @@ func EncodeBody(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// DecodeBody reads a body EncodeBody made into v. More than MaxPlain bytes
-// once decompressed is ErrTooLarge; anything not gzip'd JSON of one value is
-// ErrMalformed.
-func DecodeBody(body []byte, v any) error {
-	if len(body) > MaxBody {
+// DecodeBody reads a body EncodeBody made into v. More than MaxBody bytes,
+// or more than MaxPlain once decompressed, is ErrTooLarge; anything not
+// gzip'd JSON of one value is ErrMalformed.
+func DecodeBody(body []byte, v any) error { return decodeBody(body, MaxBody, MaxPlain, v) }
+
+func decodeBody(body []byte, maxBody, maxPlain int, v any) error {
+	if len(body) > maxBody {
 		return fmt.Errorf("hubsync: body of %d bytes: %w", len(body), ErrTooLarge)
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("hubsync: decode: %v: %w", err, ErrMalformed)
 	}
-	plain, err := io.ReadAll(io.LimitReader(zr, MaxPlain+1))
+	plain, err := io.ReadAll(io.LimitReader(zr, int64(maxPlain)+1))
 	if err != nil {
 		return fmt.Errorf("hubsync: decode: %v: %w", err, ErrMalformed)
 	}
-	if len(plain) > MaxPlain {
-		return fmt.Errorf("hubsync: decompressed body over %d bytes: %w", MaxPlain, ErrTooLarge)
+	if len(plain) > maxPlain {
+		return fmt.Errorf("hubsync: decompressed body over %d bytes: %w", maxPlain, ErrTooLarge)
 	}
 	dec := json.NewDecoder(bytes.NewReader(plain))
 	if err := dec.Decode(v); err != nil {

@@ -69,18 +69,24 @@ func SignRequest(key ed25519.PrivateKey, r *http.Request, body []byte, m Meta) {
 
 // ReadMeta reads a request's headers without checking its signature: the
 // hub looks the terminal's key up by Meta.Terminal, then calls
-// VerifyRequest.
+// VerifyRequest. Each header must be in the one form SignRequest writes
+// (the time in UTC, the counter without leading zeros, the nonce in lower
+// case), so the bytes signed are the bytes sent.
 func ReadMeta(r *http.Request) (Meta, error) {
 	var m Meta
 	m.Terminal = r.Header.Get(HeaderTerminal)
-	if m.Terminal == "" || len(m.Terminal) > 64 {
+	if !ValidTerminal(m.Terminal) {
 		return m, fmt.Errorf("%s %q: %w", HeaderTerminal, m.Terminal, ErrMalformed)
 	}
-	t, err := time.Parse(time.RFC3339Nano, r.Header.Get(HeaderTime))
+	raw := r.Header.Get(HeaderTime)
+	t, err := time.Parse(time.RFC3339Nano, raw)
 	if err != nil {
 		return m, fmt.Errorf("%s: %v: %w", HeaderTime, err, ErrMalformed)
 	}
-	m.Time = t
+	if t.UTC().Format(time.RFC3339Nano) != raw {
+		return m, fmt.Errorf("%s %q: not in UTC, RFC 3339: %w", HeaderTime, raw, ErrMalformed)
+	}
+	m.Time = t.UTC()
 	switch r.Header.Get(HeaderTrusted) {
 	case "1":
 		m.Trusted = true
@@ -88,14 +94,50 @@ func ReadMeta(r *http.Request) (Meta, error) {
 	default:
 		return m, fmt.Errorf("%s: want 0 or 1: %w", HeaderTrusted, ErrMalformed)
 	}
-	m.Nonce = r.Header.Get(HeaderNonce)
-	if b, err := hex.DecodeString(m.Nonce); err != nil || len(b) != 16 {
-		return m, fmt.Errorf("%s: want 32 hex digits: %w", HeaderNonce, ErrMalformed)
+	if n := r.Header.Get(HeaderNonce); validNonce(n) {
+		m.Nonce = n
+	} else {
+		return m, fmt.Errorf("%s: want 32 lower-case hex digits: %w", HeaderNonce, ErrMalformed)
 	}
-	if m.Counter, err = strconv.ParseUint(r.Header.Get(HeaderCounter), 10, 64); err != nil || m.Counter == 0 {
+	raw = r.Header.Get(HeaderCounter)
+	if m.Counter, err = strconv.ParseUint(raw, 10, 64); err != nil || m.Counter == 0 || strconv.FormatUint(m.Counter, 10) != raw {
 		return m, fmt.Errorf("%s: want a positive number: %w", HeaderCounter, ErrMalformed)
 	}
 	return m, nil
+}
+
+// ValidTerminal reports whether s may be a terminal id on the wire: 1 to 64
+// printable ASCII characters, no space (it is a header, and one line of
+// what is signed).
+func ValidTerminal(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func validNonce(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 16 && hex.EncodeToString(b) == s
+}
+
+// answerMeta is what of a request an answer is signed over when its
+// headers do not all read: its terminal and nonce if they are well formed
+// (so a kiosk of this protocol still verifies the refusal), else nothing.
+func answerMeta(r *http.Request) Meta {
+	var m Meta
+	if t := r.Header.Get(HeaderTerminal); ValidTerminal(t) {
+		m.Terminal = t
+	}
+	if n := r.Header.Get(HeaderNonce); validNonce(n) {
+		m.Nonce = n
+	}
+	return m
 }
 
 // VerifyRequest checks r's signature over its method, path, body and m
