@@ -92,6 +92,9 @@ var rules = []rule{
 		"the entry record imports only the standard library: the hub and every kiosk version decode it"},
 	{below("clock"), func(d string, _ map[string]pkg) bool { return ours(d) && !in(d, "clock") },
 		"the clock imports nothing of the project"},
+	{below("hubsync"), func(d string, all map[string]pkg) bool {
+		return !all[d].Standard && !in(d, "hubsync") && !in(d, "record") && !in(d, "clock") && !linkedBy(all, "clock", d)
+	}, "the sync protocol is shared by the kiosk and the hub: the record, the clock (and what it links) and the standard library, nothing of either side"},
 	{below("roster"), func(d string, _ map[string]pkg) bool {
 		return (ours(d) && !in(d, "roster") && !in(d, "record")) || isSQLite(d) || isEbiten(d) || isPeriph(d)
 	}, "the roster reader is shared with the hub: it reads files into record types and never touches the kiosk's ledger"},
@@ -119,6 +122,16 @@ var rules = []rule{
 	{exactly("cmd/kioskctl"), func(d string, _ map[string]pkg) bool {
 		return isEbiten(d) || d == module+"/kiosk" || in(d, "kiosk/app") || in(d, "kiosk/ui")
 	}, "kioskctl runs over SSH without a display, and talks to a running terminal through kiosk/control only"},
+}
+
+// linkedBy reports whether our package dir links dep.
+func linkedBy(all map[string]pkg, dir, dep string) bool {
+	for _, d := range all[module+"/"+dir].Deps {
+		if d == dep {
+			return true
+		}
+	}
+	return false
 }
 
 func imports(p pkg, path string) bool {
@@ -158,7 +171,7 @@ func TestImportRules(t *testing.T) {
 // moved would otherwise pass by matching nothing.
 func TestRulesSeeEveryBinary(t *testing.T) {
 	all := packages(t)
-	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "record", "clock", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control"} {
+	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control"} {
 		if _, ok := all[module+"/"+b]; !ok {
 			t.Errorf("no package %s: update the rules in arch_test.go and ARCHITECTURE.md", b)
 		}
