@@ -230,6 +230,9 @@ type PullResult struct {
 type Restore struct {
 	Token    string `json:"token"`
 	Terminal string `json:"terminal"`
+	// After: the entries after this seq (0: from the first); a terminal of
+	// years of entries comes back in several answers.
+	After uint64 `json:"after,omitempty"`
 }
 
 // Restored answers Restore: the terminal's entries in sequence order (the
@@ -239,6 +242,9 @@ type Restored struct {
 	Entries      [][]byte   `json:"entries"`
 	ChangesAcked uint64     `json:"changes_acked"`
 	Pull         PullResult `json:"pull"`
+	// More: entries remain; ask again After the last one. Pull is sent
+	// with the last answer only.
+	More bool `json:"more,omitempty"`
 }
 
 // Problem is the body of every error answer.
