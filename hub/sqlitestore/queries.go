@@ -43,7 +43,9 @@ func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
 	return t.q.QueryContext(t.ctx, query, args...)
 }
 
-func (t *tx) row(query string, args ...any) *sql.Row { return t.q.QueryRowContext(t.ctx, query, args...) }
+func (t *tx) row(query string, args ...any) *sql.Row {
+	return t.q.QueryRowContext(t.ctx, query, args...)
+}
 
 // nano is t as stored: Unix nanoseconds, 0 for the zero time.
 func nano(t time.Time) int64 {
