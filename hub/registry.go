@@ -20,11 +20,26 @@ import (
 // errDryRun rolls a dry run's Update back.
 var errDryRun = errors.New("hub: dry run")
 
-// RowError is one row an import refused: its index in the rows given.
+// RowError is one row an import refused: its index in the rows given,
+// the field refused, and why.
 type RowError struct {
-	Row int
-	Err error
+	Row   int
+	Field Field
+	Err   error
 }
+
+// Field names the field of a row an import refused.
+type Field string
+
+// Fields of imported rows.
+const (
+	FieldMemberNo Field = "member_no"
+	FieldCard     Field = "card"
+	FieldName     Field = "name"
+	FieldStation  Field = "station"
+	FieldStock    Field = "stock"
+	FieldPrice    Field = "price"
+)
 
 // ImportError lists every row an import refused; nothing was imported.
 type ImportError struct{ Rows []RowError }
@@ -94,7 +109,7 @@ func (h *Hub) ImportPeople(ctx context.Context, rows []roster.Person, dry bool) 
 		var bad []RowError
 		for i, p := range rows {
 			if _, err := tx.PersonByMemberNo(p.MemberNo); err == nil {
-				bad = append(bad, RowError{i, fmt.Errorf("member number %s: %w", p.MemberNo, ErrExists)})
+				bad = append(bad, RowError{i, FieldMemberNo, fmt.Errorf("member number %s: %w", p.MemberNo, ErrExists)})
 				continue
 			} else if !errors.Is(err, ErrNotFound) {
 				return err
@@ -104,7 +119,7 @@ func (h *Hub) ImportPeople(ctx context.Context, rows []roster.Person, dry bool) 
 					if !errors.Is(err, ErrExists) {
 						return err
 					}
-					bad = append(bad, RowError{i, err})
+					bad = append(bad, RowError{i, FieldCard, err})
 					continue
 				}
 			}
@@ -182,10 +197,10 @@ func (h *Hub) ImportActivities(ctx context.Context, center string, rows []roster
 		for i, a := range rows {
 			switch {
 			case names[a.Name]:
-				bad = append(bad, RowError{i, fmt.Errorf("activity %s of center %s: %w", a.Name, center, ErrExists)})
+				bad = append(bad, RowError{i, FieldName, fmt.Errorf("activity %s of center %s: %w", a.Name, center, ErrExists)})
 				continue
 			case a.Station && station:
-				bad = append(bad, RowError{i, fmt.Errorf("center %s has a station activity already: %w", center, ErrExists)})
+				bad = append(bad, RowError{i, FieldStation, fmt.Errorf("center %s has a station activity already: %w", center, ErrExists)})
 				continue
 			}
 			id, err := newID(func(id int64) (bool, error) {
@@ -251,13 +266,13 @@ func (h *Hub) ImportCatalog(ctx context.Context, center string, rows []roster.It
 			}
 			want := Item{Name: r.Name, Price: r.Price, LimitCount: r.Limit, LimitPeriod: period, Active: true}
 			if r.Stock > 0 && center == "" {
-				bad = append(bad, RowError{i, fmt.Errorf("stock %d of %s needs the center it is at (--center): %w", r.Stock, r.Name, record.ErrInvalid)})
+				bad = append(bad, RowError{i, FieldStock, fmt.Errorf("stock %d of %s needs the center it is at (--center): %w", r.Stock, r.Name, record.ErrInvalid)})
 				continue
 			}
 			it, known := byName[r.Name]
 			if known {
 				if it.Price != want.Price || it.LimitCount != want.LimitCount || it.LimitPeriod != want.LimitPeriod {
-					bad = append(bad, RowError{i, fmt.Errorf("item %s is in the catalog already at %d points (limit %d per %q): %w",
+					bad = append(bad, RowError{i, FieldPrice, fmt.Errorf("item %s is in the catalog already at %d points (limit %d per %q): %w",
 						r.Name, it.Price, it.LimitCount, it.LimitPeriod, ErrExists)})
 					continue
 				}
@@ -285,7 +300,7 @@ func (h *Hub) ImportCatalog(ctx context.Context, center string, rows []roster.It
 			}
 			if r.Stock > 0 {
 				if _, err := tx.Stock(center, it.ID); err == nil {
-					bad = append(bad, RowError{i, fmt.Errorf("center %s has stock of %s already (restock at the kiosk): %w", center, r.Name, ErrExists)})
+					bad = append(bad, RowError{i, FieldStock, fmt.Errorf("center %s has stock of %s already (restock at the kiosk): %w", center, r.Name, ErrExists)})
 					continue
 				} else if !errors.Is(err, ErrNotFound) {
 					return err
