@@ -174,8 +174,7 @@ func alias(h *Hub, tx Tx, from, to record.PersonID) error {
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	next := func() (uint64, error) { return tx.NextVersion() }
-	v, err := next()
+	v, err := tx.NextVersion()
 	if err != nil {
 		return err
 	}
@@ -188,7 +187,7 @@ func alias(h *Hub, tx Tx, from, to record.PersonID) error {
 	}
 	for _, a := range earlier {
 		a.To = to
-		if a.Version, err = next(); err != nil {
+		if a.Version, err = tx.NextVersion(); err != nil {
 			return err
 		}
 		if err := tx.PutAlias(a); err != nil {
@@ -214,7 +213,7 @@ func alias(h *Hub, tx Tx, from, to record.PersonID) error {
 	}
 	for _, c := range cards {
 		c.Person, c.ChangedBy = to, ""
-		if c.Version, err = next(); err != nil {
+		if c.Version, err = tx.NextVersion(); err != nil {
 			return err
 		}
 		if err := tx.PutCard(c); err != nil {

@@ -328,18 +328,18 @@ func (in *ingest) checkShift(e *StoredEntry) error {
 	if e.Kind != record.KindCheckOut {
 		return nil
 	}
-	max, name := int64(record.DefaultMaxMinutes), "unknown to the hub"
+	allowed, name := int64(record.DefaultMaxMinutes), "unknown to the hub"
 	a, err := in.tx.Activity(e.Activity)
 	switch {
 	case err == nil:
 		name = a.Name
 		if a.Rules.MaxMinutes > 0 {
-			max = a.Rules.MaxMinutes
+			allowed = a.Rules.MaxMinutes
 		}
 	case !errors.Is(err, ErrNotFound):
 		return err
 	}
-	if e.Minutes <= max {
+	if e.Minutes <= allowed {
 		return nil
 	}
 	span := ""
@@ -349,7 +349,7 @@ func (in *ingest) checkShift(e *StoredEntry) error {
 		return err
 	}
 	detail := fmt.Sprintf("shift %s of person %d at activity %d (%s), terminal %s seq %d: %d minutes credited%s; its rules allow %d",
-		e.Shift, e.Person, e.Activity, name, e.Terminal, e.Seq, e.Minutes, span, max)
+		e.Shift, e.Person, e.Activity, name, e.Terminal, e.Seq, e.Minutes, span, allowed)
 	return in.h.raise(in.tx, FlagLongShift, e.Shift.String(), detail)
 }
 

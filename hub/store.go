@@ -82,7 +82,7 @@ type Reader interface {
 	Activities(center string) ([]Activity, error)
 	Items() ([]Item, error)
 	Stock(center string, item record.ItemID) (Stock, error)
-	Staff(center string, uid record.CardUID) (Staff, error)
+	// StaffByCard is a staff card at every center that has it.
 	StaffByCard(uid record.CardUID) ([]Staff, error)
 	// Policy is the district's policy and its version; record.DefaultPolicy
 	// at version 0 when none was set.
@@ -119,7 +119,6 @@ type Tx interface {
 	PutAlias(Alias) error
 	PutCard(Card) error
 	AddActivity(Activity) error
-	PutActivity(Activity) error
 	AddItem(Item) error
 	PutStock(Stock) error
 	PutStaff(Staff) error

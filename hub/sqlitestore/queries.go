@@ -479,17 +479,6 @@ func (t *tx) AddActivity(a hub.Activity) error {
 	return exists(err, "activity %s of center %s", a.Name, a.Center)
 }
 
-func (t *tx) PutActivity(a hub.Activity) error {
-	args, err := activityArgs(a)
-	if err != nil {
-		return err
-	}
-	_, err = t.exec(`INSERT INTO activities(`+activityColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET center = excluded.center, name = excluded.name, schedule = excluded.schedule,
-		rules = excluded.rules, active = excluded.active, station = excluded.station, version = excluded.version`, args...)
-	return exists(err, "activity %s of center %s", a.Name, a.Center)
-}
-
 const itemColumns = "id, name, price, limit_count, limit_period, active, version"
 
 func scanItem(s scanner) (hub.Item, error) {
@@ -543,11 +532,6 @@ func scanStaff(s scanner) (hub.Staff, error) {
 	err := s.Scan(&st.Center, &uid, &st.Name, &st.Role, &st.PINHash, &st.Active, &v)
 	st.UID, st.Version = record.CardUID(uid), uint64(v)
 	return st, err
-}
-
-func (t *tx) Staff(center string, uid record.CardUID) (hub.Staff, error) {
-	s, err := scanStaff(t.row("SELECT "+staffColumns+" FROM staff WHERE center = ? AND uid = ?", center, string(uid)))
-	return s, notFound(err, "staff card %s of %s", uid, center)
 }
 
 func (t *tx) StaffByCard(uid record.CardUID) ([]hub.Staff, error) {
