@@ -24,14 +24,14 @@ var cheapPIN = hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}
 // env is a hub on a real SQLite store in a temp dir, with a fake clock,
 // and two centers: A and B.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	clk   *clock.Fake
 	store *sqlitestore.Store
 	hub   *hub.Hub
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), clk: clock.NewFake(hubtest.Start)}
 	st, err := sqlitestore.Open(ctx, e.dir, sqlitestore.Options{})

@@ -320,7 +320,7 @@ func (t *tx) Entry(id record.EntryID) (hub.StoredEntry, error) {
 }
 
 func (t *tx) CardUse(card record.CardUID, center string, from, to time.Time) (hub.StoredEntry, error) {
-	e, err := scanEntry(t.row("SELECT "+entryColumns+` FROM entries WHERE card = ? AND at_hub >= ? AND at_hub <= ?
+	e, err := scanEntry(t.row("SELECT "+entryColumns+` FROM entries WHERE card = ? AND card != '' AND at_hub >= ? AND at_hub <= ?
 		AND center != ? AND kind IN (?, ?, ?) ORDER BY at_hub LIMIT 1`,
 		string(card), from.UnixNano(), to.UnixNano(), center, int(record.KindCheckIn), int(record.KindCheckOut), int(record.KindRedeem)))
 	return e, notFound(err, "use of card %s", card)
