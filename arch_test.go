@@ -119,6 +119,13 @@ var rules = []rule{
 	{exactly("cmd/kiosk-screen"), func(d string, all map[string]pkg) bool {
 		return in(d, "ledger/demo") || in(d, "ledger/ledgertest") || (ours(d) && imports(all[d], "testing"))
 	}, "the screen binary ships no demo generator or test code (ebiten's X11 binding, github.com/jezek/xgb, links testing upstream; nothing of ours may)"},
+	{below("hub"), func(d string, _ map[string]pkg) bool {
+		return in(d, "ledger") || in(d, "kiosk") || in(d, "drivers") || in(d, "cmd") || isEbiten(d) || isPeriph(d)
+	}, "the hub decodes and checks kiosks' entries from the record alone: never the kiosk's ledger, the terminal, the readers or the screen"},
+	{exactly("cmd/hubd"), func(d string, _ map[string]pkg) bool {
+		return in(d, "ledger") || in(d, "kiosk") || in(d, "drivers") || isEbiten(d) || isPeriph(d) ||
+			d == "testing" || in(d, "hub/hubtest") || in(d, "hub/storetest")
+	}, "the hub's binary links no kiosk code, and ships no test code"},
 	{exactly("cmd/kioskctl"), func(d string, _ map[string]pkg) bool {
 		return isEbiten(d) || d == module+"/kiosk" || in(d, "kiosk/app") || in(d, "kiosk/ui")
 	}, "kioskctl runs over SSH without a display, and talks to a running terminal through kiosk/control only"},
@@ -171,7 +178,7 @@ func TestImportRules(t *testing.T) {
 // moved would otherwise pass by matching nothing.
 func TestRulesSeeEveryBinary(t *testing.T) {
 	all := packages(t)
-	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control"} {
+	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "hub", "hub/sqlitestore", "hub/server"} {
 		if _, ok := all[module+"/"+b]; !ok {
 			t.Errorf("no package %s: update the rules in arch_test.go and ARCHITECTURE.md", b)
 		}

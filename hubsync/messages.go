@@ -236,8 +236,8 @@ type PullResult struct {
 type Restore struct {
 	Token    string `json:"token"`
 	Terminal string `json:"terminal"`
-	// After: the entries after this seq (0 at first; then the last one
-	// received, while the answer says More).
+	// After: the entries after this seq (0: from the first); a terminal of
+	// years of entries comes back in several answers.
 	After uint64 `json:"after,omitempty"`
 }
 
@@ -250,7 +250,9 @@ type Restored struct {
 	Entries      [][]byte   `json:"entries"`
 	ChangesAcked uint64     `json:"changes_acked"`
 	Pull         PullResult `json:"pull"`
-	More         bool       `json:"more,omitempty"`
+	// More: entries remain; ask again After the last one. Pull is sent
+	// with the last answer only.
+	More bool `json:"more,omitempty"`
 }
 
 // Problem is the body of every error answer.

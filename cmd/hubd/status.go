@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hongmajia/hongmajia/clock"
+	"github.com/hongmajia/hongmajia/hub"
+)
+
+func init() {
+	commands["status"] = command{summary: "each kiosk: center, last sync, acknowledged seq, lag, version, key fingerprint (--json)", run: runStatus}
+}
+
+// kioskReport is a kiosk in `hubd status --json`: add fields, never rename.
+type kioskReport struct {
+	Terminal     string     `json:"terminal"`
+	Center       string     `json:"center"`
+	CenterName   string     `json:"center_name"`
+	LastSync     *time.Time `json:"last_sync"` // null: never
+	AckedSeq     uint64     `json:"acked_seq"`
+	HeadSeq      uint64     `json:"head_seq"`
+	Lag          uint64     `json:"lag"`
+	Version      string     `json:"version"`
+	Key          string     `json:"key"`
+	ClockOffset  string     `json:"clock_offset"`
+	ChangesAcked uint64     `json:"changes_acked"`
+	Revoked      bool       `json:"revoked"`
+	Refusal      string     `json:"refusal,omitempty"`
+	Fork         bool       `json:"fork,omitempty"`
+}
+
+type statusReport struct {
+	DataDir string        `json:"data_dir"`
+	HubKey  string        `json:"hub_key"`
+	Kiosks  []kioskReport `json:"kiosks"`
+}
+
+func runStatus(e *env, args []string) error {
+	f, data := newFlagSet(e, "status")
+	asJSON := f.Bool("json", false, "print JSON")
+	if err := parseFlags(f, args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	h, err := openHub(ctx, *data, false, hub.Options{})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	ks, err := h.Status(ctx)
+	if err != nil {
+		return err
+	}
+	r := statusReport{DataDir: *data, HubKey: h.Fingerprint(), Kiosks: []kioskReport{}}
+	for _, k := range ks {
+		kr := kioskReport{Terminal: k.Terminal, Center: k.Center, CenterName: k.CenterName, AckedSeq: k.Anchor.Seq, HeadSeq: k.Head.Seq,
+			Lag: k.Lag, Version: k.Version, Key: k.Fingerprint, ClockOffset: k.ClockOffset.Round(time.Second).String(),
+			ChangesAcked: k.ChangesAcked, Revoked: !k.Revoked.IsZero(), Refusal: k.Refusal, Fork: k.Fork}
+		if !k.LastSync.IsZero() {
+			t := k.LastSync.Local()
+			kr.LastSync = &t
+		}
+		r.Kiosks = append(r.Kiosks, kr)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	fmt.Fprintf(e.stdout, "数据目录 data directory %s\n中心平台密钥 hub key %s\n\n", r.DataDir, r.HubKey)
+	if len(r.Kiosks) == 0 {
+		fmt.Fprintln(e.stdout, "没有终端 no kiosks: hubd kiosk token --center ID makes a token to enroll one")
+		return nil
+	}
+	now := clock.Real{}.Now()
+	fmt.Fprintf(e.stdout, "%s %s %s %s %s %s %s %s\n", padRight("终端 terminal", 18), padRight("中心 center", 12), padRight("上次同步 last sync", 26),
+		padRight("已确认 acked", 12), padRight("滞后 lag", 9), padRight("版本 version", 14), padRight("密钥 key", 21), "状态 state")
+	for _, k := range r.Kiosks {
+		last := "从未 never"
+		if k.LastSync != nil {
+			last = fmt.Sprintf("%s (%s ago)", k.LastSync.Format("01-02 15:04"), ago(now.Sub(*k.LastSync)))
+		}
+		state := "正常 ok"
+		switch {
+		case k.Revoked:
+			state = "已吊销 revoked"
+		case k.Fork:
+			state = "流水被改 fork: " + k.Refusal
+		case k.Refusal != "":
+			state = "被拒绝 refused: " + k.Refusal
+		}
+		fmt.Fprintf(e.stdout, "%s %s %s %s %s %s %s %s\n", padRight(k.Terminal, 18), padRight(k.Center, 12), padRight(last, 26),
+			padRight(fmt.Sprint(k.AckedSeq), 12), padRight(fmt.Sprint(k.Lag), 9), padRight(k.Version, 14), padRight(k.Key, 21), state)
+	}
+	return nil
+}
+
+// ago writes a duration as a person reads it.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}

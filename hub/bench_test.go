@@ -1,0 +1,113 @@
+package hub_test
+
+import (
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/hub/hubtest"
+	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/record"
+)
+
+// BenchmarkIngest25Kiosks is the hub taking one full batch from each of 25
+// kiosks pushing at once, beside a bare SQLite bulk insert of the same rows
+// (the same file settings, one transaction per batch, no checks): the
+// metric ratio is the hub's rate over the bare one (the goal: at least 0.5).
+func BenchmarkIngest25Kiosks(b *testing.B) {
+	const kiosks, batch = 25, hubsync.MaxBatch
+	var hubRate, bareRate float64
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		e := newEnv(b)
+		var ks []*hubtest.Kiosk
+		var pushes []hubsync.Push
+		for j := range kiosks {
+			k := e.kiosk(fmt.Sprintf("T%02d", j), "A")
+			for n := 0; n < batch/2; n++ {
+				k.Earn(record.PersonID(1+n%500), record.CardUID(fmt.Sprintf("%08X", 0x10000000+j*1000+n%500)), 1, 60, 10)
+			}
+			ks = append(ks, k)
+			pushes = append(pushes, k.Push())
+		}
+		b.StartTimer()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for j, k := range ks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := e.hub.Push(ctx, k.Meta(), pushes[j])
+				if err != nil || res.Refused != "" {
+					b.Errorf("push: %+v %v", res, err)
+				}
+			}()
+		}
+		wg.Wait()
+		hubRate = float64(kiosks*batch) / time.Since(start).Seconds()
+		b.StopTimer()
+		bareRate = bareInsert(b, pushes)
+		b.StartTimer()
+	}
+	b.ReportMetric(hubRate, "hub-entries/s")
+	b.ReportMetric(bareRate, "bare-entries/s")
+	b.ReportMetric(hubRate/bareRate, "ratio")
+}
+
+// bareInsert writes the pushes' entries to a bare SQLite table, a batch
+// per transaction, and returns the rate.
+func bareInsert(b *testing.B, pushes []hubsync.Push) float64 {
+	path := filepath.Join(b.TempDir(), "bare.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE entries (terminal TEXT NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL UNIQUE,
+		person INTEGER NOT NULL, card TEXT NOT NULL, points INTEGER NOT NULL, at INTEGER NOT NULL, hash BLOB NOT NULL,
+		raw BLOB NOT NULL, PRIMARY KEY (terminal, seq))`); err != nil {
+		b.Fatal(err)
+	}
+	var decoded [][]record.Entry
+	for _, p := range pushes {
+		var es []record.Entry
+		for _, raw := range p.Entries {
+			e, err := record.DecodeEntry(raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			es = append(es, e)
+		}
+		decoded = append(decoded, es)
+	}
+	start := time.Now()
+	n := 0
+	var wg sync.WaitGroup
+	for j := range pushes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tx, err := db.Begin()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			for i, e := range decoded[j] {
+				if _, err := tx.Exec("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", e.Terminal, int64(e.Seq), e.ID[:],
+					int64(e.Person), string(e.Card), e.Points, e.At.UnixNano(), e.Hash[:], pushes[j].Entries[i]); err != nil {
+					b.Error(err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				b.Error(err)
+			}
+		}()
+		n += len(decoded[j])
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds()
+}

@@ -1,0 +1,422 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/record"
+)
+
+// refusal is why a push is refused: nothing of it is stored, the kiosk is
+// told why, and a flag is raised.
+type refusal struct {
+	kind   FlagKind // FlagChain or FlagFork
+	reason string
+}
+
+// Push ingests a kiosk's registry changes and entries. The entries must
+// continue the terminal's chain from what the kiosk holds the hub
+// acknowledged (p.Acked); those the hub holds already must be the ones it
+// holds (else the kiosk's ledger forked), the others are stored once. A
+// refused push stores nothing but its flag and answers why; the answer's
+// Acked is always the highest contiguous entry the hub holds.
+func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync.PushResult, error) {
+	if p.Terminal != m.Terminal {
+		return hubsync.PushResult{}, fmt.Errorf("push: terminal %q signed as %q: %w", p.Terminal, m.Terminal, hubsync.ErrMalformed)
+	}
+	if len(p.Entries) > hubsync.MaxBatch || len(p.Changes) > hubsync.MaxChanges {
+		return hubsync.PushResult{}, fmt.Errorf("push: %d entries and %d changes, at most %d and %d: %w",
+			len(p.Entries), len(p.Changes), hubsync.MaxBatch, hubsync.MaxChanges, hubsync.ErrTooLarge)
+	}
+	entries, ref, err := decodeBatch(p)
+	if err != nil {
+		return hubsync.PushResult{}, err
+	}
+	for i := 1; i < len(p.Changes); i++ {
+		if p.Changes[i].Seq != p.Changes[i-1].Seq+1 {
+			return hubsync.PushResult{}, fmt.Errorf("push: change seq %d after %d: %w", p.Changes[i].Seq, p.Changes[i-1].Seq, hubsync.ErrMalformed)
+		}
+	}
+	now := h.now()
+	offset := now.Sub(m.Time)
+	var res hubsync.PushResult
+	err = h.store.Update(ctx, func(tx Tx) error {
+		res = hubsync.PushResult{HubTime: now}
+		k, err := tx.Kiosk(p.Terminal)
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("push: kiosk %s: %w", p.Terminal, hubsync.ErrUnknownTerminal)
+		}
+		if err != nil {
+			return err
+		}
+		if !k.Revoked.IsZero() {
+			return fmt.Errorf("push: kiosk %s: %w", p.Terminal, hubsync.ErrRevoked)
+		}
+		k.ClockOffset = offset
+		if ref == nil {
+			if ref, err = checkAnchor(tx, k, p, entries); err != nil {
+				return err
+			}
+		}
+		if ref == nil {
+			ref = checkChanges(k, p.Changes)
+		}
+		if ref != nil {
+			res.Acked, res.ChangesAcked = k.Anchor, k.ChangesAcked
+			res.Refused, res.Fork = ref.reason, ref.kind == FlagFork
+			k.Refusal, k.Fork = ref.reason, res.Fork
+			if err := tx.PutKiosk(k); err != nil {
+				return err
+			}
+			return h.raise(tx, ref.kind, k.Terminal, fmt.Sprintf("kiosk %s of center %s: %s", k.Terminal, k.Center, ref.reason))
+		}
+		in := newIngest(h, tx, &k, now, offset)
+		for _, c := range p.Changes {
+			if c.Seq <= k.ChangesAcked {
+				continue
+			}
+			if err := in.change(c); err != nil {
+				return err
+			}
+			k.ChangesAcked = c.Seq
+		}
+		for i := range entries {
+			if entries[i].Seq <= k.Anchor.Seq {
+				continue
+			}
+			if err := in.entry(&entries[i]); err != nil {
+				return err
+			}
+			k.Anchor = record.Head{Seq: entries[i].Seq, Hash: entries[i].Hash}
+		}
+		if err := in.finish(); err != nil {
+			return err
+		}
+		if p.Head.Seq >= k.Anchor.Seq {
+			k.Head = p.Head
+		}
+		k.LastSync, k.Version, k.Refusal, k.Fork = now, p.Version, "", false
+		if err := tx.PutKiosk(k); err != nil {
+			return err
+		}
+		if err := tx.ResolveFlags(FlagStale, k.Terminal, "sync", now); err != nil {
+			return err
+		}
+		res.Acked, res.ChangesAcked = k.Anchor, k.ChangesAcked
+		return nil
+	})
+	if err != nil {
+		return hubsync.PushResult{}, err
+	}
+	if res.Refused != "" {
+		h.log.Warn("push refused", "terminal", p.Terminal, "reason", res.Refused, "fork", res.Fork)
+	}
+	return res, nil
+}
+
+// decodeBatch decodes a push's entries and checks them as a chain of the
+// sender's from p.Acked: a malformed encoding is an error, another
+// terminal's entry, a gap or a broken link a refusal.
+func decodeBatch(p hubsync.Push) ([]StoredEntry, *refusal, error) {
+	out := make([]StoredEntry, 0, len(p.Entries))
+	chain := record.NewChain(p.Terminal, p.Acked)
+	for i, raw := range p.Entries {
+		e, err := record.DecodeEntry(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("push: entry %d: %v: %w", i, err, hubsync.ErrMalformed)
+		}
+		if e.Seq > math.MaxInt64 {
+			return nil, nil, fmt.Errorf("push: entry %d: seq %d: %w", i, e.Seq, hubsync.ErrMalformed)
+		}
+		if e.Terminal != p.Terminal {
+			return nil, &refusal{FlagChain, fmt.Sprintf("entry %d (seq %d) is terminal %s's, not the sender's", i, e.Seq, e.Terminal)}, nil
+		}
+		if problems := chain.Next(&e); len(problems) > 0 {
+			what := "broken chain"
+			if problems[0].Problem == record.ProblemSequence {
+				what = "gap"
+			}
+			return nil, &refusal{FlagChain, what + ": " + problems[0].Error()}, nil
+		}
+		out = append(out, StoredEntry{Entry: e, Raw: raw})
+	}
+	if n := len(out); n > 0 {
+		last := out[n-1]
+		if last.Seq > p.Head.Seq || (last.Seq == p.Head.Seq && last.Hash != p.Head.Hash) {
+			return nil, nil, fmt.Errorf("push: entries up to seq %d past the head it names (seq %d): %w", last.Seq, p.Head.Seq, hubsync.ErrMalformed)
+		}
+	}
+	return out, nil, nil
+}
+
+// checkAnchor compares what the kiosk says and sends with what the hub
+// holds of it: a ledger that ends before the anchor, or an entry that
+// differs from the one the hub holds, is a fork.
+func checkAnchor(tx Tx, k Kiosk, p hubsync.Push, entries []StoredEntry) (*refusal, error) {
+	a := k.Anchor
+	if p.Head.Seq < a.Seq {
+		return &refusal{FlagFork, fmt.Sprintf("fork: its ledger ends at seq %d, but the hub holds its entries up to seq %d (a ledger rolled back or replaced): restore it from the hub", p.Head.Seq, a.Seq)}, nil
+	}
+	if p.Acked.Seq > a.Seq {
+		return &refusal{FlagChain, fmt.Sprintf("gap: it holds the hub acknowledged seq %d, but the hub holds its entries up to seq %d: send from seq %d", p.Acked.Seq, a.Seq, a.Seq+1)}, nil
+	}
+	// What the hub must already hold: p.Acked, the entries up to the
+	// anchor, and the head when it is not past the anchor.
+	want := map[uint64]record.Hash{}
+	if p.Acked.Seq > 0 {
+		want[p.Acked.Seq] = p.Acked.Hash
+	}
+	for _, e := range entries {
+		if e.Seq <= a.Seq {
+			want[e.Seq] = e.Hash
+		}
+	}
+	if p.Head.Seq == a.Seq && a.Seq > 0 {
+		want[a.Seq] = p.Head.Hash
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	seqs := make([]uint64, 0, len(want))
+	for s := range want {
+		seqs = append(seqs, s)
+	}
+	slices.Sort(seqs)
+	held, err := tx.EntryHashes(k.Terminal, seqs[0], seqs[len(seqs)-1])
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range seqs {
+		if h, ok := held[s]; !ok || h != want[s] {
+			return &refusal{FlagFork, fmt.Sprintf("fork: its entry seq %d differs from the one the hub holds (a ledger rewritten): restore it from the hub", s)}, nil
+		}
+	}
+	return nil, nil
+}
+
+// checkChanges refuses outbox rows that do not continue from what the hub
+// applied.
+func checkChanges(k Kiosk, changes []hubsync.Change) *refusal {
+	for _, c := range changes {
+		if c.Seq <= k.ChangesAcked {
+			continue
+		}
+		if c.Seq != k.ChangesAcked+1 {
+			return &refusal{FlagChain, fmt.Sprintf("gap in its registry changes: the hub applied up to %d, the push starts at %d", k.ChangesAcked, c.Seq)}
+		}
+		break
+	}
+	return nil
+}
+
+// ingest applies one push's changes and new entries in its transaction,
+// summing the balances and stock they move to write each once at the end.
+type ingest struct {
+	h       *Hub
+	tx      Tx
+	k       *Kiosk
+	now     time.Time
+	offset  time.Duration
+	aliases map[record.PersonID]record.PersonID
+	points  map[record.PersonID][2]int64 // points, minutes
+	stock   map[record.ItemID]int64
+}
+
+func newIngest(h *Hub, tx Tx, k *Kiosk, now time.Time, offset time.Duration) *ingest {
+	return &ingest{h: h, tx: tx, k: k, now: now, offset: offset, aliases: map[record.PersonID]record.PersonID{},
+		points: map[record.PersonID][2]int64{}, stock: map[record.ItemID]int64{}}
+}
+
+// resolve is who a person id means now (itself unless merged).
+func (in *ingest) resolve(id record.PersonID) (record.PersonID, error) {
+	if to, ok := in.aliases[id]; ok {
+		return to, nil
+	}
+	to, err := resolve(in.tx, id)
+	if err != nil {
+		return 0, err
+	}
+	in.aliases[id] = to
+	return to, nil
+}
+
+func resolve(r Reader, id record.PersonID) (record.PersonID, error) {
+	a, err := r.Alias(id)
+	if errors.Is(err, ErrNotFound) {
+		return id, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return a.To, nil
+}
+
+func (in *ingest) entry(e *StoredEntry) error {
+	e.HubCenter, e.Received = in.k.Center, in.now
+	if !e.Trusted {
+		e.Corrected = e.At.Add(in.offset)
+	}
+	added, err := in.tx.AddEntry(*e)
+	if err != nil {
+		return err
+	}
+	if !added {
+		return fmt.Errorf("push: entry seq %d: its id %s is another entry's: %w", e.Seq, e.ID, hubsync.ErrMalformed)
+	}
+	if e.Person != 0 && (e.Points != 0 || e.Minutes != 0) {
+		to, err := in.resolve(e.Person)
+		if err != nil {
+			return err
+		}
+		d := in.points[to]
+		in.points[to] = [2]int64{d[0] + e.Points, d[1] + e.Minutes}
+	}
+	if e.Stock != 0 && e.Item != 0 {
+		in.stock[e.Item] += e.Stock
+	}
+	if err := in.checkClone(e); err != nil {
+		return err
+	}
+	return in.checkShift(e)
+}
+
+// checkClone flags a card used here and at another center less than
+// CloneWindow apart.
+func (in *ingest) checkClone(e *StoredEntry) error {
+	switch e.Kind {
+	case record.KindCheckIn, record.KindCheckOut, record.KindRedeem:
+	default:
+		return nil
+	}
+	if e.Card == "" {
+		return nil
+	}
+	t := e.HubTime()
+	o, err := in.tx.CardUse(e.Card, e.HubCenter, t.Add(-CloneWindow), t.Add(CloneWindow))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	apart := t.Sub(o.HubTime())
+	if apart < 0 {
+		apart = -apart
+	}
+	detail := fmt.Sprintf("card %s used at center %s (terminal %s seq %d, %s %s) and at center %s (terminal %s seq %d, %s %s): %s apart, closer than %s",
+		e.Card, e.HubCenter, e.Terminal, e.Seq, e.Kind, hubTime(e), o.HubCenter, o.Terminal, o.Seq, o.Kind, hubTime(&o),
+		apart.Round(time.Second), CloneWindow)
+	return in.h.raise(in.tx, FlagClone, string(e.Card), detail)
+}
+
+func hubTime(e *StoredEntry) string {
+	s := e.HubTime().UTC().Format(time.RFC3339)
+	if !e.Corrected.IsZero() {
+		s += " corrected"
+	}
+	return s
+}
+
+// checkShift flags a check-out that credits more minutes than its
+// activity's rules allow (the hub's copy of the rules).
+func (in *ingest) checkShift(e *StoredEntry) error {
+	if e.Kind != record.KindCheckOut {
+		return nil
+	}
+	allowed, name := int64(record.DefaultMaxMinutes), "unknown to the hub"
+	a, err := in.tx.Activity(e.Activity)
+	switch {
+	case err == nil:
+		name = a.Name
+		if a.Rules.MaxMinutes > 0 {
+			allowed = a.Rules.MaxMinutes
+		}
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	if e.Minutes <= allowed {
+		return nil
+	}
+	span := ""
+	if ci, err := in.tx.Entry(e.Shift); err == nil {
+		span = fmt.Sprintf(", %s from check-in to check-out", e.HubTime().Sub(ci.HubTime()).Round(time.Minute))
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	detail := fmt.Sprintf("shift %s of person %d at activity %d (%s), terminal %s seq %d: %d minutes credited%s; its rules allow %d",
+		e.Shift, e.Person, e.Activity, name, e.Terminal, e.Seq, e.Minutes, span, allowed)
+	return in.h.raise(in.tx, FlagLongShift, e.Shift.String(), detail)
+}
+
+// finish writes the balances and stock the entries moved, each with a new
+// version, and flags a district balance below zero.
+func (in *ingest) finish() error {
+	people := make([]record.PersonID, 0, len(in.points))
+	for p := range in.points {
+		people = append(people, p)
+	}
+	slices.Sort(people)
+	for _, p := range people {
+		d := in.points[p]
+		if err := addBalance(in.h, in.tx, p, d[0], d[1], fmt.Sprintf("after kiosk %s's entries up to seq %d", in.k.Terminal, in.k.Anchor.Seq)); err != nil {
+			return err
+		}
+	}
+	items := make([]record.ItemID, 0, len(in.stock))
+	for it := range in.stock {
+		items = append(items, it)
+	}
+	slices.Sort(items)
+	for _, it := range items {
+		if err := addStock(in.tx, in.k.Center, it, in.stock[it]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addBalance moves a person's district balance and flags it below zero.
+func addBalance(h *Hub, tx Tx, p record.PersonID, points, minutes int64, why string) error {
+	b, err := tx.Balance(p)
+	if errors.Is(err, ErrNotFound) {
+		b, err = Balance{Person: p}, nil
+	}
+	if err != nil {
+		return err
+	}
+	b.Points += points
+	b.Minutes += minutes
+	if b.Version, err = tx.NextVersion(); err != nil {
+		return err
+	}
+	if err := tx.PutBalance(b); err != nil {
+		return err
+	}
+	if b.Points < 0 {
+		return h.raise(tx, FlagDoubleSpend, personSubject(p),
+			fmt.Sprintf("person %d: district balance %d points %s (redeemed at more than one center while offline)", p, b.Points, why))
+	}
+	return nil
+}
+
+func addStock(tx Tx, center string, item record.ItemID, qty int64) error {
+	s, err := tx.Stock(center, item)
+	if errors.Is(err, ErrNotFound) {
+		s, err = Stock{Center: center, Item: item}, nil
+	}
+	if err != nil {
+		return err
+	}
+	s.Qty += qty
+	if s.Version, err = tx.NextVersion(); err != nil {
+		return err
+	}
+	return tx.PutStock(s)
+}
+
+func personSubject(p record.PersonID) string { return fmt.Sprintf("%d", p) }

@@ -1,0 +1,158 @@
+// Package server is the district hub's HTTP server: GET /healthz, and the
+// signed sync endpoints kiosks call (enroll, push, pull, restore). TLS when
+// given a certificate; plain HTTP only on a loopback address (a reverse
+// proxy in front, or tests).
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hubsync"
+)
+
+// Timeouts of the server: a kiosk on a slow line sends a full batch (a few
+// MB) well within them; a client that sends nothing is dropped soon.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 3 * time.Minute
+	WriteTimeout      = 3 * time.Minute
+	IdleTimeout       = 2 * time.Minute
+	// ShutdownGrace is how long a stopping server lets requests finish.
+	ShutdownGrace = 20 * time.Second
+	// StaleCheck is how often the server flags kiosks that stopped syncing.
+	StaleCheck = time.Hour
+)
+
+// Server serves a hub over HTTP.
+type Server struct {
+	hub *hub.Hub
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New is a server of h, logging to log.
+func New(h *hub.Hub, log *slog.Logger) *Server {
+	s := &Server{hub: h, log: log, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET "+hubsync.PathHealth, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	s.routes(s.mux)
+	return s
+}
+
+// Handler serves every endpoint and logs each request (never a body: no
+// token, key or PIN reaches the log).
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.hub.Clock().Now()
+		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		s.mux.ServeHTTP(rec, r)
+		level := slog.LevelInfo
+		if r.URL.Path == hubsync.PathHealth {
+			level = slog.LevelDebug // a monitor asks every few seconds
+		}
+		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "terminal", r.Header.Get(hubsync.HeaderTerminal),
+			"status", rec.status, "bytes", rec.bytes, "took", s.hub.Clock().Now().Sub(start).Round(time.Millisecond), "remote", r.RemoteAddr)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// CheckListen refuses plain HTTP on an address that is not loopback: the
+// kiosks' requests are signed, but a pull carries staff PIN hashes and the
+// district's people, which only TLS keeps private.
+func CheckListen(addr string, tlsOn bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %v (want HOST:PORT, e.g. 127.0.0.1:8443)", addr, err)
+	}
+	if tlsOn || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("plain HTTP only on a loopback address (127.0.0.1, ::1, localhost), not %q: give --cert FILE --key FILE for TLS, or listen on loopback behind a TLS proxy", addr)
+}
+
+// LoadTLS reads a certificate and its key for the server.
+func LoadTLS(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate %s and key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// Serve serves on ln (over TLS when tlsCfg is set) until ctx ends, then
+// lets the requests under way finish (ShutdownGrace) and returns. It flags
+// the kiosks that stopped syncing every StaleCheck.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	go s.checkStale(ctx)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (s *Server) checkStale(ctx context.Context) {
+	clk := s.hub.Clock()
+	for {
+		if err := s.hub.CheckStale(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("check for kiosks not synced", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-clk.After(StaleCheck):
+		}
+	}
+}

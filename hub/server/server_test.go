@@ -1,0 +1,406 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/clock"
+	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/hubtest"
+	"github.com/hongmajia/hongmajia/hub/server"
+	"github.com/hongmajia/hongmajia/hub/sqlitestore"
+	"github.com/hongmajia/hongmajia/hubsync"
+)
+
+var ctx = context.Background()
+
+// env is a hub served over real HTTP on a loopback port.
+type env struct {
+	t      *testing.T
+	clk    *clock.Fake
+	hub    *hub.Hub
+	store  *sqlitestore.Store
+	url    string
+	client *http.Client
+}
+
+func newEnv(t *testing.T, tlsCfg *tls.Config) *env {
+	t.Helper()
+	e := &env{t: t, clk: clock.NewFake(hubtest.Start), client: &http.Client{Timeout: 10 * time.Second}}
+	dir := t.TempDir()
+	st, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.store = st
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.hub, err = hub.Open(ctx, dir, hub.Options{Store: st, Clock: e.clk, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.hub.AddCenter(ctx, "A", "和平里"); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.url = "http://" + ln.Addr().String()
+	if tlsCfg != nil {
+		e.url = "https://" + ln.Addr().String()
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- server.New(e.hub, log).Serve(sctx, ln, tlsCfg) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		e.hub.Close()
+	})
+	return e
+}
+
+// kiosk enrolls a new kiosk over HTTP.
+func (e *env) kiosk(terminal string) *hubtest.Kiosk {
+	e.t.Helper()
+	k := hubtest.NewKiosk(terminal, "A", e.clk.Now)
+	tok, _, err := e.hub.IssueToken(ctx, "A", time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a, err := k.Send(ctx, e.client, e.url, hubsync.PathEnroll, k.Enroll(tok), hubsync.Meta{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var en hubsync.Enrolled
+	if err := a.Decode(e.hub.PublicKey(), &en); err != nil {
+		e.t.Fatalf("enroll: %v", err)
+	}
+	return k
+}
+
+func (e *env) send(k *hubtest.Kiosk, path string, req any) hubtest.Answer {
+	e.t.Helper()
+	a, err := k.Send(ctx, e.client, e.url, path, req, hubsync.Meta{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// do sends a request made by hand and reads its answer as it came.
+func (e *env) do(r *http.Request, m hubsync.Meta) hubtest.Answer {
+	e.t.Helper()
+	r.Header.Set("Accept-Encoding", "gzip") // the gzip'd body, as signed
+	resp, err := e.client.Do(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return hubtest.Answer{Status: resp.StatusCode, Body: b, Sig: resp.Header.Get(hubsync.HeaderSignature), Meta: m}
+}
+
+func (e *env) stored(terminal string) int {
+	e.t.Helper()
+	var n int
+	err := e.store.View(ctx, func(r hub.Reader) error {
+		es, err := r.Entries(terminal, 0, 1000)
+		n = len(es)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func TestSyncOverHTTP(t *testing.T) {
+	e := newEnv(t, nil)
+	k := e.kiosk("T1")
+	k.Earn(1, "04A1B2C3", 1, 60, 10)
+	a := e.send(k, hubsync.PathPush, k.Push())
+	var res hubsync.PushResult
+	if err := a.Decode(e.hub.PublicKey(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Refused != "" || res.Acked != k.Head() {
+		t.Fatalf("push answer %+v", res)
+	}
+	if a.Status != http.StatusOK || e.stored("T1") != 2 {
+		t.Errorf("status %d, %d stored", a.Status, e.stored("T1"))
+	}
+	a = e.send(k, hubsync.PathPull, hubsync.Pull{Terminal: "T1"})
+	var pull hubsync.PullResult
+	if err := a.Decode(e.hub.PublicKey(), &pull); err != nil {
+		t.Fatal(err)
+	}
+	if len(pull.Balances) != 1 || pull.Balances[0].Points != 10 || !pull.HubTime.Equal(e.clk.Now()) {
+		t.Errorf("pull %+v", pull)
+	}
+	// An answer moved to another request does not verify.
+	other := a
+	other.Meta.Nonce = hubsync.NewNonce()
+	if err := other.Decode(e.hub.PublicKey(), &pull); err == nil {
+		t.Error("an answer verified for another request's nonce")
+	}
+}
+
+func TestEnrollAnswersTheAddressUsed(t *testing.T) {
+	e := newEnv(t, nil)
+	k := hubtest.NewKiosk("T1", "A", e.clk.Now)
+	tok, _, _ := e.hub.IssueToken(ctx, "A", time.Hour)
+	a := e.send(k, hubsync.PathEnroll, k.Enroll(tok))
+	var en hubsync.Enrolled
+	if err := a.Decode(e.hub.PublicKey(), &en); err != nil {
+		t.Fatal(err)
+	}
+	if en.HubURL != e.url || en.Center != "A" {
+		t.Errorf("enrolled %+v, want the URL %s", en, e.url)
+	}
+	// A used token again, by another kiosk: 403.
+	k2 := hubtest.NewKiosk("T2", "A", e.clk.Now)
+	if a := e.send(k2, hubsync.PathEnroll, k2.Enroll(tok)); a.Status != http.StatusForbidden {
+		t.Errorf("used token: %d", a.Status)
+	}
+	// An enrollment signed by another key than the one it carries: 401.
+	k3 := hubtest.NewKiosk("T3", "A", e.clk.Now)
+	tok3, _, _ := e.hub.IssueToken(ctx, "A", time.Hour)
+	req := k3.Enroll(tok3)
+	req.PublicKey = k2.PublicKey()
+	if a := e.send(k3, hubsync.PathEnroll, req); a.Status != http.StatusUnauthorized {
+		t.Errorf("enrollment signed by another key: %d", a.Status)
+	}
+	if _, err := e.hub.KioskKey(ctx, "T3"); err == nil {
+		t.Error("T3 was enrolled")
+	}
+}
+
+// TestRefusals: every refused request is answered with its status, signed,
+// and nothing of it is ingested.
+func TestRefusals(t *testing.T) {
+	e := newEnv(t, nil)
+	k := e.kiosk("T1")
+	other := e.kiosk("T2")
+	k.Earn(1, "04A1B2C3", 1, 60, 10)
+	push := k.Push()
+	body, err := hubsync.EncodeBody(push)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	check := func(name string, a hubtest.Answer, want int) {
+		t.Helper()
+		if a.Status != want {
+			t.Errorf("%s: status %d, want %d (%s)", name, a.Status, want, a.Body)
+		}
+		if err := hubsync.VerifyAnswer(e.hub.PublicKey(), a.Status, a.Body, a.Meta, a.Sig); err != nil {
+			t.Errorf("%s: the refusal is not signed: %v", name, err)
+		}
+		var p hubsync.Problem
+		if err := hubsync.DecodeBody(a.Body, &p); err != nil || p.Error == "" {
+			t.Errorf("%s: problem %+v, %v", name, p, err)
+		}
+		if n := e.stored("T1") + e.stored("T2"); n != 0 {
+			t.Fatalf("%s: %d entries ingested", name, n)
+		}
+	}
+
+	stranger := hubtest.NewKiosk("T9", "A", e.clk.Now)
+	a, _ := stranger.SendRaw(ctx, e.client, e.url, hubsync.PathPush, body, hubsync.Meta{})
+	check("unknown kiosk", a, http.StatusNotFound)
+
+	// Signed by another kiosk's key.
+	imposter := hubtest.NewKiosk("T1", "A", e.clk.Now)
+	imposter.Key = other.Key
+	a, _ = imposter.SendRaw(ctx, e.client, e.url, hubsync.PathPush, body, hubsync.Meta{Terminal: "T1", Time: e.clk.Now(), Trusted: true, Nonce: hubsync.NewNonce(), Counter: 1000})
+	check("signed by another kiosk", a, http.StatusUnauthorized)
+
+	// A tampered body: signed over one, sent another.
+	m := k.Meta()
+	tampered := append([]byte(nil), body...)
+	tampered[len(tampered)-5] ^= 1
+	r, _ := http.NewRequest(http.MethodPost, e.url+hubsync.PathPush, bytes.NewReader(tampered))
+	hubsync.SignRequest(k.Key, r, body, m)
+	check("tampered body", e.do(r, m), http.StatusUnauthorized)
+
+	// A trusted clock far from the hub's.
+	a, _ = k.SendRaw(ctx, e.client, e.url, hubsync.PathPush, body, hubsync.Meta{Terminal: "T1", Time: e.clk.Now().Add(-time.Hour), Trusted: true, Nonce: hubsync.NewNonce(), Counter: 500})
+	check("clock an hour off", a, http.StatusUnprocessableEntity)
+
+	// Malformed: not gzip'd JSON.
+	a, _ = k.SendRaw(ctx, e.client, e.url, hubsync.PathPush, []byte("{}"), hubsync.Meta{})
+	check("malformed body", a, http.StatusBadRequest)
+
+	// Malformed headers.
+	r, _ = http.NewRequest(http.MethodPost, e.url+hubsync.PathPush, bytes.NewReader(body))
+	r.Header.Set(hubsync.HeaderTerminal, "T1")
+	r.Header.Set(hubsync.HeaderNonce, hubsync.NewNonce())
+	check("no signature headers", e.do(r, hubsync.Meta{Terminal: "T1", Nonce: r.Header.Get(hubsync.HeaderNonce)}), http.StatusBadRequest)
+
+	// Oversized: declared, and sent without a length.
+	big := make([]byte, hubsync.MaxBody+1)
+	a, _ = k.SendRaw(ctx, e.client, e.url, hubsync.PathPush, big, hubsync.Meta{})
+	check("oversized body", a, http.StatusRequestEntityTooLarge)
+	m = k.Meta()
+	r, _ = http.NewRequest(http.MethodPost, e.url+hubsync.PathPush, io.MultiReader(bytes.NewReader(big)))
+	r.ContentLength = -1
+	hubsync.SignRequest(k.Key, r, big, m)
+	check("oversized chunked body", e.do(r, m), http.StatusRequestEntityTooLarge)
+
+	// Another kiosk's entries: refused in the answer, flagged.
+	stolen := other.Push()
+	stolen.Entries, stolen.Head = push.Entries, push.Head
+	a = e.send(other, hubsync.PathPush, stolen)
+	var res hubsync.PushResult
+	if err := a.Decode(e.hub.PublicKey(), &res); err != nil || !strings.Contains(res.Refused, "not the sender's") {
+		t.Errorf("another kiosk's entries: %+v, %v", res, err)
+	}
+	if e.stored("T1")+e.stored("T2") != 0 {
+		t.Fatal("another kiosk's entries were ingested")
+	}
+
+	// The good push, then the same request replayed: 409, once stored.
+	m = k.Meta()
+	a, _ = k.SendRaw(ctx, e.client, e.url, hubsync.PathPush, body, m)
+	if a.Status != http.StatusOK || e.stored("T1") != 2 {
+		t.Fatalf("the good push: %d (%s)", a.Status, a.Body)
+	}
+	a, _ = k.SendRaw(ctx, e.client, e.url, hubsync.PathPush, body, m)
+	if a.Status != http.StatusConflict {
+		t.Errorf("replayed request: %d", a.Status)
+	}
+
+	// A revoked kiosk: 410.
+	if err := e.hub.RevokeKiosk(ctx, "T2"); err != nil {
+		t.Fatal(err)
+	}
+	if a := e.send(other, hubsync.PathPull, hubsync.Pull{Terminal: "T2"}); a.Status != http.StatusGone {
+		t.Errorf("revoked kiosk: %d", a.Status)
+	}
+	// A GET of a sync endpoint: 405, no answer to sign.
+	resp, err := e.client.Get(e.url + hubsync.PathPush)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET push: %d", resp.StatusCode)
+	}
+}
+
+func TestHealthOverTLS(t *testing.T) {
+	cert, pool := selfSigned(t)
+	e := newEnv(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	e.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	resp, err := e.client.Get(e.url + hubsync.PathHealth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(b) != "ok\n" {
+		t.Errorf("healthz: %d %q", resp.StatusCode, b)
+	}
+	k := e.kiosk("T1")
+	if a := e.send(k, hubsync.PathPull, hubsync.Pull{Terminal: "T1"}); a.Status != http.StatusOK {
+		t.Errorf("pull over TLS: %d", a.Status)
+	}
+}
+
+func TestCheckListen(t *testing.T) {
+	for _, c := range []struct {
+		addr string
+		tls  bool
+		ok   bool
+	}{
+		{"127.0.0.1:8080", false, true},
+		{"[::1]:8080", false, true},
+		{"localhost:8080", false, true},
+		{"127.0.0.2:8080", false, true},
+		{":8080", false, false},
+		{"0.0.0.0:8080", false, false},
+		{"192.168.1.10:8080", false, false},
+		{"hub.example.org:443", false, false},
+		{"0.0.0.0:8443", true, true},
+		{"8080", false, false},
+	} {
+		err := server.CheckListen(c.addr, c.tls)
+		if (err == nil) != c.ok {
+			t.Errorf("CheckListen(%q, tls %v) = %v, want ok %v", c.addr, c.tls, err, c.ok)
+		}
+	}
+}
+
+func TestLoadTLS(t *testing.T) {
+	cert, _ := selfSigned(t)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writePEM(t, certFile, "CERTIFICATE", cert.Certificate[0])
+	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, keyFile, "PRIVATE KEY", der)
+	if _, err := server.LoadTLS(certFile, keyFile); err != nil {
+		t.Errorf("load: %v", err)
+	}
+	if _, err := server.LoadTLS(certFile, certFile); err == nil {
+		t.Error("a certificate as its own key loaded")
+	}
+}
+
+func writePEM(t *testing.T, path, kind string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// selfSigned is a certificate for 127.0.0.1 and the pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hub test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}

@@ -1,0 +1,101 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/sqlitestore"
+	"github.com/hongmajia/hongmajia/hub/storetest"
+)
+
+var ctx = context.Background()
+
+func open(t *testing.T) hub.Store {
+	t.Helper()
+	s, err := sqlitestore.Open(ctx, t.TempDir(), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) { storetest.Run(t, open) }
+
+func TestReopenKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx hub.Tx) error {
+		if _, err := tx.NextVersion(); err != nil {
+			return err
+		}
+		return tx.AddCenter(hub.Center{ID: "A", Name: "和平里"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if st, err := os.Stat(filepath.Join(dir, sqlitestore.FileName)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("store file: %v, %v", st.Mode(), err)
+	}
+	s, err = sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(ctx, func(r hub.Reader) error {
+		c, err := r.Center("A")
+		if err != nil || c.Name != "和平里" {
+			t.Errorf("center %+v, %v", c, err)
+		}
+		if v, err := r.Version(); err != nil || v != 1 {
+			t.Errorf("version %d, %v", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRefusesAnotherDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE people (id INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{}); err == nil || !strings.Contains(err.Error(), "not a hub's database") {
+		t.Errorf("another program's database opened: %v", err)
+	}
+}
+
+func TestRefusesANewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{}); err == nil || !strings.Contains(err.Error(), "newer hubd") {
+		t.Errorf("a newer schema opened: %v", err)
+	}
+}

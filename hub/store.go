@@ -1,0 +1,323 @@
+package hub
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"time"
+
+	"github.com/hongmajia/hongmajia/record"
+)
+
+// Store is where the hub keeps everything: the one interface every query
+// of the hub sits behind (hub/sqlitestore now, PostgreSQL next). The hub's
+// logic runs in Go inside the store's transactions, so a second store
+// implements the queries, never the rules.
+//
+// The contract every implementation keeps (hub/storetest checks it):
+//
+//   - Update runs fn in one transaction: when fn returns nil every write of
+//     fn is kept, when it returns an error (or the store fails) none is.
+//     Updates are serializable: fn sees every Update committed before it
+//     began and nothing of one running beside it. This is what makes Push
+//     exactly-once under concurrent calls: an Update reads the terminal's
+//     anchor and stores the entries after it, and no other Update can store
+//     them in between. An implementation may run fn again after a
+//     serialization failure, so fn has no effect outside tx.
+//   - View runs fn on one consistent snapshot: a pull's rows, balances and
+//     the kiosk's anchor are of the same moment.
+//   - Tx.AddEntry stores an entry at most once: a (terminal, seq) or an id
+//     it holds is not stored again and AddEntry reports false.
+//   - Tx.NextVersion is strictly increasing across all Updates that commit;
+//     a version taken by an Update that rolled back may be taken again.
+//     Every registry row written carries a version taken in its Update, so
+//     Since(v) returns exactly the rows changed after v.
+//   - Tx.AddFlag keeps at most one open (unresolved) flag per kind and
+//     subject: it reports false when one is open already.
+//   - Lookups of a row that is not there return an error wrapping
+//     ErrNotFound; an insert of a row that is there (a center, a member
+//     number, an activity's or item's name) wraps ErrExists.
+type Store interface {
+	View(ctx context.Context, fn func(Reader) error) error
+	Update(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Reader is what a View (and an Update) reads.
+type Reader interface {
+	// Version is the registry's version: the last NextVersion committed.
+	Version() (uint64, error)
+
+	Center(id string) (Center, error)
+	Centers() ([]Center, error)
+	Token(hash TokenHash) (Token, error)
+	// RestoreTokens are the restore tokens issued for terminal.
+	RestoreTokens(terminal string) ([]Token, error)
+	Kiosk(terminal string) (Kiosk, error)
+	Kiosks() ([]Kiosk, error)
+
+	// EntryHashes are the hashes of terminal's entries from seq from to to
+	// (inclusive), in seq order; an entry the store does not hold is left
+	// out.
+	EntryHashes(terminal string, from, to uint64) (map[uint64]record.Hash, error)
+	// Entries are terminal's entries after seq after, in seq order, at
+	// most limit.
+	Entries(terminal string, after uint64, limit int) ([]StoredEntry, error)
+	// Entry is the entry of id.
+	Entry(id record.EntryID) (StoredEntry, error)
+	// CardUse is an entry with card at another center than center (a
+	// check-in, check-out or redemption) whose hub time is within
+	// [from, to]; ErrNotFound when there is none.
+	CardUse(card record.CardUID, center string, from, to time.Time) (StoredEntry, error)
+
+	Person(id record.PersonID) (Person, error)
+	PersonByMemberNo(memberNo string) (Person, error)
+	// Alias is where a person id was merged to; ErrNotFound when it was not.
+	Alias(from record.PersonID) (Alias, error)
+	// AliasesTo are the aliases pointing at to.
+	AliasesTo(to record.PersonID) ([]Alias, error)
+	Card(uid record.CardUID) (Card, error)
+	CardsOf(person record.PersonID) ([]Card, error)
+	Activity(id record.ActivityID) (Activity, error)
+	Activities(center string) ([]Activity, error)
+	Items() ([]Item, error)
+	Stock(center string, item record.ItemID) (Stock, error)
+	// StaffByCard is a staff card at every center that has it.
+	StaffByCard(uid record.CardUID) ([]Staff, error)
+	// Policy is the district's policy and its version; record.DefaultPolicy
+	// at version 0 when none was set.
+	Policy() (record.Policy, uint64, error)
+	Balance(person record.PersonID) (Balance, error)
+
+	// Since is every registry row and balance with a version above since:
+	// the activities, stock and staff of center only; each list in version
+	// order and at most limit long.
+	Since(since uint64, center string, limit int) (Changes, error)
+	// Flags are the flags in the order they were raised; only the open
+	// ones when open.
+	Flags(open bool) ([]Flag, error)
+}
+
+// Tx is an Update's transaction.
+type Tx interface {
+	Reader
+	// NextVersion takes the registry's next version.
+	NextVersion() (uint64, error)
+
+	AddCenter(Center) error
+	PutToken(Token) error
+	PutKiosk(Kiosk) error
+	// AdvanceCounter stores counter as terminal's last request counter when
+	// it is above the one stored, and reports whether it was.
+	AdvanceCounter(terminal string, counter uint64) (bool, error)
+	AddEntry(StoredEntry) (bool, error)
+
+	// AddPerson inserts a person (ErrExists: the id or the member number
+	// is held); PutPerson replaces one.
+	AddPerson(Person) error
+	PutPerson(Person) error
+	PutAlias(Alias) error
+	PutCard(Card) error
+	AddActivity(Activity) error
+	AddItem(Item) error
+	PutStock(Stock) error
+	PutStaff(Staff) error
+	PutPolicy(p record.Policy, version uint64) error
+	PutBalance(Balance) error
+
+	AddFlag(Flag) (bool, error)
+	// ResolveFlags resolves the open flags of kind and subject.
+	ResolveFlags(kind FlagKind, subject, by string, at time.Time) error
+}
+
+// Store errors.
+var (
+	ErrNotFound = errors.New("hub: not found")
+	ErrExists   = errors.New("hub: already exists")
+)
+
+// Center is a service center (党群服务中心) of the district.
+type Center struct {
+	ID      string
+	Name    string
+	Created time.Time
+}
+
+// TokenKind says what a token authorises.
+type TokenKind string
+
+// Token kinds.
+const (
+	TokenEnroll  TokenKind = "enroll"  // a kiosk joins a center
+	TokenRestore TokenKind = "restore" // a terminal's entries come back to a new SD card
+)
+
+// TokenHash is the SHA-256 of a token: the store never holds the token.
+type TokenHash [32]byte
+
+// Token is a one-time token the hub issued.
+type Token struct {
+	Hash     TokenHash
+	Kind     TokenKind
+	Center   string // TokenEnroll: the center the kiosk joins
+	Terminal string // TokenRestore: the terminal restored
+	Created  time.Time
+	Expires  time.Time
+	Used     time.Time // zero: not used
+	UsedBy   string    // the terminal that used it
+}
+
+// Kiosk is an enrolled terminal as the hub knows it.
+type Kiosk struct {
+	Terminal  string
+	Center    string
+	PublicKey ed25519.PublicKey
+	Enrolled  time.Time
+	Revoked   time.Time // zero: not revoked
+	// Anchor is the highest contiguous entry the hub holds of the
+	// terminal: its acknowledged head.
+	Anchor record.Head
+	// Head is the terminal's head as it last said (its lag is Head.Seq -
+	// Anchor.Seq).
+	Head record.Head
+	// Counter is the last request counter the hub accepted.
+	Counter uint64
+	// LastSync is the last push or pull that succeeded; zero: never.
+	LastSync time.Time
+	// Version is the kiosk program's version it last said.
+	Version string
+	// ClockOffset is hub − kiosk, measured at the last request.
+	ClockOffset time.Duration
+	// ChangesAcked is the highest outbox seq of the kiosk the hub applied.
+	ChangesAcked uint64
+	// Pulled is the registry version the kiosk last pulled from (what it
+	// held then): a hub change after it is one the kiosk had not seen.
+	Pulled uint64
+	// Refusal is why its last push was refused ("" when it was not);
+	// Fork when its ledger differs from the anchor.
+	Refusal string
+	Fork    bool
+}
+
+// StoredEntry is an entry as the hub holds it: the kiosk's canonical
+// encoding, what was decoded from it, and the hub's own columns.
+type StoredEntry struct {
+	record.Entry
+	// Raw is the canonical encoding as the kiosk sent it.
+	Raw []byte
+	// HubCenter is the center the sending kiosk belongs to at the hub.
+	HubCenter string
+	// Corrected is At corrected by the kiosk's clock offset, for an entry
+	// written with an untrusted clock; zero for a trusted one.
+	Corrected time.Time
+	// Received is when the hub stored it.
+	Received time.Time
+}
+
+// HubTime is the entry's best time: the corrected one when the kiosk's
+// clock was not trusted.
+func (e StoredEntry) HubTime() time.Time {
+	if !e.Corrected.IsZero() {
+		return e.Corrected
+	}
+	return e.At
+}
+
+// Person is a person of the district's registry.
+type Person struct {
+	ID          record.PersonID
+	MemberNo    string
+	Name        string
+	Provisional bool
+	Phone       string // digits from an import; masked when a kiosk made it
+	Community   string
+	Kind        record.VolunteerKind
+	// ChangedBy is the terminal whose change wrote the row ("" for the
+	// hub's own).
+	ChangedBy string
+	Version   uint64
+}
+
+// Alias says a person id now means another: a walk-in merged into a
+// registration, or a kiosk's person into the district's one of the same
+// member number.
+type Alias struct {
+	From, To record.PersonID
+	Version  uint64
+}
+
+// Card is a card of a person and its state (hubsync.CardActive, …).
+type Card struct {
+	UID       record.CardUID
+	Person    record.PersonID
+	State     string
+	ChangedBy string // as Person.ChangedBy
+	Version   uint64
+}
+
+// Activity is an activity of a center.
+type Activity struct {
+	ID       record.ActivityID
+	Center   string
+	Name     string
+	Schedule record.Schedule
+	Rules    record.Rules
+	Active   bool
+	Station  bool
+	Version  uint64
+}
+
+// Item is an item of the district's catalog.
+type Item struct {
+	ID          record.ItemID
+	Name        string
+	Price       int64
+	LimitCount  int64
+	LimitPeriod string // hubsync.PeriodDay…
+	Active      bool
+	Version     uint64
+}
+
+// Stock is a center's stock of an item: what the hub set plus every
+// entry of the center's kiosks.
+type Stock struct {
+	Center  string
+	Item    record.ItemID
+	Qty     int64
+	Version uint64
+}
+
+// Staff is a staff card of a center.
+type Staff struct {
+	Center  string
+	UID     record.CardUID
+	Name    string
+	Role    string // hubsync.RoleStaff, hubsync.RoleTechnician
+	PINHash string
+	Active  bool
+	Version uint64
+}
+
+// Balance is a person's district balance: every kiosk's entries for them
+// and the ids aliased to them.
+type Balance struct {
+	Person  record.PersonID
+	Points  int64
+	Minutes int64
+	Version uint64
+}
+
+// Changes are the rows Since found.
+type Changes struct {
+	People     []Person
+	Cards      []Card
+	Aliases    []Alias
+	Activities []Activity
+	Items      []Item
+	Stock      []Stock
+	Staff      []Staff
+	Balances   []Balance
+	// Policy is set when the policy changed; PolicyVersion is its version.
+	Policy        *record.Policy
+	PolicyVersion uint64
+}

@@ -1,0 +1,540 @@
+// Package storetest is the contract every hub.Store keeps, as tests: the
+// SQLite store runs them now, the PostgreSQL store will run the same.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/clock"
+	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/hubtest"
+	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/record"
+)
+
+// Open makes an empty store for one test; the test closes it.
+type Open func(t *testing.T) hub.Store
+
+// Run runs every contract test on stores open makes.
+func Run(t *testing.T, open Open) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, hub.Store)
+	}{
+		{"UpdateIsAllOrNothing", testAllOrNothing},
+		{"UpdatesAreSerializable", testSerializable},
+		{"VersionsIncrease", testVersions},
+		{"EntriesAreStoredOnce", testEntriesOnce},
+		{"SinceReturnsRowsByVersion", testSince},
+		{"Aliases", testAliases},
+		{"OneOpenFlagPerSubject", testFlags},
+		{"NotFoundAndExists", testErrors},
+		{"CounterOnlyAdvances", testCounter},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			defer s.Close()
+			tc.fn(t, s)
+		})
+	}
+	t.Run("ConcurrentIdenticalPushesStoreOnce", func(t *testing.T) {
+		s := open(t)
+		testExactlyOncePush(t, s) // the hub closes s
+	})
+}
+
+var ctx = context.Background()
+
+func update(t *testing.T, s hub.Store, fn func(hub.Tx) error) {
+	t.Helper()
+	if err := s.Update(ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func version(t *testing.T, s hub.Store) uint64 {
+	t.Helper()
+	var v uint64
+	if err := s.View(ctx, func(r hub.Reader) (err error) { v, err = r.Version(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func addCenter(t *testing.T, s hub.Store, id string) {
+	t.Helper()
+	update(t, s, func(tx hub.Tx) error { return tx.AddCenter(hub.Center{ID: id, Name: id, Created: hubtest.Start}) })
+}
+
+func testAllOrNothing(t *testing.T, s hub.Store) {
+	boom := errors.New("boom")
+	err := s.Update(ctx, func(tx hub.Tx) error {
+		if err := tx.AddCenter(hub.Center{ID: "A", Name: "A"}); err != nil {
+			return err
+		}
+		if _, err := tx.NextVersion(); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update returned %v, want fn's error", err)
+	}
+	err = s.View(ctx, func(r hub.Reader) error {
+		_, err := r.Center("A")
+		return err
+	})
+	if !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("a rolled-back center is there: %v", err)
+	}
+	if v := version(t, s); v != 0 {
+		t.Errorf("version %d after a rolled-back Update", v)
+	}
+}
+
+// testSerializable: Updates that each read a balance and write it plus
+// one, run at once, add up.
+func testSerializable(t *testing.T, s hub.Store) {
+	const workers, each = 8, 15
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				err := s.Update(ctx, func(tx hub.Tx) error {
+					b, err := tx.Balance(1)
+					if errors.Is(err, hub.ErrNotFound) {
+						b, err = hub.Balance{Person: 1}, nil
+					}
+					if err != nil {
+						return err
+					}
+					b.Points++
+					if b.Version, err = tx.NextVersion(); err != nil {
+						return err
+					}
+					return tx.PutBalance(b)
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var b hub.Balance
+	if err := s.View(ctx, func(r hub.Reader) (err error) { b, err = r.Balance(1); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b.Points != workers*each || b.Version != workers*each {
+		t.Errorf("balance %d at version %d, want %d at %d: an Update saw another's writes half", b.Points, b.Version, workers*each, workers*each)
+	}
+}
+
+func testVersions(t *testing.T, s hub.Store) {
+	var last uint64
+	for range 3 {
+		update(t, s, func(tx hub.Tx) error {
+			for range 2 {
+				v, err := tx.NextVersion()
+				if err != nil {
+					return err
+				}
+				if v <= last {
+					t.Errorf("version %d after %d", v, last)
+				}
+				last = v
+			}
+			return nil
+		})
+	}
+	if v := version(t, s); v != last || v != 6 {
+		t.Errorf("committed version %d, want %d", v, last)
+	}
+	// An Update that takes none leaves it.
+	update(t, s, func(tx hub.Tx) error { return nil })
+	if v := version(t, s); v != 6 {
+		t.Errorf("version %d after an Update that took none", v)
+	}
+}
+
+func entry(terminal string, seq uint64, prev record.Hash) hub.StoredEntry {
+	e := record.Entry{Terminal: terminal, Seq: seq, ID: record.NewEntryID(), Kind: record.KindCheckIn, Center: "A",
+		Person: 1, Card: "04A1B2C3", At: hubtest.Start.UTC(), Trusted: true, Prev: prev}
+	raw, err := e.Encode()
+	if err != nil {
+		panic(err)
+	}
+	e.Hash, _ = e.ComputeHash()
+	return hub.StoredEntry{Entry: e, Raw: raw, HubCenter: "A", Received: hubtest.Start}
+}
+
+func testEntriesOnce(t *testing.T, s hub.Store) {
+	e1 := entry("T1", 1, record.Hash{})
+	e2 := entry("T1", 2, e1.Hash)
+	update(t, s, func(tx hub.Tx) error {
+		for _, e := range []hub.StoredEntry{e1, e2} {
+			if ok, err := tx.AddEntry(e); err != nil || !ok {
+				t.Errorf("add seq %d: %v, %v", e.Seq, ok, err)
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx hub.Tx) error {
+		if ok, err := tx.AddEntry(e1); err != nil || ok {
+			t.Errorf("the same entry again: added %v, %v", ok, err)
+		}
+		other := entry("T1", 1, record.Hash{})
+		if ok, err := tx.AddEntry(other); err != nil || ok {
+			t.Errorf("another entry at a held (terminal, seq): added %v, %v", ok, err)
+		}
+		sameID := entry("T2", 1, record.Hash{})
+		sameID.ID = e1.ID
+		if ok, err := tx.AddEntry(sameID); err != nil || ok {
+			t.Errorf("a held id at another terminal: added %v, %v", ok, err)
+		}
+		return nil
+	})
+	err := s.View(ctx, func(r hub.Reader) error {
+		es, err := r.Entries("T1", 0, 10)
+		if err != nil {
+			return err
+		}
+		if len(es) != 2 || es[0].Hash != e1.Hash || es[1].Hash != e2.Hash || string(es[1].Raw) != string(e2.Raw) || es[0].HubCenter != "A" {
+			t.Errorf("entries %+v", es)
+		}
+		hs, err := r.EntryHashes("T1", 1, 5)
+		if err != nil {
+			return err
+		}
+		if len(hs) != 2 || hs[1] != e1.Hash || hs[2] != e2.Hash {
+			t.Errorf("hashes %v", hs)
+		}
+		if got, err := r.Entry(e2.ID); err != nil || got.Seq != 2 {
+			t.Errorf("entry by id: %+v, %v", got.Entry, err)
+		}
+		if es, _ := r.Entries("T2", 0, 10); len(es) != 0 {
+			t.Errorf("T2 has %d entries", len(es))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testSince(t *testing.T, s hub.Store) {
+	addCenter(t, s, "A")
+	addCenter(t, s, "B")
+	var v0 uint64
+	update(t, s, func(tx hub.Tx) error {
+		for i, c := range []string{"A", "B", "A"} {
+			v, err := tx.NextVersion()
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				v0 = v
+			}
+			if err := tx.AddActivity(hub.Activity{ID: record.ActivityID(i + 1), Center: c, Name: string(rune('a' + i)), Active: true, Version: v,
+				Rules: record.Rules{PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 12}}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx hub.Tx) error {
+		for i := range 4 {
+			v, err := tx.NextVersion()
+			if err != nil {
+				return err
+			}
+			if err := tx.AddPerson(hub.Person{ID: record.PersonID(10 + i), MemberNo: string(rune('P'+i)) + "1", Name: "n", Kind: record.RedVest, Version: v}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err := s.View(ctx, func(r hub.Reader) error {
+		ch, err := r.Since(0, "A", 10)
+		if err != nil {
+			return err
+		}
+		if len(ch.Activities) != 2 || ch.Activities[0].Center != "A" || ch.Activities[1].Center != "A" ||
+			ch.Activities[0].Version != v0 || ch.Activities[0].Rules.PointsPerHour[record.RedVest] != 12 {
+			t.Errorf("activities of A: %+v", ch.Activities)
+		}
+		if len(ch.People) != 4 {
+			t.Errorf("%d people", len(ch.People))
+		}
+		for i := 1; i < len(ch.People); i++ {
+			if ch.People[i].Version <= ch.People[i-1].Version {
+				t.Errorf("people not in version order: %+v", ch.People)
+			}
+		}
+		ch, err = r.Since(ch.People[1].Version, "A", 1)
+		if err != nil {
+			return err
+		}
+		if len(ch.People) != 1 || ch.People[0].ID != 12 || len(ch.Activities) != 0 {
+			t.Errorf("since the second person, limit 1: %+v", ch)
+		}
+		if ch.Policy != nil {
+			t.Error("a policy never set")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx hub.Tx) error {
+		v, err := tx.NextVersion()
+		if err != nil {
+			return err
+		}
+		return tx.PutPolicy(record.Policy{OfflineCapPoints: 7}, v)
+	})
+	err = s.View(ctx, func(r hub.Reader) error {
+		p, v, err := r.Policy()
+		if err != nil || p.OfflineCapPoints != 7 {
+			t.Errorf("policy %+v, %v", p, err)
+		}
+		ch, err := r.Since(v-1, "A", 10)
+		if err != nil {
+			return err
+		}
+		if ch.Policy == nil || ch.PolicyVersion != v {
+			t.Errorf("the policy's change: %+v", ch)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testAliases(t *testing.T, s hub.Store) {
+	update(t, s, func(tx hub.Tx) error {
+		for _, a := range []hub.Alias{{From: 1, To: 3, Version: 1}, {From: 2, To: 3, Version: 2}, {From: 4, To: 5, Version: 3}} {
+			if err := tx.PutAlias(a); err != nil {
+				return err
+			}
+		}
+		return tx.PutAlias(hub.Alias{From: 4, To: 3, Version: 4}) // moved
+	})
+	err := s.View(ctx, func(r hub.Reader) error {
+		if a, err := r.Alias(4); err != nil || a.To != 3 || a.Version != 4 {
+			t.Errorf("alias of 4: %+v, %v", a, err)
+		}
+		if _, err := r.Alias(3); !errors.Is(err, hub.ErrNotFound) {
+			t.Errorf("alias of 3: %v, want ErrNotFound", err)
+		}
+		to, err := r.AliasesTo(3)
+		if err != nil || len(to) != 3 || to[0].From != 1 || to[2].From != 4 {
+			t.Errorf("aliases to 3: %+v, %v", to, err)
+		}
+		ch, err := r.Since(2, "", 10)
+		if err != nil || len(ch.Aliases) != 1 || ch.Aliases[0].From != 4 {
+			t.Errorf("aliases since 2: %+v, %v", ch.Aliases, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testFlags(t *testing.T, s hub.Store) {
+	add := func(kind hub.FlagKind, subject string) bool {
+		var ok bool
+		update(t, s, func(tx hub.Tx) (err error) {
+			ok, err = tx.AddFlag(hub.Flag{Kind: kind, Subject: subject, Detail: "d", At: hubtest.Start})
+			return err
+		})
+		return ok
+	}
+	if !add(hub.FlagFork, "T1") || add(hub.FlagFork, "T1") {
+		t.Error("a second open flag of one kind and subject")
+	}
+	if !add(hub.FlagChain, "T1") || !add(hub.FlagFork, "T2") {
+		t.Error("flags of another kind or subject refused")
+	}
+	update(t, s, func(tx hub.Tx) error {
+		return tx.ResolveFlags(hub.FlagFork, "T1", "admin", hubtest.Start.Add(time.Hour))
+	})
+	if !add(hub.FlagFork, "T1") {
+		t.Error("a new flag after the open one was resolved refused")
+	}
+	err := s.View(ctx, func(r hub.Reader) error {
+		open, err := r.Flags(true)
+		if err != nil {
+			return err
+		}
+		all, err := r.Flags(false)
+		if err != nil {
+			return err
+		}
+		if len(open) != 3 || len(all) != 4 {
+			t.Errorf("%d open, %d in all; want 3 and 4", len(open), len(all))
+		}
+		if all[0].ResolvedBy != "admin" || !all[0].Resolved.Equal(hubtest.Start.Add(time.Hour)) || all[0].Kind != hub.FlagFork {
+			t.Errorf("the resolved flag: %+v", all[0])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testErrors(t *testing.T, s hub.Store) {
+	addCenter(t, s, "A")
+	err := s.Update(ctx, func(tx hub.Tx) error { return tx.AddCenter(hub.Center{ID: "A", Name: "again"}) })
+	if !errors.Is(err, hub.ErrExists) {
+		t.Errorf("a center twice: %v", err)
+	}
+	update(t, s, func(tx hub.Tx) error {
+		return tx.AddPerson(hub.Person{ID: 1, MemberNo: "M1", Name: "a", Kind: record.RedVest, Version: 1})
+	})
+	err = s.Update(ctx, func(tx hub.Tx) error {
+		return tx.AddPerson(hub.Person{ID: 2, MemberNo: "M1", Name: "b", Kind: record.RedVest, Version: 2})
+	})
+	if !errors.Is(err, hub.ErrExists) {
+		t.Errorf("a member number twice: %v", err)
+	}
+	err = s.View(ctx, func(r hub.Reader) error {
+		for what, err := range map[string]error{
+			"kiosk":  errOf(r.Kiosk("none")),
+			"person": errOf(r.Person(9)),
+			"member": errOf(r.PersonByMemberNo("none")),
+			"card":   errOf(r.Card("00000000")),
+			"token":  errOf(r.Token(hub.TokenHash{})),
+			"entry":  errOf(r.Entry(record.EntryID{})),
+			"use":    errOf(r.CardUse("00000000", "A", hubtest.Start, hubtest.Start)),
+		} {
+			if !errors.Is(err, hub.ErrNotFound) {
+				t.Errorf("%s: %v, want ErrNotFound", what, err)
+			}
+		}
+		if p, v, err := r.Policy(); err != nil || p != record.DefaultPolicy || v != 0 {
+			t.Errorf("the policy never set: %+v %d %v", p, v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func errOf[T any](_ T, err error) error { return err }
+
+func testCounter(t *testing.T, s hub.Store) {
+	addCenter(t, s, "A")
+	update(t, s, func(tx hub.Tx) error {
+		return tx.PutKiosk(hub.Kiosk{Terminal: "T1", Center: "A", PublicKey: make([]byte, 32), Counter: 5, Enrolled: hubtest.Start})
+	})
+	for _, c := range []struct {
+		n    uint64
+		want bool
+	}{{5, false}, {4, false}, {6, true}, {6, false}, {100, true}} {
+		update(t, s, func(tx hub.Tx) error {
+			ok, err := tx.AdvanceCounter("T1", c.n)
+			if err != nil || ok != c.want {
+				t.Errorf("counter %d: %v, %v; want %v", c.n, ok, err, c.want)
+			}
+			return nil
+		})
+	}
+	err := s.Update(ctx, func(tx hub.Tx) error {
+		_, err := tx.AdvanceCounter("none", 1)
+		return err
+	})
+	if !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("counter of an unknown kiosk: %v", err)
+	}
+}
+
+// testExactlyOncePush runs one kiosk's same batch through a Hub on s from
+// several goroutines at once: every entry is stored once and counted once.
+func testExactlyOncePush(t *testing.T, s hub.Store) {
+	clk := clock.NewFake(hubtest.Start)
+	h, err := hub.Open(ctx, t.TempDir(), hub.Options{Store: s, Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.AddCenter(ctx, "A", "A"); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := h.IssueToken(ctx, "A", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := hubtest.NewKiosk("T1", "A", clk.Now)
+	if _, err := h.Enroll(ctx, k.Meta(), k.Enroll(tok)); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		k.Earn(1, "04A1B2C3", 1, 60, 3)
+	}
+	k.AddChange(&hubsync.Person{ID: 1, MemberNo: "M1", Name: "a", Kind: record.RedVest}, nil)
+	first := k.Push()
+	first.Entries, first.Head = first.Entries[:120], record.Head{Seq: 200, Hash: k.Head().Hash}
+	whole := k.Push()
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := whole
+			if i%2 == 0 {
+				p = first // overlapping batches: the first 120, and all 200
+			}
+			res, err := h.Push(ctx, k.Meta(), p)
+			if err == nil && res.Refused != "" {
+				err = errors.New(res.Refused)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	b, err := h.DistrictBalance(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Points != 300 || b.Minutes != 6000 {
+		t.Errorf("balance %+v, want 300 points 6000 minutes: entries counted more than once", b)
+	}
+	var n int
+	if err := s.View(ctx, func(r hub.Reader) error {
+		es, err := r.Entries("T1", 0, 1000)
+		n = len(es)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 200 {
+		t.Errorf("%d entries stored, want 200", n)
+	}
+}
