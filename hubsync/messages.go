@@ -239,6 +239,9 @@ type Restored struct {
 	Entries      [][]byte   `json:"entries"`
 	ChangesAcked uint64     `json:"changes_acked"`
 	Pull         PullResult `json:"pull"`
+	// Counter is the last request counter the hub saw from the terminal:
+	// the restored ledger counts on from it.
+	Counter uint64 `json:"counter,omitempty"`
 }
 
 // Problem is the body of every error answer.
