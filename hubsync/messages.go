@@ -253,6 +253,9 @@ type Restored struct {
 	// More: entries remain; ask again After the last one. Pull is sent
 	// with the last answer only.
 	More bool `json:"more,omitempty"`
+	// Counter is the last request counter the hub saw from the terminal:
+	// the restored ledger counts on from it.
+	Counter uint64 `json:"counter,omitempty"`
 }
 
 // Problem is the body of every error answer.

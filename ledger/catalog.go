@@ -263,7 +263,7 @@ func (c *redeemCheck) check(card Card, it Item, qty int64, bal Balance) error {
 		if err != nil {
 			return err
 		}
-		s, err := readSyncState(c.ctx, c.q, c.l.term.ID)
+		s, err := readSyncState(c.ctx, c.q, c.l, false)
 		if err != nil {
 			return err
 		}
@@ -278,7 +278,7 @@ func (c *redeemCheck) check(card Card, it Item, qty int64, bal Balance) error {
 	}
 	if it.Limit > 0 {
 		var n int64
-		err := c.q.QueryRowContext(c.ctx, `SELECT COALESCE(SUM(qty), 0) FROM redemptions WHERE person = ? AND item = ? AND at >= ? AND reversed = 0`,
+		err := c.q.QueryRowContext(c.ctx, `SELECT COALESCE(SUM(qty), 0) FROM redemptions WHERE person IN `+c.l.personSet()+` AND item = ?2 AND at >= ?3 AND reversed = 0`,
 			int64(card.Person), int64(it.ID), it.Period.start(c.now, c.l.opts.Location).UnixNano()).Scan(&n)
 		if err != nil {
 			return storageErr(err)

@@ -23,6 +23,12 @@
 // are answers for the screen; ErrBusy and ErrDiskFull are transient;
 // ErrCorrupt and ErrNotDatabase mean a technician is needed.
 //
+// With a district hub (see hubsync): Enroll and Enrollment keep the hub's
+// key and address; registry changes made here go to an outbox (Changes) in
+// the transaction that makes them; RecordPush records what the hub
+// acknowledged, ApplyPull applies the hub's registry and signed balances in
+// one transaction; RestoreFromHub rebuilds a dead kiosk's ledger.
+//
 // For technicians: Verify, Status, Backup, ExportEntries and ExportShifts.
 // For seeding demo data and benchmarks: Batch, the same operations in one
 // transaction. For tests: package ledgertest opens real ledgers in a
@@ -135,6 +141,9 @@ type Ledger struct {
 	r    *sql.DB // readers; WAL lets them run beside the writer
 	term Terminal
 	boot string
+	// schema is the file's schema version: schemaVersion once migrated; a
+	// read-only look at an older file keeps the file's.
+	schema int
 
 	mu     sync.Mutex // serialises writes; guards the fields below
 	closed bool
@@ -375,6 +384,7 @@ func (l *Ledger) init(ctx context.Context) error {
 	if err := migrate(ctx, l.w); err != nil {
 		return err
 	}
+	l.schema = schemaVersion
 	meta, err := readMeta(ctx, l.w)
 	if err != nil {
 		return err
@@ -590,7 +600,20 @@ func (t *wtx) append(e *record.Entry) error {
 			return fmt.Errorf("update balance: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("update balance of person %d: %w", e.Person, ErrNotFound)
+			// A person merged at the hub has no balance of their own: an
+			// entry for them (their shift opened before the merge) counts
+			// for the person they became.
+			var to int64
+			if err := t.queryRow("SELECT to_person FROM aliases WHERE from_person = ?", int64(e.Person)).Scan(&to); err == nil {
+				res, err = t.exec(sqlAddBalance, e.Points, e.Minutes, to)
+				if err != nil {
+					return fmt.Errorf("update balance: %w", err)
+				}
+				n, _ = res.RowsAffected()
+			}
+			if n != 1 {
+				return fmt.Errorf("update balance of person %d: %w", e.Person, ErrNotFound)
+			}
 		}
 	}
 	if e.Stock != 0 {

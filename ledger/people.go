@@ -200,7 +200,7 @@ func (t *wtx) enrolPerson(req EnrolPerson) (Person, error) {
 	if _, err := t.exec("INSERT INTO balances(person) VALUES (?)", int64(p.ID)); err != nil {
 		return Person{}, err
 	}
-	return p, nil
+	return p, t.outboxPerson(p)
 }
 
 // sqliteConstraint is SQLITE_CONSTRAINT.
@@ -237,6 +237,9 @@ func (t *wtx) bindCard(req BindCard) (Card, error) {
 	c := Card{UID: req.UID, Person: req.Person, State: CardActive, BoundAt: t.now, ChangedAt: t.now}
 	if _, err := t.exec("INSERT INTO cards(uid, person, state, bound_at, changed_at) VALUES (?, ?, ?, ?, ?)",
 		string(c.UID), int64(c.Person), int(c.State), t.now.UnixNano(), t.now.UnixNano()); err != nil {
+		return Card{}, err
+	}
+	if err := t.outboxCard(c, req.Operator); err != nil {
 		return Card{}, err
 	}
 	return c, t.cardHistory(c.UID, c.State, req.Operator, "bound")
@@ -289,6 +292,9 @@ func (t *wtx) setCardState(req SetCardState) (Card, error) {
 		return Card{}, err
 	}
 	c.State, c.ChangedAt = req.State, t.now
+	if err := t.outboxCard(c, req.Operator); err != nil {
+		return Card{}, err
+	}
 	return c, t.cardHistory(c.UID, c.State, req.Operator, req.Reason)
 }
 
@@ -323,6 +329,10 @@ func (t *wtx) replaceCard(req ReplaceCard) (record.Entry, error) {
 			return record.Entry{}, err
 		}
 		if err := t.cardHistory(old.UID, CardLost, req.Operator, "replaced by "+string(req.New)); err != nil {
+			return record.Entry{}, err
+		}
+		old.State, old.ChangedAt = CardLost, t.now
+		if err := t.outboxCard(old, req.Operator); err != nil {
 			return record.Entry{}, err
 		}
 	}
@@ -447,7 +457,7 @@ func (l *Ledger) LookupCard(ctx context.Context, uid record.CardUID) (CardInfo, 
 	if info.Balance, err = readBalance(ctx, q, c.Person); err != nil {
 		return info, fmt.Errorf("look up card: %w", err)
 	}
-	s, err := openShift(ctx, q, c.Person)
+	s, err := openShift(ctx, q, l, c.Person)
 	if err == nil {
 		info.OpenShift = &s
 	} else if !errors.Is(err, ErrNoOpenShift) {
@@ -502,9 +512,9 @@ func (l *Ledger) FindPeople(ctx context.Context, query string, limit int) ([]Per
 	// The number is matched in Go; SQL narrows it to member numbers holding
 	// it. A search is rare, so the scan a LIKE with a leading % costs is fine.
 	num := memberNumber(query)
-	sqlQuery := "SELECT " + personColumns + ", phone_last4 FROM people WHERE phone_last4 = ?1 OR member_no = ?1 ORDER BY name, member_no"
+	sqlQuery := "SELECT " + personColumns + ", phone_last4 FROM people WHERE (phone_last4 = ?1 OR member_no = ?1)" + l.notMerged() + " ORDER BY name, member_no"
 	if num != "" {
-		sqlQuery = "SELECT " + personColumns + ", phone_last4 FROM people WHERE phone_last4 = ?1 OR member_no = ?1 OR member_no LIKE '%' || ?2 || '%' ORDER BY name, member_no"
+		sqlQuery = "SELECT " + personColumns + ", phone_last4 FROM people WHERE (phone_last4 = ?1 OR member_no = ?1 OR member_no LIKE '%' || ?2 || '%')" + l.notMerged() + " ORDER BY name, member_no"
 	}
 	rows, err := l.read().QueryContext(ctx, sqlQuery, query, num)
 	if err != nil {

@@ -104,7 +104,7 @@ func (l *Ledger) History(ctx context.Context, person record.PersonID, n int) ([]
 	if n <= 0 {
 		n = 20
 	}
-	es, err := l.entries(ctx, "SELECT "+entryColumns+" FROM entries WHERE person = ? ORDER BY terminal = ? DESC, seq DESC LIMIT ?",
+	es, err := l.entries(ctx, "SELECT "+entryColumns+" FROM entries WHERE person IN "+l.personSet()+" ORDER BY terminal = ?2 DESC, seq DESC LIMIT ?3",
 		int64(person), l.term.ID, n)
 	if err != nil {
 		return nil, fmt.Errorf("history of person %d: %w", person, err)
@@ -132,12 +132,18 @@ type HonourRow struct {
 
 // HonourRoll returns the n people credited the most service minutes in a
 // month (entries' wall time, the center's time zone), most first. A
-// provisional person has no name to honour yet and is left out.
+// provisional person has no name to honour yet and is left out; a person
+// merged at the hub counts for the one they became.
 func (l *Ledger) HonourRoll(ctx context.Context, year int, month time.Month, n int) ([]HonourRow, error) {
 	from := time.Date(year, month, 1, 0, 0, 0, 0, l.opts.Location)
 	to := from.AddDate(0, 1, 0)
-	rows, err := l.read().QueryContext(ctx, `SELECT e.person, p.name, SUM(e.minutes) AS m FROM entries e JOIN people p ON p.id = e.person
-		WHERE e.at >= ? AND e.at < ? AND e.minutes != 0 AND p.provisional = 0 GROUP BY e.person HAVING m > 0 ORDER BY m DESC, p.name, p.id LIMIT ?`,
+	who := "e.person"
+	if l.schema >= syncSchema {
+		who = "COALESCE((SELECT to_person FROM aliases WHERE from_person = e.person), e.person)"
+	}
+	rows, err := l.read().QueryContext(ctx, `SELECT r.person, p.name, SUM(r.minutes) AS m
+		FROM (SELECT `+who+` AS person, e.minutes FROM entries e WHERE e.at >= ? AND e.at < ? AND e.minutes != 0) r
+		JOIN people p ON p.id = r.person WHERE p.provisional = 0 GROUP BY r.person HAVING m > 0 ORDER BY m DESC, p.name, p.id LIMIT ?`,
 		from.UnixNano(), to.UnixNano(), n)
 	if err != nil {
 		return nil, fmt.Errorf("honour roll: %w", storageErr(err))

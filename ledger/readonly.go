@@ -31,6 +31,7 @@ func (l *Ledger) openReadOnly(ctx context.Context) error {
 		if v > schemaVersion {
 			return fmt.Errorf("schema version %d, this program knows %d: %w", v, schemaVersion, ErrTooNew)
 		}
+		l.schema = v
 		meta, err := readMeta(ctx, l.r)
 		if err != nil {
 			return err

@@ -211,7 +211,89 @@ BEGIN SELECT RAISE(ABORT, 'handouts are append-only'); END;
 	`
 PRAGMA application_id = 1213024844; -- 0x484D4A4C
 `,
+	// 5: the sync with the district hub. outbox: the registry changes made
+	// here (a person or a card, the row after the change), append-only, for
+	// the hub; every person and card already held is written to it first,
+	// so a center that started alone brings its registry at its first sync.
+	// aliases: people merged at the hub (from → the person they became);
+	// snapshots and stock_snapshots: the district balances and this
+	// center's stock as the hub signed them, the latest of each. balances
+	// and stock lose their CHECK (>= 0): a balance carried from the hub may
+	// be below zero after an offline double spend at two centers, and the
+	// writes check their own limits.
+	`
+CREATE TABLE outbox (
+	seq      INTEGER PRIMARY KEY,
+	kind     TEXT NOT NULL, -- 'person' or 'card'
+	row      TEXT NOT NULL, -- JSON: hubsync.Person or hubsync.Card
+	at       INTEGER NOT NULL,
+	operator TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox
+BEGIN SELECT RAISE(ABORT, 'the outbox is append-only'); END;
+CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
+BEGIN SELECT RAISE(ABORT, 'the outbox is append-only'); END;
+
+INSERT INTO outbox(kind, row, at)
+SELECT 'person', json_object('id', id, 'member_no', member_no, 'name', name,
+	'provisional', json(CASE WHEN provisional THEN 'true' ELSE 'false' END), 'phone', phone_masked,
+	'community', community, 'kind', CASE kind WHEN 1 THEN 'red-vest' WHEN 2 THEN 'green-vest'
+	WHEN 3 THEN 'in-service' ELSE 'resident' END), created_at
+FROM people ORDER BY created_at, id;
+INSERT INTO outbox(kind, row, at)
+SELECT 'card', json_object('uid', uid, 'person', person, 'state',
+	CASE state WHEN 1 THEN 'active' WHEN 2 THEN 'lost' ELSE 'revoked' END), changed_at
+FROM cards ORDER BY bound_at, uid;
+
+CREATE TABLE aliases (
+	from_person INTEGER PRIMARY KEY,
+	to_person   INTEGER NOT NULL
+);
+CREATE INDEX aliases_to ON aliases(to_person);
+
+CREATE TABLE snapshots (
+	person  INTEGER PRIMARY KEY,
+	points  INTEGER NOT NULL,
+	minutes INTEGER NOT NULL,
+	as_of   INTEGER NOT NULL,
+	version INTEGER NOT NULL,
+	sig     BLOB NOT NULL
+);
+
+CREATE TABLE stock_snapshots (
+	center  TEXT NOT NULL,
+	item    INTEGER NOT NULL,
+	qty     INTEGER NOT NULL,
+	as_of   INTEGER NOT NULL,
+	version INTEGER NOT NULL,
+	sig     BLOB NOT NULL,
+	PRIMARY KEY (center, item)
+) WITHOUT ROWID;
+
+CREATE TABLE balances_v5 (
+	person  INTEGER PRIMARY KEY REFERENCES people(id),
+	points  INTEGER NOT NULL DEFAULT 0,
+	minutes INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO balances_v5(person, points, minutes) SELECT person, points, minutes FROM balances;
+DROP TABLE balances;
+ALTER TABLE balances_v5 RENAME TO balances;
+
+CREATE TABLE stock_v5 (
+	center TEXT NOT NULL,
+	item   INTEGER NOT NULL REFERENCES items(id),
+	qty    INTEGER NOT NULL,
+	PRIMARY KEY (center, item)
+) WITHOUT ROWID;
+INSERT INTO stock_v5(center, item, qty) SELECT center, item, qty FROM stock;
+DROP TABLE stock;
+ALTER TABLE stock_v5 RENAME TO stock;
+`,
 }
+
+// syncSchema is the first schema with the hub's tables (outbox, aliases,
+// snapshots): a read-only look at an older file reads without them.
+const syncSchema = 5
 
 // schemaVersion is the user_version this program writes.
 var schemaVersion = len(migrations)

@@ -329,7 +329,11 @@ func (l *Ledger) RenamePerson(ctx context.Context, req RenamePerson) (Person, er
 		if _, err := t.exec("UPDATE people SET name = ?, provisional = 0 WHERE id = ?", name, int64(req.Person)); err != nil {
 			return Person{}, err
 		}
-		return t.person(req.Person)
+		p, err := t.person(req.Person)
+		if err != nil {
+			return Person{}, err
+		}
+		return p, t.outboxPerson(p)
 	})
 }
 
@@ -338,7 +342,7 @@ func (l *Ledger) RenamePerson(ctx context.Context, req RenamePerson) (Person, er
 func (l *Ledger) PersonByMemberNo(ctx context.Context, memberNo string) (Person, error) {
 	memberNo = strings.TrimSpace(memberNo)
 	for _, m := range []string{memberNo, strings.ToUpper(memberNo)} {
-		p, err := scanPerson(l.read().QueryRowContext(ctx, "SELECT "+personColumns+" FROM people WHERE member_no = ?", m))
+		p, err := scanPerson(l.read().QueryRowContext(ctx, "SELECT "+personColumns+" FROM people WHERE member_no = ?"+l.notMerged(), m))
 		if err == nil {
 			return p, nil
 		}
@@ -351,7 +355,7 @@ func (l *Ledger) PersonByMemberNo(ctx context.Context, memberNo string) (Person,
 
 // OpenShift returns a person's open shift; ErrNoOpenShift when none.
 func (l *Ledger) OpenShift(ctx context.Context, person record.PersonID) (Shift, error) {
-	return openShift(ctx, l.read(), person)
+	return openShift(ctx, l.read(), l, person)
 }
 
 // StaffCards lists the staff cards, enabled or not, technicians first, then

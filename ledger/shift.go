@@ -74,7 +74,7 @@ func (t *wtx) checkIn(req CheckIn) (Shift, error) {
 	if err != nil {
 		return Shift{}, err
 	}
-	if open, err := openShift(t.ctx, t.q, c.Person); err == nil {
+	if open, err := openShift(t.ctx, t.q, t.l, c.Person); err == nil {
 		return Shift{}, &ShiftOpenError{Shift: open}
 	} else if !errors.Is(err, ErrNoOpenShift) {
 		return Shift{}, err
@@ -121,7 +121,7 @@ func (t *wtx) checkOut(req CheckOut) (CheckOutResult, error) {
 	if err != nil {
 		return CheckOutResult{}, err
 	}
-	s, err := openShift(t.ctx, t.q, c.Person)
+	s, err := openShift(t.ctx, t.q, t.l, c.Person)
 	if err != nil {
 		return CheckOutResult{}, err
 	}
@@ -210,8 +210,10 @@ func scanShift(s interface{ Scan(...any) error }) (Shift, error) {
 	return sh, nil
 }
 
-func openShift(ctx context.Context, q querier, person record.PersonID) (Shift, error) {
-	s, err := scanShift(q.QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE person = ? AND state = 1", int64(person)))
+// openShift finds the person's open shift, or one of someone merged into
+// them at the hub (opened before the merge).
+func openShift(ctx context.Context, q querier, l *Ledger, person record.PersonID) (Shift, error) {
+	s, err := scanShift(q.QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE person IN "+l.personSet()+" AND state = 1 ORDER BY person = ?1 DESC LIMIT 1", int64(person)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("person %d: %w", person, ErrNoOpenShift)
 	}

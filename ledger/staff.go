@@ -78,22 +78,42 @@ func hashPIN(pin string, p PINParams) (string, error) {
 }
 
 func pinMatches(pin, stored string) (bool, error) {
-	parts := strings.Split(stored, "$")
-	if len(parts) != 5 || parts[0] != "argon2id" || parts[1] != fmt.Sprintf("v=%d", argon2.Version) {
-		return false, fmt.Errorf("stored PIN hash: format: %w", ErrCorrupt)
-	}
-	var p PINParams
-	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
-		return false, fmt.Errorf("stored PIN hash: params: %w", ErrCorrupt)
-	}
-	enc := base64.RawStdEncoding
-	salt, err1 := enc.DecodeString(parts[3])
-	want, err2 := enc.DecodeString(parts[4])
-	if err1 != nil || err2 != nil || len(want) == 0 || p.Time == 0 || p.Threads == 0 {
-		return false, fmt.Errorf("stored PIN hash: encoding: %w", ErrCorrupt)
+	p, salt, want, err := parsePINHash(stored)
+	if err != nil {
+		return false, err
 	}
 	got := argon2.IDKey([]byte(pin), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// parsePINHash reads a stored hash (hashPIN's form) into its parameters,
+// salt and key.
+func parsePINHash(stored string) (p PINParams, salt, key []byte, err error) {
+	parts := strings.Split(stored, "$")
+	if len(parts) != 5 || parts[0] != "argon2id" || parts[1] != fmt.Sprintf("v=%d", argon2.Version) {
+		return p, nil, nil, fmt.Errorf("stored PIN hash: format: %w", ErrCorrupt)
+	}
+	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
+		return p, nil, nil, fmt.Errorf("stored PIN hash: params: %w", ErrCorrupt)
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[3])
+	key, err2 := enc.DecodeString(parts[4])
+	if err1 != nil || err2 != nil || len(key) == 0 || p.Time == 0 || p.Threads == 0 {
+		return p, nil, nil, fmt.Errorf("stored PIN hash: encoding: %w", ErrCorrupt)
+	}
+	return p, salt, key, nil
+}
+
+// pinHashFromPHC is the stored form of a PIN hash the hub sends in PHC
+// form ($argon2id$v=19$m=…,t=…,p=…$salt$hash): the same fields without the
+// leading $. A hash this ledger cannot check is ErrInvalid.
+func pinHashFromPHC(phc string) (string, error) {
+	stored := strings.TrimPrefix(phc, "$")
+	if _, _, _, err := parsePINHash(stored); err != nil {
+		return "", fmt.Errorf("PIN hash %.12q…: not an argon2id hash in PHC form: %w", phc, ErrInvalid)
+	}
+	return stored, nil
 }
 
 // A PIN is MinPINDigits to MaxPINDigits digits. The kiosk's pad takes as

@@ -68,36 +68,81 @@ type SyncState struct {
 	HeadSeq uint64
 	// Unsynced counts entries after AckedSeq.
 	Unsynced uint64
-	// LastSync is the last successful sync; zero if never.
+	// LastSync is the last successful sync (a pull applied); zero if never.
+	// MaxSyncAge counts from it.
 	LastSync time.Time
+	// LastPush is the last push the hub took whole; zero if never.
+	LastPush time.Time
+	// ChangesUnsynced counts the registry changes made here the hub has
+	// not acknowledged (the outbox after ChangesAcked).
+	ChangesUnsynced uint64
+	// RegistryVersion is the hub's registry version this ledger holds.
+	RegistryVersion uint64
+	// LastRefusal is why the hub refused the last push (a gap, a broken
+	// chain, a fork); "" once a push is taken.
+	LastRefusal string
+	// Fork: the hub says (or this ledger found) that the ledger is behind
+	// or differs from what the hub anchored; it needs a restore from the
+	// hub. Kept until a push is taken.
+	Fork bool
+	// ClockOffset is the hub's clock less this kiosk's, at the last answer.
+	ClockOffset time.Duration
 }
 
-func readSyncState(ctx context.Context, q querier, terminal string) (SyncState, error) {
+// readSyncState reads the sync standing; full adds what only status shows
+// (the outbox's count), which a redemption's check does not need.
+func readSyncState(ctx context.Context, q querier, l *Ledger, full bool) (SyncState, error) {
 	m, err := readMeta(ctx, q)
 	if err != nil {
 		return SyncState{}, err
 	}
 	var s SyncState
 	s.Enrolled = m["enrolled"] == "1"
-	s.AckedSeq, _ = strconv.ParseUint(m["acked_seq"], 10, 64)
-	if v := m["last_sync"]; v != "" {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		s.LastSync = time.Unix(0, n)
+	s.AckedSeq = metaUint(m, "acked_seq")
+	s.LastSync = metaTime(m, "last_sync")
+	s.LastPush = metaTime(m, "last_push")
+	s.RegistryVersion = metaUint(m, "registry_version")
+	s.LastRefusal = m["last_refusal"]
+	s.Fork = m["fork"] == "1"
+	if n, err := strconv.ParseInt(m["clock_offset"], 10, 64); err == nil {
+		s.ClockOffset = time.Duration(n)
 	}
 	var head int64
-	if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM entries WHERE terminal = ?", terminal).Scan(&head); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM entries WHERE terminal = ?", l.term.ID).Scan(&head); err != nil {
 		return SyncState{}, storageErr(err)
 	}
 	s.HeadSeq = uint64(head)
 	if s.HeadSeq > s.AckedSeq {
 		s.Unsynced = s.HeadSeq - s.AckedSeq
 	}
+	if full && l.schema >= syncSchema {
+		var n int64
+		if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM outbox").Scan(&n); err != nil {
+			return SyncState{}, storageErr(err)
+		}
+		if acked := metaUint(m, "changes_acked"); uint64(n) > acked {
+			s.ChangesUnsynced = uint64(n) - acked
+		}
+	}
 	return s, nil
+}
+
+func metaUint(m map[string]string, key string) uint64 {
+	n, _ := strconv.ParseUint(m[key], 10, 64)
+	return n
+}
+
+func metaTime(m map[string]string, key string) time.Time {
+	n, _ := strconv.ParseInt(m[key], 10, 64)
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }
 
 // SyncState returns the terminal's sync standing (staff see Unsynced).
 func (l *Ledger) SyncState(ctx context.Context) (SyncState, error) {
-	return readSyncState(ctx, l.r, l.term.ID)
+	return readSyncState(ctx, l.r, l, true)
 }
 
 // Acknowledge records that the hub holds this terminal's entries up to seq.

@@ -16,7 +16,8 @@ import (
 type Problem struct {
 	// Check names the check: "integrity", "chain", "sequence", "hash",
 	// "terminal" (the chain's, see record.ChainProblem), "balance", "stock",
-	// "trigger", "shift", "redemption".
+	// "snapshot" (a balance or stock the hub signed), "trigger", "shift",
+	// "redemption".
 	Check  string
 	Detail string
 }
@@ -57,7 +58,9 @@ type stockKey struct {
 // without a gap, that each entry's hash is the SHA-256 of its canonical
 // encoding and its prev the hash before it; that stored balances equal the
 // sums of entries and never went below zero; that stock equals the sum of
-// stock deltas and never went below zero; that the triggers keeping entries
+// stock deltas and never went below zero (from the hub's signed snapshot,
+// its signature checked, when the hub sent one: see hubProof); that the
+// triggers keeping entries
 // append-only are there; that each shift agrees with its check-in and
 // check-out entries and each redemption with its redeem entry. The error is for not being able to
 // read; what is wrong is in the report.
@@ -108,6 +111,10 @@ func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport
 		}
 		copy(midPrev[:], h)
 	}
+	pf, err := loadHubProof(ctx, q1, l.term.ID)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
 	first := []chainRange{{terminal: l.term.ID, from: 1, to: mid}}
 	others, err := otherTerminals(ctx, q1, l.term.ID)
 	if err != nil {
@@ -135,11 +142,11 @@ func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport
 	}()
 	go func() {
 		defer wg.Done()
-		parts[0], perr[0] = scanChain(ctx, q1, first)
+		parts[0], perr[0] = scanChain(ctx, q1, first, pf)
 	}()
 	go func() {
 		defer wg.Done()
-		parts[1], perr[1] = scanChain(ctx, l.readTx(txs[2]), second)
+		parts[1], perr[1] = scanChain(ctx, l.readTx(txs[2]), second, pf)
 	}()
 	wg.Wait()
 	if ierr != nil {
@@ -153,8 +160,9 @@ func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport
 			return rep, fmt.Errorf("verify: %w", err)
 		}
 	}
-	parts[0].merge(parts[1], rep)
-	if err := compareStored(ctx, q1, parts[0], rep); err != nil {
+	pf.check(rep)
+	parts[0].merge(parts[1], rep, pf)
+	if err := compareStored(ctx, q1, parts[0], rep, pf); err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
 	}
 	if err := checkTriggers(ctx, q1, rep); err != nil {
@@ -276,8 +284,10 @@ func runOf(m map[record.PersonID]*running, p record.PersonID) *running {
 }
 
 // scanChain reads the ranges' entries in order and checks sequence, chain
-// and hashes, summing balances and stock as it goes.
-func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart, error) {
+// and hashes, summing balances and stock as it goes: each entry for the
+// person it counts for (pf.root), and only where no snapshot holds it
+// already.
+func scanChain(ctx context.Context, q querier, ranges []chainRange, pf *hubProof) (*chainPart, error) {
 	c := &chainPart{terminals: map[string]bool{}, points: map[record.PersonID]*running{}, minutes: map[record.PersonID]*running{},
 		stock: map[stockKey]*running{}, kinds: map[string]*kindCounts{}}
 	for _, r := range ranges {
@@ -314,12 +324,11 @@ func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart,
 			for _, p := range chain.Next(&e) {
 				c.add(p.Problem.String(), "%s", p.Error())
 			}
-			if e.Person != 0 && (e.Points != 0 || e.Minutes != 0) {
-				runOf(c.points, e.Person).add(e.Points, e.Terminal, e.Seq)
-				runOf(c.minutes, e.Person).add(e.Minutes, e.Terminal, e.Seq)
+			if p := pf.root(e.Person); e.Person != 0 && (e.Points != 0 || e.Minutes != 0) && !pf.inSnapshot(p, &e) {
+				runOf(c.points, p).add(e.Points, e.Terminal, e.Seq)
+				runOf(c.minutes, p).add(e.Minutes, e.Terminal, e.Seq)
 			}
-			if e.Stock != 0 {
-				k := stockKey{e.Center, e.Item}
+			if k := (stockKey{e.Center, e.Item}); e.Stock != 0 && !pf.inStock(k, &e) {
 				if c.stock[k] == nil {
 					c.stock[k] = &running{}
 				}
@@ -341,8 +350,11 @@ func scanChain(ctx context.Context, q querier, ranges []chainRange) (*chainPart,
 }
 
 // merge folds the later part b into c: running lows in b count from c's
-// totals, so "below zero" means below zero in the whole chain.
-func (c *chainPart) merge(b *chainPart, rep *VerifyReport) {
+// totals, so "below zero" means below zero in the whole chain. A quantity
+// carried from a snapshot starts from it: it may be below zero there (an
+// offline double spend at two centers), and is then reported only if the
+// entries took it lower still.
+func (c *chainPart) merge(b *chainPart, rep *VerifyReport, pf *hubProof) {
 	for _, p := range c.problems {
 		rep.add(p.Check, "%s", p.Detail)
 	}
@@ -362,41 +374,43 @@ func (c *chainPart) merge(b *chainPart, rep *VerifyReport) {
 		c.kinds[t].redeems += k.redeems
 	}
 	rep.Terminals = len(c.terminals)
-	fold := func(check string, base, later *running, describe func() string) {
-		if base.low < 0 {
-			rep.add(check, "%s below zero after terminal %s seq %d (%d)", describe(), base.lowAtTerm, base.lowAt, base.low)
+	fold := func(check string, start int64, base, later *running, describe func() string) {
+		floor := min(start, 0)
+		if start+base.low < floor {
+			rep.add(check, "%s below zero after terminal %s seq %d (%d)", describe(), base.lowAtTerm, base.lowAt, start+base.low)
 		}
 		if later != nil {
-			if base.sum+later.low < 0 {
-				rep.add(check, "%s below zero after terminal %s seq %d (%d)", describe(), later.lowAtTerm, later.lowAt, base.sum+later.low)
+			if start+base.sum+later.low < floor {
+				rep.add(check, "%s below zero after terminal %s seq %d (%d)", describe(), later.lowAtTerm, later.lowAt, start+base.sum+later.low)
 			}
 			base.sum += later.sum
 		}
 	}
-	merge := func(what string, a, b map[record.PersonID]*running) {
+	merge := func(what string, a, b map[record.PersonID]*running, start func(record.PersonID) int64) {
 		for p := range b {
 			if a[p] == nil {
 				a[p] = &running{}
 			}
 		}
 		for p, r := range a {
-			fold("balance", r, b[p], func() string { return fmt.Sprintf("person %d's %s", p, what) })
+			fold("balance", start(p), r, b[p], func() string { return fmt.Sprintf("person %d's %s", p, what) })
 		}
 	}
-	merge("points", c.points, b.points)
-	merge("minutes", c.minutes, b.minutes)
+	merge("points", c.points, b.points, func(p record.PersonID) int64 { return pf.base(p).points })
+	merge("minutes", c.minutes, b.minutes, func(p record.PersonID) int64 { return pf.base(p).minutes })
 	for k := range b.stock {
 		if c.stock[k] == nil {
 			c.stock[k] = &running{}
 		}
 	}
 	for k, r := range c.stock {
-		fold("stock", r, b.stock[k], func() string { return fmt.Sprintf("item %d at %s", k.item, k.center) })
+		fold("stock", pf.stockBase(k), r, b.stock[k], func() string { return fmt.Sprintf("item %d at %s", k.item, k.center) })
 	}
 }
 
-// compareStored checks the balances and stock tables against the sums.
-func compareStored(ctx context.Context, q querier, c *chainPart, rep *VerifyReport) error {
+// compareStored checks the balances and stock tables against the sums, each
+// from its snapshot when the hub sent one.
+func compareStored(ctx context.Context, q querier, c *chainPart, rep *VerifyReport, pf *hubProof) error {
 	brows, err := q.QueryContext(ctx, "SELECT person, points, minutes FROM balances")
 	if err != nil {
 		return storageErr(err)
@@ -411,14 +425,23 @@ func compareStored(ctx context.Context, q querier, c *chainPart, rep *VerifyRepo
 		}
 		rep.People++
 		seen[p] = true
-		var got sums
+		if to := pf.root(p); to != p {
+			rep.add("balance", "person %d was merged into %d at the hub but has a balance of their own (%d points %d minutes)", p, to, b.points, b.minutes)
+			continue
+		}
+		got := pf.base(p)
 		if r := c.points[p]; r != nil {
-			got.points = r.sum
+			got.points += r.sum
 		}
 		if r := c.minutes[p]; r != nil {
-			got.minutes = r.sum
+			got.minutes += r.sum
 		}
 		if got != b {
+			if _, ok := pf.snaps[p]; ok {
+				rep.add("balance", "person %d: stored %d points %d minutes, the hub's snapshot and the entries after it sum to %d points %d minutes",
+					p, b.points, b.minutes, got.points, got.minutes)
+				continue
+			}
 			rep.add("balance", "person %d: stored %d points %d minutes, entries sum to %d points %d minutes", p, b.points, b.minutes, got.points, got.minutes)
 		}
 	}
@@ -428,6 +451,11 @@ func compareStored(ctx context.Context, q querier, c *chainPart, rep *VerifyRepo
 	for p, r := range c.points {
 		if !seen[p] && (r.sum != 0 || c.minutes[p].sum != 0) {
 			rep.add("balance", "person %d: entries sum to %d points %d minutes but there is no balance", p, r.sum, c.minutes[p].sum)
+		}
+	}
+	for _, p := range sortedKeys(pf.snaps) {
+		if !seen[p] {
+			rep.add("balance", "person %d: the hub sent a balance (%d points) but there is none", p, pf.snaps[p].Points)
 		}
 	}
 	srows, err := q.QueryContext(ctx, "SELECT center, item, qty FROM stock")
@@ -443,12 +471,13 @@ func compareStored(ctx context.Context, q querier, c *chainPart, rep *VerifyRepo
 			return storageErr(err)
 		}
 		seenStock[k] = true
-		if n < 0 {
+		_, carried := pf.stock[k]
+		if n < 0 && !carried {
 			rep.add("stock", "item %d at %s: stock %d below zero", k.item, k.center, n)
 		}
-		var want int64
+		want := pf.stockBase(k)
 		if r := c.stock[k]; r != nil {
-			want = r.sum
+			want += r.sum
 		}
 		if want != n {
 			rep.add("stock", "item %d at %s: stored %d, entries sum to %d", k.item, k.center, n, want)
@@ -458,8 +487,13 @@ func compareStored(ctx context.Context, q querier, c *chainPart, rep *VerifyRepo
 		return storageErr(err)
 	}
 	for k, r := range c.stock {
-		if !seenStock[k] && r.sum != 0 {
-			rep.add("stock", "item %d at %s: entries sum to %d but no stock is stored", k.item, k.center, r.sum)
+		if !seenStock[k] && pf.stockBase(k)+r.sum != 0 {
+			rep.add("stock", "item %d at %s: entries sum to %d but no stock is stored", k.item, k.center, pf.stockBase(k)+r.sum)
+		}
+	}
+	for k, s := range pf.stock {
+		if !seenStock[k] && c.stock[k] == nil && s.Qty != 0 {
+			rep.add("stock", "item %d at %s: the hub sent a stock of %d but none is stored", k.item, k.center, s.Qty)
 		}
 	}
 	return nil
@@ -498,7 +532,7 @@ func (l *Ledger) Status(ctx context.Context) (Status, error) {
 	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&s.SchemaVersion); err != nil {
 		return s, fmt.Errorf("status: %w", storageErr(err))
 	}
-	if s.Sync, err = readSyncState(ctx, q, l.term.ID); err != nil {
+	if s.Sync, err = readSyncState(ctx, q, l, true); err != nil {
 		return s, fmt.Errorf("status: %w", err)
 	}
 	for _, p := range []string{l.path, l.path + "-wal"} {

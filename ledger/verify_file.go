@@ -43,6 +43,15 @@ func VerifyFile(ctx context.Context, path string) (*VerifyReport, error) {
 	for _, p := range problems {
 		rep.add("integrity", "%s", p)
 	}
+	meta, err := readMeta(ctx, tx)
+	if err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	pf, err := loadHubProof(ctx, tx, meta["terminal"])
+	if err != nil {
+		return rep, fmt.Errorf("verify %s: %w", path, err)
+	}
+	pf.check(rep)
 	// Every terminal's chain from its first entry, in one part.
 	terms, err := otherTerminals(ctx, tx, "")
 	if err != nil {
@@ -52,23 +61,19 @@ func VerifyFile(ctx context.Context, path string) (*VerifyReport, error) {
 	for _, t := range terms {
 		ranges = append(ranges, chainRange{terminal: t, from: 1})
 	}
-	part, err := scanChain(ctx, tx, ranges)
+	part, err := scanChain(ctx, tx, ranges, pf)
 	if err != nil {
 		return rep, fmt.Errorf("verify %s: %w", path, err)
 	}
-	none, err := scanChain(ctx, tx, nil)
+	none, err := scanChain(ctx, tx, nil, pf)
 	if err != nil {
 		return rep, fmt.Errorf("verify %s: %w", path, err)
 	}
-	part.merge(none, rep)
-	if err := compareStored(ctx, tx, part, rep); err != nil {
+	part.merge(none, rep, pf)
+	if err := compareStored(ctx, tx, part, rep, pf); err != nil {
 		return rep, fmt.Errorf("verify %s: %w", path, err)
 	}
 	if err := checkTriggers(ctx, tx, rep); err != nil {
-		return rep, fmt.Errorf("verify %s: %w", path, err)
-	}
-	meta, err := readMeta(ctx, tx)
-	if err != nil {
 		return rep, fmt.Errorf("verify %s: %w", path, err)
 	}
 	if err := checkRecords(ctx, tx, meta["terminal"], part.counts(meta["terminal"]), rep); err != nil {

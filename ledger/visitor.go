@@ -38,7 +38,7 @@ func (l *Ledger) PreviewCheckOut(ctx context.Context, card record.CardUID) (Chec
 	if err := c.State.err(); err != nil {
 		return p, fmt.Errorf("preview check-out: card %s: %w", card, err)
 	}
-	s, err := openShift(ctx, q, c.Person)
+	s, err := openShift(ctx, q, l, c.Person)
 	if err != nil {
 		return p, err
 	}

@@ -531,12 +531,31 @@ func TestOneTerminalPerLedger(t *testing.T) {
 	third.Close()
 }
 
-// fillUp writes to the App's own ledger until its size cap refuses a write.
+// fillUp writes to the App's own ledger until its size cap refuses a write:
+// people until one is refused (the people or the outbox found no page),
+// then requests alone (a staff card enabled again, which every write
+// stores a result for), until the requests table finds none either.
 func fillUp(t *testing.T, l *ledger.Ledger) {
 	t.Helper()
+	ctx := context.Background()
+	staff, err := l.StaffCards(ctx)
+	if err != nil || len(staff) == 0 {
+		t.Fatalf("staff cards %v %v", staff, err)
+	}
+	full := false
 	for i := range 20000 {
-		_, err := l.EnrolPerson(context.Background(), ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: fmt.Sprintf("FILL%06d", i),
+		_, err := l.EnrolPerson(ctx, ledger.EnrolPerson{ID: record.NewEntryID(), MemberNo: fmt.Sprintf("FILL%06d", i),
 			Name: "占位", Kind: record.Resident})
+		if errors.Is(err, ledger.ErrDiskFull) {
+			full = true
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; full && i < 100000; i++ {
+		_, err := l.SetStaffActive(ctx, ledger.SetStaffActive{ID: record.NewEntryID(), UID: staff[0].UID, Active: staff[0].Active})
 		if errors.Is(err, ledger.ErrDiskFull) {
 			return
 		}
