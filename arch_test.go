@@ -107,8 +107,12 @@ var rules = []rule{
 	{below("kiosk/control"), func(d string, _ map[string]pkg) bool {
 		return (ours(d) && !in(d, "kiosk/control") && !in(d, "clock")) || isEbiten(d) || isPeriph(d) || isSQLite(d)
 	}, "the control protocol is imported by kioskctl and the update check without the terminal"},
-	{exactly("kiosk"), func(d string, _ map[string]pkg) bool { return isEbiten(d) || in(d, "kiosk/app") },
-		"the terminal's flows draw nothing and know no wiring"},
+	{exactly("kiosk"), func(d string, _ map[string]pkg) bool {
+		return isEbiten(d) || in(d, "kiosk/app") || in(d, "kiosk/hublink")
+	}, "the terminal's flows draw nothing, know no wiring and never wait on the network"},
+	{below("kiosk/hublink"), func(d string, _ map[string]pkg) bool {
+		return isEbiten(d) || isPeriph(d) || in(d, "drivers") || in(d, "hub") || d == module+"/kiosk" || in(d, "kiosk/app") || in(d, "kiosk/ui")
+	}, "the kiosk's side of the sync links the ledger and the protocol: never the hub's code, the terminal, the readers or the screen"},
 	{below("kiosk/app"), func(d string, _ map[string]pkg) bool { return isEbiten(d) },
 		"ebiten opens the display when it is initialised; the headless station must run without one"},
 	{below("kiosk/ui"), func(d string, _ map[string]pkg) bool { return strings.HasPrefix(d, "periph.io/x/host") },
@@ -178,7 +182,7 @@ func TestImportRules(t *testing.T) {
 // moved would otherwise pass by matching nothing.
 func TestRulesSeeEveryBinary(t *testing.T) {
 	all := packages(t)
-	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "hub", "hub/sqlitestore", "hub/server"} {
+	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "kiosk/hublink", "hub", "hub/sqlitestore", "hub/server"} {
 		if _, ok := all[module+"/"+b]; !ok {
 			t.Errorf("no package %s: update the rules in arch_test.go and ARCHITECTURE.md", b)
 		}

@@ -201,7 +201,10 @@ func (h *Hub) Enroll(ctx context.Context, m hubsync.Meta, req hubsync.Enroll) (h
 	var out hubsync.Enrolled
 	err := h.store.Update(ctx, func(tx Tx) error {
 		tok, err := tx.Token(HashToken(req.Token))
-		if errors.Is(err, ErrNotFound) || (err == nil && tok.Kind != TokenEnroll) {
+		// A restore token enrolls its own terminal's new SD card too: the
+		// technician restoring a kiosk needs one token, not two.
+		restoring := err == nil && tok.Kind == TokenRestore && tok.Terminal == req.Terminal
+		if errors.Is(err, ErrNotFound) || (err == nil && tok.Kind != TokenEnroll && !restoring) {
 			return fmt.Errorf("enroll: unknown token: %w", hubsync.ErrToken)
 		}
 		if err != nil {
@@ -217,8 +220,17 @@ func (h *Hub) Enroll(ctx context.Context, m hubsync.Meta, req hubsync.Enroll) (h
 			return err
 		}
 		switch {
+		case restoring && !known:
+			return fmt.Errorf("enroll: unknown token: %w", hubsync.ErrToken)
 		case !tok.Used.IsZero():
 			if tok.UsedBy == req.Terminal && known && bytes.Equal(old.PublicKey, req.PublicKey) {
+				if restoring {
+					// A restore resumed on the same new card: its request
+					// counter starts again with the process.
+					if err := h.reenroll(tx, old, tok, req, m, now); err != nil {
+						return err
+					}
+				}
 				break // the answer was lost: answer again
 			}
 			return fmt.Errorf("enroll: token used already at %s: %w", tok.Used.UTC().Format(time.RFC3339), hubsync.ErrToken)

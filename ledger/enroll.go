@@ -200,7 +200,8 @@ func (l *Ledger) write(ctx context.Context, op string, fn func(t *wtx) error) er
 }
 
 // NextCounter returns the next request counter (Hmj-Counter): one more
-// than the last, persisted before it is returned, so it only ever grows,
+// than the last, or the time in microseconds when the clock is trusted and
+// that is more; persisted before it is returned, so it only ever grows,
 // across restarts too.
 func (l *Ledger) NextCounter(ctx context.Context) (uint64, error) {
 	var n uint64
@@ -210,6 +211,13 @@ func (l *Ledger) NextCounter(ctx context.Context) (uint64, error) {
 			return err
 		}
 		n = metaUint(m, "counter") + 1
+		// A trusted clock moves the counter to the time in microseconds:
+		// a ledger rolled back (a backup put back, a WAL lost) would
+		// otherwise count again through numbers the hub has seen, and be
+		// refused as a replay before it could even hear it forked.
+		if t.trusted && t.now.UnixMicro() > 0 && uint64(t.now.UnixMicro()) > n {
+			n = uint64(t.now.UnixMicro())
+		}
 		return t.setMeta("counter", strconv.FormatUint(n, 10))
 	})
 	return n, err

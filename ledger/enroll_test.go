@@ -137,6 +137,7 @@ func TestEnroll(t *testing.T) {
 
 func TestNextCounterSurvivesReopen(t *testing.T) {
 	e := ledgertest.MustOpen(t)
+	e.Sync.Set(false) // a clock in 1970: the counter only counts
 	var last uint64
 	for i := range 6 {
 		n, err := e.NextCounter(ctx)
@@ -156,6 +157,15 @@ func TestNextCounterSurvivesReopen(t *testing.T) {
 	}
 	if en := enrollment(t, e); en.Counter != 6 {
 		t.Errorf("Enrollment.Counter %d, want 6", en.Counter)
+	}
+	// Once the clock is trusted the counter jumps to the time, so a ledger
+	// rolled back to an older counter still counts past what the hub saw.
+	e.Sync.Set(true)
+	want := uint64(e.Clock.Now().UnixMicro())
+	for i := range 2 {
+		if n, err := e.NextCounter(ctx); err != nil || n != want+uint64(i) {
+			t.Fatalf("trusted counter %d %v, want %d", n, err, want+uint64(i))
+		}
 	}
 }
 

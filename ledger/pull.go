@@ -498,8 +498,13 @@ func (a *pullApply) putStock(p hubsync.PullResult) error {
 		if s.AsOf > t.head.seq {
 			return fmt.Errorf("stock of item %d as of entry %d, this ledger ends at %d: %w", s.Item, s.AsOf, t.head.seq, ErrInvalid)
 		}
-		if _, err := readItem(t.ctx, t.q, s.Item); err != nil {
-			return fmt.Errorf("stock of item %d, which neither this ledger nor the pull holds: %w", s.Item, ErrInvalid)
+		// Stock of an item this kiosk does not know (another kiosk of the
+		// center made it before the hub had it) cannot be redeemed here:
+		// it is not kept, and the rest of the pull applies.
+		if _, err := readItem(t.ctx, t.q, s.Item); errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
 		}
 		res, err := t.exec(`INSERT INTO stock_snapshots(center, item, qty, as_of, version, sig) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT(center, item) DO UPDATE SET qty = excluded.qty, as_of = excluded.as_of, version = excluded.version, sig = excluded.sig

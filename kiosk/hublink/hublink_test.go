@@ -1,0 +1,402 @@
+package hublink_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/clock"
+	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/server"
+	"github.com/hongmajia/hongmajia/hub/sqlitestore"
+	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/kiosk/hublink"
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/ledger/ledgertest"
+	"github.com/hongmajia/hongmajia/record"
+)
+
+var ctx = context.Background()
+
+// hubEnv is a real hub (SQLite store, HTTP server on loopback) with the
+// test ledgers' center.
+type hubEnv struct {
+	hub *hub.Hub
+	url string
+	clk *clock.Fake
+}
+
+func newHub(t *testing.T) *hubEnv {
+	t.Helper()
+	e := &hubEnv{clk: clock.NewFake(ledgertest.Start)}
+	dir := t.TempDir()
+	st, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.hub, err = hub.Open(ctx, dir, hub.Options{Store: st, Clock: e.clk, Log: log, PIN: hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.hub.AddCenter(ctx, ledgertest.Center, "测试党群服务中心"); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.url = "http://" + ln.Addr().String()
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- server.New(e.hub, log).Serve(sctx, ln, nil) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		e.hub.Close()
+	})
+	return e
+}
+
+func (e *hubEnv) token(t *testing.T) string {
+	t.Helper()
+	tok, _, err := e.hub.IssueToken(ctx, ledgertest.Center, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// kiosk is a test ledger enrolled at e, and its link.
+func (e *hubEnv) kiosk(t *testing.T) (*ledgertest.Env, *hublink.Link) {
+	t.Helper()
+	k := ledgertest.MustOpen(t)
+	opts := hublink.Options{Clock: k.Clock, Sync: k.Sync, Version: "test"}
+	if _, err := hublink.Enroll(ctx, k.Dir, k.Ledger, e.url, e.token(t), opts); err != nil {
+		t.Fatalf("enroll: %v", err)
+	}
+	key, err := hublink.LoadKey(k.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, hublink.New(k.Ledger, key, opts)
+}
+
+func mustSync(t *testing.T, ln *hublink.Link) hublink.Result {
+	t.Helper()
+	res, err := ln.Sync(ctx)
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	return res
+}
+
+func TestEarnHereSpendThere(t *testing.T) {
+	h := newHub(t)
+	a, la := h.kiosk(t)
+	p, card := a.AddPerson(t, "张三", record.RedVest)
+	a.Credit(t, p.ID, 100)
+	res := mustSync(t, la)
+	head, _ := a.Head(ctx)
+	if res.Acked != head.Seq || res.Unsynced != 0 || res.Pushed != int(head.Seq) {
+		t.Fatalf("sync %+v; head %d", res, head.Seq)
+	}
+	if b, err := h.hub.DistrictBalance(ctx, p.ID); err != nil || b.Points != 100 {
+		t.Fatalf("district balance %+v %v, want 100 points", b, err)
+	}
+	b, lb := h.kiosk(t)
+	item := b.AddItem(t, "毛巾", 30, 5)
+	mustSync(t, lb)
+	if got, err := b.Balance(ctx, p.ID); err != nil || got.Points != 100 {
+		t.Fatalf("balance at the other kiosk %+v %v, want 100", got, err)
+	}
+	if _, err := b.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: item.ID}); err != nil {
+		t.Fatalf("redeem at the other kiosk: %v", err)
+	}
+	mustSync(t, lb)
+	mustSync(t, la)
+	if got, err := a.Balance(ctx, p.ID); err != nil || got.Points != 70 {
+		t.Fatalf("balance back at the first kiosk %+v %v, want 70", got, err)
+	}
+	a.MustVerify(t)
+	b.MustVerify(t)
+	// A second sync with nothing new pushes nothing.
+	if res := mustSync(t, la); res.Pushed != 0 || res.Changes != 0 {
+		t.Errorf("an idle sync pushed %+v", res)
+	}
+}
+
+func TestBlockedAtTheHubRefusedHere(t *testing.T) {
+	h := newHub(t)
+	a, la := h.kiosk(t)
+	p, card := a.AddPerson(t, "李四", record.GreenVest)
+	a.Credit(t, p.ID, 50)
+	mustSync(t, la)
+	if _, err := h.hub.BlockCard(ctx, card); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, la)
+	if _, err := a.LookupCard(ctx, card); !errors.Is(err, ledger.ErrCardRevoked) {
+		t.Fatalf("a card blocked at the hub is looked up here: %v", err)
+	}
+}
+
+func TestEnrollRefusesABadToken(t *testing.T) {
+	h := newHub(t)
+	k := ledgertest.MustOpen(t)
+	opts := hublink.Options{Clock: k.Clock, Sync: k.Sync}
+	for name, tok := range map[string]string{"unknown": "nope", "empty": ""} {
+		if _, err := hublink.Enroll(ctx, k.Dir, k.Ledger, h.url, tok, opts); !errors.Is(err, hubsync.ErrToken) {
+			t.Errorf("%s token: %v, want ErrToken", name, err)
+		}
+	}
+	tok := h.token(t)
+	other := ledgertest.MustOpen(t)
+	if _, err := hublink.Enroll(ctx, other.Dir, other.Ledger, h.url, tok, hublink.Options{Clock: other.Clock, Sync: other.Sync}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hublink.Enroll(ctx, k.Dir, k.Ledger, h.url, tok, opts); !errors.Is(err, hubsync.ErrToken) {
+		t.Errorf("a used token: %v, want ErrToken", err)
+	}
+	if en, err := k.Enrollment(ctx); err != nil || en.Enrolled {
+		t.Errorf("refused, yet enrolled: %+v %v", en, err)
+	}
+	key, err := hublink.LoadKey(k.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hublink.New(k.Ledger, key, opts).Sync(ctx); !errors.Is(err, hublink.ErrNotEnrolled) {
+		t.Errorf("sync of a kiosk never enrolled: %v", err)
+	}
+}
+
+func TestKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := hublink.LoadKey(dir); !errors.Is(err, hublink.ErrNoKey) {
+		t.Fatalf("no key: %v", err)
+	}
+	k, err := hublink.MakeKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, hublink.KeyFile)
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file %v %v, want mode 0600", st.Mode(), err)
+	}
+	again, err := hublink.MakeKey(dir)
+	if err != nil || !again.Equal(k) {
+		t.Fatal("a second MakeKey made another key")
+	}
+	os.Chmod(path, 0o644)
+	if _, err := hublink.LoadKey(dir); err == nil {
+		t.Error("a key others can read was loaded")
+	}
+	os.WriteFile(path, []byte("short"), 0o600)
+	if _, err := hublink.LoadKey(dir); err == nil {
+		t.Error("a 5-byte key was loaded")
+	}
+}
+
+// copyLedger copies the ledger's files of src into dst (the ledger closed).
+func copyLedger(t *testing.T, src, dst string) {
+	t.Helper()
+	for _, name := range []string{ledger.FileName, ledger.FileName + "-wal"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if errors.Is(err, os.ErrNotExist) {
+			os.Remove(filepath.Join(dst, name))
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Remove(filepath.Join(dst, ledger.FileName+"-shm"))
+}
+
+func TestARolledBackLedgerIsAFork(t *testing.T) {
+	h := newHub(t)
+	a, la := h.kiosk(t)
+	p, _ := a.AddPerson(t, "王五", record.RedVest)
+	a.Credit(t, p.ID, 10)
+	mustSync(t, la)
+	a.Ledger.Close()
+	saved := t.TempDir()
+	copyLedger(t, a.Dir, saved)
+	a.Reopen(t)
+	for range 5 {
+		a.Credit(t, p.ID, 10)
+	}
+	key, _ := hublink.LoadKey(a.Dir)
+	mustSync(t, hublink.New(a.Ledger, key, hublink.Options{Clock: a.Clock, Sync: a.Sync}))
+	a.Ledger.Close()
+	copyLedger(t, saved, a.Dir) // five acknowledged entries rolled back
+	a.Reopen(t)
+	a.Clock.Advance(time.Minute) // the technician looks a minute later
+	ln := hublink.New(a.Ledger, key, hublink.Options{Clock: a.Clock, Sync: a.Sync})
+	anc, err := ln.CheckAnchor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !anc.Fork || anc.Hub.Seq != anc.Local.Seq+5 {
+		t.Fatalf("anchor %+v: want a fork five entries behind", anc)
+	}
+	a.Credit(t, p.ID, 1) // reuses a sequence the hub holds
+	if _, err := ln.Sync(ctx); !errors.Is(err, hubsync.ErrFork) {
+		t.Fatalf("sync of a rolled-back ledger: %v, want ErrFork", err)
+	}
+	st, _ := a.SyncState(ctx)
+	if !st.Fork {
+		t.Error("the ledger does not say it forked")
+	}
+}
+
+func TestRestoreFromHub(t *testing.T) {
+	h := newHub(t)
+	a, la := h.kiosk(t)
+	p, card := a.AddPerson(t, "赵六", record.Resident)
+	a.Credit(t, p.ID, 40)
+	mustSync(t, la)
+	head, _ := a.Head(ctx)
+	term := a.Terminal().ID
+	// Staff cards come from the hub: a kiosk's own do not survive its card.
+	if _, err := h.hub.AddStaff(ctx, hub.AddStaff{Center: ledgertest.Center, UID: "5AF00001", Name: "值班员", Role: hubsync.RoleStaff, PIN: "1357"}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := h.hub.RestoreToken(ctx, term, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	opts := hublink.Options{Clock: a.Clock, Sync: a.Sync}
+	l, err := hublink.Restore(ctx, dir, h.url, term, tok, ledgertest.Options(a.Clock, a.Sync), opts)
+	if err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	defer l.Close()
+	got, _ := l.Head(ctx)
+	if got != head {
+		t.Fatalf("restored head %+v, want %+v", got, head)
+	}
+	if b, err := l.Balance(ctx, p.ID); err != nil || b.Points != 40 {
+		t.Fatalf("restored balance %+v %v", b, err)
+	}
+	if info, err := l.LookupCard(ctx, card); err != nil || info.Card.State != ledger.CardActive {
+		t.Fatalf("restored card %+v %v", info, err)
+	}
+	if _, err := l.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 5, Reason: "after restore", Operator: "5AF00001"}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := hublink.LoadKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := hublink.New(l, key, opts).Sync(ctx)
+	if err != nil || res.Acked != head.Seq+1 {
+		t.Fatalf("sync after restore %+v %v", res, err)
+	}
+	if rep, err := l.Verify(ctx); err != nil || !rep.OK() {
+		t.Fatalf("restored ledger verify %+v %v", rep, err)
+	}
+	// The old card (its key) is no longer the terminal's.
+	if _, err := la.Sync(ctx); !errors.Is(err, hubsync.ErrSignature) {
+		t.Errorf("the old card synced after the restore: %v", err)
+	}
+}
+
+func TestScheduleNext(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	s := hublink.Schedule{Jitter: -1, Location: cst}
+	at := func(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, cst) }
+	for _, c := range []struct{ now, start, end time.Time }{
+		{at(2, 9, 0), at(3, 2, 0), at(3, 4, 0)},
+		{at(3, 1, 59), at(3, 2, 0), at(3, 4, 0)},
+		{at(3, 3, 0), at(3, 2, 0), at(3, 4, 0)}, // open now
+		{at(3, 4, 0), at(4, 2, 0), at(4, 4, 0)},
+	} {
+		start, end := s.Next(c.now, "K1")
+		if !start.Equal(c.start) || !end.Equal(c.end) {
+			t.Errorf("Next(%s) = %s..%s, want %s..%s", c.now, start, end, c.start, c.end)
+		}
+	}
+	j := hublink.Schedule{Location: cst}
+	seen := map[time.Time]bool{}
+	for _, term := range []string{"K1", "K2", "K3", "K4"} {
+		start, _ := j.Next(at(2, 9, 0), term)
+		if start.Before(at(3, 2, 0)) || !start.Before(at(3, 2, 30)) {
+			t.Errorf("%s starts at %s, outside 02:00-02:30", term, start)
+		}
+		seen[start] = true
+		if again, _ := j.Next(at(2, 10, 0), term); !again.Equal(start) {
+			t.Errorf("%s's jitter moved: %s then %s", term, start, again)
+		}
+	}
+	if len(seen) < 3 {
+		t.Errorf("four kiosks start at %d distinct times", len(seen))
+	}
+}
+
+func TestRunRetriesUntilTheWindowCloses(t *testing.T) {
+	h := newHub(t)
+	a, _ := h.kiosk(t)
+	key, _ := hublink.LoadKey(a.Dir)
+	cst := time.FixedZone("CST", 8*3600)
+	// A hub that is down: nothing listens there.
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	url := "http://" + dead.Addr().String()
+	dead.Close()
+	ln := hublink.New(a.Ledger, key, hublink.Options{Clock: a.Clock, Sync: a.Sync, URL: url})
+	s := hublink.Schedule{Jitter: -1, Location: cst, Window: time.Hour, Backoff: 10 * time.Minute, MaxBackoff: 20 * time.Minute}
+	tries := make(chan error, 100)
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { ln.Run(rctx, s, func(_ hublink.Result, err error) { tries <- err }); close(done) }()
+	defer func() { stop(); <-done }()
+	// Wake the loop until the night's window has passed.
+	night := time.Date(2026, 3, 3, 3, 0, 0, 0, cst)
+	var errs []error
+	for a.Clock.Now().Before(night) {
+		waitWaiter(t, a.Clock)
+		a.Clock.Advance(5 * time.Minute)
+		select {
+		case err := <-tries:
+			errs = append(errs, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for len(tries) > 0 {
+		errs = append(errs, <-tries)
+	}
+	// 02:00, 02:10, 02:30, then 02:50 + 20 min is past 03:00: three tries.
+	if len(errs) != 3 {
+		t.Fatalf("%d tries in the window, want 3: %v", len(errs), errs)
+	}
+	for _, err := range errs {
+		if !errors.Is(err, hubsync.ErrNetwork) {
+			t.Errorf("try: %v, want ErrNetwork", err)
+		}
+	}
+}
+
+// waitWaiter waits until a goroutine waits on clk.
+func waitWaiter(t *testing.T, clk *clock.Fake) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for clk.Waiters() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing waits on the clock")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

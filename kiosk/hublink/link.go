@@ -1,0 +1,256 @@
+package hublink
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hongmajia/hongmajia/clock"
+	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/ledger"
+	"github.com/hongmajia/hongmajia/record"
+)
+
+// Options are what a Link needs besides its ledger and key.
+type Options struct {
+	// URL overrides the hub's address the ledger holds (a hub that moved;
+	// tests). "": the enrolled one.
+	URL string
+	// HTTP sends the requests; nil: hubsync's default (bounded timeout).
+	HTTP *http.Client
+	// Clock stamps the requests; nil: the system clock.
+	Clock clock.Clock
+	// Sync says whether the clock is NTP-synced; nil: the kernel's word.
+	Sync clock.SyncSource
+	// Version is this program's version, which the hub shows.
+	Version string
+	// Log; nil: discard.
+	Log *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Sync == nil {
+		o.Sync = clock.KernelSync{}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	return o
+}
+
+// Link syncs one ledger with its hub. It is safe for concurrent use, but
+// Sync runs one at a time: a second waits for the first.
+type Link struct {
+	l    *ledger.Ledger
+	key  ed25519.PrivateKey
+	opts Options
+	one  chan struct{} // a token: held while a sync runs
+}
+
+// New returns a Link for l, signing with key.
+func New(l *ledger.Ledger, key ed25519.PrivateKey, opts Options) *Link {
+	ln := &Link{l: l, key: key, opts: opts.withDefaults(), one: make(chan struct{}, 1)}
+	return ln
+}
+
+// ErrNotEnrolled: the ledger was never enrolled with a hub.
+var ErrNotEnrolled = errors.New("this kiosk is not enrolled with a hub (kioskctl enroll)")
+
+// ErrRefused: the hub refused a push (a gap, a broken chain) and stored
+// nothing of it; the kiosk keeps everything and a technician looks.
+var ErrRefused = errors.New("push refused by the hub")
+
+// Result is what one sync did.
+type Result struct {
+	// Pushed counts the entries the hub took in this sync, Changes the
+	// registry changes.
+	Pushed, Changes int
+	// Acked is the highest sequence the hub holds; Unsynced what it does
+	// not hold yet.
+	Acked, Unsynced uint64
+	// Version is the registry version now held; Pulled the rows applied.
+	Version uint64
+	Pulled  int
+	// Refused is why the hub refused the push ("" when taken); Fork that
+	// the ledger differs from the hub's anchor (a technician must restore).
+	Refused string
+	Fork    bool
+	// ClockOffset is the hub's clock less this kiosk's.
+	ClockOffset time.Duration
+	Took        time.Duration
+}
+
+// client is the protocol client for en's hub.
+func (ln *Link) client(en ledger.Enrollment) *hubsync.Client {
+	url := en.HubURL
+	if ln.opts.URL != "" {
+		url = ln.opts.URL
+	}
+	return &hubsync.Client{
+		BaseURL: url, Terminal: ln.l.Terminal().ID, Key: ln.key, HubKey: en.HubKey, HTTP: ln.opts.HTTP,
+		Counter: ln.l.NextCounter, Clock: ln.opts.Clock, Trusted: ln.opts.Sync.Synced,
+	}
+}
+
+// Sync runs one sync: every registry change and entry the hub does not hold
+// yet, in batches, then the registry's changes and the district balances
+// since the version held. A refused push stops the sync (the refusal is in
+// the ledger's SyncState, for status and the staff screen) and is returned
+// as an error wrapping hubsync.ErrFork or ErrRefused; a network
+// failure wraps hubsync.ErrNetwork (hubsync.Retryable). Whatever an
+// interrupted sync stored stays stored: the next one goes on from there.
+func (ln *Link) Sync(ctx context.Context) (Result, error) {
+	select {
+	case ln.one <- struct{}{}:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	defer func() { <-ln.one }()
+	start := ln.opts.Clock.Now()
+	res, err := ln.sync(ctx)
+	res.Took = ln.opts.Clock.Now().Sub(start)
+	if err != nil {
+		ln.opts.Log.Warn("sync failed", "pushed", res.Pushed, "changes", res.Changes, "acked", res.Acked, "err", err)
+	} else {
+		ln.opts.Log.Info("synced", "pushed", res.Pushed, "changes", res.Changes, "acked", res.Acked,
+			"version", res.Version, "pulled", res.Pulled, "took", res.Took)
+	}
+	return res, err
+}
+
+func (ln *Link) sync(ctx context.Context) (Result, error) {
+	var res Result
+	en, err := ln.l.Enrollment(ctx)
+	if err != nil {
+		return res, err
+	}
+	if !en.Enrolled {
+		return res, ErrNotEnrolled
+	}
+	c := ln.client(en)
+	if err := ln.push(ctx, c, &res); err != nil {
+		return res, err
+	}
+	if err := ln.pull(ctx, c, &res); err != nil {
+		return res, err
+	}
+	st, err := ln.l.SyncState(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Acked, res.Unsynced, res.Version, res.ClockOffset = st.AckedSeq, st.Unsynced, st.RegistryVersion, st.ClockOffset
+	return res, nil
+}
+
+// push sends the outbox and the entries after what the hub acknowledged, a
+// batch at a time, until the hub holds everything. At least one push is
+// sent: an empty one still shows the hub the kiosk's head, which is how a
+// ledger behind its anchor is found.
+func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error {
+	for first := true; ; first = false {
+		en, err := ln.l.Enrollment(ctx)
+		if err != nil {
+			return err
+		}
+		changes, err := ln.l.Changes(ctx, en.ChangesAcked, hubsync.MaxChanges)
+		if err != nil {
+			return err
+		}
+		entries, err := ln.l.EntriesAfter(ctx, en.Acked.Seq, hubsync.MaxBatch)
+		if err != nil {
+			return err
+		}
+		if !first && len(changes) == 0 && len(entries) == 0 {
+			return nil
+		}
+		head, err := ln.l.Head(ctx)
+		if err != nil {
+			return err
+		}
+		raw, err := encode(entries)
+		if err != nil {
+			return err
+		}
+		p := hubsync.Push{Terminal: c.Terminal, Version: ln.opts.Version, Acked: en.Acked,
+			ChangesAcked: en.ChangesAcked, Changes: changes, Entries: raw, Head: head}
+		r, err := c.Push(ctx, p)
+		if err != nil {
+			return err
+		}
+		if err := ln.l.RecordPush(ctx, r); err != nil {
+			res.Fork = errors.Is(err, hubsync.ErrFork)
+			return err
+		}
+		if r.Refused != "" {
+			res.Refused, res.Fork = r.Refused, r.Fork
+			kind := ErrRefused
+			if r.Fork {
+				kind = hubsync.ErrFork
+			}
+			return fmt.Errorf("the hub refused the push: %s: %w", r.Refused, kind)
+		}
+		if r.Acked.Seq > en.Acked.Seq {
+			res.Pushed += int(r.Acked.Seq - en.Acked.Seq)
+		}
+		if r.ChangesAcked > en.ChangesAcked {
+			res.Changes += int(r.ChangesAcked - en.ChangesAcked)
+		}
+		// A hub that took nothing of a full batch would be asked the same
+		// forever.
+		if (len(entries) > 0 && r.Acked.Seq <= en.Acked.Seq) || (len(changes) > 0 && r.ChangesAcked <= en.ChangesAcked) {
+			return fmt.Errorf("the hub acknowledged nothing of a batch (entries after %d, changes after %d): %w",
+				en.Acked.Seq, en.ChangesAcked, hubsync.ErrHub)
+		}
+	}
+}
+
+// pull applies the registry's changes since the version held, one answer
+// per transaction, until the hub has no more.
+func (ln *Link) pull(ctx context.Context, c *hubsync.Client, res *Result) error {
+	for {
+		en, err := ln.l.Enrollment(ctx)
+		if err != nil {
+			return err
+		}
+		p, err := c.Pull(ctx, hubsync.Pull{Terminal: c.Terminal, Since: en.RegistryVersion})
+		if err != nil {
+			return err
+		}
+		if err := ln.l.ApplyPull(ctx, p); err != nil {
+			return err
+		}
+		res.Pulled += rows(p)
+		if !p.More {
+			return nil
+		}
+		if p.Version <= en.RegistryVersion {
+			return fmt.Errorf("the hub said more but moved no version past %d: %w", en.RegistryVersion, hubsync.ErrHub)
+		}
+	}
+}
+
+func rows(p hubsync.PullResult) int {
+	return len(p.People) + len(p.Cards) + len(p.Aliases) + len(p.Activities) + len(p.Items) + len(p.Stock) + len(p.Staff) + len(p.Balances)
+}
+
+func encode(es []record.Entry) ([][]byte, error) {
+	out := make([][]byte, len(es))
+	for i := range es {
+		b, err := es[i].Encode()
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", es[i].Seq, err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
