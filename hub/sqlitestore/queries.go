@@ -15,9 +15,7 @@ import (
 
 // querier is a *sql.Tx.
 type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // tx is a View's or an Update's transaction; it implements hub.Tx (a View
@@ -31,21 +29,60 @@ type tx struct {
 	version      uint64
 	versionRead  bool
 	versionDirty bool
+	// stmts are the queries prepared in this transaction: a push runs the
+	// same few thousands of times, and parsing SQL was most of its cost.
+	// They close with the transaction.
+	stmts map[string]*sql.Stmt
 }
 
 var _ hub.Tx = (*tx)(nil)
 
+// prepare is query prepared in t, once.
+func (t *tx) prepare(query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.q.PrepareContext(t.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	return t.q.ExecContext(t.ctx, query, args...)
+	st, err := t.prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.q.QueryContext(t.ctx, query, args...)
+	st, err := t.prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
 }
 
-func (t *tx) row(query string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(t.ctx, query, args...)
+// row is query's first row; a query that does not prepare is the row's
+// error (sql.Row cannot be made with one).
+func (t *tx) row(query string, args ...any) scanner {
+	st, err := t.prepare(query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(t.ctx, args...)
 }
+
+// errRow is a row whose Scan fails with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // nano is t as stored: Unix nanoseconds, 0 for the zero time.
 func nano(t time.Time) int64 {
