@@ -1,11 +1,13 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/hubsync"
@@ -85,14 +87,18 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 			}
 			k.ChangesAcked = c.Seq
 		}
-		for i := range entries {
-			if entries[i].Seq <= k.Anchor.Seq {
-				continue
-			}
-			if err := in.entry(&entries[i]); err != nil {
+		fresh := entries
+		for len(fresh) > 0 && fresh[0].Seq <= k.Anchor.Seq {
+			fresh = fresh[1:]
+		}
+		if err := in.prepare(fresh); err != nil {
+			return err
+		}
+		for i := range fresh {
+			if err := in.entry(&fresh[i]); err != nil {
 				return err
 			}
-			k.Anchor = record.Head{Seq: entries[i].Seq, Hash: entries[i].Hash}
+			k.Anchor = record.Head{Seq: fresh[i].Seq, Hash: fresh[i].Hash}
 		}
 		if err := in.finish(); err != nil {
 			return err
@@ -216,20 +222,87 @@ func checkChanges(k Kiosk, changes []hubsync.Change) *refusal {
 
 // ingest applies one push's changes and new entries in its transaction,
 // summing the balances and stock they move to write each once at the end.
+// What the entries' checks read is read once per push, not once per entry:
+// the other centers' uses of the push's cards (prepare) and the activities
+// (nothing of a push changes them).
 type ingest struct {
-	h       *Hub
-	tx      Tx
-	k       *Kiosk
-	now     time.Time
-	offset  time.Duration
-	aliases map[record.PersonID]record.PersonID
-	points  map[record.PersonID][2]int64 // points, minutes
-	stock   map[record.ItemID]int64
+	h          *Hub
+	tx         Tx
+	k          *Kiosk
+	now        time.Time
+	offset     time.Duration
+	aliases    map[record.PersonID]record.PersonID
+	points     map[record.PersonID][2]int64 // points, minutes
+	stock      map[record.ItemID]int64
+	uses       map[record.CardUID][]StoredEntry // in hub time order
+	activities map[record.ActivityID]*Activity  // nil: the hub has none
 }
 
 func newIngest(h *Hub, tx Tx, k *Kiosk, now time.Time, offset time.Duration) *ingest {
 	return &ingest{h: h, tx: tx, k: k, now: now, offset: offset, aliases: map[record.PersonID]record.PersonID{},
-		points: map[record.PersonID][2]int64{}, stock: map[record.ItemID]int64{}}
+		points: map[record.PersonID][2]int64{}, stock: map[record.ItemID]int64{}, activities: map[record.ActivityID]*Activity{}}
+}
+
+// prepare fills in the hub's columns of the entries the push stores and
+// reads the other centers' uses of their cards within CloneWindow of
+// them: one query for the push. The push's own entries are of the
+// kiosk's center, so none of them is such a use of another.
+func (in *ingest) prepare(entries []StoredEntry) error {
+	var windows []CardWindow
+	for i := range entries {
+		e := &entries[i]
+		e.HubCenter, e.Received = in.k.Center, in.now
+		if !e.Trusted {
+			e.Corrected = e.At.Add(in.offset)
+		}
+		if cloneable(e) {
+			t := e.HubTime()
+			windows = append(windows, CardWindow{Card: e.Card, From: t.Add(-CloneWindow), To: t.Add(CloneWindow)})
+		}
+	}
+	if len(windows) == 0 {
+		return nil
+	}
+	uses, err := in.tx.CardUses(in.k.Center, mergeWindows(windows))
+	if err != nil {
+		return err
+	}
+	in.uses = map[record.CardUID][]StoredEntry{}
+	for _, u := range uses {
+		in.uses[u.Card] = append(in.uses[u.Card], u)
+	}
+	return nil
+}
+
+// mergeWindows joins the overlapping windows of each card.
+func mergeWindows(ws []CardWindow) []CardWindow {
+	slices.SortFunc(ws, func(a, b CardWindow) int {
+		if c := strings.Compare(string(a.Card), string(b.Card)); c != 0 {
+			return c
+		}
+		return a.From.Compare(b.From)
+	})
+	out := ws[:1]
+	for _, w := range ws[1:] {
+		last := &out[len(out)-1]
+		if w.Card == last.Card && !w.From.After(last.To) {
+			if w.To.After(last.To) {
+				last.To = w.To
+			}
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// cloneable says whether e is a use of a card the clone check looks at.
+func cloneable(e *StoredEntry) bool {
+	switch e.Kind {
+	case record.KindCheckIn, record.KindCheckOut, record.KindRedeem:
+		return e.Card != ""
+	}
+	return false
 }
 
 // resolve is who a person id means now (itself unless merged).
@@ -256,11 +329,8 @@ func resolve(r Reader, id record.PersonID) (record.PersonID, error) {
 	return a.To, nil
 }
 
+// entry stores e (prepared) and adds what it moves.
 func (in *ingest) entry(e *StoredEntry) error {
-	e.HubCenter, e.Received = in.k.Center, in.now
-	if !e.Trusted {
-		e.Corrected = e.At.Add(in.offset)
-	}
 	added, err := in.tx.AddEntry(*e)
 	if err != nil {
 		return err
@@ -288,22 +358,19 @@ func (in *ingest) entry(e *StoredEntry) error {
 // checkClone flags a card used here and at another center less than
 // CloneWindow apart.
 func (in *ingest) checkClone(e *StoredEntry) error {
-	switch e.Kind {
-	case record.KindCheckIn, record.KindCheckOut, record.KindRedeem:
-	default:
+	if !cloneable(e) {
 		return nil
 	}
-	if e.Card == "" {
-		return nil
-	}
+	// The earliest use at another center within the window, as the
+	// store keeps times: Unix nanoseconds.
 	t := e.HubTime()
-	o, err := in.tx.CardUse(e.Card, e.HubCenter, t.Add(-CloneWindow), t.Add(CloneWindow))
-	if errors.Is(err, ErrNotFound) {
+	from, to := t.Add(-CloneWindow).UnixNano(), t.Add(CloneWindow).UnixNano()
+	uses := in.uses[e.Card]
+	i, _ := slices.BinarySearchFunc(uses, from, func(u StoredEntry, n int64) int { return cmp.Compare(u.HubTime().UnixNano(), n) })
+	if i == len(uses) || uses[i].HubTime().UnixNano() > to {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
+	o := uses[i]
 	apart := t.Sub(o.HubTime())
 	if apart < 0 {
 		apart = -apart
@@ -329,15 +396,15 @@ func (in *ingest) checkShift(e *StoredEntry) error {
 		return nil
 	}
 	allowed, name := int64(record.DefaultMaxMinutes), "unknown to the hub"
-	a, err := in.tx.Activity(e.Activity)
-	switch {
-	case err == nil:
+	a, err := in.activity(e.Activity)
+	if err != nil {
+		return err
+	}
+	if a != nil {
 		name = a.Name
 		if a.Rules.MaxMinutes > 0 {
 			allowed = a.Rules.MaxMinutes
 		}
-	case !errors.Is(err, ErrNotFound):
-		return err
 	}
 	if e.Minutes <= allowed {
 		return nil
@@ -351,6 +418,24 @@ func (in *ingest) checkShift(e *StoredEntry) error {
 	detail := fmt.Sprintf("shift %s of person %d at activity %d (%s), terminal %s seq %d: %d minutes credited%s; its rules allow %d",
 		e.Shift, e.Person, e.Activity, name, e.Terminal, e.Seq, e.Minutes, span, allowed)
 	return in.h.raise(in.tx, FlagLongShift, e.Shift.String(), detail)
+}
+
+// activity is the hub's activity of id, read once per push; nil when the
+// hub has none.
+func (in *ingest) activity(id record.ActivityID) (*Activity, error) {
+	if a, ok := in.activities[id]; ok {
+		return a, nil
+	}
+	a, err := in.tx.Activity(id)
+	if errors.Is(err, ErrNotFound) {
+		in.activities[id] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	in.activities[id] = &a
+	return &a, nil
 }
 
 // finish writes the balances and stock the entries moved, each with a new

@@ -65,10 +65,13 @@ type Reader interface {
 	Entries(terminal string, after uint64, limit int) ([]StoredEntry, error)
 	// Entry is the entry of id.
 	Entry(id record.EntryID) (StoredEntry, error)
-	// CardUse is an entry with card at another center than center (a
-	// check-in, check-out or redemption) whose hub time is within
-	// [from, to]; ErrNotFound when there is none.
-	CardUse(card record.CardUID, center string, from, to time.Time) (StoredEntry, error)
+	// CardUses are the entries at other centers than center (check-ins,
+	// check-outs and redemptions) whose card is a window's and whose hub
+	// time is within that window (From and To included): each entry once,
+	// however many windows it falls in, in hub time order. A push asks
+	// once for all its cards (a window per card and stretch of time); the
+	// store may split a long list of windows into several queries.
+	CardUses(center string, windows []CardWindow) ([]StoredEntry, error)
 
 	Person(id record.PersonID) (Person, error)
 	PersonByMemberNo(memberNo string) (Person, error)
@@ -212,6 +215,12 @@ type StoredEntry struct {
 	Corrected time.Time
 	// Received is when the hub stored it.
 	Received time.Time
+}
+
+// CardWindow is a stretch of hub time around a card's uses.
+type CardWindow struct {
+	Card     record.CardUID
+	From, To time.Time
 }
 
 // HubTime is the entry's best time: the corrected one when the kiosk's

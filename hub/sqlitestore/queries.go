@@ -1,12 +1,15 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/hub"
@@ -356,11 +359,53 @@ func (t *tx) Entry(id record.EntryID) (hub.StoredEntry, error) {
 	return e, notFound(err, "entry %s", id)
 }
 
-func (t *tx) CardUse(card record.CardUID, center string, from, to time.Time) (hub.StoredEntry, error) {
-	e, err := scanEntry(t.row("SELECT "+entryColumns+` FROM entries WHERE card = ? AND card != '' AND at_hub >= ? AND at_hub <= ?
-		AND center != ? AND kind IN (?, ?, ?) ORDER BY at_hub LIMIT 1`,
-		string(card), from.UnixNano(), to.UnixNano(), center, int(record.KindCheckIn), int(record.KindCheckOut), int(record.KindRedeem)))
-	return e, notFound(err, "use of card %s", card)
+// cardWindowsPerQuery is how many windows one CardUses query carries
+// (three parameters each); a shorter list is padded with windows that
+// match nothing, so the query is prepared once.
+const cardWindowsPerQuery = 200
+
+// cardUsesQuery finds the uses of cards within windows w at other centers;
+// rowid IN keeps an entry in two windows once.
+var cardUsesQuery = "WITH w(card, lo, hi) AS (VALUES (?, ?, ?)" + strings.Repeat(", (?, ?, ?)", cardWindowsPerQuery-1) + `)
+	SELECT ` + entryColumns + ` FROM entries WHERE rowid IN (
+		SELECT e.rowid FROM w JOIN entries e ON e.card = w.card AND e.at_hub >= w.lo AND e.at_hub <= w.hi
+		WHERE e.card != '' AND e.center != ? AND e.kind IN (?, ?, ?))
+	ORDER BY at_hub, terminal, seq`
+
+func (t *tx) CardUses(center string, windows []hub.CardWindow) ([]hub.StoredEntry, error) {
+	var out []hub.StoredEntry
+	for len(windows) > 0 {
+		n := min(len(windows), cardWindowsPerQuery)
+		args := make([]any, 0, 3*cardWindowsPerQuery+4)
+		for i := range cardWindowsPerQuery {
+			if i < n {
+				w := windows[i]
+				args = append(args, string(w.Card), w.From.UnixNano(), w.To.UnixNano())
+			} else {
+				args = append(args, "", 0, -1)
+			}
+		}
+		args = append(args, center, int(record.KindCheckIn), int(record.KindCheckOut), int(record.KindRedeem))
+		rows, err := t.query(cardUsesQuery, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: card uses: %w", err)
+		}
+		es, err := collect(rows, scanEntry)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+		windows = windows[n:]
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	// Queries of several chunks: in hub time order, each entry once.
+	slices.SortStableFunc(out, func(a, b hub.StoredEntry) int {
+		return cmp.Or(cmp.Compare(a.HubTime().UnixNano(), b.HubTime().UnixNano()),
+			strings.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Seq, b.Seq))
+	})
+	return slices.CompactFunc(out, func(a, b hub.StoredEntry) bool { return a.Terminal == b.Terminal && a.Seq == b.Seq }), nil
 }
 
 // ---- people, aliases, cards
