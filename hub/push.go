@@ -243,12 +243,14 @@ func newIngest(h *Hub, tx Tx, k *Kiosk, now time.Time, offset time.Duration) *in
 		points: map[record.PersonID][2]int64{}, stock: map[record.ItemID]int64{}, activities: map[record.ActivityID]*Activity{}}
 }
 
-// prepare fills in the hub's columns of the entries the push stores and
-// reads the other centers' uses of their cards within CloneWindow of
-// them: one query for the push. The push's own entries are of the
-// kiosk's center, so none of them is such a use of another.
+// prepare fills in the hub's columns of the entries the push stores,
+// resolves the people whose balance they move (aliases) and reads the
+// other centers' uses of their cards within CloneWindow of them: a query
+// or two for the push, not for each entry. The push's own entries are of
+// the kiosk's center, so none of them is such a use of another.
 func (in *ingest) prepare(entries []StoredEntry) error {
 	var windows []CardWindow
+	var people []record.PersonID
 	for i := range entries {
 		e := &entries[i]
 		e.HubCenter, e.Received = in.k.Center, in.now
@@ -258,6 +260,25 @@ func (in *ingest) prepare(entries []StoredEntry) error {
 		if cloneable(e) {
 			t := e.HubTime()
 			windows = append(windows, CardWindow{Card: e.Card, From: t.Add(-CloneWindow), To: t.Add(CloneWindow)})
+		}
+		if movesBalance(e) {
+			if _, ok := in.aliases[e.Person]; !ok {
+				people = append(people, e.Person)
+			}
+		}
+	}
+	if len(people) > 0 {
+		slices.Sort(people)
+		people = slices.Compact(people)
+		as, err := in.tx.Aliases(people)
+		if err != nil {
+			return err
+		}
+		for _, p := range people {
+			in.aliases[p] = p
+		}
+		for _, a := range as {
+			in.aliases[a.From] = a.To
 		}
 	}
 	if len(windows) == 0 {
@@ -294,6 +315,11 @@ func mergeWindows(ws []CardWindow) []CardWindow {
 		out = append(out, w)
 	}
 	return out
+}
+
+// movesBalance says whether e moves its person's district balance.
+func movesBalance(e *StoredEntry) bool {
+	return e.Person != 0 && (e.Points != 0 || e.Minutes != 0)
 }
 
 // cloneable says whether e is a use of a card the clone check looks at.
@@ -338,7 +364,7 @@ func (in *ingest) entry(e *StoredEntry) error {
 	if !added {
 		return fmt.Errorf("push: entry seq %d: its id %s is another entry's: %w", e.Seq, e.ID, hubsync.ErrMalformed)
 	}
-	if e.Person != 0 && (e.Points != 0 || e.Minutes != 0) {
+	if movesBalance(e) {
 		to, err := in.resolve(e.Person)
 		if err != nil {
 			return err
@@ -446,9 +472,22 @@ func (in *ingest) finish() error {
 		people = append(people, p)
 	}
 	slices.Sort(people)
+	held, err := in.tx.Balances(people)
+	if err != nil {
+		return err
+	}
+	cur := make(map[record.PersonID]Balance, len(held))
+	for _, b := range held {
+		cur[b.Person] = b
+	}
+	why := fmt.Sprintf("after kiosk %s's entries up to seq %d", in.k.Terminal, in.k.Anchor.Seq)
 	for _, p := range people {
+		b, ok := cur[p]
+		if !ok {
+			b = Balance{Person: p}
+		}
 		d := in.points[p]
-		if err := addBalance(in.h, in.tx, p, d[0], d[1], fmt.Sprintf("after kiosk %s's entries up to seq %d", in.k.Terminal, in.k.Anchor.Seq)); err != nil {
+		if err := moveBalance(in.h, in.tx, b, d[0], d[1], why); err != nil {
 			return err
 		}
 	}
@@ -474,11 +513,19 @@ func addBalance(h *Hub, tx Tx, p record.PersonID, points, minutes int64, why str
 	if err != nil {
 		return err
 	}
+	return moveBalance(h, tx, b, points, minutes, why)
+}
+
+// moveBalance adds points and minutes to b, a person's district balance
+// as the store holds it, stores it and flags it below zero.
+func moveBalance(h *Hub, tx Tx, b Balance, points, minutes int64, why string) error {
 	b.Points += points
 	b.Minutes += minutes
+	var err error
 	if b.Version, err = tx.NextVersion(); err != nil {
 		return err
 	}
+	p := b.Person
 	if err := tx.PutBalance(b); err != nil {
 		return err
 	}

@@ -77,6 +77,10 @@ type Reader interface {
 	PersonByMemberNo(memberNo string) (Person, error)
 	// Alias is where a person id was merged to; ErrNotFound when it was not.
 	Alias(from record.PersonID) (Alias, error)
+	// Aliases are the aliases of the ids of from that were merged (the
+	// others are left out), in From order: a push resolves its people at
+	// once.
+	Aliases(from []record.PersonID) ([]Alias, error)
 	// AliasesTo are the aliases pointing at to.
 	AliasesTo(to record.PersonID) ([]Alias, error)
 	Card(uid record.CardUID) (Card, error)
@@ -91,6 +95,9 @@ type Reader interface {
 	// at version 0 when none was set.
 	Policy() (record.Policy, uint64, error)
 	Balance(person record.PersonID) (Balance, error)
+	// Balances are the balances of the persons that have one (the others
+	// are left out), in Person order: a push reads its people's at once.
+	Balances(persons []record.PersonID) ([]Balance, error)
 
 	// Since is every registry row and balance with a version above since:
 	// the activities, stock and staff of center only; each list in version

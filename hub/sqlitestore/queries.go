@@ -461,6 +461,11 @@ func (t *tx) Alias(from record.PersonID) (hub.Alias, error) {
 	return a, notFound(err, "alias of %d", from)
 }
 
+func (t *tx) Aliases(from []record.PersonID) ([]hub.Alias, error) {
+	return inList(t, "SELECT from_id, to_id, version FROM aliases WHERE from_id IN (%s) ORDER BY from_id", from, scanAlias,
+		func(a hub.Alias) int64 { return int64(a.From) })
+}
+
 func (t *tx) AliasesTo(to record.PersonID) ([]hub.Alias, error) {
 	rows, err := t.query("SELECT from_id, to_id, version FROM aliases WHERE to_id = ? ORDER BY from_id", int64(to))
 	if err != nil {
@@ -672,6 +677,11 @@ func (t *tx) Balance(person record.PersonID) (hub.Balance, error) {
 	return b, notFound(err, "balance of %d", person)
 }
 
+func (t *tx) Balances(persons []record.PersonID) ([]hub.Balance, error) {
+	return inList(t, "SELECT person, points, minutes, version FROM balances WHERE person IN (%s) ORDER BY person", persons, scanBalance,
+		func(b hub.Balance) int64 { return int64(b.Person) })
+}
+
 func (t *tx) PutBalance(b hub.Balance) error {
 	_, err := t.exec(`INSERT INTO balances(person, points, minutes, version) VALUES (?, ?, ?, ?)
 		ON CONFLICT(person) DO UPDATE SET points = excluded.points, minutes = excluded.minutes, version = excluded.version`,
@@ -795,6 +805,41 @@ func (t *tx) Flags(open bool) ([]hub.Flag, error) {
 }
 
 // ---- helpers
+
+// idsPerQuery is how many ids one IN (…) list carries; a shorter list is
+// padded with its last id again (IN ignores the repeat), so each query is
+// prepared once.
+const idsPerQuery = 500
+
+// inList runs query, whose %s is an IN list, for ids (integer ids, a
+// chunk at a time) and returns the rows in key order.
+func inList[T any, ID ~int64 | ~uint64](t *tx, query string, ids []ID, scan func(scanner) (T, error), key func(T) int64) ([]T, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q := fmt.Sprintf(query, "?"+strings.Repeat(", ?", idsPerQuery-1))
+	var out []T
+	for chunk := range slices.Chunk(ids, idsPerQuery) {
+		args := make([]any, idsPerQuery)
+		for i := range args {
+			args[i] = int64(chunk[min(i, len(chunk)-1)])
+		}
+		rows, err := t.query(q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: %w", err)
+		}
+		got, err := collect(rows, scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	if len(ids) > idsPerQuery {
+		slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(key(a), key(b)) })
+		out = slices.CompactFunc(out, func(a, b T) bool { return key(a) == key(b) })
+	}
+	return out, nil
+}
 
 type scanner interface{ Scan(dest ...any) error }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +36,7 @@ func Run(t *testing.T, open Open) {
 		{"CardUsesAtOtherCenters", testCardUses},
 		{"SinceReturnsRowsByVersion", testSince},
 		{"Aliases", testAliases},
+		{"AliasesAndBalancesOfMany", testMany},
 		{"OneOpenFlagPerSubject", testFlags},
 		{"NotFoundAndExists", testErrors},
 		{"CounterOnlyAdvances", testCounter},
@@ -439,6 +441,75 @@ func testAliases(t *testing.T, s hub.Store) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testMany: Aliases and Balances of a list of ids, short or long, in any
+// order and with repeats, return the rows held, once each, in id order.
+func testMany(t *testing.T, s hub.Store) {
+	held := map[record.PersonID]bool{}
+	update(t, s, func(tx hub.Tx) error {
+		for i := range 60 {
+			p := record.PersonID(1 + 37*i) // spread over 1…2184
+			held[p] = true
+			if err := tx.PutAlias(hub.Alias{From: p, To: p + 1, Version: uint64(i + 1)}); err != nil {
+				return err
+			}
+			if err := tx.PutBalance(hub.Balance{Person: p, Points: int64(i), Minutes: -int64(i), Version: uint64(i + 1)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, c := range []struct {
+		what string
+		ids  []record.PersonID
+	}{
+		{"none", nil},
+		{"one held", []record.PersonID{38}},
+		{"one not held", []record.PersonID{2}},
+		{"a few, out of order, repeated", []record.PersonID{75, 2, 38, 1, 38, 3000}},
+		{"a long list", func() []record.PersonID {
+			var ids []record.PersonID
+			for p := record.PersonID(2300); p > 0; p-- { // every id, from the top
+				ids = append(ids, p, p)
+			}
+			return ids
+		}()},
+	} {
+		var want []record.PersonID
+		for _, p := range c.ids {
+			if held[p] && !slices.Contains(want, p) {
+				want = append(want, p)
+			}
+		}
+		slices.Sort(want)
+		err := s.View(ctx, func(r hub.Reader) error {
+			as, err := r.Aliases(c.ids)
+			if err != nil {
+				return err
+			}
+			bs, err := r.Balances(c.ids)
+			if err != nil {
+				return err
+			}
+			if len(as) != len(want) || len(bs) != len(want) {
+				t.Fatalf("%s: %d aliases and %d balances, want %d", c.what, len(as), len(bs), len(want))
+			}
+			for i, p := range want {
+				i37 := int64(p-1) / 37
+				if as[i] != (hub.Alias{From: p, To: p + 1, Version: uint64(i37 + 1)}) {
+					t.Errorf("%s: alias %d %+v", c.what, i, as[i])
+				}
+				if bs[i] != (hub.Balance{Person: p, Points: i37, Minutes: -i37, Version: uint64(i37 + 1)}) {
+					t.Errorf("%s: balance %d %+v", c.what, i, bs[i])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
