@@ -34,6 +34,12 @@ import (
 //     Since(v) returns exactly the rows changed after v.
 //   - Tx.AddFlag keeps at most one open (unresolved) flag per kind and
 //     subject: it reports false when one is open already.
+//   - The reads of many at once (Aliases, Balances, CardUses) take a list
+//     of any length, in any order and with repeats, and return each row
+//     once, in the order their doc says, leaving out what is not there
+//     (no ErrNotFound); an implementation may split a long list into
+//     several queries. They are how a push reads what its entries need in
+//     a few queries, not one per entry.
 //   - Lookups of a row that is not there return an error wrapping
 //     ErrNotFound; an insert of a row that is there (a center, a member
 //     number, an activity's or item's name) wraps ErrExists.

@@ -813,7 +813,7 @@ const idsPerQuery = 500
 
 // inList runs query, whose %s is an IN list, for ids (integer ids, a
 // chunk at a time) and returns the rows in key order.
-func inList[T any, ID ~int64 | ~uint64](t *tx, query string, ids []ID, scan func(scanner) (T, error), key func(T) int64) ([]T, error) {
+func inList[T any, ID ~int64](t *tx, query string, ids []ID, scan func(scanner) (T, error), key func(T) int64) ([]T, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
