@@ -222,8 +222,9 @@ func checkChanges(k Kiosk, changes []hubsync.Change) *refusal {
 
 // ingest applies one push's changes and new entries in its transaction,
 // summing the balances and stock they move to write each once at the end.
-// What the entries' checks read is read once per push, not once per entry:
-// the other centers' uses of the push's cards (prepare) and the activities
+// What the entries need from the store is read once per push, not once
+// per entry: their people's aliases and the other centers' uses of their
+// cards (prepare), their people's balances (finish), and the activities
 // (nothing of a push changes them).
 type ingest struct {
 	h          *Hub
