@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/hubtest"
 	"github.com/hongmajia/hongmajia/hubsync"
 	"github.com/hongmajia/hongmajia/record"
 	"github.com/hongmajia/hongmajia/roster"
@@ -63,6 +64,61 @@ func TestFlagCardAtTwoCentersTooClose(t *testing.T) {
 	e.pushOK(a)
 	if fl := e.flags(hub.FlagClone); len(fl) != 1 {
 		t.Errorf("flags %+v", fl)
+	}
+}
+
+// One push carries many uses of many cards: each is checked against the
+// other centers' uses within CloneWindow of it (its own window, not the
+// push's span), by its hub time (the corrected one for an untrusted
+// clock), and the flag names the earliest such use.
+func TestFlagCloneChecksEveryEntryOfAPush(t *testing.T) {
+	e := newEnv(t)
+	b := e.kiosk("TB", "B")
+	a := e.kiosk("TA", "A")
+	late := hubtest.NewKiosk("TL", "A", func() time.Time { return e.clk.Now().AddDate(-1, 0, 0) })
+	late.Trusted = false
+	e.enroll(late, "A")
+	at := func(m time.Duration) time.Time { return hubtest.Start.Add(m * time.Minute).UTC() }
+	use := func(k *hubtest.Kiosk, card record.CardUID, when time.Time) {
+		k.Append(record.Entry{Kind: record.KindCheckIn, Person: 1, Card: card, Activity: 1, At: when})
+	}
+	use(b, "0C000001", at(0))
+	use(b, "0C000002", at(0))
+	use(b, "0C000001", at(30)) // seq 3
+	use(b, "0C000001", at(31))
+	use(b, "0C000003", at(120))
+	use(b, "0C000005", at(5)) // seq 6
+	e.pushOK(b)
+	use(a, "0C000001", at(10))  // 10 minutes after B's first, 20 before its next
+	use(a, "0C000002", at(33))  // B had it at 0
+	use(a, "0C000001", at(34))  // 4 minutes after B's seq 3 (and 3 after its seq 4)
+	use(a, "0C000003", at(117)) // 3 minutes before B's
+	use(a, "0C000004", at(118)) // B never had it
+	use(a, "0C000005", at(17))  // 12 minutes after B's, and a clock set back:
+	use(a, "0C000005", at(10))  // seq 7, 5 minutes after B's
+	e.pushOK(a)
+	e.clk.Advance(3 * time.Hour)
+	use(late, "0C000002", at(2).AddDate(-1, 0, 0)) // a year off by its clock; 2 minutes after B's by the hub's
+	e.pushOK(late)
+	fl := e.flags(hub.FlagClone)
+	got := map[string]string{}
+	for _, f := range fl {
+		got[f.Subject] = f.Detail
+	}
+	if len(fl) != 4 || len(got) != 4 {
+		t.Fatalf("flags %+v, want cards 0C000001, 0C000002, 0C000003, 0C000005", fl)
+	}
+	for card, want := range map[string][]string{
+		"0C000001": {"terminal TA seq 3", "terminal TB seq 3,", "4m0s apart"},
+		"0C000002": {"terminal TL seq 1", "corrected", "terminal TB seq 2,", "2m0s apart"},
+		"0C000003": {"terminal TA seq 4", "terminal TB seq 5,", "3m0s apart"},
+		"0C000005": {"terminal TA seq 7", "terminal TB seq 6,", "5m0s apart"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(got[card], w) {
+				t.Errorf("card %s: %q lacks %q", card, got[card], w)
+			}
+		}
 	}
 }
 

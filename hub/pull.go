@@ -188,9 +188,11 @@ func cutVersion(ch Changes, limit int) (uint64, bool) {
 
 // Restore answers a restore of req.Terminal's ledger onto a new SD card,
 // authorised by a restore token of the terminal: its entries after
-// req.After, at most RestorePage, and with the last page (More false) a
-// full pull. The token stays good for the terminal's further pages (and a
-// resumed restore) until it expires; no other terminal can use it.
+// req.After, at most RestorePage, the terminal's last request counter the
+// hub accepted (the restored ledger counts on from it), and with the last
+// page (More false) a full pull. The token stays good for the terminal's
+// further pages (and a resumed restore) until it expires; no other
+// terminal can use it.
 func (h *Hub) Restore(ctx context.Context, m hubsync.Meta, req hubsync.Restore) (hubsync.Restored, error) {
 	if req.Terminal != m.Terminal {
 		return hubsync.Restored{}, fmt.Errorf("restore: terminal %q signed as %q: %w", req.Terminal, m.Terminal, hubsync.ErrMalformed)
@@ -239,6 +241,11 @@ func (h *Hub) Restore(ctx context.Context, m hubsync.Meta, req hubsync.Restore) 
 			out.Entries = append(out.Entries, e.Raw)
 		}
 		out.ChangesAcked = k.ChangesAcked
+		// The restored ledger counts on from here. The server checked this
+		// request's counter (CheckReplay) before, so the kiosk's counter
+		// is it or one after it; m.Counter still counts for a caller that
+		// did not.
+		out.Counter = max(k.Counter, m.Counter)
 		if n := len(out.Entries); n == h.restorePage && es[n-1].Seq < k.Anchor.Seq {
 			out.More = true
 			return nil

@@ -265,3 +265,55 @@ func TestRestoreGivesBackEveryEntry(t *testing.T) {
 		t.Errorf("an expired restore token: %v", err)
 	}
 }
+
+// The restored ledger continues its request counter from the one the hub
+// accepted last: the restore request's, or a later one's (two requests of
+// the new card in flight at once).
+func TestRestoreTellsTheCounterToCountOnFrom(t *testing.T) {
+	e := newEnv(t)
+	old := e.kiosk("T1", "A")
+	for range 40 { // the old card's requests: counters the new card never reaches
+		old.Meta()
+	}
+	if err := e.hub.CheckReplay(ctx, old.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	old.Earn(1, "04A1B2C3", 1, 60, 10)
+	e.pushOK(old)
+	tok, _, err := e.hub.RestoreToken(ctx, "T1", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := hubtest.NewKiosk("T1", "A", e.clk.Now)
+	e.enroll(fresh, "A")
+	first, second := fresh.Meta(), fresh.Meta()
+	for _, m := range []hubsync.Meta{first, second} {
+		if err := e.hub.CheckReplay(ctx, m); err != nil {
+			t.Fatalf("counter %d: %v", m.Counter, err)
+		}
+	}
+	r, err := e.hub.Restore(ctx, first, hubsync.Restore{Token: tok, Terminal: "T1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Counter != second.Counter || second.Counter <= first.Counter || r.Counter > 40 {
+		t.Fatalf("counter %d, want %d (the last the hub accepted of the new card; the request's was %d)", r.Counter, second.Counter, first.Counter)
+	}
+	next := func(c uint64) hubsync.Meta {
+		return hubsync.Meta{Terminal: "T1", Time: e.clk.Now(), Trusted: true, Nonce: hubsync.NewNonce(), Counter: c}
+	}
+	if err := e.hub.CheckReplay(ctx, next(r.Counter)); !errors.Is(err, hubsync.ErrReplay) {
+		t.Errorf("the restored ledger reusing counter %d: %v", r.Counter, err)
+	}
+	if err := e.hub.CheckReplay(ctx, next(r.Counter+1)); err != nil {
+		t.Errorf("the restored ledger's next counter %d: %v", r.Counter+1, err)
+	}
+	// A caller that did not check the request's counter still gets one
+	// past it.
+	fresh.Meta()
+	fresh.Meta()
+	third := fresh.Meta()
+	if r, err := e.hub.Restore(ctx, third, hubsync.Restore{Token: tok, Terminal: "T1"}); err != nil || r.Counter != third.Counter {
+		t.Errorf("counter %d, %v; want the request's %d", r.Counter, err, third.Counter)
+	}
+}

@@ -1,11 +1,13 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/hubsync"
@@ -85,14 +87,18 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 			}
 			k.ChangesAcked = c.Seq
 		}
-		for i := range entries {
-			if entries[i].Seq <= k.Anchor.Seq {
-				continue
-			}
-			if err := in.entry(&entries[i]); err != nil {
+		fresh := entries
+		for len(fresh) > 0 && fresh[0].Seq <= k.Anchor.Seq {
+			fresh = fresh[1:]
+		}
+		if err := in.prepare(fresh); err != nil {
+			return err
+		}
+		for i := range fresh {
+			if err := in.entry(&fresh[i]); err != nil {
 				return err
 			}
-			k.Anchor = record.Head{Seq: entries[i].Seq, Hash: entries[i].Hash}
+			k.Anchor = record.Head{Seq: fresh[i].Seq, Hash: fresh[i].Hash}
 		}
 		if err := in.finish(); err != nil {
 			return err
@@ -216,20 +222,114 @@ func checkChanges(k Kiosk, changes []hubsync.Change) *refusal {
 
 // ingest applies one push's changes and new entries in its transaction,
 // summing the balances and stock they move to write each once at the end.
+// What the entries need from the store is read once per push, not once
+// per entry: their people's aliases and the other centers' uses of their
+// cards (prepare), their people's balances (finish), and the activities
+// (nothing of a push changes them).
 type ingest struct {
-	h       *Hub
-	tx      Tx
-	k       *Kiosk
-	now     time.Time
-	offset  time.Duration
-	aliases map[record.PersonID]record.PersonID
-	points  map[record.PersonID][2]int64 // points, minutes
-	stock   map[record.ItemID]int64
+	h          *Hub
+	tx         Tx
+	k          *Kiosk
+	now        time.Time
+	offset     time.Duration
+	aliases    map[record.PersonID]record.PersonID
+	points     map[record.PersonID][2]int64 // points, minutes
+	stock      map[record.ItemID]int64
+	uses       map[record.CardUID][]StoredEntry // in hub time order
+	activities map[record.ActivityID]*Activity  // nil: the hub has none
 }
 
 func newIngest(h *Hub, tx Tx, k *Kiosk, now time.Time, offset time.Duration) *ingest {
 	return &ingest{h: h, tx: tx, k: k, now: now, offset: offset, aliases: map[record.PersonID]record.PersonID{},
-		points: map[record.PersonID][2]int64{}, stock: map[record.ItemID]int64{}}
+		points: map[record.PersonID][2]int64{}, stock: map[record.ItemID]int64{}, activities: map[record.ActivityID]*Activity{}}
+}
+
+// prepare fills in the hub's columns of the entries the push stores,
+// resolves the people whose balance they move (aliases) and reads the
+// other centers' uses of their cards within CloneWindow of them: a query
+// or two for the push, not for each entry. The push's own entries are of
+// the kiosk's center, so none of them is such a use of another.
+func (in *ingest) prepare(entries []StoredEntry) error {
+	var windows []CardWindow
+	var people []record.PersonID
+	for i := range entries {
+		e := &entries[i]
+		e.HubCenter, e.Received = in.k.Center, in.now
+		if !e.Trusted {
+			e.Corrected = e.At.Add(in.offset)
+		}
+		if cloneable(e) {
+			t := e.HubTime()
+			windows = append(windows, CardWindow{Card: e.Card, From: t.Add(-CloneWindow), To: t.Add(CloneWindow)})
+		}
+		if movesBalance(e) {
+			if _, ok := in.aliases[e.Person]; !ok {
+				people = append(people, e.Person)
+			}
+		}
+	}
+	if len(people) > 0 {
+		slices.Sort(people)
+		people = slices.Compact(people)
+		as, err := in.tx.Aliases(people)
+		if err != nil {
+			return err
+		}
+		for _, p := range people {
+			in.aliases[p] = p
+		}
+		for _, a := range as {
+			in.aliases[a.From] = a.To
+		}
+	}
+	if len(windows) == 0 {
+		return nil
+	}
+	uses, err := in.tx.CardUses(in.k.Center, mergeWindows(windows))
+	if err != nil {
+		return err
+	}
+	in.uses = map[record.CardUID][]StoredEntry{}
+	for _, u := range uses {
+		in.uses[u.Card] = append(in.uses[u.Card], u)
+	}
+	return nil
+}
+
+// mergeWindows joins the overlapping windows of each card.
+func mergeWindows(ws []CardWindow) []CardWindow {
+	slices.SortFunc(ws, func(a, b CardWindow) int {
+		if c := strings.Compare(string(a.Card), string(b.Card)); c != 0 {
+			return c
+		}
+		return a.From.Compare(b.From)
+	})
+	out := ws[:1]
+	for _, w := range ws[1:] {
+		last := &out[len(out)-1]
+		if w.Card == last.Card && !w.From.After(last.To) {
+			if w.To.After(last.To) {
+				last.To = w.To
+			}
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// movesBalance says whether e moves its person's district balance.
+func movesBalance(e *StoredEntry) bool {
+	return e.Person != 0 && (e.Points != 0 || e.Minutes != 0)
+}
+
+// cloneable says whether e is a use of a card the clone check looks at.
+func cloneable(e *StoredEntry) bool {
+	switch e.Kind {
+	case record.KindCheckIn, record.KindCheckOut, record.KindRedeem:
+		return e.Card != ""
+	}
+	return false
 }
 
 // resolve is who a person id means now (itself unless merged).
@@ -256,11 +356,8 @@ func resolve(r Reader, id record.PersonID) (record.PersonID, error) {
 	return a.To, nil
 }
 
+// entry stores e (prepared) and adds what it moves.
 func (in *ingest) entry(e *StoredEntry) error {
-	e.HubCenter, e.Received = in.k.Center, in.now
-	if !e.Trusted {
-		e.Corrected = e.At.Add(in.offset)
-	}
 	added, err := in.tx.AddEntry(*e)
 	if err != nil {
 		return err
@@ -268,7 +365,7 @@ func (in *ingest) entry(e *StoredEntry) error {
 	if !added {
 		return fmt.Errorf("push: entry seq %d: its id %s is another entry's: %w", e.Seq, e.ID, hubsync.ErrMalformed)
 	}
-	if e.Person != 0 && (e.Points != 0 || e.Minutes != 0) {
+	if movesBalance(e) {
 		to, err := in.resolve(e.Person)
 		if err != nil {
 			return err
@@ -288,22 +385,19 @@ func (in *ingest) entry(e *StoredEntry) error {
 // checkClone flags a card used here and at another center less than
 // CloneWindow apart.
 func (in *ingest) checkClone(e *StoredEntry) error {
-	switch e.Kind {
-	case record.KindCheckIn, record.KindCheckOut, record.KindRedeem:
-	default:
+	if !cloneable(e) {
 		return nil
 	}
-	if e.Card == "" {
-		return nil
-	}
+	// The earliest use at another center within the window, as the
+	// store keeps times: Unix nanoseconds.
 	t := e.HubTime()
-	o, err := in.tx.CardUse(e.Card, e.HubCenter, t.Add(-CloneWindow), t.Add(CloneWindow))
-	if errors.Is(err, ErrNotFound) {
+	from, to := t.Add(-CloneWindow).UnixNano(), t.Add(CloneWindow).UnixNano()
+	uses := in.uses[e.Card]
+	i, _ := slices.BinarySearchFunc(uses, from, func(u StoredEntry, n int64) int { return cmp.Compare(u.HubTime().UnixNano(), n) })
+	if i == len(uses) || uses[i].HubTime().UnixNano() > to {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
+	o := uses[i]
 	apart := t.Sub(o.HubTime())
 	if apart < 0 {
 		apart = -apart
@@ -329,15 +423,15 @@ func (in *ingest) checkShift(e *StoredEntry) error {
 		return nil
 	}
 	allowed, name := int64(record.DefaultMaxMinutes), "unknown to the hub"
-	a, err := in.tx.Activity(e.Activity)
-	switch {
-	case err == nil:
+	a, err := in.activity(e.Activity)
+	if err != nil {
+		return err
+	}
+	if a != nil {
 		name = a.Name
 		if a.Rules.MaxMinutes > 0 {
 			allowed = a.Rules.MaxMinutes
 		}
-	case !errors.Is(err, ErrNotFound):
-		return err
 	}
 	if e.Minutes <= allowed {
 		return nil
@@ -353,6 +447,24 @@ func (in *ingest) checkShift(e *StoredEntry) error {
 	return in.h.raise(in.tx, FlagLongShift, e.Shift.String(), detail)
 }
 
+// activity is the hub's activity of id, read once per push; nil when the
+// hub has none.
+func (in *ingest) activity(id record.ActivityID) (*Activity, error) {
+	if a, ok := in.activities[id]; ok {
+		return a, nil
+	}
+	a, err := in.tx.Activity(id)
+	if errors.Is(err, ErrNotFound) {
+		in.activities[id] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	in.activities[id] = &a
+	return &a, nil
+}
+
 // finish writes the balances and stock the entries moved, each with a new
 // version, and flags a district balance below zero.
 func (in *ingest) finish() error {
@@ -361,9 +473,22 @@ func (in *ingest) finish() error {
 		people = append(people, p)
 	}
 	slices.Sort(people)
+	held, err := in.tx.Balances(people)
+	if err != nil {
+		return err
+	}
+	cur := make(map[record.PersonID]Balance, len(held))
+	for _, b := range held {
+		cur[b.Person] = b
+	}
+	why := fmt.Sprintf("after kiosk %s's entries up to seq %d", in.k.Terminal, in.k.Anchor.Seq)
 	for _, p := range people {
+		b, ok := cur[p]
+		if !ok {
+			b = Balance{Person: p}
+		}
 		d := in.points[p]
-		if err := addBalance(in.h, in.tx, p, d[0], d[1], fmt.Sprintf("after kiosk %s's entries up to seq %d", in.k.Terminal, in.k.Anchor.Seq)); err != nil {
+		if err := moveBalance(in.h, in.tx, b, d[0], d[1], why); err != nil {
 			return err
 		}
 	}
@@ -389,11 +514,19 @@ func addBalance(h *Hub, tx Tx, p record.PersonID, points, minutes int64, why str
 	if err != nil {
 		return err
 	}
+	return moveBalance(h, tx, b, points, minutes, why)
+}
+
+// moveBalance adds points and minutes to b, a person's district balance
+// as the store holds it, stores it and flags it below zero.
+func moveBalance(h *Hub, tx Tx, b Balance, points, minutes int64, why string) error {
 	b.Points += points
 	b.Minutes += minutes
+	var err error
 	if b.Version, err = tx.NextVersion(); err != nil {
 		return err
 	}
+	p := b.Person
 	if err := tx.PutBalance(b); err != nil {
 		return err
 	}

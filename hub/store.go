@@ -34,6 +34,12 @@ import (
 //     Since(v) returns exactly the rows changed after v.
 //   - Tx.AddFlag keeps at most one open (unresolved) flag per kind and
 //     subject: it reports false when one is open already.
+//   - The reads of many at once (Aliases, Balances, CardUses) take a list
+//     of any length, in any order and with repeats, and return each row
+//     once, in the order their doc says, leaving out what is not there
+//     (no ErrNotFound); an implementation may split a long list into
+//     several queries. They are how a push reads what its entries need in
+//     a few queries, not one per entry.
 //   - Lookups of a row that is not there return an error wrapping
 //     ErrNotFound; an insert of a row that is there (a center, a member
 //     number, an activity's or item's name) wraps ErrExists.
@@ -65,15 +71,22 @@ type Reader interface {
 	Entries(terminal string, after uint64, limit int) ([]StoredEntry, error)
 	// Entry is the entry of id.
 	Entry(id record.EntryID) (StoredEntry, error)
-	// CardUse is an entry with card at another center than center (a
-	// check-in, check-out or redemption) whose hub time is within
-	// [from, to]; ErrNotFound when there is none.
-	CardUse(card record.CardUID, center string, from, to time.Time) (StoredEntry, error)
+	// CardUses are the entries at other centers than center (check-ins,
+	// check-outs and redemptions) whose card is a window's and whose hub
+	// time is within that window (From and To included): each entry once,
+	// however many windows it falls in, in hub time order. A push asks
+	// once for all its cards (a window per card and stretch of time); the
+	// store may split a long list of windows into several queries.
+	CardUses(center string, windows []CardWindow) ([]StoredEntry, error)
 
 	Person(id record.PersonID) (Person, error)
 	PersonByMemberNo(memberNo string) (Person, error)
 	// Alias is where a person id was merged to; ErrNotFound when it was not.
 	Alias(from record.PersonID) (Alias, error)
+	// Aliases are the aliases of the ids of from that were merged (the
+	// others are left out), in From order: a push resolves its people at
+	// once.
+	Aliases(from []record.PersonID) ([]Alias, error)
 	// AliasesTo are the aliases pointing at to.
 	AliasesTo(to record.PersonID) ([]Alias, error)
 	Card(uid record.CardUID) (Card, error)
@@ -88,6 +101,9 @@ type Reader interface {
 	// at version 0 when none was set.
 	Policy() (record.Policy, uint64, error)
 	Balance(person record.PersonID) (Balance, error)
+	// Balances are the balances of the persons that have one (the others
+	// are left out), in Person order: a push reads its people's at once.
+	Balances(persons []record.PersonID) ([]Balance, error)
 
 	// Since is every registry row and balance with a version above since:
 	// the activities, stock and staff of center only; each list in version
@@ -212,6 +228,12 @@ type StoredEntry struct {
 	Corrected time.Time
 	// Received is when the hub stored it.
 	Received time.Time
+}
+
+// CardWindow is a stretch of hub time around a card's uses.
+type CardWindow struct {
+	Card     record.CardUID
+	From, To time.Time
 }
 
 // HubTime is the entry's best time: the corrected one when the kiosk's

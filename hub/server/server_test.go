@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log/slog"
 	"math/big"
@@ -18,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +30,7 @@ import (
 	"github.com/hongmajia/hongmajia/hub/server"
 	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 var ctx = context.Background()
@@ -165,6 +169,168 @@ func TestSyncOverHTTP(t *testing.T) {
 	other.Meta.Nonce = hubsync.NewNonce()
 	if err := other.Decode(e.hub.PublicKey(), &pull); err == nil {
 		t.Error("an answer verified for another request's nonce")
+	}
+}
+
+// counter is a kiosk's request counter as the ledger keeps it; last is
+// the one it gave last.
+type counter struct {
+	mu   sync.Mutex
+	last uint64
+}
+
+func (c *counter) next(context.Context) (uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last++
+	return c.last, nil
+}
+
+// TestTheKiosksClient drives the server with the kiosk's own client
+// (hubsync.Client), not the tests' hubtest sender: the two sides agree on
+// the headers, the signatures both ways and the statuses, and every
+// refusal reaches the kiosk as the protocol error it is.
+func TestTheKiosksClient(t *testing.T) {
+	e := newEnv(t, nil)
+	k := hubtest.NewKiosk("T1", "A", e.clk.Now) // makes the entries
+	var n counter
+	c := &hubsync.Client{BaseURL: e.url, Terminal: "T1", Key: k.Key, Counter: n.next, Clock: e.clk,
+		Trusted: func() bool { return true }, HTTP: e.client}
+	tok, _, err := e.hub.IssueToken(ctx, "A", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := c.Enroll(ctx, k.Enroll(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(en.HubKey, e.hub.PublicKey()) || en.Center != "A" || en.HubURL != e.url || !en.HubTime.Equal(e.clk.Now()) {
+		t.Fatalf("enrolled %+v", en)
+	}
+	c.HubKey = en.HubKey
+
+	for range 3 {
+		k.Earn(1, "04A1B2C3", 1, 60, 10)
+	}
+	k.AddChange(&hubsync.Person{ID: 1, MemberNo: "W-1", Name: "王堃", Provisional: true, Kind: record.Resident}, nil)
+	push := k.Push()
+	res, err := c.Push(ctx, push)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Refused != "" || res.Acked != k.Head() || res.ChangesAcked != 1 || e.stored("T1") != 6 {
+		t.Fatalf("push answer %+v, %d stored", res, e.stored("T1"))
+	}
+	k.Record(res)
+	// The same batch again (its answer lost): the same answer, nothing twice.
+	if again, err := c.Push(ctx, push); err != nil || again.Acked != res.Acked || e.stored("T1") != 6 {
+		t.Errorf("the batch again: %+v, %v, %d stored", again, err, e.stored("T1"))
+	}
+	// A gap is refused in a signed answer, not an error.
+	k.Earn(1, "04A1B2C3", 1, 60, 10)
+	k.Earn(1, "04A1B2C3", 1, 60, 10)
+	gap := k.Push()
+	gap.Entries = gap.Entries[1:]
+	if r, err := c.Push(ctx, gap); err != nil || !strings.HasPrefix(r.Refused, "gap") || r.Acked != res.Acked {
+		t.Errorf("a gap: %+v, %v", r, err)
+	}
+
+	pull, err := c.Pull(ctx, hubsync.Pull{Terminal: "T1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pull.People) != 1 || pull.People[0].MemberNo != "W-1" || len(pull.Balances) != 1 {
+		t.Fatalf("pull %+v", pull)
+	}
+	b := pull.Balances[0]
+	if b.Points != 30 || b.Minutes != 180 || b.AsOf != 6 || !ed25519.Verify(en.HubKey, b.SigningBytes("T1"), b.Sig) {
+		t.Errorf("balance %+v: not 30 points and 180 minutes as of seq 6, signed by the hub", b)
+	}
+
+	// An answer checked with another key than the hub's is refused.
+	_, wrong, _ := ed25519.GenerateKey(rand.Reader)
+	forged := *c
+	forged.HubKey = wrong.Public().(ed25519.PublicKey)
+	if _, err := forged.Pull(ctx, hubsync.Pull{Terminal: "T1"}); !errors.Is(err, hubsync.ErrSignature) {
+		t.Errorf("an answer checked with another key: %v", err)
+	}
+
+	// Refusals: a *HubError of the status, wrapping its protocol error.
+	refused := func(what string, err, want error, status int) {
+		t.Helper()
+		var he *hubsync.HubError
+		if !errors.As(err, &he) || he.Status != status || !errors.Is(err, want) || he.Message == "" {
+			t.Errorf("%s: %v (%T), want a HubError %d wrapping %v", what, err, err, status, want)
+		}
+	}
+	replay := *c
+	replay.Counter = func(context.Context) (uint64, error) { return 2, nil }
+	_, err = replay.Pull(ctx, hubsync.Pull{Terminal: "T1"})
+	refused("a used counter", err, hubsync.ErrReplay, http.StatusConflict)
+	stranger := *c
+	stranger.Terminal = "T9"
+	_, err = stranger.Pull(ctx, hubsync.Pull{Terminal: "T9"})
+	refused("an unknown terminal", err, hubsync.ErrUnknownTerminal, http.StatusNotFound)
+	other := hubtest.NewKiosk("T2", "A", e.clk.Now)
+	_, err = (&hubsync.Client{BaseURL: e.url, Terminal: "T2", Key: other.Key, Counter: new(counter).next, Clock: e.clk, HTTP: e.client}).Enroll(ctx, other.Enroll(tok))
+	refused("a used token", err, hubsync.ErrToken, http.StatusForbidden)
+
+	if err := e.hub.RevokeKiosk(ctx, "T1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Pull(ctx, hubsync.Pull{Terminal: "T1"})
+	refused("a revoked kiosk's pull", err, hubsync.ErrRevoked, http.StatusGone)
+	k.Earn(1, "04A1B2C3", 1, 60, 10)
+	_, err = c.Push(ctx, k.Push())
+	refused("a revoked kiosk's push", err, hubsync.ErrRevoked, http.StatusGone)
+	if hubsync.Retryable(err) {
+		t.Error("a revoked kiosk would retry")
+	}
+	if e.stored("T1") != 6 {
+		t.Errorf("%d stored after the refusals, want 6", e.stored("T1"))
+	}
+}
+
+// TestTheKiosksClientRestores: a new SD card enrolled under the old
+// terminal's id restores through the kiosk's client and learns the
+// counter to count on from: the restore request's own, checked by the
+// server.
+func TestTheKiosksClientRestores(t *testing.T) {
+	e := newEnv(t, nil)
+	old := e.kiosk("T1")
+	old.Earn(1, "04A1B2C3", 1, 60, 10)
+	if a := e.send(old, hubsync.PathPush, old.Push()); a.Status != http.StatusOK {
+		t.Fatalf("push: %d", a.Status)
+	}
+	restore, _, err := e.hub.RestoreToken(ctx, "T1", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enroll, _, err := e.hub.IssueToken(ctx, "A", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := hubtest.NewKiosk("T1", "A", e.clk.Now)
+	var n counter
+	c := &hubsync.Client{BaseURL: e.url, Terminal: "T1", Key: fresh.Key, Counter: n.next, Clock: e.clk, HTTP: e.client}
+	en, err := c.Enroll(ctx, fresh.Enroll(enroll))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.HubKey = en.HubKey
+	r, err := c.Restore(ctx, hubsync.Restore{Token: restore, Terminal: "T1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Entries) != 2 || string(r.Entries[1]) != string(old.Raw(2)) || r.More {
+		t.Errorf("restored %d entries (more %v)", len(r.Entries), r.More)
+	}
+	if r.Counter != n.last || r.Counter != 2 {
+		t.Errorf("counter %d, want the restore request's %d", r.Counter, n.last)
+	}
+	// The restored ledger counts on from it.
+	if _, err := c.Pull(ctx, hubsync.Pull{Terminal: "T1"}); err != nil {
+		t.Errorf("the next request: %v", err)
 	}
 }
 

@@ -1,12 +1,15 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/hub"
@@ -15,9 +18,7 @@ import (
 
 // querier is a *sql.Tx.
 type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // tx is a View's or an Update's transaction; it implements hub.Tx (a View
@@ -31,21 +32,60 @@ type tx struct {
 	version      uint64
 	versionRead  bool
 	versionDirty bool
+	// stmts are the queries prepared in this transaction: a push runs the
+	// same few thousands of times, and parsing SQL was most of its cost.
+	// They close with the transaction.
+	stmts map[string]*sql.Stmt
 }
 
 var _ hub.Tx = (*tx)(nil)
 
+// prepare is query prepared in t, once.
+func (t *tx) prepare(query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.q.PrepareContext(t.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	return t.q.ExecContext(t.ctx, query, args...)
+	st, err := t.prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.q.QueryContext(t.ctx, query, args...)
+	st, err := t.prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
 }
 
-func (t *tx) row(query string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(t.ctx, query, args...)
+// row is query's first row; a query that does not prepare is the row's
+// error (sql.Row cannot be made with one).
+func (t *tx) row(query string, args ...any) scanner {
+	st, err := t.prepare(query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(t.ctx, args...)
 }
+
+// errRow is a row whose Scan fails with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // nano is t as stored: Unix nanoseconds, 0 for the zero time.
 func nano(t time.Time) int64 {
@@ -319,11 +359,53 @@ func (t *tx) Entry(id record.EntryID) (hub.StoredEntry, error) {
 	return e, notFound(err, "entry %s", id)
 }
 
-func (t *tx) CardUse(card record.CardUID, center string, from, to time.Time) (hub.StoredEntry, error) {
-	e, err := scanEntry(t.row("SELECT "+entryColumns+` FROM entries WHERE card = ? AND card != '' AND at_hub >= ? AND at_hub <= ?
-		AND center != ? AND kind IN (?, ?, ?) ORDER BY at_hub LIMIT 1`,
-		string(card), from.UnixNano(), to.UnixNano(), center, int(record.KindCheckIn), int(record.KindCheckOut), int(record.KindRedeem)))
-	return e, notFound(err, "use of card %s", card)
+// cardWindowsPerQuery is how many windows one CardUses query carries
+// (three parameters each); a shorter list is padded with windows that
+// match nothing, so the query is prepared once.
+const cardWindowsPerQuery = 200
+
+// cardUsesQuery finds the uses of cards within windows w at other centers;
+// rowid IN keeps an entry in two windows once.
+var cardUsesQuery = "WITH w(card, lo, hi) AS (VALUES (?, ?, ?)" + strings.Repeat(", (?, ?, ?)", cardWindowsPerQuery-1) + `)
+	SELECT ` + entryColumns + ` FROM entries WHERE rowid IN (
+		SELECT e.rowid FROM w JOIN entries e ON e.card = w.card AND e.at_hub >= w.lo AND e.at_hub <= w.hi
+		WHERE e.card != '' AND e.center != ? AND e.kind IN (?, ?, ?))
+	ORDER BY at_hub, terminal, seq`
+
+func (t *tx) CardUses(center string, windows []hub.CardWindow) ([]hub.StoredEntry, error) {
+	var out []hub.StoredEntry
+	for len(windows) > 0 {
+		n := min(len(windows), cardWindowsPerQuery)
+		args := make([]any, 0, 3*cardWindowsPerQuery+4)
+		for i := range cardWindowsPerQuery {
+			if i < n {
+				w := windows[i]
+				args = append(args, string(w.Card), w.From.UnixNano(), w.To.UnixNano())
+			} else {
+				args = append(args, "", 0, -1)
+			}
+		}
+		args = append(args, center, int(record.KindCheckIn), int(record.KindCheckOut), int(record.KindRedeem))
+		rows, err := t.query(cardUsesQuery, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: card uses: %w", err)
+		}
+		es, err := collect(rows, scanEntry)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+		windows = windows[n:]
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	// Queries of several chunks: in hub time order, each entry once.
+	slices.SortStableFunc(out, func(a, b hub.StoredEntry) int {
+		return cmp.Or(cmp.Compare(a.HubTime().UnixNano(), b.HubTime().UnixNano()),
+			strings.Compare(a.Terminal, b.Terminal), cmp.Compare(a.Seq, b.Seq))
+	})
+	return slices.CompactFunc(out, func(a, b hub.StoredEntry) bool { return a.Terminal == b.Terminal && a.Seq == b.Seq }), nil
 }
 
 // ---- people, aliases, cards
@@ -377,6 +459,11 @@ func scanAlias(s scanner) (hub.Alias, error) {
 func (t *tx) Alias(from record.PersonID) (hub.Alias, error) {
 	a, err := scanAlias(t.row("SELECT from_id, to_id, version FROM aliases WHERE from_id = ?", int64(from)))
 	return a, notFound(err, "alias of %d", from)
+}
+
+func (t *tx) Aliases(from []record.PersonID) ([]hub.Alias, error) {
+	return inList(t, "SELECT from_id, to_id, version FROM aliases WHERE from_id IN (%s) ORDER BY from_id", from, scanAlias,
+		func(a hub.Alias) int64 { return int64(a.From) })
 }
 
 func (t *tx) AliasesTo(to record.PersonID) ([]hub.Alias, error) {
@@ -590,6 +677,11 @@ func (t *tx) Balance(person record.PersonID) (hub.Balance, error) {
 	return b, notFound(err, "balance of %d", person)
 }
 
+func (t *tx) Balances(persons []record.PersonID) ([]hub.Balance, error) {
+	return inList(t, "SELECT person, points, minutes, version FROM balances WHERE person IN (%s) ORDER BY person", persons, scanBalance,
+		func(b hub.Balance) int64 { return int64(b.Person) })
+}
+
 func (t *tx) PutBalance(b hub.Balance) error {
 	_, err := t.exec(`INSERT INTO balances(person, points, minutes, version) VALUES (?, ?, ?, ?)
 		ON CONFLICT(person) DO UPDATE SET points = excluded.points, minutes = excluded.minutes, version = excluded.version`,
@@ -713,6 +805,41 @@ func (t *tx) Flags(open bool) ([]hub.Flag, error) {
 }
 
 // ---- helpers
+
+// idsPerQuery is how many ids one IN (…) list carries; a shorter list is
+// padded with its last id again (IN ignores the repeat), so each query is
+// prepared once.
+const idsPerQuery = 500
+
+// inList runs query, whose %s is an IN list, for ids (integer ids, a
+// chunk at a time) and returns the rows in key order.
+func inList[T any, ID ~int64](t *tx, query string, ids []ID, scan func(scanner) (T, error), key func(T) int64) ([]T, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q := fmt.Sprintf(query, "?"+strings.Repeat(", ?", idsPerQuery-1))
+	var out []T
+	for chunk := range slices.Chunk(ids, idsPerQuery) {
+		args := make([]any, idsPerQuery)
+		for i := range args {
+			args[i] = int64(chunk[min(i, len(chunk)-1)])
+		}
+		rows, err := t.query(q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: %w", err)
+		}
+		got, err := collect(rows, scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	if len(ids) > idsPerQuery {
+		slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(key(a), key(b)) })
+		out = slices.CompactFunc(out, func(a, b T) bool { return key(a) == key(b) })
+	}
+	return out, nil
+}
 
 type scanner interface{ Scan(dest ...any) error }
 

@@ -5,8 +5,10 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -31,8 +33,10 @@ func Run(t *testing.T, open Open) {
 		{"UpdatesAreSerializable", testSerializable},
 		{"VersionsIncrease", testVersions},
 		{"EntriesAreStoredOnce", testEntriesOnce},
+		{"CardUsesAtOtherCenters", testCardUses},
 		{"SinceReturnsRowsByVersion", testSince},
 		{"Aliases", testAliases},
+		{"AliasesAndBalancesOfMany", testMany},
 		{"OneOpenFlagPerSubject", testFlags},
 		{"NotFoundAndExists", testErrors},
 		{"CounterOnlyAdvances", testCounter},
@@ -237,6 +241,88 @@ func testEntriesOnce(t *testing.T, s hub.Store) {
 	}
 }
 
+func testCardUses(t *testing.T, s hub.Store) {
+	at := func(m int) time.Time { return hubtest.Start.Add(time.Duration(m) * time.Minute) }
+	use := func(terminal string, seq uint64, center string, kind record.Kind, card record.CardUID, m int) hub.StoredEntry {
+		e := entry(terminal, seq, record.Hash{})
+		e.Kind, e.Card, e.At, e.HubCenter = kind, card, at(m).UTC(), center
+		var err error
+		if e.Raw, err = e.Encode(); err != nil {
+			panic(err)
+		}
+		return e
+	}
+	corrected := use("T2", 5, "B", record.KindCheckIn, "0C0C0C02", 0)
+	corrected.Trusted = false
+	corrected.Raw, _ = corrected.Encode()
+	corrected.Corrected = at(60)
+	entries := []hub.StoredEntry{
+		use("T2", 1, "B", record.KindCheckIn, "0C0C0C01", 0),
+		use("T2", 2, "B", record.KindCheckOut, "0C0C0C01", 10),
+		use("T2", 3, "B", record.KindRedeem, "0C0C0C01", 20),
+		use("T2", 4, "B", record.KindReplaceCard, "0C0C0C01", 0), // not a use the check looks at
+		corrected,
+		use("T2", 6, "B", record.KindCheckIn, "", 0),
+		use("T1", 1, "A", record.KindCheckIn, "0C0C0C01", 0),
+	}
+	update(t, s, func(tx hub.Tx) error {
+		for _, e := range entries {
+			if ok, err := tx.AddEntry(e); err != nil || !ok {
+				t.Errorf("add %s/%d: %v, %v", e.Terminal, e.Seq, ok, err)
+			}
+		}
+		return nil
+	})
+	// found is terminal/seq of each use CardUses finds.
+	found := func(center string, ws ...hub.CardWindow) []string {
+		t.Helper()
+		var got []string
+		err := s.View(ctx, func(r hub.Reader) error {
+			es, err := r.CardUses(center, ws)
+			for _, e := range es {
+				got = append(got, fmt.Sprintf("%s/%d", e.Terminal, e.Seq))
+				if e.Seq == 5 && !e.Corrected.Equal(at(60)) {
+					t.Errorf("the corrected time %v, want %v", e.Corrected, at(60))
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	w := func(card record.CardUID, from, to int) hub.CardWindow {
+		return hub.CardWindow{Card: card, From: at(from), To: at(to)}
+	}
+	many := make([]hub.CardWindow, 1000)
+	for i := range many {
+		many[i] = w(record.CardUID(fmt.Sprintf("0D%06X", i)), -100, 100)
+	}
+	many[0], many[450], many[999] = w("0C0C0C01", 20, 20), w("0C0C0C01", 0, 20), w("0C0C0C01", 0, 0)
+	for _, c := range []struct {
+		what   string
+		center string
+		ws     []hub.CardWindow
+		want   string
+	}{
+		{"no windows", "A", nil, "[]"},
+		{"both ends of a window count", "A", []hub.CardWindow{w("0C0C0C01", 0, 10)}, "[T2/1 T2/2]"},
+		{"overlapping windows, each entry once, in time order", "A",
+			[]hub.CardWindow{w("0C0C0C01", 5, 20), w("0C0C0C01", 0, 10)}, "[T2/1 T2/2 T2/3]"},
+		{"another card", "A", []hub.CardWindow{w("0C0C0C09", -60, 60)}, "[]"},
+		{"the hub time of an untrusted clock is the corrected one", "A", []hub.CardWindow{w("0C0C0C02", -1, 1)}, "[]"},
+		{"the corrected time", "A", []hub.CardWindow{w("0C0C0C02", 59, 61)}, "[T2/5]"},
+		{"no card", "A", []hub.CardWindow{w("", -60, 60)}, "[]"},
+		{"the center's own uses are not", "B", []hub.CardWindow{w("0C0C0C01", -1, 1)}, "[T1/1]"},
+		{"a long list of windows", "A", many, "[T2/1 T2/2 T2/3]"},
+	} {
+		if got := fmt.Sprint(found(c.center, c.ws...)); got != c.want {
+			t.Errorf("%s: %s, want %s", c.what, got, c.want)
+		}
+	}
+}
+
 func testSince(t *testing.T, s hub.Store) {
 	addCenter(t, s, "A")
 	addCenter(t, s, "B")
@@ -358,6 +444,75 @@ func testAliases(t *testing.T, s hub.Store) {
 	}
 }
 
+// testMany: Aliases and Balances of a list of ids, short or long, in any
+// order and with repeats, return the rows held, once each, in id order.
+func testMany(t *testing.T, s hub.Store) {
+	held := map[record.PersonID]bool{}
+	update(t, s, func(tx hub.Tx) error {
+		for i := range 60 {
+			p := record.PersonID(1 + 37*i) // spread over 1…2184
+			held[p] = true
+			if err := tx.PutAlias(hub.Alias{From: p, To: p + 1, Version: uint64(i + 1)}); err != nil {
+				return err
+			}
+			if err := tx.PutBalance(hub.Balance{Person: p, Points: int64(i), Minutes: -int64(i), Version: uint64(i + 1)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, c := range []struct {
+		what string
+		ids  []record.PersonID
+	}{
+		{"none", nil},
+		{"one held", []record.PersonID{38}},
+		{"one not held", []record.PersonID{2}},
+		{"a few, out of order, repeated", []record.PersonID{75, 2, 38, 1, 38, 3000}},
+		{"a long list", func() []record.PersonID {
+			var ids []record.PersonID
+			for p := record.PersonID(2300); p > 0; p-- { // every id, from the top
+				ids = append(ids, p, p)
+			}
+			return ids
+		}()},
+	} {
+		var want []record.PersonID
+		for _, p := range c.ids {
+			if held[p] && !slices.Contains(want, p) {
+				want = append(want, p)
+			}
+		}
+		slices.Sort(want)
+		err := s.View(ctx, func(r hub.Reader) error {
+			as, err := r.Aliases(c.ids)
+			if err != nil {
+				return err
+			}
+			bs, err := r.Balances(c.ids)
+			if err != nil {
+				return err
+			}
+			if len(as) != len(want) || len(bs) != len(want) {
+				t.Fatalf("%s: %d aliases and %d balances, want %d", c.what, len(as), len(bs), len(want))
+			}
+			for i, p := range want {
+				i37 := int64(p-1) / 37
+				if as[i] != (hub.Alias{From: p, To: p + 1, Version: uint64(i37 + 1)}) {
+					t.Errorf("%s: alias %d %+v", c.what, i, as[i])
+				}
+				if bs[i] != (hub.Balance{Person: p, Points: i37, Minutes: -i37, Version: uint64(i37 + 1)}) {
+					t.Errorf("%s: balance %d %+v", c.what, i, bs[i])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func testFlags(t *testing.T, s hub.Store) {
 	add := func(kind hub.FlagKind, subject string) bool {
 		var ok bool
@@ -424,7 +579,6 @@ func testErrors(t *testing.T, s hub.Store) {
 			"card":   errOf(r.Card("00000000")),
 			"token":  errOf(r.Token(hub.TokenHash{})),
 			"entry":  errOf(r.Entry(record.EntryID{})),
-			"use":    errOf(r.CardUse("00000000", "A", hubtest.Start, hubtest.Start)),
 		} {
 			if !errors.Is(err, hub.ErrNotFound) {
 				t.Errorf("%s: %v, want ErrNotFound", what, err)
