@@ -358,10 +358,13 @@ func TestRunRetriesUntilTheWindowCloses(t *testing.T) {
 	dead.Close()
 	ln := hublink.New(a.Ledger, key, hublink.Options{Clock: a.Clock, Sync: a.Sync, URL: url})
 	s := hublink.Schedule{Jitter: -1, Location: cst, Window: time.Hour, Backoff: 10 * time.Minute, MaxBackoff: 20 * time.Minute}
-	tries := make(chan error, 100)
+	tries, at := make(chan error, 100), make(chan time.Time, 100)
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { ln.Run(rctx, s, func(_ hublink.Result, err error) { tries <- err }); close(done) }()
+	go func() {
+		ln.Run(rctx, s, func(_ hublink.Result, err error) { at <- a.Clock.Now(); tries <- err })
+		close(done)
+	}()
 	defer func() { stop(); <-done }()
 	// Move the clock in steps until the night's window has passed; before
 	// each step the loop has settled (it waits on the clock again), so
@@ -376,13 +379,17 @@ func TestRunRetriesUntilTheWindowCloses(t *testing.T) {
 	for len(tries) > 0 {
 		errs = append(errs, <-tries)
 	}
-	// 02:00, 02:10, 02:30, then 02:50 + 20 min is past 03:00: three tries.
-	if len(errs) != 3 {
-		t.Fatalf("%d tries in the window, want 3: %v", len(errs), errs)
+	// 02:00, 02:10, 02:30, 02:50; then 02:50 + 20 min is past 03:00: four
+	// tries, the next at tomorrow's window.
+	if len(errs) != 4 {
+		t.Fatalf("%d tries in the window, want 4: %v", len(errs), errs)
 	}
-	for _, err := range errs {
+	for i, err := range errs {
 		if !errors.Is(err, hubsync.ErrNetwork) {
 			t.Errorf("try: %v, want ErrNetwork", err)
+		}
+		if got, want := <-at, time.Date(2026, 3, 3, 2, []int{0, 10, 30, 50}[i], 0, 0, cst); !got.Equal(want) {
+			t.Errorf("try %d at %s, want %s", i+1, got, want)
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 type Schedule struct {
 	At       time.Duration  // since local midnight; default 02:00
 	Window   time.Duration  // default 2 h
-	Jitter   time.Duration  // the most a kiosk's start is moved; default 30 min
+	Jitter   time.Duration  // the most a kiosk's start is moved; default 30 min, negative: none
 	Location *time.Location // default UTC+8
 	// Backoff is the first wait after a failed try, doubled each time up
 	// to MaxBackoff; defaults 1 min and 20 min.
@@ -29,9 +29,9 @@ func (s Schedule) withDefaults() Schedule {
 	if s.Window <= 0 {
 		s.Window = 2 * time.Hour
 	}
-	if s.Jitter < 0 {
-		s.Jitter = 0
-	} else if s.Jitter == 0 {
+	// Negative stays negative (no jitter), so that withDefaults may run
+	// twice.
+	if s.Jitter == 0 {
 		s.Jitter = 30 * time.Minute
 	}
 	if s.Jitter >= s.Window {
