@@ -1,6 +1,7 @@
 package control_test
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hongmajia/hongmajia/kiosk/control"
 )
@@ -35,5 +37,23 @@ func TestLockData(t *testing.T) {
 	again.Close()
 	if _, err := control.LockData(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a missing directory: %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestSlowCommandOutlastsTheIdleTimeout: a command that runs longer than
+// the idle timeout (a sync) is answered: the timeout is for a client that
+// says nothing, not for a command at work.
+func TestSlowCommandOutlastsTheIdleTimeout(t *testing.T) {
+	const idle = 100 * time.Millisecond
+	path := serving(t, &control.Server{IdleTimeout: idle, Handler: func(ctx context.Context, line string) (string, error) {
+		select {
+		case <-time.After(4 * idle):
+			return "done " + line, nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}})
+	if got, err := ask(t, path, "sync"); err != nil || got != "done sync" {
+		t.Fatalf("a slow command: %q %v", got, err)
 	}
 }
