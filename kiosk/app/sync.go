@@ -16,6 +16,7 @@ import (
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/kiosk/hublink"
+	"github.com/hongmajia/hongmajia/ledger"
 )
 
 // hubLink is the App's sync with its district hub: the link (nil when the
@@ -79,7 +80,7 @@ func (a *App) runLink(ctx context.Context) {
 	go func() {
 		defer a.wg.Done()
 		a.hub.link.Run(ctx, a.hub.schedule, func(res hublink.Result, err error) {
-			r := syncReport(res, err, a.clk.Now())
+			r := a.syncReport(ctx, res, err)
 			a.hub.last.Store(&r)
 		})
 	}()
@@ -130,7 +131,7 @@ func (a *App) SyncNow(ctx context.Context) (control.SyncReport, error) {
 		a.hub.running.Add(1)
 		defer a.hub.running.Add(-1)
 		res, err := ln.Sync(ctx)
-		r = syncReport(res, err, a.clk.Now())
+		r = a.syncReport(ctx, res, err)
 		a.hub.last.Store(&r)
 		return nil
 	})
@@ -169,6 +170,16 @@ func (s syncer) SyncNow(ctx context.Context) kiosk.SyncResult {
 	return out
 }
 
+// syncReport reports a sync the App ran, with the ledger's standing after
+// it (a standing that cannot be read is the result's own).
+func (a *App) syncReport(ctx context.Context, res hublink.Result, err error) control.SyncReport {
+	st, serr := a.led.SyncState(context.WithoutCancel(ctx))
+	if serr != nil {
+		st = ledger.SyncState{AckedSeq: res.Acked, Unsynced: res.Unsynced, RegistryVersion: res.Version, ClockOffset: res.ClockOffset}
+	}
+	return syncReport(res, err, st, a.clk.Now())
+}
+
 // outcome is a trouble as the staff screen says it.
 func outcome(trouble string) kiosk.SyncOutcome {
 	switch trouble {
@@ -182,16 +193,18 @@ func outcome(trouble string) kiosk.SyncOutcome {
 		return kiosk.SyncRefused
 	case control.TroubleFork:
 		return kiosk.SyncFork
-	case control.TroubleRejected:
+	case control.TroubleRejected, control.TroubleReplay:
 		return kiosk.SyncRejected
 	}
 	return kiosk.SyncFailed
 }
 
 // syncReport is a sync's result as the control socket reports it.
-func syncReport(res hublink.Result, err error, at time.Time) control.SyncReport {
+// The standing is the ledger's after the sync: a sync that failed
+// half-way acknowledged what it did.
+func syncReport(res hublink.Result, err error, st ledger.SyncState, at time.Time) control.SyncReport {
 	r := control.SyncReport{At: at, OK: err == nil, Pushed: res.Pushed, Changes: res.Changes, Pulled: res.Pulled,
-		Acked: res.Acked, Unsynced: res.Unsynced, RegistryVersion: res.Version, ClockOffsetMS: res.ClockOffset.Milliseconds(),
+		Acked: st.AckedSeq, Unsynced: st.Unsynced, RegistryVersion: st.RegistryVersion, ClockOffsetMS: st.ClockOffset.Milliseconds(),
 		TookMS: res.Took.Milliseconds(), Refused: res.Refused}
 	if err != nil {
 		r.Trouble, r.Error = trouble(res, err), err.Error()
@@ -213,8 +226,10 @@ func trouble(res hublink.Result, err error) string {
 		return control.TroubleNetwork
 	case errors.Is(err, hubsync.ErrHub):
 		return control.TroubleHub
+	case errors.Is(err, hubsync.ErrReplay):
+		return control.TroubleReplay
 	case errors.Is(err, hubsync.ErrRevoked), errors.Is(err, hubsync.ErrUnknownTerminal), errors.Is(err, hubsync.ErrSignature),
-		errors.Is(err, hubsync.ErrReplay), errors.Is(err, hubsync.ErrClock):
+		errors.Is(err, hubsync.ErrClock):
 		return control.TroubleRejected
 	}
 	return control.TroubleFailed

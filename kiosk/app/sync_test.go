@@ -224,7 +224,7 @@ func TestAppControlSyncAndAnchor(t *testing.T) {
 	// The hub moved and nobody said: the sync fails and says why.
 	f = startApp(t, dir, clk, lo, func(c *app.Config) { c.Headless = true; c.Sync.Hub = deadHub(t) })
 	r = f.syncReport(t, "sync")
-	if r.OK || r.Trouble != control.TroubleNetwork || r.Error == "" {
+	if r.OK || r.Trouble != control.TroubleNetwork || r.Error == "" || r.Acked != before.HeadSeq {
 		t.Errorf("sync with a hub that does not answer: %+v", r)
 	}
 }

@@ -104,6 +104,11 @@ const (
 	// TroubleRejected: the hub does not take this kiosk (revoked, unknown,
 	// a key that is not the enrolled one): a technician enrolls it again.
 	TroubleRejected = "rejected"
+	// TroubleReplay: the hub has seen this kiosk's request counter before:
+	// its ledger went back in time (a backup put back, a lost WAL, while
+	// its clock was not trusted) or a copy of it syncs elsewhere: a
+	// technician looks.
+	TroubleReplay = "replay"
 	// TroubleFailed: anything else (the ledger, a bug); the log says more.
 	TroubleFailed = "failed"
 )
