@@ -280,3 +280,32 @@ func TestDataDirectoryTrailingSlash(t *testing.T) {
 		t.Errorf("Load: %q %v, want /srv/hmj", c.Data, err)
 	}
 }
+
+// The README's configuration block and the example every Pi starts from
+// both load, and both document the nightly sync's keys.
+func TestConfigDocsShowTheSync(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Configuration")
+	_, rest, ok2 := strings.Cut(rest, "```toml\n")
+	block, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README has no toml block under ## Configuration")
+	}
+	example, err := os.ReadFile("../../deploy/etc/kiosk.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"README": block, "deploy/etc/kiosk.toml": string(example)} {
+		if _, err := app.Load(writeConfig(t, text)); err != nil {
+			t.Errorf("%s's configuration: %v", name, err)
+		}
+		for _, key := range []string{"[sync]", "at = \"02:00\"", "window = \"2h\"", "hub = \"\""} {
+			if !strings.Contains(text, key) {
+				t.Errorf("%s does not show %s", name, key)
+			}
+		}
+	}
+}
