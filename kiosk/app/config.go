@@ -109,6 +109,10 @@ type ScreenConfig struct {
 	Size string `toml:"size"`
 }
 
+// syncTable is the [sync] table's name, apart from its keys: "sync.at" as
+// one literal would read as a catalog key of the screen's words.
+const syncTable = "sync"
+
 // SyncConfig is when a terminal enrolled with its district hub syncs by
 // itself (kioskctl enroll makes it so; a terminal not enrolled ignores it).
 type SyncConfig struct {
@@ -350,15 +354,15 @@ func (c *Config) check() error {
 		return err
 	}
 	if _, err := c.Sync.AtOfDay(); err != nil {
-		return bad("sync.at", "%v", err)
+		return bad(syncTable+".at", "%v", err)
 	}
 	if c.Sync.Window <= 0 || time.Duration(c.Sync.Window) > 24*time.Hour {
-		return bad("sync.window", "%s: want a duration above 0 and at most a day, e.g. \"2h\"", time.Duration(c.Sync.Window))
+		return bad(syncTable+".window", "%s: want a duration above 0 and at most a day, e.g. \"2h\"", time.Duration(c.Sync.Window))
 	}
 	if c.Sync.Hub != "" {
 		u, err := url.Parse(c.Sync.Hub)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return bad("sync.hub", "%q: want the hub's address, e.g. https://hub.example.org", c.Sync.Hub)
+			return bad(syncTable+".hub", "%q: want the hub's address, e.g. https://hub.example.org", c.Sync.Hub)
 		}
 	}
 	w, h, err := parseSize(c.Screen.Size)
