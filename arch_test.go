@@ -174,6 +174,12 @@ func TestImportRules(t *testing.T) {
 			if isEbiten(imp) && !in(path, "kiosk/ui") {
 				t.Errorf("%s imports %s: only kiosk/ui imports ebiten", path, imp)
 			}
+			// The ledger links the protocol's HTTP client, so this is a rule
+			// on what the core itself imports: it asks the App's sync
+			// through kiosk.Syncer and never waits on the network.
+			if path == module+"/kiosk" && imp == "net/http" {
+				t.Errorf("%s imports %s: the terminal's flows never talk to the hub themselves (kiosk.Syncer)", path, imp)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,7 +109,9 @@ func (t *Terminal) pressStaff(a Action) {
 		case ActBack:
 			t.goIdle()
 		case ActStaff:
-			t.startStaffAction(a.Staff)
+			if slices.ContainsFunc(t.view.Staff.Menu, func(m MenuItem) bool { return m.Action == a.Staff }) {
+				t.startStaffAction(a.Staff)
+			}
 		}
 	case SceneStaffFind:
 		if t.pad(a) {
@@ -158,7 +161,7 @@ func (t *Terminal) pressStaff(a Action) {
 			t.flow.confirm = nil
 			do()
 		}
-	case SceneStaffDone, SceneStaffSummary, SceneStaffReader:
+	case SceneStaffDone, SceneStaffSummary, SceneStaffReader, SceneStaffSync:
 		if a.Kind == ActConfirm {
 			t.staffMenu()
 		}
@@ -265,7 +268,7 @@ func (t *Terminal) when(at time.Time) any {
 func (t *Terminal) staffMenu() {
 	f := staffFlow{pinFor: t.flow.pinFor, staff: t.flow.staff}
 	t.flow = f
-	t.view.Staff.Menu = staffMenu
+	t.view.Staff.Menu = t.menu()
 	t.view.Staff.Target, t.view.Staff.TargetProvisional = "", false
 	t.view.Staff.Warning = Text{}
 	t.view.Staff.Confirm = ""
@@ -273,6 +276,7 @@ func (t *Terminal) staffMenu() {
 	t.view.Choices = nil
 	t.show(SceneStaffMenu, ToneNone)
 	t.view.Title = T("staff.menu")
+	t.loadStanding()
 }
 
 func (t *Terminal) startStaffAction(a StaffAction) {
@@ -1105,34 +1109,6 @@ func (t *Terminal) confirmClose(s ledger.Shift) {
 					}
 				})
 			})
-		}
-	})
-}
-
-func (t *Terminal) syncNow() {
-	sync := t.opts.Sync
-	t.run(false, func(ctx context.Context) func() {
-		var err error
-		if sync != nil {
-			err = sync(ctx)
-		}
-		st, serr := t.led.SyncState(ctx)
-		return func() {
-			switch {
-			case serr != nil:
-				t.failed(serr)
-			case sync == nil:
-				t.show(SceneStaffDone, ToneAttention)
-				t.view.Title = T("sync.no_hub")
-				t.view.Lines = []Text{T("staff.unsynced", st.Unsynced)}
-			case err != nil:
-				t.logf("kiosk: sync: %v", err)
-				t.show(SceneStaffDone, ToneRefusal)
-				t.view.Title = T("sync.failed")
-				t.view.Lines = []Text{T("staff.unsynced", st.Unsynced)}
-			default:
-				t.staffDone(T("sync.done"), T("staff.unsynced", st.Unsynced))
-			}
 		}
 	})
 }

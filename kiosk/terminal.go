@@ -30,8 +30,9 @@ type Options struct {
 	Feedback feedback.Player
 	// ReaderStatus reports the card readers for the reader test; may be nil.
 	ReaderStatus func() []rfid.Status
-	// Sync runs a sync with the hub now; nil when the terminal has no hub yet.
-	Sync func(ctx context.Context) error
+	// Sync syncs with the district hub now (the staff menu's 立即同步); nil
+	// when the terminal has no hub link (not enrolled).
+	Sync Syncer
 	// Words gives a catalog key's Chinese words, for what the ledger stores
 	// in words (an adjustment's reason); nil stores the key.
 	Words func(key string) string
@@ -118,12 +119,20 @@ type Terminal struct {
 	// tapWaiting: a tap of tapCard waits for its answer (Options.OnTap).
 	tapWaiting bool
 	tapCard    record.CardUID
+
+	// syncing: a sync asked from the staff menu runs; its result is shown
+	// to the session syncFor, if it still looks at the sync scene.
+	syncing bool
+	syncFor uint64
 }
 
 type result struct {
 	session uint64
 	write   bool
 	apply   func()
+	// background: not a ledger job of a session (a sync): it neither makes
+	// the screen busy nor is dropped with its session; apply decides.
+	background bool
 }
 
 // New returns a terminal on an open ledger, at the idle scene.
@@ -260,8 +269,10 @@ func (t *Terminal) Poll() bool {
 	return t.view.Version != before
 }
 
-// Settle blocks until every answer has come and been applied: for tests and
-// for the end-to-end runs, never for the frontend's update loop.
+// Settle blocks until every answer of the ledger has come and been applied:
+// for tests and for the end-to-end runs, never for the frontend's update
+// loop. A sync running beside (the staff menu's 立即同步) is not waited for:
+// Poll applies its result when it comes.
 func (t *Terminal) Settle() {
 	for t.pending > 0 {
 		t.finish(<-t.results)
@@ -270,6 +281,10 @@ func (t *Terminal) Settle() {
 }
 
 func (t *Terminal) finish(r result) {
+	if r.background {
+		r.apply() // it minds the scene itself
+		return
+	}
 	t.pending--
 	if r.write {
 		t.writing = false

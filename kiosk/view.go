@@ -43,6 +43,7 @@ const (
 	SceneStaffCards                    // a person's active cards: pick one to report lost
 	SceneStaffHandouts                 // type a pickup code, or pick one of today's waiting redemptions
 	SceneCheckOutConfirm               // what a check-out now would credit: 签退 or 返回
+	SceneStaffSync                     // 立即同步: 同步中… while it runs, then how it went
 )
 
 var sceneNames = [...]string{
@@ -51,6 +52,7 @@ var sceneNames = [...]string{
 	"staff-menu", "staff-find", "staff-people", "staff-tap-card", "staff-amount",
 	"staff-reasons", "staff-redemptions", "staff-items", "staff-shifts", "staff-summary",
 	"staff-reader", "staff-done", "technician", "staff-confirm", "staff-cards", "staff-handouts", "checkout-confirm",
+	"staff-sync",
 }
 
 func (s Scene) String() string {
@@ -246,7 +248,12 @@ type StaffView struct {
 	Summary  ledger.Summary
 	Unsynced uint64
 	LastSync time.Time
-	LastUID  string // last card read, on the reader test
+	// Standing is the sync standing the staff menu shows, in words (上次同步
+	// 02:13　未同步 12 条; 未接入区平台); StandingAlert: it is a warning for
+	// the technician (a refusal, a fork).
+	Standing      Text
+	StandingAlert bool
+	LastUID       string // last card read, on the reader test
 	// Target is the person a staff action is about: the full name (staff
 	// gave their PIN; masking is for the public screens).
 	Target string

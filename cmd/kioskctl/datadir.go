@@ -35,7 +35,9 @@ func parseFlags(f *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// ledgerOptions open every ledger kioskctl opens; tests make PIN hashes cheap.
+// ledgerOptions open every ledger kioskctl opens; tests make PIN hashes
+// cheap, and say whether the clock is NTP-synced (Sync; nil: the kernel's
+// word).
 var ledgerOptions ledger.Options
 
 // openLedgerDir opens the ledger in a data directory to write to it, as a
@@ -63,7 +65,7 @@ func openLedger(ctx context.Context, dir string, opts ledger.Options) (*ledger.L
 	case !st.IsDir():
 		return nil, fmt.Errorf("data directory %s is not a directory", dir)
 	}
-	opts.PIN = ledgerOptions.PIN
+	opts.PIN, opts.Sync = ledgerOptions.PIN, ledgerOptions.Sync
 	l, err := ledger.Open(ctx, dir, opts)
 	if errors.Is(err, ledger.ErrNoLedger) {
 		return nil, fmt.Errorf("no ledger in %s (%s is missing; `kioskctl init --center NAME --data %s` makes a center's, `kioskctl demo --data %s` a demo one)",

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
@@ -95,10 +96,12 @@ func validCenterID(id string) bool {
 	return true
 }
 
-// ownLikeDir gives the ledger's files to the data directory's owner when
-// kioskctl runs as root: `sudo kioskctl init` on a Pi would otherwise leave a
-// ledger.db the kiosk's user (hongmajia) cannot write. It says what it did.
-func ownLikeDir(dir string) (string, error) {
+// ownLikeDir gives the ledger's files, the data directory's lock and the
+// files named in extra to the data directory's owner when kioskctl runs as
+// root: `sudo kioskctl init` on a Pi would otherwise leave a ledger.db the
+// kiosk's user (hongmajia) cannot write, `sudo kioskctl enroll` a kiosk.key
+// it cannot read. It says what it did.
+func ownLikeDir(dir string, extra ...string) (string, error) {
 	if os.Geteuid() != 0 {
 		return "", nil
 	}
@@ -111,7 +114,11 @@ func ownLikeDir(dir string) (string, error) {
 		return "", nil
 	}
 	path := filepath.Join(dir, ledger.FileName)
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+	paths := []string{path, path + "-wal", path + "-shm", filepath.Join(dir, control.LockName)}
+	for _, name := range extra {
+		paths = append(paths, filepath.Join(dir, name))
+	}
+	for _, p := range paths {
 		if err := os.Lchown(p, int(sys.Uid), int(sys.Gid)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("give %s to the data directory's owner: %w", p, err)
 		}

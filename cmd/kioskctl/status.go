@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
 func init() {
-	commands["status"] = command{summary: "people, cards, shifts, entries, sync, disk (--json)", run: runStatus}
+	commands["status"] = command{summary: "people, cards, shifts, entries, the sync with the hub, disk (--json)", run: runStatus}
 }
 
 // statusReport is `kioskctl status --json`: field names are part of the
@@ -35,6 +36,23 @@ type statusReport struct {
 	LastSync        *time.Time `json:"last_sync"` // null: never
 	DBBytes         int64      `json:"db_bytes"`
 	FreeBytes       uint64     `json:"free_bytes"`
+
+	// The sync with the district hub.
+	Hub             string     `json:"hub,omitempty"`
+	LastPush        *time.Time `json:"last_push"` // null: never
+	ChangesUnsynced uint64     `json:"changes_unsynced"`
+	RegistryVersion uint64     `json:"registry_version"`
+	LastRefusal     string     `json:"last_refusal,omitempty"`
+	Fork            bool       `json:"fork"`
+	ClockOffsetMS   int64      `json:"clock_offset_ms"`
+	// Running: a terminal answered on the control socket; the sync fields
+	// are then its own, with what only it knows: whether it can sync
+	// (SyncLink), a sync running now, the next night's, the last try.
+	Running  bool                `json:"running"`
+	SyncLink string              `json:"sync_link,omitempty"`
+	Syncing  bool                `json:"syncing"`
+	NextSync *time.Time          `json:"next_sync,omitempty"`
+	LastTry  *control.SyncReport `json:"last_try,omitempty"`
 }
 
 func runStatus(e *env, args []string) error {
@@ -63,6 +81,26 @@ func runStatus(e *env, args []string) error {
 		t := st.Sync.LastSync.In(l.Location())
 		r.LastSync = &t
 	}
+	if !st.Sync.LastPush.IsZero() {
+		t := st.Sync.LastPush.In(l.Location())
+		r.LastPush = &t
+	}
+	r.ChangesUnsynced, r.RegistryVersion, r.LastRefusal = st.Sync.ChangesUnsynced, st.Sync.RegistryVersion, st.Sync.LastRefusal
+	r.Fork, r.ClockOffsetMS = st.Sync.Fork, st.Sync.ClockOffset.Milliseconds()
+	if en, err := l.Enrollment(ctx); err != nil {
+		return err
+	} else if en.Enrolled {
+		r.Hub = en.HubURL
+	}
+	// A running terminal says the sync as it stands now, and what only it
+	// knows.
+	if answer, err := askTerminal(*data, "status"); err == nil {
+		var cs control.Status
+		if err := json.Unmarshal([]byte(answer), &cs); err == nil {
+			r.Running = true
+			r.fromTerminal(cs)
+		}
+	}
 	station, err := l.StationActivity(ctx)
 	switch {
 	case err == nil:
@@ -77,6 +115,16 @@ func runStatus(e *env, args []string) error {
 	}
 	printStatus(e, r)
 	return nil
+}
+
+// fromTerminal takes the sync fields from a running terminal's status.
+func (r *statusReport) fromTerminal(cs control.Status) {
+	r.Enrolled, r.Unsynced, r.AckedSeq, r.HeadSeq, r.LastSync, r.LastPush = cs.Enrolled, cs.Unsynced, cs.AckedSeq, cs.HeadSeq, cs.LastSync, cs.LastPush
+	r.ChangesUnsynced, r.RegistryVersion, r.LastRefusal, r.Fork, r.ClockOffsetMS = cs.ChangesUnsynced, cs.RegistryVersion, cs.LastRefusal, cs.Fork, cs.ClockOffsetMS
+	if cs.Hub != "" {
+		r.Hub = cs.Hub
+	}
+	r.SyncLink, r.Syncing, r.NextSync, r.LastTry = cs.SyncLink, cs.Syncing, cs.NextSync, cs.LastTry
 }
 
 func printStatus(e *env, r statusReport) {
@@ -104,6 +152,55 @@ func printStatus(e *env, r statusReport) {
 		enrolled = "已注册 enrolled"
 	}
 	line("上次同步 last sync", "%s (%s)", last, enrolled)
+	if r.Enrolled {
+		printSyncStatus(line, r)
+	}
 	line("数据库 database", "%s (ledger.db and its WAL; schema %d)", humanBytes(uint64(r.DBBytes)), r.SchemaVersion)
 	line("剩余空间 free disk", "%s", humanBytes(r.FreeBytes))
+}
+
+// printSyncStatus is the sync's part of status, for an enrolled ledger.
+func printSyncStatus(line func(label, format string, args ...any), r statusReport) {
+	when := func(t *time.Time) string {
+		if t == nil {
+			return "从未 never"
+		}
+		return t.Format(time.DateTime)
+	}
+	line("区平台 hub", "%s", r.Hub)
+	line("上次上传 last push", "%s", when(r.LastPush))
+	line("未同步登记 unsynced changes", "%d (people and cards made here)", r.ChangesUnsynced)
+	line("登记版本 registry version", "%d", r.RegistryVersion)
+	line("时钟偏差 clock offset", "%s (the hub's clock less this kiosk's)", signedDuration(time.Duration(r.ClockOffsetMS)*time.Millisecond))
+	if r.LastRefusal != "" {
+		line("拒收 last refusal", "%s", r.LastRefusal)
+	}
+	if r.Fork {
+		line("账本不一致 FORK", "the ledger differs from the hub's anchor: a technician must restore it from the hub (kioskctl restore --from-hub)")
+	}
+	if !r.Running {
+		line("自动同步 nightly sync", "the terminal is not running (kioskctl sync syncs the data directory itself)")
+		return
+	}
+	link := r.SyncLink
+	switch link {
+	case "on":
+		link = "同步中 syncing now"
+		if !r.Syncing {
+			link = "on, next night " + when(r.NextSync)
+		}
+	case "off", "":
+		link = "off"
+	default:
+		link = "cannot sync: " + link
+	}
+	line("自动同步 nightly sync", "%s", link)
+	if t := r.LastTry; t != nil {
+		at := t.At.Format(time.DateTime)
+		if t.OK {
+			line("上次尝试 last try", "%s: ok, %d entries pushed", at, t.Pushed)
+		} else {
+			line("上次尝试 last try", "%s: %s", at, troubleWords(*t))
+		}
+	}
 }

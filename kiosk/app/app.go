@@ -74,6 +74,10 @@ type App struct {
 	lockFile *os.File
 	// answers are the faces' answers to the control socket's taps.
 	answers tapAnswers
+	// hub is the sync with the district hub; runCtx the context Start
+	// runs it in.
+	hub    hubLink
+	runCtx context.Context
 }
 
 // NewApp assembles a terminal from cfg. It fails for what a restart cannot
@@ -118,6 +122,7 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 	if a.ledErr != nil {
 		a.logf("kiosk: ledger unusable, a technician is needed: %v", a.ledErr)
 	}
+	a.openLink(ctx, o)
 	a.demo = cfg.Demo
 	if a.led != nil {
 		// `kioskctl demo` marks the ledger it fills; nothing else makes demo data.
@@ -215,12 +220,16 @@ func (a *App) mfrc522() (rfid.Reader, error) {
 	return rfid.NewPoller(open, a.clk, &po), nil
 }
 
-// Start runs the readers and opens the control socket. It fails when another
-// terminal runs on the same data directory. A control socket that cannot be
-// opened otherwise is logged, not fatal: the terminal serves its visitors
-// without it.
+// Start runs the readers, the nightly sync with the hub (when the ledger is
+// enrolled) and opens the control socket. It fails when another terminal
+// runs on the same data directory. A control socket that cannot be opened
+// otherwise is logged, not fatal: the terminal serves its visitors without
+// it.
 func (a *App) Start(ctx context.Context) error {
 	ctx, a.cancel = context.WithCancel(ctx)
+	a.mu.Lock()
+	a.runCtx = ctx
+	a.mu.Unlock()
 	for _, r := range a.readers {
 		a.wg.Add(1)
 		go func() {
@@ -230,6 +239,7 @@ func (a *App) Start(ctx context.Context) error {
 			}
 		}()
 	}
+	a.runLink(ctx)
 	sock := control.SocketPath(a.cfg.Data)
 	ln, err := control.Listen(sock)
 	if errors.Is(err, control.ErrInUse) {
@@ -339,7 +349,7 @@ func (a *App) SimTap(uid string) error {
 // ledger, or at "needs a technician" when the ledger cannot be used. opts
 // carry what only the screen knows (Wake, Words); the App fills in the rest
 // from the configuration: clock, timeouts, demo mode, buzzer, readers, log,
-// receipt printer.
+// receipt printer, the sync with the hub (the staff menu's 立即同步).
 func (a *App) Terminal(opts kiosk.Options) *kiosk.Terminal {
 	opts.Clock = a.clk
 	if opts.IdleTimeout == 0 {
@@ -364,6 +374,9 @@ func (a *App) Terminal(opts kiosk.Options) *kiosk.Terminal {
 	if opts.OnTap == nil {
 		opts.OnTap = a.answers.answered
 		a.answers.addFace()
+	}
+	if opts.Sync == nil && a.hub.link != nil {
+		opts.Sync = syncer{a}
 	}
 	if a.led == nil {
 		return kiosk.NewFaulted(a.ledErr, opts)

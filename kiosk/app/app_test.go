@@ -193,7 +193,8 @@ func TestAppControlSocket(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ line, want string }{
-		{"sync", app.ErrNoHub.Error()},
+		{"sync", "not enrolled with a hub (kioskctl enroll)"},
+		{"anchor", "not enrolled with a hub (kioskctl enroll)"},
 		{"tap", "which card"},
 		{"tap 04:zz", "malformed card UID"},
 		{"shutdown", `unknown command "shutdown"`},

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,6 +63,7 @@ type Config struct {
 	Feedback FeedbackConfig `toml:"feedback"`
 	Screen   ScreenConfig   `toml:"screen"`
 	Printer  PrinterConfig  `toml:"printer"`
+	Sync     SyncConfig     `toml:"sync"`
 
 	// FallbackHeadless: `kiosk` without a display runs the station instead of
 	// exiting. A flag only.
@@ -107,6 +109,36 @@ type ScreenConfig struct {
 	Size string `toml:"size"`
 }
 
+// syncTable is the [sync] table's name, apart from its keys: "sync.at" as
+// one literal would read as a catalog key of the screen's words.
+const syncTable = "sync"
+
+// SyncConfig is when a terminal enrolled with its district hub syncs by
+// itself (kioskctl enroll makes it so; a terminal not enrolled ignores it).
+type SyncConfig struct {
+	// At is the time of day, in the center's zone, the nightly sync starts
+	// ("HH:MM", default "02:00"); each kiosk adds a jitter of its own (up to
+	// 30 minutes) so that a district's kiosks do not all call at once.
+	At string `toml:"at"`
+	// Window is how long after At a failed sync is tried again, with
+	// backoff (default "2h"; at most a day).
+	Window Duration `toml:"window"`
+	// Hub, when set, is the hub's address to use instead of the one the
+	// enrollment stored: a hub that moved.
+	Hub string `toml:"hub"`
+}
+
+// AtOfDay is At as the time since local midnight.
+func (s SyncConfig) AtOfDay() (time.Duration, error) {
+	hh, mm, ok := strings.Cut(s.At, ":")
+	h, herr := strconv.Atoi(hh)
+	m, merr := strconv.Atoi(mm)
+	if !ok || herr != nil || merr != nil || len(mm) != 2 || h < 0 || h > 23 || m < 0 || m > 59 {
+		return 0, fmt.Errorf("%q: want a time of day HH:MM, e.g. \"02:00\"", s.At)
+	}
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, nil
+}
+
 // Duration is a TOML duration written as a string ("30s", "2m"): a bare
 // number would be read as nanoseconds, which nobody means.
 type Duration time.Duration
@@ -134,6 +166,7 @@ func DefaultConfig() Config {
 			WedgeFormat: "dec-lsb",
 		},
 		Screen: ScreenConfig{Fullscreen: true, Size: "1024x600", Width: 1024, Height: 600},
+		Sync:   SyncConfig{At: "02:00", Window: Duration(2 * time.Hour)},
 	}
 }
 
@@ -319,6 +352,18 @@ func (c *Config) check() error {
 	}
 	if err := c.Printer.check(); err != nil {
 		return err
+	}
+	if _, err := c.Sync.AtOfDay(); err != nil {
+		return bad(syncTable+".at", "%v", err)
+	}
+	if c.Sync.Window <= 0 || time.Duration(c.Sync.Window) > 24*time.Hour {
+		return bad(syncTable+".window", "%s: want a duration above 0 and at most a day, e.g. \"2h\"", time.Duration(c.Sync.Window))
+	}
+	if c.Sync.Hub != "" {
+		u, err := url.Parse(c.Sync.Hub)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return bad(syncTable+".hub", "%q: want the hub's address, e.g. https://hub.example.org", c.Sync.Hub)
+		}
 	}
 	w, h, err := parseSize(c.Screen.Size)
 	if err != nil {

@@ -82,6 +82,18 @@ tone_hz = 2700
 				t.Errorf("screen: %+v", c.Screen)
 			}
 		}},
+		{"sync", "[sync]\nat = \"23:30\"\nwindow = \"90m\"\nhub = \"https://hub.example.org:8443\"\n", func(t *testing.T, c app.Config) {
+			at, err := c.Sync.AtOfDay()
+			if err != nil || at != 23*time.Hour+30*time.Minute || time.Duration(c.Sync.Window) != 90*time.Minute || c.Sync.Hub != "https://hub.example.org:8443" {
+				t.Errorf("sync: %+v %v %v", c.Sync, at, err)
+			}
+		}},
+		{"sync defaults", "[sync]\n", func(t *testing.T, c app.Config) {
+			at, err := c.Sync.AtOfDay()
+			if err != nil || at != 2*time.Hour || time.Duration(c.Sync.Window) != 2*time.Hour || c.Sync.Hub != "" {
+				t.Errorf("sync: %+v %v %v", c.Sync, at, err)
+			}
+		}},
 		{"dotted keys", "reader.kind = \"mfrc522\"\nscreen.size = \"1280X800\"\n", func(t *testing.T, c app.Config) {
 			if c.Reader.Kind != app.ReaderMFRC522 || c.Screen.Width != 1280 || c.Screen.Height != 800 {
 				t.Errorf("%+v", c)
@@ -118,6 +130,12 @@ func TestLoadBad(t *testing.T) {
 		{"bad wedge format", "[reader]\nwedge_format = \"bcd\"\n", 2, "unknown format \"bcd\""},
 		{"bad size", "[screen]\nsize = \"big\"\n", 2, "WIDTHxHEIGHT"},
 		{"absurd size", "[screen]\nsize = \"10x10\"\n", 2, "each side"},
+		{"sync at not a time", "[sync]\nat = \"2am\"\n", 2, "sync.at: \"2am\": want a time of day HH:MM"},
+		{"sync at out of range", "[sync]\n\nat = \"24:00\"\n", 3, "sync.at"},
+		{"sync window zero", "[sync]\nwindow = \"0s\"\n", 2, "sync.window"},
+		{"sync window over a day", "[sync]\nwindow = \"30h\"\n", 2, "sync.window"},
+		{"sync hub not a URL", "[sync]\nhub = \"hub.example.org\"\n", 2, "sync.hub"},
+		{"sync unknown key", "[sync]\nevery = \"1h\"\n", 2, "sync.every: unknown key"},
 		{"tone out of range", "[feedback]\ntone_hz = -1\n", 2, "feedback.tone_hz"},
 		{"empty data", "data = \"\"\n", 1, "data: empty"},
 		{"relative data", "headless = true\ndata = \"var/lib/x\"\n", 2, `data: "var/lib/x" is not an absolute, clean path`},
@@ -260,5 +278,34 @@ func TestDataDirectoryTrailingSlash(t *testing.T) {
 	c, err := app.Load(writeConfig(t, "data = \"/srv/hmj/\"\n"))
 	if err != nil || c.Data != "/srv/hmj" {
 		t.Errorf("Load: %q %v, want /srv/hmj", c.Data, err)
+	}
+}
+
+// The README's configuration block and the example every Pi starts from
+// both load, and both document the nightly sync's keys.
+func TestConfigDocsShowTheSync(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Configuration")
+	_, rest, ok2 := strings.Cut(rest, "```toml\n")
+	block, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README has no toml block under ## Configuration")
+	}
+	example, err := os.ReadFile("../../deploy/etc/kiosk.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"README": block, "deploy/etc/kiosk.toml": string(example)} {
+		if _, err := app.Load(writeConfig(t, text)); err != nil {
+			t.Errorf("%s's configuration: %v", name, err)
+		}
+		for _, key := range []string{"[sync]", "at = \"02:00\"", "window = \"2h\"", "hub = \"\""} {
+			if !strings.Contains(text, key) {
+				t.Errorf("%s does not show %s", name, key)
+			}
+		}
 	}
 }

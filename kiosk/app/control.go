@@ -13,10 +13,6 @@ import (
 	"github.com/hongmajia/hongmajia/record"
 )
 
-// ErrNoHub answers `sync` until the district hub exists: there is nothing to
-// sync with yet, and saying so is better than pretending.
-var ErrNoHub = errors.New("no hub yet: sync arrives with the hub")
-
 func reportReader(s rfid.Status) control.ReaderReport {
 	r := control.ReaderReport{Kind: s.Kind.String(), Device: s.Device, State: s.State.String(), Since: s.Since,
 		Taps: s.Taps, Transient: s.Transient, Reopens: s.Reopens}
@@ -48,6 +44,7 @@ func (a *App) Status(ctx context.Context) control.Status {
 	if a.ledErr != nil {
 		st.Ledger, st.LedgerError = kiosk.FaultCode(a.ledErr), a.ledErr.Error()
 	}
+	a.reportSync(ctx, &st)
 	a.mu.Lock()
 	hooks := a.onStatus
 	a.mu.Unlock()
@@ -66,7 +63,12 @@ func (a *App) Status(ctx context.Context) control.Status {
 //	          repeat), waited for at most TapAnswerTimeout
 //	remove    take it away
 //	status    one line of JSON (control.Status)
-//	sync      sync with the hub now (ErrNoHub until a hub exists)
+//	sync      sync with the hub now, after a sync that runs, and answer
+//	          when it ends: one line of JSON (control.SyncReport; a sync
+//	          that failed is a report too, with its trouble); an error when
+//	          the terminal cannot sync (not enrolled)
+//	anchor    ask the hub whether the ledger matches its anchor: one line
+//	          of JSON (control.AnchorReport)
 //	ping      "pong": the terminal is running
 func (a *App) Control(ctx context.Context, line string) (string, error) {
 	cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
@@ -87,11 +89,23 @@ func (a *App) Control(ctx context.Context, line string) (string, error) {
 		b, err := json.Marshal(a.Status(ctx))
 		return string(b), err
 	case "sync":
-		return "", ErrNoHub
+		r, err := a.SyncNow(ctx)
+		if err != nil {
+			return "", err
+		}
+		b, err := json.Marshal(r)
+		return string(b), err
+	case "anchor":
+		r, err := a.CheckAnchor(ctx)
+		if err != nil {
+			return "", err
+		}
+		b, err := json.Marshal(r)
+		return string(b), err
 	case "ping":
 		return "pong", nil
 	case "":
-		return "", errors.New("empty command: tap UID, remove, status, sync or ping")
+		return "", errors.New("empty command: tap UID, remove, status, sync, anchor or ping")
 	}
-	return "", fmt.Errorf("unknown command %q: tap UID, remove, status, sync or ping", cmd)
+	return "", fmt.Errorf("unknown command %q: tap UID, remove, status, sync, anchor or ping", cmd)
 }

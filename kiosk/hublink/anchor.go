@@ -23,9 +23,17 @@ type Anchor struct {
 // against it: a push of nothing, which shows the hub the ledger's head and
 // what it holds acknowledged. A ledger rolled back (behind the anchor) or
 // rewritten (a hash that is not the anchored one) is a fork, recorded in the
-// ledger as a refused push would be. It stores nothing at the hub.
+// ledger as a refused push would be. It stores nothing at the hub. Like
+// Sync it waits for a sync that runs: the hub takes a kiosk's request
+// counter strictly increasing, so its requests go one at a time.
 func (ln *Link) CheckAnchor(ctx context.Context) (Anchor, error) {
 	var a Anchor
+	select {
+	case ln.one <- struct{}{}:
+	case <-ctx.Done():
+		return a, ctx.Err()
+	}
+	defer func() { <-ln.one }()
 	en, err := ln.l.Enrollment(ctx)
 	if err != nil {
 		return a, err

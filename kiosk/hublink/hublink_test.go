@@ -6,8 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -403,5 +408,54 @@ func waitWaiter(t *testing.T, clk *clock.Fake) {
 			t.Fatal("nothing waits on the clock")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestCheckAnchorWaitsForASync: the hub takes each kiosk's request counter
+// strictly increasing, so a kiosk's requests go one at a time: an anchor
+// check asked while a sync runs waits for it rather than racing it to the
+// hub (one of the two would be refused as a replay).
+func TestCheckAnchorWaitsForASync(t *testing.T) {
+	h := newHub(t)
+	a, _ := h.kiosk(t)
+	p, _ := a.AddPerson(t, "钱七", record.RedVest)
+	a.Credit(t, p.ID, 5)
+	// A proxy before the hub that holds the first request until released.
+	target, err := url.Parse(h.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	release := make(chan struct{})
+	var seen atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) == 1 {
+			<-release
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	key, _ := hublink.LoadKey(a.Dir)
+	ln := hublink.New(a.Ledger, key, hublink.Options{Clock: a.Clock, Sync: a.Sync, URL: proxy.URL})
+	synced := make(chan error, 1)
+	go func() { _, err := ln.Sync(ctx); synced <- err }()
+	for deadline := time.Now().Add(5 * time.Second); seen.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the sync sent nothing")
+		}
+	}
+	checked := make(chan error, 1)
+	go func() { _, err := ln.CheckAnchor(ctx); checked <- err }()
+	time.Sleep(100 * time.Millisecond)
+	if n := seen.Load(); n != 1 {
+		close(release)
+		t.Fatalf("%d requests reached the hub while the sync's first was held, want 1", n)
+	}
+	close(release)
+	if err := <-synced; err != nil {
+		t.Errorf("sync: %v", err)
+	}
+	if err := <-checked; err != nil {
+		t.Errorf("anchor check after the sync: %v", err)
 	}
 }

@@ -113,6 +113,11 @@ func sceneCases(s Strings) []sceneCase {
 		viewCase(s, "history", history, "我的记录", "签退：社区环境清洁，2小时30分钟，获得 25 积分", "兑换：毛巾，用去 30 积分",
 			"兑换：食用油 5 升，用去 1200 积分，取货码 0427", "已换新卡", "积分调整 +10：补录服务", "11-25 07:41"),
 		viewCase(s, "idle-paged", paged, "请刷卡"),
+		// The longest sync standing, a warning, beside 退出 on the longest menu
+		// a terminal without a hub link shows.
+		viewCase(s, "staff-menu-no-link", kiosk.View{Scene: kiosk.SceneStaffMenu, Staff: kiosk.StaffView{Name: "欧阳娜娜",
+			Menu: staffMenuWithout(kiosk.StaffSync), Standing: kiosk.T("sync.no_link"), StandingAlert: true}},
+			"工作人员：欧阳娜娜", "核销取货", "今日汇总", "退出"),
 		countdownCase(s, "countdown-person", person, 10, "10 秒后返回首页，轻触屏幕继续", "周玥", "签退"),
 		countdownCase(s, "countdown-pickup", pickup, 3, "3 秒后返回首页，轻触屏幕继续", "兑换成功", "4 2 7 1"),
 		countdownCase(s, "countdown-catalog", catalog.view, 9, "9 秒后返回首页，轻触屏幕继续", "积分兑换  120 积分"),
@@ -139,4 +144,21 @@ func (w *withCountdown) Build(b *Builder) { build(w.Scene, b, w.secs) }
 // countdownCase is a view drawn with secs left on the countdown.
 func countdownCase(s Strings, name string, v kiosk.View, secs int, must ...string) sceneCase {
 	return sceneCase{name: name, view: v, scene: &withCountdown{ScreenFor(s, v, cst, nil), secs}, must: must, now: testNow}
+}
+
+// staffMenuWithout is the staff menu a terminal draws, less one entry.
+func staffMenuWithout(a kiosk.StaffAction) []kiosk.MenuItem {
+	keys := map[kiosk.StaffAction]string{kiosk.StaffHandOut: "staff.hand_out", kiosk.StaffBind: "staff.bind_card",
+		kiosk.StaffEnrol: "staff.new_person", kiosk.StaffReplace: "staff.replace_card", kiosk.StaffBlock: "staff.block_card",
+		kiosk.StaffAdjust: "staff.adjust_points", kiosk.StaffReverse: "staff.reverse_redemption", kiosk.StaffRestock: "staff.restock",
+		kiosk.StaffShifts: "staff.close_shifts", kiosk.StaffSync: "staff.sync_now", kiosk.StaffReader: "staff.reader_test",
+		kiosk.StaffSummary: "staff.summary"}
+	var out []kiosk.MenuItem
+	for _, act := range []kiosk.StaffAction{kiosk.StaffHandOut, kiosk.StaffBind, kiosk.StaffEnrol, kiosk.StaffReplace, kiosk.StaffBlock,
+		kiosk.StaffAdjust, kiosk.StaffReverse, kiosk.StaffRestock, kiosk.StaffShifts, kiosk.StaffSync, kiosk.StaffReader, kiosk.StaffSummary} {
+		if act != a {
+			out = append(out, kiosk.MenuItem{Key: keys[act], Action: act})
+		}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
+	"github.com/hongmajia/hongmajia/hubsync"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/record"
@@ -262,7 +263,8 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.digits(pin)
 	d.shot("pin-typed", kiosk.ScenePIN, strings.Repeat("● ", len(pin)))
 	d.act(kiosk.ActConfirm)
-	d.shot("staff-menu", kiosk.SceneStaffMenu, "工作人员：刘珺", "核销取货", "绑定新卡", "登记新志愿者", "换卡/补卡", "挂失", "代为签退", "今日汇总", "退出")
+	d.shot("staff-menu", kiosk.SceneStaffMenu, "工作人员：刘珺", "核销取货", "绑定新卡", "登记新志愿者", "换卡/补卡", "挂失", "代为签退", "今日汇总", "退出",
+		"未接入区平台")
 	staffAct(kiosk.StaffBind)
 	d.digits("1003")
 	d.shot("staff-find", kiosk.SceneStaffFind, "1003", "绑定新卡：", "手机后四位或会员号", "返回")
@@ -416,6 +418,8 @@ func buildCoreCases() ([]sceneCase, error) {
 	d.shot("pin-locked", kiosk.SceneNotice, "密码错误次数太多", "工作人员：王芳", "已锁定，至 13:00 后再试")
 	d.press(A(kiosk.ActHome))
 
+	d.syncCases(staff, pin)
+
 	t := kiosk.NewFaulted(fmt.Errorf("open: %w", ledger.ErrCorrupt), kiosk.Options{Clock: clk})
 	defer t.Close()
 	tech := viewCase(d.s, "core-technician", t.View(), "本机暂停使用", "请到服务台办理", "请联系技术人员", "故障代码 E-DB-CORRUPT")
@@ -507,4 +511,74 @@ func TestButtonsCarryTheCoresActions(t *testing.T) {
 	if f = frame(pad); hasAction(f, Act(kiosk.ActConfirm)) {
 		t.Error("确认 offered on an empty pad")
 	}
+}
+
+// syncer is the App's sync as the screenshots need it: each sync answers
+// what the driver gives it.
+type syncer chan kiosk.SyncResult
+
+func (s syncer) SyncNow(ctx context.Context) kiosk.SyncResult {
+	select {
+	case r := <-s:
+		return r
+	case <-ctx.Done():
+		return kiosk.SyncResult{Outcome: kiosk.SyncFailed, Err: ctx.Err()}
+	}
+}
+
+// synced gives the running sync its result and waits for the screen to
+// show it.
+func (d *coreDriver) synced(s syncer, res kiosk.SyncResult) {
+	select {
+	case s <- res:
+	case <-time.After(5 * time.Second):
+		d.check(errors.New("no sync runs"))
+		return
+	}
+	for deadline := time.Now().Add(5 * time.Second); d.term.View().Title.Key == "sync.running"; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			d.check(errors.New("the sync's result was not shown within 5 s"))
+			return
+		}
+		d.term.Poll()
+	}
+}
+
+// syncCases are the staff screens of a kiosk enrolled with its district
+// hub: the menu's standing, 立即同步 while it runs and how it went. Last:
+// an enrolled ledger pauses redemptions when its sync is too old.
+func (d *coreDriver) syncCases(staff record.CardUID, pin string) {
+	ctx := d.ctx
+	d.check(d.led.SetEnrolled(ctx, true))
+	d.clk.Set(time.Date(2026, 11, 25, 2, 13, 0, 0, cst))
+	d.check(d.led.RecordSync(ctx))
+	d.clk.Set(testNow.Add(3 * time.Hour))
+	st, err := d.led.SyncState(ctx)
+	d.check(err)
+	unsynced := fmt.Sprint(st.Unsynced)
+	s := make(syncer)
+	old := d.term
+	defer func() { d.term.Close(); d.term = old }()
+	d.term = kiosk.New(d.led, kiosk.Options{Clock: d.clk, Sync: s})
+	d.term.Settle()
+	d.tap(staff)
+	d.digits(pin)
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-menu-sync", kiosk.SceneStaffMenu, "立即同步", "上次同步 02:13　未同步 "+unsynced+" 条")
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffSync})
+	d.shot("staff-sync-running", kiosk.SceneStaffSync, "同步中…", "同步在后台进行，可以返回继续工作", "返回")
+	d.synced(s, kiosk.SyncResult{Outcome: kiosk.SyncDone, Pushed: 12, Changes: 2, Acked: 345, Pulled: 7})
+	d.shot("staff-sync-done", kiosk.SceneStaffSync, "同步完成", "上传 12 条，已确认至 #345", "登记变更 2 条已上传", "收到区里更新 7 条")
+	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffSync})
+	d.synced(s, kiosk.SyncResult{Outcome: kiosk.SyncOffline, Unsynced: 4, Err: errors.New("dial tcp: connection refused")})
+	d.shot("staff-sync-offline", kiosk.SceneStaffSync, "同步失败：网络不通", "记录都保存在本机，今晚会自动重试", "未同步 4 条")
+	d.act(kiosk.ActConfirm)
+	d.press(kiosk.Action{Kind: kiosk.ActStaff, Staff: kiosk.StaffSync})
+	d.synced(s, kiosk.SyncResult{Outcome: kiosk.SyncFork, Err: errors.New("forked")})
+	d.shot("staff-sync-fork", kiosk.SceneStaffSync, "中心账本与区里记录不一致", "请联系技术人员")
+	d.check(d.led.RecordPush(ctx, hubsync.PushResult{Refused: "behind its anchor", Fork: true}))
+	d.act(kiosk.ActConfirm)
+	d.shot("staff-menu-fork", kiosk.SceneStaffMenu, "立即同步", "中心账本与区里记录不一致，请联系技术人员")
+	d.press(kiosk.Action{Kind: kiosk.ActHome})
 }

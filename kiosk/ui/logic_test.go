@@ -2,6 +2,7 @@ package ui
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,6 +192,10 @@ func checkFrame(t *testing.T, name string, l Layout, f *Frame) {
 	for _, it := range f.Items {
 		if it.Kind == TextItem && (it.Rect.Y < -0.5 || it.Rect.Y+it.Rect.H > l.H+0.5) {
 			t.Errorf("%s: text %q at %v leaves the screen", where, it.Text, it.Rect)
+		}
+		// A catalog string given the wrong arguments shows fmt's complaint.
+		if it.Kind == TextItem && strings.Contains(it.Text, "%!") {
+			t.Errorf("%s: text %q leaks a format verb", where, it.Text)
 		}
 	}
 }

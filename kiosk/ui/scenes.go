@@ -235,6 +235,11 @@ type ChoiceScene struct {
 	// not one of the options.
 	Back  string
 	Extra *Option
+	// Note is a line beside the back button (the staff menu's sync
+	// standing), drawn when the row has room (no pages, no Extra); in the
+	// refusal colour when NoteAlert.
+	Note      string
+	NoteAlert bool
 }
 
 // Option is one button of a ChoiceScene: a label and, when Detail is set, a
@@ -324,6 +329,14 @@ func (s *ChoiceScene) Build(b *Builder) {
 		b.Button(ex, s.Extra.Label, Primary, s.Extra.Act, true)
 	}
 	b.pager(navs, s.Page, len(s.Options), s.perPage, s.Extra == nil)
+	if s.Note != "" && s.Extra == nil && len(s.Options) <= s.perPage && len(navs) == 4 {
+		r := Rect{navs[1].X, navs[1].Y, navs[3].X + navs[3].W - navs[1].X, navs[1].H}
+		st := TextStyle{Size: l.Body(), Color: colMuted}
+		if s.NoteAlert {
+			st.Bold, st.Color = true, colRefusal
+		}
+		b.paragraph(r, s.Note, st, -1, true)
+	}
 }
 
 // pager turns the pages of a list of n shown per a page, in the last three

@@ -64,7 +64,10 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 	case kiosk.SceneStaffMenu:
 		// Staff are trained: the menu's buttons may be narrower than a
 		// visitor's, so all of it fits on one screen.
-		c := &ChoiceScene{Title: s.F("staff.menu_of", v.Staff.Name), MinWidthMM: 26, Back: s.T("button.exit")}
+		c := &ChoiceScene{Title: s.F("staff.menu_of", v.Staff.Name), MinWidthMM: 26, Back: s.T("button.exit"), NoteAlert: v.Staff.StandingAlert}
+		if v.Staff.Standing.Key != "" {
+			c.Note = phrase(s, v.Staff.Standing)
+		}
 		for _, m := range v.Staff.Menu {
 			c.Options = append(c.Options, Option{Label: s.T(m.Key), Act: Action{Action: kiosk.Action{Kind: kiosk.ActStaff, Staff: m.Action}}})
 		}
@@ -141,7 +144,7 @@ func ScreenFor(s Strings, v kiosk.View, loc *time.Location, prev Scene) Scene {
 			r.Prompt = lines[0]
 		}
 		return r
-	case kiosk.SceneStaffDone:
+	case kiosk.SceneStaffDone, kiosk.SceneStaffSync:
 		return &ResultScene{Tone: tone(v.Tone), Title: phrase(s, v.Title), Lines: lines, Button: back}
 	case kiosk.SceneTechnician:
 		// What a visitor can do (go to the desk), then the code for the
