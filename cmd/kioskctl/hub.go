@@ -15,7 +15,6 @@ import (
 	"github.com/hongmajia/hongmajia/hubsync"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/kiosk/hublink"
-	"github.com/hongmajia/hongmajia/ledger"
 )
 
 // The commands that talk to the district hub: enroll, sync, verify --hub,
@@ -132,41 +131,6 @@ func explain(err error) error {
 		return fmt.Errorf("%w: %s", err, w)
 	}
 	return err
-}
-
-// trouble sorts a failed sync as the terminal does (kiosk/app/sync.go):
-// wait for tonight (network, hub), or a technician's work (a refusal, a
-// fork, a kiosk the hub does not take).
-func trouble(res hublink.Result, err error) string {
-	switch {
-	case res.Fork || errors.Is(err, hubsync.ErrFork):
-		return control.TroubleFork
-	case res.Refused != "" || errors.Is(err, hublink.ErrRefused):
-		return control.TroubleRefused
-	case errors.Is(err, hubsync.ErrNetwork):
-		return control.TroubleNetwork
-	case errors.Is(err, hubsync.ErrHub):
-		return control.TroubleHub
-	case errors.Is(err, hubsync.ErrReplay):
-		return control.TroubleReplay
-	case errors.Is(err, hubsync.ErrRevoked), errors.Is(err, hubsync.ErrUnknownTerminal), errors.Is(err, hubsync.ErrSignature),
-		errors.Is(err, hubsync.ErrClock):
-		return control.TroubleRejected
-	}
-	return control.TroubleFailed
-}
-
-// syncReport is a sync kioskctl ran itself, as the terminal reports one.
-// The standing is the ledger's after the sync: a sync that failed
-// half-way acknowledged what it did.
-func syncReport(res hublink.Result, err error, st ledger.SyncState, at time.Time) control.SyncReport {
-	r := control.SyncReport{At: at, OK: err == nil, Pushed: res.Pushed, Changes: res.Changes, Pulled: res.Pulled,
-		Acked: st.AckedSeq, Unsynced: st.Unsynced, RegistryVersion: st.RegistryVersion, ClockOffsetMS: st.ClockOffset.Milliseconds(),
-		TookMS: res.Took.Milliseconds(), Refused: res.Refused}
-	if err != nil {
-		r.Trouble, r.Error = trouble(res, err), err.Error()
-	}
-	return r
 }
 
 // troubleWords says what a failed sync means and what to do.

@@ -110,7 +110,7 @@ func syncDataDir(data, hub string) (control.SyncReport, error) {
 	if serr != nil {
 		return control.SyncReport{}, serr
 	}
-	return syncReport(res, err, st, clock.Real{}.Now().In(l.Location())), nil
+	return hublink.Report(res, err, st, clock.Real{}.Now().In(l.Location())), nil
 }
 
 func printSyncReport(e *env, r control.SyncReport, via string) {

@@ -177,7 +177,7 @@ func (a *App) syncReport(ctx context.Context, res hublink.Result, err error) con
 	if serr != nil {
 		st = ledger.SyncState{AckedSeq: res.Acked, Unsynced: res.Unsynced, RegistryVersion: res.Version, ClockOffset: res.ClockOffset}
 	}
-	return syncReport(res, err, st, a.clk.Now())
+	return hublink.Report(res, err, st, a.clk.Now())
 }
 
 // outcome is a trouble as the staff screen says it.
@@ -197,42 +197,6 @@ func outcome(trouble string) kiosk.SyncOutcome {
 		return kiosk.SyncRejected
 	}
 	return kiosk.SyncFailed
-}
-
-// syncReport is a sync's result as the control socket reports it.
-// The standing is the ledger's after the sync: a sync that failed
-// half-way acknowledged what it did.
-func syncReport(res hublink.Result, err error, st ledger.SyncState, at time.Time) control.SyncReport {
-	r := control.SyncReport{At: at, OK: err == nil, Pushed: res.Pushed, Changes: res.Changes, Pulled: res.Pulled,
-		Acked: st.AckedSeq, Unsynced: st.Unsynced, RegistryVersion: st.RegistryVersion, ClockOffsetMS: st.ClockOffset.Milliseconds(),
-		TookMS: res.Took.Milliseconds(), Refused: res.Refused}
-	if err != nil {
-		r.Trouble, r.Error = trouble(res, err), err.Error()
-	}
-	return r
-}
-
-// trouble sorts a failed sync into what a person does about it: wait for
-// tonight (network, hub), or call a technician (a refusal, a fork, a kiosk
-// the hub does not take). kioskctl sorts a sync it runs itself the same
-// way (cmd/kioskctl/sync.go).
-func trouble(res hublink.Result, err error) string {
-	switch {
-	case res.Fork || errors.Is(err, hubsync.ErrFork):
-		return control.TroubleFork
-	case res.Refused != "" || errors.Is(err, hublink.ErrRefused):
-		return control.TroubleRefused
-	case errors.Is(err, hubsync.ErrNetwork):
-		return control.TroubleNetwork
-	case errors.Is(err, hubsync.ErrHub):
-		return control.TroubleHub
-	case errors.Is(err, hubsync.ErrReplay):
-		return control.TroubleReplay
-	case errors.Is(err, hubsync.ErrRevoked), errors.Is(err, hubsync.ErrUnknownTerminal), errors.Is(err, hubsync.ErrSignature),
-		errors.Is(err, hubsync.ErrClock):
-		return control.TroubleRejected
-	}
-	return control.TroubleFailed
 }
 
 // reportSync fills the status's sync fields: the ledger's standing, the
