@@ -81,7 +81,7 @@ func runStatus(e *env, args []string) error {
 	for _, k := range r.Kiosks {
 		last := "从未 never"
 		if k.LastSync != nil {
-			last = fmt.Sprintf("%s (%s ago)", k.LastSync.Format("01-02 15:04"), ago(now.Sub(*k.LastSync)))
+			last = fmt.Sprintf("%s (%s)", k.LastSync.Format("01-02 15:04"), ago(now.Sub(*k.LastSync)))
 		}
 		state := "正常 ok"
 		switch {
@@ -98,15 +98,15 @@ func runStatus(e *env, args []string) error {
 	return nil
 }
 
-// ago writes a duration as a person reads it.
+// ago writes how long ago as a person reads it.
 func ago(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return "now"
+		return "just now"
 	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d/time.Hour))
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
 	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
 }
