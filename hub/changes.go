@@ -46,6 +46,21 @@ func (in *ingest) change(c hubsync.Change) error {
 	return nil
 }
 
+// heldRegistry records the registry version a pushing kiosk says it holds
+// (never past the hub's, never backwards): its changes were made having
+// seen the hub's rows up to it.
+func heldRegistry(tx Tx, k *Kiosk, held uint64) error {
+	if held <= k.Pulled {
+		return nil
+	}
+	v, err := tx.Version()
+	if err != nil {
+		return err
+	}
+	k.Pulled = min(held, v)
+	return nil
+}
+
 // newer reports whether a row the hub holds was written, by the hub or
 // another kiosk, after the version the pushing kiosk last pulled from: the
 // kiosk's change to it was made without seeing it, and loses to it.

@@ -274,3 +274,48 @@ func TestStaffPINHashIsInNoLog(t *testing.T) {
 		}
 	}
 }
+
+// TestKioskChangeAfterItPulledTheHubsApplies: a kiosk that pulled the
+// hub's change and then changed the row (a staff card the hub added,
+// disabled at the kiosk) pushes before its next pull: the push says what it
+// holds, so its newer change applies. A version past the hub's is not
+// believed.
+func TestKioskChangeAfterItPulledTheHubsApplies(t *testing.T) {
+	e := newEnv(t)
+	k := e.kiosk("T1", "A")
+	if _, err := e.hub.AddStaff(ctx, hub.AddStaff{Center: "A", UID: "5AF00009", Name: "区值班员", PIN: "8642"}); err != nil {
+		t.Fatal(err)
+	}
+	pulled := e.pull(k, 0) // the hub knows only that the kiosk held 0
+	if len(pulled.Staff) != 1 {
+		t.Fatalf("staff %v", pulled.Staff)
+	}
+	card := pulled.Staff[0]
+	card.Active = false
+	k.Queue(hubsync.Change{Staff: &card})
+	p := k.Push()
+	p.Registry = pulled.Version
+	res, err := e.hub.Push(ctx, k.Meta(), p)
+	if err != nil || res.Refused != "" || res.ChangesAcked != 1 {
+		t.Fatalf("push %+v %v", res, err)
+	}
+	k.Record(res)
+	if got := e.pull(k, pulled.Version); len(got.Staff) != 1 || got.Staff[0].Active {
+		t.Errorf("staff %v: want the card disabled by the kiosk", got.Staff)
+	}
+	if fl := e.flags(hub.FlagConflict); len(fl) != 0 {
+		t.Errorf("conflicts %+v", fl)
+	}
+	p = k.Push()
+	p.Registry = 1 << 40
+	if _, err := e.hub.Push(ctx, k.Meta(), p); err != nil {
+		t.Fatal(err)
+	}
+	var v uint64
+	if err := e.store.View(ctx, func(r hub.Reader) (err error) { v, err = r.Version(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if kr := e.kioskRow("T1"); kr.Pulled > v {
+		t.Errorf("the kiosk is held to have pulled %d, past the hub's version %d", kr.Pulled, v)
+	}
+}

@@ -75,6 +75,9 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 			}
 			return h.raise(tx, ref.kind, k.Terminal, fmt.Sprintf("kiosk %s of center %s: %s", k.Terminal, k.Center, ref.reason))
 		}
+		if err := heldRegistry(tx, &k, p.Registry); err != nil {
+			return err
+		}
 		in := newIngest(h, tx, &k, now, offset)
 		for _, c := range p.Changes {
 			if c.Seq <= k.ChangesAcked {

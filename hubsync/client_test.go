@@ -48,8 +48,9 @@ func samplePush(terminal string) hubsync.Push {
 				Item: &hubsync.Item{ID: 8001, Name: "大米", Price: 80, LimitCount: 2, LimitPeriod: hubsync.PeriodMonth, Active: true},
 				Staff: &hubsync.Staff{UID: "5AF00001", Name: "值班员", Role: hubsync.RoleTechnician,
 					PINHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", Active: true}}},
-		Entries: [][]byte{[]byte("entry 41"), []byte("entry 42")},
-		Head:    record.Head{Seq: 42, Hash: record.Hash{9, 9}}}
+		Entries:  [][]byte{[]byte("entry 41"), []byte("entry 42")},
+		Head:     record.Head{Seq: 42, Hash: record.Hash{9, 9}},
+		Registry: 31}
 }
 
 // TestRoundTrips: every message goes through a real HTTP server built from

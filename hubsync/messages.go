@@ -250,6 +250,10 @@ type Push struct {
 	Entries      [][]byte    `json:"entries,omitempty"`
 	// Head is the kiosk's chain head now: the hub sees how far behind it is.
 	Head record.Head `json:"head"`
+	// Registry is the registry version the kiosk holds (its last pull
+	// applied): its changes were made having seen the hub's up to it, so
+	// only a hub change past it wins over them.
+	Registry uint64 `json:"registry,omitempty"`
 }
 
 // PushResult answers Push. A refused batch is stored not at all.

@@ -241,6 +241,36 @@ func TestACenterThatStartedAloneBringsItsRegistry(t *testing.T) {
 	}
 }
 
+// TestAChangeAfterAPullIsNewerThanWhatItPulled: a staff card disabled at
+// the hub reaches the kiosk at its sync; enabled again there the next day,
+// the kiosk's change is the newer one: the hub takes it, unflagged.
+func TestAChangeAfterAPullIsNewerThanWhatItPulled(t *testing.T) {
+	h := newHub(t)
+	a, la := h.kiosk(t)
+	mustSync(t, la)
+	if _, err := h.hub.BlockCard(ctx, a.Staff); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, la)
+	if _, err := a.CheckPIN(ctx, a.Staff, ledgertest.StaffPIN); !errors.Is(err, ledger.ErrStaffDisabled) {
+		t.Fatalf("a staff card disabled at the hub: %v", err)
+	}
+	a.Clock.Advance(24 * time.Hour)
+	h.clk.Advance(24 * time.Hour)
+	if _, err := a.SetStaffActive(ctx, ledger.SetStaffActive{ID: record.NewEntryID(), UID: a.Staff, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, la)
+	if s, err := a.CheckPIN(ctx, a.Staff, ledgertest.StaffPIN); err != nil || !s.Active {
+		t.Errorf("the card enabled again at the kiosk, after a sync: %+v %v", s, err)
+	}
+	// Had the hub taken the kiosk's change for one made before the block,
+	// it would keep the block and flag the conflict.
+	if fl, err := h.hub.Flags(ctx, true); err != nil || len(fl) != 0 {
+		t.Errorf("flags %+v %v", fl, err)
+	}
+}
+
 func TestBlockedAtTheHubRefusedHere(t *testing.T) {
 	h := newHub(t)
 	a, la := h.kiosk(t)
