@@ -197,8 +197,9 @@ type Kiosk struct {
 	ClockOffset time.Duration
 	// ChangesAcked is the highest outbox seq of the kiosk the hub applied.
 	ChangesAcked uint64
-	// Pulled is the registry version the kiosk last pulled from (what it
-	// held then): a hub change after it is one the kiosk had not seen.
+	// Pulled is the registry version the kiosk holds as far as the hub
+	// knows: the Since of its last pull, or the Registry of its last push
+	// when higher. A change after it is one the kiosk had not seen.
 	Pulled uint64
 	// Refusal is why its last push was refused ("" when it was not);
 	// Fork when its ledger differs from the anchor.
