@@ -256,7 +256,7 @@ func (in *ingest) activity(a hubsync.Activity) error {
 		if _, still := names[next.Name]; still {
 			return fmt.Errorf("push: activity %d: the names %q and %q are both taken at center %s", a.ID, name, next.Name, k.Center)
 		}
-		if err := in.h.raise(tx, FlagConflict, subject, fmt.Sprintf(
+		if err := in.h.raise(tx, FlagConflict, subject+" name", fmt.Sprintf(
 			"kiosk %s's activity %d has the name %s of center %s's activity %d: it is kept as %q",
 			k.Terminal, a.ID, name, k.Center, other, next.Name)); err != nil {
 			return err
@@ -270,7 +270,7 @@ func (in *ingest) activity(a hubsync.Activity) error {
 			}
 			if in.newer(o.ChangedBy, o.Version) {
 				next.Station, unset = false, nil
-				if err := in.h.raise(tx, FlagConflict, subject, fmt.Sprintf(
+				if err := in.h.raise(tx, FlagConflict, subject+" station", fmt.Sprintf(
 					"kiosk %s made activity %d (%s) its station's after activity %d (%s) became center %s's station activity, which it had not pulled (version %d, it had pulled %d): the hub's is kept",
 					k.Terminal, a.ID, name, o.ID, o.Name, k.Center, o.Version, k.Pulled)); err != nil {
 					return err
@@ -304,6 +304,9 @@ func sameActivity(a, b Activity) bool {
 	return reflect.DeepEqual(a, b)
 }
 
+// activitySubject is an activity's conflict flags' subject; a taken name
+// and a station are flagged under it with " name" and " station" after, so
+// that one open flag does not hide the other.
 func activitySubject(id record.ActivityID) string { return fmt.Sprintf("activity %d", id) }
 
 // item applies a catalog item a kiosk made or changed: it joins the
@@ -347,7 +350,7 @@ func (in *ingest) item(it hubsync.Item) error {
 		if _, still := names[next.Name]; still {
 			return fmt.Errorf("push: item %d: the names %q and %q are both taken", it.ID, name, next.Name)
 		}
-		if err := in.h.raise(tx, FlagConflict, subject, fmt.Sprintf(
+		if err := in.h.raise(tx, FlagConflict, subject+" name", fmt.Sprintf(
 			"kiosk %s's item %d has the name %s of the catalog's item %d: it is kept as %q",
 			k.Terminal, it.ID, name, other, next.Name)); err != nil {
 			return err
@@ -375,6 +378,7 @@ func validPeriod(p string) bool {
 	return false
 }
 
+// itemSubject is as activitySubject.
 func itemSubject(id record.ItemID) string { return fmt.Sprintf("item %d", id) }
 
 // staff applies a staff card a kiosk added, disabled or enabled: a staff

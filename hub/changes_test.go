@@ -149,7 +149,7 @@ func TestKiosksRegistryChangesLoseToNewerOnes(t *testing.T) {
 			t.Errorf("a flag shows a PIN hash: %s", f.Detail)
 		}
 	}
-	for _, s := range []string{"activity 7001", "item 8001", "item 8002", "staff card 5AF00009 of A", "staff card 04A1B2C3 of A"} {
+	for _, s := range []string{"activity 7001 name", "activity 7001 station", "item 8001", "item 8002 name", "staff card 5AF00009 of A", "staff card 04A1B2C3 of A"} {
 		if !subjects[s] {
 			t.Errorf("no conflict flag for %s: %v", s, subjects)
 		}
