@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode"
 
@@ -10,9 +11,11 @@ import (
 	"github.com/hongmajia/hongmajia/record"
 )
 
-// change applies one outbox row of the kiosk: a person, a card, or both.
+// change applies one outbox row of the kiosk: a person, a card, an
+// activity, a catalog item or a staff card (a row may carry several: each
+// is applied, in that order).
 func (in *ingest) change(c hubsync.Change) error {
-	if c.Person == nil && c.Card == nil {
+	if c.Person == nil && c.Card == nil && c.Activity == nil && c.Item == nil && c.Staff == nil {
 		return fmt.Errorf("push: change %d carries nothing: %w", c.Seq, hubsync.ErrMalformed)
 	}
 	if c.Person != nil {
@@ -25,7 +28,44 @@ func (in *ingest) change(c hubsync.Change) error {
 			return err
 		}
 	}
+	if c.Activity != nil {
+		if err := in.activity(*c.Activity); err != nil {
+			return err
+		}
+	}
+	if c.Item != nil {
+		if err := in.item(*c.Item); err != nil {
+			return err
+		}
+	}
+	if c.Staff != nil {
+		if err := in.staff(*c.Staff); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// heldRegistry records the registry version a pushing kiosk says it holds
+// (never past the hub's, never backwards): its changes were made having
+// seen the hub's rows up to it.
+func heldRegistry(tx Tx, k *Kiosk, held uint64) error {
+	if held <= k.Pulled {
+		return nil
+	}
+	v, err := tx.Version()
+	if err != nil {
+		return err
+	}
+	k.Pulled = min(held, v)
+	return nil
+}
+
+// newer reports whether a row the hub holds was written, by the hub or
+// another kiosk, after the version the pushing kiosk last pulled from: the
+// kiosk's change to it was made without seeing it, and loses to it.
+func (in *ingest) newer(changedBy string, version uint64) bool {
+	return changedBy != in.k.Terminal && version > in.k.Pulled
 }
 
 // person applies a person a kiosk made or changed. A person the hub does
@@ -160,6 +200,244 @@ func (in *ingest) card(c hubsync.Card) error {
 		return err
 	}
 	return tx.PutCard(next)
+}
+
+// maxRowID is the largest id a kiosk makes: JSON numbers hold it exactly.
+const maxRowID = 1<<53 - 1
+
+// activity applies an activity a kiosk made or changed: an activity of the
+// kiosk's center under the kiosk's id. A change to one the hub or another
+// kiosk changed since the kiosk last pulled loses to it, flagged, as does
+// one to another center's activity. A name the center has for another
+// activity gets the kiosk's id after it, flagged (the center's staff keep
+// one). A station activity is the center's only one: the others stop
+// being it, unless one of them became it after the kiosk last pulled.
+func (in *ingest) activity(a hubsync.Activity) error {
+	tx, k := in.tx, in.k
+	name := strings.TrimSpace(a.Name)
+	if a.ID <= 0 || a.ID > maxRowID || name == "" || (a.Center != "" && a.Center != k.Center) {
+		return fmt.Errorf("push: activity %d (%q) of center %q from a kiosk of center %s: %w", a.ID, a.Name, a.Center, k.Center, hubsync.ErrMalformed)
+	}
+	if err := a.Schedule.Validate(); err != nil {
+		return fmt.Errorf("push: activity %d: %v: %w", a.ID, err, hubsync.ErrMalformed)
+	}
+	if err := a.Rules.Validate(); err != nil {
+		return fmt.Errorf("push: activity %d: %v: %w", a.ID, err, hubsync.ErrMalformed)
+	}
+	subject := activitySubject(a.ID)
+	cur, err := tx.Activity(a.ID)
+	found := err == nil
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return err
+	case cur.Center != k.Center:
+		return in.h.raise(tx, FlagConflict, subject, fmt.Sprintf(
+			"kiosk %s of center %s sent activity %d (%s), which is center %s's: not applied", k.Terminal, k.Center, a.ID, name, cur.Center))
+	case in.newer(cur.ChangedBy, cur.Version):
+		return in.h.raise(tx, FlagConflict, subject, fmt.Sprintf(
+			"kiosk %s changed activity %d (%s) to %q after the hub's change it had not pulled (version %d, it had pulled %d): the hub's is kept",
+			k.Terminal, cur.ID, cur.Name, name, cur.Version, k.Pulled))
+	}
+	next := Activity{ID: a.ID, Center: k.Center, Name: name, Schedule: a.Schedule, Rules: a.Rules, Active: a.Active,
+		Station: a.Station, ChangedBy: k.Terminal}
+	others, err := tx.Activities(k.Center)
+	if err != nil {
+		return err
+	}
+	names := map[string]record.ActivityID{}
+	for _, o := range others {
+		if o.ID != a.ID {
+			names[o.Name] = o.ID
+		}
+	}
+	if other, taken := names[next.Name]; taken {
+		next.Name = fmt.Sprintf("%s #%d", name, a.ID)
+		if _, still := names[next.Name]; still {
+			return fmt.Errorf("push: activity %d: the names %q and %q are both taken at center %s", a.ID, name, next.Name, k.Center)
+		}
+		if err := in.h.raise(tx, FlagConflict, subject+" name", fmt.Sprintf(
+			"kiosk %s's activity %d has the name %s of center %s's activity %d: it is kept as %q",
+			k.Terminal, a.ID, name, k.Center, other, next.Name)); err != nil {
+			return err
+		}
+	}
+	var unset []Activity // the center's other station activities
+	if next.Station && next.Active {
+		for _, o := range others {
+			if o.ID == a.ID || !o.Station || !o.Active {
+				continue
+			}
+			if in.newer(o.ChangedBy, o.Version) {
+				next.Station, unset = false, nil
+				if err := in.h.raise(tx, FlagConflict, subject+" station", fmt.Sprintf(
+					"kiosk %s made activity %d (%s) its station's after activity %d (%s) became center %s's station activity, which it had not pulled (version %d, it had pulled %d): the hub's is kept",
+					k.Terminal, a.ID, name, o.ID, o.Name, k.Center, o.Version, k.Pulled)); err != nil {
+					return err
+				}
+				break
+			}
+			unset = append(unset, o)
+		}
+	}
+	for _, o := range unset {
+		o.Station, o.ChangedBy = false, k.Terminal
+		if o.Version, err = tx.NextVersion(); err != nil {
+			return err
+		}
+		if err := tx.PutActivity(o); err != nil {
+			return err
+		}
+	}
+	if found && sameActivity(cur, next) {
+		return nil
+	}
+	if next.Version, err = tx.NextVersion(); err != nil {
+		return err
+	}
+	return tx.PutActivity(next)
+}
+
+// sameActivity reports whether a and b differ in neither content nor state.
+func sameActivity(a, b Activity) bool {
+	a.ChangedBy, a.Version, b.ChangedBy, b.Version = "", 0, "", 0
+	return reflect.DeepEqual(a, b)
+}
+
+// activitySubject is an activity's conflict flags' subject; a taken name
+// and a station are flagged under it with " name" and " station" after, so
+// that one open flag does not hide the other.
+func activitySubject(id record.ActivityID) string { return fmt.Sprintf("activity %d", id) }
+
+// item applies a catalog item a kiosk made or changed: it joins the
+// district's catalog under the kiosk's id (ids are random: another
+// kiosk's cannot be it). A change to an item the hub or another kiosk
+// changed since the kiosk last pulled loses to it, flagged. A name the
+// catalog has for another item gets the kiosk's id after it, flagged: the
+// same goods at two centers that started alone are two items until the
+// district keeps one.
+func (in *ingest) item(it hubsync.Item) error {
+	tx, k := in.tx, in.k
+	name := strings.TrimSpace(it.Name)
+	if it.ID <= 0 || it.ID > maxRowID || name == "" || it.Price <= 0 || it.LimitCount < 0 || !validPeriod(it.LimitPeriod) ||
+		(it.LimitCount > 0 && it.LimitPeriod == hubsync.PeriodNone) {
+		return fmt.Errorf("push: item %d (%q, price %d, limit %d per %q): %w", it.ID, it.Name, it.Price, it.LimitCount, it.LimitPeriod, hubsync.ErrMalformed)
+	}
+	subject := itemSubject(it.ID)
+	items, err := tx.Items()
+	if err != nil {
+		return err
+	}
+	var cur Item
+	var found bool
+	names := map[string]record.ItemID{}
+	for _, x := range items {
+		if x.ID == it.ID {
+			cur, found = x, true
+		} else {
+			names[x.Name] = x.ID
+		}
+	}
+	if found && in.newer(cur.ChangedBy, cur.Version) {
+		return in.h.raise(tx, FlagConflict, subject, fmt.Sprintf(
+			"kiosk %s changed item %d (%s) to %q at %d points after the hub's change it had not pulled (version %d, it had pulled %d): the hub's is kept",
+			k.Terminal, cur.ID, cur.Name, name, it.Price, cur.Version, k.Pulled))
+	}
+	next := Item{ID: it.ID, Name: name, Price: it.Price, LimitCount: it.LimitCount, LimitPeriod: it.LimitPeriod, Active: it.Active,
+		ChangedBy: k.Terminal}
+	if other, taken := names[name]; taken {
+		next.Name = fmt.Sprintf("%s #%d", name, it.ID)
+		if _, still := names[next.Name]; still {
+			return fmt.Errorf("push: item %d: the names %q and %q are both taken", it.ID, name, next.Name)
+		}
+		if err := in.h.raise(tx, FlagConflict, subject+" name", fmt.Sprintf(
+			"kiosk %s's item %d has the name %s of the catalog's item %d: it is kept as %q",
+			k.Terminal, it.ID, name, other, next.Name)); err != nil {
+			return err
+		}
+	}
+	if found && withVersionByItem(cur, next.ChangedBy) == next {
+		return nil
+	}
+	if next.Version, err = tx.NextVersion(); err != nil {
+		return err
+	}
+	return tx.PutItem(next)
+}
+
+func withVersionByItem(it Item, by string) Item {
+	it.ChangedBy, it.Version = by, 0
+	return it
+}
+
+func validPeriod(p string) bool {
+	switch p {
+	case hubsync.PeriodNone, hubsync.PeriodDay, hubsync.PeriodWeek, hubsync.PeriodMonth, hubsync.PeriodYear:
+		return true
+	}
+	return false
+}
+
+// itemSubject is as activitySubject.
+func itemSubject(id record.ItemID) string { return fmt.Sprintf("item %d", id) }
+
+// staff applies a staff card a kiosk added, disabled or enabled: a staff
+// card of the kiosk's center, with the PIN hash the kiosk made. A change
+// to a card the hub or another kiosk changed since the kiosk last pulled
+// loses to it, flagged; so does a card that is a person's at the hub. The
+// PIN hash is in no error, flag or log.
+func (in *ingest) staff(s hubsync.Staff) error {
+	tx, k := in.tx, in.k
+	name := strings.TrimSpace(s.Name)
+	uid, err := record.ParseUID(string(s.UID))
+	switch {
+	case err != nil || uid != s.UID:
+		return fmt.Errorf("push: staff card %q: not a normalised card UID: %w", s.UID, hubsync.ErrMalformed)
+	case name == "" || (s.Role != hubsync.RoleStaff && s.Role != hubsync.RoleTechnician):
+		return fmt.Errorf("push: staff card %s (%q, role %q): a name and a role are required: %w", uid, s.Name, s.Role, hubsync.ErrMalformed)
+	case !usablePINHash(s.PINHash):
+		return fmt.Errorf("push: staff card %s: its PIN hash is not an argon2id hash in PHC form a kiosk can check: %w", uid, hubsync.ErrMalformed)
+	}
+	subject := staffSubject(k.Center, uid)
+	if c, err := tx.Card(uid); err == nil {
+		return in.h.raise(tx, FlagConflict, subject, fmt.Sprintf(
+			"kiosk %s made card %s a staff card (%s) of center %s, but it is person %d's card at the hub: not applied",
+			k.Terminal, uid, name, k.Center, c.Person))
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	cards, err := tx.StaffByCard(uid)
+	if err != nil {
+		return err
+	}
+	var cur Staff
+	var found bool
+	for _, c := range cards {
+		if c.Center == k.Center {
+			cur, found = c, true
+		}
+	}
+	if found && in.newer(cur.ChangedBy, cur.Version) {
+		return in.h.raise(tx, FlagConflict, subject, fmt.Sprintf(
+			"kiosk %s changed staff card %s of center %s (%s, %s, active %t) after the hub's change it had not pulled (version %d, it had pulled %d): the hub's is kept",
+			k.Terminal, uid, k.Center, name, s.Role, s.Active, cur.Version, k.Pulled))
+	}
+	next := Staff{Center: k.Center, UID: uid, Name: name, Role: s.Role, PINHash: s.PINHash, Active: s.Active, ChangedBy: k.Terminal}
+	if found {
+		same := cur
+		same.ChangedBy, same.Version = next.ChangedBy, 0
+		if same == next {
+			return nil
+		}
+	}
+	if next.Version, err = tx.NextVersion(); err != nil {
+		return err
+	}
+	return tx.PutStaff(next)
+}
+
+func staffSubject(center string, uid record.CardUID) string {
+	return fmt.Sprintf("staff card %s of %s", uid, center)
 }
 
 // alias makes from mean to from now on: the aliases to from move to to,

@@ -77,6 +77,9 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 			}
 			return h.raise(tx, ref.kind, k.Terminal, fmt.Sprintf("kiosk %s of center %s: %s", k.Terminal, k.Center, ref.reason))
 		}
+		if err := heldRegistry(tx, &k, p.Registry); err != nil {
+			return err
+		}
 		in := newIngest(h, tx, &k, now, offset)
 		for _, c := range p.Changes {
 			if c.Seq <= k.ChangesAcked {
@@ -423,7 +426,7 @@ func (in *ingest) checkShift(e *StoredEntry) error {
 		return nil
 	}
 	allowed, name := int64(record.DefaultMaxMinutes), "unknown to the hub"
-	a, err := in.activity(e.Activity)
+	a, err := in.activityOf(e.Activity)
 	if err != nil {
 		return err
 	}
@@ -447,9 +450,9 @@ func (in *ingest) checkShift(e *StoredEntry) error {
 	return in.h.raise(in.tx, FlagLongShift, e.Shift.String(), detail)
 }
 
-// activity is the hub's activity of id, read once per push; nil when the
-// hub has none.
-func (in *ingest) activity(id record.ActivityID) (*Activity, error) {
+// activityOf is the hub's activity of id, read once per push (after the
+// push's registry changes are applied); nil when the hub has none.
+func (in *ingest) activityOf(id record.ActivityID) (*Activity, error) {
 	if a, ok := in.activities[id]; ok {
 		return a, nil
 	}

@@ -214,7 +214,7 @@ func (h *Hub) ImportActivities(ctx context.Context, center string, rows []roster
 			if err != nil {
 				return err
 			}
-			err = tx.AddActivity(Activity{ID: record.ActivityID(id), Center: center, Name: a.Name, Schedule: a.Schedule,
+			err = tx.PutActivity(Activity{ID: record.ActivityID(id), Center: center, Name: a.Name, Schedule: a.Schedule,
 				Rules: a.Rules, Active: true, Station: a.Station, Version: v})
 			if err != nil {
 				return fmt.Errorf("import activity %s: %w", a.Name, err)
@@ -292,7 +292,7 @@ func (h *Hub) ImportCatalog(ctx context.Context, center string, rows []roster.It
 				if want.Version, err = tx.NextVersion(); err != nil {
 					return err
 				}
-				if err := tx.AddItem(want); err != nil {
+				if err := tx.PutItem(want); err != nil {
 					return fmt.Errorf("import item %s: %w", r.Name, err)
 				}
 				it, byName[r.Name] = want, want
@@ -354,7 +354,7 @@ func (h *Hub) BlockCard(ctx context.Context, uid record.CardUID) (Blocked, error
 		}
 		for _, s := range staff {
 			if s.Active {
-				s.Active = false
+				s.Active, s.ChangedBy = false, ""
 				if s.Version, err = tx.NextVersion(); err != nil {
 					return err
 				}
@@ -441,21 +441,47 @@ func HashPIN(pin string, p PINParams) (string, error) {
 
 // PINMatches reports whether pin is the one hash was made of.
 func PINMatches(pin, hash string) bool {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
-		return false
-	}
-	var p PINParams
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
+	p, salt, want, ok := parsePINHash(hash)
+	if !ok {
 		return false
 	}
 	got := argon2.IDKey([]byte(pin), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// parsePINHash reads an argon2id hash in PHC form.
+func parsePINHash(hash string) (p PINParams, salt, key []byte, ok bool) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return p, nil, nil, false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
+		return p, nil, nil, false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	key, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(key) == 0 || p.Time == 0 || p.Threads == 0 {
+		return p, nil, nil, false
+	}
+	return p, salt, key, true
+}
+
+// The costs of a PIN hash a kiosk may send for the center's other kiosks
+// to check: a kiosk checks a PIN in a few hundred ms with the defaults
+// (64 MiB, 3 passes), and one kiosk's hash must not make the others run out
+// of memory or time.
+const (
+	maxPINMemoryKiB = 256 << 10
+	maxPINTime      = 16
+	maxPINThreads   = 16
+)
+
+// usablePINHash reports whether hash is an argon2id hash in PHC form whose
+// costs the center's kiosks can afford to check.
+func usablePINHash(hash string) bool {
+	p, salt, key, ok := parsePINHash(hash)
+	return ok && p.MemoryKiB <= maxPINMemoryKiB && p.Time <= maxPINTime && p.Threads <= maxPINThreads &&
+		len(salt) >= 8 && len(key) >= 16 && len(key) <= 64
 }
 
 // Policy is the district's policy.

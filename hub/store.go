@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hongmajia/hongmajia/record"
@@ -42,7 +44,12 @@ import (
 //     a few queries, not one per entry.
 //   - Lookups of a row that is not there return an error wrapping
 //     ErrNotFound; an insert of a row that is there (a center, a member
-//     number, an activity's or item's name) wraps ErrExists.
+//     number) wraps ErrExists, and so does a write that would give a row a
+//     name another row holds (an activity's at its center, an item's in
+//     the catalog). The hub looks before it writes, so no Update goes on
+//     after a failed write (PostgreSQL aborts the transaction there).
+//   - Put… writes the row of its key (an id; a staff card's center and
+//     card) whole, inserting or replacing it, ChangedBy and Version too.
 type Store interface {
 	View(ctx context.Context, fn func(Reader) error) error
 	Update(ctx context.Context, fn func(Tx) error) error
@@ -134,8 +141,8 @@ type Tx interface {
 	PutPerson(Person) error
 	PutAlias(Alias) error
 	PutCard(Card) error
-	AddActivity(Activity) error
-	AddItem(Item) error
+	PutActivity(Activity) error
+	PutItem(Item) error
 	PutStock(Stock) error
 	PutStaff(Staff) error
 	PutPolicy(p record.Policy, version uint64) error
@@ -206,8 +213,9 @@ type Kiosk struct {
 	ClockOffset time.Duration
 	// ChangesAcked is the highest outbox seq of the kiosk the hub applied.
 	ChangesAcked uint64
-	// Pulled is the registry version the kiosk last pulled from (what it
-	// held then): a hub change after it is one the kiosk had not seen.
+	// Pulled is the registry version the kiosk holds as far as the hub
+	// knows: the Since of its last pull, or the Registry of its last push
+	// when higher. A change after it is one the kiosk had not seen.
 	Pulled uint64
 	// Refusal is why its last push was refused ("" when it was not);
 	// Fork when its ledger differs from the anchor.
@@ -286,7 +294,10 @@ type Activity struct {
 	Rules    record.Rules
 	Active   bool
 	Station  bool
-	Version  uint64
+	// ChangedBy is the terminal whose change wrote the row ("" for the
+	// hub's own): a kiosk's change loses to a newer one of anyone else.
+	ChangedBy string
+	Version   uint64
 }
 
 // Item is an item of the district's catalog.
@@ -297,6 +308,7 @@ type Item struct {
 	LimitCount  int64
 	LimitPeriod string // hubsync.PeriodDay…
 	Active      bool
+	ChangedBy   string // as Activity.ChangedBy
 	Version     uint64
 }
 
@@ -311,13 +323,39 @@ type Stock struct {
 
 // Staff is a staff card of a center.
 type Staff struct {
-	Center  string
-	UID     record.CardUID
-	Name    string
-	Role    string // hubsync.RoleStaff, hubsync.RoleTechnician
-	PINHash string
-	Active  bool
-	Version uint64
+	Center string
+	UID    record.CardUID
+	Name   string
+	Role   string // hubsync.RoleStaff, hubsync.RoleTechnician
+	// PINHash is the argon2id hash in PHC form: never logged, never in a
+	// flag.
+	PINHash   string
+	Active    bool
+	ChangedBy string // as Activity.ChangedBy
+	Version   uint64
+}
+
+// String is s without its PIN hash.
+func (s Staff) String() string {
+	return fmt.Sprintf("{Center:%s UID:%s Name:%s Role:%s PINHash:%s Active:%t ChangedBy:%s Version:%d}",
+		s.Center, s.UID, s.Name, s.Role, redacted(s.PINHash), s.Active, s.ChangedBy, s.Version)
+}
+
+// GoString is s without its PIN hash, for %#v.
+func (s Staff) GoString() string { return "hub.Staff" + s.String() }
+
+// LogValue is s without its PIN hash.
+func (s Staff) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("center", s.Center), slog.String("uid", string(s.UID)), slog.String("name", s.Name),
+		slog.String("role", s.Role), slog.String("pin_hash", redacted(s.PINHash)), slog.Bool("active", s.Active),
+		slog.String("changed_by", s.ChangedBy), slog.Uint64("version", s.Version))
+}
+
+func redacted(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "[redacted]"
 }
 
 // Balance is a person's district balance: every kiosk's entries for them

@@ -41,9 +41,16 @@ func samplePush(terminal string) hubsync.Push {
 	return hubsync.Push{Terminal: terminal, Version: "1.9.0", Acked: record.Head{Seq: 40, Hash: record.Hash{1, 2, 3}}, ChangesAcked: 6,
 		Changes: []hubsync.Change{{Seq: 7, At: hubEpoch.Add(-time.Hour), Operator: "A1B2C3D4",
 			Person: &hubsync.Person{ID: 99, MemberNo: "W-1", Provisional: true, Kind: record.Resident},
-			Card:   &hubsync.Card{UID: "04A1B2C3D4E5F6", Person: 99, State: hubsync.CardActive}}},
-		Entries: [][]byte{[]byte("entry 41"), []byte("entry 42")},
-		Head:    record.Head{Seq: 42, Hash: record.Hash{9, 9}}}
+			Card:   &hubsync.Card{UID: "04A1B2C3D4E5F6", Person: 99, State: hubsync.CardActive}},
+			{Seq: 8, At: hubEpoch.Add(-time.Minute),
+				Activity: &hubsync.Activity{ID: 7001, Center: "C-HPL", Name: "助老服务", Schedule: record.Schedule{Start: "08:30", End: "11:30"},
+					Rules: record.Rules{PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 10}, MaxMinutes: 240}, Active: true, Station: true},
+				Item: &hubsync.Item{ID: 8001, Name: "大米", Price: 80, LimitCount: 2, LimitPeriod: hubsync.PeriodMonth, Active: true},
+				Staff: &hubsync.Staff{UID: "5AF00001", Name: "值班员", Role: hubsync.RoleTechnician,
+					PINHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", Active: true}}},
+		Entries:  [][]byte{[]byte("entry 41"), []byte("entry 42")},
+		Head:     record.Head{Seq: 42, Hash: record.Hash{9, 9}},
+		Registry: 31}
 }
 
 // TestRoundTrips: every message goes through a real HTTP server built from
@@ -76,7 +83,7 @@ func TestRoundTrips(t *testing.T) {
 		t.Fatalf("Push: %v", err)
 	}
 	sameJSON(t, "the hub's Push", h.state().pushes[0], p)
-	sameJSON(t, "PushResult", res, hubsync.PushResult{Acked: record.Head{Seq: 42, Hash: record.Hash{9, 9}}, ChangesAcked: 7, HubTime: hubEpoch})
+	sameJSON(t, "PushResult", res, hubsync.PushResult{Acked: record.Head{Seq: 42, Hash: record.Hash{9, 9}}, ChangesAcked: 8, HubTime: hubEpoch})
 
 	pr, err := c.Pull(ctx, hubsync.Pull{Terminal: termA, Since: 31})
 	if err != nil {

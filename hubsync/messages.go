@@ -1,6 +1,8 @@
 package hubsync
 
 import (
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hongmajia/hongmajia/record"
@@ -105,13 +107,37 @@ type Item struct {
 }
 
 // Staff is a staff card of the kiosk's center, with its PIN's argon2id hash
-// in PHC form ($argon2id$v=19$m=…,t=…,p=…$salt$hash).
+// in PHC form ($argon2id$v=19$m=…,t=…,p=…$salt$hash). Printed (fmt) or
+// logged (slog) it shows everything but the hash: a hash in a log is a
+// PIN to brute-force offline.
 type Staff struct {
 	UID     record.CardUID `json:"uid"`
 	Name    string         `json:"name"`
 	Role    string         `json:"role"` // RoleStaff, RoleTechnician
 	PINHash string         `json:"pin_hash"`
 	Active  bool           `json:"active"`
+}
+
+// String is s without its PIN hash.
+func (s Staff) String() string {
+	return fmt.Sprintf("{UID:%s Name:%s Role:%s PINHash:%s Active:%t}", s.UID, s.Name, s.Role, redacted(s.PINHash), s.Active)
+}
+
+// GoString is s without its PIN hash, for %#v.
+func (s Staff) GoString() string { return "hubsync.Staff" + s.String() }
+
+// LogValue is s without its PIN hash, for slog (whose JSON handler would
+// otherwise marshal the hash).
+func (s Staff) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("uid", string(s.UID)), slog.String("name", s.Name), slog.String("role", s.Role),
+		slog.String("pin_hash", redacted(s.PINHash)), slog.Bool("active", s.Active))
+}
+
+func redacted(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "[redacted]"
 }
 
 // Alias says a person was merged into another: a kiosk's walk-in into a
@@ -124,14 +150,45 @@ type Alias struct {
 }
 
 // Change is a registry change made at a kiosk (a walk-in enrolled, a card
-// bound, replaced or reported lost, a name completed), in the order the
-// kiosk made them: Seq is the kiosk's outbox sequence, gap-free.
+// bound, replaced or reported lost, a name completed, an activity, catalog
+// item or staff card made or changed), in the order the kiosk made them:
+// Seq is the kiosk's outbox sequence, gap-free. Each carries one row as it
+// is after the change. A kiosk made before it enrolled (a center that
+// started alone) sends everything it held as its first changes.
 type Change struct {
 	Seq      uint64         `json:"seq"`
 	At       time.Time      `json:"at"`
 	Operator record.CardUID `json:"operator,omitempty"`
 	Person   *Person        `json:"person,omitempty"` // the person after the change
 	Card     *Card          `json:"card,omitempty"`   // the card after the change
+	// Activity is an activity of the kiosk's center (its Center is the
+	// kiosk's); Station says it is the one the center's station serves.
+	Activity *Activity `json:"activity,omitempty"`
+	Item     *Item     `json:"item,omitempty"` // joins the district's catalog
+	// Staff is a staff card of the kiosk's center, with its PIN's hash.
+	Staff *Staff `json:"staff,omitempty"`
+}
+
+// LogValue is c for slog, its staff card without the PIN hash.
+func (c Change) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.Uint64("seq", c.Seq), slog.Time("at", c.At)}
+	if c.Operator != "" {
+		attrs = append(attrs, slog.String("operator", string(c.Operator)))
+	}
+	for _, row := range []struct {
+		key string
+		v   any
+		set bool
+	}{{"person", c.Person, c.Person != nil}, {"card", c.Card, c.Card != nil}, {"activity", c.Activity, c.Activity != nil},
+		{"item", c.Item, c.Item != nil}} {
+		if row.set {
+			attrs = append(attrs, slog.Any(row.key, row.v))
+		}
+	}
+	if c.Staff != nil {
+		attrs = append(attrs, slog.Any("staff", c.Staff.LogValue()))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // Snapshot is the district's balance of a person as the hub computed it,
@@ -193,6 +250,10 @@ type Push struct {
 	Entries      [][]byte    `json:"entries,omitempty"`
 	// Head is the kiosk's chain head now: the hub sees how far behind it is.
 	Head record.Head `json:"head"`
+	// Registry is the registry version the kiosk holds (its last pull
+	// applied): its changes were made having seen the hub's up to it, so
+	// only a hub change past it wins over them.
+	Registry uint64 `json:"registry,omitempty"`
 }
 
 // PushResult answers Push. A refused batch is stored not at all.

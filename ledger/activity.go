@@ -37,7 +37,17 @@ type PutActivity struct {
 
 // PutActivity stores an activity and its rules.
 func (l *Ledger) PutActivity(ctx context.Context, req PutActivity) (Activity, error) {
-	return do(l, ctx, opPutActivity, req.ID, func(t *wtx) (Activity, error) { return t.putActivity(req.Activity) })
+	return do(l, ctx, opPutActivity, req.ID, func(t *wtx) (Activity, error) { return t.putActivityHere(req.Activity) })
+}
+
+// putActivityHere stores an activity made or changed here and records it
+// for the hub (putActivity alone is also a pull's, which must not go back).
+func (t *wtx) putActivityHere(a Activity) (Activity, error) {
+	a, err := t.putActivity(a)
+	if err != nil {
+		return a, err
+	}
+	return a, t.outboxActivity(a.ID)
 }
 
 func (t *wtx) putActivity(a Activity) (Activity, error) {

@@ -75,12 +75,12 @@ func (b *Batch) ReplaceCard(req ReplaceCard) (record.Entry, error) {
 
 // PutActivity is Ledger.PutActivity inside the batch.
 func (b *Batch) PutActivity(req PutActivity) (Activity, error) {
-	return run(b.t, opPutActivity, req.ID, func(t *wtx) (Activity, error) { return t.putActivity(req.Activity) })
+	return run(b.t, opPutActivity, req.ID, func(t *wtx) (Activity, error) { return t.putActivityHere(req.Activity) })
 }
 
 // PutItem is Ledger.PutItem inside the batch.
 func (b *Batch) PutItem(req PutItem) (Item, error) {
-	return run(b.t, opPutItem, req.ID, func(t *wtx) (Item, error) { return t.putItem(req.Item) })
+	return run(b.t, opPutItem, req.ID, func(t *wtx) (Item, error) { return t.putItemHere(req.Item) })
 }
 
 // AddStaff is Ledger.AddStaff inside the batch (the PIN hash is slow: a few

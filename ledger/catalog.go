@@ -75,7 +75,17 @@ type PutItem struct {
 
 // PutItem stores a catalog item. Stock is separate: see Restock.
 func (l *Ledger) PutItem(ctx context.Context, req PutItem) (Item, error) {
-	return do(l, ctx, opPutItem, req.ID, func(t *wtx) (Item, error) { return t.putItem(req.Item) })
+	return do(l, ctx, opPutItem, req.ID, func(t *wtx) (Item, error) { return t.putItemHere(req.Item) })
+}
+
+// putItemHere stores an item made or changed here and records it for the
+// hub (putItem alone is also a pull's, which must not go back).
+func (t *wtx) putItemHere(it Item) (Item, error) {
+	it, err := t.putItem(it)
+	if err != nil {
+		return it, err
+	}
+	return it, t.outboxItem(it)
 }
 
 func (t *wtx) putItem(it Item) (Item, error) {

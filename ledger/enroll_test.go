@@ -3,11 +3,15 @@ package ledger_test
 import (
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/hubsync"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
@@ -182,11 +186,13 @@ func TestRecordPush(t *testing.T) {
 	}
 	at := func(i int) record.Head { return record.Head{Seq: es[i-1].Seq, Hash: es[i-1].Hash} }
 	e.Clock.Advance(time.Minute)
-	if err := e.RecordPush(ctx, hubsync.PushResult{Acked: at(3), ChangesAcked: 2, HubTime: e.Clock.Now().Add(-time.Hour)}); err != nil {
+	// The outbox holds the test ledger's staff card, a person and their
+	// card.
+	if err := e.RecordPush(ctx, hubsync.PushResult{Acked: at(3), ChangesAcked: 3, HubTime: e.Clock.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	s, en := syncState(t, e), enrollment(t, e)
-	if s.AckedSeq != 3 || s.Unsynced != 2 || en.ChangesAcked != 2 || s.ChangesUnsynced != 0 || en.Acked != at(3) ||
+	if s.AckedSeq != 3 || s.Unsynced != 2 || en.ChangesAcked != 3 || s.ChangesUnsynced != 0 || en.Acked != at(3) ||
 		!s.LastPush.Equal(e.Clock.Now()) || en.ClockOffset != -time.Hour {
 		t.Fatalf("after a push: %+v %+v", s, en)
 	}
@@ -194,7 +200,7 @@ func TestRecordPush(t *testing.T) {
 	if err := e.RecordPush(ctx, hubsync.PushResult{Acked: at(1), ChangesAcked: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if s, en := syncState(t, e), enrollment(t, e); s.AckedSeq != 3 || en.ChangesAcked != 2 {
+	if s, en := syncState(t, e), enrollment(t, e); s.AckedSeq != 3 || en.ChangesAcked != 3 {
 		t.Fatalf("an older acknowledgement moved it back: acked %d, changes %d", s.AckedSeq, en.ChangesAcked)
 	}
 	// A refusal is kept until a push is taken.
@@ -214,7 +220,7 @@ func TestRecordPush(t *testing.T) {
 	if s := syncState(t, e); !s.Fork || s.LastRefusal != "gap" {
 		t.Fatalf("the fork flag went with the next refusal: %+v", s)
 	}
-	if err := e.RecordPush(ctx, hubsync.PushResult{Acked: at(5), ChangesAcked: 2}); err != nil {
+	if err := e.RecordPush(ctx, hubsync.PushResult{Acked: at(5), ChangesAcked: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if s := syncState(t, e); s.Fork || s.LastRefusal != "" || s.AckedSeq != 5 || s.Unsynced != 0 {
@@ -229,7 +235,7 @@ func TestRecordPush(t *testing.T) {
 		if err := e.RecordPush(ctx, r); !errors.Is(err, hubsync.ErrFork) {
 			t.Errorf("%s: %v, want ErrFork", name, err)
 		}
-		if s, en := syncState(t, e), enrollment(t, e); !s.Fork || s.LastRefusal == "" || s.AckedSeq != 5 || en.ChangesAcked != 2 {
+		if s, en := syncState(t, e), enrollment(t, e); !s.Fork || s.LastRefusal == "" || s.AckedSeq != 5 || en.ChangesAcked != 3 {
 			t.Errorf("%s: %+v %+v", name, s, en)
 		}
 	}
@@ -240,8 +246,8 @@ func TestRecordPush(t *testing.T) {
 // none.
 func TestOutbox(t *testing.T) {
 	e := ledgertest.MustOpen(t)
-	if ch, err := e.Changes(ctx, 0, 0); err != nil || len(ch) != 0 {
-		t.Fatalf("a new ledger's outbox: %v %v", ch, err)
+	if ch, err := e.Changes(ctx, 0, 0); err != nil || len(ch) != 1 || ch[0].Staff == nil || ch[0].Staff.UID != e.Staff {
+		t.Fatalf("a new ledger's outbox: %v %v, want its staff card", ch, err)
 	}
 	walkIn := ledger.EnrolPerson{ID: record.NewEntryID(), Provisional: true, Kind: record.Resident}
 	w, err := e.EnrolPerson(ctx, walkIn)
@@ -292,6 +298,7 @@ func TestOutbox(t *testing.T) {
 		operator record.CardUID
 	}
 	want := []row{
+		{}, // the test ledger's staff card
 		{person: &hubsync.Person{ID: w.ID, MemberNo: w.MemberNo, Provisional: true, Kind: record.Resident}},
 		{card: &hubsync.Card{UID: c1, Person: w.ID, State: hubsync.CardActive}, operator: e.Staff},
 		{card: &hubsync.Card{UID: c2, Person: w.ID, State: hubsync.CardActive}, operator: e.Staff},
@@ -305,15 +312,15 @@ func TestOutbox(t *testing.T) {
 	if len(ch) != len(want) {
 		t.Fatalf("%d changes, want %d: %+v", len(ch), len(want), ch)
 	}
-	for i, w := range want {
-		c := ch[i]
+	for i, w := range want[1:] {
+		i, c := i+1, ch[i+1]
 		if c.Seq != uint64(i+1) || c.Operator != w.operator || (w.person == nil) != (c.Person == nil) || (w.card == nil) != (c.Card == nil) ||
 			(w.person != nil && *c.Person != *w.person) || (w.card != nil && *c.Card != *w.card) {
 			t.Errorf("change %d: %+v person %+v card %+v; want %+v %+v", i+1, c, c.Person, c.Card, w.person, w.card)
 		}
 	}
-	if !ch[0].At.Equal(ledgertest.Start) || !ch[2].At.Equal(ledgertest.Start.Add(time.Minute)) {
-		t.Errorf("times %v %v", ch[0].At, ch[2].At)
+	if !ch[1].At.Equal(ledgertest.Start) || !ch[3].At.Equal(ledgertest.Start.Add(time.Minute)) {
+		t.Errorf("times %v %v", ch[1].At, ch[3].At)
 	}
 	page, err := e.Changes(ctx, 3, 2)
 	if err != nil || len(page) != 2 || page[0].Seq != 4 || page[1].Seq != 5 {
@@ -322,14 +329,16 @@ func TestOutbox(t *testing.T) {
 	if _, err := rawDB(t, e).Exec("DELETE FROM outbox WHERE seq = 1"); err == nil {
 		t.Error("an outbox row was deleted")
 	}
-	if s := syncState(t, e); s.ChangesUnsynced != 9 {
-		t.Errorf("ChangesUnsynced %d, want 9", s.ChangesUnsynced)
+	if s := syncState(t, e); s.ChangesUnsynced != 10 {
+		t.Errorf("ChangesUnsynced %d, want 10", s.ChangesUnsynced)
 	}
 }
 
 // TestOutboxHoldsWhatALedgerHadBefore: a ledger made before the hub (a
-// center that started alone) brings its people and cards at its first
-// push: the migration writes them to the outbox, people first.
+// center that started alone) brings its people, cards, activities (its
+// center's, the station's marked), catalog and staff cards at its first
+// push: the migration writes them to the outbox, people first, each row as
+// the ledger's own code would write it.
 func TestOutboxHoldsWhatALedgerHadBefore(t *testing.T) {
 	dir := t.TempDir()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, ledger.FileName))
@@ -342,8 +351,26 @@ func TestOutboxHoldsWhatALedgerHadBefore(t *testing.T) {
 	if err := ledger.MigrateTo(ctx, db, 4); err != nil {
 		t.Fatal(err)
 	}
+	rules := record.Rules{MaxMinutes: 240, PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 10, record.Resident: 5}}
+	sched := record.Schedule{Weekdays: []time.Weekday{time.Tuesday, time.Thursday}, Start: "08:30", End: "11:30"}
+	rulesJSON, _ := json.Marshal(rules)
+	schedJSON, _ := json.Marshal(sched)
+	pin := phc("1357")
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"INSERT INTO activities(id, center, name, schedule, rules, active) VALUES (11, 'C-TEST', '助老服务', ?, ?, 1)", []any{string(schedJSON), string(rulesJSON)}},
+		{"INSERT INTO activities(id, center, name, schedule, rules, active) VALUES (12, 'C-TEST', '环境整治', '{}', '{}', 0), (13, 'C-OTHER', '别处', '{}', '{}', 1)", nil},
+		{"INSERT INTO items(id, name, price, limit_count, limit_period, active) VALUES (21, '大米', 80, 2, 3, 1), (22, '旧毛巾', 10, 0, 0, 0)", nil},
+		{"INSERT INTO staff(uid, name, role, pin, active) VALUES ('5A000001', '技术员', 2, ?, 1), ('5A000002', '值班员', 1, ?, 0)", []any{pin[1:], pin[1:]}},
+	} {
+		if _, err := db.Exec(q.sql, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
+		}
+	}
 	for _, q := range []string{
-		"INSERT INTO meta(key, value) VALUES ('terminal', 'T-ALONE'), ('center', 'C-TEST'), ('center_name', '独立中心'), ('created_at', '0')",
+		"INSERT INTO meta(key, value) VALUES ('terminal', 'T-ALONE'), ('center', 'C-TEST'), ('center_name', '独立中心'), ('created_at', '50'), ('station_activity', '11')",
 		"INSERT INTO people(id, member_no, name, provisional, phone_masked, community, kind, created_at) VALUES (7, 'HPL0007', '王堃', 0, '138****0007', '和平里', 1, 200)",
 		"INSERT INTO people(id, member_no, name, provisional, kind, created_at) VALUES (5, 'T-ALONE-000005', '', 1, 4, 100)",
 		"INSERT INTO balances(person, points) VALUES (7, 0), (5, 0)",
@@ -354,7 +381,7 @@ func TestOutboxHoldsWhatALedgerHadBefore(t *testing.T) {
 		}
 	}
 	db.Close()
-	l, err := ledger.Open(ctx, dir, ledgertest.Options(nil, nil))
+	l, err := ledger.Open(ctx, dir, ledgertest.Options(clock.NewFake(ledgertest.Start), clock.NewFakeSync(true)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,19 +394,179 @@ func TestOutboxHoldsWhatALedgerHadBefore(t *testing.T) {
 		{Seq: 1, At: time.Unix(0, 100), Person: &hubsync.Person{ID: 5, MemberNo: "T-ALONE-000005", Provisional: true, Kind: record.Resident}},
 		{Seq: 2, At: time.Unix(0, 200), Person: &hubsync.Person{ID: 7, MemberNo: "HPL0007", Name: "王堃", Phone: "138****0007", Community: "和平里", Kind: record.RedVest}},
 		{Seq: 3, At: time.Unix(0, 400), Card: &hubsync.Card{UID: "A1B2C3D4", Person: 7, State: hubsync.CardLost}},
+		{Seq: 4, At: time.Unix(0, 50), Activity: &hubsync.Activity{ID: 11, Center: "C-TEST", Name: "助老服务", Schedule: sched, Rules: rules, Active: true, Station: true}},
+		{Seq: 5, At: time.Unix(0, 50), Activity: &hubsync.Activity{ID: 12, Center: "C-TEST", Name: "环境整治"}},
+		{Seq: 6, At: time.Unix(0, 50), Item: &hubsync.Item{ID: 21, Name: "大米", Price: 80, LimitCount: 2, LimitPeriod: hubsync.PeriodMonth, Active: true}},
+		{Seq: 7, At: time.Unix(0, 50), Item: &hubsync.Item{ID: 22, Name: "旧毛巾", Price: 10}},
+		{Seq: 8, At: time.Unix(0, 50), Staff: &hubsync.Staff{UID: "5A000001", Name: "技术员", Role: hubsync.RoleTechnician, PINHash: pin, Active: true}},
+		{Seq: 9, At: time.Unix(0, 50), Staff: &hubsync.Staff{UID: "5A000002", Name: "值班员", Role: hubsync.RoleStaff, PINHash: pin}},
 	}
 	if len(ch) != len(want) {
-		t.Fatalf("changes %+v", ch)
+		t.Fatalf("changes %v", ch)
 	}
 	for i := range want {
 		g, w := ch[i], want[i]
-		if g.Seq != w.Seq || !g.At.Equal(w.At) || (w.Person != nil && (g.Person == nil || *g.Person != *w.Person)) ||
-			(w.Card != nil && (g.Card == nil || *g.Card != *w.Card)) {
-			t.Errorf("change %d: %+v %+v %+v, want %+v %+v", i+1, g, g.Person, g.Card, w.Person, w.Card)
+		if g.Seq != w.Seq || !g.At.Equal(w.At) || !reflect.DeepEqual(g.Person, w.Person) || !reflect.DeepEqual(g.Card, w.Card) ||
+			!reflect.DeepEqual(g.Activity, w.Activity) || !reflect.DeepEqual(g.Item, w.Item) || !reflect.DeepEqual(g.Staff, w.Staff) {
+			t.Errorf("change %d: %v %+v %+v %+v %+v %v, want %+v %+v %+v %+v %v", i+1, g, g.Person, g.Card, g.Activity, g.Item, g.Staff,
+				w.Person, w.Card, w.Activity, w.Item, w.Staff)
 		}
+	}
+	// A row the migration wrote reads as the one the code writes: the
+	// station's activity put again (unchanged) is the same row.
+	a, err := l.Activity(ctx, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.PutActivity(ctx, ledger.PutActivity{ID: record.NewEntryID(), Activity: a}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := l.Changes(ctx, 9, 0)
+	if err != nil || len(again) != 1 || !reflect.DeepEqual(again[0].Activity, want[3].Activity) {
+		t.Errorf("the activity put again: %v %v, want %+v", again, err, want[3].Activity)
+	}
+	if s, err := l.CheckPIN(ctx, "5A000001", "1357"); err != nil || s.Role != ledger.RoleTechnician {
+		t.Errorf("the staff card's PIN after the migration: %+v %v", s, err)
 	}
 	rep, err := l.Verify(ctx)
 	if err != nil || !rep.OK() {
 		t.Errorf("verify after the migration: %v %v", rep.Problems, err)
+	}
+}
+
+// TestOutboxCarriesActivitiesItemsAndStaff: an activity of this center, a
+// catalog item or a staff card made or changed here is a row, as it is
+// after the change (the station activity marked, a staff card's PIN hash in
+// the PHC form a pull reads back); a retried, refused or dry write, another
+// center's activity and a staff card set to what it was add none.
+func TestOutboxCarriesActivitiesItemsAndStaff(t *testing.T) {
+	e := ledgertest.MustOpen(t)
+	start, err := e.Changes(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := record.Rules{RoundMinutes: 15, MaxMinutes: 240, PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 10}}
+	sched := record.Schedule{Weekdays: []time.Weekday{time.Monday}, Start: "08:30", End: "11:30"}
+	put := ledger.PutActivity{ID: record.NewEntryID(), Activity: ledger.Activity{Name: "助老服务", Schedule: sched, Rules: rules, Active: true}}
+	care, err := e.PutActivity(ctx, put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.PutActivity(ctx, put); err != nil { // a retry
+		t.Fatal(err)
+	}
+	if _, err := e.PutActivity(ctx, ledger.PutActivity{ID: record.NewEntryID(), Activity: ledger.Activity{Name: " ", Active: true}}); !errors.Is(err, ledger.ErrInvalid) {
+		t.Fatalf("an activity without a name: %v", err)
+	}
+	if _, err := e.PutActivity(ctx, ledger.PutActivity{ID: record.NewEntryID(), Activity: ledger.Activity{Center: "C-ELSEWHERE", Name: "别处", Active: true}}); err != nil {
+		t.Fatal(err)
+	}
+	imp := ledger.ImportActivities{ID: record.NewEntryID(), Activities: []ledger.ImportActivity{
+		{Name: "环境整治", Rules: rules}, {Name: "便民服务", Rules: record.Rules{AnyTime: true}, Station: true}}}
+	dry := imp
+	dry.DryRun = true
+	if _, err := e.ImportActivities(ctx, dry); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ImportActivities(ctx, imp); err != nil {
+		t.Fatal(err)
+	}
+	desk, err := e.StationActivity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetStationActivity(ctx, care.ID); err != nil {
+		t.Fatal(err)
+	}
+	oil, err := e.PutItem(ctx, ledger.PutItem{ID: record.NewEntryID(), Item: ledger.Item{Name: "食用油", Price: 50, Limit: 2, Period: ledger.Monthly, Active: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := ledger.ImportCatalog{ID: record.NewEntryID(), Items: []ledger.ImportItem{{Item: ledger.Item{Name: "大米", Price: 80, Active: true}, Stock: 5}}}
+	dryCat := cat
+	dryCat.DryRun = true
+	if _, err := e.ImportCatalog(ctx, dryCat); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ImportCatalog(ctx, cat); err != nil {
+		t.Fatal(err)
+	}
+	tech := e.NewUID()
+	if _, err := e.AddStaff(ctx, ledger.AddStaff{ID: record.NewEntryID(), UID: tech, Name: "技术员", Role: ledger.RoleTechnician, PIN: "97531"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, active := range []bool{false, false} { // the second sets what is
+		if _, err := e.SetStaffActive(ctx, ledger.SetStaffActive{ID: record.NewEntryID(), UID: tech, Active: active}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := e.Changes(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := all[len(start):]
+	var env ledger.Activity
+	as, err := e.Activities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range as {
+		if a.Name == "环境整治" {
+			env = a
+		}
+	}
+	var rice ledger.Item
+	offers, err := e.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range offers {
+		if o.Item.Name == "大米" {
+			rice = o.Item
+		}
+	}
+	activity := func(a ledger.Activity, station bool) *hubsync.Activity {
+		return &hubsync.Activity{ID: a.ID, Center: ledgertest.Center, Name: a.Name, Schedule: a.Schedule, Rules: a.Rules, Active: a.Active, Station: station}
+	}
+	want := []hubsync.Change{
+		{Activity: activity(care, false)},
+		{Activity: activity(env, false)},
+		{Activity: activity(desk, true)},
+		{Activity: activity(desk, false)}, // the station moves
+		{Activity: activity(care, true)},
+		{Item: &hubsync.Item{ID: oil.ID, Name: "食用油", Price: 50, LimitCount: 2, LimitPeriod: hubsync.PeriodMonth, Active: true}},
+		{Item: &hubsync.Item{ID: rice.ID, Name: "大米", Price: 80, Active: true}},
+		{Staff: &hubsync.Staff{UID: tech, Name: "技术员", Role: hubsync.RoleTechnician, Active: true}},
+		{Staff: &hubsync.Staff{UID: tech, Name: "技术员", Role: hubsync.RoleTechnician}},
+	}
+	if len(ch) != len(want) {
+		t.Fatalf("%d changes, want %d: %v", len(ch), len(want), ch)
+	}
+	for i, w := range want {
+		c := ch[i]
+		if c.Seq != all[len(start)-1].Seq+uint64(i)+1 || c.Person != nil || c.Card != nil {
+			t.Errorf("change %d: %v", i, c)
+		}
+		if !reflect.DeepEqual(c.Activity, w.Activity) || !reflect.DeepEqual(c.Item, w.Item) {
+			t.Errorf("change %d: activity %+v item %+v; want %+v %+v", i, c.Activity, c.Item, w.Activity, w.Item)
+		}
+		if (c.Staff == nil) != (w.Staff == nil) {
+			t.Errorf("change %d: staff %v, want %v", i, c.Staff, w.Staff)
+		} else if c.Staff != nil {
+			got := *c.Staff
+			got.PINHash = ""
+			if got != *w.Staff || !strings.HasPrefix(c.Staff.PINHash, "$argon2id$") {
+				t.Errorf("change %d: staff %v, want %v", i, c.Staff, w.Staff)
+			}
+		}
+	}
+	// The PIN hash is one a pull reads: another kiosk given the card
+	// checks its PIN.
+	other := ledgertest.MustOpen(t)
+	enrol(t, other)
+	card := *ch[7].Staff
+	applyPull(t, other, hubsync.PullResult{Version: 1, Staff: []hubsync.Staff{card}})
+	if s, err := other.CheckPIN(ctx, tech, "97531"); err != nil || s.Role != ledger.RoleTechnician {
+		t.Errorf("the card's PIN at another kiosk: %+v %v", s, err)
 	}
 }

@@ -212,9 +212,11 @@ BEGIN SELECT RAISE(ABORT, 'handouts are append-only'); END;
 PRAGMA application_id = 1213024844; -- 0x484D4A4C
 `,
 	// 5: the sync with the district hub. outbox: the registry changes made
-	// here (a person or a card, the row after the change), append-only, for
-	// the hub; every person and card already held is written to it first,
-	// so a center that started alone brings its registry at its first sync.
+	// here (a person, a card, an activity of this center, a catalog item, a
+	// staff card: the row after the change), append-only, for the hub; every
+	// one already held is written to it first, so a center that started
+	// alone brings its registry at its first sync (activities, items and
+	// staff cards keep no time of their own: theirs is the ledger's).
 	// aliases: people merged at the hub (from → the person they became);
 	// snapshots and stock_snapshots: the district balances and this
 	// center's stock as the hub signed them, the latest of each. balances
@@ -224,8 +226,8 @@ PRAGMA application_id = 1213024844; -- 0x484D4A4C
 	`
 CREATE TABLE outbox (
 	seq      INTEGER PRIMARY KEY,
-	kind     TEXT NOT NULL, -- 'person' or 'card'
-	row      TEXT NOT NULL, -- JSON: hubsync.Person or hubsync.Card
+	kind     TEXT NOT NULL, -- 'person', 'card', 'activity', 'item' or 'staff'
+	row      TEXT NOT NULL, -- JSON: hubsync.Person, Card, Activity, Item or Staff
 	at       INTEGER NOT NULL,
 	operator TEXT NOT NULL DEFAULT ''
 );
@@ -244,6 +246,23 @@ INSERT INTO outbox(kind, row, at)
 SELECT 'card', json_object('uid', uid, 'person', person, 'state',
 	CASE state WHEN 1 THEN 'active' WHEN 2 THEN 'lost' ELSE 'revoked' END), changed_at
 FROM cards ORDER BY bound_at, uid;
+INSERT INTO outbox(kind, row, at)
+SELECT 'activity', json_object('id', id, 'center', center, 'name', name, 'schedule', json(schedule), 'rules', json(rules),
+	'active', json(CASE WHEN active THEN 'true' ELSE 'false' END),
+	'station', json(CASE WHEN id = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'station_activity') THEN 'true' ELSE 'false' END)),
+	COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'created_at'), 0)
+FROM activities WHERE center = (SELECT value FROM meta WHERE key = 'center') ORDER BY name, id;
+INSERT INTO outbox(kind, row, at)
+SELECT 'item', json_object('id', id, 'name', name, 'price', price, 'limit_count', limit_count,
+	'limit_period', CASE limit_period WHEN 1 THEN 'day' WHEN 2 THEN 'week' WHEN 3 THEN 'month' WHEN 4 THEN 'year' ELSE '' END,
+	'active', json(CASE WHEN active THEN 'true' ELSE 'false' END)),
+	COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'created_at'), 0)
+FROM items ORDER BY name, id;
+INSERT INTO outbox(kind, row, at)
+SELECT 'staff', json_object('uid', uid, 'name', name, 'role', CASE role WHEN 2 THEN 'technician' ELSE 'staff' END,
+	'pin_hash', '$' || pin, 'active', json(CASE WHEN active THEN 'true' ELSE 'false' END)),
+	COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'created_at'), 0)
+FROM staff ORDER BY role DESC, name, uid;
 
 CREATE TABLE aliases (
 	from_person INTEGER PRIMARY KEY,

@@ -241,12 +241,10 @@ func (t *wtx) importActivity(a ImportActivity, stationSet bool) error {
 	if err != nil {
 		return err
 	}
-	if !a.Station {
-		return nil
+	if a.Station {
+		return t.setStation(got.ID)
 	}
-	_, err = t.exec("INSERT INTO meta(key, value) VALUES ('station_activity', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-		fmt.Sprint(int64(got.ID)))
-	return err
+	return t.outboxActivity(got.ID)
 }
 
 // ImportCatalog adds items and their first stock, all or nothing.
@@ -300,7 +298,7 @@ func (t *wtx) importItem(it ImportItem, entry record.EntryID) error {
 	if n > 0 {
 		return fmt.Errorf("item %q: %w", it.Item.Name, ErrDuplicate)
 	}
-	got, err := t.putItem(it.Item)
+	got, err := t.putItemHere(it.Item)
 	if err != nil || it.Stock == 0 {
 		return err
 	}
@@ -405,10 +403,13 @@ func (l *Ledger) SetStaffActive(ctx context.Context, req SetStaffActive) (Staff,
 		if err != nil {
 			return Staff{}, err
 		}
+		if s.Active == req.Active {
+			return s, nil
+		}
 		if _, err := t.exec("UPDATE staff SET active = ? WHERE uid = ?", req.Active, string(req.UID)); err != nil {
 			return Staff{}, err
 		}
 		s.Active = req.Active
-		return s, nil
+		return s, t.outboxStaff(req.UID)
 	})
 }

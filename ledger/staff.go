@@ -179,7 +179,7 @@ func (t *wtx) addStaff(req AddStaff, hash string) (Staff, error) {
 	if _, err := t.exec("INSERT INTO staff(uid, name, role, pin) VALUES (?, ?, ?, ?)", string(req.UID), req.Name, int(req.Role), hash); err != nil {
 		return Staff{}, err
 	}
-	return Staff{UID: req.UID, Name: req.Name, Role: req.Role, Active: true}, nil
+	return Staff{UID: req.UID, Name: req.Name, Role: req.Role, Active: true}, t.outboxStaff(req.UID)
 }
 
 func readStaff(ctx context.Context, q querier, uid record.CardUID) (Staff, error) {

@@ -20,7 +20,7 @@ func (l *Ledger) SetStationActivity(ctx context.Context, id record.ActivityID) e
 	if a.Center != l.term.Center {
 		return fmt.Errorf("set station activity: %q is at center %s, not %s: %w", a.Name, a.Center, l.term.Center, ErrInvalid)
 	}
-	return l.setMeta(ctx, "set station activity", map[string]string{"station_activity": strconv.FormatInt(int64(id), 10)})
+	return l.write(ctx, "set station activity", func(t *wtx) error { return t.setStation(id) })
 }
 
 // StationActivity returns the activity SetStationActivity named; ErrNotFound

@@ -167,9 +167,15 @@ func (k *Kiosk) Truncate(seq uint64) {
 
 // AddChange queues a registry change (a person, a card) in the outbox.
 func (k *Kiosk) AddChange(p *hubsync.Person, c *hubsync.Card) hubsync.Change {
+	return k.Queue(hubsync.Change{Person: p, Card: c})
+}
+
+// Queue queues any registry change (an activity, an item, a staff card…)
+// in the outbox, numbered and timed as the kiosk does.
+func (k *Kiosk) Queue(ch hubsync.Change) hubsync.Change {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	ch := hubsync.Change{Seq: uint64(len(k.changes)) + 1, At: k.Clock(), Person: p, Card: c}
+	ch.Seq, ch.At = uint64(len(k.changes))+1, k.Clock()
 	k.changes = append(k.changes, ch)
 	return ch
 }

@@ -513,13 +513,13 @@ func (t *tx) PutCard(c hub.Card) error {
 
 // ---- activities, items, stock, staff, policy, balances
 
-const activityColumns = "id, center, name, schedule, rules, active, station, version"
+const activityColumns = "id, center, name, schedule, rules, active, station, changed_by, version"
 
 func scanActivity(s scanner) (hub.Activity, error) {
 	var a hub.Activity
 	var id, v int64
 	var sched, rules string
-	if err := s.Scan(&id, &a.Center, &a.Name, &sched, &rules, &a.Active, &a.Station, &v); err != nil {
+	if err := s.Scan(&id, &a.Center, &a.Name, &sched, &rules, &a.Active, &a.Station, &a.ChangedBy, &v); err != nil {
 		return a, err
 	}
 	a.ID, a.Version = record.ActivityID(id), uint64(v)
@@ -541,7 +541,7 @@ func activityArgs(a hub.Activity) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{int64(a.ID), a.Center, a.Name, string(sched), string(rules), a.Active, a.Station, int64(a.Version)}, nil
+	return []any{int64(a.ID), a.Center, a.Name, string(sched), string(rules), a.Active, a.Station, a.ChangedBy, int64(a.Version)}, nil
 }
 
 func (t *tx) Activity(id record.ActivityID) (hub.Activity, error) {
@@ -557,21 +557,24 @@ func (t *tx) Activities(center string) ([]hub.Activity, error) {
 	return collect(rows, scanActivity)
 }
 
-func (t *tx) AddActivity(a hub.Activity) error {
+func (t *tx) PutActivity(a hub.Activity) error {
 	args, err := activityArgs(a)
 	if err != nil {
 		return err
 	}
-	_, err = t.exec("INSERT INTO activities("+activityColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", args...)
+	_, err = t.exec(`INSERT INTO activities(`+activityColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET center = excluded.center, name = excluded.name, schedule = excluded.schedule,
+		rules = excluded.rules, active = excluded.active, station = excluded.station, changed_by = excluded.changed_by,
+		version = excluded.version`, args...)
 	return exists(err, "activity %s of center %s", a.Name, a.Center)
 }
 
-const itemColumns = "id, name, price, limit_count, limit_period, active, version"
+const itemColumns = "id, name, price, limit_count, limit_period, active, changed_by, version"
 
 func scanItem(s scanner) (hub.Item, error) {
 	var it hub.Item
 	var id, v int64
-	err := s.Scan(&id, &it.Name, &it.Price, &it.LimitCount, &it.LimitPeriod, &it.Active, &v)
+	err := s.Scan(&id, &it.Name, &it.Price, &it.LimitCount, &it.LimitPeriod, &it.Active, &it.ChangedBy, &v)
 	it.ID, it.Version = record.ItemID(id), uint64(v)
 	return it, err
 }
@@ -584,9 +587,11 @@ func (t *tx) Items() ([]hub.Item, error) {
 	return collect(rows, scanItem)
 }
 
-func (t *tx) AddItem(it hub.Item) error {
-	_, err := t.exec("INSERT INTO items("+itemColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
-		int64(it.ID), it.Name, it.Price, it.LimitCount, it.LimitPeriod, it.Active, int64(it.Version))
+func (t *tx) PutItem(it hub.Item) error {
+	_, err := t.exec(`INSERT INTO items(`+itemColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET name = excluded.name, price = excluded.price, limit_count = excluded.limit_count,
+		limit_period = excluded.limit_period, active = excluded.active, changed_by = excluded.changed_by, version = excluded.version`,
+		int64(it.ID), it.Name, it.Price, it.LimitCount, it.LimitPeriod, it.Active, it.ChangedBy, int64(it.Version))
 	return exists(err, "item %s", it.Name)
 }
 
@@ -610,13 +615,13 @@ func (t *tx) PutStock(s hub.Stock) error {
 	return exists(err, "stock of item %d at %s", s.Item, s.Center)
 }
 
-const staffColumns = "center, uid, name, role, pin_hash, active, version"
+const staffColumns = "center, uid, name, role, pin_hash, active, changed_by, version"
 
 func scanStaff(s scanner) (hub.Staff, error) {
 	var st hub.Staff
 	var uid string
 	var v int64
-	err := s.Scan(&st.Center, &uid, &st.Name, &st.Role, &st.PINHash, &st.Active, &v)
+	err := s.Scan(&st.Center, &uid, &st.Name, &st.Role, &st.PINHash, &st.Active, &st.ChangedBy, &v)
 	st.UID, st.Version = record.CardUID(uid), uint64(v)
 	return st, err
 }
@@ -630,10 +635,10 @@ func (t *tx) StaffByCard(uid record.CardUID) ([]hub.Staff, error) {
 }
 
 func (t *tx) PutStaff(s hub.Staff) error {
-	_, err := t.exec(`INSERT INTO staff(`+staffColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err := t.exec(`INSERT INTO staff(`+staffColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(center, uid) DO UPDATE SET name = excluded.name, role = excluded.role, pin_hash = excluded.pin_hash,
-		active = excluded.active, version = excluded.version`,
-		s.Center, string(s.UID), s.Name, s.Role, s.PINHash, s.Active, int64(s.Version))
+		active = excluded.active, changed_by = excluded.changed_by, version = excluded.version`,
+		s.Center, string(s.UID), s.Name, s.Role, s.PINHash, s.Active, s.ChangedBy, int64(s.Version))
 	return exists(err, "staff card %s of %s", s.UID, s.Center)
 }
 

@@ -312,14 +312,15 @@ CREATE INDEX cards_person ON cards(person);
 CREATE INDEX cards_version ON cards(version);
 
 CREATE TABLE activities (
-	id       INTEGER PRIMARY KEY,
-	center   TEXT NOT NULL REFERENCES centers(id),
-	name     TEXT NOT NULL,
-	schedule TEXT NOT NULL,
-	rules    TEXT NOT NULL,
-	active   INTEGER NOT NULL,
-	station  INTEGER NOT NULL,
-	version  INTEGER NOT NULL,
+	id         INTEGER PRIMARY KEY,
+	center     TEXT NOT NULL REFERENCES centers(id),
+	name       TEXT NOT NULL,
+	schedule   TEXT NOT NULL,
+	rules      TEXT NOT NULL,
+	active     INTEGER NOT NULL,
+	station    INTEGER NOT NULL,
+	changed_by TEXT NOT NULL DEFAULT '',
+	version    INTEGER NOT NULL,
 	UNIQUE (center, name)
 );
 CREATE INDEX activities_version ON activities(center, version);
@@ -331,6 +332,7 @@ CREATE TABLE items (
 	limit_count  INTEGER NOT NULL,
 	limit_period TEXT NOT NULL,
 	active       INTEGER NOT NULL,
+	changed_by   TEXT NOT NULL DEFAULT '',
 	version      INTEGER NOT NULL
 );
 CREATE INDEX items_version ON items(version);
@@ -345,13 +347,14 @@ CREATE TABLE stock (
 CREATE INDEX stock_version ON stock(center, version);
 
 CREATE TABLE staff (
-	center   TEXT NOT NULL REFERENCES centers(id),
-	uid      TEXT NOT NULL,
-	name     TEXT NOT NULL,
-	role     TEXT NOT NULL,
-	pin_hash TEXT NOT NULL,
-	active   INTEGER NOT NULL,
-	version  INTEGER NOT NULL,
+	center     TEXT NOT NULL REFERENCES centers(id),
+	uid        TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	pin_hash   TEXT NOT NULL,
+	active     INTEGER NOT NULL,
+	changed_by TEXT NOT NULL DEFAULT '',
+	version    INTEGER NOT NULL,
 	PRIMARY KEY (center, uid)
 );
 CREATE INDEX staff_uid ON staff(uid);

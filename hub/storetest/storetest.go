@@ -40,6 +40,7 @@ func Run(t *testing.T, open Open) {
 		{"OneOpenFlagPerSubject", testFlags},
 		{"NotFoundAndExists", testErrors},
 		{"CounterOnlyAdvances", testCounter},
+		{"RegistryRowsArePutWhole", testRegistryRows},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -336,7 +337,7 @@ func testSince(t *testing.T, s hub.Store) {
 			if i == 0 {
 				v0 = v
 			}
-			if err := tx.AddActivity(hub.Activity{ID: record.ActivityID(i + 1), Center: c, Name: string(rune('a' + i)), Active: true, Version: v,
+			if err := tx.PutActivity(hub.Activity{ID: record.ActivityID(i + 1), Center: c, Name: string(rune('a' + i)), Active: true, Version: v,
 				Rules: record.Rules{PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 12}}}); err != nil {
 				return err
 			}
@@ -595,6 +596,102 @@ func testErrors(t *testing.T, s hub.Store) {
 }
 
 func errOf[T any](_ T, err error) error { return err }
+
+// testRegistryRows: an activity, an item and a staff card are put whole
+// by their key (who changed them too), a name another row holds is
+// ErrExists (an activity's at its center only), and Since gives the
+// activities and staff of the center asked and the whole catalog.
+func testRegistryRows(t *testing.T, s hub.Store) {
+	addCenter(t, s, "A")
+	addCenter(t, s, "B")
+	rules := record.Rules{MaxMinutes: 90, PointsPerHour: map[record.VolunteerKind]int64{record.GreenVest: 6}}
+	update(t, s, func(tx hub.Tx) error {
+		for _, a := range []hub.Activity{
+			{ID: 1, Center: "A", Name: "a", Active: true, Station: true, Version: 1},
+			{ID: 2, Center: "B", Name: "a", Active: true, Version: 2}, // the same name at another center
+			{ID: 1, Center: "A", Name: "a2", Rules: rules, Schedule: record.Schedule{Start: "08:00", End: "10:00"}, ChangedBy: "T1", Version: 3},
+		} {
+			if err := tx.PutActivity(a); err != nil {
+				return err
+			}
+		}
+		for _, it := range []hub.Item{
+			{ID: 10, Name: "rice", Price: 80, Active: true, Version: 4},
+			{ID: 10, Name: "rice", Price: 70, LimitCount: 2, LimitPeriod: hubsync.PeriodWeek, ChangedBy: "T1", Version: 5},
+			{ID: 11, Name: "oil", Price: 50, Active: true, Version: 6},
+		} {
+			if err := tx.PutItem(it); err != nil {
+				return err
+			}
+		}
+		for _, st := range []hub.Staff{
+			{Center: "A", UID: "5AF00001", Name: "s", Role: hubsync.RoleStaff, PINHash: "$h1", Active: true, Version: 7},
+			{Center: "B", UID: "5AF00001", Name: "s", Role: hubsync.RoleStaff, PINHash: "$h2", Active: true, Version: 8},
+			{Center: "A", UID: "5AF00001", Name: "s2", Role: hubsync.RoleTechnician, PINHash: "$h3", ChangedBy: "T1", Version: 9},
+		} {
+			if err := tx.PutStaff(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for what, fn := range map[string]func(hub.Tx) error{
+		"an activity's name at its center": func(tx hub.Tx) error {
+			return tx.PutActivity(hub.Activity{ID: 3, Center: "A", Name: "a2", Version: 10})
+		},
+		"an item's name": func(tx hub.Tx) error { return tx.PutItem(hub.Item{ID: 12, Name: "oil", Price: 1, Version: 10}) },
+		"an item renamed to another's": func(tx hub.Tx) error {
+			return tx.PutItem(hub.Item{ID: 10, Name: "oil", Price: 1, Version: 10})
+		},
+	} {
+		if err := s.Update(ctx, fn); !errors.Is(err, hub.ErrExists) {
+			t.Errorf("%s twice: %v, want ErrExists", what, err)
+		}
+	}
+	err := s.View(ctx, func(r hub.Reader) error {
+		a, err := r.Activity(1)
+		if err != nil {
+			return err
+		}
+		if a.Name != "a2" || a.Active || a.Station || a.ChangedBy != "T1" || a.Version != 3 || a.Rules.MaxMinutes != 90 ||
+			a.Rules.PointsPerHour[record.GreenVest] != 6 || a.Schedule.End != "10:00" {
+			t.Errorf("activity put again: %+v", a)
+		}
+		items, err := r.Items()
+		if err != nil {
+			return err
+		}
+		if len(items) != 2 || items[1] != (hub.Item{ID: 10, Name: "rice", Price: 70, LimitCount: 2, LimitPeriod: hubsync.PeriodWeek, ChangedBy: "T1", Version: 5}) {
+			t.Errorf("items %+v", items)
+		}
+		staff, err := r.StaffByCard("5AF00001")
+		if err != nil {
+			return err
+		}
+		if len(staff) != 2 || staff[0] != (hub.Staff{Center: "A", UID: "5AF00001", Name: "s2", Role: hubsync.RoleTechnician, PINHash: "$h3", ChangedBy: "T1", Version: 9}) ||
+			staff[1].Center != "B" || staff[1].PINHash != "$h2" {
+			t.Errorf("staff %v", staff)
+		}
+		ch, err := r.Since(2, "A", 10)
+		if err != nil {
+			return err
+		}
+		if len(ch.Activities) != 1 || ch.Activities[0].ID != 1 || len(ch.Items) != 2 || len(ch.Staff) != 1 || ch.Staff[0].Version != 9 {
+			t.Errorf("since 2 at A: activities %+v items %+v staff %v", ch.Activities, ch.Items, ch.Staff)
+		}
+		ch, err = r.Since(0, "B", 10)
+		if err != nil {
+			return err
+		}
+		if len(ch.Activities) != 1 || ch.Activities[0].ID != 2 || len(ch.Items) != 2 || len(ch.Staff) != 1 || ch.Staff[0].Center != "B" {
+			t.Errorf("since 0 at B: activities %+v items %+v staff %v", ch.Activities, ch.Items, ch.Staff)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
 
 func testCounter(t *testing.T, s hub.Store) {
 	addCenter(t, s, "A")

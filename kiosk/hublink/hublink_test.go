@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -136,6 +137,142 @@ func TestEarnHereSpendThere(t *testing.T) {
 	// A second sync with nothing new pushes nothing.
 	if res := mustSync(t, la); res.Pushed != 0 || res.Changes != 0 {
 		t.Errorf("an idle sync pushed %+v", res)
+	}
+}
+
+// TestACenterThatStartedAloneBringsItsRegistry: a kiosk set up alone
+// (kioskctl init, import, staff) with its activities, catalog and staff
+// cards enrolls and syncs; the center's second kiosk pulls all of it, lets
+// the first's technician in with their PIN, serves the first's station
+// activity, and redeems the first's item once it was restocked there.
+func TestACenterThatStartedAloneBringsItsRegistry(t *testing.T) {
+	h := newHub(t)
+	a := ledgertest.MustOpen(t)
+	p, card := a.AddPerson(t, "孙七", record.RedVest)
+	a.Credit(t, p.ID, 100)
+	rules := record.Rules{AnyTime: true, MaxMinutes: 240, PointsPerHour: map[record.VolunteerKind]int64{record.RedVest: 10}}
+	if _, err := a.ImportActivities(ctx, ledger.ImportActivities{ID: record.NewEntryID(), Activities: []ledger.ImportActivity{
+		{Name: "助老服务", Rules: rules, Station: true}, {Name: "环境整治", Schedule: record.Schedule{Start: "14:00", End: "16:00"}, Rules: rules}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ImportCatalog(ctx, ledger.ImportCatalog{ID: record.NewEntryID(), Items: []ledger.ImportItem{
+		{Item: ledger.Item{Name: "大米", Price: 40, Limit: 2, Period: ledger.Monthly, Active: true}, Stock: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	const tech, techPIN = record.CardUID("5AF00002"), "97531"
+	if _, err := a.AddStaff(ctx, ledger.AddStaff{ID: record.NewEntryID(), UID: tech, Name: "技术员", Role: ledger.RoleTechnician, PIN: techPIN}); err != nil {
+		t.Fatal(err)
+	}
+	opts := hublink.Options{Clock: a.Clock, Sync: a.Sync, Version: "test"}
+	if _, err := hublink.Enroll(ctx, a.Dir, a.Ledger, h.url, h.token(t), opts); err != nil {
+		t.Fatal(err)
+	}
+	key, err := hublink.LoadKey(a.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	la := hublink.New(a.Ledger, key, opts)
+	if res := mustSync(t, la); res.Changes < 7 {
+		t.Fatalf("the first sync pushed %d registry changes: %+v", res.Changes, res)
+	}
+	station, err := a.StationActivity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rice := func(l *ledger.Ledger) ledger.Offer {
+		t.Helper()
+		offers, err := l.Catalog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range offers {
+			if o.Item.Name == "大米" {
+				return o
+			}
+		}
+		t.Fatalf("no 大米 in the catalog %+v", offers)
+		return ledger.Offer{}
+	}
+	// The first kiosk restocks; then the center's second kiosk syncs.
+	if _, err := a.Restock(ctx, ledger.Restock{ID: record.NewEntryID(), Item: rice(a.Ledger).Item.ID, Quantity: 4, Operator: tech}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, la)
+	b, lb := h.kiosk(t)
+	mustSync(t, lb)
+	as, err := b.Activities(ctx)
+	if err != nil || len(as) != 2 {
+		t.Fatalf("the second kiosk's activities %+v %v", as, err)
+	}
+	if got, err := b.StationActivity(ctx); err != nil || got.ID != station.ID || got.Rules.MaxMinutes != 240 {
+		t.Errorf("the second kiosk's station activity %+v %v, want %+v", got, err, station)
+	}
+	if s, err := b.CheckPIN(ctx, tech, techPIN); err != nil || s.Role != ledger.RoleTechnician {
+		t.Errorf("the first kiosk's technician at the second: %+v %v", s, err)
+	}
+	offer := rice(b.Ledger)
+	if offer.Item != rice(a.Ledger).Item || offer.Stock != 5 {
+		t.Fatalf("the second kiosk's 大米 %+v, want the first's with 5 in stock", offer)
+	}
+	red, err := b.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: offer.Item.ID, Quantity: 2})
+	if err != nil {
+		t.Fatalf("redeem the first kiosk's item at the second: %v", err)
+	}
+	if red.Balance.Points != 20 {
+		t.Errorf("balance after redeeming 80 of 100: %+v", red.Balance)
+	}
+	if _, err := b.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: station.ID}); err != nil {
+		t.Errorf("check in at the first kiosk's activity at the second: %v", err)
+	}
+	mustSync(t, lb)
+	mustSync(t, la)
+	if got := rice(a.Ledger); got.Stock != 3 {
+		t.Errorf("stock back at the first kiosk %d, want 3", got.Stock)
+	}
+	if bal, err := a.Balance(ctx, p.ID); err != nil || bal.Points != 20 {
+		t.Errorf("balance back at the first kiosk %+v %v", bal, err)
+	}
+	a.MustVerify(t)
+	b.MustVerify(t)
+	// Nothing the hub knew of only by the entries.
+	flags, err := h.hub.Flags(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range flags {
+		if f.Kind != hub.FlagConflict || !strings.Contains(f.Subject, "staff card "+string(a.Staff)) {
+			t.Errorf("flag %+v", f) // the test ledgers' staff cards share a UID: the only conflict
+		}
+	}
+}
+
+// TestAChangeAfterAPullIsNewerThanWhatItPulled: a staff card disabled at
+// the hub reaches the kiosk at its sync; enabled again there the next day,
+// the kiosk's change is the newer one: the hub takes it, unflagged.
+func TestAChangeAfterAPullIsNewerThanWhatItPulled(t *testing.T) {
+	h := newHub(t)
+	a, la := h.kiosk(t)
+	mustSync(t, la)
+	if _, err := h.hub.BlockCard(ctx, a.Staff); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, la)
+	if _, err := a.CheckPIN(ctx, a.Staff, ledgertest.StaffPIN); !errors.Is(err, ledger.ErrStaffDisabled) {
+		t.Fatalf("a staff card disabled at the hub: %v", err)
+	}
+	a.Clock.Advance(24 * time.Hour)
+	h.clk.Advance(24 * time.Hour)
+	if _, err := a.SetStaffActive(ctx, ledger.SetStaffActive{ID: record.NewEntryID(), UID: a.Staff, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, la)
+	if s, err := a.CheckPIN(ctx, a.Staff, ledgertest.StaffPIN); err != nil || !s.Active {
+		t.Errorf("the card enabled again at the kiosk, after a sync: %+v %v", s, err)
+	}
+	// Had the hub taken the kiosk's change for one made before the block,
+	// it would keep the block and flag the conflict.
+	if fl, err := h.hub.Flags(ctx, true); err != nil || len(fl) != 0 {
+		t.Errorf("flags %+v %v", fl, err)
 	}
 }
 
@@ -272,13 +409,18 @@ func TestRestoreFromHub(t *testing.T) {
 	a, la := h.kiosk(t)
 	p, card := a.AddPerson(t, "赵六", record.Resident)
 	a.Credit(t, p.ID, 40)
+	act := a.AnyTime(t)
+	towel := a.AddItem(t, "毛巾", 10, 3)
+	mustSync(t, la) // an enrolled kiosk redeems after a sync
+	if _, err := a.CheckIn(ctx, ledger.CheckIn{ID: record.NewEntryID(), Card: card, Activity: act.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: card, Item: towel.ID}); err != nil {
+		t.Fatal(err)
+	}
 	mustSync(t, la)
 	head, _ := a.Head(ctx)
 	term := a.Terminal().ID
-	// Staff cards come from the hub: a kiosk's own do not survive its card.
-	if _, err := h.hub.AddStaff(ctx, hub.AddStaff{Center: ledgertest.Center, UID: "5AF00001", Name: "值班员", Role: hubsync.RoleStaff, PIN: "1357"}); err != nil {
-		t.Fatal(err)
-	}
 	tok, _, err := h.hub.RestoreToken(ctx, term, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -294,13 +436,24 @@ func TestRestoreFromHub(t *testing.T) {
 	if got != head {
 		t.Fatalf("restored head %+v, want %+v", got, head)
 	}
-	if b, err := l.Balance(ctx, p.ID); err != nil || b.Points != 40 {
+	if b, err := l.Balance(ctx, p.ID); err != nil || b.Points != 30 {
 		t.Fatalf("restored balance %+v %v", b, err)
 	}
 	if info, err := l.LookupCard(ctx, card); err != nil || info.Card.State != ledger.CardActive {
 		t.Fatalf("restored card %+v %v", info, err)
 	}
-	if _, err := l.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 5, Reason: "after restore", Operator: "5AF00001"}); err != nil {
+	// The kiosk's own staff card, activity and item come back as they
+	// were, not as placeholders.
+	if s, err := l.CheckPIN(ctx, a.Staff, ledgertest.StaffPIN); err != nil || s.Name != "值班员" || s.Role != ledger.RoleStaff {
+		t.Fatalf("the kiosk's staff card after the restore: %+v %v", s, err)
+	}
+	if got, err := l.Activity(ctx, act.ID); err != nil || got.Name != act.Name || !got.Active || !got.Rules.AnyTime {
+		t.Errorf("restored activity %+v %v, want %+v", got, err, act)
+	}
+	if offers, err := l.Catalog(ctx); err != nil || len(offers) != 1 || offers[0].Item != towel || offers[0].Stock != 2 {
+		t.Errorf("restored catalog %+v %v, want %+v with 2 left", offers, err, towel)
+	}
+	if _, err := l.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.ID, Points: 5, Reason: "after restore", Operator: a.Staff}); err != nil {
 		t.Fatal(err)
 	}
 	key, err := hublink.LoadKey(dir)

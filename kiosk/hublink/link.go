@@ -182,7 +182,7 @@ func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error 
 			return err
 		}
 		p := hubsync.Push{Terminal: c.Terminal, Version: ln.opts.Version, Acked: en.Acked,
-			ChangesAcked: en.ChangesAcked, Changes: changes, Entries: raw, Head: head}
+			ChangesAcked: en.ChangesAcked, Changes: changes, Entries: raw, Head: head, Registry: en.RegistryVersion}
 		r, err := c.Push(ctx, p)
 		if err != nil {
 			return err
