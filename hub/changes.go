@@ -183,6 +183,15 @@ func (in *ingest) card(c hubsync.Card) error {
 	if err != nil {
 		return err
 	}
+	// A staff card of a center is not a person's card: a kiosk of that
+	// center would be told both, and could apply neither.
+	if staff, err := tx.StaffByCard(c.UID); err != nil {
+		return err
+	} else if len(staff) > 0 {
+		return in.h.raise(tx, FlagConflict, string(c.UID), fmt.Sprintf(
+			"kiosk %s bound card %s to person %d, but it is a staff card of center %s (%s) at the hub: not applied",
+			k.Terminal, c.UID, person, staff[0].Center, staff[0].Name))
+	}
 	cur, err := tx.Card(c.UID)
 	next := Card{UID: c.UID, Person: person, State: c.State, ChangedBy: k.Terminal}
 	switch {

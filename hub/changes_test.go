@@ -319,3 +319,26 @@ func TestKioskChangeAfterItPulledTheHubsApplies(t *testing.T) {
 		t.Errorf("the kiosk is held to have pulled %d, past the hub's version %d", kr.Pulled, v)
 	}
 }
+
+// A kiosk that binds a person to what is a staff card at the hub is not
+// followed: the center's kiosks would be told the card is both, and every
+// pull of theirs refused.
+func TestAStaffCardIsNoPersonsCard(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.hub.AddStaff(ctx, hub.AddStaff{Center: "A", UID: "5AF00002", Name: "刘芳", PIN: "2580"}); err != nil {
+		t.Fatal(err)
+	}
+	k := e.kiosk("T1", "A")
+	k.AddChange(&hubsync.Person{ID: 4242, MemberNo: "M4242", Name: "王五", Kind: record.RedVest},
+		&hubsync.Card{UID: "5AF00002", Person: 4242, State: hubsync.CardActive})
+	e.pushOK(k)
+	p := e.pull(e.kiosk("T2", "A"), 0)
+	for _, c := range p.Cards {
+		if c.UID == "5AF00002" {
+			t.Fatalf("the staff card was pulled as person %d's card", c.Person)
+		}
+	}
+	if fl := e.flags(hub.FlagConflict); len(fl) != 1 || fl[0].Subject != "5AF00002" || !strings.Contains(fl[0].Detail, "staff card") {
+		t.Errorf("conflict flags %+v", fl)
+	}
+}
