@@ -641,6 +641,11 @@ func (l *Ledger) begin(ctx context.Context) (*wtx, error) {
 	}
 	t := &wtx{l: l, ctx: ctx, q: l.wq}
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
+		// The driver reports a context that ended while the BEGIN ran as
+		// its failure even when the BEGIN took effect: end it, or the
+		// writer stays inside it and every later write fails. With no
+		// transaction open the ROLLBACK fails, harmlessly.
+		_, _ = t.q.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		return nil, storageErr(err)
 	}
 	if l.stale {
