@@ -57,7 +57,7 @@ func (d *district) syncAll(t *testing.T) {
 	}
 }
 
-// person is the district person of memberNo as kiosk k knows them.
+// member is the district person of memberNo as kiosk k knows them.
 func (k *kiosk) member(memberNo string) ledger.Person {
 	k.t.Helper()
 	ps, err := k.l.FindPeople(ctx, memberNo, 2)
@@ -126,7 +126,7 @@ func TestDistrict(t *testing.T) {
 		}
 	}
 
-	// earn at one center, redeem at another.
+	// Earn at one center, redeem at another.
 	{
 		wang := d.a1.member("HPL0001")
 		acts, err := d.a1.l.Activities(ctx)
@@ -183,7 +183,7 @@ func TestDistrict(t *testing.T) {
 		})
 	}
 
-	// a card blocked at the hub is refused at every kiosk.
+	// A card blocked at the hub is refused at every kiosk.
 	{
 		out := hubd(t, h.dir, "card", "block", "3A7F2C91")
 		if !strings.Contains(out, "HPL0001") {
@@ -204,7 +204,7 @@ func TestDistrict(t *testing.T) {
 		}
 	}
 
-	// a walk-in merged at the hub.
+	// A walk-in merged at the hub.
 	{
 		walkIn, card := d.a2.person("")
 		if !walkIn.Provisional || walkIn.MemberNo == "" {
@@ -255,7 +255,7 @@ func TestDistrict(t *testing.T) {
 		}
 	}
 
-	// an offline double spend is flagged.
+	// An offline double spend is flagged.
 	{
 		li := d.b1.member("HPL0002")
 		d.b1.credit(li.ID, 100)
@@ -287,7 +287,7 @@ func TestDistrict(t *testing.T) {
 		}
 	}
 
-	// status shows each kiosk's acknowledged seq.
+	// hubd status shows each kiosk's acknowledged seq.
 	{
 		d.syncAll(t)
 		st := h.status()

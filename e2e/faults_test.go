@@ -66,7 +66,7 @@ func TestFaults(t *testing.T) {
 
 	h := newHub(t, "A", "和平里街道党群服务中心", "B", "小黄庄党群服务中心")
 	for _, c := range []string{"A", "B"} {
-		hubd(t, h.dir, "import", "catalog", writeFile(t, "catalog.csv", "物品名称,所需积分,库存\n毛巾,10,100000\n"), "--center", c)
+		hubd(t, h.dir, "import", "catalog", writeFile(t, "catalog.csv", fmt.Sprintf("物品名称,所需积分,库存\n毛巾,10,%d\n", towels)), "--center", c)
 		hubd(t, h.dir, "import", "activities", writeFile(t, "activities.csv", activitiesCSV), "--center", c)
 	}
 	var ks []*faultKiosk
@@ -186,6 +186,9 @@ type syncOutcome struct {
 	err error
 }
 
+// towels is each center's stock of the one item, imported at the hub.
+const towels = 100000
+
 // syncDeadline bounds a sync in a schedule: a stalled connection ends
 // there.
 const syncDeadline = 600 * time.Millisecond
@@ -260,6 +263,9 @@ func runSchedule(t *testing.T, h *hubProc, ks []*faultKiosk, r schedule) []syncO
 	}
 	if r.killAt >= 0 {
 		h.start()
+		for _, k := range ks {
+			k.proxy.setUpstream(h.addr)
+		}
 	}
 	for _, k := range ks {
 		st, err := k.l.SyncState(ctx)
@@ -352,22 +358,32 @@ func checkPrefixes(t *testing.T, h *hubProc, ks []*faultKiosk) {
 }
 
 // checkSettled: after the faults, the hub holds every entry exactly once,
-// every balance agrees between the hub, the kiosks and the sum of the
-// entries, every ledger verifies, and the hub flags no refusal.
+// every balance and each center's stock agree between the hub, the kiosks
+// and the sum of the entries, every ledger verifies, and the hub flags no
+// refusal.
 func checkSettled(t *testing.T, h *hubProc, ks []*faultKiosk) {
 	t.Helper()
 	var kiosks []*kiosk
 	sum := map[record.PersonID][2]int64{}
+	stock := map[string]int64{} // each center's towels: imported, then the entries'
 	var people []record.PersonID
 	total := 0
 	for _, k := range ks {
 		kiosks = append(kiosks, k.kiosk)
 		es := k.entries()
 		total += len(es)
+		stock[k.center] = towels
 		for _, e := range es {
 			if e.Person != 0 {
 				s := sum[e.Person]
 				sum[e.Person] = [2]int64{s[0] + e.Points, s[1] + e.Minutes}
+			}
+		}
+	}
+	for _, k := range ks {
+		for _, e := range k.entries() {
+			if e.Item == k.item.Item.ID {
+				stock[k.center] += e.Stock
 			}
 		}
 		for _, p := range k.people {
@@ -385,6 +401,19 @@ func checkSettled(t *testing.T, h *hubProc, ks []*faultKiosk) {
 				if b := k.balance(p); b.Points != hbal.Points || b.Minutes != hbal.Minutes {
 					t.Errorf("person %d: kiosk %s has %d points %d minutes, the hub %d, %d", p, k.name, b.Points, b.Minutes, hbal.Points, hbal.Minutes)
 				}
+			}
+		}
+		for _, k := range ks {
+			var hs hub.Stock
+			err := st.View(ctx, func(r hub.Reader) (err error) {
+				hs, err = r.Stock(k.center, k.item.Item.ID)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := k.kiosk.item("毛巾").Stock; hs.Qty != stock[k.center] || got != hs.Qty {
+				t.Errorf("center %s's towels: %d at the hub, %d at kiosk %s; imported and redeemed, %d", k.center, hs.Qty, got, k.name, stock[k.center])
 			}
 		}
 		fl, err := hb.Flags(ctx, false)

@@ -156,7 +156,8 @@ var addrRe = regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
 
 // start runs hubd serve: on a port the kernel picks the first time (read
 // from its log), on the same one after a restart, so the kiosks' address
-// stays good. It returns once /healthz answers.
+// stays good (should another process have taken it meanwhile, on a new
+// one: h.addr says which). It returns once /healthz answers.
 func (h *hubProc) start() {
 	h.t.Helper()
 	listen := h.addr
@@ -170,6 +171,9 @@ func (h *hubProc) start() {
 		}
 		// The port of a process just killed may take a moment to free.
 		time.Sleep(20 * time.Millisecond)
+		if try == 40 {
+			listen = "127.0.0.1:0"
+		}
 	}
 	h.t.Fatalf("hubd serve: %v\n%s", lastErr, tail(h.log.String(), 8<<10))
 }
@@ -308,7 +312,7 @@ func (h *hubProc) look(fn func(hb *hub.Hub, st *sqlitestore.Store)) {
 	fn(hb, st)
 }
 
-// entries is every entry the hub holds of terminal, in seq order.
+// hubEntries is every entry the hub holds of terminal, in seq order.
 func hubEntries(t testing.TB, st *sqlitestore.Store, terminal string) []hub.StoredEntry {
 	t.Helper()
 	var out []hub.StoredEntry

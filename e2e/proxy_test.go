@@ -84,6 +84,13 @@ func newProxy(t testing.TB, upstream string, seed uint64) *proxy {
 
 func (p *proxy) url() string { return "http://" + p.ln.Addr().String() }
 
+// setUpstream points the proxy's new connections at addr.
+func (p *proxy) setUpstream(addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.upstream = addr
+}
+
 // setRate sets the share of new connections that meet a fault (0: a
 // healthy network).
 func (p *proxy) setRate(r float64) {

@@ -247,7 +247,7 @@ func TestSecurity(t *testing.T) {
 		}
 	}
 
-	// tampered body.
+	// A tampered body: the kiosk's signature does not cover it.
 	{
 		body := bytes.Clone(good.body)
 		body[len(body)/2] ^= 0x20
@@ -269,7 +269,7 @@ func TestSecurity(t *testing.T) {
 		refused("another entry under the kiosk's signature", send(t, h.url(), hubsync.PathPush, good.header, encode(t, forged), false), hubsync.ErrSignature)
 	}
 
-	// signed by another kiosk.
+	// A body signed by another kiosk.
 	{
 		// K2's key over K1's push, in K1's name: K1's key does not verify it.
 		refused("K1's push signed by K2's key", send(t, h.url(), hubsync.PathPush, signed(k2.key, term1, hubsync.PathPush, good.body, next(k1)), good.body, false),
@@ -279,7 +279,8 @@ func TestSecurity(t *testing.T) {
 			hubsync.ErrMalformed)
 	}
 
-	// unknown key.
+	// An unknown key: a terminal the hub never enrolled, or another key
+	// than the one it enrolled.
 	{
 		_, stranger := mustKey(t)
 		refused("an unknown terminal", send(t, h.url(), hubsync.PathPush, signed(stranger, "FEEDFACECAFEBEEF", hubsync.PathPush, good.body, 1), good.body, false),
@@ -288,7 +289,7 @@ func TestSecurity(t *testing.T) {
 			hubsync.ErrSignature)
 	}
 
-	// replayed request.
+	// A replayed request: the same bytes again.
 	{
 		// The held push now goes through once…
 		a := send(t, h.url(), hubsync.PathPush, good.header, good.body, false)
@@ -316,7 +317,7 @@ func TestSecurity(t *testing.T) {
 		}
 	}
 
-	// a kiosk pushes another kiosk's entries.
+	// A kiosk pushes another kiosk's entries, signed as itself.
 	{
 		k2en, _ := k2.l.Enrollment(ctx)
 		stolen := hubsync.Push{Terminal: term2, Version: "e2e", Acked: k2en.Acked, ChangesAcked: k2en.ChangesAcked,
@@ -340,7 +341,7 @@ func TestSecurity(t *testing.T) {
 		k2.mustSync()
 	}
 
-	// oversized and malformed bodies.
+	// Oversized and malformed bodies.
 	{
 		big := make([]byte, hubsync.MaxBody+1)
 		refused("a body over the limit", send(t, h.url(), hubsync.PathPush, signed(k1.key, term1, hubsync.PathPush, big, next(k1)), big, false), hubsync.ErrTooLarge)
@@ -367,7 +368,7 @@ func TestSecurity(t *testing.T) {
 		refused("no time", send(t, h.url(), hubsync.PathPush, noTime, good.body, false), hubsync.ErrMalformed)
 	}
 
-	// forged hub answers.
+	// Forged hub answers, through a proxy between K1 and the hub.
 	{
 		_, forger := mustKey(t)
 		var old answer // the answer to an earlier pull, kept by the proxy
@@ -450,7 +451,7 @@ func TestSecurity(t *testing.T) {
 		}
 	}
 
-	// revoked kiosk.
+	// A revoked kiosk (hubd kiosk revoke).
 	{
 		k2.credit(p2.ID, 7)
 		hubd(t, h.dir, "kiosk", "revoke", term2)
