@@ -185,7 +185,14 @@ func dsn(path string, busy time.Duration, write bool) string {
 	if write {
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	return fileURI(path) + "?" + q.Encode()
+}
+
+// fileURI is path as an SQLite URI filename: '%', '?' and '#' escaped,
+// which SQLite would otherwise read as an escape, the query and a fragment
+// (a data directory "kiosk#2" would open "kiosk").
+func fileURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
 }
 
 // Create makes a new ledger in dir (made if missing) for the terminal t, and
@@ -324,7 +331,7 @@ func checkHeader(path string, size int64) error {
 
 // integrityCheck runs PRAGMA integrity_check on a read-only connection.
 func integrityCheck(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	db, err := sql.Open("sqlite", fileURI(path)+"?mode=ro")
 	if err != nil {
 		return err
 	}
@@ -641,6 +648,11 @@ func (l *Ledger) begin(ctx context.Context) (*wtx, error) {
 	}
 	t := &wtx{l: l, ctx: ctx, q: l.wq}
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
+		// The driver reports a context that ended while the BEGIN ran as
+		// its failure even when the BEGIN took effect: end it, or the
+		// writer stays inside it and every later write fails. With no
+		// transaction open the ROLLBACK fails, harmlessly.
+		_, _ = t.q.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		return nil, storageErr(err)
 	}
 	if l.stale {

@@ -315,8 +315,8 @@ func (a *pullApply) mergePeople(hubsync.PullResult) error {
 	t := a.t
 	for _, from := range a.merged {
 		to := a.alias[from]
-		if _, err := t.person(to); err != nil {
-			return fmt.Errorf("person %d merged into %d, whom neither this ledger nor the pull holds: %w", from, to, ErrInvalid)
+		if err := t.held(to); err != nil {
+			return fmt.Errorf("person %d merged into %d: %w", from, to, err)
 		}
 		res, err := t.exec("UPDATE cards SET person = ?, changed_at = ? WHERE person = ?", int64(to), t.now.UnixNano(), int64(from))
 		if err != nil {
@@ -350,8 +350,8 @@ func (a *pullApply) putCards(p hubsync.PullResult) error {
 			return fmt.Errorf("card %s: %w", hc.UID, err)
 		}
 		person := a.root(hc.Person)
-		if _, err := t.person(person); err != nil {
-			return fmt.Errorf("card %s of person %d, whom neither this ledger nor the pull holds: %w", hc.UID, hc.Person, ErrInvalid)
+		if err := t.held(person); err != nil {
+			return fmt.Errorf("card %s of person %d: %w", hc.UID, hc.Person, err)
 		}
 		var staff int
 		if err := t.queryRow("SELECT count(*) FROM staff WHERE uid = ?", string(uid)).Scan(&staff); err != nil {
@@ -381,6 +381,18 @@ func (a *pullApply) putCards(p hubsync.PullResult) error {
 		}
 	}
 	return nil
+}
+
+// held checks that the ledger holds a person the pull names: one it does
+// not is the hub's mistake (ErrInvalid); any other failure is the ledger's
+// own (a context ended, a busy disk) and said as it is, not blamed on the
+// hub.
+func (t *wtx) held(id record.PersonID) error {
+	_, err := t.person(id)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("neither this ledger nor the pull holds them: %w", ErrInvalid)
+	}
+	return err
 }
 
 func isNotFound(err error) bool {
@@ -531,8 +543,8 @@ func (a *pullApply) putBalances(p hubsync.PullResult) error {
 		if a.root(s.Person) != s.Person {
 			continue
 		}
-		if _, err := t.person(s.Person); err != nil {
-			return fmt.Errorf("balance of person %d, whom neither this ledger nor the pull holds: %w", s.Person, ErrInvalid)
+		if err := t.held(s.Person); err != nil {
+			return fmt.Errorf("balance of person %d: %w", s.Person, err)
 		}
 		res, err := t.exec(`INSERT INTO snapshots(person, points, minutes, as_of, version, sig) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT(person) DO UPDATE SET points = excluded.points, minutes = excluded.minutes, as_of = excluded.as_of,

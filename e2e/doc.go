@@ -1,0 +1,6 @@
+// Package e2e holds the district's end-to-end proofs of the sync (issue 9):
+// real hubd processes on loopback, real kiosk ledgers in temporary data
+// directories synced through kiosk/hublink, a fault-injecting TCP proxy
+// between them, forged requests and answers, and kiosks with wrong clocks.
+// It has tests only; `go test ./e2e` builds cmd/hubd once per run.
+package e2e
