@@ -258,7 +258,10 @@ func (in *ingest) prepare(entries []StoredEntry) error {
 	for i := range entries {
 		e := &entries[i]
 		e.HubCenter, e.Received = in.k.Center, in.now
-		if !e.Trusted {
+		// An untrusted clock's time is corrected by the kiosk's offset now;
+		// so is a "trusted" one's when the kiosk's clock is off by more than
+		// the window (an NTP server that is wrong: a year ahead).
+		if !e.Trusted || in.offset > hubsync.ClockWindow || in.offset < -hubsync.ClockWindow {
 			e.Corrected = e.At.Add(in.offset)
 		}
 		if cloneable(e) {

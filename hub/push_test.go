@@ -300,6 +300,18 @@ func TestPushCorrectsUntrustedTimes(t *testing.T) {
 	if got := e.stored("T1"); !got[2].Corrected.IsZero() || !got[2].HubTime().Equal(got[2].At) {
 		t.Errorf("a trusted entry was corrected: %+v", got[2].Corrected)
 	}
+	// An NTP server that is a year wrong: the kiosk's entries say trusted,
+	// the hub refused its trusted requests, and it now syncs untrusted. Its
+	// "trusted" entries are a year off: corrected too.
+	year := 365 * 24 * time.Hour
+	k.Clock = func() time.Time { return e.clk.Now().Add(year) }
+	ahead := k.Earn(1, "04A1B2C3", 1, 60, 10)
+	k.Trusted = false
+	e.pushOK(k)
+	got = e.stored("T1")
+	if last := got[len(got)-1]; last.Seq != ahead.Seq || !last.Corrected.Equal(ahead.At.Add(-year)) {
+		t.Errorf("a trusted entry a year ahead (seq %d) corrected to %v, want %v", last.Seq, last.Corrected, ahead.At.Add(-year))
+	}
 }
 
 func TestPushBringsTheKiosksPeople(t *testing.T) {

@@ -58,7 +58,9 @@ func dsn(path string, busy time.Duration, write bool) string {
 		// so what it read cannot change before it writes.
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	// '%', '?' and '#' escaped: SQLite would read them as an escape, the
+	// query and a fragment (a data directory "hub#2" would open "hub").
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path) + "?" + q.Encode()
 }
 
 // Open opens the store in dir, making it (and dir, 0700) on first use and
