@@ -33,8 +33,16 @@ func Enroll(ctx context.Context, dir string, l *ledger.Ledger, url, token string
 	term := l.Terminal()
 	c := &hubsync.Client{BaseURL: url, Terminal: term.ID, Key: key, HTTP: opts.HTTP,
 		Counter: l.NextCounter, Clock: opts.Clock, Trusted: opts.Sync.Synced}
-	en, err := c.Enroll(ctx, hubsync.Enroll{Token: token, Center: term.Center, CenterName: term.CenterName,
-		Head: head, Version: opts.Version})
+	req := hubsync.Enroll{Token: token, Center: term.Center, CenterName: term.CenterName, Head: head, Version: opts.Version}
+	en, err := c.Enroll(ctx, req)
+	if errors.Is(err, hubsync.ErrClock) && c.Trusted() {
+		// NTP says synced, the hub says the clock is far off: a wrong NTP
+		// server. Enrolled with the clock untrusted, the hub corrects the
+		// times; the token was not used by the refused request.
+		opts.Log.Warn("the hub says this kiosk's clock is far from its own though NTP says it is synced; enrolling with the clock untrusted", "err", err)
+		c.Trusted = func() bool { return false }
+		en, err = c.Enroll(ctx, req)
+	}
 	if err != nil {
 		return en, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
@@ -55,7 +56,15 @@ type Link struct {
 	key  ed25519.PrivateKey
 	opts Options
 	one  chan struct{} // a token: held while a sync runs
+	// distrust: the hub refused this kiosk's "trusted" clock (off by more
+	// than hubsync.ClockWindow though NTP says synced: a wrong NTP
+	// server); requests say untrusted from then on, and the hub corrects
+	// the entries' times.
+	distrust atomic.Bool
 }
+
+// trusted is what a request says of the kiosk's clock.
+func (ln *Link) trusted() bool { return ln.opts.Sync.Synced() && !ln.distrust.Load() }
 
 // New returns a Link for l, signing with key.
 func New(l *ledger.Ledger, key ed25519.PrivateKey, opts Options) *Link {
@@ -98,7 +107,7 @@ func (ln *Link) client(en ledger.Enrollment) *hubsync.Client {
 	}
 	return &hubsync.Client{
 		BaseURL: url, Terminal: ln.l.Terminal().ID, Key: ln.key, HubKey: en.HubKey, HTTP: ln.opts.HTTP,
-		Counter: ln.l.NextCounter, Clock: ln.opts.Clock, Trusted: ln.opts.Sync.Synced,
+		Counter: ln.l.NextCounter, Clock: ln.opts.Clock, Trusted: ln.trusted,
 	}
 }
 
@@ -118,6 +127,10 @@ func (ln *Link) Sync(ctx context.Context) (Result, error) {
 	defer func() { <-ln.one }()
 	start := ln.opts.Clock.Now()
 	res, err := ln.sync(ctx)
+	if errors.Is(err, hubsync.ErrClock) && !ln.distrust.Swap(true) {
+		ln.opts.Log.Warn("the hub says this kiosk's clock is far from its own though NTP says it is synced; syncing with the clock untrusted", "err", err)
+		res, err = ln.sync(ctx)
+	}
 	res.Took = ln.opts.Clock.Now().Sub(start)
 	if err != nil {
 		ln.opts.Log.Warn("sync failed", "pushed", res.Pushed, "changes", res.Changes, "acked", res.Acked, "err", err)
