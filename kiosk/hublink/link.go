@@ -170,24 +170,37 @@ func (ln *Link) sync(ctx context.Context) (Result, error) {
 // sent: an empty one still shows the hub the kiosk's head, which is how a
 // ledger behind its anchor is found.
 func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error {
+	// A sync sends the entries there were when it began: one on a kiosk
+	// that taps faster than a push's round trip still ends, and what came
+	// after goes with the next.
+	start, err := ln.l.Head(ctx)
+	if err != nil {
+		return err
+	}
 	for first := true; ; first = false {
 		en, err := ln.l.Enrollment(ctx)
 		if err != nil {
 			return err
 		}
+		// The entries are read before the registry changes, which go first
+		// at the hub: every person an entry names was made (its outbox row
+		// written in the same transaction) before the entry, so the changes
+		// read after hold them. A full batch of changes may leave more: it
+		// goes alone. Else the hub could hold a balance before the person
+		// it is of, and a kiosk whose pull is cut between the two could not
+		// apply that pull.
+		var entries []record.Entry
+		if start.Seq > en.Acked.Seq {
+			if entries, err = ln.l.EntriesAfter(ctx, en.Acked.Seq, int(min(start.Seq-en.Acked.Seq, hubsync.MaxBatch))); err != nil {
+				return err
+			}
+		}
 		changes, err := ln.l.Changes(ctx, en.ChangesAcked, hubsync.MaxChanges)
 		if err != nil {
 			return err
 		}
-		// The registry goes before the entries, which name its people: a
-		// full batch of changes may leave more, so it goes alone. Else the
-		// hub could hold a balance before the person it is of, and a kiosk
-		// whose pull is cut between the two could not apply that pull.
-		var entries []record.Entry
-		if len(changes) < hubsync.MaxChanges {
-			if entries, err = ln.l.EntriesAfter(ctx, en.Acked.Seq, hubsync.MaxBatch); err != nil {
-				return err
-			}
+		if len(changes) == hubsync.MaxChanges {
+			entries = nil
 		}
 		if !first && len(changes) == 0 && len(entries) == 0 {
 			return nil

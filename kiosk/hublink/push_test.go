@@ -97,3 +97,47 @@ func TestRegistryGoesBeforeEntries(t *testing.T) {
 		t.Errorf("district balance of the last person %+v %v, want 7 points", b, err)
 	}
 }
+
+// tapper makes an entry at the kiosk before every push goes out: a kiosk
+// tapping faster than a push's round trip.
+type tapper struct {
+	k      *ledgertest.Env
+	person record.PersonID
+	tb     testing.TB
+	pushes int
+}
+
+func (tp *tapper) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == hubsync.PathPush {
+		tp.pushes++
+		// Without the sync's bound the pushes would never catch up; the
+		// tapper tires after 20, so that such a sync fails, not hangs.
+		for range min(3, max(0, 3*(21-tp.pushes))) {
+			if _, err := tp.k.Adjust(r.Context(), ledger.Adjust{ID: record.NewEntryID(), Person: tp.person, Points: 1, Reason: "tap", Operator: tp.k.Staff}); err != nil {
+				tp.tb.Error(err)
+			}
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestASyncOfABusyKioskEnds(t *testing.T) {
+	h := newHub(t)
+	a, _ := h.kiosk(t)
+	p, _ := a.AddPerson(t, "忙碌", record.RedVest)
+	for range 5 {
+		a.Credit(t, p.ID, 1)
+	}
+	head, _ := a.Head(ctx)
+	key, _ := hublink.LoadKey(a.Dir)
+	tp := &tapper{k: a, person: p.ID, tb: t}
+	ln := hublink.New(a.Ledger, key, hublink.Options{Clock: a.Clock, Sync: a.Sync, HTTP: &http.Client{Transport: tp}})
+	res, err := ln.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Acked != head.Seq || res.Unsynced != uint64(3*tp.pushes) || tp.pushes != 1 {
+		t.Errorf("sync %+v after %d pushes; want the %d entries there were when it began, and the %d made during it left for the next",
+			res, tp.pushes, head.Seq, 3*tp.pushes)
+	}
+}
