@@ -153,7 +153,7 @@ func (ln *Link) sync(ctx context.Context) (Result, error) {
 }
 
 // push sends the outbox and the entries after what the hub acknowledged, a
-// batch at a time, until the hub holds everything. At least one push is
+// batch at a time (the outbox first), until the hub holds everything. At least one push is
 // sent: an empty one still shows the hub the kiosk's head, which is how a
 // ledger behind its anchor is found.
 func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error {
@@ -166,9 +166,15 @@ func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error 
 		if err != nil {
 			return err
 		}
-		entries, err := ln.l.EntriesAfter(ctx, en.Acked.Seq, hubsync.MaxBatch)
-		if err != nil {
-			return err
+		// The registry goes before the entries, which name its people: a
+		// full batch of changes may leave more, so it goes alone. Else the
+		// hub could hold a balance before the person it is of, and a kiosk
+		// whose pull is cut between the two could not apply that pull.
+		var entries []record.Entry
+		if len(changes) < hubsync.MaxChanges {
+			if entries, err = ln.l.EntriesAfter(ctx, en.Acked.Seq, hubsync.MaxBatch); err != nil {
+				return err
+			}
 		}
 		if !first && len(changes) == 0 && len(entries) == 0 {
 			return nil
