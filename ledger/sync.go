@@ -174,3 +174,31 @@ func (l *Ledger) SetEnrolled(ctx context.Context, enrolled bool) error {
 	}
 	return l.setMeta(ctx, "set enrolled", map[string]string{"enrolled": v})
 }
+
+// KeepRequests is how many of the latest writes' results the idempotency
+// log keeps. A retry of a write comes within seconds (the screen's and the
+// station's busy retry, a kioskctl tap asked again) or not at all; 20,000
+// writes are months at the busiest kiosk. Older results are dropped, so the
+// log stops growing the file: every other table grows with the entries or
+// the people. A write that makes an entry is safe beyond it anyway: the
+// entry's id is its request's, and a second entry of that id is refused.
+const KeepRequests = 20000
+
+// PruneRequests drops the idempotency log's results but the latest keep
+// (KeepRequests when keep <= 0), and returns how many it dropped. The
+// nightly sync runs it; the pages they held are reused by later writes.
+func (l *Ledger) PruneRequests(ctx context.Context, keep int) (int64, error) {
+	if keep <= 0 {
+		keep = KeepRequests
+	}
+	var n int64
+	err := l.write(ctx, "prune requests", func(t *wtx) error {
+		res, err := t.exec("DELETE FROM requests WHERE rowid <= (SELECT MAX(rowid) FROM requests) - ?", keep)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -157,6 +157,13 @@ func (ln *Link) sync(ctx context.Context) (Result, error) {
 	if err := ln.pull(ctx, c, &res); err != nil {
 		return res, err
 	}
+	// The nightly upkeep that keeps the file bounded: the idempotency log
+	// keeps its latest results only. A failure here fails no sync.
+	if n, err := ln.l.PruneRequests(ctx, 0); err != nil {
+		ln.opts.Log.Warn("prune the idempotency log", "err", err)
+	} else if n > 0 {
+		ln.opts.Log.Info("idempotency log pruned", "results", n)
+	}
 	st, err := ln.l.SyncState(ctx)
 	if err != nil {
 		return res, err
