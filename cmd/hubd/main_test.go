@@ -22,7 +22,10 @@ import (
 	"github.com/hongmajia/hongmajia/hubsync"
 )
 
-func init() { pinParams = hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1} }
+func init() {
+	pinParams = hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}
+	passwordParams = pinParams
+}
 
 func TestMain(m *testing.M) {
 	// A test runs this binary as hubd itself: a real `hubd serve` process.
