@@ -18,6 +18,7 @@ require (
 
 require (
 	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c
+	github.com/go-chi/chi/v5 v5.5.0
 	golang.org/x/image v0.44.0
 )
 
