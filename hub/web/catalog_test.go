@@ -124,3 +124,43 @@ func TestCatalogKeysAreUsed(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesTakeTheirScopeFromTheUser: no code of the web makes a scope of
+// its own (hub.DistrictScope, hub.CenterScope, hub.Scope{}): every page
+// passes its user's, Page.Scope, so none can widen it.
+func TestPagesTakeTheirScopeFromTheUser(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			var sel *ast.SelectorExpr
+			made := map[string]bool{"DistrictScope": true, "CenterScope": true}
+			switch x := n.(type) {
+			case *ast.SelectorExpr:
+				sel = x
+			case *ast.CompositeLit:
+				// hub.Scope{}: the type alone is fine as a parameter's.
+				if s, ok := x.Type.(*ast.SelectorExpr); ok {
+					sel, made = s, map[string]bool{"Scope": true}
+				}
+			}
+			if sel == nil {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); ok && id.Name == "hub" && made[sel.Sel.Name] {
+				t.Errorf("%s: hub.%s: a page takes its user's scope (Page.Scope), never one of its own", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+	}
+}

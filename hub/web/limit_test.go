@@ -152,3 +152,15 @@ func TestClientAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestCut(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{{"王芳", 64, "王芳"}, {"王芳芳", 2, "王芳"}, {"abc", 0, ""}, {"", 3, ""}} {
+		if got := cut(c.in, c.n); got != c.want {
+			t.Errorf("cut(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}

@@ -75,7 +75,9 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 		w.plain(rw, r, http.StatusForbidden, "error.csrf")
 		return
 	}
-	name := strings.TrimSpace(r.PostFormValue("name"))
+	// A name longer than any user's is cut to that length, so that the
+	// limiter's memory per name stays small.
+	name := cut(strings.TrimSpace(r.PostFormValue("name")), hub.MaxUserName)
 	password := r.PostFormValue("password")
 	addr := clientAddr(r)
 	v := loginView{Token: c.Value, Next: localPath(r.PostFormValue("next")), Name: name}
@@ -126,6 +128,17 @@ func (w *Web) locked(rw http.ResponseWriter, r *http.Request, v loginView, until
 	minutes := int(math.Ceil(until.Sub(w.clk.Now()).Minutes()))
 	v.Error = w.text("login.locked", max(minutes, 1))
 	w.loginForm(rw, r, http.StatusTooManyRequests, v)
+}
+
+// cut is s cut to n characters.
+func cut(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 func laterOf(a, b time.Time) time.Time {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/hongmajia/hongmajia/assets"
 	"github.com/hongmajia/hongmajia/clock"
@@ -90,7 +91,7 @@ func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.handler.Ser
 // a larger body limit, its CSRF check and session the same.
 func (w *Web) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(w.secure)
+	r.Use(w.secure, middleware.GetHead)
 	// An unknown path or method: to the login without a session, a page
 	// saying so with one.
 	authed := w.loggedIn(DefaultBodyLimit)

@@ -162,6 +162,40 @@ func TestWrongPasswordSaysNothingMore(t *testing.T) {
 	}
 }
 
+// TestALongNameIsCountedCut: a name longer than any user's is counted
+// under its first MaxUserName characters, so that 20 names differing past
+// them lock that name.
+func TestALongNameIsCountedCut(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("长", hub.MaxUserName)
+	var res response
+	for i := range web.DefaultMaxFailures {
+		b := e.browser()
+		page := b.get("/login")
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/login", strings.NewReader(url.Values{"login_token": {field(page.body, "login_token")},
+			"name": {long + fmt.Sprint(i)}, "password": {"wrong password"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+		res = b.do(req)
+	}
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("20 long names alike in their first %d characters: %d, want 429", hub.MaxUserName, res.StatusCode)
+	}
+}
+
+func TestHeadOfAPage(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	req, _ := http.NewRequest(http.MethodHead, e.srv.URL+"/login", nil)
+	if res := b.do(req); res.StatusCode != http.StatusOK || res.body != "" {
+		t.Errorf("HEAD /login: %d, %d bytes", res.StatusCode, len(res.body))
+	}
+	req, _ = http.NewRequest(http.MethodHead, e.srv.URL+"/audit", nil)
+	if res := b.do(req); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("HEAD /audit without a session: %d, want 303", res.StatusCode)
+	}
+}
+
 func TestLoginWithoutItsFormTokenIsRefused(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
