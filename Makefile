@@ -43,10 +43,11 @@ test: deps-test lint
 
 ## check: the fast loop for the ledger, the record, the drivers and the
 ## tools: gofmt, vet and the tests of every package that needs no display,
-## without cgo, Xvfb or any Debian package. `make test` is the full suite.
+## without cgo, Xvfb or any Debian package (so without the hub's web's
+## tests in Chromium, TestInABrowser). `make test` is the full suite.
 check: fmt-check
 	CGO_ENABLED=0 $(GO) vet $(NODISPLAY)
-	CGO_ENABLED=0 $(GO) test -count=1 $(NODISPLAY)
+	CGO_ENABLED=0 $(GO) test -count=1 -skip '^TestInABrowser$$' $(NODISPLAY)
 
 ## bench: every benchmark (see README for what the numbers mean); the kiosk's
 ## are measured side by side with Chromium --kiosk (cmd/kiosk-screen/bench_test.go).

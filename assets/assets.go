@@ -1,7 +1,8 @@
 // Package assets holds what the terminal embeds: the CJK fonts (a subset of
 // Noto Sans SC and ten glyphs of GNU Unifont, SIL OFL 1.1, licence in
 // fonts/OFL.txt, made by fonts/subset.sh) and the string catalog
-// (strings/catalog.tsv), Chinese first.
+// (strings/catalog.tsv), Chinese first; and the hub's web's catalog
+// (strings/web.tsv), whose pages serve the same fonts.
 package assets
 
 import _ "embed"

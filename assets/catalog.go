@@ -17,6 +17,9 @@ const KeyProvisional = "person.provisional"
 //go:embed strings/catalog.tsv
 var catalogTSV string
 
+//go:embed strings/web.tsv
+var webTSV string
+
 // Locale is a language of the catalog. Chinese (zh-CN) is the terminal's
 // language; English is there for staff and for tests read by non-readers.
 type Locale int
@@ -92,6 +95,25 @@ func Strings() *Catalog {
 		catalog = c
 	})
 	return catalog
+}
+
+var (
+	webOnce    sync.Once
+	webCatalog *Catalog
+)
+
+// Web is the catalog of the hub's web (strings/web.tsv): the same form as
+// the kiosk's, a file of its own. It panics if the embedded file is
+// malformed, which the package's tests rule out before a build ships.
+func Web() *Catalog {
+	webOnce.Do(func() {
+		c, err := ParseCatalog(webTSV)
+		if err != nil {
+			panic(err)
+		}
+		webCatalog = c
+	})
+	return webCatalog
 }
 
 // Keys lists the catalog's keys in file order.

@@ -18,18 +18,24 @@ import (
 	"github.com/go-text/typesetting/font/opentype"
 )
 
+// catalogs are the kiosk's and the hub's web's, by file.
+func catalogs() map[string]*Catalog {
+	return map[string]*Catalog{"catalog.tsv": Strings(), "web.tsv": Web()}
+}
+
 func TestCatalogEveryKeyHasChineseAndEnglish(t *testing.T) {
-	c := Strings()
-	if len(c.Keys()) < 50 {
-		t.Fatalf("catalog has %d keys; the embedded file looks truncated", len(c.Keys()))
-	}
-	for _, k := range c.Keys() {
-		zh, en := c.Text(Chinese, k), c.Text(English, k)
-		if !containsHan(zh) {
-			t.Errorf("%s: Chinese text %q has no Chinese characters", k, zh)
+	for file, c := range catalogs() {
+		if len(c.Keys()) < 50 {
+			t.Fatalf("%s has %d keys; the embedded file looks truncated", file, len(c.Keys()))
 		}
-		if en == zh {
-			t.Errorf("%s: English text is the Chinese text", k)
+		for _, k := range c.Keys() {
+			zh, en := c.Text(Chinese, k), c.Text(English, k)
+			if !containsHan(zh) {
+				t.Errorf("%s: %s: Chinese text %q has no Chinese characters", file, k, zh)
+			}
+			if en == zh {
+				t.Errorf("%s: %s: English text is the Chinese text", file, k)
+			}
 		}
 	}
 }
@@ -48,12 +54,13 @@ var verb = regexp.MustCompile(`%(\[\d+\])?[+#0 -]*\d*(\.\d+)?[a-z]`)
 // TestCatalogVerbsAgree: a translation that drops or adds an argument would
 // print %!d(MISSING) or %!(EXTRA) on screen.
 func TestCatalogVerbsAgree(t *testing.T) {
-	c := Strings()
-	for _, k := range c.Keys() {
-		zh := verbCounts(c.Text(Chinese, k))
-		en := verbCounts(c.Text(English, k))
-		if zh != en {
-			t.Errorf("%s: zh verbs %q, en verbs %q", k, zh, en)
+	for file, c := range catalogs() {
+		for _, k := range c.Keys() {
+			zh := verbCounts(c.Text(Chinese, k))
+			en := verbCounts(c.Text(English, k))
+			if zh != en {
+				t.Errorf("%s: %s: zh verbs %q, en verbs %q", file, k, zh, en)
+			}
 		}
 	}
 }
@@ -192,7 +199,8 @@ func loadFont(t *testing.T, data []byte) *font.Font {
 	return f
 }
 
-// TestFontsCoverCatalogAndNames: every character of the catalog and of the
+// TestFontsCoverCatalogAndNames: every character of the catalogs (the
+// kiosk's and the web's, whose pages serve the same fonts) and of the
 // names the issue names is in both embedded weights, so none of them needs
 // the system fallback.
 func TestFontsCoverCatalogAndNames(t *testing.T) {
@@ -207,10 +215,11 @@ func TestFontsCoverCatalogAndNames(t *testing.T) {
 		}
 	}
 	add("王堃李喆陈赟周玥珺燊昇张明0123456789:：")
-	c := Strings()
-	for _, k := range c.Keys() {
-		add(c.Text(Chinese, k))
-		add(c.Text(English, k))
+	for _, c := range catalogs() {
+		for _, k := range c.Keys() {
+			add(c.Text(Chinese, k))
+			add(c.Text(English, k))
+		}
 	}
 	for name, data := range map[string][]byte{"Regular": FontRegular(), "Bold": FontBold()} {
 		f := loadFont(t, data)

@@ -39,7 +39,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.store = st
-	e.hub, err = hub.Open(ctx, e.dir, hub.Options{Store: st, Clock: e.clk, PIN: cheapPIN, URL: "https://hub.test",
+	e.hub, err = hub.Open(ctx, e.dir, hub.Options{Store: st, Clock: e.clk, PIN: cheapPIN, Password: cheapPIN, URL: "https://hub.test",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
@@ -85,6 +86,8 @@ type Options struct {
 	StaleAfter time.Duration
 	// PIN: DefaultPINParams when zero (tests make them cheap).
 	PIN PINParams
+	// Password: DefaultPasswordParams when zero (tests make them cheap).
+	Password PINParams
 }
 
 // Hub is the district hub. Its methods are safe for concurrent use.
@@ -97,6 +100,12 @@ type Hub struct {
 	// pullLimit and restorePage are hubsync.MaxPullRows and RestorePage;
 	// tests make them small.
 	pullLimit, restorePage int
+	// hashing holds a slot for each password hash running (hashSlots).
+	hashing chan struct{}
+	// dummy is the hash a login of an unknown name is checked against.
+	dummyOnce sync.Once
+	dummy     string
+	dummyErr  error
 }
 
 // Open opens the hub of dataDir (made when missing, 0700): its key, made on
@@ -117,6 +126,9 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Hub, error) {
 	if opts.PIN == (PINParams{}) {
 		opts.PIN = DefaultPINParams
 	}
+	if opts.Password == (PINParams{}) {
+		opts.Password = DefaultPasswordParams
+	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("hub: open: %w", err)
 	}
@@ -125,7 +137,7 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Hub, error) {
 		return nil, err
 	}
 	return &Hub{store: opts.Store, clk: opts.Clock, log: opts.Log, key: key, opts: opts,
-		pullLimit: hubsync.MaxPullRows, restorePage: RestorePage}, nil
+		pullLimit: hubsync.MaxPullRows, restorePage: RestorePage, hashing: make(chan struct{}, hashSlots)}, nil
 }
 
 // LoadKey reads the hub's key from dir, making it on first use.

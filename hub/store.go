@@ -49,7 +49,11 @@ import (
 //     the catalog). The hub looks before it writes, so no Update goes on
 //     after a failed write (PostgreSQL aborts the transaction there).
 //   - Put… writes the row of its key (an id; a staff card's center and
-//     card) whole, inserting or replacing it, ChangedBy and Version too.
+//     card; a user's name; a session's hash) whole, inserting or replacing
+//     it, ChangedBy and Version too.
+//   - The audit log is append-only: AddAudit stores an entry under a new
+//     id above every id before it (the ID it is given is ignored), and
+//     nothing changes or deletes an entry once stored.
 type Store interface {
 	View(ctx context.Context, fn func(Reader) error) error
 	Update(ctx context.Context, fn func(Tx) error) error
@@ -119,6 +123,16 @@ type Reader interface {
 	// Flags are the flags in the order they were raised; only the open
 	// ones when open.
 	Flags(open bool) ([]Flag, error)
+
+	// User is the web's user of name.
+	User(name string) (User, error)
+	// Users are every user, by name.
+	Users() ([]User, error)
+	// Session is the session of hash.
+	Session(hash SessionHash) (Session, error)
+	// Audit is the audit log newest first: the entries below q.Before
+	// (every one when 0), at most q.Limit.
+	Audit(q AuditQuery) ([]AuditEntry, error)
 }
 
 // Tx is an Update's transaction.
@@ -151,6 +165,23 @@ type Tx interface {
 	AddFlag(Flag) (bool, error)
 	// ResolveFlags resolves the open flags of kind and subject.
 	ResolveFlags(kind FlagKind, subject, by string, at time.Time) error
+
+	// AddUser inserts a user (ErrExists: the name is taken); PutUser
+	// replaces one.
+	AddUser(User) error
+	PutUser(User) error
+	// PutSession writes a session whole (its user must be there).
+	PutSession(Session) error
+	// DeleteSession deletes a session; one that is not there is no error.
+	DeleteSession(hash SessionHash) error
+	// DeleteSessionsOf deletes every session of user.
+	DeleteSessionsOf(user string) error
+	// DeleteExpiredSessions deletes every session last seen before
+	// seenBefore or made before madeBefore, and reports how many.
+	DeleteExpiredSessions(seenBefore, madeBefore time.Time) (int, error)
+	// AddAudit appends an entry to the audit log, under an id above every
+	// id before it; the log is append-only.
+	AddAudit(AuditEntry) error
 }
 
 // Store errors.

@@ -10,8 +10,8 @@
 # character of the 通用规范汉字表 (tongyong-guifan.txt: the 8,105 characters of
 # the 2013 standard, which include the name characters GB2312 lacks, such as
 # 堃 喆 赟 玥, and 77 of CJK Extension A, such as 䶮 㛃), ASCII,
-# name-chars.txt, and every character of the string catalog
-# (../strings/catalog.tsv), so a UI string or a name written in standard
+# name-chars.txt, and every character of the string catalogs
+# (../strings/catalog.tsv, and the hub's web's web.tsv), so a UI string or a name written in standard
 # characters never needs a system font. The rest of CJK Extension A and of
 # the unified ideographs comes from the system's Noto Sans CJK SC at run time
 # (kiosk/ui/fonts.go), except U+4DB6–U+4DBF, added to Extension A in Unicode
@@ -39,8 +39,8 @@ trap 'rm -rf "$work"' EXIT
 
 # The character list: GB2312 decoded row by row (rows 0xA1-0xF7, cells
 # 0xA1-0xFE), plus ASCII, the 通用规范汉字表, the name characters and the
-# catalog.
-"$py" - "$here/tongyong-guifan.txt" "$here/name-chars.txt" "$here/../strings/catalog.tsv" >"$work/chars.txt" <<'PY'
+# catalogs.
+"$py" - "$here/tongyong-guifan.txt" "$here/name-chars.txt" "$here/../strings/catalog.tsv" "$here/../strings/web.tsv" >"$work/chars.txt" <<'PY'
 import sys
 chars = set(chr(c) for c in range(0x20, 0x7F))
 for row in range(0xA1, 0xF8):

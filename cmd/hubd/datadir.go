@@ -90,6 +90,9 @@ func openHub(ctx context.Context, dir string, create bool, opts hub.Options) (*h
 	if opts.PIN == (hub.PINParams{}) {
 		opts.PIN = pinParams
 	}
+	if opts.Password == (hub.PINParams{}) {
+		opts.Password = passwordParams
+	}
 	if opts.Log == nil {
 		// An admin command says what it did on stdout; the hub's own log
 		// is the server's.

@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +24,10 @@ import (
 	"github.com/hongmajia/hongmajia/hubsync"
 )
 
-func init() { pinParams = hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1} }
+func init() {
+	pinParams = hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}
+	passwordParams = pinParams
+}
 
 func TestMain(m *testing.M) {
 	// A test runs this binary as hubd itself: a real `hubd serve` process.
@@ -479,6 +484,35 @@ func TestServeProcess(t *testing.T) {
 	}
 	wantIn(t, "status beside serve", must(t, "status", "--data", dir), "T1")
 
+	// The web on the same listener: a user added beside the server logs in.
+	if code, _, stderr := hubdIn(t, strings.NewReader("web password 1\nweb password 1\n"), "user", "add", "--role", "district", "--name", "王芳", "--data", dir); code != 0 {
+		t.Fatalf("user add beside serve: exit %d\n%s", code, stderr)
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Timeout: 10 * time.Second, Jar: jar}
+	resp, err = browser.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="login_token" value="([^"]+)"`).FindSubmatch(body)
+	if resp.Request.URL.Path != "/login" || m == nil {
+		t.Fatalf("GET / without a session: at %s\n%s", resp.Request.URL, body)
+	}
+	resp, err = browser.PostForm(url+"/login", neturl.Values{"login_token": {string(m[1])}, "name": {"王芳"}, "password": {"web password 1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/" || !strings.Contains(string(body), "王芳") || !strings.Contains(string(body), "退出") {
+		t.Errorf("after the login: at %s\n%s", resp.Request.URL, body)
+	}
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -490,9 +524,12 @@ func TestServeProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("hubd serve after SIGTERM: %v\n%s", err, log.String())
 	}
-	wantIn(t, "serve log", log.String(), "hubd serving", "path=/v1/push", "terminal=T1", "hubd stopped")
+	wantIn(t, "serve log", log.String(), "hubd serving", "web="+url+"/", "path=/v1/push", "terminal=T1", "path=/login", "hubd stopped")
 	if strings.Contains(log.String(), tok) {
 		t.Error("the enrollment token is in the log")
+	}
+	if strings.Contains(log.String(), "web password") {
+		t.Error("a password is in the log")
 	}
 	if _, err := client.Get(url + hubsync.PathHealth); err == nil {
 		t.Error("the server still answers after SIGTERM")

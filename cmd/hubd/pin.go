@@ -20,14 +20,20 @@ import (
 
 // refusePINFlag refuses --pin in any spelling before the flags are parsed,
 // with the reason: the flag package would only say it is not defined.
-func refusePINFlag(args []string) error {
+func refusePINFlag(args []string) error { return refuseSecretFlag(args, "the PIN", "pin") }
+
+// refuseSecretFlag refuses any of the flags names (a secret's) before the
+// flags are parsed.
+func refuseSecretFlag(args []string, what string, names ...string) error {
 	for _, a := range args {
 		if a == "--" {
 			return nil
 		}
 		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && strings.EqualFold(name, "pin") {
-			return fmt.Errorf("%w: the PIN is never given on the command line (it would stay in the shell history and show in ps): it is asked for, or read as two lines from stdin", errUsage)
+		for _, n := range names {
+			if strings.HasPrefix(a, "-") && strings.EqualFold(name, n) {
+				return fmt.Errorf("%w: %s is never given on the command line (it would stay in the shell history and show in ps): it is asked for, or read as two lines from stdin", errUsage, what)
+			}
 		}
 	}
 	return nil
@@ -36,33 +42,44 @@ func refusePINFlag(args []string) error {
 // readPIN asks for a new PIN twice and returns it when both agree and the
 // kiosk's pad can type it.
 func readPIN(e *env) (string, error) {
+	first, err := readTwice(e, "PIN", fmt.Sprintf("PIN (%d–%d digits, %d–%d位数字): ", hub.MinPINDigits, hub.MaxPINDigits, hub.MinPINDigits, hub.MaxPINDigits),
+		"PIN again 再输一次: ")
+	if err != nil {
+		return "", err
+	}
+	if !hub.ValidPIN(first) {
+		return "", fmt.Errorf("a PIN is %d to %d digits, which the kiosk's pad can type (密码为%d到%d位数字)",
+			hub.MinPINDigits, hub.MaxPINDigits, hub.MinPINDigits, hub.MaxPINDigits)
+	}
+	return first, nil
+}
+
+// readTwice reads a new secret twice, asked on the terminal with echo
+// off, or as two lines of stdin; it returns it when both agree.
+func readTwice(e *env, what, prompt, again string) (string, error) {
 	if e.stdin == nil {
-		return "", errors.New("no PIN: stdin is closed")
+		return "", fmt.Errorf("no %s: stdin is closed", what)
 	}
 	var first, second string
 	var err error
 	if f, ok := e.stdin.(*os.File); ok && isTerminal(f) {
-		if first, err = askHidden(f, e.stderr, fmt.Sprintf("PIN (%d–%d digits, %d–%d位数字): ", hub.MinPINDigits, hub.MaxPINDigits, hub.MinPINDigits, hub.MaxPINDigits)); err != nil {
+		if first, err = askHidden(f, e.stderr, prompt); err != nil {
 			return "", err
 		}
-		if second, err = askHidden(f, e.stderr, "PIN again 再输一次: "); err != nil {
+		if second, err = askHidden(f, e.stderr, again); err != nil {
 			return "", err
 		}
 	} else {
 		r := bufio.NewReader(e.stdin)
 		if first, err = readLine(r); err != nil {
-			return "", fmt.Errorf("read the PIN from stdin (two lines, the PIN twice): %w", err)
+			return "", fmt.Errorf("read the %s from stdin (two lines, the %s twice): %w", what, what, err)
 		}
 		if second, err = readLine(r); err != nil {
-			return "", fmt.Errorf("read the PIN again from stdin (two lines, the PIN twice): %w", err)
+			return "", fmt.Errorf("read the %s again from stdin (two lines, the %s twice): %w", what, what, err)
 		}
 	}
 	if first != second {
-		return "", errors.New("the two PINs differ (两次输入的密码不一致): nothing was added")
-	}
-	if !hub.ValidPIN(first) {
-		return "", fmt.Errorf("a PIN is %d to %d digits, which the kiosk's pad can type (密码为%d到%d位数字)",
-			hub.MinPINDigits, hub.MaxPINDigits, hub.MinPINDigits, hub.MaxPINDigits)
+		return "", fmt.Errorf("the two %ss differ (两次输入的密码不一致): nothing was added", what)
 	}
 	return first, nil
 }

@@ -57,7 +57,15 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("hubd serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data", *data, "hub_key", h.Fingerprint())
+	// Where staff open the web: the kiosks' address, or the listener's.
+	web := strings.TrimRight(*url, "/") + "/"
+	if *url == "" {
+		web = "http://" + ln.Addr().String() + "/"
+		if tlsCfg != nil {
+			web = "https://" + ln.Addr().String() + "/"
+		}
+	}
+	log.Info("hubd serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data", *data, "hub_key", h.Fingerprint(), "web", web)
 	err = server.New(h, log).Serve(ctx, ln, tlsCfg)
 	log.Info("hubd stopped")
 	return err

@@ -4,20 +4,22 @@
 #   build  cgo toolchain and the X11 headers ebiten compiles against, and
 #          Noto Sans CJK (fonts-noto-cjk), the system font the kiosk draws
 #          the characters its embedded fonts lack with (CJK Extension A…)
-#   test   build + Xvfb, Mesa and xdotool for the UI tests
-#   bench  test + Chromium, the peer `make bench` measures the kiosk against
+#   test   build + Xvfb, Mesa and xdotool for the UI tests, and Chromium for
+#          the hub's web's browser tests (hub/web, driven with chromedp)
+#   bench  test (Chromium is also the peer `make bench` measures the kiosk
+#          against)
 #   cross  build for the Pi (linux/arm64) with cgo
 set -eu
 
 build_pkgs="gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev fonts-noto-cjk"
-test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk"
+test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk chromium"
 
 pkgs=""
 for profile in "$@"; do
 	case "$profile" in
 	build) pkgs="$pkgs $build_pkgs" ;;
 	test) pkgs="$pkgs $build_pkgs $test_pkgs" ;;
-	bench) pkgs="$pkgs $build_pkgs $test_pkgs chromium" ;;
+	bench) pkgs="$pkgs $build_pkgs $test_pkgs" ;;
 	cross) pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross libx11-dev:arm64 libxrandr-dev:arm64 libxcursor-dev:arm64 libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libgl-dev:arm64 libasound2-dev:arm64 qemu-user-static" ;;
 	*) echo "ensure-deps: unknown profile $profile" >&2; exit 2 ;;
 	esac

@@ -1,7 +1,8 @@
-// Package server is the district hub's HTTP server: GET /healthz, and the
-// signed sync endpoints kiosks call (enroll, push, pull, restore). TLS when
-// given a certificate; plain HTTP only on a loopback address (a reverse
-// proxy in front, or tests).
+// Package server is the district hub's HTTP server: GET /healthz, the
+// signed sync endpoints kiosks call (enroll, push, pull, restore) under
+// /v1/, and every other path the hub's web (hub/web), on one listener. TLS
+// when given a certificate; plain HTTP only on a loopback address (a
+// reverse proxy in front, or tests).
 package server
 
 import (
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/web"
 	"github.com/hongmajia/hongmajia/hubsync"
 )
 
@@ -36,12 +38,19 @@ const (
 type Server struct {
 	hub *hub.Hub
 	log *slog.Logger
-	mux *http.ServeMux
+	mux *http.ServeMux // /healthz and the sync endpoints
+	web *web.Web
 }
 
-// New is a server of h, logging to log.
+// New is a server of h, logging to log. It panics if the web's embedded
+// templates do not parse, which hub/web's tests rule out before a build
+// ships.
 func New(h *hub.Hub, log *slog.Logger) *Server {
-	s := &Server{hub: h, log: log, mux: http.NewServeMux()}
+	wb, err := web.New(h, web.Options{Log: log})
+	if err != nil {
+		panic("hub/server: " + err.Error())
+	}
+	s := &Server{hub: h, log: log, mux: http.NewServeMux(), web: wb}
 	s.mux.HandleFunc("GET "+hubsync.PathHealth, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -50,13 +59,22 @@ func New(h *hub.Hub, log *slog.Logger) *Server {
 	return s
 }
 
+// syncPrefix is the sync endpoints' path prefix: what is under it, and
+// /healthz, is the kiosks' and the monitor's, answered as it always was;
+// every other path is the web's.
+const syncPrefix = "/v1/"
+
 // Handler serves every endpoint and logs each request (never a body: no
-// token, key or PIN reaches the log).
+// token, key, PIN or password reaches the log).
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.hub.Clock().Now()
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		s.mux.ServeHTTP(rec, r)
+		if r.URL.Path == hubsync.PathHealth || strings.HasPrefix(r.URL.Path, syncPrefix) {
+			s.mux.ServeHTTP(rec, r)
+		} else {
+			s.web.ServeHTTP(rec, r)
+		}
 		level := slog.LevelInfo
 		if r.URL.Path == hubsync.PathHealth {
 			level = slog.LevelDebug // a monitor asks every few seconds

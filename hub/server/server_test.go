@@ -570,3 +570,33 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
+
+// TestTheWebOnTheSameListener: every path but /healthz and the sync
+// endpoints' is the web's, which wants a session; those two answer as
+// they did.
+func TestTheWebOnTheSameListener(t *testing.T) {
+	e := newEnv(t, nil)
+	e.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	get := func(path string) *http.Response {
+		t.Helper()
+		resp, err := e.client.Get(e.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if r := get("/"); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		t.Errorf("GET /: %d to %q, want the web's login", r.StatusCode, r.Header.Get("Location"))
+	}
+	if r := get("/login"); r.StatusCode != http.StatusOK || r.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("GET /login: %d, CSP %q", r.StatusCode, r.Header.Get("Content-Security-Policy"))
+	}
+	for path, want := range map[string]int{hubsync.PathHealth: http.StatusOK, "/v1/nope": http.StatusNotFound, hubsync.PathPull: http.StatusMethodNotAllowed} {
+		r := get(path)
+		if r.StatusCode != want || r.Header.Get("Content-Security-Policy") != "" {
+			t.Errorf("GET %s: %d (CSP %q), want %d from the sync's own endpoints", path, r.StatusCode, r.Header.Get("Content-Security-Policy"), want)
+		}
+	}
+}

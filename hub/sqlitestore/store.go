@@ -388,6 +388,44 @@ CREATE TABLE flags (
 -- at most one open flag per kind and subject
 CREATE UNIQUE INDEX flags_open ON flags(kind, subject) WHERE resolved_at = 0;
 `,
+	// 2: the web's users, their sessions and the audit log.
+	`
+CREATE TABLE users (
+	name          TEXT PRIMARY KEY,
+	role          TEXT NOT NULL,
+	center        TEXT NOT NULL DEFAULT '',
+	password_hash TEXT NOT NULL,
+	disabled      INTEGER NOT NULL DEFAULT 0,
+	created_at    INTEGER NOT NULL
+);
+
+-- sessions keep a token's SHA-256, never the token.
+CREATE TABLE sessions (
+	hash       BLOB PRIMARY KEY,
+	user_name  TEXT NOT NULL REFERENCES users(name),
+	csrf       TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	seen_at    INTEGER NOT NULL,
+	addr       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions(user_name);
+CREATE INDEX sessions_seen ON sessions(seen_at);
+CREATE INDEX sessions_created ON sessions(created_at);
+
+-- audit: every change, append-only.
+CREATE TABLE audit (
+	id      INTEGER PRIMARY KEY,
+	at      INTEGER NOT NULL,
+	actor   TEXT NOT NULL,
+	addr    TEXT NOT NULL DEFAULT '',
+	action  TEXT NOT NULL,
+	center  TEXT NOT NULL DEFAULT '',
+	subject TEXT NOT NULL DEFAULT '',
+	detail  TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+`,
 }
 
 // isUnique reports whether err is a uniqueness violation.

@@ -99,3 +99,65 @@ func TestRefusesANewerSchema(t *testing.T) {
 		t.Errorf("a newer schema opened: %v", err)
 	}
 }
+
+// TestMigratesTheFirstSchema: a hub made before the web had users opens
+// with its rows and gets the web's tables.
+func TestMigratesTheFirstSchema(t *testing.T) {
+	dir := t.TempDir()
+	if err := sqlitestore.CreateAt(ctx, dir, 1); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("INSERT INTO centers(id, name, created_at) VALUES ('A', '和平里', 1)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Update(ctx, func(tx hub.Tx) error {
+		if c, err := tx.Center("A"); err != nil || c.Name != "和平里" {
+			t.Errorf("center after the migration: %+v, %v", c, err)
+		}
+		return tx.AddUser(hub.User{Name: "admin", Role: hub.RoleDistrict, PasswordHash: "h"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAuditIsAppendOnly: the file itself refuses to change or delete an
+// audit entry (sqlite3 on the file included).
+func TestAuditIsAppendOnly(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx hub.Tx) error {
+		return tx.AddAudit(hub.AuditEntry{Actor: "admin", Action: hub.AuditLogin})
+	})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{"UPDATE audit SET actor = 'someone'", "DELETE FROM audit"} {
+		if _, err := db.Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want it refused", q, err)
+		}
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM audit WHERE actor = 'admin'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("audit entries: %d, %v", n, err)
+	}
+}

@@ -41,6 +41,9 @@ func Run(t *testing.T, open Open) {
 		{"NotFoundAndExists", testErrors},
 		{"CounterOnlyAdvances", testCounter},
 		{"RegistryRowsArePutWhole", testRegistryRows},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"AuditLogPagesNewestFirst", testAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -787,5 +790,180 @@ func testExactlyOncePush(t *testing.T, s hub.Store) {
 	}
 	if n != 200 {
 		t.Errorf("%d entries stored, want 200", n)
+	}
+}
+
+// testUsers: a user is added once, read back whole, replaced whole, and
+// listed by name.
+func testUsers(t *testing.T, s hub.Store) {
+	at := hubtest.Start.UTC()
+	a := hub.User{Name: "王芳", Role: hub.RoleCenter, Center: "A", PasswordHash: "$argon2id$x", Created: at}
+	b := hub.User{Name: "Admin", Role: hub.RoleDistrict, PasswordHash: "$argon2id$y", Created: at.Add(time.Second)}
+	update(t, s, func(tx hub.Tx) error {
+		if err := tx.AddUser(a); err != nil {
+			return err
+		}
+		return tx.AddUser(b)
+	})
+	if err := s.Update(ctx, func(tx hub.Tx) error { return tx.AddUser(hub.User{Name: "王芳", Role: hub.RoleDistrict}) }); !errors.Is(err, hub.ErrExists) {
+		t.Errorf("a name twice: %v, want ErrExists", err)
+	}
+	a.Disabled, a.PasswordHash, a.Role, a.Center = true, "$argon2id$z", hub.RoleDistrict, ""
+	update(t, s, func(tx hub.Tx) error { return tx.PutUser(a) })
+	err := s.View(ctx, func(r hub.Reader) error {
+		got, err := r.User("王芳")
+		if err != nil {
+			return err
+		}
+		if got != a {
+			t.Errorf("user = %v, want %v", got, a)
+		}
+		if _, err := r.User("nobody"); !errors.Is(err, hub.ErrNotFound) {
+			t.Errorf("an unknown user: %v, want ErrNotFound", err)
+		}
+		us, err := r.Users()
+		if err != nil {
+			return err
+		}
+		if len(us) != 2 || us[0] != b || us[1] != a {
+			t.Errorf("users = %v, want %v then %v", us, b, a)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testSessions: a session is put whole and read by its hash; sessions are
+// deleted one at a time, by user, and when they ended.
+func testSessions(t *testing.T, s hub.Store) {
+	at := hubtest.Start.UTC()
+	update(t, s, func(tx hub.Tx) error {
+		for _, n := range []string{"a", "b"} {
+			if err := tx.AddUser(hub.User{Name: n, Role: hub.RoleDistrict, PasswordHash: "h", Created: at}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sess := func(i byte, user string, made, seen time.Duration) hub.Session {
+		return hub.Session{Hash: hub.SessionHash{i}, User: user, CSRF: fmt.Sprintf("csrf%d", i), Created: at.Add(made), Seen: at.Add(seen), Addr: "192.0.2.1:5000"}
+	}
+	all := []hub.Session{
+		sess(1, "a", 0, time.Hour),             // seen an hour in
+		sess(2, "a", 0, 2*time.Hour),           // seen later
+		sess(3, "b", 0, 3*time.Hour),           // b's
+		sess(4, "b", 5*time.Hour, 6*time.Hour), // made late
+		sess(5, "b", 5*time.Hour, 6*time.Hour),
+	}
+	update(t, s, func(tx hub.Tx) error {
+		for _, x := range all {
+			if err := tx.PutSession(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	has := func(want ...byte) {
+		t.Helper()
+		err := s.View(ctx, func(r hub.Reader) error {
+			for _, x := range all {
+				got, err := r.Session(x.Hash)
+				if slices.Contains(want, x.Hash[0]) {
+					if err != nil || got != x {
+						t.Errorf("session %d = %v, %v; want %v", x.Hash[0], got, err, x)
+					}
+				} else if !errors.Is(err, hub.ErrNotFound) {
+					t.Errorf("session %d: %v, want ErrNotFound", x.Hash[0], err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	has(1, 2, 3, 4, 5)
+	all[1].Seen = at.Add(4 * time.Hour)
+	update(t, s, func(tx hub.Tx) error { return tx.PutSession(all[1]) })
+	has(1, 2, 3, 4, 5)
+	update(t, s, func(tx hub.Tx) error { return tx.DeleteSession(all[4].Hash) })
+	update(t, s, func(tx hub.Tx) error { return tx.DeleteSession(hub.SessionHash{99}) }) // not there: no error
+	has(1, 2, 3, 4)
+	// Seen before 3h30 (1 and 3), or made before 0 (none).
+	var n int
+	update(t, s, func(tx hub.Tx) (err error) {
+		n, err = tx.DeleteExpiredSessions(at.Add(3*time.Hour+30*time.Minute), at.Add(-time.Hour))
+		return err
+	})
+	if n != 2 {
+		t.Errorf("DeleteExpiredSessions deleted %d, want 2", n)
+	}
+	has(2, 4)
+	// Made before 1h (2): none seen too early.
+	update(t, s, func(tx hub.Tx) (err error) {
+		n, err = tx.DeleteExpiredSessions(at, at.Add(time.Hour))
+		return err
+	})
+	if n != 1 {
+		t.Errorf("DeleteExpiredSessions deleted %d, want 1", n)
+	}
+	has(4)
+	update(t, s, func(tx hub.Tx) error { return tx.PutSession(all[0]) })
+	update(t, s, func(tx hub.Tx) error { return tx.DeleteSessionsOf("b") })
+	has(1)
+}
+
+// testAudit: entries get increasing ids and come back newest first, a page
+// at a time.
+func testAudit(t *testing.T, s hub.Store) {
+	at := hubtest.Start.UTC()
+	for i := range 7 {
+		update(t, s, func(tx hub.Tx) error {
+			return tx.AddAudit(hub.AuditEntry{ID: 1000, At: at.Add(time.Duration(i) * time.Minute), Actor: fmt.Sprintf("u%d", i), Addr: "192.0.2.1",
+				Action: hub.AuditLogin, Center: "A", Subject: "s", Detail: "<b>d</b>"})
+		})
+	}
+	// One added in an Update that rolls back is not kept.
+	_ = s.Update(ctx, func(tx hub.Tx) error {
+		if err := tx.AddAudit(hub.AuditEntry{At: at, Actor: "gone", Action: hub.AuditLogin}); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	var page1, page2, rest []hub.AuditEntry
+	err := s.View(ctx, func(r hub.Reader) (err error) {
+		if page1, err = r.Audit(hub.AuditQuery{Limit: 3}); err != nil {
+			return err
+		}
+		if len(page1) != 3 {
+			return fmt.Errorf("first page holds %d", len(page1))
+		}
+		if page2, err = r.Audit(hub.AuditQuery{Before: page1[2].ID, Limit: 3}); err != nil {
+			return err
+		}
+		if len(page2) != 3 {
+			return fmt.Errorf("second page holds %d", len(page2))
+		}
+		rest, err = r.Audit(hub.AuditQuery{Before: page2[2].ID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := slices.Concat(page1, page2, rest)
+	if len(got) != 7 {
+		t.Fatalf("%d entries, want 7: %v", len(got), got)
+	}
+	for i, e := range got {
+		want := hub.AuditEntry{ID: e.ID, At: at.Add(time.Duration(6-i) * time.Minute), Actor: fmt.Sprintf("u%d", 6-i), Addr: "192.0.2.1",
+			Action: hub.AuditLogin, Center: "A", Subject: "s", Detail: "<b>d</b>"}
+		if e != want {
+			t.Errorf("entry %d = %+v, want %+v", i, e, want)
+		}
+		if i > 0 && e.ID >= got[i-1].ID {
+			t.Errorf("entry %d has id %d after id %d: not newest first", i, e.ID, got[i-1].ID)
+		}
 	}
 }
