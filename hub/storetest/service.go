@@ -133,9 +133,9 @@ func testFindPeople(t *testing.T, s hub.Store) {
 		want         []record.PersonID
 	}{
 		{"张三", "", []record.PersonID{1, 2}}, // by name; 4 merged
-		{"m002", "", []record.PersonID{2}},   // member number, any case
-		{"W004", "", nil},                    // a merged id's
-		{"5", "", []record.PersonID{5}},      // person id
+		{"m002", "", []record.PersonID{2}},  // member number, any case
+		{"W004", "", nil},                   // a merged id's
+		{"5", "", []record.PersonID{5}},     // person id
 		{"04a1b2c3", "", []record.PersonID{5}},
 		{"张%", "", nil}, // % is no wildcard
 		{"_%", "", []record.PersonID{3}},
