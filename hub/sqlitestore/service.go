@@ -43,7 +43,7 @@ func (t *tx) PersonEntries(persons []record.PersonID) ([]hub.StoredEntry, error)
 
 // findPeopleQuery: ?1 the text as a member number, ?2 a LIKE pattern of
 // the name, ?3 a person id (-1 none), ?4 the text as a card UID, ?5 the
-// center (” any), ?6 the limit. A merged id is left out; a person who
+// center (empty: any), ?6 the limit. A merged id is left out; a person who
 // served at the center under a merged id is found.
 const findPeopleQuery = `SELECT ` + personColumns + ` FROM people p
 	WHERE p.id NOT IN (SELECT from_id FROM aliases)
