@@ -501,11 +501,11 @@ func (w *Web) fill(key string, args ...string) []part {
 }
 
 type certificateView struct {
-	Number, Date                          string
-	Attest, Service, Content              []part
-	Activities                            []activityRow
-	TotalShifts                           int
-	TotalHours                            string
+	Number, Date                        string
+	Attest, Service, Content            []part
+	Activities                          []activityRow
+	TotalShifts                         int
+	TotalHours                          string
 	IssuerName, Head, IssuedBy, Contact string
 	PersonPath, RegisterPath            string
 }
