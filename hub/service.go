@@ -216,11 +216,13 @@ type CertificateQuery struct {
 // returns.
 const MaxCertificatePage = 200
 
-// Lengths of what people type for a certificate.
+// Lengths of what people type for a certificate: a certificate with
+// every field this long still prints on one A4 page (hub/web's browser
+// tests print one).
 const (
-	MaxIssuerName   = 100 // characters
-	MaxIssuerField  = 50
-	MaxCertContent  = 300
+	MaxIssuerName   = 50 // characters
+	MaxIssuerField  = 30
+	MaxCertContent  = 150
 	MaxIDNumberText = 40 // bytes, as typed
 )
 

@@ -143,6 +143,7 @@ type recordView struct {
 	Hours               string
 	Points              int64
 	Rows                []rowView
+	AnyCorrected        bool
 	Issuers             []option
 	CertError           string
 	Missing             []missing
@@ -150,6 +151,7 @@ type recordView struct {
 	FromMin, ToMax      string
 	Certificates        []certRow
 	CertificatesAllPath string
+	ContentMax          int
 }
 
 type idView struct {
@@ -227,7 +229,8 @@ func (w *Web) recordView(p *Page, rec hub.ServiceRecord, year int) (recordView, 
 	}
 	path := personPath(rec.Person.ID)
 	v := recordView{Name: rec.Person.Name, MemberNo: rec.Person.MemberNo, Community: rec.Person.Community,
-		Provisional: rec.Person.Provisional, Path: path, Shifts: rec.Shifts, Hours: hours(rec.Minutes), Points: rec.Points}
+		Provisional: rec.Person.Provisional, Path: path, Shifts: rec.Shifts, Hours: hours(rec.Minutes), Points: rec.Points,
+		ContentMax: hub.MaxCertContent}
 	if rec.ID != nil {
 		v.ID = &idView{Type: w.idTypeName(rec.ID.Type), Masked: rec.ID.Masked,
 			Changed: rec.ID.Changed.In(chinaTime).Format("2006-01-02 15:04"), By: rec.ID.ChangedBy}
@@ -268,6 +271,7 @@ func (w *Web) recordView(p *Page, rec hub.ServiceRecord, year int) (recordView, 
 		if row.Activity == "" {
 			row.Activity = p.T("service.unknown_activity")
 		}
+		v.AnyCorrected = v.AnyCorrected || r.Corrected
 		v.Rows = append(v.Rows, row)
 	}
 	// The certificate's form: the issuers the user may issue as, the
@@ -518,7 +522,7 @@ type activityRow struct {
 
 // certActivityRows is the most activities a certificate lists one by one:
 // the rest share a row, so the certificate stays one page.
-const certActivityRows = 8
+const certActivityRows = 6
 
 // longDate is a date as a certificate writes it (2026年3月5日).
 func (w *Web) longDate(t time.Time) string {
@@ -548,7 +552,7 @@ func (w *Web) certificatePage(p *Page) error {
 	v.Attest = w.fill("cert.attest", c.Name, w.idTypeName(d.Type), d.Number, c.MemberNo)
 	v.Service = w.fill("cert.service", w.longDate(c.From), w.longDate(c.To), issuer, hours(c.Minutes))
 	// The sentence ends with the catalog's full stop.
-	content := strings.TrimRight(c.Content, "。.；;，, ")
+	content := strings.TrimRight(c.Content, "。.；;，,、 ")
 	var done []string // the activities' names, for a certificate without its own words
 	var restMinutes int64
 	restShifts := 0
@@ -584,9 +588,10 @@ func (w *Web) certificatePage(p *Page) error {
 }
 
 type issuersView struct {
-	Issuers []issuerForm
-	Notice  string
-	Error   string
+	Issuers           []issuerForm
+	Notice            string
+	Error             string
+	NameMax, FieldMax int
 }
 
 type issuerForm struct {
@@ -616,12 +621,15 @@ func (w *Web) issuersView(p *Page) (issuersView, error) {
 	if err != nil {
 		return issuersView{}, err
 	}
-	var v issuersView
+	v := issuersView{NameMax: hub.MaxIssuerName, FieldMax: hub.MaxIssuerField}
 	for _, i := range is {
 		f := issuerForm{Center: i.Center, Label: names[i.Center], Name: i.Name, Head: i.Head, Contact: i.Contact, By: i.ChangedBy,
 			Complete: i.Complete()}
 		if !i.Changed.IsZero() {
 			f.Changed = i.Changed.In(chinaTime).Format("2006-01-02 15:04")
+			if f.By == "" {
+				f.By = p.T("audit.command_line")
+			}
 		}
 		v.Issuers = append(v.Issuers, f)
 	}

@@ -289,7 +289,7 @@ func TestCertificatesNumberedRegisteredAndAudited(t *testing.T) {
 		t.Fatalf("set A's issuer: %d\n%s", res.StatusCode, res.body)
 	}
 	wantIn(t, "the issuers' page", a.get("/service/issuers?done=1").body, "出具单位信息已保存", "赵敏", "010-6421 0000")
-	res = a.form("/service/issuers", "center", "A", "name", strings.Repeat("长", 101), "head", "赵敏", "contact", "1")
+	res = a.form("/service/issuers", "center", "A", "name", strings.Repeat("长", hub.MaxIssuerName+1), "head", "赵敏", "contact", "1")
 	wantStatus(t, "a name too long", res, http.StatusUnprocessableEntity)
 	res = issue()
 	wantStatus(t, "a person without an ID document", res, http.StatusUnprocessableEntity)
