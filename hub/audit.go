@@ -26,11 +26,26 @@ const (
 	AuditUserAdd AuditAction = "user-add"
 	// AuditUserDisable: a user was disabled. Subject: the user.
 	AuditUserDisable AuditAction = "user-disable"
+	// AuditIDSet: a person's ID document was kept or deleted. Subject:
+	// the person (name and member number); Detail: its IDType, or
+	// DetailIDRemoved. Never the number.
+	AuditIDSet AuditAction = "person-id-set"
+	// AuditIDView: a person's ID number was shown in clear (a
+	// certificate opened). Subject: the person; Detail: the certificate's
+	// number.
+	AuditIDView AuditAction = "person-id-view"
+	// AuditCertIssue: a certificate of service hours was issued. Subject:
+	// the person; Detail: its number.
+	AuditCertIssue AuditAction = "certificate-issue"
+	// AuditIssuerSet: what certificates say of their issuer was changed.
+	// Subject: the issuer's name.
+	AuditIssuerSet AuditAction = "certificate-issuer-set"
 )
 
 // AuditActions are every action the hub records, in the order above.
 func AuditActions() []AuditAction {
-	return []AuditAction{AuditLogin, AuditLogout, AuditLoginFailed, AuditLoginLocked, AuditUserAdd, AuditUserDisable}
+	return []AuditAction{AuditLogin, AuditLogout, AuditLoginFailed, AuditLoginLocked, AuditUserAdd, AuditUserDisable,
+		AuditIDSet, AuditIDView, AuditCertIssue, AuditIssuerSet}
 }
 
 // The details of a refused login: words for the web's catalog, not for a
@@ -43,11 +58,17 @@ const (
 	// (AuditLoginLocked).
 	DetailLockedName = "locked-name"
 	DetailLockedAddr = "locked-address"
+	// DetailIDRemoved: a person's ID document was deleted (AuditIDSet).
+	DetailIDRemoved = "id-removed"
 )
 
 // AuditDetails are every detail the hub itself writes.
 func AuditDetails() []string {
-	return []string{DetailUnknownUser, DetailWrongPassword, DetailDisabled, DetailLockedName, DetailLockedAddr}
+	ds := []string{DetailUnknownUser, DetailWrongPassword, DetailDisabled, DetailLockedName, DetailLockedAddr, DetailIDRemoved}
+	for _, t := range IDTypes() {
+		ds = append(ds, string(t)) // AuditIDSet's
+	}
+	return ds
 }
 
 // Actor is who made a change: a user of the web from an address, or, with

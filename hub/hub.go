@@ -96,6 +96,7 @@ type Hub struct {
 	clk   clock.Clock
 	log   *slog.Logger
 	key   ed25519.PrivateKey
+	ids   *idSealer // seals ID numbers (IDKeyFile)
 	opts  Options
 	// pullLimit and restorePage are hubsync.MaxPullRows and RestorePage;
 	// tests make them small.
@@ -108,8 +109,8 @@ type Hub struct {
 	dummyErr  error
 }
 
-// Open opens the hub of dataDir (made when missing, 0700): its key, made on
-// first start, and opts.Store.
+// Open opens the hub of dataDir (made when missing, 0700): its keys (KeyFile
+// and IDKeyFile), made on first start, and opts.Store.
 func Open(ctx context.Context, dataDir string, opts Options) (*Hub, error) {
 	if opts.Store == nil {
 		return nil, errors.New("hub: open: no store")
@@ -136,7 +137,11 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hub{store: opts.Store, clk: opts.Clock, log: opts.Log, key: key, opts: opts,
+	ids, err := loadIDKey(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Hub{store: opts.Store, clk: opts.Clock, log: opts.Log, key: key, ids: ids, opts: opts,
 		pullLimit: hubsync.MaxPullRows, restorePage: RestorePage, hashing: make(chan struct{}, hashSlots)}, nil
 }
 

@@ -54,6 +54,9 @@ import (
 //   - The audit log is append-only: AddAudit stores an entry under a new
 //     id above every id before it (the ID it is given is ignored), and
 //     nothing changes or deletes an entry once stored.
+//   - The register of certificates is append-only in the same way
+//     (AddCertificate). A sealed ID number is stored as it is given: the
+//     store never sees it in clear.
 type Store interface {
 	View(ctx context.Context, fn func(Reader) error) error
 	Update(ctx context.Context, fn func(Tx) error) error
@@ -133,6 +136,28 @@ type Reader interface {
 	// Audit is the audit log newest first: the entries below q.Before
 	// (every one when 0), at most q.Limit.
 	Audit(q AuditQuery) ([]AuditEntry, error)
+
+	// The service record (志愿服务记录) and its certificates.
+	//
+	// PersonEntries are every entry of the persons (ids as the entries
+	// name them: the hub resolves aliases), in hub time order.
+	PersonEntries(persons []record.PersonID) ([]StoredEntry, error)
+	// FindPeople are the people q finds (see PeopleQuery), by name then
+	// id; ids merged into another are left out.
+	FindPeople(q PeopleQuery) ([]Person, error)
+	// SealedID is a person's sealed ID document.
+	SealedID(person record.PersonID) (SealedID, error)
+	// CertIssuer is what a certificate of center ("" the district office)
+	// says of its issuer.
+	CertIssuer(center string) (CertIssuer, error)
+	// Certificate is the certificate of number.
+	Certificate(number string) (Certificate, error)
+	// Certificates are the register's certificates q selects, newest
+	// first.
+	Certificates(q CertificateQuery) ([]Certificate, error)
+	// LastCertificateSeq is the highest Seq of year's certificates; 0
+	// when there is none.
+	LastCertificateSeq(year int) (int, error)
 }
 
 // Tx is an Update's transaction.
@@ -182,6 +207,17 @@ type Tx interface {
 	// AddAudit appends an entry to the audit log, under an id above every
 	// id before it; the log is append-only.
 	AddAudit(AuditEntry) error
+
+	// PutSealedID writes a person's sealed ID document whole;
+	// DeleteSealedID deletes it (one not there is no error).
+	PutSealedID(SealedID) error
+	DeleteSealedID(person record.PersonID) error
+	PutCertIssuer(CertIssuer) error
+	// AddCertificate appends a certificate to the register under an ID
+	// above every ID before it (the ID it is given is ignored); ErrExists
+	// when its number or its year and seq are held. The register is
+	// append-only.
+	AddCertificate(Certificate) error
 }
 
 // Store errors.

@@ -426,6 +426,61 @@ CREATE TABLE audit (
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `,
+	// 3: the service record: a person's entries, their ID documents
+	// (sealed), what certificates say of their issuers, and the register
+	// of certificates.
+	`
+CREATE INDEX entries_person ON entries(person, center) WHERE person != 0;
+
+-- person_ids: the number sealed with the hub's ID key (id.key), never in clear.
+CREATE TABLE person_ids (
+	person     INTEGER PRIMARY KEY,
+	id_type    TEXT NOT NULL,
+	sealed     BLOB NOT NULL,
+	changed_at INTEGER NOT NULL,
+	changed_by TEXT NOT NULL DEFAULT ''
+);
+
+-- cert_issuers: center '' is the district office.
+CREATE TABLE cert_issuers (
+	center     TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	head       TEXT NOT NULL,
+	contact    TEXT NOT NULL,
+	changed_at INTEGER NOT NULL,
+	changed_by TEXT NOT NULL DEFAULT ''
+);
+
+-- certificates: the register, append-only; each as it was issued.
+CREATE TABLE certificates (
+	id          INTEGER PRIMARY KEY,
+	number      TEXT NOT NULL UNIQUE,
+	year        INTEGER NOT NULL,
+	seq         INTEGER NOT NULL,
+	issuer      TEXT NOT NULL,
+	issuer_name TEXT NOT NULL,
+	head        TEXT NOT NULL,
+	contact     TEXT NOT NULL,
+	person      INTEGER NOT NULL,
+	name        TEXT NOT NULL,
+	member_no   TEXT NOT NULL,
+	id_type     TEXT NOT NULL,
+	id_sealed   BLOB NOT NULL,
+	period_from INTEGER NOT NULL,
+	period_to   INTEGER NOT NULL,
+	minutes     INTEGER NOT NULL,
+	shifts      INTEGER NOT NULL,
+	activities  TEXT NOT NULL,
+	content     TEXT NOT NULL,
+	issued_by   TEXT NOT NULL,
+	issued_at   INTEGER NOT NULL,
+	UNIQUE (year, seq)
+);
+CREATE INDEX certificates_issuer ON certificates(issuer, id);
+CREATE INDEX certificates_person ON certificates(person, id);
+CREATE TRIGGER certificates_no_update BEFORE UPDATE ON certificates BEGIN SELECT RAISE(ABORT, 'the register of certificates is append-only'); END;
+CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates BEGIN SELECT RAISE(ABORT, 'the register of certificates is append-only'); END;
+`,
 }
 
 // isUnique reports whether err is a uniqueness violation.

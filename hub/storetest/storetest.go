@@ -44,6 +44,10 @@ func Run(t *testing.T, open Open) {
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"AuditLogPagesNewestFirst", testAudit},
+		{"PersonEntriesInHubTimeOrder", testPersonEntries},
+		{"FindPeople", testFindPeople},
+		{"SealedIDs", testSealedIDs},
+		{"CertificateRegister", testCertificates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

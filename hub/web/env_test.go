@@ -115,7 +115,10 @@ func (e *env) browser() *browser {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	c := e.srv.Client()
+	// A copy: the server's client is one for every call, and each
+	// browser keeps cookies of its own.
+	c := new(http.Client)
+	*c = *e.srv.Client()
 	c.Jar = jar
 	c.Timeout = 10 * time.Second
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

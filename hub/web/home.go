@@ -19,7 +19,7 @@ type section struct {
 // routes and sets Ready; until then its path shows "being built".
 var sections = []section{
 	{Key: "section.people", Path: "/people"},
-	{Key: "section.service", Path: "/service"},
+	{Key: "section.service", Path: "/service", Ready: true},
 	{Key: "section.points", Path: "/points"},
 	{Key: "section.dashboard", Path: "/dashboard"},
 	{Key: "section.audit", Path: "/audit", Ready: true, District: true},

@@ -109,6 +109,7 @@ func (w *Web) routes() http.Handler {
 		r.Post("/logout", w.logout)
 		r.Get("/", w.page(w.home))
 		r.Get("/audit", w.page(w.district(w.auditPage)))
+		w.serviceRoutes(r)
 		for _, s := range sections {
 			if !s.Ready {
 				r.Get(s.Path, w.page(w.soon(s)))
