@@ -426,6 +426,14 @@ CREATE TABLE audit (
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `,
+	// 3: the center a person was registered at ('' for the district's);
+	// the walk-ins a kiosk made before are their kiosk's center's.
+	`
+ALTER TABLE people ADD COLUMN center TEXT NOT NULL DEFAULT '';
+UPDATE people SET center = (SELECT k.center FROM kiosks k WHERE k.terminal = people.changed_by)
+	WHERE provisional = 1 AND changed_by IN (SELECT terminal FROM kiosks);
+CREATE INDEX people_center ON people(center);
+`,
 }
 
 // isUnique reports whether err is a uniqueness violation.
