@@ -245,6 +245,8 @@ func TestInABrowser(t *testing.T) {
 			t.Errorf("the greeting is %q", h1)
 		}
 	})
+
+	peopleFlows(t, open)
 }
 
 // do runs actions in the tab, failing the test on an error.
