@@ -172,6 +172,7 @@ type registerView struct {
 	// same by field name.
 	Problems []formProblem
 	ByField  map[string]string
+	First    string // the first field with a problem: it has the focus
 }
 
 type centerOption struct {
@@ -205,6 +206,9 @@ func (w *Web) registerView(p *Page, values map[string]string, problems []formPro
 	v := registerView{Values: values, Problems: problems, ByField: map[string]string{}}
 	for _, pr := range problems {
 		v.ByField[pr.Field] = pr.Text
+	}
+	if len(problems) > 0 {
+		v.First = problems[0].Field
 	}
 	cs, err := p.Hub().Centers(p.Ctx())
 	if err != nil {
