@@ -550,3 +550,25 @@ func TestMergeAWalkIn(t *testing.T) {
 		t.Errorf("the merged walk-in's page:\n%s", res.body)
 	}
 }
+
+// TestAPreviewExpires: a preview not imported within half an hour is
+// gone; the file must be checked again.
+func TestAPreviewExpires(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	home := b.login("刘芳")
+	res := b.upload(home, "", "a.csv", []byte(rosterCSV+"李四,HPL0002,绿马甲,,,\n"), true)
+	token := field(res.body, "token")
+	if token == "" {
+		t.Fatalf("no token:\n%s", res.body)
+	}
+	e.clk.Advance(31 * time.Minute)
+	b.get("/") // the session is kept alive as a person at the desk would
+	if res := b.postCSRF("/people/import/commit", home, url.Values{"token": {token}}); res.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(res.body, "已过期") {
+		t.Errorf("an expired preview: %d", res.StatusCode)
+	}
+	if _, ok := e.person("HPL0002"); ok {
+		t.Error("an expired preview was imported")
+	}
+}
