@@ -45,7 +45,8 @@ const (
 // AuditActions are every action the hub records, in the order above.
 func AuditActions() []AuditAction {
 	return []AuditAction{AuditLogin, AuditLogout, AuditLoginFailed, AuditLoginLocked, AuditUserAdd, AuditUserDisable,
-		AuditIDSet, AuditIDView, AuditCertIssue, AuditIssuerSet}
+		AuditIDSet, AuditIDView, AuditCertIssue, AuditIssuerSet,
+		AuditPersonRegister, AuditCardBind, AuditCardLost, AuditCardReplace, AuditPeopleImport, AuditPersonMerge}
 }
 
 // The details of a refused login: words for the web's catalog, not for a

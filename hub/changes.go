@@ -98,7 +98,7 @@ func (in *ingest) person(p hubsync.Person) error {
 			return err
 		}
 		np := Person{ID: p.ID, MemberNo: p.MemberNo, Name: strings.TrimSpace(p.Name), Provisional: p.Provisional,
-			Phone: MaskPhone(p.Phone), Community: p.Community, Kind: p.Kind, ChangedBy: k.Terminal, Version: v}
+			Phone: MaskPhone(p.Phone), Community: p.Community, Kind: p.Kind, Center: k.Center, ChangedBy: k.Terminal, Version: v}
 		if err := tx.AddPerson(np); err != nil {
 			return err
 		}

@@ -104,58 +104,65 @@ func notFound(err error) (bool, error) {
 // (*ImportError). dry checks and writes nothing.
 func (h *Hub) ImportPeople(ctx context.Context, rows []roster.Person, dry bool) (ImportResult, error) {
 	var res ImportResult
-	err := h.update(ctx, dry, func(tx Tx) error {
-		res = ImportResult{}
-		var bad []RowError
-		for i, p := range rows {
-			if _, err := tx.PersonByMemberNo(p.MemberNo); err == nil {
-				bad = append(bad, RowError{i, FieldMemberNo, fmt.Errorf("member number %s: %w", p.MemberNo, ErrExists)})
-				continue
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			if p.Card != "" {
-				if err := cardFree(tx, p.Card); err != nil {
-					if !errors.Is(err, ErrExists) {
-						return err
-					}
-					bad = append(bad, RowError{i, FieldCard, err})
-					continue
-				}
-			}
-			id, err := newID(func(id int64) (bool, error) {
-				_, err := tx.Person(record.PersonID(id))
-				return notFound(err)
-			})
-			if err != nil {
-				return err
-			}
-			v, err := tx.NextVersion()
-			if err != nil {
-				return err
-			}
-			err = tx.AddPerson(Person{ID: record.PersonID(id), MemberNo: p.MemberNo, Name: p.Name, Phone: p.Phone,
-				Community: p.Community, Kind: p.Kind, Version: v})
-			if err != nil {
-				return fmt.Errorf("import person %s: %w", p.MemberNo, err)
-			}
-			res.People++
-			if p.Card != "" {
-				if v, err = tx.NextVersion(); err != nil {
-					return err
-				}
-				if err := tx.PutCard(Card{UID: p.Card, Person: record.PersonID(id), State: hubsync.CardActive, Version: v}); err != nil {
-					return err
-				}
-				res.Cards++
-			}
-		}
-		if len(bad) > 0 {
-			return &ImportError{Rows: bad}
-		}
-		return nil
+	err := h.update(ctx, dry, func(tx Tx) (err error) {
+		res, err = importPeople(tx, "", rows)
+		return err
 	})
 	return res, err
+}
+
+// importPeople adds rows to the registry as people of center, all or
+// none (*ImportError), in tx.
+func importPeople(tx Tx, center string, rows []roster.Person) (ImportResult, error) {
+	var res ImportResult
+	var bad []RowError
+	for i, p := range rows {
+		if _, err := tx.PersonByMemberNo(p.MemberNo); err == nil {
+			bad = append(bad, RowError{i, FieldMemberNo, fmt.Errorf("member number %s: %w", p.MemberNo, ErrExists)})
+			continue
+		} else if !errors.Is(err, ErrNotFound) {
+			return res, err
+		}
+		if p.Card != "" {
+			if err := cardFree(tx, p.Card); err != nil {
+				if !errors.Is(err, ErrExists) {
+					return res, err
+				}
+				bad = append(bad, RowError{i, FieldCard, err})
+				continue
+			}
+		}
+		id, err := newID(func(id int64) (bool, error) {
+			_, err := tx.Person(record.PersonID(id))
+			return notFound(err)
+		})
+		if err != nil {
+			return res, err
+		}
+		v, err := tx.NextVersion()
+		if err != nil {
+			return res, err
+		}
+		err = tx.AddPerson(Person{ID: record.PersonID(id), MemberNo: p.MemberNo, Name: p.Name, Phone: p.Phone,
+			Community: p.Community, Kind: p.Kind, Center: center, Version: v})
+		if err != nil {
+			return res, fmt.Errorf("import person %s: %w", p.MemberNo, err)
+		}
+		res.People++
+		if p.Card != "" {
+			if v, err = tx.NextVersion(); err != nil {
+				return res, err
+			}
+			if err := tx.PutCard(Card{UID: p.Card, Person: record.PersonID(id), State: hubsync.CardActive, Version: v}); err != nil {
+				return res, err
+			}
+			res.Cards++
+		}
+	}
+	if len(bad) > 0 {
+		return res, &ImportError{Rows: bad}
+	}
+	return res, nil
 }
 
 // cardFree refuses (ErrExists) a card bound to a person or a staff card.
@@ -540,30 +547,33 @@ func (h *Hub) MergePerson(ctx context.Context, walkIn, registered record.PersonI
 	if walkIn == registered {
 		return errors.New("merge: a person cannot be merged into themselves")
 	}
-	err := h.store.Update(ctx, func(tx Tx) error {
-		w, err := tx.Person(walkIn)
-		if err != nil {
-			return fmt.Errorf("merge: person %d: %w", walkIn, err)
-		}
-		if _, err := tx.Person(registered); err != nil {
-			return fmt.Errorf("merge: person %d: %w", registered, err)
-		}
-		for _, id := range []record.PersonID{walkIn, registered} {
-			if a, err := tx.Alias(id); err == nil {
-				return fmt.Errorf("merge: person %d was merged into %d already", id, a.To)
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		}
-		if err := alias(h, tx, walkIn, registered); err != nil {
-			return err
-		}
-		return tx.ResolveFlags(FlagWalkIn, personSubject(w.ID), by, h.now())
-	})
+	err := h.store.Update(ctx, func(tx Tx) error { return h.merge(tx, walkIn, registered, by) })
 	if err == nil {
 		h.log.Info("person merged", "from", int64(walkIn), "to", int64(registered))
 	}
 	return err
+}
+
+// merge is MergePerson's change, in tx.
+func (h *Hub) merge(tx Tx, walkIn, registered record.PersonID, by string) error {
+	w, err := tx.Person(walkIn)
+	if err != nil {
+		return fmt.Errorf("merge: person %d: %w", walkIn, err)
+	}
+	if _, err := tx.Person(registered); err != nil {
+		return fmt.Errorf("merge: person %d: %w", registered, err)
+	}
+	for _, id := range []record.PersonID{walkIn, registered} {
+		if a, err := tx.Alias(id); err == nil {
+			return fmt.Errorf("merge: person %d was merged into %d already: %w", id, a.To, ErrMerged)
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	if err := alias(h, tx, walkIn, registered); err != nil {
+		return err
+	}
+	return tx.ResolveFlags(FlagWalkIn, personSubject(w.ID), by, h.now())
 }
 
 // KioskStatus is a kiosk as `hubd status` shows it.

@@ -135,8 +135,8 @@ func (q RecordQuery) holds(t time.Time) bool {
 	return (q.From.IsZero() || !t.Before(q.From)) && (q.To.IsZero() || t.Before(q.To))
 }
 
-// PeopleQuery is what FindPeople looks for.
-type PeopleQuery struct {
+// FindQuery is what FindPeople looks for.
+type FindQuery struct {
 	// Text is a member number, a card UID, a person id, or part of a
 	// name.
 	Text string
@@ -448,7 +448,7 @@ func (h *Hub) FindServedPeople(ctx context.Context, scope Scope, text string, li
 	if limit <= 0 || limit > MaxPeopleFound {
 		limit = MaxPeopleFound
 	}
-	q := PeopleQuery{Text: truncate(text, 64), Limit: limit}
+	q := FindQuery{Text: truncate(text, 64), Limit: limit}
 	if !scope.District() {
 		q.Center = scope.Center()
 	}

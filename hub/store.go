@@ -95,6 +95,9 @@ type Reader interface {
 
 	Person(id record.PersonID) (Person, error)
 	PersonByMemberNo(memberNo string) (Person, error)
+	// SearchPeople are the people q matches, by member number, at most
+	// q.Limit.
+	SearchPeople(q PeopleQuery) ([]Person, error)
 	// Alias is where a person id was merged to; ErrNotFound when it was not.
 	Alias(from record.PersonID) (Alias, error)
 	// Aliases are the aliases of the ids of from that were merged (the
@@ -142,9 +145,9 @@ type Reader interface {
 	// PersonEntries are every entry of the persons (ids as the entries
 	// name them: the hub resolves aliases), in hub time order.
 	PersonEntries(persons []record.PersonID) ([]StoredEntry, error)
-	// FindPeople are the people q finds (see PeopleQuery), by name then
+	// FindPeople are the people q finds (see FindQuery), by name then
 	// id; ids merged into another are left out.
-	FindPeople(q PeopleQuery) ([]Person, error)
+	FindPeople(q FindQuery) ([]Person, error)
 	// SealedID is a person's sealed ID document.
 	SealedID(person record.PersonID) (SealedID, error)
 	// CertIssuer is what a certificate of center ("" the district office)
@@ -329,11 +332,37 @@ type Person struct {
 	Phone       string // digits from an import; masked when a kiosk made it
 	Community   string
 	Kind        record.VolunteerKind
+	// Center is the center the person was registered at: the desk's at
+	// the hub's web, the kiosk's for a person a kiosk made; "" for the
+	// district's own (hubd import). Its staff may change the person's
+	// registration (hub.Scope); never sent to a kiosk.
+	Center string
 	// ChangedBy is the terminal whose change wrote the row ("" for the
 	// hub's own).
 	ChangedBy string
 	Version   uint64
 }
+
+// PeopleQuery is a search of the registry: a person matches when any
+// field given matches ("" fields are not asked), among the people of
+// Center.
+type PeopleQuery struct {
+	// Center: only the people registered at this center; "" asks every
+	// person.
+	Center string
+	// Name: the name holds it.
+	Name string
+	// MemberNo: the member number starts with it.
+	MemberNo string
+	// PhoneEnd: the phone ends with it (digits: a masked phone keeps its
+	// last four).
+	PhoneEnd string
+	// Limit: at most this many (1 to MaxSearch; MaxSearch when 0).
+	Limit int
+}
+
+// MaxSearch is the most people one search returns.
+const MaxSearch = 200
 
 // Alias says a person id now means another: a walk-in merged into a
 // registration, or a kiosk's person into the district's one of the same

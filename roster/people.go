@@ -3,6 +3,7 @@ package roster
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -73,56 +74,90 @@ func ReadPeople(r io.Reader) (*People, error) {
 	cards := map[record.CardUID]int{}
 	for _, d := range t.dataRows(&out.Problems) {
 		before := len(out.Problems)
-		p := Person{Line: d.line}
-		p.Name = d.get(ColName)
-		switch n := utf8.RuneCountInString(p.Name); {
-		case n == 0:
-			d.problem(ColName, "不能为空 (required)")
-		case n > maxName:
-			d.problem(ColName, fmt.Sprintf("超过%d个字 (longer than %d characters)", maxName, maxName))
+		p, problems := CheckPerson(PersonFields{Name: d.get(ColName), MemberNo: d.get(ColMemberNo), Kind: d.get(ColKind),
+			Phone: d.get(ColPhone), Community: d.get(ColCommunity), Card: d.get(ColCard)})
+		for _, pr := range problems {
+			d.problem(pr.Column, pr.Reason)
 		}
-		p.MemberNo = strings.ToUpper(numberText(d.get(ColMemberNo)))
-		switch {
-		case p.MemberNo == "":
-			d.problem(ColMemberNo, "不能为空 (required)")
-		case len(p.MemberNo) > maxMemberNo || strings.IndexFunc(p.MemberNo, notMemberRune) >= 0:
-			d.problem(ColMemberNo, "只能有字母、数字和 - (letters, digits and - only)")
-		default:
+		if p.MemberNo != "" && !slices.ContainsFunc(problems, func(pr Problem) bool { return pr.Column == ColMemberNo }) {
 			if first, ok := members[p.MemberNo]; ok {
 				d.problem(ColMemberNo, fmt.Sprintf("与第%d行重复 (the same as line %d)", first, first))
 			} else {
 				members[p.MemberNo] = d.line
 			}
 		}
-		if p.Kind, err = volunteerKind(d.get(ColKind)); err != nil {
-			d.problem(ColKind, err.Error())
-		}
-		if p.Phone, err = phone(d.get(ColPhone)); err != nil {
-			d.problem(ColPhone, err.Error())
-		}
-		p.Community = d.get(ColCommunity)
-		if utf8.RuneCountInString(p.Community) > maxCommunity {
-			d.problem(ColCommunity, fmt.Sprintf("超过%d个字 (longer than %d characters)", maxCommunity, maxCommunity))
-		}
-		if c := numberText(d.get(ColCard)); c != "" {
-			uid, err := record.ParseUID(c)
-			switch {
-			case err != nil:
-				d.problem(ColCard, "不是卡号 (not a card UID: 8, 14 or 20 hex digits, or a reader's decimal number)")
-			default:
-				if first, ok := cards[uid]; ok {
-					d.problem(ColCard, fmt.Sprintf("与第%d行是同一张卡 (the same card as line %d)", first, first))
-				} else {
-					cards[uid] = d.line
-				}
-				p.Card = uid
+		if p.Card != "" {
+			if first, ok := cards[p.Card]; ok {
+				d.problem(ColCard, fmt.Sprintf("与第%d行是同一张卡 (the same card as line %d)", first, first))
+			} else {
+				cards[p.Card] = d.line
 			}
 		}
 		if len(out.Problems) == before {
+			p.Line = d.line
 			out.Rows = append(out.Rows, p)
 		}
 	}
 	return out, nil
+}
+
+// PersonFields are one person's fields as typed into a form or a row's
+// cells: text, not yet read.
+type PersonFields struct {
+	Name, MemberNo, Kind, Phone, Community, Card string
+}
+
+// CheckPerson reads one person's fields as ReadPeople reads a row (the
+// same rules for a form at the hub's desk and a file): the person, or the
+// problems, each with the column key it is about (ColName, ColPhone…) as
+// its Column and Line 0. With problems, the person is what could be read
+// (a field with a problem may hold anything): not a person to keep. Text is
+// trimmed; duplicates within a file are ReadPeople's to find.
+func CheckPerson(f PersonFields) (Person, []Problem) {
+	var problems []Problem
+	problem := func(key, value, reason string) {
+		problems = append(problems, Problem{Column: key, Value: value, Reason: reason})
+	}
+	var p Person
+	p.Name = trim(f.Name)
+	switch n := utf8.RuneCountInString(p.Name); {
+	case n == 0:
+		problem(ColName, f.Name, "不能为空 (required)")
+	case n > maxName:
+		problem(ColName, f.Name, fmt.Sprintf("超过%d个字 (longer than %d characters)", maxName, maxName))
+	case strings.IndexFunc(p.Name, unicode.IsControl) >= 0:
+		problem(ColName, f.Name, "含有控制字符 (holds control characters)")
+	}
+	p.MemberNo = strings.ToUpper(numberText(trim(f.MemberNo)))
+	switch {
+	case p.MemberNo == "":
+		problem(ColMemberNo, f.MemberNo, "不能为空 (required)")
+	case len(p.MemberNo) > maxMemberNo || strings.IndexFunc(p.MemberNo, notMemberRune) >= 0:
+		problem(ColMemberNo, f.MemberNo, "只能有字母、数字和 - (letters, digits and - only)")
+	}
+	var err error
+	if p.Kind, err = volunteerKind(trim(f.Kind)); err != nil {
+		problem(ColKind, f.Kind, err.Error())
+	}
+	if p.Phone, err = phone(trim(f.Phone)); err != nil {
+		problem(ColPhone, f.Phone, err.Error())
+	}
+	p.Community = trim(f.Community)
+	switch {
+	case utf8.RuneCountInString(p.Community) > maxCommunity:
+		problem(ColCommunity, f.Community, fmt.Sprintf("超过%d个字 (longer than %d characters)", maxCommunity, maxCommunity))
+	case strings.IndexFunc(p.Community, unicode.IsControl) >= 0:
+		problem(ColCommunity, f.Community, "含有控制字符 (holds control characters)")
+	}
+	if c := numberText(trim(f.Card)); c != "" {
+		uid, err := record.ParseUID(c)
+		if err != nil {
+			problem(ColCard, f.Card, "不是卡号 (not a card UID: 8, 14 or 20 hex digits, or a reader's decimal number)")
+		} else {
+			p.Card = uid
+		}
+	}
+	return p, problems
 }
 
 func notMemberRune(r rune) bool {

@@ -270,3 +270,41 @@ func TestCatalogProblems(t *testing.T) {
 		t.Errorf("rows %+v, want %+v", cat.Rows, want)
 	}
 }
+
+// TestCheckPerson: a form's fields read by a row's rules, the card as a
+// desk reader types it (hex with or without colons, a wedge's decimal).
+func TestCheckPerson(t *testing.T) {
+	for _, tc := range []struct {
+		card string
+		want record.CardUID
+	}{
+		{"04:A1:B2:C3", "04A1B2C3"},
+		{"04a1b2c3", "04A1B2C3"},
+		{"04:A1:B2:C3:D4:E5:F6", "04A1B2C3D4E5F6"},
+		{"0077705923", "04A1B2C3"}, // a wedge's ten digits: the 4 bytes big-endian
+		{"", ""},
+	} {
+		p, problems := roster.CheckPerson(roster.PersonFields{Name: " 王堃 ", MemberNo: "hpl0001", Kind: "红马甲志愿者",
+			Phone: "+86 138-1234-5678", Community: "和平里社区", Card: tc.card})
+		if len(problems) != 0 {
+			t.Fatalf("card %q: problems %v", tc.card, problems)
+		}
+		want := roster.Person{MemberNo: "HPL0001", Name: "王堃", Phone: "13812345678", Community: "和平里社区", Kind: record.RedVest, Card: tc.want}
+		if p != want {
+			t.Errorf("card %q: %+v, want %+v", tc.card, p, want)
+		}
+	}
+	_, problems := roster.CheckPerson(roster.PersonFields{Name: "", MemberNo: "HPL 1", Kind: "党员", Phone: "12345", Card: "04:A1:B2", Community: "a\x07b"})
+	got := map[string]string{}
+	for _, p := range problems {
+		if p.Line != 0 {
+			t.Errorf("a form's problem has line %d", p.Line)
+		}
+		got[p.Column] = p.Reason
+	}
+	for _, col := range []string{roster.ColName, roster.ColMemberNo, roster.ColKind, roster.ColPhone, roster.ColCard, roster.ColCommunity} {
+		if got[col] == "" {
+			t.Errorf("no problem with %s: %v", col, problems)
+		}
+	}
+}

@@ -410,13 +410,13 @@ func (t *tx) CardUses(center string, windows []hub.CardWindow) ([]hub.StoredEntr
 
 // ---- people, aliases, cards
 
-const personColumns = "id, member_no, name, provisional, phone, community, kind, changed_by, version"
+const personColumns = "id, member_no, name, provisional, phone, community, kind, changed_by, version, center"
 
 func scanPerson(s scanner) (hub.Person, error) {
 	var p hub.Person
 	var id, version int64
 	var kind int
-	err := s.Scan(&id, &p.MemberNo, &p.Name, &p.Provisional, &p.Phone, &p.Community, &kind, &p.ChangedBy, &version)
+	err := s.Scan(&id, &p.MemberNo, &p.Name, &p.Provisional, &p.Phone, &p.Community, &kind, &p.ChangedBy, &version, &p.Center)
 	p.ID, p.Kind, p.Version = record.PersonID(id), record.VolunteerKind(kind), uint64(version)
 	return p, err
 }
@@ -432,20 +432,53 @@ func (t *tx) PersonByMemberNo(no string) (hub.Person, error) {
 }
 
 func personArgs(p hub.Person) []any {
-	return []any{int64(p.ID), p.MemberNo, p.Name, p.Provisional, p.Phone, p.Community, int(p.Kind), p.ChangedBy, int64(p.Version)}
+	return []any{int64(p.ID), p.MemberNo, p.Name, p.Provisional, p.Phone, p.Community, int(p.Kind), p.ChangedBy, int64(p.Version), p.Center}
 }
 
 func (t *tx) AddPerson(p hub.Person) error {
-	_, err := t.exec("INSERT INTO people("+personColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", personArgs(p)...)
+	_, err := t.exec("INSERT INTO people("+personColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", personArgs(p)...)
 	return exists(err, "person %d (member number %s)", p.ID, p.MemberNo)
 }
 
 func (t *tx) PutPerson(p hub.Person) error {
-	_, err := t.exec(`INSERT INTO people(`+personColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := t.exec(`INSERT INTO people(`+personColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET member_no = excluded.member_no, name = excluded.name, provisional = excluded.provisional,
 		phone = excluded.phone, community = excluded.community, kind = excluded.kind, changed_by = excluded.changed_by,
-		version = excluded.version`, personArgs(p)...)
+		version = excluded.version, center = excluded.center`, personArgs(p)...)
 	return exists(err, "person %d (member number %s)", p.ID, p.MemberNo)
+}
+
+// SearchPeople reads the whole table for a name (instr, no LIKE to
+// escape): a district's 100,000 people are a few ms.
+func (t *tx) SearchPeople(q hub.PeopleQuery) ([]hub.Person, error) {
+	var conds []string
+	var args []any
+	if q.Name != "" {
+		conds, args = append(conds, "instr(name, ?) > 0"), append(args, q.Name)
+	}
+	if q.MemberNo != "" {
+		conds, args = append(conds, "substr(member_no, 1, ?) = ?"), append(args, len(q.MemberNo), q.MemberNo)
+	}
+	if q.PhoneEnd != "" {
+		conds, args = append(conds, "(length(phone) >= ? AND substr(phone, length(phone) - ? + 1) = ?)"),
+			append(args, len(q.PhoneEnd), len(q.PhoneEnd), q.PhoneEnd)
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > hub.MaxSearch {
+		limit = hub.MaxSearch
+	}
+	where := "(" + strings.Join(conds, " OR ") + ")"
+	if q.Center != "" {
+		where, args = "center = ? AND "+where, append([]any{q.Center}, args...)
+	}
+	rows, err := t.query("SELECT "+personColumns+" FROM people WHERE "+where+" ORDER BY member_no LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: search people: %w", err)
+	}
+	return collect(rows, scanPerson)
 }
 
 func scanAlias(s scanner) (hub.Alias, error) {

@@ -52,7 +52,7 @@ const findPeopleQuery = `SELECT ` + personColumns + ` FROM people p
 		AND e.person IN (SELECT p.id UNION ALL SELECT from_id FROM aliases WHERE to_id = p.id)))
 	ORDER BY p.name, p.id LIMIT ?6`
 
-func (t *tx) FindPeople(q hub.PeopleQuery) ([]hub.Person, error) {
+func (t *tx) FindPeople(q hub.FindQuery) ([]hub.Person, error) {
 	text := strings.TrimSpace(q.Text)
 	if text == "" {
 		return nil, nil

@@ -481,6 +481,14 @@ CREATE INDEX certificates_person ON certificates(person, id);
 CREATE TRIGGER certificates_no_update BEFORE UPDATE ON certificates BEGIN SELECT RAISE(ABORT, 'the register of certificates is append-only'); END;
 CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates BEGIN SELECT RAISE(ABORT, 'the register of certificates is append-only'); END;
 `,
+	// 4: the center a person was registered at ('' for the district's);
+	// the walk-ins a kiosk made before are their kiosk's center's.
+	`
+ALTER TABLE people ADD COLUMN center TEXT NOT NULL DEFAULT '';
+UPDATE people SET center = (SELECT k.center FROM kiosks k WHERE k.terminal = people.changed_by)
+	WHERE provisional = 1 AND changed_by IN (SELECT terminal FROM kiosks);
+CREATE INDEX people_center ON people(center);
+`,
 }
 
 // isUnique reports whether err is a uniqueness violation.

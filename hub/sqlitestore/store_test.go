@@ -11,6 +11,7 @@ import (
 	"github.com/hongmajia/hongmajia/hub"
 	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hub/storetest"
+	"github.com/hongmajia/hongmajia/record"
 )
 
 var ctx = context.Background()
@@ -125,6 +126,47 @@ func TestMigratesTheFirstSchema(t *testing.T) {
 			t.Errorf("center after the migration: %+v, %v", c, err)
 		}
 		return tx.AddUser(hub.User{Name: "admin", Role: hub.RoleDistrict, PasswordHash: "h"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigratesPeopleToTheirCenter: a hub of schema 2 opens with its
+// people at no center but the walk-ins, which are their kiosk's center's.
+func TestMigratesPeopleToTheirCenter(t *testing.T) {
+	dir := t.TempDir()
+	if err := sqlitestore.CreateAt(ctx, dir, 2); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO centers(id, name, created_at) VALUES ('A', '和平里', 1)",
+		"INSERT INTO kiosks(terminal, center, public_key, enrolled_at, anchor_hash, head_hash) VALUES ('T1', 'A', x'00', 1, x'', x'')",
+		"INSERT INTO people(id, member_no, name, provisional, kind, changed_by, version) VALUES (1, 'W-1', '', 1, 4, 'T1', 1)",
+		"INSERT INTO people(id, member_no, name, provisional, kind, changed_by, version) VALUES (2, 'HPL1', '王堃', 0, 1, 'T1', 2)",
+		"INSERT INTO people(id, member_no, name, provisional, kind, changed_by, version) VALUES (3, 'HPL2', '李', 0, 1, '', 3)",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(ctx, func(r hub.Reader) error {
+		for id, want := range map[record.PersonID]string{1: "A", 2: "", 3: ""} {
+			if p, err := r.Person(id); err != nil || p.Center != want {
+				t.Errorf("person %d after the migration: %+v, %v; want center %q", id, p, err, want)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -116,7 +116,7 @@ func testFindPeople(t *testing.T, s hub.Store) {
 		t.Helper()
 		var ps []hub.Person
 		err := s.View(ctx, func(r hub.Reader) (err error) {
-			ps, err = r.FindPeople(hub.PeopleQuery{Text: text, Center: center, Limit: 10})
+			ps, err = r.FindPeople(hub.FindQuery{Text: text, Center: center, Limit: 10})
 			return err
 		})
 		if err != nil {
@@ -150,7 +150,7 @@ func testFindPeople(t *testing.T, s hub.Store) {
 	}
 	var limited []hub.Person
 	_ = s.View(ctx, func(r hub.Reader) (err error) {
-		limited, err = r.FindPeople(hub.PeopleQuery{Text: "张", Limit: 1})
+		limited, err = r.FindPeople(hub.FindQuery{Text: "张", Limit: 1})
 		return err
 	})
 	if len(limited) != 1 {

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Open) {
 		{"FindPeople", testFindPeople},
 		{"SealedIDs", testSealedIDs},
 		{"CertificateRegister", testCertificates},
+		{"PeopleKeepTheirCenterAndAreSearched", testSearchPeople},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -969,5 +970,78 @@ func testAudit(t *testing.T, s hub.Store) {
 		if i > 0 && e.ID >= got[i-1].ID {
 			t.Errorf("entry %d has id %d after id %d: not newest first", i, e.ID, got[i-1].ID)
 		}
+	}
+}
+
+// testSearchPeople: a person keeps the center they were registered at
+// through a Put; a search matches a name anywhere in it, a member number
+// by its start and a phone (plain or masked) by its end, any of the
+// fields given, among the people of its center (every person without
+// one), by member number, at most its limit.
+func testSearchPeople(t *testing.T, s hub.Store) {
+	addCenter(t, s, "A")
+	people := []hub.Person{
+		{ID: 1, MemberNo: "HPL0001", Name: "王堃", Phone: "13812345678", Community: "和平里", Kind: record.RedVest, Center: "A", Version: 1},
+		{ID: 2, MemberNo: "HPL0002", Name: "李王明", Phone: "139****5678", Kind: record.GreenVest, ChangedBy: "T1", Version: 2},
+		{ID: 3, MemberNo: "XHZ0001", Name: "赵敏", Phone: "", Kind: record.Resident, Center: "A", Version: 3},
+		{ID: 4, MemberNo: "W-4", Name: "", Provisional: true, Phone: "5678", Kind: record.Resident, Center: "A", Version: 4},
+	}
+	update(t, s, func(tx hub.Tx) error {
+		for _, p := range people {
+			if err := tx.AddPerson(p); err != nil {
+				return err
+			}
+		}
+		p := people[0]
+		p.Name, p.Version = "王堃堃", 5
+		people[0] = p
+		return tx.PutPerson(p)
+	})
+	ids := func(ps []hub.Person) []record.PersonID {
+		var out []record.PersonID
+		for _, p := range ps {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	err := s.View(ctx, func(r hub.Reader) error {
+		if p, err := r.Person(1); err != nil || p != people[0] {
+			t.Errorf("person 1 put again: %+v, %v; want %+v", p, err, people[0])
+		}
+		for _, tc := range []struct {
+			q    hub.PeopleQuery
+			want []record.PersonID
+		}{
+			{hub.PeopleQuery{Name: "王"}, []record.PersonID{1, 2}},
+			{hub.PeopleQuery{Name: "明"}, []record.PersonID{2}},
+			{hub.PeopleQuery{MemberNo: "HPL"}, []record.PersonID{1, 2}},
+			{hub.PeopleQuery{MemberNo: "PL"}, nil},
+			{hub.PeopleQuery{PhoneEnd: "5678"}, []record.PersonID{1, 2, 4}},
+			{hub.PeopleQuery{PhoneEnd: "45678"}, []record.PersonID{1}},
+			{hub.PeopleQuery{Name: "赵", MemberNo: "HPL0002"}, []record.PersonID{2, 3}},
+			{hub.PeopleQuery{PhoneEnd: "5678", Limit: 2}, []record.PersonID{1, 2}},
+			{hub.PeopleQuery{Name: "%"}, nil},
+			{hub.PeopleQuery{Center: "A", PhoneEnd: "5678"}, []record.PersonID{1, 4}},
+			{hub.PeopleQuery{Center: "A", Name: "王", MemberNo: "X"}, []record.PersonID{1, 3}},
+			{hub.PeopleQuery{Center: "B", Name: "王"}, nil},
+			{hub.PeopleQuery{}, nil},
+		} {
+			got, err := r.SearchPeople(tc.q)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(ids(got), tc.want) {
+				t.Errorf("search %+v: %v, want %v", tc.q, ids(got), tc.want)
+			}
+			for _, p := range got {
+				if p != people[p.ID-1] {
+					t.Errorf("search %+v: %+v, want %+v", tc.q, p, people[p.ID-1])
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

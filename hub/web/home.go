@@ -18,7 +18,7 @@ type section struct {
 // navigation list them. A piece that builds one registers its paths in
 // routes and sets Ready; until then its path shows "being built".
 var sections = []section{
-	{Key: "section.people", Path: "/people"},
+	{Key: "section.people", Path: "/people", Ready: true},
 	{Key: "section.service", Path: "/service", Ready: true},
 	{Key: "section.points", Path: "/points"},
 	{Key: "section.dashboard", Path: "/dashboard"},

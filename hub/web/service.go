@@ -77,7 +77,7 @@ func hours(minutes int64) string {
 	return s
 }
 
-func personPath(id record.PersonID) string {
+func recordPath(id record.PersonID) string {
 	return "/service/people/" + strconv.FormatInt(int64(id), 10)
 }
 
@@ -102,11 +102,11 @@ func (w *Web) centerNames(p *Page) (map[string]string, error) {
 type serviceView struct {
 	Query    string
 	Searched bool
-	People   []personRow
+	People   []servedRow
 	District bool
 }
 
-type personRow struct {
+type servedRow struct {
 	Name, MemberNo, Community, Path string
 	Provisional                     bool
 }
@@ -122,7 +122,7 @@ func (w *Web) servicePage(p *Page) error {
 			return err
 		}
 		for _, x := range ps {
-			v.People = append(v.People, personRow{Name: x.Name, MemberNo: x.MemberNo, Community: x.Community, Path: personPath(x.ID),
+			v.People = append(v.People, servedRow{Name: x.Name, MemberNo: x.MemberNo, Community: x.Community, Path: recordPath(x.ID),
 				Provisional: x.Provisional})
 		}
 	}
@@ -185,15 +185,6 @@ func recordQuery(year string) (hub.RecordQuery, int) {
 	return hub.RecordQuery{From: time.Date(y, 1, 1, 0, 0, 0, 0, chinaTime), To: time.Date(y+1, 1, 1, 0, 0, 0, 0, chinaTime)}, y
 }
 
-// personID is the person of the URL's {id}.
-func personID(p *Page) (record.PersonID, error) {
-	id, err := strconv.ParseInt(chi.URLParam(p.R, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errNotFound
-	}
-	return record.PersonID(id), nil
-}
-
 // recordPage is a person's record of service as the user's scope sees it.
 func (w *Web) recordPage(p *Page) error {
 	id, err := personID(p)
@@ -207,7 +198,7 @@ func (w *Web) recordPage(p *Page) error {
 	}
 	if rec.Person.ID != id {
 		// A walk-in merged into a registration: its record is theirs.
-		return p.Redirect(personPath(rec.Person.ID))
+		return p.Redirect(recordPath(rec.Person.ID))
 	}
 	v, err := w.recordView(p, rec, year)
 	if err != nil {
@@ -227,7 +218,7 @@ func (w *Web) recordView(p *Page, rec hub.ServiceRecord, year int) (recordView, 
 	if err != nil {
 		return recordView{}, err
 	}
-	path := personPath(rec.Person.ID)
+	path := recordPath(rec.Person.ID)
 	v := recordView{Name: rec.Person.Name, MemberNo: rec.Person.MemberNo, Community: rec.Person.Community,
 		Provisional: rec.Person.Provisional, Path: path, Shifts: rec.Shifts, Hours: hours(rec.Minutes), Points: rec.Points,
 		ContentMax: hub.MaxCertContent}
@@ -348,7 +339,7 @@ func (w *Web) setIDDocument(p *Page) error {
 	if remove {
 		done = "id-removed"
 	}
-	return p.Redirect(personPath(id) + "?done=" + done + "#id")
+	return p.Redirect(recordPath(id) + "?done=" + done + "#id")
 }
 
 // recordAgain shows a person's record again with a form's problem (422).
@@ -426,10 +417,10 @@ func (w *Web) certRow(p *Page, c hub.Certificate, names map[string]string) certR
 		issuer = names[c.Issuer]
 	}
 	return certRow{Number: c.Number, Path: certificatePath(c.Number), Date: c.IssuedAt.In(chinaTime).Format("2006-01-02 15:04"),
-		Name: c.Name, MemberNo: c.MemberNo, Issuer: issuer, Hours: hours(c.Minutes), By: c.IssuedBy, PersonPath: personPath(c.Person)}
+		Name: c.Name, MemberNo: c.MemberNo, Issuer: issuer, Hours: hours(c.Minutes), By: c.IssuedBy, PersonPath: recordPath(c.Person)}
 }
 
-type registerView struct {
+type certRegisterView struct {
 	Rows   []certRow
 	Older  string
 	Newest string
@@ -453,7 +444,7 @@ func (w *Web) registerPage(p *Page) error {
 	if err != nil {
 		return err
 	}
-	v := registerView{}
+	v := certRegisterView{}
 	base := url.Values{}
 	if person > 0 {
 		base.Set("person", strconv.FormatInt(person, 10))
@@ -547,7 +538,7 @@ func (w *Web) certificatePage(p *Page) error {
 		issuer = names[c.Issuer]
 	}
 	v := certificateView{Number: c.Number, Date: w.longDate(c.IssuedAt), IssuerName: issuer, Head: c.Head, IssuedBy: c.IssuedBy,
-		Contact: c.Contact, PersonPath: personPath(c.Person), RegisterPath: "/service/certificates", TotalShifts: c.Shifts,
+		Contact: c.Contact, PersonPath: recordPath(c.Person), RegisterPath: "/service/certificates", TotalShifts: c.Shifts,
 		TotalHours: hours(c.Minutes)}
 	v.Attest = w.fill("cert.attest", c.Name, w.idTypeName(d.Type), d.Number, c.MemberNo)
 	v.Service = w.fill("cert.service", w.longDate(c.From), w.longDate(c.To), issuer, hours(c.Minutes))

@@ -200,7 +200,7 @@ func TestServiceInABrowser(t *testing.T) {
 		// Everything as long as the hub takes it: a long name, twelve
 		// activities with long names, the longest issuer and content.
 		name := "阿卜杜热合曼·买买提明·艾则孜·阿卜杜拉"
-		p := e.person("HPL-2026-0000000001", name, "04A1B2CF")
+		p := e.importPerson("HPL-2026-0000000001", name, "04A1B2CF")
 		k := e.kiosk("TA", "A")
 		for i := range 12 {
 			act := e.activity("A", fmt.Sprintf("社区志愿服务项目第%02d项：楼道清扫与环境整治及助老探访", i+1))

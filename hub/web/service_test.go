@@ -49,8 +49,8 @@ func (e *env) push(k *hubtest.Kiosk) {
 	k.Record(res)
 }
 
-// person imports a registered person with a card.
-func (e *env) person(memberNo, name string, card record.CardUID) hub.Person {
+// importPerson imports a registered person with a card.
+func (e *env) importPerson(memberNo, name string, card record.CardUID) hub.Person {
 	e.t.Helper()
 	if _, err := e.hub.ImportPeople(ctx, []roster.Person{{Line: 2, MemberNo: memberNo, Name: name, Kind: record.GreenVest, Card: card,
 		Community: "和平里社区"}}, false); err != nil {
@@ -95,7 +95,7 @@ type district struct {
 
 func (e *env) district() district {
 	e.t.Helper()
-	d := district{wang: e.person("HPL0001", "王堃", "04A1B2C3"), li: e.person("HPL0002", "李喆", "04A1B2C4"),
+	d := district{wang: e.importPerson("HPL0001", "王堃", "04A1B2C3"), li: e.importPerson("HPL0002", "李喆", "04A1B2C4"),
 		a: e.kiosk("TA", "A"), b: e.kiosk("TB", "B")}
 	cleaning, visiting := e.activity("A", "环境整治"), e.activity("B", "助老探访")
 	in := d.a.CheckIn(d.wang.ID, "04A1B2C3", cleaning)
@@ -373,7 +373,7 @@ func TestCertificatesNumberedRegisteredAndAudited(t *testing.T) {
 func TestHTMLOnTheCertificateIsText(t *testing.T) {
 	e := newEnv(t)
 	const name = `<script>alert(1)</script>赵`
-	p := e.person("HPL0009", name, "04A1B2C9")
+	p := e.importPerson("HPL0009", name, "04A1B2C9")
 	k := e.kiosk("TA", "A")
 	k.Earn(p.ID, "04A1B2C9", e.activity("A", `<b>活动</b>`), 60, 5)
 	e.push(k)

@@ -55,6 +55,7 @@ type Web struct {
 	pages   *pages
 	static  *staticFiles
 	limits  *limiter
+	imports *pendingImports // the people imports waiting for their confirmation
 	handler http.Handler
 }
 
@@ -78,6 +79,7 @@ func New(h *hub.Hub, opts Options) (*Web, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	w.limits = newLimiter(h.Clock(), opts.MaxFailures, opts.LockFor)
+	w.imports = newPendingImports(h.Clock())
 	w.handler = w.routes()
 	return w, nil
 }
@@ -110,11 +112,17 @@ func (w *Web) routes() http.Handler {
 		r.Get("/", w.page(w.home))
 		r.Get("/audit", w.page(w.district(w.auditPage)))
 		w.serviceRoutes(r)
+		w.peopleRoutes(r)
 		for _, s := range sections {
 			if !s.Ready {
 				r.Get(s.Path, w.page(w.soon(s)))
 			}
 		}
+	})
+	// Uploads: the same session and CSRF check, a larger body.
+	r.Group(func(r chi.Router) {
+		r.Use(w.loggedIn(ImportBodyLimit))
+		r.Post("/people/import", w.page(w.importPreview))
 	})
 	return r
 }
