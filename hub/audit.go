@@ -26,11 +26,14 @@ const (
 	AuditUserAdd AuditAction = "user-add"
 	// AuditUserDisable: a user was disabled. Subject: the user.
 	AuditUserDisable AuditAction = "user-disable"
+	// AuditFlagResolve: a flag was resolved (the dashboard). Subject: the
+	// flag's id, kind and subject; Detail: the note it was resolved with.
+	AuditFlagResolve AuditAction = "flag-resolve"
 )
 
 // AuditActions are every action the hub records, in the order above.
 func AuditActions() []AuditAction {
-	return []AuditAction{AuditLogin, AuditLogout, AuditLoginFailed, AuditLoginLocked, AuditUserAdd, AuditUserDisable}
+	return []AuditAction{AuditLogin, AuditLogout, AuditLoginFailed, AuditLoginLocked, AuditUserAdd, AuditUserDisable, AuditFlagResolve}
 }
 
 // The details of a refused login: words for the web's catalog, not for a

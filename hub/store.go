@@ -123,6 +123,23 @@ type Reader interface {
 	// Flags are the flags in the order they were raised; only the open
 	// ones when open.
 	Flags(open bool) ([]Flag, error)
+	// Flag is the flag of id.
+	Flag(id int64) (Flag, error)
+
+	// CenterStock is the stock of every item center has a row of, in
+	// item order.
+	CenterStock(center string) ([]Stock, error)
+	// Tallies sum the entries of q.Centers in each of q's periods, grouped
+	// as q.By says: what Tally's fields count, in the order of TallyRow's
+	// fields; a group without an entry is left out. The store sums them
+	// where they are (the dashboard reads millions of entries), never
+	// handing the entries out.
+	Tallies(q TallyQuery) ([]TallyRow, error)
+	// TopVolunteers are the q.Limit people with the most service minutes
+	// (Tally.Minutes) at q.Centers from q.From to q.To (excluded), most
+	// first (then most points, then the lowest id); an id merged into
+	// another counts as that one.
+	TopVolunteers(q TopQuery) ([]VolunteerTally, error)
 
 	// User is the web's user of name.
 	User(name string) (User, error)

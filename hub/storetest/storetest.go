@@ -44,6 +44,9 @@ func Run(t *testing.T, open Open) {
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"AuditLogPagesNewestFirst", testAudit},
+		{"TalliesSumEntriesByPeriodAndGroup", testTallies},
+		{"TopVolunteers", testTopVolunteers},
+		{"FlagAndCenterStock", testFlagAndStock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

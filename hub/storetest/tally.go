@@ -1,0 +1,237 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/hubtest"
+	"github.com/hongmajia/hongmajia/record"
+)
+
+// The dashboard's reads, against sums worked out by hand.
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// march and april are the months of the tally tests, in the district's
+// zone.
+var (
+	march = time.Date(2026, 3, 1, 0, 0, 0, 0, cst)
+	april = time.Date(2026, 4, 1, 0, 0, 0, 0, cst)
+	may   = time.Date(2026, 5, 1, 0, 0, 0, 0, cst)
+)
+
+// tallyEntry is a kiosk's entry as the hub stores it.
+type tallyEntry struct {
+	center   string
+	kind     record.Kind
+	person   record.PersonID
+	activity record.ActivityID
+	item     record.ItemID
+	minutes  int64
+	points   int64
+	stock    int64
+	day      int // of March (0: at March 1, 00:00 exactly; 32: at April 1, 00:00)
+	// untrusted: written with the kiosk's clock on day−5, corrected to
+	// day.
+	untrusted bool
+}
+
+// tallyEntries are a month of two centers' entries; the sums below are
+// worked out from this list by hand.
+var tallyEntries = []tallyEntry{
+	{center: "A", kind: record.KindCheckIn, person: 1, activity: 10, day: 5},
+	{center: "A", kind: record.KindCheckOut, person: 1, activity: 10, minutes: 60, points: 10, day: 5},
+	{center: "A", kind: record.KindCheckOut, person: 2, activity: 10, minutes: 120, points: 20, day: 6},
+	{center: "A", kind: record.KindCheckOut, person: 1, activity: 11, minutes: 30, points: 5, day: 7},
+	{center: "A", kind: record.KindReverse, person: 1, activity: 11, minutes: -30, points: -5, day: 8}, // the check-out above
+	{center: "A", kind: record.KindAdjust, person: 3, minutes: 15, points: 3, day: 9},
+	{center: "A", kind: record.KindRedeem, person: 1, item: 100, stock: -2, points: -40, day: 10},
+	{center: "A", kind: record.KindRedeem, person: 2, item: 101, stock: -1, points: -25, day: 11},
+	{center: "A", kind: record.KindReverse, person: 2, item: 101, stock: 1, points: 25, day: 11}, // the redemption above
+	{center: "A", kind: record.KindRestock, item: 100, stock: 10, day: 12},
+	{center: "A", kind: record.KindReverse, item: 100, stock: -10, day: 12}, // the restock above
+	{center: "A", kind: record.KindExpire, person: 2, points: -7, day: 20},
+	{center: "A", kind: record.KindCheckOut, person: 9, activity: 10, minutes: 60, points: 10, day: 21}, // 9 was merged into 1
+	{center: "A", kind: record.KindCheckOut, person: 4, activity: 10, minutes: 45, points: 8, day: 2, untrusted: true},
+	{center: "A", kind: record.KindCheckOut, person: 5, activity: 10, minutes: 60, points: 10, day: 32}, // April
+	{center: "A", kind: record.KindCheckOut, person: 6, activity: 10, minutes: 15, points: 2, day: 0},
+	{center: "B", kind: record.KindCheckOut, person: 1, activity: 20, minutes: 60, points: 10, day: 15},
+	{center: "B", kind: record.KindCheckOut, person: 7, activity: 20, minutes: 30, points: 5, day: 16},
+	{center: "C", kind: record.KindCheckOut, person: 8, activity: 30, minutes: 600, points: 99, day: 16},
+}
+
+func addTallyEntries(t *testing.T, s hub.Store) {
+	t.Helper()
+	seqs := map[string]uint64{}
+	update(t, s, func(tx hub.Tx) error {
+		if err := tx.PutAlias(hub.Alias{From: 9, To: 1, Version: 1}); err != nil {
+			return err
+		}
+		for _, te := range tallyEntries {
+			terminal := "T" + te.center
+			seqs[terminal]++
+			at := march.AddDate(0, 0, te.day)
+			if te.day > 0 {
+				at = at.Add(-time.Hour) // the day before's evening, in UTC the same day's afternoon
+			}
+			e := record.Entry{Terminal: terminal, Seq: seqs[terminal], ID: record.NewEntryID(), Kind: te.kind, Center: te.center,
+				Person: te.person, Activity: te.activity, Item: te.item, Minutes: te.minutes, Points: te.points, Stock: te.stock,
+				At: at.UTC(), Trusted: !te.untrusted}
+			if te.day == 32 {
+				e.At = april.UTC()
+			}
+			var corrected time.Time
+			if te.untrusted {
+				corrected, e.At = e.At, e.At.AddDate(0, 0, -5)
+			}
+			raw, err := e.Encode()
+			if err != nil {
+				return err
+			}
+			e.Hash, _ = e.ComputeHash()
+			if _, err := tx.AddEntry(hub.StoredEntry{Entry: e, Raw: raw, HubCenter: te.center, Corrected: corrected, Received: hubtest.Start}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func tallies(t *testing.T, s hub.Store, q hub.TallyQuery) string {
+	t.Helper()
+	var rows []hub.TallyRow
+	err := s.View(ctx, func(r hub.Reader) (err error) {
+		rows, err = r.Tallies(q)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := ""
+	for _, r := range rows {
+		out += fmt.Sprintf("[%d %s a%d i%d: %+v]", r.Period, r.Center, r.Activity, r.Item, r.Tally)
+	}
+	return out
+}
+
+func testTallies(t *testing.T, s hub.Store) {
+	addTallyEntries(t, s)
+	months := []time.Time{march, april, may}
+	for _, c := range []struct {
+		what string
+		q    hub.TallyQuery
+		want string
+	}{
+		{"a center's month", hub.TallyQuery{Centers: []string{"A"}, Bounds: []time.Time{march, april}},
+			"[0  a0 i0: {Volunteers:4 Shifts:5 Minutes:315 Earned:53 Redeemed:40 Redemptions:1 Given:2 Expired:7}]"},
+		{"two centers: a person serving at both is one volunteer", hub.TallyQuery{Centers: []string{"B", "A"}, Bounds: []time.Time{march, april}},
+			"[0  a0 i0: {Volunteers:5 Shifts:7 Minutes:405 Earned:68 Redeemed:40 Redemptions:1 Given:2 Expired:7}]"},
+		{"by center and month", hub.TallyQuery{Centers: []string{"A", "B"}, Bounds: months, By: hub.ByCenter},
+			"[0 A a0 i0: {Volunteers:4 Shifts:5 Minutes:315 Earned:53 Redeemed:40 Redemptions:1 Given:2 Expired:7}]" +
+				"[0 B a0 i0: {Volunteers:2 Shifts:2 Minutes:90 Earned:15 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
+				"[1 A a0 i0: {Volunteers:1 Shifts:1 Minutes:60 Earned:10 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
+		{"by activity and item", hub.TallyQuery{Centers: []string{"A"}, Bounds: []time.Time{march, april}, By: hub.ByActivity | hub.ByItem},
+			"[0  a0 i0: {Volunteers:0 Shifts:0 Minutes:15 Earned:3 Redeemed:0 Redemptions:0 Given:0 Expired:7}]" +
+				"[0  a0 i100: {Volunteers:0 Shifts:0 Minutes:0 Earned:0 Redeemed:40 Redemptions:1 Given:2 Expired:0}]" +
+				"[0  a0 i101: {Volunteers:0 Shifts:0 Minutes:0 Earned:0 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
+				"[0  a10 i0: {Volunteers:4 Shifts:5 Minutes:300 Earned:50 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
+				"[0  a11 i0: {Volunteers:1 Shifts:0 Minutes:0 Earned:0 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
+		{"the periods' bounds: the first instant in, the last out", hub.TallyQuery{Centers: []string{"A"},
+			Bounds: []time.Time{march, march.Add(time.Nanosecond), april, april.Add(time.Nanosecond)}},
+			"[0  a0 i0: {Volunteers:1 Shifts:1 Minutes:15 Earned:2 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
+				"[1  a0 i0: {Volunteers:3 Shifts:4 Minutes:300 Earned:51 Redeemed:40 Redemptions:1 Given:2 Expired:7}]" +
+				"[2  a0 i0: {Volunteers:1 Shifts:1 Minutes:60 Earned:10 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
+		{"the corrected time of an untrusted clock", hub.TallyQuery{Centers: []string{"A"},
+			Bounds: []time.Time{march.AddDate(0, 0, -5), march, march.AddDate(0, 0, 2)}, By: hub.ByActivity},
+			"[1  a10 i0: {Volunteers:2 Shifts:2 Minutes:60 Earned:10 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
+		{"no center", hub.TallyQuery{Bounds: months}, ""},
+		{"no period", hub.TallyQuery{Centers: []string{"A"}, Bounds: []time.Time{march}}, ""},
+		{"a center without entries", hub.TallyQuery{Centers: []string{"Z"}, Bounds: months}, ""},
+	} {
+		if got := tallies(t, s, c.q); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.what, got, c.want)
+		}
+	}
+}
+
+func testTopVolunteers(t *testing.T, s hub.Store) {
+	addTallyEntries(t, s)
+	top := func(q hub.TopQuery) string {
+		t.Helper()
+		var vs []hub.VolunteerTally
+		err := s.View(ctx, func(r hub.Reader) (err error) {
+			vs, err = r.TopVolunteers(q)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(vs)
+	}
+	for _, c := range []struct {
+		what string
+		q    hub.TopQuery
+		want string
+	}{
+		{"two centers, a merged id as the one it was merged into", hub.TopQuery{Centers: []string{"A", "B"}, From: march, To: april, Limit: 3},
+			"[{1 3 180 30} {2 1 120 20} {4 1 45 8}]"},
+		{"the same minutes: most points first", hub.TopQuery{Centers: []string{"A", "B"}, From: march, To: april, Limit: 10},
+			"[{1 3 180 30} {2 1 120 20} {4 1 45 8} {7 1 30 5} {3 0 15 3} {6 1 15 2}]"},
+		{"one center", hub.TopQuery{Centers: []string{"A"}, From: march, To: april, Limit: 10},
+			"[{1 2 120 20} {2 1 120 20} {4 1 45 8} {3 0 15 3} {6 1 15 2}]"},
+		{"another month", hub.TopQuery{Centers: []string{"A"}, From: april, To: may, Limit: 10}, "[{5 1 60 10}]"},
+		{"no center", hub.TopQuery{From: march, To: april, Limit: 10}, "[]"},
+	} {
+		if got := top(c.q); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.what, got, c.want)
+		}
+	}
+}
+
+func testFlagAndStock(t *testing.T, s hub.Store) {
+	update(t, s, func(tx hub.Tx) error {
+		for _, f := range []hub.Flag{{Kind: hub.FlagFork, Subject: "T1", Detail: "d1", At: hubtest.Start}, {Kind: hub.FlagStale, Subject: "T2", Detail: "d2", At: hubtest.Start}} {
+			if _, err := tx.AddFlag(f); err != nil {
+				return err
+			}
+		}
+		for _, st := range []hub.Stock{{Center: "A", Item: 12, Qty: 3, Version: 1}, {Center: "A", Item: 11, Qty: 0, Version: 2}, {Center: "B", Item: 11, Qty: 9, Version: 3}} {
+			if err := tx.PutStock(st); err != nil {
+				return err
+			}
+		}
+		return tx.ResolveFlags(hub.FlagStale, "T2", "王芳", hubtest.Start.Add(time.Hour))
+	})
+	err := s.View(ctx, func(r hub.Reader) error {
+		all, err := r.Flags(false)
+		if err != nil || len(all) != 2 {
+			t.Fatalf("flags: %+v, %v", all, err)
+		}
+		for _, want := range all {
+			got, err := r.Flag(want.ID)
+			if err != nil || got != want {
+				t.Errorf("flag %d: %+v, %v; want %+v", want.ID, got, err, want)
+			}
+		}
+		if f, _ := r.Flag(all[1].ID); f.ResolvedBy != "王芳" || !f.Resolved.Equal(hubtest.Start.Add(time.Hour)) {
+			t.Errorf("the resolved flag: %+v", f)
+		}
+		if _, err := r.Flag(all[1].ID + 1); !errors.Is(err, hub.ErrNotFound) {
+			t.Errorf("a flag not there: %v, want ErrNotFound", err)
+		}
+		st, err := r.CenterStock("A")
+		if err != nil || fmt.Sprint(st) != "[{A 11 0 2} {A 12 3 1}]" {
+			t.Errorf("stock of A: %v, %v", st, err)
+		}
+		if st, err := r.CenterStock("Z"); err != nil || len(st) != 0 {
+			t.Errorf("stock of a center with none: %v, %v", st, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
