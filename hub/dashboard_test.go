@@ -1,0 +1,386 @@
+package hub_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/hubtest"
+	"github.com/hongmajia/hongmajia/record"
+	"github.com/hongmajia/hongmajia/roster"
+)
+
+// district is a month of two centers' kiosks, pushed to the hub: three
+// volunteers, three activities, three items; the sums the tests expect are
+// worked out by hand from it.
+type district struct {
+	*env
+	ka, kb             *hubtest.Kiosk
+	p1, p2, p3         hub.Person
+	bianmin, huanjing  record.ActivityID // A's 便民服务 (at most 100 minutes a shift) and 环境整治
+	zhulao             record.ActivityID // B's 助老
+	rice, oil, brushes record.ItemID
+}
+
+func newDistrict(t *testing.T) *district {
+	e := newEnv(t)
+	d := &district{env: e}
+	d.p1 = e.person("HPL00001", "王堃", "C0000001")
+	d.p2 = e.person("HPL00002", "李娜", "C0000002")
+	d.p3 = e.person("HPL00003", "张伟", "C0000003")
+	rules := record.Rules{PointsPerHour: map[record.VolunteerKind]int64{record.GreenVest: 30}}
+	long := rules
+	long.MaxMinutes = 100
+	if _, err := e.hub.ImportActivities(ctx, "A", []roster.Activity{{Line: 2, Name: "便民服务", Rules: long}, {Line: 3, Name: "环境整治", Rules: rules}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.hub.ImportActivities(ctx, "B", []roster.Activity{{Line: 2, Name: "助老", Rules: rules}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.hub.ImportCatalog(ctx, "A", []roster.Item{{Line: 2, Name: "大米", Price: 40, Stock: 3}, {Line: 3, Name: "食用油", Price: 25, Stock: 50},
+		{Line: 4, Name: "牙刷", Price: 1, Stock: 70}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.hub.ImportCatalog(ctx, "B", []roster.Item{{Line: 2, Name: "食用油", Price: 25, Stock: 4}}, false); err != nil {
+		t.Fatal(err)
+	}
+	err := e.store.View(ctx, func(r hub.Reader) error {
+		for _, c := range []string{"A", "B"} {
+			as, err := r.Activities(c)
+			if err != nil {
+				return err
+			}
+			for _, a := range as {
+				switch a.Name {
+				case "便民服务":
+					d.bianmin = a.ID
+				case "环境整治":
+					d.huanjing = a.ID
+				case "助老":
+					d.zhulao = a.ID
+				}
+			}
+		}
+		items, err := r.Items()
+		for _, it := range items {
+			switch it.Name {
+			case "大米":
+				d.rice = it.ID
+			case "食用油":
+				d.oil = it.ID
+			case "牙刷":
+				d.brushes = it.ID
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.ka, d.kb = e.kiosk("KA", "A"), e.kiosk("KB", "B")
+	// March 2 at A: 王堃 120 minutes of 便民服务 (longer than its 100: a
+	// flag) and 30 of 环境整治, 李娜 60 of 便民服务; three redemptions.
+	d.ka.Earn(d.p1.ID, "C0000001", d.bianmin, 120, 60)
+	d.ka.Earn(d.p2.ID, "C0000002", d.bianmin, 60, 30)
+	d.ka.Earn(d.p1.ID, "C0000001", d.huanjing, 30, 15)
+	d.ka.Redeem(d.p1.ID, "C0000001", d.rice, 1, 40)
+	d.ka.Redeem(d.p2.ID, "C0000002", d.oil, 1, 25)
+	d.ka.Redeem(d.p1.ID, "C0000001", d.brushes, 50, 30)
+	e.pushOK(d.ka)
+	// An hour later at B (no card at two centers minutes apart): 王堃 90
+	// minutes of 助老, 张伟 60, who then spends more than he has (a flag).
+	e.clk.Advance(time.Hour)
+	d.kb.Earn(d.p1.ID, "C0000001", d.zhulao, 90, 45)
+	d.kb.Earn(d.p3.ID, "C0000003", d.zhulao, 60, 20)
+	d.kb.Redeem(d.p3.ID, "C0000003", d.oil, 1, 25)
+	e.pushOK(d.kb)
+	return d
+}
+
+func march() hub.Selection { return hub.Selection{Month: hubtest.Start} }
+
+func TestMonthReport(t *testing.T) {
+	d := newDistrict(t)
+	r, err := d.hub.MonthReport(ctx, hub.DistrictScope(), march())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 1, 0, 0, 0, 0, hubtest.Start.Location()); !r.Month.Equal(want) {
+		t.Errorf("month %v, want %v", r.Month, want)
+	}
+	// Both centers: 王堃 served at both and is one volunteer.
+	if got, want := fmt.Sprintf("%+v", r.Total), "{Volunteers:3 Shifts:5 Minutes:360 Earned:170 Redeemed:120 Redemptions:4 Given:53 Expired:0}"; got != want {
+		t.Errorf("total %s, want %s", got, want)
+	}
+	var got []string
+	for _, c := range r.ByCenter {
+		got = append(got, fmt.Sprintf("%s %+v", c.Center.Name, c.Tally))
+	}
+	if want := []string{
+		"和平里党群服务中心 {Volunteers:2 Shifts:3 Minutes:210 Earned:105 Redeemed:95 Redemptions:3 Given:52 Expired:0}",
+		"小黄庄党群服务中心 {Volunteers:2 Shifts:2 Minutes:150 Earned:65 Redeemed:25 Redemptions:1 Given:1 Expired:0}",
+	}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("by center:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	got = nil
+	for _, a := range r.ByActivity {
+		got = append(got, fmt.Sprintf("%s %s %d/%d/%d/%d", a.Center.ID, a.Name, a.Volunteers, a.Shifts, a.Minutes, a.Earned))
+	}
+	if want := "[A 便民服务 2/2/180/90 A 环境整治 1/1/30/15 B 助老 2/2/150/65]"; fmt.Sprint(got) != want {
+		t.Errorf("by activity %v, want %s", got, want)
+	}
+	got = nil
+	for _, it := range r.ByItem {
+		got = append(got, fmt.Sprintf("%s %d/%d/%d", it.Name, it.Redemptions, it.Given, it.Redeemed))
+	}
+	if want := "[食用油 2/2/50 大米 1/1/40 牙刷 1/50/30]"; fmt.Sprint(got) != want {
+		t.Errorf("by item %v, want %s", got, want)
+	}
+
+	// A center's user sees their center alone, whatever they ask for.
+	r, err = d.hub.MonthReport(ctx, hub.CenterScope("A"), march())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Centers) != 1 || r.Centers[0].ID != "A" || r.Total.Minutes != 210 || r.Total.Volunteers != 2 || len(r.ByActivity) != 2 || len(r.ByItem) != 3 {
+		t.Errorf("A's month as A's user: %+v", r)
+	}
+	if _, err := d.hub.MonthReport(ctx, hub.CenterScope("A"), hub.Selection{Center: "B", Month: hubtest.Start}); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("B's month as A's user: %v, want ErrNotFound", err)
+	}
+	if _, err := d.hub.MonthReport(ctx, hub.DistrictScope(), hub.Selection{Center: "Z", Month: hubtest.Start}); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("a center not there: %v, want ErrNotFound", err)
+	}
+	if r, err := d.hub.MonthReport(ctx, hub.Scope{}, march()); err != nil || len(r.Centers) != 0 || !r.Total.IsZero() {
+		t.Errorf("the zero scope: %+v, %v; want nothing", r, err)
+	}
+	// Another month: nothing.
+	if r, err := d.hub.MonthReport(ctx, hub.DistrictScope(), hub.Selection{Month: hubtest.Start.AddDate(0, -1, 0)}); err != nil ||
+		!r.Total.IsZero() || len(r.ByActivity) != 0 || len(r.ByCenter) != 2 {
+		t.Errorf("February: %+v, %v", r, err)
+	}
+}
+
+func TestTrendAndHonourRoll(t *testing.T) {
+	d := newDistrict(t)
+	roll, err := d.hub.HonourRoll(ctx, hub.DistrictScope(), march(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range roll {
+		got = append(got, fmt.Sprintf("%d %s %s %d/%d/%d", h.Rank, h.Person.Name, h.Person.MemberNo, h.Shifts, h.Minutes, h.Earned))
+	}
+	// 李娜 and 张伟 served 60 minutes each: one place, more points first.
+	if want := "[1 王堃 HPL00001 3/240/120 2 李娜 HPL00002 1/60/30 2 张伟 HPL00003 1/60/20]"; fmt.Sprint(got) != want {
+		t.Errorf("honour roll %v, want %s", got, want)
+	}
+	if roll, err := d.hub.HonourRoll(ctx, hub.CenterScope("B"), march(), 10); err != nil || len(roll) != 2 || roll[0].Minutes != 90 {
+		t.Errorf("B's honour roll as B's user: %+v, %v", roll, err)
+	}
+
+	// April 5 at A: 张伟 60 minutes.
+	d.clk.Set(time.Date(2026, 4, 5, 10, 0, 0, 0, hubtest.Start.Location()))
+	d.ka.Earn(d.p3.ID, "C0000003", d.bianmin, 60, 30)
+	d.pushOK(d.ka)
+	trend, err := d.hub.Trend(ctx, hub.DistrictScope(), hub.Selection{Month: d.clk.Now()}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, m := range trend {
+		got = append(got, fmt.Sprintf("%s %d/%d/%d/%d/%d", m.Month.Format("2006-01-02 MST"), m.Volunteers, m.Shifts, m.Minutes, m.Earned, m.Redeemed))
+	}
+	if want := "[2026-02-01 CST 0/0/0/0/0 2026-03-01 CST 3/5/360/170/120 2026-04-01 CST 1/1/60/30/0]"; fmt.Sprint(got) != want {
+		t.Errorf("trend %v, want %s", got, want)
+	}
+	trend, err = d.hub.Trend(ctx, hub.CenterScope("B"), hub.Selection{Month: d.clk.Now()}, 2)
+	if err != nil || len(trend) != 2 || trend[0].Minutes != 150 || trend[1].Minutes != 0 {
+		t.Errorf("B's trend as B's user: %+v, %v", trend, err)
+	}
+}
+
+func TestLowStock(t *testing.T) {
+	d := newDistrict(t)
+	low, err := d.hub.LowStock(ctx, hub.DistrictScope(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range low {
+		got = append(got, fmt.Sprintf("%s %s %d/%d", l.Center.ID, l.Item.Name, l.Qty, l.Given))
+	}
+	// 大米 and B's 食用油: 5 or fewer left; 牙刷: 20 left, 50 given out
+	// in a month, so gone in less than two weeks; A's 食用油 (49, 1 given)
+	// is fine.
+	if want := "[A 大米 2/1 A 牙刷 20/50 B 食用油 3/1]"; fmt.Sprint(got) != want {
+		t.Errorf("low stock %v, want %s", got, want)
+	}
+	if low, err := d.hub.LowStock(ctx, hub.CenterScope("B"), ""); err != nil || len(low) != 1 || low[0].Center.ID != "B" {
+		t.Errorf("low stock as B's user: %+v, %v", low, err)
+	}
+	if _, err := d.hub.LowStock(ctx, hub.CenterScope("B"), "A"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("A's low stock as B's user: %v, want ErrNotFound", err)
+	}
+	// A month on, nothing was given out: 牙刷's 20 last.
+	d.clk.Advance(31 * 24 * time.Hour)
+	if low, err := d.hub.LowStock(ctx, hub.CenterScope("A"), ""); err != nil || fmt.Sprint(len(low)) != "1" || low[0].Item.Name != "大米" {
+		t.Errorf("A's low stock a month on: %+v, %v", low, err)
+	}
+}
+
+func TestFlagsByCenterAndResolved(t *testing.T) {
+	d := newDistrict(t)
+	// Four days on, only A's kiosk synced: B's is stale.
+	d.clk.Advance(4 * 24 * time.Hour)
+	d.pushOK(d.ka)
+	kinds := func(fs []hub.CenterFlag) string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, fmt.Sprintf("%s@%s", f.Kind, f.Center))
+		}
+		return fmt.Sprint(out)
+	}
+	all, err := d.hub.OpenFlags(ctx, hub.DistrictScope(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(all), "[long-shift@A double-spend@ not-synced@B]"; got != want {
+		t.Fatalf("the district's open flags %s, want %s", got, want)
+	}
+	for _, c := range []struct {
+		scope  hub.Scope
+		center string
+		want   string
+	}{
+		{hub.CenterScope("A"), "", "[long-shift@A]"},
+		{hub.CenterScope("B"), "", "[not-synced@B]"},
+		{hub.DistrictScope(), "B", "[not-synced@B]"},
+		{hub.Scope{}, "", "[]"},
+	} {
+		fs, err := d.hub.OpenFlags(ctx, c.scope, c.center)
+		if got := kinds(fs); err != nil || got != c.want {
+			t.Errorf("open flags of %+v %q: %s, %v; want %s", c.scope, c.center, got, err, c.want)
+		}
+	}
+	if _, err := d.hub.OpenFlags(ctx, hub.CenterScope("A"), "B"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("B's flags as A's user: %v, want ErrNotFound", err)
+	}
+
+	long, spend := all[0], all[1]
+	liu := hub.Actor{User: "刘芳", Addr: "10.0.0.7"}
+	// A's user cannot resolve the district's flag, nor one with no note.
+	if _, err := d.hub.ResolveFlag(ctx, hub.CenterScope("A"), liu, spend.ID, "看过了"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("the district's flag resolved by A's user: %v, want ErrNotFound", err)
+	}
+	if _, err := d.hub.ResolveFlag(ctx, hub.CenterScope("A"), liu, long.ID, "  "); err == nil {
+		t.Error("a flag resolved without a note")
+	}
+	if _, err := d.hub.ResolveFlag(ctx, hub.CenterScope("A"), liu, 999, "看过了"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("a flag not there: %v, want ErrNotFound", err)
+	}
+	f, err := d.hub.ResolveFlag(ctx, hub.CenterScope("A"), liu, long.ID, " 已核实：志愿者忘记签退，按 100 分钟计。 ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ResolvedBy != "刘芳" || !f.Resolved.Equal(d.clk.Now()) || f.Center != "A" {
+		t.Errorf("the resolved flag %+v", f)
+	}
+	log, err := d.hub.AuditLog(ctx, hub.DistrictScope(), hub.AuditQuery{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := hub.AuditEntry{ID: log[0].ID, At: d.clk.Now().UTC(), Actor: "刘芳", Addr: "10.0.0.7", Action: hub.AuditFlagResolve, Center: "A",
+		Subject: fmt.Sprintf("#%d long-shift %s", long.ID, long.Subject), Detail: "已核实：志愿者忘记签退，按 100 分钟计。"}
+	if log[0] != want {
+		t.Errorf("audit %+v\nwant  %+v", log[0], want)
+	}
+	if _, err := d.hub.ResolveFlag(ctx, hub.CenterScope("A"), liu, long.ID, "again"); !errors.Is(err, hub.ErrFlagResolved) {
+		t.Errorf("a flag resolved twice: %v, want ErrFlagResolved", err)
+	}
+	if _, err := d.hub.ResolveFlag(ctx, hub.DistrictScope(), hub.Actor{User: "王芳"}, spend.ID, "已联系本人"); err != nil {
+		t.Errorf("the district's flag by the district: %v", err)
+	}
+	if fs, _ := d.hub.OpenFlags(ctx, hub.DistrictScope(), ""); kinds(fs) != "[not-synced@B]" {
+		t.Errorf("open flags after two were resolved: %s", kinds(fs))
+	}
+}
+
+func TestFlagCenters(t *testing.T) {
+	d := newDistrict(t)
+	act := d.bianmin
+	// Flags of every shape of subject, raised as the sync raises them.
+	err := d.store.Update(ctx, func(tx hub.Tx) error {
+		for _, f := range []hub.Flag{
+			{Kind: hub.FlagFork, Subject: "KB"},
+			{Kind: hub.FlagChain, Subject: "gone"},
+			{Kind: hub.FlagConflict, Subject: fmt.Sprintf("activity %d name", act)},
+			{Kind: hub.FlagConflict, Subject: "staff card 5AF00001 of B"},
+			{Kind: hub.FlagConflict, Subject: "C0000001"},
+			{Kind: hub.FlagClone, Subject: "C0000002"},
+			{Kind: hub.FlagLongShift, Subject: "not an id"},
+		} {
+			f.Detail, f.At = "d", hubtest.Start
+			if _, err := tx.AddFlag(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := d.hub.OpenFlags(ctx, hub.DistrictScope(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fs {
+		got = append(got, fmt.Sprintf("%s %s@%s", f.Kind, f.Subject, f.Center))
+	}
+	want := []string{
+		"long-shift " + d.ka.Entries()[1].Shift.String() + "@A",
+		fmt.Sprintf("double-spend %d@", d.p3.ID),
+		"fork KB@B",
+		"chain gone@",
+		fmt.Sprintf("conflict activity %d name@A", act),
+		"conflict staff card 5AF00001 of B@B",
+		"conflict C0000001@",
+		"card-clone C0000002@",
+		"long-shift not an id@",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("flags' centers:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestKioskHealth(t *testing.T) {
+	d := newDistrict(t)
+	kc := d.kiosk("KC", "A")
+	if err := d.hub.RevokeKiosk(ctx, kc.Terminal); err != nil {
+		t.Fatal(err)
+	}
+	d.clk.Advance(4 * 24 * time.Hour)
+	d.pushOK(d.ka)
+	hs, err := d.hub.KioskHealth(ctx, hub.DistrictScope(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range hs {
+		got = append(got, fmt.Sprintf("%s %s %s %s", h.Terminal, h.CenterName, h.Health, h.Age))
+	}
+	// The longest without a sync first, the revoked last.
+	if want := "[KB 小黄庄党群服务中心 stale 96h0m0s KA 和平里党群服务中心 ok 0s KC 和平里党群服务中心 revoked 96h0m0s]"; fmt.Sprint(got) != want {
+		t.Errorf("kiosks %v\nwant %s", got, want)
+	}
+	if hs, err := d.hub.KioskHealth(ctx, hub.CenterScope("A"), ""); err != nil || len(hs) != 2 || hs[0].Terminal != "KA" {
+		t.Errorf("A's kiosks as A's user: %+v, %v", hs, err)
+	}
+	if _, err := d.hub.KioskHealth(ctx, hub.CenterScope("A"), "B"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("B's kiosks as A's user: %v, want ErrNotFound", err)
+	}
+}
