@@ -115,11 +115,13 @@ func (e *env) browser() *browser {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	c := e.srv.Client()
+	// A client of its own: the server's is one for every caller, and two
+	// browsers would share the last one's cookies.
+	c := *e.srv.Client()
 	c.Jar = jar
 	c.Timeout = 10 * time.Second
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{e: e, client: c}
+	return &browser{e: e, client: &c}
 }
 
 // response is an answer read whole.
