@@ -15,14 +15,11 @@ import (
 // page shows the same numbers in a table beside or below it. Colours come
 // from the style sheet (classes), so print and the phone see the same.
 //
-// The drawing's units are CSS pixels at its widest (chartWidth); on a
-// phone it scales down with the page, so its type is sized to stay
-// readable at 0.9 of that.
+// The drawing's units are CSS pixels at about the width of a phone's
+// column, so its type stays readable there; on a wide screen it scales up
+// to the style sheet's max-width.
 
-const (
-	chartWidth = 400
-	chartFont  = 13
-)
+const chartFont = 13
 
 // bar is one bar of a bar chart.
 type bar struct {
@@ -31,8 +28,9 @@ type bar struct {
 	Text  string // the value as shown, with its unit
 }
 
-// barChart is a horizontal bar chart: a bar a row, its label on the left
-// and its value after it, longest to scale.
+// barChart is a horizontal bar chart: a bar a row, its label above it
+// (whole, however long, up to the drawing's width) and its value after
+// it, the longest to scale.
 type barChart struct {
 	Title string
 	Bars  []bar
@@ -68,19 +66,22 @@ func esc(s string) string { return template.HTMLEscapeString(s) }
 
 func num(f float64) string { return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64) }
 
+// barWidth is the bar chart's drawing width.
+const barWidth = 320
+
 // SVG draws c.
 func (c barChart) SVG() template.HTML {
-	const row, barH, labelW, gap, valueW = 30, 18, 120, 8, 72
-	h := len(c.Bars)*row + 8
+	const row, barH, labelH, valueW = 44, 16, 18, 80
+	h := len(c.Bars)*row + 4
 	maxV := 0.0
 	for _, b := range c.Bars {
 		maxV = max(maxV, b.Value)
 	}
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg class="chart bars" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s" font-size="%d">`,
-		chartWidth, h, chartWidth, h, esc(c.Title), chartFont)
+		barWidth, h, barWidth, h, esc(c.Title), chartFont)
 	fmt.Fprintf(&s, `<title>%s</title>`, esc(c.Title))
-	span := float64(chartWidth - labelW - gap - valueW)
+	span := float64(barWidth - valueW)
 	for i, b := range c.Bars {
 		y := i*row + 4
 		w := 0.0
@@ -88,9 +89,9 @@ func (c barChart) SVG() template.HTML {
 			w = math.Max(1, span*b.Value/maxV)
 		}
 		fmt.Fprintf(&s, `<g class="bar"><title>%s: %s</title>`, esc(b.Label), esc(b.Text))
-		fmt.Fprintf(&s, `<text class="label" x="%d" y="%d" text-anchor="end">%s</text>`, labelW, y+barH/2+5, esc(clip(b.Label, labelW-4, chartFont)))
-		fmt.Fprintf(&s, `<rect x="%d" y="%d" width="%s" height="%d" rx="2"></rect>`, labelW+gap, y, num(w), barH)
-		fmt.Fprintf(&s, `<text class="value" x="%s" y="%d">%s</text>`, num(float64(labelW+gap)+w+6), y+barH/2+5, esc(b.Text))
+		fmt.Fprintf(&s, `<text class="label" x="0" y="%d">%s</text>`, y+labelH-5, esc(clip(b.Label, barWidth, chartFont)))
+		fmt.Fprintf(&s, `<rect x="0" y="%d" width="%s" height="%d" rx="2"></rect>`, y+labelH, num(w), barH)
+		fmt.Fprintf(&s, `<text class="value" x="%s" y="%d">%s</text>`, num(w+6), y+labelH+barH-3, esc(b.Text))
 		s.WriteString(`</g>`)
 	}
 	s.WriteString(`</svg>`)
@@ -112,32 +113,40 @@ type lineChart struct {
 	Series []series
 }
 
-// niceMax is the top of a scale for values up to v: 1, 2 or 5 times a
-// power of ten, and at least 1.
-func niceMax(v float64) float64 {
+// niceMax is the top of a scale for values up to v, 1, 2 or 5 times a
+// power of ten and at least 1, and how many steps divide it into round
+// numbers (1: fifths; 2: quarters; 5: fifths).
+func niceMax(v float64) (top float64, steps int) {
 	if v <= 1 {
-		return 1
+		return 1, 5
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
 	for _, m := range []float64{1, 2, 5, 10} {
 		if v <= m*p {
-			return m * p
+			top = m * p
+			break
 		}
 	}
-	return 10 * p
+	if m := top / math.Pow(10, math.Floor(math.Log10(top))); math.Round(m) == 2 {
+		return top, 4
+	}
+	return top, 5
 }
+
+// lineWidth is the line chart's drawing width.
+const lineWidth = 360
 
 // SVG draws c.
 func (c lineChart) SVG() template.HTML {
-	const h, left, right, top, bottom, ticks = 220, 44, 12, 28, 26, 4
-	plotW, plotH := float64(chartWidth-left-right), float64(h-top-bottom)
+	const h, left, right, top, bottom = 220, 40, 14, 28, 26
+	plotW, plotH := float64(lineWidth-left-right), float64(h-top-bottom)
 	maxV := 0.0
 	for _, se := range c.Series {
 		for _, v := range se.Values {
 			maxV = max(maxV, v)
 		}
 	}
-	top1 := niceMax(maxV)
+	top1, ticks := niceMax(maxV)
 	x := func(i int) float64 {
 		if len(c.Labels) < 2 {
 			return left + plotW/2
@@ -147,22 +156,23 @@ func (c lineChart) SVG() template.HTML {
 	y := func(v float64) float64 { return top + plotH*(1-v/top1) }
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg class="chart lines" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s" font-size="%d">`,
-		chartWidth, h, chartWidth, h, esc(c.Title), chartFont)
+		lineWidth, h, lineWidth, h, esc(c.Title), chartFont)
 	fmt.Fprintf(&s, `<title>%s</title>`, esc(c.Title))
 	s.WriteString(`<g class="grid">`)
 	for i := 0; i <= ticks; i++ {
-		v := top1 * float64(i) / ticks
-		fmt.Fprintf(&s, `<line x1="%d" x2="%d" y1="%s" y2="%s"></line>`, left, chartWidth-right, num(y(v)), num(y(v)))
+		v := top1 * float64(i) / float64(ticks)
+		fmt.Fprintf(&s, `<line x1="%d" x2="%d" y1="%s" y2="%s"></line>`, left, lineWidth-right, num(y(v)), num(y(v)))
 		fmt.Fprintf(&s, `<text class="tick" x="%d" y="%s" text-anchor="end">%s</text>`, left-6, num(y(v)+4), esc(num(v)))
 	}
 	s.WriteString(`</g>`)
-	// A label under every point when they fit, else under every other.
+	// A label under every point when they fit, else under every other,
+	// counted from the last (the month chosen).
 	step := 1
-	if len(c.Labels) > 0 && plotW/float64(len(c.Labels)) < 30 {
+	if len(c.Labels) > 1 && plotW/float64(len(c.Labels)-1) < 32 {
 		step = 2
 	}
 	for i, l := range c.Labels {
-		if i%step != 0 && i != len(c.Labels)-1 {
+		if (len(c.Labels)-1-i)%step != 0 {
 			continue
 		}
 		fmt.Fprintf(&s, `<text class="tick" x="%s" y="%d" text-anchor="middle">%s</text>`, num(x(i)), h-8, esc(l))

@@ -68,6 +68,7 @@ type list struct {
 	ID      string
 	Title   string
 	Headers []string
+	Cols    []string // each column's class: "num" for numbers
 	Rows    [][]cell
 	XLSX    string // the export's address
 	CSV     string
@@ -284,8 +285,10 @@ func (w *Web) lists(d *dashboard, ids ...string) map[string]*list {
 			l.Headers = w.headers("dashboard.col.flag_no", "dashboard.col.flag_kind", "dashboard.col.center", "dashboard.col.flag_subject", "dashboard.col.flag_detail", "dashboard.col.flag_at")
 			l.Empty = w.text("dashboard.no_flags")
 			for _, f := range d.flags {
+				subject, detail := txt(f.Subject), txt(f.Detail)
+				subject.Class, detail.Class = "wrap", "wrap detail"
 				l.Rows = append(l.Rows, []cell{count(f.ID), txt(w.flagKind(f.Kind)),
-					txt(w.centerName(d, f.Center)), txt(f.Subject), txt(f.Detail), when(f.At)})
+					txt(w.centerName(d, f.Center)), subject, detail, when(f.At)})
 			}
 		case "kiosks":
 			l.Headers = w.headers("dashboard.col.terminal", "dashboard.col.center", "dashboard.col.health", "dashboard.col.last_sync", "dashboard.col.since", "dashboard.col.lag", "dashboard.col.version")
@@ -298,6 +301,16 @@ func (w *Web) lists(d *dashboard, ids ...string) map[string]*list {
 				health.Class = "health " + string(k.Health)
 				l.Rows = append(l.Rows, []cell{txt(k.Terminal), txt(k.CenterName), health, last,
 					txt(w.age(k.Age)), count(int64(k.Lag)), txt(k.Version)})
+			}
+		}
+	}
+	for _, l := range out {
+		l.Cols = make([]string, len(l.Headers))
+		for _, r := range l.Rows {
+			for i, c := range r {
+				if c.Class == "num" && i < len(l.Cols) {
+					l.Cols[i] = "num"
+				}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"strings"
@@ -151,10 +152,10 @@ func TestBarChart(t *testing.T) {
 	svg := string(barChart{Title: `<b>各中心</b>"`, Bars: []bar{
 		{Label: "和平里党群服务中心", Value: 30, Text: "30 小时"},
 		{Label: `<script>alert(1)</script>`, Value: 15, Text: "15 小时"},
-		{Label: "一个很长很长很长很长很长的活动名称", Value: 0, Text: "0 小时"},
+		{Label: strings.Repeat("很长", 15) + "的活动", Value: 0, Text: "0 小时"},
 	}}.SVG())
 	text := wellFormed(t, svg)
-	for _, want := range []string{`<b>各中心</b>"`, "<script>alert(1)</script>: 15 小时", "30 小时", "一个很长很长很长…"} {
+	for _, want := range []string{`<b>各中心</b>"`, "<script>alert(1)</script>: 15 小时", "30 小时", strings.Repeat("很长", 12) + "…"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the chart's text lacks %q:\n%s", want, text)
 		}
@@ -163,7 +164,7 @@ func TestBarChart(t *testing.T) {
 		t.Errorf("the chart is no image with its title:\n%s", svg)
 	}
 	// To scale: the longest bar spans the plot, half its value half.
-	for _, want := range []string{`width="200" height="18"`, `width="100" height="18"`, `width="0" height="18"`} {
+	for _, want := range []string{`width="240" height="16"`, `width="120" height="16"`, `width="0" height="16"`} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("no bar %s:\n%s", want, svg)
 		}
@@ -184,14 +185,14 @@ func TestLineChart(t *testing.T) {
 		}
 	}
 	// The scale tops at 100: the first series from the bottom of the plot
-	// (y 194) to its top (y 28), across it (x 44 to 388).
-	if !strings.Contains(svg, `<polyline points="44,194 216,111 388,28">`) {
+	// (y 194) to its top (y 28), across it (x 40 to 346).
+	if !strings.Contains(svg, `<polyline points="40,194 193,111 346,28">`) {
 		t.Errorf("the first line's points:\n%s", svg)
 	}
 	wellFormed(t, string(lineChart{Title: "一点", Labels: []string{"1月"}, Series: []series{{Name: "a", Values: []float64{3}}}}.SVG()))
-	for v, want := range map[float64]float64{0: 1, 0.4: 1, 7: 10, 10: 10, 11: 20, 180: 200, 201: 500, 999: 1000} {
-		if got := niceMax(v); got != want {
-			t.Errorf("niceMax(%v) = %v, want %v", v, got, want)
+	for v, want := range map[float64]string{0: "1/5", 0.4: "1/5", 3.75: "5/5", 7: "10/5", 10: "10/5", 11: "20/4", 180: "200/4", 201: "500/5", 999: "1000/5"} {
+		if top, steps := niceMax(v); fmt.Sprintf("%v/%d", top, steps) != want {
+			t.Errorf("niceMax(%v) = %v, %d; want %s", v, top, steps, want)
 		}
 	}
 }
