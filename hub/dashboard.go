@@ -207,7 +207,7 @@ func (h *Hub) MonthReport(ctx context.Context, scope Scope, sel Selection) (Mont
 		}
 		out.Centers = cs
 		bounds := []time.Time{m, m.AddDate(0, 1, 0)}
-		rows, err := r.Tallies(TallyQuery{Centers: ids(cs), Bounds: bounds, By: ByCenter})
+		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds, By: ByCenter})
 		if err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (h *Hub) MonthReport(ctx context.Context, scope Scope, sel Selection) (Mont
 		if len(cs) == 1 {
 			out.Total = out.ByCenter[0].Tally
 		} else if len(cs) > 1 {
-			rows, err := r.Tallies(TallyQuery{Centers: ids(cs), Bounds: bounds})
+			rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds})
 			if err != nil {
 				return err
 			}
@@ -229,7 +229,7 @@ func (h *Hub) MonthReport(ctx context.Context, scope Scope, sel Selection) (Mont
 				out.Total = row.Tally
 			}
 		}
-		rows, err = r.Tallies(TallyQuery{Centers: ids(cs), Bounds: bounds, By: ByCenter | ByActivity | ByItem})
+		rows, err = h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds, By: ByCenter | ByActivity | ByItem})
 		if err != nil {
 			return err
 		}
@@ -320,7 +320,7 @@ func (h *Hub) Trend(ctx context.Context, scope Scope, sel Selection, months int)
 		if err != nil {
 			return err
 		}
-		rows, err := r.Tallies(TallyQuery{Centers: ids(cs), Bounds: bounds})
+		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds})
 		if err != nil {
 			return err
 		}
@@ -349,7 +349,7 @@ func (h *Hub) HonourRoll(ctx context.Context, scope Scope, sel Selection, n int)
 		if err != nil {
 			return err
 		}
-		top, err := r.TopVolunteers(TopQuery{Centers: ids(cs), From: m, To: m.AddDate(0, 1, 0), Limit: n})
+		top, err := h.topVolunteers(r, TopQuery{Centers: ids(cs), From: m, To: m.AddDate(0, 1, 0), Limit: n})
 		if err != nil {
 			return err
 		}
@@ -374,7 +374,7 @@ func (h *Hub) HonourRoll(ctx context.Context, scope Scope, sel Selection, n int)
 
 // Stock running low: an item at a center is low when what is left is at
 // most LowStockFloor, or would last fewer than LowStockDays at the pace
-// of the last LowStockWindow.
+// of the last LowStockWindow (whole days, today's included).
 const (
 	LowStockFloor  = 5
 	LowStockDays   = 14
@@ -391,16 +391,19 @@ type StockLevel struct {
 }
 
 // LowStock are the active items running low at the centers of scope
-// (center's only, when not ""), by center, then fewest first.
-func (h *Hub) LowStock(ctx context.Context, scope Scope, center string) ([]StockLevel, error) {
-	now := h.now()
+// (center's only, when not ""), by center, then fewest first. The pace is
+// of the LowStockWindow's days up to today, in zone (the district's).
+func (h *Hub) LowStock(ctx context.Context, scope Scope, center string, zone *time.Location) ([]StockLevel, error) {
+	now := h.now().In(zone)
+	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, zone)
+	window := []time.Time{tomorrow.AddDate(0, 0, -int(LowStockWindow/(24*time.Hour))), tomorrow}
 	var out []StockLevel
 	err := h.store.View(ctx, func(r Reader) error {
 		cs, err := centersOf(r, scope, center)
 		if err != nil {
 			return err
 		}
-		rows, err := r.Tallies(TallyQuery{Centers: ids(cs), Bounds: []time.Time{now.Add(-LowStockWindow), now.Add(time.Second)}, By: ByCenter | ByItem})
+		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: window, By: ByCenter | ByItem})
 		if err != nil {
 			return err
 		}

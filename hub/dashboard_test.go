@@ -205,7 +205,7 @@ func TestTrendAndHonourRoll(t *testing.T) {
 
 func TestLowStock(t *testing.T) {
 	d := newDistrict(t)
-	low, err := d.hub.LowStock(ctx, hub.DistrictScope(), "")
+	low, err := d.hub.LowStock(ctx, hub.DistrictScope(), "", hubtest.Start.Location())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,15 +219,15 @@ func TestLowStock(t *testing.T) {
 	if want := "[A 大米 2/1 A 牙刷 20/50 B 食用油 3/1]"; fmt.Sprint(got) != want {
 		t.Errorf("low stock %v, want %s", got, want)
 	}
-	if low, err := d.hub.LowStock(ctx, hub.CenterScope("B"), ""); err != nil || len(low) != 1 || low[0].Center.ID != "B" {
+	if low, err := d.hub.LowStock(ctx, hub.CenterScope("B"), "", hubtest.Start.Location()); err != nil || len(low) != 1 || low[0].Center.ID != "B" {
 		t.Errorf("low stock as B's user: %+v, %v", low, err)
 	}
-	if _, err := d.hub.LowStock(ctx, hub.CenterScope("B"), "A"); !errors.Is(err, hub.ErrNotFound) {
+	if _, err := d.hub.LowStock(ctx, hub.CenterScope("B"), "A", hubtest.Start.Location()); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("A's low stock as B's user: %v, want ErrNotFound", err)
 	}
 	// A month on, nothing was given out: 牙刷's 20 last.
 	d.clk.Advance(31 * 24 * time.Hour)
-	if low, err := d.hub.LowStock(ctx, hub.CenterScope("A"), ""); err != nil || fmt.Sprint(len(low)) != "1" || low[0].Item.Name != "大米" {
+	if low, err := d.hub.LowStock(ctx, hub.CenterScope("A"), "", hubtest.Start.Location()); err != nil || fmt.Sprint(len(low)) != "1" || low[0].Item.Name != "大米" {
 		t.Errorf("A's low stock a month on: %+v, %v", low, err)
 	}
 }
@@ -382,5 +382,83 @@ func TestKioskHealth(t *testing.T) {
 	}
 	if _, err := d.hub.KioskHealth(ctx, hub.CenterScope("A"), "B"); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("B's kiosks as A's user: %v, want ErrNotFound", err)
+	}
+}
+
+// TestDashboardSumsFollowTheSync: the sums the hub keeps are the store's
+// after every sync and merge: a month read before new entries came into
+// it, or before two of its volunteers were merged into one, is read
+// again; the months no entry came into stay as they were.
+func TestDashboardSumsFollowTheSync(t *testing.T) {
+	d := newDistrict(t)
+	scope := hub.DistrictScope()
+	april := hub.Selection{Month: time.Date(2026, 4, 15, 0, 0, 0, 0, hubtest.Start.Location())}
+	trend := func() string {
+		t.Helper()
+		ts, err := d.hub.Trend(ctx, scope, april, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range ts {
+			out = append(out, fmt.Sprintf("%d/%d/%d", m.Volunteers, m.Shifts, m.Minutes))
+		}
+		return fmt.Sprint(out)
+	}
+	month := func() string {
+		t.Helper()
+		r, err := d.hub.MonthReport(ctx, scope, march())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%+v %d", r.Total, len(r.ByActivity))
+	}
+	top := func() string {
+		t.Helper()
+		roll, err := d.hub.HonourRoll(ctx, scope, march(), 1)
+		if err != nil || len(roll) != 1 {
+			t.Fatalf("honour roll %+v, %v", roll, err)
+		}
+		return fmt.Sprintf("%s %d", roll[0].Person.Name, roll[0].Minutes)
+	}
+	if got := trend(); got != "[0/0/0 3/5/360 0/0/0]" {
+		t.Fatalf("trend %s", got)
+	}
+	before := month()
+	if got := top(); got != "王堃 240" {
+		t.Fatalf("top %s", got)
+	}
+	// Read again, the same.
+	if got := trend(); got != "[0/0/0 3/5/360 0/0/0]" || month() != before || top() != "王堃 240" {
+		t.Fatalf("read again: %s, %s, %s", got, month(), top())
+	}
+	// April: a shift synced now; and a kiosk's shift of March 20 synced
+	// late, long enough to top the roll.
+	d.clk.Set(time.Date(2026, 4, 2, 9, 0, 0, 0, hubtest.Start.Location()))
+	d.ka.Earn(d.p3.ID, "C0000003", d.huanjing, 30, 15)
+	late := time.Date(2026, 3, 20, 9, 0, 0, 0, hubtest.Start.Location())
+	in := d.kb.Append(record.Entry{Kind: record.KindCheckIn, Person: d.p2.ID, Card: "C0000002", Activity: d.zhulao, At: late})
+	d.kb.Append(record.Entry{Kind: record.KindCheckOut, Person: d.p2.ID, Card: "C0000002", Activity: d.zhulao, Shift: in.ID,
+		Minutes: 300, Points: 150, At: late.Add(5 * time.Hour)})
+	d.pushOK(d.ka)
+	d.pushOK(d.kb)
+	if got := trend(); got != "[0/0/0 3/6/660 1/1/30]" {
+		t.Errorf("trend after the sync %s, want [0/0/0 3/6/660 1/1/30]", got)
+	}
+	if got := month(); got == before || !strings.HasPrefix(got, "{Volunteers:3 Shifts:6 Minutes:660 ") {
+		t.Errorf("March after the sync: %s", got)
+	}
+	if got := top(); got != "李娜 360" {
+		t.Errorf("the top after the sync: %s, want 李娜 360", got)
+	}
+	// 张伟 merged into 李娜: March has two volunteers.
+	if err := d.hub.MergePerson(ctx, d.p3.ID, d.p2.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := trend(); got != "[0/0/0 2/6/660 1/1/30]" {
+		t.Errorf("trend after the merge %s, want [0/0/0 2/6/660 1/1/30]", got)
+	}
+	if got := top(); got != "李娜 420" {
+		t.Errorf("the top after the merge: %s, want 李娜 420", got)
 	}
 }

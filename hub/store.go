@@ -140,6 +140,15 @@ type Reader interface {
 	// first (then most points, then the lowest id); an id merged into
 	// another counts as that one.
 	TopVolunteers(q TopQuery) ([]VolunteerTally, error)
+	// TallyMark is where the entries and the aliases stand, for the hub to
+	// know when sums it read are still good: Entries grows with every
+	// entry stored (SQLite's rowid; a sequence in another store), Aliases
+	// with every alias written (the highest alias version).
+	TallyMark() (TallyMark, error)
+	// EntriesAfter are the hub center and hub time of the entries stored
+	// after mark (a TallyMark's Entries), in the order they were stored, at
+	// most limit.
+	EntriesAfter(mark uint64, limit int) ([]EntryStamp, error)
 
 	// User is the web's user of name.
 	User(name string) (User, error)

@@ -143,3 +143,26 @@ LIMIT ?`, kCheckOut, kAdjust, kReverse, inCenters(len(q.Centers)))
 		return v, err
 	})
 }
+
+func (t *tx) TallyMark() (hub.TallyMark, error) {
+	var entries, aliases int64
+	err := t.row("SELECT (SELECT coalesce(max(rowid), 0) FROM entries), (SELECT coalesce(max(version), 0) FROM aliases)").Scan(&entries, &aliases)
+	if err != nil {
+		return hub.TallyMark{}, fmt.Errorf("sqlitestore: tally mark: %w", err)
+	}
+	return hub.TallyMark{Entries: uint64(entries), Aliases: uint64(aliases)}, nil
+}
+
+func (t *tx) EntriesAfter(mark uint64, limit int) ([]hub.EntryStamp, error) {
+	rows, err := t.query("SELECT center, at_hub FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?", int64(mark), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: entries after %d: %w", mark, err)
+	}
+	return collect(rows, func(s scanner) (hub.EntryStamp, error) {
+		var e hub.EntryStamp
+		var at int64
+		err := s.Scan(&e.Center, &at)
+		e.At = fromNano(at)
+		return e, err
+	})
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Open) {
 		{"TalliesSumEntriesByPeriodAndGroup", testTallies},
 		{"TopVolunteers", testTopVolunteers},
 		{"FlagAndCenterStock", testFlagAndStock},
+		{"TallyMarkAndEntriesAfter", testTallyMark},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -235,3 +235,61 @@ func testFlagAndStock(t *testing.T, s hub.Store) {
 		t.Fatal(err)
 	}
 }
+
+func testTallyMark(t *testing.T, s hub.Store) {
+	mark := func() hub.TallyMark {
+		t.Helper()
+		var m hub.TallyMark
+		if err := s.View(ctx, func(r hub.Reader) (err error) { m, err = r.TallyMark(); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	after := func(m uint64, limit int) string {
+		t.Helper()
+		var st []hub.EntryStamp
+		if err := s.View(ctx, func(r hub.Reader) (err error) { st, err = r.EntriesAfter(m, limit); return err }); err != nil {
+			t.Fatal(err)
+		}
+		out := ""
+		for _, e := range st {
+			out += fmt.Sprintf("[%s %s]", e.Center, e.At.In(cst).Format("01-02"))
+		}
+		return out
+	}
+	if m := mark(); m != (hub.TallyMark{}) {
+		t.Errorf("an empty store's mark %+v", m)
+	}
+	addTallyEntries(t, s)
+	m1 := mark()
+	if m1.Entries == 0 || m1.Aliases != 1 {
+		t.Errorf("the mark after entries and an alias: %+v", m1)
+	}
+	if got := after(0, 3); got != "[A 03-05][A 03-05][A 03-06]" {
+		t.Errorf("the first three entries stored: %s", got)
+	}
+	if got := after(m1.Entries, 10); got != "" {
+		t.Errorf("entries after the mark: %s", got)
+	}
+	// An entry stored later is after the mark, with its corrected time.
+	e := entry("T9", 1, record.Hash{})
+	e.HubCenter, e.Trusted, e.Corrected = "B", false, march.AddDate(0, 0, 9)
+	e.Raw, _ = e.Encode()
+	update(t, s, func(tx hub.Tx) error { _, err := tx.AddEntry(e); return err })
+	m2 := mark()
+	if m2.Entries <= m1.Entries || m2.Aliases != m1.Aliases {
+		t.Errorf("the mark after an entry: %+v, before %+v", m2, m1)
+	}
+	if got := after(m1.Entries, 10); got != "[B 03-10]" {
+		t.Errorf("entries after the mark: %s", got)
+	}
+	// An entry not stored (held already) moves nothing.
+	update(t, s, func(tx hub.Tx) error { _, err := tx.AddEntry(e); return err })
+	if m := mark(); m != m2 {
+		t.Errorf("the mark after an entry held already: %+v, want %+v", m, m2)
+	}
+	update(t, s, func(tx hub.Tx) error { return tx.PutAlias(hub.Alias{From: 7, To: 1, Version: 5}) })
+	if m := mark(); m.Aliases != 5 || m.Entries != m2.Entries {
+		t.Errorf("the mark after an alias: %+v", m)
+	}
+}

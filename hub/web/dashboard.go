@@ -167,7 +167,7 @@ func (w *Web) read(p *Page, sel hub.Selection, what parts) (*dashboard, error) {
 	run(partTrend, func() (err error) { d.trend, err = h.Trend(ctx, p.Scope, sel, trendMonths); return err })
 	run(partReport, func() (err error) { d.report, err = h.MonthReport(ctx, p.Scope, sel); return err })
 	run(partHonour, func() (err error) { d.honour, err = h.HonourRoll(ctx, p.Scope, sel, honourSize); return err })
-	run(partStock, func() (err error) { d.low, err = h.LowStock(ctx, p.Scope, sel.Center); return err })
+	run(partStock, func() (err error) { d.low, err = h.LowStock(ctx, p.Scope, sel.Center, chinaTime); return err })
 	run(partFlags, func() (err error) { d.flags, err = h.OpenFlags(ctx, p.Scope, sel.Center); return err })
 	run(partKiosks, func() (err error) { d.kiosks, err = h.KioskHealth(ctx, p.Scope, sel.Center); return err })
 	wg.Wait()
