@@ -131,7 +131,8 @@ type Reader interface {
 	CenterStock(center string) ([]Stock, error)
 	// Tallies sum the entries of q.Centers in each of q's periods, grouped
 	// as q.By says: what Tally's fields count, in the order of TallyRow's
-	// fields; a group without an entry is left out. The store sums them
+	// fields; a group with none of the entries the sums read (check-outs,
+	// redemptions, adjustments, reversals, expiries) is left out. The store sums them
 	// where they are (the dashboard reads millions of entries), never
 	// handing the entries out.
 	Tallies(q TallyQuery) ([]TallyRow, error)

@@ -426,11 +426,11 @@ CREATE TABLE audit (
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `,
-	// 3: the dashboard's sums read a center's stretch of time from this
-	// index alone (every column they read is in it), never the entries'
-	// rows with their raw encodings.
+	// 3: the dashboard's sums read a center's stretch of time of one kind
+	// of entry from this index alone (every column they read is in it),
+	// never the entries' rows with their raw encodings.
 	`
-CREATE INDEX entries_tally ON entries(center, at_hub, kind, person, activity, item, minutes, points, stock);
+CREATE INDEX entries_tally ON entries(center, kind, at_hub, person, activity, item, minutes, points, stock);
 `,
 }
 
