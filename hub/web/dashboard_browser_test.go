@@ -54,6 +54,19 @@ func dashboardInABrowser(t *testing.T, open func(*testing.T, *env) *tab) {
 	}
 	b.shots("dashboard")
 	b.fullShots("dashboard-full")
+	if os.Getenv("HONGMAJIA_UPDATE_README") != "" {
+		// The README's pictures: the top of the page on each screen.
+		for _, s := range screenSizes {
+			name := fmt.Sprintf("dashboard-%dx%d.png", s[0], s[1])
+			png, err := os.ReadFile(filepath.Join(screenshotDir(t), name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "..", "assets", "screenshots", "hub-"+name), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	// Resolve the long shift's flag: a note, the button, the notice; the
 	// flag gone and recorded.
