@@ -98,6 +98,15 @@ type TallyRow struct {
 	Tally
 }
 
+// TallyPerson is a person of a group of Tallies (TallyPeople).
+type TallyPerson struct {
+	Period   int
+	Center   string
+	Activity record.ActivityID
+	Item     record.ItemID
+	Person   record.PersonID
+}
+
 // TopQuery selects an honour roll.
 type TopQuery struct {
 	Centers  []string
@@ -207,7 +216,7 @@ func (h *Hub) MonthReport(ctx context.Context, scope Scope, sel Selection) (Mont
 		}
 		out.Centers = cs
 		bounds := []time.Time{m, m.AddDate(0, 1, 0)}
-		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds, By: ByCenter})
+		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds, By: ByCenter}, true)
 		if err != nil {
 			return err
 		}
@@ -221,7 +230,7 @@ func (h *Hub) MonthReport(ctx context.Context, scope Scope, sel Selection) (Mont
 		if len(cs) == 1 {
 			out.Total = out.ByCenter[0].Tally
 		} else if len(cs) > 1 {
-			rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds})
+			rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds}, true)
 			if err != nil {
 				return err
 			}
@@ -229,7 +238,7 @@ func (h *Hub) MonthReport(ctx context.Context, scope Scope, sel Selection) (Mont
 				out.Total = row.Tally
 			}
 		}
-		rows, err = h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds, By: ByCenter | ByActivity | ByItem})
+		rows, err = h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds, By: ByCenter | ByActivity | ByItem}, true)
 		if err != nil {
 			return err
 		}
@@ -320,7 +329,7 @@ func (h *Hub) Trend(ctx context.Context, scope Scope, sel Selection, months int)
 		if err != nil {
 			return err
 		}
-		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds})
+		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: bounds}, true)
 		if err != nil {
 			return err
 		}
@@ -403,7 +412,7 @@ func (h *Hub) LowStock(ctx context.Context, scope Scope, center string, zone *ti
 		if err != nil {
 			return err
 		}
-		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: window, By: ByCenter | ByItem})
+		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: window, By: ByCenter | ByItem}, false)
 		if err != nil {
 			return err
 		}

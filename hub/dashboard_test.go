@@ -3,6 +3,9 @@ package hub_test
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -460,5 +463,190 @@ func TestDashboardSumsFollowTheSync(t *testing.T) {
 	}
 	if got := top(); got != "李娜 420" {
 		t.Errorf("the top after the merge: %s, want 李娜 420", got)
+	}
+}
+
+// TestKeptSumsAreTheStores: the sums the hub keeps and adds each sync's
+// entries and merges to are the store's: after rounds of every kind of
+// entry (reversals, adjustments, expiries, restocks, late ones in earlier
+// months) at both centers and merges, every read of a hub that kept its
+// sums is a fresh hub's on the same store.
+func TestKeptSumsAreTheStores(t *testing.T) {
+	d := newDistrict(t)
+	fresh := func() *hub.Hub {
+		h, err := hub.Open(ctx, d.dir, hub.Options{Store: d.store, Clock: d.clk, PIN: cheapPIN, Password: cheapPIN,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h // not closed: it would close the store
+	}
+	loc := hubtest.Start.Location()
+	reads := func(h *hub.Hub) string {
+		t.Helper()
+		var out []string
+		for _, scope := range []hub.Scope{hub.DistrictScope(), hub.CenterScope("B")} {
+			for _, month := range []time.Time{time.Date(2026, 2, 1, 0, 0, 0, 0, loc), time.Date(2026, 3, 1, 0, 0, 0, 0, loc)} {
+				sel := hub.Selection{Month: month}
+				r, err := h.MonthReport(ctx, scope, sel)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, fmt.Sprintf("%+v %+v %+v %+v", r.Total, r.ByCenter, r.ByActivity, r.ByItem))
+				tr, err := h.Trend(ctx, scope, sel, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, fmt.Sprintf("%+v", tr))
+				roll, err := h.HonourRoll(ctx, scope, sel, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range roll {
+					out = append(out, fmt.Sprintf("%d %d %+v", h.Rank, h.Person.ID, h.VolunteerTally))
+				}
+			}
+			low, err := h.LowStock(ctx, scope, "", loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%+v", low))
+		}
+		return strings.Join(out, "\n")
+	}
+	kept := d.hub
+	if got, want := reads(kept), reads(fresh()); got != want {
+		t.Fatalf("first reads differ:\n%s\nfresh:\n%s", got, want)
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	people := []hub.Person{d.p1, d.p2, d.p3}
+	for i := range 6 {
+		people = append(people, d.person(fmt.Sprintf("HPL1%04d", i), fmt.Sprintf("志愿者%d", i), record.CardUID(fmt.Sprintf("D%07X", i))))
+	}
+	for round := range 8 {
+		d.clk.Advance(17 * time.Hour)
+		for _, k := range []*hubtest.Kiosk{d.ka, d.kb} {
+			act := d.bianmin
+			if k == d.kb {
+				act = d.zhulao
+			}
+			for range 12 {
+				p := people[rng.IntN(len(people))]
+				card := record.CardUID(fmt.Sprintf("X%07X", p.ID%0xfffffff))
+				// Some late: a kiosk's entries of February.
+				var at time.Time
+				if rng.IntN(4) == 0 {
+					at = time.Date(2026, 2, 1+rng.IntN(27), 10, 0, 0, 0, loc)
+				}
+				switch rng.IntN(7) {
+				case 0, 1, 2:
+					in := k.Append(record.Entry{Kind: record.KindCheckIn, Person: p.ID, Card: card, Activity: act, At: at})
+					out := k.Append(record.Entry{Kind: record.KindCheckOut, Person: p.ID, Card: card, Activity: act, Shift: in.ID,
+						Minutes: int64(15 * (1 + rng.IntN(8))), Points: int64(rng.IntN(40)), At: at})
+					if rng.IntN(3) == 0 {
+						k.Append(record.Entry{Kind: record.KindReverse, Person: p.ID, Card: card, Activity: act, Shift: in.ID,
+							Minutes: -out.Minutes, Points: -out.Points, Reverses: out.ID, Operator: "5AF00001", Reason: "r"})
+					}
+				case 3:
+					red := k.Append(record.Entry{Kind: record.KindRedeem, Person: p.ID, Card: card, Item: d.oil, Stock: -1, Points: -25, At: at})
+					if rng.IntN(2) == 0 {
+						k.Append(record.Entry{Kind: record.KindReverse, Person: p.ID, Card: card, Item: d.oil, Stock: 1, Points: 25,
+							Reverses: red.ID, Operator: "5AF00001", Reason: "r"})
+					}
+				case 4:
+					k.Append(record.Entry{Kind: record.KindAdjust, Person: p.ID, Card: card, Minutes: int64(rng.IntN(60)), Points: int64(rng.IntN(9)),
+						Operator: "5AF00001", Reason: "补录", At: at})
+				case 5:
+					k.Append(record.Entry{Kind: record.KindExpire, Person: p.ID, Points: -int64(1 + rng.IntN(5)), At: at})
+				case 6:
+					rs := k.Append(record.Entry{Kind: record.KindRestock, Item: d.rice, Stock: 10, Operator: "5AF00001"})
+					k.Append(record.Entry{Kind: record.KindReverse, Item: d.rice, Stock: -10, Reverses: rs.ID, Operator: "5AF00001", Reason: "r"})
+				}
+			}
+			d.push(k)
+		}
+		if round%3 == 2 {
+			// Two people merged: one of them often served beside the other.
+			from := people[len(people)-1]
+			people = people[:len(people)-1]
+			if err := d.hub.MergePerson(ctx, from.ID, people[rng.IntN(len(people))].ID, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := reads(kept), reads(fresh()); got != want {
+			t.Fatalf("round %d: the kept sums differ from the store's:\n%s\nfresh:\n%s", round, got, want)
+		}
+	}
+}
+
+// TestKeptSumsWhileSyncing: reads of the dashboard beside kiosks' pushes
+// and a merge (run with -race) end with the store's sums.
+func TestKeptSumsWhileSyncing(t *testing.T) {
+	d := newDistrict(t)
+	loc := hubtest.Start.Location()
+	sel := hub.Selection{Month: time.Date(2026, 3, 1, 0, 0, 0, 0, loc)}
+	read := func(h *hub.Hub) (string, error) {
+		r, err := h.MonthReport(ctx, hub.DistrictScope(), sel)
+		if err != nil {
+			return "", err
+		}
+		tr, err := h.Trend(ctx, hub.DistrictScope(), sel, 2)
+		if err != nil {
+			return "", err
+		}
+		roll, err := h.HonourRoll(ctx, hub.DistrictScope(), sel, 5)
+		return fmt.Sprintf("%+v %+v %+v %+v", r.Total, r.ByActivity, tr, roll), err
+	}
+	stop := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				if _, err := read(d.hub); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range 8 {
+		d.clk.Advance(time.Hour)
+		d.ka.Earn(d.p2.ID, "C0000002", d.bianmin, 30, 15)
+		d.kb.Earn(d.p3.ID, "C0000003", d.zhulao, 45, 20)
+		d.pushOK(d.ka)
+		d.pushOK(d.kb)
+		if i == 4 {
+			if err := d.hub.MergePerson(ctx, d.p3.ID, d.p2.ID, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(stop)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh, err := hub.Open(ctx, d.dir, hub.Options{Store: d.store, Clock: d.clk, PIN: cheapPIN, Password: cheapPIN,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := read(d.hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := read(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("after the syncs the kept sums are\n%s\nthe store's\n%s", got, want)
 	}
 }

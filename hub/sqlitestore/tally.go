@@ -87,9 +87,46 @@ func tallyQueries(by hub.TallyGroup, centers int) tallySQL {
 	sum(CASE WHEN e.item = 0 THEN e.minutes END), sum(CASE WHEN e.item = 0 THEN e.points END),
 	sum(CASE WHEN e.item != 0 THEN e.points END), sum(CASE WHEN e.item != 0 AND e.stock > 0 THEN e.stock END)` +
 			where(fmt.Sprint(kReverse)) + groupBy(),
-		people: strings.Replace(sel+"count(DISTINCT coalesce(a.to_id, e.person))"+where(fmt.Sprint(kCheckOut)),
-			"FROM entries e", "FROM entries e LEFT JOIN aliases a ON a.from_id = e.person", 1) + groupBy(),
+		people: strings.Replace("SELECT DISTINCT "+strings.Join(cols, ", ")+", coalesce(a.to_id, e.person) AS who"+where(fmt.Sprint(kCheckOut)),
+			"FROM entries e", "FROM entries e LEFT JOIN aliases a ON a.from_id = e.person", 1) +
+			"\nORDER BY " + strings.Join(append(slices.Clone(group), "who"), ", "),
 	}
+}
+
+// periodArgs are the arguments of period i of q's queries: the centers,
+// the period's first instant and its end.
+func periodArgs(q hub.TallyQuery, i int) []any {
+	args := make([]any, 0, len(q.Centers)+2)
+	for _, c := range q.Centers {
+		args = append(args, c)
+	}
+	return append(args, q.Bounds[i].UnixNano(), q.Bounds[i+1].UnixNano())
+}
+
+func (t *tx) TallyPeople(q hub.TallyQuery) ([]hub.TallyPerson, error) {
+	if len(q.Centers) == 0 || len(q.Bounds) < 2 {
+		return nil, nil
+	}
+	query := tallyQueries(q.By, len(q.Centers)).people
+	var out []hub.TallyPerson
+	for i := 0; i+1 < len(q.Bounds); i++ {
+		rows, err := t.query(query, periodArgs(q, i)...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: tally people: %w", err)
+		}
+		got, err := collect(rows, func(s scanner) (hub.TallyPerson, error) {
+			p := hub.TallyPerson{Period: i}
+			var activity, item, person int64
+			err := s.Scan(&p.Center, &activity, &item, &person)
+			p.Activity, p.Item, p.Person = record.ActivityID(activity), record.ItemID(item), record.PersonID(person)
+			return p, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
 }
 
 type tallyGroupKey struct {
@@ -105,11 +142,7 @@ func (t *tx) Tallies(q hub.TallyQuery) ([]hub.TallyRow, error) {
 	qs := tallyQueries(q.By, len(q.Centers))
 	var out []hub.TallyRow
 	for i := 0; i+1 < len(q.Bounds); i++ {
-		args := make([]any, 0, len(q.Centers)+2)
-		for _, c := range q.Centers {
-			args = append(args, c)
-		}
-		args = append(args, q.Bounds[i].UnixNano(), q.Bounds[i+1].UnixNano())
+		args := periodArgs(q, i)
 		groups := map[tallyGroupKey]*hub.Tally{}
 		// read runs query and hands each row's group and other columns
 		// to fn.
@@ -176,9 +209,6 @@ func (t *tx) Tallies(q hub.TallyQuery) ([]hub.TallyRow, error) {
 				g.Given -= v[5]
 			})
 		}
-		if err == nil {
-			err = read(qs.people, 1, func(g *hub.Tally, v []int64) { g.Volunteers = v[0] })
-		}
 		if err != nil {
 			return nil, err
 		}
@@ -212,15 +242,19 @@ LIMIT ?`, kCheckOut, kAdjust, kReverse, inCenters(n))
 }
 
 func (t *tx) TopVolunteers(q hub.TopQuery) ([]hub.VolunteerTally, error) {
-	if len(q.Centers) == 0 || q.Limit <= 0 {
+	if len(q.Centers) == 0 || q.Limit < 0 {
 		return nil, nil
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = -1 // SQLite's no limit
 	}
 	query := topQuery(len(q.Centers))
 	args := make([]any, 0, len(q.Centers)+3)
 	for _, c := range q.Centers {
 		args = append(args, c)
 	}
-	args = append(args, q.From.UnixNano(), q.To.UnixNano(), q.Limit)
+	args = append(args, q.From.UnixNano(), q.To.UnixNano(), limit)
 	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: top volunteers: %w", err)
@@ -244,15 +278,24 @@ func (t *tx) TallyMark() (hub.TallyMark, error) {
 }
 
 func (t *tx) EntriesAfter(mark uint64, limit int) ([]hub.EntryStamp, error) {
-	rows, err := t.query("SELECT center, at_hub FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?", int64(mark), limit)
+	rows, err := t.query(`SELECT center, at_hub, kind, person, activity, item, minutes, points, stock
+		FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?`, int64(mark), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: entries after %d: %w", mark, err)
 	}
 	return collect(rows, func(s scanner) (hub.EntryStamp, error) {
 		var e hub.EntryStamp
-		var at int64
-		err := s.Scan(&e.Center, &at)
-		e.At = fromNano(at)
+		var at, kind, person, activity, item int64
+		err := s.Scan(&e.Center, &at, &kind, &person, &activity, &item, &e.Minutes, &e.Points, &e.Stock)
+		e.At, e.Kind, e.Person, e.Activity, e.Item = fromNano(at), record.Kind(kind), record.PersonID(person), record.ActivityID(activity), record.ItemID(item)
 		return e, err
 	})
+}
+
+func (t *tx) AliasesAfter(version uint64) ([]hub.Alias, error) {
+	rows, err := t.query("SELECT from_id, to_id, version FROM aliases WHERE version > ? ORDER BY version", int64(version))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: aliases after %d: %w", version, err)
+	}
+	return collect(rows, scanAlias)
 }

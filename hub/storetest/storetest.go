@@ -45,6 +45,7 @@ func Run(t *testing.T, open Open) {
 		{"Sessions", testSessions},
 		{"AuditLogPagesNewestFirst", testAudit},
 		{"TalliesSumEntriesByPeriodAndGroup", testTallies},
+		{"TallyPeople", testTallyPeople},
 		{"TopVolunteers", testTopVolunteers},
 		{"FlagAndCenterStock", testFlagAndStock},
 		{"TallyMarkAndEntriesAfter", testTallyMark},

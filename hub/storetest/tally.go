@@ -117,6 +117,7 @@ func tallies(t *testing.T, s hub.Store, q hub.TallyQuery) string {
 	return out
 }
 
+// testTallies: the sums (TallyPeople says who the volunteers are).
 func testTallies(t *testing.T, s hub.Store) {
 	addTallyEntries(t, s)
 	months := []time.Time{march, april, may}
@@ -126,32 +127,70 @@ func testTallies(t *testing.T, s hub.Store) {
 		want string
 	}{
 		{"a center's month", hub.TallyQuery{Centers: []string{"A"}, Bounds: []time.Time{march, april}},
-			"[0  a0 i0: {Volunteers:4 Shifts:5 Minutes:315 Earned:53 Redeemed:40 Redemptions:1 Given:2 Expired:7}]"},
-		{"two centers: a person serving at both is one volunteer", hub.TallyQuery{Centers: []string{"B", "A"}, Bounds: []time.Time{march, april}},
-			"[0  a0 i0: {Volunteers:5 Shifts:7 Minutes:405 Earned:68 Redeemed:40 Redemptions:1 Given:2 Expired:7}]"},
+			"[0  a0 i0: {Volunteers:0 Shifts:5 Minutes:315 Earned:53 Redeemed:40 Redemptions:1 Given:2 Expired:7}]"},
+		{"two centers", hub.TallyQuery{Centers: []string{"B", "A"}, Bounds: []time.Time{march, april}},
+			"[0  a0 i0: {Volunteers:0 Shifts:7 Minutes:405 Earned:68 Redeemed:40 Redemptions:1 Given:2 Expired:7}]"},
 		{"by center and month", hub.TallyQuery{Centers: []string{"A", "B"}, Bounds: months, By: hub.ByCenter},
-			"[0 A a0 i0: {Volunteers:4 Shifts:5 Minutes:315 Earned:53 Redeemed:40 Redemptions:1 Given:2 Expired:7}]" +
-				"[0 B a0 i0: {Volunteers:2 Shifts:2 Minutes:90 Earned:15 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
-				"[1 A a0 i0: {Volunteers:1 Shifts:1 Minutes:60 Earned:10 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
+			"[0 A a0 i0: {Volunteers:0 Shifts:5 Minutes:315 Earned:53 Redeemed:40 Redemptions:1 Given:2 Expired:7}]" +
+				"[0 B a0 i0: {Volunteers:0 Shifts:2 Minutes:90 Earned:15 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
+				"[1 A a0 i0: {Volunteers:0 Shifts:1 Minutes:60 Earned:10 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
 		{"by activity and item", hub.TallyQuery{Centers: []string{"A"}, Bounds: []time.Time{march, april}, By: hub.ByActivity | hub.ByItem},
 			"[0  a0 i0: {Volunteers:0 Shifts:0 Minutes:15 Earned:3 Redeemed:0 Redemptions:0 Given:0 Expired:7}]" +
 				"[0  a0 i100: {Volunteers:0 Shifts:0 Minutes:0 Earned:0 Redeemed:40 Redemptions:1 Given:2 Expired:0}]" +
 				"[0  a0 i101: {Volunteers:0 Shifts:0 Minutes:0 Earned:0 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
-				"[0  a10 i0: {Volunteers:4 Shifts:5 Minutes:300 Earned:50 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
-				"[0  a11 i0: {Volunteers:1 Shifts:0 Minutes:0 Earned:0 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
+				"[0  a10 i0: {Volunteers:0 Shifts:5 Minutes:300 Earned:50 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
+				"[0  a11 i0: {Volunteers:0 Shifts:0 Minutes:0 Earned:0 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
 		{"the periods' bounds: the first instant in, the last out", hub.TallyQuery{Centers: []string{"A"},
 			Bounds: []time.Time{march, march.Add(time.Nanosecond), april, april.Add(time.Nanosecond)}},
-			"[0  a0 i0: {Volunteers:1 Shifts:1 Minutes:15 Earned:2 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
-				"[1  a0 i0: {Volunteers:3 Shifts:4 Minutes:300 Earned:51 Redeemed:40 Redemptions:1 Given:2 Expired:7}]" +
-				"[2  a0 i0: {Volunteers:1 Shifts:1 Minutes:60 Earned:10 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
+			"[0  a0 i0: {Volunteers:0 Shifts:1 Minutes:15 Earned:2 Redeemed:0 Redemptions:0 Given:0 Expired:0}]" +
+				"[1  a0 i0: {Volunteers:0 Shifts:4 Minutes:300 Earned:51 Redeemed:40 Redemptions:1 Given:2 Expired:7}]" +
+				"[2  a0 i0: {Volunteers:0 Shifts:1 Minutes:60 Earned:10 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
 		{"the corrected time of an untrusted clock", hub.TallyQuery{Centers: []string{"A"},
 			Bounds: []time.Time{march.AddDate(0, 0, -5), march, march.AddDate(0, 0, 2)}, By: hub.ByActivity},
-			"[1  a10 i0: {Volunteers:2 Shifts:2 Minutes:60 Earned:10 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
+			"[1  a10 i0: {Volunteers:0 Shifts:2 Minutes:60 Earned:10 Redeemed:0 Redemptions:0 Given:0 Expired:0}]"},
 		{"no center", hub.TallyQuery{Bounds: months}, ""},
 		{"no period", hub.TallyQuery{Centers: []string{"A"}, Bounds: []time.Time{march}}, ""},
 		{"a center without entries", hub.TallyQuery{Centers: []string{"Z"}, Bounds: months}, ""},
 	} {
 		if got := tallies(t, s, c.q); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.what, got, c.want)
+		}
+	}
+}
+
+func testTallyPeople(t *testing.T, s hub.Store) {
+	addTallyEntries(t, s)
+	people := func(q hub.TallyQuery) string {
+		t.Helper()
+		var ps []hub.TallyPerson
+		err := s.View(ctx, func(r hub.Reader) (err error) {
+			ps, err = r.TallyPeople(q)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := ""
+		for _, p := range ps {
+			out += fmt.Sprintf("[%d %s a%d i%d: %d]", p.Period, p.Center, p.Activity, p.Item, p.Person)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		what string
+		q    hub.TallyQuery
+		want string
+	}{
+		{"a person serving at two centers is one; one merged into another is that one", hub.TallyQuery{Centers: []string{"B", "A"}, Bounds: []time.Time{march, april}},
+			"[0  a0 i0: 1][0  a0 i0: 2][0  a0 i0: 4][0  a0 i0: 6][0  a0 i0: 7]"},
+		{"by center and month", hub.TallyQuery{Centers: []string{"A", "B"}, Bounds: []time.Time{march, april, may}, By: hub.ByCenter},
+			"[0 A a0 i0: 1][0 A a0 i0: 2][0 A a0 i0: 4][0 A a0 i0: 6][0 B a0 i0: 1][0 B a0 i0: 7][1 A a0 i0: 5]"},
+		{"by activity and item: check-outs only", hub.TallyQuery{Centers: []string{"A"}, Bounds: []time.Time{march, april}, By: hub.ByActivity | hub.ByItem},
+			"[0  a10 i0: 1][0  a10 i0: 2][0  a10 i0: 4][0  a10 i0: 6][0  a11 i0: 1]"},
+		{"no center", hub.TallyQuery{Bounds: []time.Time{march, april}}, ""},
+		{"a center without entries", hub.TallyQuery{Centers: []string{"Z"}, Bounds: []time.Time{march, april}}, ""},
+	} {
+		if got := people(c.q); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.what, got, c.want)
 		}
 	}
@@ -183,6 +222,8 @@ func testTopVolunteers(t *testing.T, s hub.Store) {
 		{"one center", hub.TopQuery{Centers: []string{"A"}, From: march, To: april, Limit: 10},
 			"[{1 2 120 20} {2 1 120 20} {4 1 45 8} {3 0 15 3} {6 1 15 2}]"},
 		{"another month", hub.TopQuery{Centers: []string{"A"}, From: april, To: may, Limit: 10}, "[{5 1 60 10}]"},
+		{"every one", hub.TopQuery{Centers: []string{"A", "B"}, From: march, To: april},
+			"[{1 3 180 30} {2 1 120 20} {4 1 45 8} {7 1 30 5} {3 0 15 3} {6 1 15 2}]"},
 		{"no center", hub.TopQuery{From: march, To: april, Limit: 10}, "[]"},
 	} {
 		if got := top(c.q); got != c.want {
@@ -291,5 +332,34 @@ func testTallyMark(t *testing.T, s hub.Store) {
 	update(t, s, func(tx hub.Tx) error { return tx.PutAlias(hub.Alias{From: 7, To: 1, Version: 5}) })
 	if m := mark(); m.Aliases != 5 || m.Entries != m2.Entries {
 		t.Errorf("the mark after an alias: %+v", m)
+	}
+	// What the sums read of an entry.
+	err := s.View(ctx, func(r hub.Reader) error {
+		st, err := r.EntriesAfter(0, 1000)
+		if err != nil || len(st) != len(tallyEntries)+1 {
+			t.Fatalf("every entry: %d, %v", len(st), err)
+		}
+		want := tallyEntries[8] // the reversal of a redemption
+		if e := st[8]; e.Center != "A" || e.Kind != want.kind || e.Person != want.person || e.Item != want.item || e.Stock != 1 || e.Points != 25 ||
+			e.Minutes != 0 || e.Activity != 0 {
+			t.Errorf("the 9th entry: %+v, want %+v", e, want)
+		}
+		if e := st[3]; e.Activity != 11 || e.Minutes != 30 || e.Points != 5 || e.Kind != record.KindCheckOut {
+			t.Errorf("the 4th entry: %+v", e)
+		}
+		as, err := r.AliasesAfter(0)
+		if err != nil || fmt.Sprint(as) != "[{9 1 1} {7 1 5}]" {
+			t.Errorf("every alias: %v, %v", as, err)
+		}
+		if as, err := r.AliasesAfter(1); err != nil || fmt.Sprint(as) != "[{7 1 5}]" {
+			t.Errorf("the aliases after 1: %v, %v", as, err)
+		}
+		if as, err := r.AliasesAfter(5); err != nil || len(as) != 0 {
+			t.Errorf("the aliases after 5: %v, %v", as, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
