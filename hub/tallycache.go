@@ -108,10 +108,12 @@ func (e EntryStamp) serves() bool {
 
 // Bounds of the cache.
 const (
-	// maxCached: more periods kept than this and the cache starts over (a
-	// user browsing every month of every center for years is far below
-	// it).
+	// maxCached: more periods kept than this, or more people in their
+	// groups than maxKept (a map entry each: about 30 MB), and the cache
+	// starts over. A district of 100,000 people keeps about 650,000 for a
+	// year's trend and a month's report.
 	maxCached = 2048
+	maxKept   = 1_000_000
 	// maxStamps: more entries stored since the cache's mark than this (a
 	// restore, a first sync of a big backlog) and it starts over instead
 	// of reading them.
@@ -160,6 +162,27 @@ type tallyCache struct {
 	aliasTo map[record.PersonID]record.PersonID
 	sums    map[sumsKey]*cachedSums
 	tops    map[topKey]*cachedTop
+	// kept is about how many people the periods kept hold (as they were
+	// read: a sync adds a few).
+	kept int
+}
+
+// room makes room for n more people kept: the cache starts over when
+// they would be too many. c.mu is held.
+func (c *tallyCache) room(n int) {
+	if c.kept+n > maxKept || len(c.sums)+len(c.tops) >= maxCached {
+		c.sums, c.tops, c.kept = nil, nil, 0
+	}
+	c.kept += n
+}
+
+// size is how many people s holds.
+func (s *cachedSums) size() int {
+	n := len(s.groups)
+	for _, g := range s.groups {
+		n += len(g.people)
+	}
+	return n
 }
 
 func (c *tallyCache) resolve(p record.PersonID) record.PersonID {
@@ -215,7 +238,7 @@ func (c *tallyCache) sync(r Reader, m TallyMark) (bool, error) {
 		restart = !c.merge(fresh)
 	}
 	if restart {
-		c.sums, c.tops = nil, nil
+		c.sums, c.tops, c.kept = nil, nil, 0
 		if all != nil || !valid {
 			c.aliasTo = make(map[record.PersonID]record.PersonID, len(all))
 			for _, a := range all {
@@ -480,13 +503,11 @@ func (h *Hub) tallies(r Reader, q TallyQuery, people bool) ([]TallyRow, error) {
 	if len(read) > 0 {
 		c.mu.Lock()
 		if c.current(m) {
-			if len(c.sums)+len(read) > maxCached {
-				c.sums = nil
-			}
-			if c.sums == nil {
-				c.sums = map[sumsKey]*cachedSums{}
-			}
 			for i, s := range read {
+				c.room(s.size())
+				if c.sums == nil {
+					c.sums = map[sumsKey]*cachedSums{}
+				}
 				c.sums[keys[i]] = s
 			}
 		}
@@ -554,9 +575,7 @@ func (h *Hub) topVolunteers(r Reader, q TopQuery) ([]VolunteerTally, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.current(m) {
-		if len(c.tops) >= maxCached {
-			c.tops = nil
-		}
+		c.room(len(t.people))
 		if c.tops == nil {
 			c.tops = map[topKey]*cachedTop{}
 		}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -289,6 +290,11 @@ func BenchmarkDashboard(b *testing.B) {
 	b.Run("page", func(b *testing.B) {
 		get(b, w, page)
 		percentiles(b, nothing, func() { get(b, w, page) })
+		// What the hub holds for it: the year's sums and their people.
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 	})
 	// The page of a hub that has read nothing: every sum from the store.
 	b.Run("page-cold", func(b *testing.B) {
