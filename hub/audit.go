@@ -40,12 +40,15 @@ const (
 	// AuditIssuerSet: what certificates say of their issuer was changed.
 	// Subject: the issuer's name.
 	AuditIssuerSet AuditAction = "certificate-issuer-set"
+	// AuditFlagResolve: a flag was resolved (the dashboard). Subject: the
+	// flag's id, kind and subject; Detail: the note it was resolved with.
+	AuditFlagResolve AuditAction = "flag-resolve"
 )
 
 // AuditActions are every action the hub records, in the order above.
 func AuditActions() []AuditAction {
 	return []AuditAction{AuditLogin, AuditLogout, AuditLoginFailed, AuditLoginLocked, AuditUserAdd, AuditUserDisable,
-		AuditIDSet, AuditIDView, AuditCertIssue, AuditIssuerSet,
+		AuditIDSet, AuditIDView, AuditCertIssue, AuditIssuerSet, AuditFlagResolve,
 		AuditPersonRegister, AuditCardBind, AuditCardLost, AuditCardReplace, AuditPeopleImport, AuditPersonMerge}
 }
 

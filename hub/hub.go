@@ -107,6 +107,9 @@ type Hub struct {
 	dummyOnce sync.Once
 	dummy     string
 	dummyErr  error
+	// sums are the dashboard's sums of periods no entry came into since
+	// (tallycache.go).
+	sums tallyCache
 }
 
 // Open opens the hub of dataDir (made when missing, 0700): its keys (KeyFile

@@ -12,11 +12,11 @@ import (
 )
 
 var (
-	clerkA   = hub.Actor{User: "刘芳", Addr: "192.0.2.7"}
-	clerkB   = hub.Actor{User: "张伟", Addr: "192.0.2.8"}
-	district = hub.Actor{User: "王芳", Addr: "192.0.2.9"}
-	scopeA   = hub.User{Name: "刘芳", Role: hub.RoleCenter, Center: "A"}.Scope()
-	scopeB   = hub.User{Name: "张伟", Role: hub.RoleCenter, Center: "B"}.Scope()
+	clerkA        = hub.Actor{User: "刘芳", Addr: "192.0.2.7"}
+	clerkB        = hub.Actor{User: "张伟", Addr: "192.0.2.8"}
+	districtActor = hub.Actor{User: "王芳", Addr: "192.0.2.9"}
+	scopeA        = hub.User{Name: "刘芳", Role: hub.RoleCenter, Center: "A"}.Scope()
+	scopeB        = hub.User{Name: "张伟", Role: hub.RoleCenter, Center: "B"}.Scope()
 )
 
 // form is a desk's form read as the web reads it.
@@ -95,9 +95,9 @@ func TestRegisterAtADesk(t *testing.T) {
 		t.Errorf("a refusal was recorded: %+v", a)
 	}
 	// The district registers at any center, or as its own.
-	d := e.register(hub.DistrictScope(), district, "", roster.PersonFields{Name: "赵敏", MemberNo: "QX0001", Kind: "双报到"})
+	d := e.register(hub.DistrictScope(), districtActor, "", roster.PersonFields{Name: "赵敏", MemberNo: "QX0001", Kind: "双报到"})
 	if d.Center != "" {
-		t.Errorf("the district's person at %q", d.Center)
+		t.Errorf("the districtActor's person at %q", d.Center)
 	}
 }
 
@@ -125,13 +125,13 @@ func TestCardsAtADesk(t *testing.T) {
 	}
 	_, err = e.hub.BindCard(ctx, scopeA, clerkA, p.ID, "04A1B2C4")
 	fieldErr(t, "a second card", err, hub.FieldCard, hub.ErrHasCard)
-	_, err = e.hub.BindCard(ctx, hub.DistrictScope(), district, other.ID, "04A1B2C3")
+	_, err = e.hub.BindCard(ctx, hub.DistrictScope(), districtActor, other.ID, "04A1B2C3")
 	fieldErr(t, "a card held", err, hub.FieldCard, hub.ErrExists)
 
 	if _, err := e.hub.ReportCardLost(ctx, scopeB, clerkB, p.ID, "04A1B2C3"); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("B's clerk reports A's person's card lost: %v", err)
 	}
-	if _, err := e.hub.ReportCardLost(ctx, hub.DistrictScope(), district, other.ID, "04A1B2C3"); !errors.Is(err, hub.ErrNotFound) {
+	if _, err := e.hub.ReportCardLost(ctx, hub.DistrictScope(), districtActor, other.ID, "04A1B2C3"); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("a card reported lost under another person: %v", err)
 	}
 	lost, err := e.hub.ReportCardLost(ctx, scopeA, clerkA, p.ID, "04A1B2C3")
@@ -233,7 +233,7 @@ func TestWhatACenterSeesOfAnotherCentersPerson(t *testing.T) {
 		}
 	}
 	if vs := search(hub.DistrictScope(), "娜娜"); len(vs) != 1 || !vs[0].Full || vs[0].Phone != "138****5678" {
-		t.Errorf("the district searching: %+v", vs)
+		t.Errorf("the districtActor searching: %+v", vs)
 	}
 	if vs := search(hub.Scope{}, "HPL0001"); len(vs) != 1 || vs[0].Full {
 		t.Errorf("the zero scope: %+v", vs)

@@ -129,6 +129,41 @@ type Reader interface {
 	// Flags are the flags in the order they were raised; only the open
 	// ones when open.
 	Flags(open bool) ([]Flag, error)
+	// Flag is the flag of id.
+	Flag(id int64) (Flag, error)
+
+	// CenterStock is the stock of every item center has a row of, in
+	// item order.
+	CenterStock(center string) ([]Stock, error)
+	// Tallies sum the entries of q.Centers in each of q's periods, grouped
+	// as q.By says: what Tally's fields count but Volunteers (left 0:
+	// TallyPeople says who), in the order of TallyRow's fields; a group
+	// with none of the entries the sums read (check-outs, redemptions,
+	// adjustments, reversals, expiries) is left out. The store sums them
+	// where they are (the dashboard reads millions of entries), never
+	// handing the entries out.
+	Tallies(q TallyQuery) ([]TallyRow, error)
+	// TallyPeople are the people of the check-outs of each of Tallies'
+	// groups: each period, group and person once, an id merged into
+	// another as that one, in the order of TallyPerson's fields.
+	TallyPeople(q TallyQuery) ([]TallyPerson, error)
+	// TopVolunteers are the q.Limit people (every one when 0) with the
+	// most service minutes (Tally.Minutes) at q.Centers from q.From to
+	// q.To (excluded), most first (then most points, then the lowest id);
+	// an id merged into another counts as that one.
+	TopVolunteers(q TopQuery) ([]VolunteerTally, error)
+	// TallyMark is where the entries and the aliases stand, for the hub to
+	// know when sums it read are still good: Entries grows with every
+	// entry stored (SQLite's rowid; a sequence in another store), Aliases
+	// with every alias written (the highest alias version).
+	TallyMark() (TallyMark, error)
+	// EntriesAfter are the entries stored after mark (a TallyMark's
+	// Entries), what the sums read of each, in the order they were
+	// stored, at most limit.
+	EntriesAfter(mark uint64, limit int) ([]EntryStamp, error)
+	// AliasesAfter are the aliases written after version, in version
+	// order.
+	AliasesAfter(version uint64) ([]Alias, error)
 
 	// User is the web's user of name.
 	User(name string) (User, error)

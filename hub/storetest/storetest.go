@@ -49,6 +49,11 @@ func Run(t *testing.T, open Open) {
 		{"SealedIDs", testSealedIDs},
 		{"CertificateRegister", testCertificates},
 		{"PeopleKeepTheirCenterAndAreSearched", testSearchPeople},
+		{"TalliesSumEntriesByPeriodAndGroup", testTallies},
+		{"TallyPeople", testTallyPeople},
+		{"TopVolunteers", testTopVolunteers},
+		{"FlagAndCenterStock", testFlagAndStock},
+		{"TallyMarkAndEntriesAfter", testTallyMark},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

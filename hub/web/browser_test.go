@@ -228,6 +228,8 @@ func TestInABrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("Dashboard", func(t *testing.T) { dashboardInABrowser(t, open) })
+
 	t.Run("HTMLInANameIsText", func(t *testing.T) {
 		e := newEnv(t)
 		const name = `<img src=x onerror="document.title='pwned'"><b>赵</b>`

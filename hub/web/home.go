@@ -21,7 +21,7 @@ var sections = []section{
 	{Key: "section.people", Path: "/people", Ready: true},
 	{Key: "section.service", Path: "/service", Ready: true},
 	{Key: "section.points", Path: "/points"},
-	{Key: "section.dashboard", Path: "/dashboard"},
+	{Key: "section.dashboard", Path: "/dashboard", Ready: true},
 	{Key: "section.audit", Path: "/audit", Ready: true, District: true},
 }
 

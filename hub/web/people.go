@@ -175,11 +175,6 @@ type registerView struct {
 	First    string // the first field with a problem: it has the focus
 }
 
-type centerOption struct {
-	ID, Name string
-	Selected bool
-}
-
 type kindOption struct {
 	Value, Name string
 	Selected    bool

@@ -62,9 +62,9 @@ func (w *Web) serviceRoutes(r chi.Router) {
 	r.Post("/service/issuers", w.page(w.setIssuer))
 }
 
-// hours is minutes as hours with one decimal, as a certificate states
+// tenthHours is minutes as hours with one decimal, as a certificate states
 // them (rounded half up: 0.05 h is 3 minutes).
-func hours(minutes int64) string {
+func tenthHours(minutes int64) string {
 	neg := minutes < 0
 	if neg {
 		minutes = -minutes
@@ -220,7 +220,7 @@ func (w *Web) recordView(p *Page, rec hub.ServiceRecord, year int) (recordView, 
 	}
 	path := recordPath(rec.Person.ID)
 	v := recordView{Name: rec.Person.Name, MemberNo: rec.Person.MemberNo, Community: rec.Person.Community,
-		Provisional: rec.Person.Provisional, Path: path, Shifts: rec.Shifts, Hours: hours(rec.Minutes), Points: rec.Points,
+		Provisional: rec.Person.Provisional, Path: path, Shifts: rec.Shifts, Hours: tenthHours(rec.Minutes), Points: rec.Points,
 		ContentMax: hub.MaxCertContent}
 	if rec.ID != nil {
 		v.ID = &idView{Type: w.idTypeName(rec.ID.Type), Masked: rec.ID.Masked,
@@ -235,7 +235,7 @@ func (w *Web) recordView(p *Page, rec hub.ServiceRecord, year int) (recordView, 
 	}
 	for _, r := range rec.Rows {
 		row := rowView{Date: r.At().In(chinaTime).Format("2006-01-02"), Center: names[r.Center], Activity: r.ActivityName,
-			Hours: hours(r.Minutes), Points: r.Points, Corrected: r.Corrected, Counts: r.Counts(), Reason: r.Reason}
+			Hours: tenthHours(r.Minutes), Points: r.Points, Corrected: r.Corrected, Counts: r.Counts(), Reason: r.Reason}
 		if row.Center == "" {
 			row.Center = r.Center
 		}
@@ -417,7 +417,7 @@ func (w *Web) certRow(p *Page, c hub.Certificate, names map[string]string) certR
 		issuer = names[c.Issuer]
 	}
 	return certRow{Number: c.Number, Path: certificatePath(c.Number), Date: c.IssuedAt.In(chinaTime).Format("2006-01-02 15:04"),
-		Name: c.Name, MemberNo: c.MemberNo, Issuer: issuer, Hours: hours(c.Minutes), By: c.IssuedBy, PersonPath: recordPath(c.Person)}
+		Name: c.Name, MemberNo: c.MemberNo, Issuer: issuer, Hours: tenthHours(c.Minutes), By: c.IssuedBy, PersonPath: recordPath(c.Person)}
 }
 
 type certRegisterView struct {
@@ -539,9 +539,9 @@ func (w *Web) certificatePage(p *Page) error {
 	}
 	v := certificateView{Number: c.Number, Date: w.longDate(c.IssuedAt), IssuerName: issuer, Head: c.Head, IssuedBy: c.IssuedBy,
 		Contact: c.Contact, PersonPath: recordPath(c.Person), RegisterPath: "/service/certificates", TotalShifts: c.Shifts,
-		TotalHours: hours(c.Minutes)}
+		TotalHours: tenthHours(c.Minutes)}
 	v.Attest = w.fill("cert.attest", c.Name, w.idTypeName(d.Type), d.Number, c.MemberNo)
-	v.Service = w.fill("cert.service", w.longDate(c.From), w.longDate(c.To), issuer, hours(c.Minutes))
+	v.Service = w.fill("cert.service", w.longDate(c.From), w.longDate(c.To), issuer, tenthHours(c.Minutes))
 	// The sentence ends with the catalog's full stop.
 	content := strings.TrimRight(c.Content, "。.；;，,、 ")
 	var done []string // the activities' names, for a certificate without its own words
@@ -562,14 +562,14 @@ func (w *Web) certificatePage(p *Page) error {
 			restShifts += a.Shifts
 			continue
 		}
-		row := activityRow{Name: name, Shifts: strconv.Itoa(a.Shifts), Hours: hours(a.Minutes)}
+		row := activityRow{Name: name, Shifts: strconv.Itoa(a.Shifts), Hours: tenthHours(a.Minutes)}
 		if a.Activity == 0 {
 			row.Shifts = "—"
 		}
 		v.Activities = append(v.Activities, row)
 	}
 	if restMinutes != 0 || restShifts != 0 {
-		v.Activities = append(v.Activities, activityRow{Name: w.text("cert.other_activities"), Shifts: strconv.Itoa(restShifts), Hours: hours(restMinutes)})
+		v.Activities = append(v.Activities, activityRow{Name: w.text("cert.other_activities"), Shifts: strconv.Itoa(restShifts), Hours: tenthHours(restMinutes)})
 	}
 	if content == "" {
 		content = strings.Join(done, w.text("cert.list_sep"))
