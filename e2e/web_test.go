@@ -144,6 +144,7 @@ func TestWebToKioskInABrowser(t *testing.T) {
 	if f := b.focused(); f != "card" {
 		t.Fatalf("the person's page focuses %q, want the card field", f)
 	}
+	b.shots("registered", "")
 	if status := b.follow(chromedp.KeyEvent(typed + kb.Enter)); status != http.StatusOK {
 		t.Fatalf("the tap at the desk: %d", status)
 	}
@@ -204,6 +205,15 @@ func TestWebToKioskInABrowser(t *testing.T) {
 			}
 		}
 	})
+
+	// The registration's page: the district balance the shift made.
+	b.open(personPath)
+	// Its facts: member number, kind, center, phone, community, points,
+	// hours.
+	if dd := b.texts("dl.facts dd"); len(dd) != 7 || dd[5] != "82" || dd[6] != "2 小时 45 分钟" {
+		t.Errorf("the person's facts after the shift: %q, want 82 points and 2 小时 45 分钟", dd)
+	}
+	b.shots("person-served", "")
 
 	// 志愿服务记录: find the volunteer, the shift as the ledger has it.
 	b.follow(chromedp.Click(chromedp.CSS(`nav.sections a[href="/service"]`)))
