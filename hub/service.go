@@ -65,9 +65,10 @@ type ServiceRow struct {
 	// (StoredEntry.HubTime); zero when the hub holds none. An
 	// adjustment's time is In.
 	In, Out time.Time
-	// Corrected: a time of the row was corrected (the kiosk's clock was
-	// not trusted).
-	Corrected bool
+	// InCorrected and OutCorrected: the hub corrected In or Out (the
+	// kiosk's clock was not trusted when it wrote that entry); each on its
+	// own, since a kiosk's clock may be set between the two.
+	InCorrected, OutCorrected bool
 	// Minutes and Points are what the row credited; they count only when
 	// its State is StateClosed.
 	Minutes, Points int64
@@ -388,7 +389,6 @@ func serviceRows(es []StoredEntry) []ServiceRow {
 		if row.Center == "" {
 			row.Center, row.Terminal, row.Activity = e.HubCenter, e.Terminal, e.Activity
 		}
-		row.Corrected = row.Corrected || !e.Corrected.IsZero()
 		return row
 	}
 	for i := range es {
@@ -398,9 +398,10 @@ func serviceRows(es []StoredEntry) []ServiceRow {
 			row := shift(e)
 			// The check-in names the shift's center and activity.
 			row.In, row.Center, row.Terminal, row.Activity = e.HubTime(), e.HubCenter, e.Terminal, e.Activity
+			row.InCorrected = !e.Corrected.IsZero()
 		case record.KindCheckOut:
 			row := shift(e)
-			row.Out = e.HubTime()
+			row.Out, row.OutCorrected = e.HubTime(), !e.Corrected.IsZero()
 			row.State = StateClosed
 			row.Minutes += e.Minutes
 			row.Points += e.Points
@@ -410,7 +411,7 @@ func serviceRows(es []StoredEntry) []ServiceRow {
 				continue
 			}
 			row := &ServiceRow{Kind: RowAdjust, State: StateClosed, Shift: e.ID, Center: e.HubCenter, Terminal: e.Terminal,
-				In: e.HubTime(), Corrected: !e.Corrected.IsZero(), Minutes: e.Minutes, Points: e.Points, Reason: e.Reason}
+				In: e.HubTime(), InCorrected: !e.Corrected.IsZero(), Minutes: e.Minutes, Points: e.Points, Reason: e.Reason}
 			rows = append(rows, row)
 			undoable[e.ID] = row
 		}

@@ -127,8 +127,8 @@ func TestServiceRecordRowsAndScope(t *testing.T) {
 		t.Errorf("record: %d min, %d points, %d shifts; the balance %d min", rec.Minutes, rec.Points, rec.Shifts, b.Minutes)
 	}
 	first := rec.Rows[len(rec.Rows)-1]
-	if !first.In.Equal(hubtest.Start) || !first.Out.Equal(hubtest.Start.Add(2*time.Hour)) || first.Corrected {
-		t.Errorf("the first shift: in %v, out %v, corrected %v", first.In, first.Out, first.Corrected)
+	if !first.In.Equal(hubtest.Start) || !first.Out.Equal(hubtest.Start.Add(2*time.Hour)) || first.InCorrected || first.OutCorrected {
+		t.Errorf("the first shift: in %v, out %v, corrected %v/%v", first.In, first.Out, first.InCorrected, first.OutCorrected)
 	}
 	if !rec.First.Equal(hubtest.Start) || !rec.Last.Equal(rec.Rows[0].In) {
 		t.Errorf("first %v, last %v", rec.First, rec.Last)
@@ -206,8 +206,8 @@ func TestServiceRecordCorrectedTimesAndMerges(t *testing.T) {
 		t.Fatalf("%d rows", len(rec.Rows))
 	}
 	r := rec.Rows[0]
-	if !r.Corrected || !r.In.Equal(hubtest.Start) || !r.Out.Equal(hubtest.Start.Add(time.Hour)) || r.Minutes != 60 {
-		t.Errorf("the shift of a 1970 clock: in %v, out %v, corrected %v, %d min", r.In, r.Out, r.Corrected, r.Minutes)
+	if !r.InCorrected || !r.OutCorrected || !r.In.Equal(hubtest.Start) || !r.Out.Equal(hubtest.Start.Add(time.Hour)) || r.Minutes != 60 {
+		t.Errorf("the shift of a 1970 clock: in %v, out %v, corrected %v/%v, %d min", r.In, r.Out, r.InCorrected, r.OutCorrected, r.Minutes)
 	}
 	found, err := e.hub.FindServedPeople(ctx, hub.CenterScope("A"), "王堃", 10)
 	if err != nil || len(found) != 1 || found[0].ID != p.ID {
@@ -625,5 +625,32 @@ func TestCertificates(t *testing.T) {
 	e.clk.Set(time.Date(2027, 1, 1, 0, 0, 1, 0, time.FixedZone("CST", 8*3600)))
 	if c, err := issue(hub.CenterScope("A"), request); err != nil || c.Number != "2027-000001" {
 		t.Errorf("the first certificate of 2027: %s, %v", c.Number, err)
+	}
+}
+
+// TestServiceRecordMarksEachCorrectedTime: a kiosk whose clock was
+// synced by NTP between a check-in and its check-out has only the
+// check-in marked corrected.
+func TestServiceRecordMarksEachCorrectedTime(t *testing.T) {
+	e := newEnv(t)
+	p := e.person("HPL0001", "王堃", "04A1B2C3")
+	act := e.activity("A", "环境整治")
+	// The Pi's clock is right but not yet confirmed by NTP.
+	k := hubtest.NewKiosk("T1", "A", e.clk.Now)
+	k.Trusted = false
+	e.enroll(k, "A")
+	in := k.CheckIn(p.ID, "04A1B2C3", act)
+	e.clk.Advance(time.Hour)
+	k.Trusted = true
+	k.CheckOut(in, 60, 6)
+	e.clk.Advance(time.Minute)
+	e.pushOK(k)
+	rec := e.record(hub.CenterScope("A"), p.ID, hub.RecordQuery{})
+	if len(rec.Rows) != 1 {
+		t.Fatalf("%d rows", len(rec.Rows))
+	}
+	r := rec.Rows[0]
+	if !r.InCorrected || r.OutCorrected || !r.In.Equal(hubtest.Start) || !r.Out.Equal(hubtest.Start.Add(time.Hour)) {
+		t.Errorf("in %v (corrected %v), out %v (corrected %v); want only the check-in corrected", r.In, r.InCorrected, r.Out, r.OutCorrected)
 	}
 }

@@ -171,7 +171,7 @@ type yearLink struct {
 type rowView struct {
 	Date, Center, Activity, In, Out, Hours, State, Reason string
 	Points                                                int64
-	Corrected, Counts, Adjust                             bool
+	InCorrected, OutCorrected, Counts, Adjust             bool
 }
 
 type missing struct{ Text, Path string }
@@ -235,7 +235,7 @@ func (w *Web) recordView(p *Page, rec hub.ServiceRecord, year int) (recordView, 
 	}
 	for _, r := range rec.Rows {
 		row := rowView{Date: r.At().In(chinaTime).Format("2006-01-02"), Center: names[r.Center], Activity: r.ActivityName,
-			Hours: tenthHours(r.Minutes), Points: r.Points, Corrected: r.Corrected, Counts: r.Counts(), Reason: r.Reason}
+			Hours: tenthHours(r.Minutes), Points: r.Points, InCorrected: r.InCorrected, OutCorrected: r.OutCorrected, Counts: r.Counts(), Reason: r.Reason}
 		if row.Center == "" {
 			row.Center = r.Center
 		}
@@ -262,7 +262,7 @@ func (w *Web) recordView(p *Page, rec hub.ServiceRecord, year int) (recordView, 
 		if row.Activity == "" {
 			row.Activity = p.T("service.unknown_activity")
 		}
-		v.AnyCorrected = v.AnyCorrected || r.Corrected
+		v.AnyCorrected = v.AnyCorrected || r.InCorrected || r.OutCorrected
 		v.Rows = append(v.Rows, row)
 	}
 	// The certificate's form: the issuers the user may issue as, the
