@@ -503,3 +503,43 @@ func TestReadMetricsToken(t *testing.T) {
 		t.Error("a missing file was read")
 	}
 }
+
+// TestOnlyTheseAnswerWithoutASession: on the hub's listener, /healthz,
+// /metrics (behind its token) and the kiosks' signed endpoints are the
+// server's own; every other path is the web's, which asks for a login.
+func TestOnlyTheseAnswerWithoutASession(t *testing.T) {
+	e, _, _ := newMetricsEnv(t)
+	e.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, hubsync.PathHealth, http.StatusOK},
+		{http.MethodGet, server.PathMetrics, http.StatusUnauthorized},
+		{http.MethodPost, hubsync.PathEnroll, http.StatusBadRequest}, // an empty body: refused, signed
+		{http.MethodPost, hubsync.PathPush, http.StatusBadRequest},
+		{http.MethodPost, hubsync.PathPull, http.StatusBadRequest},
+		{http.MethodPost, hubsync.PathRestore, http.StatusBadRequest},
+		{http.MethodGet, "/v1/", http.StatusNotFound},
+		{http.MethodPost, "/v1/people", http.StatusNotFound},
+		{http.MethodPost, server.PathMetrics, http.StatusMethodNotAllowed},
+		{http.MethodGet, server.PathMetrics + "/x", http.StatusSeeOther},
+		{http.MethodGet, hubsync.PathHealth + "/x", http.StatusSeeOther},
+		{http.MethodGet, "/metricsx", http.StatusSeeOther},
+		{http.MethodGet, "/people", http.StatusSeeOther},
+		{http.MethodPost, "/people/new", http.StatusSeeOther},
+	} {
+		req, _ := http.NewRequest(c.method, e.url+c.path, nil)
+		resp, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, resp.StatusCode, c.want)
+		}
+		if c.want == http.StatusSeeOther && !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("%s %s: to %q, want the login", c.method, c.path, resp.Header.Get("Location"))
+		}
+	}
+}
