@@ -307,11 +307,12 @@ func ReadMetricsToken(path string) ([32]byte, error) {
 	}
 	line := strings.TrimSpace(string(b))
 	if h, ok := strings.CutPrefix(line, "sha256:"); ok {
+		// The length first: Decode writes as much as it is given.
 		if len(h) != hex.EncodedLen(len(sum)) {
-			return [32]byte{}, fmt.Errorf("metrics token: %s: not a SHA-256 after sha256:", path)
+			return [32]byte{}, fmt.Errorf("metrics token: %s: the sha256 line holds no SHA-256 in hex", path)
 		}
 		if _, err := hex.Decode(sum[:], []byte(h)); err != nil {
-			return [32]byte{}, fmt.Errorf("metrics token: %s: not a SHA-256 after sha256:", path)
+			return [32]byte{}, fmt.Errorf("metrics token: %s: the sha256 line holds no SHA-256 in hex", path)
 		}
 		return sum, nil
 	}
