@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
@@ -110,6 +111,8 @@ type Hub struct {
 	// sums are the dashboard's sums of periods no entry came into since
 	// (tallycache.go).
 	sums tallyCache
+	// observer hears what a monitor counts (Observe).
+	observer atomic.Pointer[observer]
 }
 
 // Open opens the hub of dataDir (made when missing, 0700): its keys (KeyFile

@@ -47,8 +47,10 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 	now := h.now()
 	offset := now.Sub(m.Time)
 	var res hubsync.PushResult
+	var center string // the kiosk's, and the entries it stored new
+	var stored int
 	err = h.store.Update(ctx, func(tx Tx) error {
-		res = hubsync.PushResult{HubTime: now}
+		res, center, stored = hubsync.PushResult{HubTime: now}, "", 0
 		k, err := tx.Kiosk(p.Terminal)
 		if errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("push: kiosk %s: %w", p.Terminal, hubsync.ErrUnknownTerminal)
@@ -117,10 +119,14 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 			return err
 		}
 		res.Acked, res.ChangesAcked = k.Anchor, k.ChangesAcked
+		center, stored = k.Center, len(fresh)
 		return nil
 	})
 	if err != nil {
 		return hubsync.PushResult{}, err
+	}
+	if o := h.observed(); o != nil && stored > 0 {
+		o.Ingested(p.Terminal, center, stored)
 	}
 	if res.Refused != "" {
 		h.log.Warn("push refused", "terminal", p.Terminal, "reason", res.Refused, "fork", res.Fork)

@@ -387,3 +387,70 @@ func TestKioskChangeLosesToANewerHubChange(t *testing.T) {
 		t.Errorf("cards %+v, want the kiosk's report of a lost card", last.Cards)
 	}
 }
+
+// ingestCounts is an Observer that sums what it hears per terminal and
+// center.
+type ingestCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *ingestCounts) Ingested(terminal, center string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[terminal+"@"+center] += n
+}
+
+func (c *ingestCounts) get(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[key]
+}
+
+// TestPushTellsItsObserverWhatItStored: the entries stored new, once,
+// never those the hub held already or a refused push's.
+func TestPushTellsItsObserverWhatItStored(t *testing.T) {
+	e := newEnv(t)
+	seen := &ingestCounts{n: map[string]int{}}
+	e.hub.Observe(seen)
+	k := e.kiosk("T1", "B")
+	for range 3 {
+		k.Earn(1, "04A1B2C3", 1, 60, 10)
+	}
+	batch := k.Push()
+	e.pushOK(k)
+	if got := seen.get("T1@B"); got != 6 {
+		t.Fatalf("after a push of 6 new entries the observer heard %d", got)
+	}
+	// The same batch again stores nothing.
+	if _, err := e.hub.Push(ctx, k.Meta(), batch); err != nil {
+		t.Fatal(err)
+	}
+	// A batch of old and new entries: only the new ones.
+	k.Earn(1, "04A1B2C3", 1, 60, 10)
+	both := k.Push()
+	both.Acked = batch.Acked
+	both.Entries = append(append(both.Entries[:0:0], batch.Entries...), k.Push().Entries...)
+	if res, err := e.hub.Push(ctx, k.Meta(), both); err != nil || res.Refused != "" {
+		t.Fatalf("a push of held and new entries: %+v, %v", res, err)
+	}
+	if got := seen.get("T1@B"); got != 8 {
+		t.Errorf("after held entries again and 2 new the observer heard %d, want 8", got)
+	}
+	// Another terminal's entries, refused: nothing.
+	other := e.kiosk("T2", "A")
+	stolen := other.Push()
+	k.Earn(1, "04A1B2C3", 1, 60, 10)
+	stolen.Entries, stolen.Head = k.Push().Entries, k.Head()
+	if res, err := e.hub.Push(ctx, other.Meta(), stolen); err != nil || res.Refused == "" {
+		t.Fatalf("another terminal's entries: %+v, %v", res, err)
+	}
+	if got := seen.get("T2@A"); got != 0 {
+		t.Errorf("a refused push was heard as %d entries", got)
+	}
+	e.hub.Observe(nil)
+	e.pushOK(k)
+	if got := seen.get("T1@B"); got != 8 {
+		t.Errorf("an observer stopped still heard: %d", got)
+	}
+}

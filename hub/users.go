@@ -164,6 +164,17 @@ var (
 	ErrForbidden = errors.New("hub: not allowed")
 )
 
+// LoginRefused is the error of a refused login: ErrBadLogin, its words
+// and nothing more (errors.Is(err, ErrBadLogin)), whatever the reason.
+// Reason (DetailUnknownUser, DetailWrongPassword or DetailDisabled) is
+// for the hub's own counts (hub/web's metrics), never for the page.
+type LoginRefused struct{ Reason string }
+
+func (e *LoginRefused) Error() string { return ErrBadLogin.Error() }
+
+// Is makes a refusal ErrBadLogin.
+func (e *LoginRefused) Is(target error) bool { return target == ErrBadLogin }
+
 // DefaultPasswordParams are argon2id's costs for a web password (RFC 9106's
 // second recommendation, as the PINs): about 100 ms on a PC, once per
 // login.
@@ -290,12 +301,13 @@ func (h *Hub) DisableUser(ctx context.Context, by Actor, name string) error {
 
 // Login checks name's password and starts a session, whose token (for the
 // browser's cookie) it returns with it. A wrong password, an unknown name
-// and a disabled user are all ErrBadLogin, in about the same time, and
-// recorded in the audit log with the reason. The web limits how often it
+// and a disabled user are all ErrBadLogin (a *LoginRefused with the
+// reason), in about the same time, and recorded in the audit log with the
+// reason. The web limits how often it
 // is called (hub/web).
 func (h *Hub) Login(ctx context.Context, name, password, addr string) (string, Session, User, error) {
 	if name == "" {
-		return "", Session{}, User{}, ErrBadLogin
+		return "", Session{}, User{}, &LoginRefused{Reason: DetailUnknownUser}
 	}
 	name = truncate(name, MaxUserName) // a longer one is no user's
 	var u User
@@ -335,7 +347,7 @@ func (h *Hub) Login(ctx context.Context, name, password, addr string) (string, S
 		}); err != nil {
 			return "", Session{}, User{}, err
 		}
-		return "", Session{}, User{}, ErrBadLogin
+		return "", Session{}, User{}, &LoginRefused{Reason: reason}
 	}
 	token, hashed := newSessionToken()
 	csrf, _ := newSessionToken()
@@ -348,7 +360,7 @@ func (h *Hub) Login(ctx context.Context, name, password, addr string) (string, S
 		}
 		// Disabled while the password was checked: refused all the same.
 		if cur, err := tx.User(u.Name); err != nil || cur.Disabled {
-			return ErrBadLogin
+			return &LoginRefused{Reason: DetailDisabled}
 		}
 		if err := tx.PutSession(s); err != nil {
 			return err

@@ -156,6 +156,11 @@ func TestLoginRefusalsSayNothingMore(t *testing.T) {
 		if !errors.Is(err, hub.ErrBadLogin) || err.Error() != hub.ErrBadLogin.Error() {
 			t.Errorf("login of %s: %v, want ErrBadLogin alone", c.name, err)
 		}
+		// The reason, for the hub's counts, is the audit's.
+		var refused *hub.LoginRefused
+		if !errors.As(err, &refused) || refused.Reason != c.detail {
+			t.Errorf("login of %s: refusal %+v, want reason %s", c.name, refused, c.detail)
+		}
 		a := e.lastAudit()
 		if a.Action != hub.AuditLoginFailed || a.Subject != c.name || a.Actor != c.name || a.Detail != c.detail || a.Center != c.center || a.Addr != "192.0.2.8:1" {
 			t.Errorf("audit of %s's refused login: %+v", c.name, a)

@@ -36,52 +36,89 @@ const (
 
 // Server serves a hub over HTTP.
 type Server struct {
-	hub *hub.Hub
-	log *slog.Logger
-	mux *http.ServeMux // /healthz and the sync endpoints
-	web *web.Web
+	hub       *hub.Hub
+	log       *slog.Logger
+	mux       *http.ServeMux // /healthz, the sync endpoints and /metrics
+	web       *web.Web
+	metrics   *metrics
+	tokenFile string // Options.MetricsTokenFile
 }
 
-// New is a server of h, logging to log. It panics if the web's embedded
-// templates do not parse, which hub/web's tests rule out before a build
-// ships.
-func New(h *hub.Hub, log *slog.Logger) *Server {
-	wb, err := web.New(h, web.Options{Log: log})
+// Options configure a server (NewWith).
+type Options struct {
+	// Log: slog.Default() when nil.
+	Log *slog.Logger
+	// MetricsTokenFile is the file of the bearer token PathMetrics asks
+	// for on the hub's listener (ReadMetricsToken), read at each scrape so
+	// that a new token needs no restart; "": the metrics are not served
+	// there (a 404), only by ServeMetrics.
+	MetricsTokenFile string
+}
+
+// New is a server of h, logging to log, its metrics only for ServeMetrics.
+func New(h *hub.Hub, log *slog.Logger) *Server { return NewWith(h, Options{Log: log}) }
+
+// NewWith is a server of h. It counts what h and its web do for its
+// metrics (h.Observe). It panics if the web's embedded templates do not
+// parse, which hub/web's tests rule out before a build ships.
+func NewWith(h *hub.Hub, opts Options) *Server {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	m := newMetrics(h, opts.Log)
+	wb, err := web.New(h, web.Options{Log: opts.Log, Observer: m})
 	if err != nil {
 		panic("hub/server: " + err.Error())
 	}
-	s := &Server{hub: h, log: log, mux: http.NewServeMux(), web: wb}
+	h.Observe(m)
+	s := &Server{hub: h, log: opts.Log, mux: http.NewServeMux(), web: wb, metrics: m, tokenFile: opts.MetricsTokenFile}
 	s.mux.HandleFunc("GET "+hubsync.PathHealth, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	s.mux.HandleFunc("GET "+PathMetrics, s.metricsAuthed)
 	s.routes(s.mux)
 	return s
 }
 
-// syncPrefix is the sync endpoints' path prefix: what is under it, and
-// /healthz, is the kiosks' and the monitor's, answered as it always was;
-// every other path is the web's.
+// syncPrefix is the sync endpoints' path prefix: what is under it,
+// /healthz and /metrics are the kiosks' and the monitor's, answered as
+// they always were; every other path is the web's.
 const syncPrefix = "/v1/"
 
-// Handler serves every endpoint and logs each request (never a body: no
-// token, key, PIN or password reaches the log).
+// Handler serves every endpoint, logs each request (never a body: no
+// token, key, PIN or password reaches the log) and counts it by its
+// route's pattern.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.hub.Clock().Now()
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		if r.URL.Path == hubsync.PathHealth || strings.HasPrefix(r.URL.Path, syncPrefix) {
+		var route string
+		if own := r.URL.Path == hubsync.PathHealth || r.URL.Path == PathMetrics || strings.HasPrefix(r.URL.Path, syncPrefix); own {
 			s.mux.ServeHTTP(rec, r)
+			route = s.ownRoute(r)
 		} else {
 			s.web.ServeHTTP(rec, r)
+			route = s.web.Route(r)
 		}
+		took := s.hub.Clock().Now().Sub(start)
+		s.metrics.request(route, r.Method, rec.status, took)
 		level := slog.LevelInfo
-		if r.URL.Path == hubsync.PathHealth {
+		if r.URL.Path == hubsync.PathHealth || r.URL.Path == PathMetrics {
 			level = slog.LevelDebug // a monitor asks every few seconds
 		}
 		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "terminal", r.Header.Get(hubsync.HeaderTerminal),
-			"status", rec.status, "bytes", rec.bytes, "took", s.hub.Clock().Now().Sub(start).Round(time.Millisecond), "remote", r.RemoteAddr)
+			"status", rec.status, "bytes", rec.bytes, "took", took.Round(time.Millisecond), "remote", r.RemoteAddr)
 	})
+}
+
+// ownRoute is the path of the server's own endpoint that served r ("" for
+// none: a path under /v1/ that is no endpoint, or the wrong method).
+func (s *Server) ownRoute(r *http.Request) string {
+	if r.Pattern == "" { // ServeMux set it while serving
+		return ""
+	}
+	return r.URL.Path
 }
 
 type statusWriter struct {

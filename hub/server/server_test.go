@@ -35,17 +35,24 @@ import (
 
 var ctx = context.Background()
 
+// cheap makes password hashes fast in tests.
+var cheap = hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}
+
 // env is a hub served over real HTTP on a loopback port.
 type env struct {
 	t      *testing.T
 	clk    *clock.Fake
 	hub    *hub.Hub
 	store  *sqlitestore.Store
+	srv    *server.Server
 	url    string
 	client *http.Client
 }
 
-func newEnv(t *testing.T, tlsCfg *tls.Config) *env {
+func newEnv(t *testing.T, tlsCfg *tls.Config) *env { return newEnvWith(t, tlsCfg, server.Options{}) }
+
+// newEnvWith is newEnv with a server made with opts (its log discarded).
+func newEnvWith(t *testing.T, tlsCfg *tls.Config, opts server.Options) *env {
 	t.Helper()
 	e := &env{t: t, clk: clock.NewFake(hubtest.Start), client: &http.Client{Timeout: 10 * time.Second}}
 	dir := t.TempDir()
@@ -55,7 +62,7 @@ func newEnv(t *testing.T, tlsCfg *tls.Config) *env {
 	}
 	e.store = st
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.hub, err = hub.Open(ctx, dir, hub.Options{Store: st, Clock: e.clk, Log: log})
+	e.hub, err = hub.Open(ctx, dir, hub.Options{Store: st, Clock: e.clk, Log: log, Password: cheap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +79,9 @@ func newEnv(t *testing.T, tlsCfg *tls.Config) *env {
 	}
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- server.New(e.hub, log).Serve(sctx, ln, tlsCfg) }()
+	opts.Log = log
+	e.srv = server.NewWith(e.hub, opts)
+	go func() { done <- e.srv.Serve(sctx, ln, tlsCfg) }()
 	t.Cleanup(func() {
 		stop()
 		if err := <-done; err != nil {

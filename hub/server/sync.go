@@ -77,11 +77,14 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, m hubsync.Meta, res any, err error) {
 	if err == nil {
 		if err = hubsync.WriteAnswer(w, s.hub.Key(), http.StatusOK, res, m); err == nil {
+			s.metrics.sync(r.URL.Path, res, nil)
 			return
 		}
+		s.metrics.sync(r.URL.Path, nil, err)
 		s.log.Error("answer failed", "path", r.URL.Path, "terminal", m.Terminal, "err", err)
 		return
 	}
+	s.metrics.sync(r.URL.Path, nil, err)
 	if status := hubsync.Status(err); status == http.StatusInternalServerError {
 		s.log.Error("request failed", "path", r.URL.Path, "terminal", m.Terminal, "err", err)
 	} else {

@@ -249,6 +249,7 @@ func TestInABrowser(t *testing.T) {
 	})
 
 	peopleFlows(t, open)
+	t.Run("HTMLInANameOnEveryPage", func(t *testing.T) { htmlNameOnEveryPage(t, open) })
 }
 
 // do runs actions in the tab, failing the test on an error.

@@ -88,11 +88,18 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 	}
 	nameKey, addrKey := "name:"+name, "addr:"+addr
 	if until := laterOf(w.limits.lockedUntil(nameKey), w.limits.lockedUntil(addrKey)); !until.IsZero() {
+		w.loginRefused(ReasonLocked)
 		w.locked(rw, r, v, until)
 		return
 	}
 	token, _, u, err := w.hub.Login(r.Context(), name, password, addr)
 	if errors.Is(err, hub.ErrBadLogin) {
+		reason := hub.DetailWrongPassword
+		var refused *hub.LoginRefused
+		if errors.As(err, &refused) {
+			reason = refused.Reason
+		}
+		w.loginRefused(reason)
 		for _, k := range []struct{ key, subject, detail string }{{nameKey, name, hub.DetailLockedName}, {addrKey, addr, hub.DetailLockedAddr}} {
 			if !w.limits.fail(k.key) {
 				continue

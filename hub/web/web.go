@@ -44,6 +44,8 @@ type Options struct {
 	// (DefaultMaxFailures and DefaultLockFor when 0).
 	MaxFailures int
 	LockFor     time.Duration
+	// Observer hears what a monitor counts (metrics.go); nil: nobody.
+	Observer Observer
 }
 
 // Web serves the hub's pages.
@@ -57,6 +59,9 @@ type Web struct {
 	limits  *limiter
 	imports *pendingImports // the people imports waiting for their confirmation
 	handler http.Handler
+	mux     *chi.Mux // handler's routes (Route)
+	// observer hears what a monitor counts; nil: nobody.
+	observer Observer
 }
 
 // New is the web of h.
@@ -70,7 +75,7 @@ func New(h *hub.Hub, opts Options) (*Web, error) {
 	if opts.LockFor <= 0 {
 		opts.LockFor = DefaultLockFor
 	}
-	w := &Web{hub: h, log: opts.Log, clk: h.Clock(), cat: assets.Web()}
+	w := &Web{hub: h, log: opts.Log, clk: h.Clock(), cat: assets.Web(), observer: opts.Observer}
 	var err error
 	if w.static, err = loadStatic(); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
@@ -80,7 +85,8 @@ func New(h *hub.Hub, opts Options) (*Web, error) {
 	}
 	w.limits = newLimiter(h.Clock(), opts.MaxFailures, opts.LockFor)
 	w.imports = newPendingImports(h.Clock())
-	w.handler = w.routes()
+	w.mux = w.routes()
+	w.handler = w.mux
 	return w, nil
 }
 
@@ -91,7 +97,7 @@ func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.handler.Ser
 // group of logged-in pages (and its section to sections, for the home
 // page); a page that takes files (an import) gets a group of its own with
 // a larger body limit, its CSRF check and session the same.
-func (w *Web) routes() http.Handler {
+func (w *Web) routes() *chi.Mux {
 	r := chi.NewRouter()
 	r.Use(w.secure, middleware.GetHead)
 	// An unknown path or method: to the login without a session, a page
