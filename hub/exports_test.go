@@ -142,10 +142,10 @@ func TestCenterServiceIsItsPeoplesRecords(t *testing.T) {
 		{"王堃", hub.RowAdjust, hub.StateClosed, 30, "补签退", true, false},
 		{"李喆", hub.RowShift, hub.StateClosed, 240, "", true, true}, // closed in week 2
 		{"王堃", hub.RowShift, hub.StateOpen, 0, "", true, false},
-		{"李喆", hub.RowShift, hub.StateClosed, 60, "", true, true}, // the walk-in's, merged
+		{"李喆", hub.RowShift, hub.StateClosed, 60, "", true, true},  // the walk-in's, merged
 		{"王堃", hub.RowShift, hub.StateClosed, 15, "", false, true}, // a check-out alone
-		{"王堃", hub.RowShift, hub.StateClosed, 60, "", true, true}, // out in week 2
-		{"李喆", hub.RowShift, hub.StateClosed, 60, "", true, true}, // out after the period
+		{"王堃", hub.RowShift, hub.StateClosed, 60, "", true, true},  // out in week 2
+		{"李喆", hub.RowShift, hub.StateClosed, 60, "", true, true},  // out after the period
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("A's rows:\n%v\nwant\n%v", got, want)
