@@ -279,14 +279,15 @@ func (p *Page) rowState(r hub.ServiceRow) string {
 // points, state, note and whether a time was corrected, as cells: what
 // the record page shows, the times whole.
 func (p *Page) rowCells(r hub.ServiceRow) []any {
-	activity, in := r.ActivityName, any(r.In)
+	// A zero time is an empty cell; an adjustment's time is its date's.
+	activity, in := r.ActivityName, r.In
 	switch {
 	case r.Kind == hub.RowAdjust:
-		activity, in = p.T("service.adjustment"), nil
+		activity, in = p.T("service.adjustment"), time.Time{}
 	case activity == "":
 		activity = p.T("service.unknown_activity")
 	}
-	var hrs any
+	var hrs any // none for a shift still open, as on the page
 	if r.State != hub.StateOpen || r.Kind == hub.RowAdjust {
 		hrs, _ = strconv.ParseFloat(tenthHours(r.Minutes), 64)
 	}
@@ -294,14 +295,7 @@ func (p *Page) rowCells(r hub.ServiceRow) []any {
 	if r.Corrected {
 		corrected = p.T("exports.yes")
 	}
-	var out any
-	if !r.Out.IsZero() {
-		out = r.Out
-	}
-	if t, ok := in.(time.Time); ok && t.IsZero() {
-		in = nil
-	}
-	return []any{r.At().In(chinaTime).Format("2006-01-02"), activity, in, out, hrs, r.Points, p.rowState(r), r.Reason, corrected}
+	return []any{r.At().In(chinaTime).Format("2006-01-02"), activity, in, r.Out, hrs, r.Points, p.rowState(r), r.Reason, corrected}
 }
 
 // rowHeaders are rowCells' columns.

@@ -275,7 +275,15 @@ func TestCenterServiceExport(t *testing.T) {
 	e.clk.Advance(time.Hour)
 	in := d.a.CheckIn(at.ID, "04A1B2C5", 0)
 	e.clk.Advance(time.Hour)
-	d.a.CheckOut(in, 60, 5)
+	out := d.a.CheckOut(in, 60, 5)
+	// Reversed by staff; 王堃 credited 30 minutes by staff, then checked
+	// in and not yet out.
+	e.clk.Advance(time.Hour)
+	d.a.Append(record.Entry{Kind: record.KindReverse, Person: at.ID, Card: "04A1B2C5", Shift: in.ID, Reverses: out.ID, Minutes: -60, Points: -5,
+		Operator: "99000001", Reason: "刷错卡"})
+	d.a.Append(record.Entry{Kind: record.KindAdjust, Person: d.wang.ID, Minutes: 30, Points: 3, Operator: "99000001", Reason: "补签退"})
+	e.clk.Advance(time.Hour)
+	d.a.CheckIn(d.wang.ID, "04A1B2C3", 0)
 	e.push(d.a)
 
 	a := e.browser()
@@ -289,11 +297,13 @@ func TestCenterServiceExport(t *testing.T) {
 	want := []string{head,
 		"2026-03-02|王堃|HPL0001|环境整治|2026-03-02 09:00:00|2026-03-02 11:00:00|2|10|已签退||",
 		"2026-03-03|王堃|HPL0001|环境整治|2026-03-03 09:00:00|2026-03-03 10:30:00|1.5|8|已签退||",
-		"2026-03-04|'" + nameAt + "|HPL0003|（未知项目）|2026-03-04 13:30:00|2026-03-04 14:30:00|1|5|已签退||"}
+		"2026-03-04|'" + nameAt + "|HPL0003|（未知项目）|2026-03-04 13:30:00|2026-03-04 14:30:00|1|5|已冲正|刷错卡|",
+		"2026-03-04|王堃|HPL0001|时长调整|||0.5|3|已调整|补签退|",
+		"2026-03-04|王堃|HPL0001|（未知项目）|2026-03-04 16:30:00|||0|未签退||"}
 	wantRows(t, "A's year", a.exportCSV("/service/export/records.csv?year=2026"), want...)
 	e.wantExportAudited("刘芳", "A", "志愿服务记录-和平里党群服务中心-2026", "csv")
 	rows, f := a.exportXLSX("/service/export/records.xlsx?year=2026")
-	if len(rows) != 4 || rows[3][1] != nameAt || rows[1][4] != "2026-03-02 09:00:00" || rows[2][6] != "1.5" {
+	if len(rows) != 6 || rows[3][1] != nameAt || rows[1][4] != "2026-03-02 09:00:00" || rows[2][6] != "1.5" || rows[4][6] != "0.5" {
 		t.Errorf("A's year as XLSX:\n%s", rowsText(rows))
 	}
 	wantText(t, f, "B4", nameAt)
@@ -301,10 +311,21 @@ func TestCenterServiceExport(t *testing.T) {
 		t.Errorf("a check-in as %v, want a date's number", typ)
 	}
 	e.wantExportAudited("刘芳", "A", "志愿服务记录-和平里党群服务中心-2026", "xlsx")
-	// Each person's rows are their record at A.
-	recs := a.exportCSV(path(d.wang) + "/export.csv?year=2026")
-	if len(recs) != 3 || recs[2][3] != rows[1][4] || recs[1][3] != rows[2][4] {
-		t.Errorf("王堃's record and A's year differ:\n%s\n%s", rowsText(recs), rowsText(rows))
+	// Each person's rows are their record's at A (newest first there),
+	// but for the record's center and the year's name and number.
+	csvYear := a.exportCSV("/service/export/records.csv?year=2026")
+	var wang []string
+	for _, r := range csvYear[1:] {
+		if r[1] == "王堃" {
+			wang = append([]string{strings.Join(append([]string{r[0]}, r[3:]...), "|")}, wang...)
+		}
+	}
+	var recs []string
+	for _, r := range a.exportCSV(path(d.wang) + "/export.csv?year=2026")[1:] {
+		recs = append(recs, strings.Join(append([]string{r[0]}, r[2:]...), "|"))
+	}
+	if strings.Join(wang, "\n") != strings.Join(recs, "\n") || len(recs) != 4 {
+		t.Errorf("王堃's rows in A's year:\n%s\nhis record at A:\n%s", strings.Join(wang, "\n"), strings.Join(recs, "\n"))
 	}
 
 	// B's center, by editing the URL, or a year that is not one: not
