@@ -607,3 +607,22 @@ func newWeb(t *testing.T, h *hub.Hub) http.Handler {
 	}
 	return w
 }
+
+// TestDashboardExportsOfPeopleAreAudited: the honour roll and the flags
+// name people: their downloads are in the audit log; the sums are not.
+func TestDashboardExportsOfPeopleAreAudited(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	a := e.browser()
+	a.login("刘芳")
+	a.exportCSV("/dashboard/export/honour.csv" + march)
+	e.wantExportAudited("刘芳", "A", "看板-光荣榜-和平里党群服务中心-2026-03", "csv")
+	d := d2(e)
+	d.exportCSV("/dashboard/export/flags.csv?center=B&month=2026-03")
+	e.wantExportAudited("王芳", "B", "看板-待处理提醒-小黄庄党群服务中心-2026-03-06", "csv")
+	n := len(e.actions(hub.AuditExport))
+	d.exportCSV("/dashboard/export/centers.csv" + march)
+	if len(e.actions(hub.AuditExport)) != n {
+		t.Error("the centers' sums recorded as personal data")
+	}
+}
