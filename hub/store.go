@@ -196,6 +196,17 @@ type Reader interface {
 	// LastCertificateSeq is the highest Seq of year's certificates; 0
 	// when there is none.
 	LastCertificateSeq(year int) (int, error)
+
+	// The exports: a center's service a week at a time.
+	//
+	// CenterEntries are the entries q selects (see CenterEntryQuery), in
+	// hub time order, then terminal and seq: a center's stretch of time
+	// of some kinds, read from the index (center, kind, at_hub, …), or
+	// its entries of some people.
+	CenterEntries(q CenterEntryQuery) ([]StoredEntry, error)
+	// People are the people of ids that are there (the others are left
+	// out), each once, in id order.
+	People(ids []record.PersonID) ([]Person, error)
 }
 
 // Tx is an Update's transaction.

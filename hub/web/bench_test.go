@@ -211,15 +211,11 @@ func (g *benchGen) add(tx hub.Tx, n int, from, to time.Time, total int) error {
 }
 
 func BenchmarkDashboard(b *testing.B) {
-	dir := *benchDir
-	if dir == "" {
-		dir = b.TempDir()
-	}
+	dir := benchHubDir(b)
 	st, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	makeBenchHub(b, st, *benchPeople, *benchEntries)
 	clk := clock.NewFake(hubtest.Start)
 	h, err := hub.Open(ctx, dir, hub.Options{Store: st, Clock: clk, PIN: cheap, Password: cheap, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

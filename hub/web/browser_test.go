@@ -229,6 +229,7 @@ func TestInABrowser(t *testing.T) {
 	})
 
 	t.Run("Dashboard", func(t *testing.T) { dashboardInABrowser(t, open) })
+	t.Run("Exports", func(t *testing.T) { exportsInABrowser(t, open) })
 
 	t.Run("HTMLInANameIsText", func(t *testing.T) {
 		e := newEnv(t)

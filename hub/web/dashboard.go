@@ -511,6 +511,16 @@ func (w *Web) dashboardExport(p *Page) error {
 		day = w.clk.Now().In(chinaTime).Format("2006-01-02")
 	}
 	name := strings.Join([]string{w.text("section.dashboard"), l.Title, w.scopeName(d), day}, "-")
+	if id == "honour" || id == "flags" {
+		// People's names and numbers: a download of personal data.
+		center := sel.Center
+		if center == "" {
+			center = p.Scope.Center()
+		}
+		if err := p.Audit(hub.AuditExport, center, name, format); err != nil {
+			return err
+		}
+	}
 	return p.Export(format, l.table(name))
 }
 

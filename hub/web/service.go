@@ -425,6 +425,8 @@ type certRegisterView struct {
 	Older  string
 	Newest string
 	Person string // the person's name when the register shows one person's
+	// PersonID is the person whose register it shows; 0 for everyone's.
+	PersonID record.PersonID
 }
 
 // registerPageSize is how many certificates the register shows at once.
@@ -447,6 +449,7 @@ func (w *Web) registerPage(p *Page) error {
 	v := certRegisterView{}
 	base := url.Values{}
 	if person > 0 {
+		v.PersonID = record.PersonID(person)
 		base.Set("person", strconv.FormatInt(person, 10))
 		if len(cs) > 0 {
 			v.Person = cs[0].Name

@@ -119,6 +119,7 @@ func (w *Web) routes() *chi.Mux {
 		r.Get("/audit", w.page(w.district(w.auditPage)))
 		w.serviceRoutes(r)
 		w.peopleRoutes(r)
+		w.exportRoutes(r)
 		r.Get("/dashboard", w.page(w.dashboardPage))
 		r.Get("/dashboard/export/{list}.{format}", w.page(w.dashboardExport))
 		r.Post("/dashboard/flags/{id}/resolve", w.page(w.resolveFlag))
