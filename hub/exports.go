@@ -138,7 +138,7 @@ func (x *exportRow) checkOut(e *StoredEntry) {
 	x.row.State = StateClosed
 	x.row.Minutes += e.Minutes
 	x.row.Points += e.Points
-	x.row.Corrected = x.row.Corrected || !e.Corrected.IsZero()
+	x.row.OutCorrected = !e.Corrected.IsZero()
 	x.undo = append(x.undo, e.ID)
 }
 
@@ -184,7 +184,7 @@ func (w *serviceWeeks) week(r Reader, from, to time.Time) ([]ServiceLine, error)
 			rows = append(rows, x)
 		}
 		x.row.In, x.row.Center, x.row.Terminal, x.row.Activity = e.HubTime(), e.HubCenter, e.Terminal, e.Activity
-		x.row.Corrected = x.row.Corrected || !e.Corrected.IsZero()
+		x.row.InCorrected = !e.Corrected.IsZero()
 		x.person = e.Person
 	}
 	for i := range es {
@@ -215,7 +215,7 @@ func (w *serviceWeeks) week(r Reader, from, to time.Time) ([]ServiceLine, error)
 				continue
 			}
 			rows = append(rows, &exportRow{row: ServiceRow{Kind: RowAdjust, State: StateClosed, Shift: e.ID, Center: e.HubCenter,
-				Terminal: e.Terminal, In: e.HubTime(), Corrected: !e.Corrected.IsZero(), Minutes: e.Minutes, Points: e.Points,
+				Terminal: e.Terminal, In: e.HubTime(), InCorrected: !e.Corrected.IsZero(), Minutes: e.Minutes, Points: e.Points,
 				Reason: e.Reason}, person: e.Person, undo: []record.EntryID{e.ID}, order: i})
 		}
 	}

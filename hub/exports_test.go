@@ -174,7 +174,7 @@ func TestCenterServiceIsItsPeoplesRecords(t *testing.T) {
 		if !slices.EqualFunc(mine, rec.Rows, func(a, b hub.ServiceRow) bool {
 			return a.Kind == b.Kind && a.State == b.State && a.Shift == b.Shift && a.Center == b.Center && a.Terminal == b.Terminal &&
 				a.Activity == b.Activity && a.ActivityName == b.ActivityName && a.In.Equal(b.In) && a.Out.Equal(b.Out) &&
-				a.Corrected == b.Corrected && a.Minutes == b.Minutes && a.Points == b.Points && a.Reason == b.Reason
+				a.InCorrected == b.InCorrected && a.OutCorrected == b.OutCorrected && a.Minutes == b.Minutes && a.Points == b.Points && a.Reason == b.Reason
 		}) {
 			t.Errorf("%s's rows in A's service:\n%+v\nthe record's:\n%+v", p.Name, mine, rec.Rows)
 		}

@@ -292,7 +292,7 @@ func (p *Page) rowCells(r hub.ServiceRow) []any {
 		hrs, _ = strconv.ParseFloat(tenthHours(r.Minutes), 64)
 	}
 	corrected := ""
-	if r.Corrected {
+	if r.InCorrected || r.OutCorrected {
 		corrected = p.T("exports.yes")
 	}
 	return []any{r.At().In(chinaTime).Format("2006-01-02"), activity, in, r.Out, hrs, r.Points, p.rowState(r), r.Reason, corrected}
