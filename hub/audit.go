@@ -49,7 +49,8 @@ const (
 func AuditActions() []AuditAction {
 	return []AuditAction{AuditLogin, AuditLogout, AuditLoginFailed, AuditLoginLocked, AuditUserAdd, AuditUserDisable,
 		AuditIDSet, AuditIDView, AuditCertIssue, AuditIssuerSet, AuditFlagResolve,
-		AuditPersonRegister, AuditCardBind, AuditCardLost, AuditCardReplace, AuditPeopleImport, AuditPersonMerge}
+		AuditPersonRegister, AuditCardBind, AuditCardLost, AuditCardReplace, AuditPeopleImport, AuditPersonMerge,
+		AuditItemAdd, AuditItemChange, AuditItemPicture, AuditRestock}
 }
 
 // The details of a refused login: words for the web's catalog, not for a
