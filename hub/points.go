@@ -194,12 +194,13 @@ func itemDetail(it Item) string {
 	return fmt.Sprintf("price %d, limit %s, %s", it.Price, limit, state)
 }
 
-// ChangeItem changes an item of the catalog: the hub's change, which every
-// kiosk has at its next pull and which a kiosk's change made before it
-// pulled this one loses to. Nothing changed is no change (no version, no
-// audit). District staff only (ErrForbidden); ErrNotFound for an item
-// that is not there.
-func (h *Hub) ChangeItem(ctx context.Context, scope Scope, by Actor, id record.ItemID, f ItemFields) (Item, error) {
+// ChangeItem changes an item of the catalog, and its picture when pic is
+// not nil (MakePicture's): the hub's change, which every kiosk has at its
+// next pull and which a kiosk's change made before it pulled this one
+// loses to. Fields as they were are no change (no version, no audit).
+// District staff only (ErrForbidden); ErrNotFound for an item that is not
+// there.
+func (h *Hub) ChangeItem(ctx context.Context, scope Scope, by Actor, id record.ItemID, f ItemFields, pic *Picture) (Item, error) {
 	if err := district(scope, "change item"); err != nil {
 		return Item{}, err
 	}
@@ -224,15 +225,21 @@ func (h *Hub) ChangeItem(ctx context.Context, scope Scope, by Actor, id record.I
 		next = Item{ID: id, Name: f.Name, Price: f.Price, LimitCount: f.LimitCount, LimitPeriod: f.LimitPeriod, Active: f.Active}
 		if withVersionByItem(cur, "") == next {
 			next = cur
+		} else {
+			if next.Version, err = tx.NextVersion(); err != nil {
+				return err
+			}
+			if err := tx.PutItem(next); err != nil {
+				return fmt.Errorf("change item %s: %w", next.Name, err)
+			}
+			if err := h.audit(tx, by, AuditItemChange, "", next.Name, itemChanges(cur, next)); err != nil {
+				return err
+			}
+		}
+		if pic == nil {
 			return nil
 		}
-		if next.Version, err = tx.NextVersion(); err != nil {
-			return err
-		}
-		if err := tx.PutItem(next); err != nil {
-			return fmt.Errorf("change item %s: %w", next.Name, err)
-		}
-		return h.audit(tx, by, AuditItemChange, "", next.Name, itemChanges(cur, next))
+		return h.putPicture(tx, by, next, *pic)
 	})
 	if err != nil {
 		return Item{}, err
@@ -256,26 +263,6 @@ func itemChanges(a, b Item) string {
 		out = append(out, fmt.Sprintf("active %t → %t", a.Active, b.Active))
 	}
 	return strings.Join(out, ", ")
-}
-
-// SetItemPicture sets an item's picture (MakePicture's), in place of the
-// one it had. District staff only (ErrForbidden); ErrNotFound for an item
-// that is not there.
-func (h *Hub) SetItemPicture(ctx context.Context, scope Scope, by Actor, id record.ItemID, pic Picture) error {
-	if err := district(scope, "set item picture"); err != nil {
-		return err
-	}
-	return h.store.Update(ctx, func(tx Tx) error {
-		items, err := tx.Items()
-		if err != nil {
-			return err
-		}
-		i := slices.IndexFunc(items, func(it Item) bool { return it.ID == id })
-		if i < 0 {
-			return fmt.Errorf("item %d: %w", id, ErrNotFound)
-		}
-		return h.putPicture(tx, by, items[i], pic)
-	})
 }
 
 func (h *Hub) putPicture(tx Tx, by Actor, it Item, pic Picture) error {

@@ -106,24 +106,24 @@ func TestItemsAreTheDistricts(t *testing.T) {
 	}
 
 	// Changes.
-	if _, err := e.hub.ChangeItem(ctx, hub.CenterScope("A"), staffA, it.ID, rice); !errors.Is(err, hub.ErrForbidden) {
+	if _, err := e.hub.ChangeItem(ctx, hub.CenterScope("A"), staffA, it.ID, rice, nil); !errors.Is(err, hub.ErrForbidden) {
 		t.Errorf("a center's staff changed an item: %v", err)
 	}
-	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, 12345, rice); !errors.Is(err, hub.ErrNotFound) {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, 12345, rice, nil); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("an item not there changed: %v", err)
 	}
-	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, oil.ID, rice); fieldOf(err) != hub.FieldName || !errors.Is(err, hub.ErrExists) {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, oil.ID, rice, nil); fieldOf(err) != hub.FieldName || !errors.Is(err, hub.ErrExists) {
 		t.Errorf("an item renamed to another's: %v", err)
 	}
 	v := e.pull(kA, 0).Version
 	audits := len(e.audit())
-	same, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, rice)
+	same, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, rice, nil)
 	if err != nil || same != it || e.pull(kA, 0).Version != v || len(e.audit()) != audits {
 		t.Errorf("a change of nothing: %+v, %v; version %d (was %d), %d audit entries (were %d)", same, err, e.pull(kA, 0).Version, v, len(e.audit()), audits)
 	}
 	withdrawn := rice
 	withdrawn.Price, withdrawn.LimitCount, withdrawn.LimitPeriod, withdrawn.Active = 100, 1, hubsync.PeriodWeek, false
-	next, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, withdrawn)
+	next, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, withdrawn, nil)
 	if err != nil || next.Version <= v || next.Price != 100 || next.Active {
 		t.Fatalf("the change: %+v, %v", next, err)
 	}
@@ -144,7 +144,7 @@ func TestAKioskChangeLosesToTheHubsNewerOne(t *testing.T) {
 	k.Queue(hubsync.Change{Item: &hubsync.Item{ID: 8001, Name: "大米", Price: 80, Active: true}})
 	e.pushOK(k)
 	pulled := e.pull(k, 0).Version
-	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, 8001, hub.ItemFields{Name: "大米", Price: 95, Active: true}); err != nil {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, 8001, hub.ItemFields{Name: "大米", Price: 95, Active: true}, nil); err != nil {
 		t.Fatal(err)
 	}
 	push := func(registry uint64, price int64) {
@@ -370,8 +370,9 @@ func TestCatalogAndRestocksByScope(t *testing.T) {
 }
 
 // TestPicturesAreTheDistricts: a picture is set by district staff, read by
-// anyone who sees a center, replaced by the next; an item added with one
-// has it.
+// anyone who sees a center, replaced by the next (with the item's fields
+// as they were: the picture alone is a change); an item added with one has
+// it.
 func TestPicturesAreTheDistricts(t *testing.T) {
 	e := newEnv(t)
 	pic, err := hub.MakePicture(pngOf(t, 40, 30, false))
@@ -396,17 +397,23 @@ func TestPicturesAreTheDistricts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.hub.SetItemPicture(ctx, hub.CenterScope("A"), staffA, it.ID, other); !errors.Is(err, hub.ErrForbidden) {
+	fields := hub.ItemFields{Name: "毛巾", Price: 30, Active: true}
+	if _, err := e.hub.ChangeItem(ctx, hub.CenterScope("A"), staffA, it.ID, fields, &other); !errors.Is(err, hub.ErrForbidden) {
 		t.Errorf("a center's staff set a picture: %v", err)
 	}
-	if err := e.hub.SetItemPicture(ctx, hub.DistrictScope(), admin, 4242, other); !errors.Is(err, hub.ErrNotFound) {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, 4242, fields, &other); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("a picture of an item not there: %v", err)
 	}
-	if err := e.hub.SetItemPicture(ctx, hub.DistrictScope(), admin, it.ID, hub.Picture{}); err == nil {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, fields, &hub.Picture{}); err == nil {
 		t.Error("a picture MakePicture did not make was kept")
 	}
-	if err := e.hub.SetItemPicture(ctx, hub.DistrictScope(), admin, it.ID, other); err != nil {
+	// The fields as they were: the picture alone changes.
+	audits := len(e.audit())
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, fields, &other); err != nil {
 		t.Fatal(err)
+	}
+	if es := e.audit(); len(es) != audits+1 || es[len(es)-1].Action != hub.AuditItemPicture {
+		t.Errorf("the audit of a picture alone: %+v", es[audits:])
 	}
 	cat, err := e.hub.Catalog(ctx, hub.DistrictScope(), "", time.UTC)
 	if err != nil {
