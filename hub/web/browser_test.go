@@ -228,6 +228,7 @@ func TestInABrowser(t *testing.T) {
 	})
 
 	t.Run("Dashboard", func(t *testing.T) { dashboardInABrowser(t, open) })
+	t.Run("PointsCatalogAndStock", func(t *testing.T) { pointsInABrowser(t, open) })
 
 	t.Run("HTMLInANameIsText", func(t *testing.T) {
 		e := newEnv(t)
