@@ -503,7 +503,10 @@ func (w *Web) itemChange(p *Page) error {
 
 type itemView struct {
 	Name, Path, Price, Limit string
-	Active, District         bool
+	// ChangedBy is the kiosk whose change the item is as it stands ("":
+	// the hub's).
+	ChangedBy        string
+	Active, District bool
 	Picture                  *pictureView
 	Stock                    []stockCell
 	Restocks                 []restockRow
@@ -538,7 +541,7 @@ func (w *Web) itemPage(p *Page) error {
 		return errNotFound
 	}
 	v := itemView{Name: ci.Name, Path: itemPath(id), Price: strconv.FormatInt(ci.Price, 10), Limit: p.limitText(ci.Item),
-		Active: ci.Active, District: p.Scope.District(), Picture: pictureOf(ci), LowRule: w.lowRule()}
+		ChangedBy: ci.ChangedBy, Active: ci.Active, District: p.Scope.District(), Picture: pictureOf(ci), LowRule: w.lowRule()}
 	for _, s := range ci.Stock {
 		v.Stock = append(v.Stock, cellOf(s))
 	}

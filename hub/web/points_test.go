@@ -482,3 +482,35 @@ func flat(rows [][]string) []string {
 	}
 	return out
 }
+
+// TestAKiosksItemIsTheDistricts: an item a kiosk made (a center that
+// started alone) is in the catalog, saying which kiosk it stands as; a
+// district user's change makes it the hub's, which the kiosks pull.
+func TestAKiosksItemIsTheDistricts(t *testing.T) {
+	e := newEnv(t)
+	k := e.kiosk("TA", "A")
+	k.Queue(hubsync.Change{Item: &hubsync.Item{ID: 8001, Name: "大米", Price: 80, Active: true}})
+	k.Restock(8001, 4)
+	e.push(k)
+	b := e.browser()
+	b.login("王芳")
+	page := b.get(itemPagePath(8001))
+	wantIn(t, "the kiosk's item", page.body, "大米", "80 积分", "终端 TA", "和平里党群服务中心")
+	if !strings.Contains(page.body, `<td class="num" data-label="库存"><span>4 <span class="tag low">库存不足</span></span></td>`) {
+		t.Errorf("the kiosk's restock is not A's stock (4, low):\n%s", page.body)
+	}
+	res := b.itemForm(itemPagePath(8001)+"/edit", item("大米", "90"), "", nil, true)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the change: %d\n%s", res.StatusCode, res.body)
+	}
+	if page := b.get(itemPagePath(8001)); strings.Contains(page.body, "终端 TA") || !strings.Contains(page.body, "90 积分") {
+		t.Errorf("after the district's change the page still says the kiosk's:\n%s", page.body)
+	}
+	pulled, err := e.hub.Pull(ctx, k.Meta(), hubsync.Pull{Terminal: k.Terminal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pulled.Items) != 1 || pulled.Items[0].Price != 90 {
+		t.Errorf("the kiosk pulls %+v", pulled.Items)
+	}
+}
