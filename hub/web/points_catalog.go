@@ -507,11 +507,11 @@ type itemView struct {
 	// the hub's).
 	ChangedBy        string
 	Active, District bool
-	Picture                  *pictureView
-	Stock                    []stockCell
-	Restocks                 []restockRow
-	Done                     string
-	LowRule                  string
+	Picture          *pictureView
+	Stock            []stockCell
+	Restocks         []restockRow
+	Done             string
+	LowRule          string
 }
 
 // itemDone are the notices an item's page shows after a change (?done=).
