@@ -56,7 +56,6 @@ const (
 const (
 	FieldLimit   Field = "limit"
 	FieldPeriod  Field = "period"
-	FieldActive  Field = "active"
 	FieldPicture Field = "picture"
 	FieldQty     Field = "qty"
 	FieldReason  Field = "reason"
@@ -114,9 +113,9 @@ func CheckItem(f ItemFields) (ItemFields, error) {
 	return f, nil
 }
 
-// itemName refuses (a FieldError wrapping ErrExists) a name another item
+// itemNameFree refuses (a FieldError wrapping ErrExists) a name another item
 // of items holds.
-func itemName(items []Item, id record.ItemID, name string) error {
+func itemNameFree(items []Item, id record.ItemID, name string) error {
 	for _, it := range items {
 		if it.ID != id && it.Name == name {
 			return &FieldError{Field: FieldName, Err: fmt.Errorf("item %s is item %d's: %w", name, it.ID, ErrExists)}
@@ -125,9 +124,9 @@ func itemName(items []Item, id record.ItemID, name string) error {
 	return nil
 }
 
-// district refuses (ErrForbidden) a scope that is not the district's: the
+// districtOnly refuses (ErrForbidden) a scope that is not the district's: the
 // catalog is the district's to change.
-func district(scope Scope, what string) error {
+func districtOnly(scope Scope, what string) error {
 	if !scope.District() {
 		return fmt.Errorf("%s: %w", what, ErrForbidden)
 	}
@@ -138,7 +137,7 @@ func district(scope Scope, what string) error {
 // pic is not nil (MakePicture's): every kiosk has the item at its next
 // pull. District staff only (ErrForbidden).
 func (h *Hub) AddItem(ctx context.Context, scope Scope, by Actor, f ItemFields, pic *Picture) (Item, error) {
-	if err := district(scope, "add item"); err != nil {
+	if err := districtOnly(scope, "add item"); err != nil {
 		return Item{}, err
 	}
 	f, err := CheckItem(f)
@@ -151,7 +150,7 @@ func (h *Hub) AddItem(ctx context.Context, scope Scope, by Actor, f ItemFields, 
 		if err != nil {
 			return err
 		}
-		if err := itemName(items, 0, f.Name); err != nil {
+		if err := itemNameFree(items, 0, f.Name); err != nil {
 			return err
 		}
 		id, err := newID(func(id int64) (bool, error) {
@@ -201,7 +200,7 @@ func itemDetail(it Item) string {
 // District staff only (ErrForbidden); ErrNotFound for an item that is not
 // there.
 func (h *Hub) ChangeItem(ctx context.Context, scope Scope, by Actor, id record.ItemID, f ItemFields, pic *Picture) (Item, error) {
-	if err := district(scope, "change item"); err != nil {
+	if err := districtOnly(scope, "change item"); err != nil {
 		return Item{}, err
 	}
 	f, err := CheckItem(f)
@@ -219,7 +218,7 @@ func (h *Hub) ChangeItem(ctx context.Context, scope Scope, by Actor, id record.I
 			return fmt.Errorf("item %d: %w", id, ErrNotFound)
 		}
 		cur := items[i]
-		if err := itemName(items, id, f.Name); err != nil {
+		if err := itemNameFree(items, id, f.Name); err != nil {
 			return err
 		}
 		next = Item{ID: id, Name: f.Name, Price: f.Price, LimitCount: f.LimitCount, LimitPeriod: f.LimitPeriod, Active: f.Active}

@@ -16,9 +16,9 @@ import (
 	"github.com/hongmajia/hongmajia/hub"
 )
 
-// pngOf is a w×h PNG: its left half red, its right half blue; clear (its
+// picturePNG is a w×h PNG: its left half red, its right half blue; clear (its
 // right half transparent) when asked.
-func pngOf(t testing.TB, w, h int, clear bool) []byte {
+func picturePNG(t testing.TB, w, h int, clear bool) []byte {
 	t.Helper()
 	m := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
@@ -40,11 +40,11 @@ func pngOf(t testing.TB, w, h int, clear bool) []byte {
 	return b.Bytes()
 }
 
-// jpegOf is a w×h JPEG as pngOf draws it, with an EXIF segment saying
+// pictureJPEG is a w×h JPEG as picturePNG draws it, with an EXIF segment saying
 // orientation o (none when 0) and a camera's name.
-func jpegOf(t testing.TB, w, h, o int) []byte {
+func pictureJPEG(t testing.TB, w, h, o int) []byte {
 	t.Helper()
-	m, err := png.Decode(bytes.NewReader(pngOf(t, w, h, false)))
+	m, err := png.Decode(bytes.NewReader(picturePNG(t, w, h, false)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func jpegOf(t testing.TB, w, h, o int) []byte {
 	return append(out, b.Bytes()[2:]...)
 }
 
-func decoded(t *testing.T, b []byte) image.Image {
+func pictureDecoded(t *testing.T, b []byte) image.Image {
 	t.Helper()
 	m, format, err := image.Decode(bytes.NewReader(b))
 	if err != nil || format != "jpeg" {
@@ -83,17 +83,17 @@ func decoded(t *testing.T, b []byte) image.Image {
 	return m
 }
 
-// near reports whether c is about want (JPEG moves colours a little).
-func near(c color.Color, want color.NRGBA) bool {
+// pictureNear reports whether c is about want (JPEG moves colours a little).
+func pictureNear(c color.Color, want color.NRGBA) bool {
 	r, g, b, _ := c.RGBA()
 	d := func(a uint32, b uint8) bool { x := int(a>>8) - int(b); return x > -40 && x < 40 }
 	return d(r, want.R) && d(g, want.G) && d(b, want.B)
 }
 
 var (
-	red   = color.NRGBA{R: 200}
-	blue  = color.NRGBA{B: 200}
-	white = color.NRGBA{R: 255, G: 255, B: 255}
+	picRed   = color.NRGBA{R: 200}
+	picBlue  = color.NRGBA{B: 200}
+	picWhite = color.NRGBA{R: 255, G: 255, B: 255}
 )
 
 // TestMakePictureMakesASmallJPEG: a large picture comes out a JPEG of
@@ -108,17 +108,17 @@ func TestMakePictureMakesASmallJPEG(t *testing.T) {
 		clear          bool
 		left, right    color.NRGBA
 	}{
-		{2000, 1000, 800, 400, 256, 128, false, red, blue},
-		{900, 1800, 400, 800, 128, 256, false, red, blue},
-		{300, 200, 300, 200, 192, 128, true, red, white},
-		{60, 40, 60, 40, 60, 40, false, red, blue},
-		{3000, 100, 800, 26, 384, 12, false, red, blue},
+		{2000, 1000, 800, 400, 256, 128, false, picRed, picBlue},
+		{900, 1800, 400, 800, 128, 256, false, picRed, picBlue},
+		{300, 200, 300, 200, 192, 128, true, picRed, picWhite},
+		{60, 40, 60, 40, 60, 40, false, picRed, picBlue},
+		{3000, 100, 800, 26, 384, 12, false, picRed, picBlue},
 	} {
-		p, err := hub.MakePicture(pngOf(t, c.w, c.h, c.clear))
+		p, err := hub.MakePicture(picturePNG(t, c.w, c.h, c.clear))
 		if err != nil {
 			t.Fatalf("%d×%d: %v", c.w, c.h, err)
 		}
-		large, thumb := decoded(t, p.Large), decoded(t, p.Thumb)
+		large, thumb := pictureDecoded(t, p.Large), pictureDecoded(t, p.Thumb)
 		if b := large.Bounds(); b.Dx() != c.wantW || b.Dy() != c.wantH || p.Width != c.wantW || p.Height != c.wantH {
 			t.Errorf("%d×%d made %v (said %d×%d), want %d×%d", c.w, c.h, b, p.Width, p.Height, c.wantW, c.wantH)
 		}
@@ -127,7 +127,7 @@ func TestMakePictureMakesASmallJPEG(t *testing.T) {
 		}
 		for _, m := range []image.Image{large, thumb} {
 			b := m.Bounds()
-			if l, r := m.At(b.Dx()/8, b.Dy()/2), m.At(b.Dx()*7/8, b.Dy()/2); !near(l, c.left) || !near(r, c.right) {
+			if l, r := m.At(b.Dx()/8, b.Dy()/2), m.At(b.Dx()*7/8, b.Dy()/2); !pictureNear(l, c.left) || !pictureNear(r, c.right) {
 				t.Errorf("%d×%d (clear %t): left %v, right %v", c.w, c.h, c.clear, l, r)
 			}
 		}
@@ -152,7 +152,7 @@ func TestMakePictureTurnsItUprightAndDropsEXIF(t *testing.T) {
 		{8, 40, 80, image.Pt(20, 70), image.Pt(20, 10)}, // anticlockwise: red below
 		{2, 80, 40, image.Pt(70, 20), image.Pt(10, 20)}, // mirrored
 	} {
-		in := jpegOf(t, 80, 40, c.o)
+		in := pictureJPEG(t, 80, 40, c.o)
 		if !bytes.Contains(in, []byte("SpyCam")) {
 			t.Fatal("the upload holds no EXIF")
 		}
@@ -160,11 +160,11 @@ func TestMakePictureTurnsItUprightAndDropsEXIF(t *testing.T) {
 		if err != nil {
 			t.Fatalf("orientation %d: %v", c.o, err)
 		}
-		m := decoded(t, p.Large)
+		m := pictureDecoded(t, p.Large)
 		if b := m.Bounds(); b.Dx() != c.w || b.Dy() != c.h {
 			t.Errorf("orientation %d: %v, want %d×%d", c.o, b, c.w, c.h)
 		}
-		if !near(m.At(c.at1.X, c.at1.Y), red) || !near(m.At(c.at2.X, c.at2.Y), blue) {
+		if !pictureNear(m.At(c.at1.X, c.at1.Y), picRed) || !pictureNear(m.At(c.at2.X, c.at2.Y), picBlue) {
 			t.Errorf("orientation %d: %v at %v, %v at %v; want red, then blue", c.o, m.At(c.at1.X, c.at1.Y), c.at1, m.At(c.at2.X, c.at2.Y), c.at2)
 		}
 		for _, b := range [][]byte{p.Large, p.Thumb} {
@@ -183,7 +183,7 @@ func TestMakePictureRefusesWhatIsNotAPicture(t *testing.T) {
 	if err := gif.Encode(&g, image.NewPaletted(image.Rect(0, 0, 4, 4), []color.Color{color.White, color.Black}), nil); err != nil {
 		t.Fatal(err)
 	}
-	good := jpegOf(t, 80, 40, 0)
+	good := pictureJPEG(t, 80, 40, 0)
 	for _, c := range []struct {
 		what string
 		data []byte

@@ -16,11 +16,11 @@ import (
 )
 
 var (
-	staffA = hub.Actor{User: "刘芳", Addr: "10.0.0.2"}
-	admin  = hub.Actor{User: "王芳", Addr: "10.0.0.1"}
+	catalogStaffA = hub.Actor{User: "刘芳", Addr: "10.0.0.2"}
+	catalogAdmin  = hub.Actor{User: "王芳", Addr: "10.0.0.1"}
 )
 
-func fieldOf(err error) hub.Field {
+func fieldOfErr(err error) hub.Field {
 	var fe *hub.FieldError
 	if errors.As(err, &fe) {
 		return fe.Field
@@ -55,7 +55,7 @@ func TestCheckItemRefusesEachFieldOutOfRange(t *testing.T) {
 		f := good
 		c.edit(&f)
 		_, err := hub.CheckItem(f)
-		if got := fieldOf(err); got != c.field || !errors.Is(err, record.ErrInvalid) {
+		if got := fieldOfErr(err); got != c.field || !errors.Is(err, record.ErrInvalid) {
 			t.Errorf("%s: %v (field %q), want field %q", c.what, err, got, c.field)
 		}
 	}
@@ -77,11 +77,11 @@ func TestItemsAreTheDistricts(t *testing.T) {
 	e := newEnv(t)
 	kA, kB := e.kiosk("T1", "A"), e.kiosk("T2", "B")
 	rice := hub.ItemFields{Name: "大米", Price: 80, LimitCount: 2, LimitPeriod: hubsync.PeriodMonth, Active: true}
-	if _, err := e.hub.AddItem(ctx, hub.CenterScope("A"), staffA, rice, nil); !errors.Is(err, hub.ErrForbidden) {
+	if _, err := e.hub.AddItem(ctx, hub.CenterScope("A"), catalogStaffA, rice, nil); !errors.Is(err, hub.ErrForbidden) {
 		t.Fatalf("a center's staff added an item: %v", err)
 	}
 	before := e.pull(kA, 0).Version
-	it, err := e.hub.AddItem(ctx, hub.DistrictScope(), admin, rice, nil)
+	it, err := e.hub.AddItem(ctx, hub.DistrictScope(), catalogAdmin, rice, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,33 +97,33 @@ func TestItemsAreTheDistricts(t *testing.T) {
 			t.Errorf("kiosk %s pulled %+v", k.Terminal, p.Items)
 		}
 	}
-	if _, err := e.hub.AddItem(ctx, hub.DistrictScope(), admin, hub.ItemFields{Name: " 大米", Price: 5}, nil); fieldOf(err) != hub.FieldName || !errors.Is(err, hub.ErrExists) {
+	if _, err := e.hub.AddItem(ctx, hub.DistrictScope(), catalogAdmin, hub.ItemFields{Name: " 大米", Price: 5}, nil); fieldOfErr(err) != hub.FieldName || !errors.Is(err, hub.ErrExists) {
 		t.Errorf("a name taken: %v", err)
 	}
-	oil, err := e.hub.AddItem(ctx, hub.DistrictScope(), admin, hub.ItemFields{Name: "食用油", Price: 60, Active: true}, nil)
+	oil, err := e.hub.AddItem(ctx, hub.DistrictScope(), catalogAdmin, hub.ItemFields{Name: "食用油", Price: 60, Active: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// Changes.
-	if _, err := e.hub.ChangeItem(ctx, hub.CenterScope("A"), staffA, it.ID, rice, nil); !errors.Is(err, hub.ErrForbidden) {
+	if _, err := e.hub.ChangeItem(ctx, hub.CenterScope("A"), catalogStaffA, it.ID, rice, nil); !errors.Is(err, hub.ErrForbidden) {
 		t.Errorf("a center's staff changed an item: %v", err)
 	}
-	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, 12345, rice, nil); !errors.Is(err, hub.ErrNotFound) {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), catalogAdmin, 12345, rice, nil); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("an item not there changed: %v", err)
 	}
-	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, oil.ID, rice, nil); fieldOf(err) != hub.FieldName || !errors.Is(err, hub.ErrExists) {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), catalogAdmin, oil.ID, rice, nil); fieldOfErr(err) != hub.FieldName || !errors.Is(err, hub.ErrExists) {
 		t.Errorf("an item renamed to another's: %v", err)
 	}
 	v := e.pull(kA, 0).Version
 	audits := len(e.audit())
-	same, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, rice, nil)
+	same, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), catalogAdmin, it.ID, rice, nil)
 	if err != nil || same != it || e.pull(kA, 0).Version != v || len(e.audit()) != audits {
 		t.Errorf("a change of nothing: %+v, %v; version %d (was %d), %d audit entries (were %d)", same, err, e.pull(kA, 0).Version, v, len(e.audit()), audits)
 	}
 	withdrawn := rice
 	withdrawn.Price, withdrawn.LimitCount, withdrawn.LimitPeriod, withdrawn.Active = 100, 1, hubsync.PeriodWeek, false
-	next, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, withdrawn, nil)
+	next, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), catalogAdmin, it.ID, withdrawn, nil)
 	if err != nil || next.Version <= v || next.Price != 100 || next.Active {
 		t.Fatalf("the change: %+v, %v", next, err)
 	}
@@ -144,7 +144,7 @@ func TestAKioskChangeLosesToTheHubsNewerOne(t *testing.T) {
 	k.Queue(hubsync.Change{Item: &hubsync.Item{ID: 8001, Name: "大米", Price: 80, Active: true}})
 	e.pushOK(k)
 	pulled := e.pull(k, 0).Version
-	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, 8001, hub.ItemFields{Name: "大米", Price: 95, Active: true}, nil); err != nil {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), catalogAdmin, 8001, hub.ItemFields{Name: "大米", Price: 95, Active: true}, nil); err != nil {
 		t.Fatal(err)
 	}
 	push := func(registry uint64, price int64) {
@@ -180,11 +180,11 @@ func TestRestockIsCountedOnceAtTheHubAndTheKiosks(t *testing.T) {
 	e := newEnv(t)
 	k1, k2 := e.kiosk("T1", "A"), e.kiosk("T2", "A")
 	wang := e.person("HPL0001", "王堃", "04A1B2C3")
-	it, err := e.hub.AddItem(ctx, hub.DistrictScope(), admin, hub.ItemFields{Name: "毛巾", Price: 30, Active: true}, nil)
+	it, err := e.hub.AddItem(ctx, hub.DistrictScope(), catalogAdmin, hub.ItemFields{Name: "毛巾", Price: 30, Active: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.hub.Restock(ctx, hub.DistrictScope(), admin, hub.RestockRequest{Center: "A", Item: it.ID, Qty: 10, Reason: "首批"}); err != nil {
+	if _, err := e.hub.Restock(ctx, hub.DistrictScope(), catalogAdmin, hub.RestockRequest{Center: "A", Item: it.ID, Qty: 10, Reason: "首批"}); err != nil {
 		t.Fatal(err)
 	}
 	// The day: T1 redeems one, T2 two and restocks five at its desk, the
@@ -193,7 +193,7 @@ func TestRestockIsCountedOnceAtTheHubAndTheKiosks(t *testing.T) {
 	k1.Redeem(wang.ID, "04A1B2C3", it.ID, 1, 30)
 	k2.Redeem(wang.ID, "04A1B2C3", it.ID, 2, 60)
 	k2.Restock(it.ID, 5)
-	r, err := e.hub.Restock(ctx, hub.CenterScope("A"), staffA, hub.RestockRequest{Center: "A", Item: it.ID, Qty: 20, Reason: " 区里配送 "})
+	r, err := e.hub.Restock(ctx, hub.CenterScope("A"), catalogStaffA, hub.RestockRequest{Center: "A", Item: it.ID, Qty: 20, Reason: " 区里配送 "})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,11 +240,11 @@ func TestRestockIsCountedOnceAtTheHubAndTheKiosks(t *testing.T) {
 // missing at the reason; nothing of a refused restock is kept.
 func TestRestockRefusals(t *testing.T) {
 	e := newEnv(t)
-	it, err := e.hub.AddItem(ctx, hub.DistrictScope(), admin, hub.ItemFields{Name: "毛巾", Price: 30, Active: true}, nil)
+	it, err := e.hub.AddItem(ctx, hub.DistrictScope(), catalogAdmin, hub.ItemFields{Name: "毛巾", Price: 30, Active: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.hub.Restock(ctx, hub.DistrictScope(), admin, hub.RestockRequest{Center: "B", Item: it.ID, Qty: 3, Reason: "到货"}); err != nil {
+	if _, err := e.hub.Restock(ctx, hub.DistrictScope(), catalogAdmin, hub.RestockRequest{Center: "B", Item: it.ID, Qty: 3, Reason: "到货"}); err != nil {
 		t.Fatal(err)
 	}
 	audits := len(e.audit())
@@ -267,16 +267,16 @@ func TestRestockRefusals(t *testing.T) {
 		{"no reason", hub.DistrictScope(), hub.RestockRequest{Center: "A", Item: it.ID, Qty: 5, Reason: "  "}, hub.FieldReason, record.ErrInvalid},
 		{"a reason too long", hub.DistrictScope(), hub.RestockRequest{Center: "A", Item: it.ID, Qty: 5, Reason: strings.Repeat("到", hub.MaxRestockReason+1)}, hub.FieldReason, record.ErrInvalid},
 	} {
-		_, err := e.hub.Restock(ctx, c.scope, admin, c.req)
-		if !errors.Is(err, c.err) || fieldOf(err) != c.field {
-			t.Errorf("%s: %v (field %q), want %v at %q", c.what, err, fieldOf(err), c.err, c.field)
+		_, err := e.hub.Restock(ctx, c.scope, catalogAdmin, c.req)
+		if !errors.Is(err, c.err) || fieldOfErr(err) != c.field {
+			t.Errorf("%s: %v (field %q), want %v at %q", c.what, err, fieldOfErr(err), c.err, c.field)
 		}
 	}
 	if n := len(e.audit()); n != audits {
 		t.Errorf("%d audit entries after refusals, were %d", n, audits)
 	}
 	// Down to zero is a correction the hub takes.
-	if r, err := e.hub.Restock(ctx, hub.DistrictScope(), admin, hub.RestockRequest{Center: "B", Item: it.ID, Qty: -3, Reason: "盘点：破损"}); err != nil || r.After != 0 {
+	if r, err := e.hub.Restock(ctx, hub.DistrictScope(), catalogAdmin, hub.RestockRequest{Center: "B", Item: it.ID, Qty: -3, Reason: "盘点：破损"}); err != nil || r.After != 0 {
 		t.Errorf("down to zero: %+v, %v", r, err)
 	}
 	rs, err := e.hub.Restocks(ctx, hub.DistrictScope(), "", 0, 0, 0)
@@ -294,7 +294,7 @@ func TestCatalogAndRestocksByScope(t *testing.T) {
 	k := e.kiosk("T1", "A")
 	wang := e.person("HPL0001", "王堃", "04A1B2C3")
 	add := func(name string, active bool) hub.Item {
-		it, err := e.hub.AddItem(ctx, hub.DistrictScope(), admin, hub.ItemFields{Name: name, Price: 10, Active: active}, nil)
+		it, err := e.hub.AddItem(ctx, hub.DistrictScope(), catalogAdmin, hub.ItemFields{Name: name, Price: 10, Active: active}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,7 +302,7 @@ func TestCatalogAndRestocksByScope(t *testing.T) {
 	}
 	towel, soap, old := add("毛巾", true), add("肥皂", true), add("旧物品", false)
 	restock := func(center string, it hub.Item, n int64) {
-		if _, err := e.hub.Restock(ctx, hub.DistrictScope(), admin, hub.RestockRequest{Center: center, Item: it.ID, Qty: n, Reason: "到货"}); err != nil {
+		if _, err := e.hub.Restock(ctx, hub.DistrictScope(), catalogAdmin, hub.RestockRequest{Center: center, Item: it.ID, Qty: n, Reason: "到货"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -375,11 +375,11 @@ func TestCatalogAndRestocksByScope(t *testing.T) {
 // it.
 func TestPicturesAreTheDistricts(t *testing.T) {
 	e := newEnv(t)
-	pic, err := hub.MakePicture(pngOf(t, 40, 30, false))
+	pic, err := hub.MakePicture(picturePNG(t, 40, 30, false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, err := e.hub.AddItem(ctx, hub.DistrictScope(), admin, hub.ItemFields{Name: "毛巾", Price: 30, Active: true}, &pic)
+	it, err := e.hub.AddItem(ctx, hub.DistrictScope(), catalogAdmin, hub.ItemFields{Name: "毛巾", Price: 30, Active: true}, &pic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,23 +393,23 @@ func TestPicturesAreTheDistricts(t *testing.T) {
 	if _, err := e.hub.ItemPicture(ctx, hub.Scope{}, it.ID); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("the zero scope read a picture: %v", err)
 	}
-	other, err := hub.MakePicture(pngOf(t, 20, 30, false))
+	other, err := hub.MakePicture(picturePNG(t, 20, 30, false))
 	if err != nil {
 		t.Fatal(err)
 	}
 	fields := hub.ItemFields{Name: "毛巾", Price: 30, Active: true}
-	if _, err := e.hub.ChangeItem(ctx, hub.CenterScope("A"), staffA, it.ID, fields, &other); !errors.Is(err, hub.ErrForbidden) {
+	if _, err := e.hub.ChangeItem(ctx, hub.CenterScope("A"), catalogStaffA, it.ID, fields, &other); !errors.Is(err, hub.ErrForbidden) {
 		t.Errorf("a center's staff set a picture: %v", err)
 	}
-	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, 4242, fields, &other); !errors.Is(err, hub.ErrNotFound) {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), catalogAdmin, 4242, fields, &other); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("a picture of an item not there: %v", err)
 	}
-	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, fields, &hub.Picture{}); err == nil {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), catalogAdmin, it.ID, fields, &hub.Picture{}); err == nil {
 		t.Error("a picture MakePicture did not make was kept")
 	}
 	// The fields as they were: the picture alone changes.
 	audits := len(e.audit())
-	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), admin, it.ID, fields, &other); err != nil {
+	if _, err := e.hub.ChangeItem(ctx, hub.DistrictScope(), catalogAdmin, it.ID, fields, &other); err != nil {
 		t.Fatal(err)
 	}
 	if es := e.audit(); len(es) != audits+1 || es[len(es)-1].Action != hub.AuditItemPicture {

@@ -43,7 +43,7 @@ func pointsInABrowser(t *testing.T, open func(*testing.T, *env) *tab) {
 	dir := t.TempDir()
 	// A phone's photo: portrait, larger than the hub keeps.
 	photoPath, notPhoto := filepath.Join(dir, "毛巾.png"), filepath.Join(dir, "清单.png")
-	if err := os.WriteFile(photoPath, photo(t, 900, 1200), 0o644); err != nil {
+	if err := os.WriteFile(photoPath, itemPhoto(t, 900, 1200), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(notPhoto, []byte("物品名称,所需积分\n毛巾,30\n"), 0o644); err != nil {

@@ -65,9 +65,9 @@ func (p *Page) itemState(it hub.Item) string {
 	return p.T("points.withdrawn")
 }
 
-// itemID is the item of the URL's {id}: not found when it is not a
+// catalogItemID is the item of the URL's {id}: not found when it is not a
 // number.
-func itemID(p *Page) (record.ItemID, error) {
+func catalogItemID(p *Page) (record.ItemID, error) {
 	id, err := strconv.ParseInt(chi.URLParam(p.R, "id"), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, errNotFound
@@ -75,7 +75,9 @@ func itemID(p *Page) (record.ItemID, error) {
 	return record.ItemID(id), nil
 }
 
-func itemPath(id record.ItemID) string { return "/points/catalog/" + strconv.FormatInt(int64(id), 10) }
+func catalogItemPath(id record.ItemID) string {
+	return "/points/catalog/" + strconv.FormatInt(int64(id), 10)
+}
 
 func restockPath(center string, id record.ItemID) string {
 	return "/points/stock/" + center + "/" + strconv.FormatInt(int64(id), 10)
@@ -100,7 +102,7 @@ func pictureOf(ci hub.CatalogItem) *pictureView {
 // (…/TAG-s.jpg) to a logged-in user, for a year from the browser's cache:
 // another picture has another TAG, and an old TAG is not found.
 func (w *Web) itemPicture(p *Page) error {
-	id, err := itemID(p)
+	id, err := catalogItemID(p)
 	if err != nil {
 		return err
 	}
@@ -178,7 +180,7 @@ func (w *Web) catalogPage(p *Page) error {
 		v.StockHead = p.T("points.col.stock_total")
 	}
 	for _, ci := range cat.Items {
-		r := itemRow{Path: itemPath(ci.ID), Name: ci.Name, Price: strconv.FormatInt(ci.Price, 10), Limit: p.limitText(ci.Item), Active: ci.Active,
+		r := itemRow{Path: catalogItemPath(ci.ID), Name: ci.Name, Price: strconv.FormatInt(ci.Price, 10), Limit: p.limitText(ci.Item), Active: ci.Active,
 			Picture: pictureOf(ci), Stock: ci.Total()}
 		for _, s := range ci.Stock {
 			if lowOf(s) {
@@ -190,13 +192,13 @@ func (w *Web) catalogPage(p *Page) error {
 	return p.Render("points_catalog", v)
 }
 
-// exportName is a file's name: the section, the list, whose and the day.
-func (w *Web) exportName(list, whose string) string {
+// pointsExportName is a file's name: the section, the list, whose and the day.
+func (w *Web) pointsExportName(list, whose string) string {
 	return strings.Join([]string{w.text("section.points"), list, whose, w.clk.Now().In(chinaTime).Format("2006-01-02")}, "-")
 }
 
-// whose is the name of the centers a list is of: the one, or 全部中心.
-func (w *Web) whose(cs []hub.Center) string {
+// centersName is the name of the centers a list is of: the one, or 全部中心.
+func (w *Web) centersName(cs []hub.Center) string {
 	if len(cs) == 1 {
 		return cs[0].Name
 	}
@@ -240,7 +242,7 @@ func (w *Web) catalogExport(p *Page) error {
 		}
 		rows = append(rows, row)
 	}
-	return p.Export(format, Table{Name: w.exportName(p.T("points.catalog"), w.whose(cat.Centers)), Headers: headers, Rows: RowsOf(rows)})
+	return p.Export(format, Table{Name: w.pointsExportName(p.T("points.catalog"), w.centersName(cat.Centers)), Headers: headers, Rows: RowsOf(rows)})
 }
 
 // ---- an item: its page, the form that adds or changes one
@@ -274,7 +276,7 @@ var itemFields = []struct{ Name, Label string }{
 }
 
 var itemFieldOf = map[hub.Field]string{hub.FieldName: "name", hub.FieldPrice: "price", hub.FieldLimit: "limit", hub.FieldPeriod: "period",
-	hub.FieldActive: "active", hub.FieldPicture: "picture"}
+	hub.FieldPicture: "picture"}
 
 func (w *Web) itemForm(p *Page, f itemForm, problems []formProblem) itemForm {
 	f.Problems, f.ByField = sortProblems(problems), map[string]string{}
@@ -432,7 +434,7 @@ func (w *Web) itemAdd(p *Page) error {
 	if len(problems) == 0 {
 		it, err := p.Hub().AddItem(p.Ctx(), p.Scope, p.Actor, f, pic)
 		if err == nil {
-			return p.Redirect(itemPath(it.ID) + "?done=added")
+			return p.Redirect(catalogItemPath(it.ID) + "?done=added")
 		}
 		pr, ok := w.itemProblem(p, err)
 		if !ok {
@@ -447,7 +449,7 @@ func (w *Web) itemAdd(p *Page) error {
 // editForm is the form that changes the item of the URL, its fields as
 // they are.
 func (w *Web) editForm(p *Page) (itemForm, record.ItemID, error) {
-	id, err := itemID(p)
+	id, err := catalogItemID(p)
 	if err != nil {
 		return itemForm{}, 0, err
 	}
@@ -459,7 +461,7 @@ func (w *Web) editForm(p *Page) (itemForm, record.ItemID, error) {
 	if !ok {
 		return itemForm{}, 0, errNotFound
 	}
-	path := itemPath(id)
+	path := catalogItemPath(id)
 	values := map[string]string{"name": ci.Name, "price": strconv.FormatInt(ci.Price, 10), "limit": strconv.FormatInt(ci.LimitCount, 10),
 		"period": ci.LimitPeriod}
 	return itemForm{Title: p.T("points.edit_title", ci.Name), Action: path + "/edit", Back: path, Picture: pictureOf(ci), Values: values,
@@ -489,7 +491,7 @@ func (w *Web) itemChange(p *Page) error {
 	if len(problems) == 0 {
 		_, err := p.Hub().ChangeItem(p.Ctx(), p.Scope, p.Actor, id, f, pic)
 		if err == nil {
-			return p.Redirect(itemPath(id) + "?done=changed")
+			return p.Redirect(catalogItemPath(id) + "?done=changed")
 		}
 		pr, ok := w.itemProblem(p, err)
 		if !ok {
@@ -528,7 +530,7 @@ func (w *Web) lowRule() string {
 // itemPage is an item: its picture, price, limit, stock at each center the
 // user sees (each leading to its restock) and its restocks.
 func (w *Web) itemPage(p *Page) error {
-	id, err := itemID(p)
+	id, err := catalogItemID(p)
 	if err != nil {
 		return err
 	}
@@ -540,7 +542,7 @@ func (w *Web) itemPage(p *Page) error {
 	if !ok {
 		return errNotFound
 	}
-	v := itemView{Name: ci.Name, Path: itemPath(id), Price: strconv.FormatInt(ci.Price, 10), Limit: p.limitText(ci.Item),
+	v := itemView{Name: ci.Name, Path: catalogItemPath(id), Price: strconv.FormatInt(ci.Price, 10), Limit: p.limitText(ci.Item),
 		ChangedBy: ci.ChangedBy, Active: ci.Active, District: p.Scope.District(), Picture: pictureOf(ci), LowRule: w.lowRule()}
 	for _, s := range ci.Stock {
 		v.Stock = append(v.Stock, cellOf(s))
@@ -549,7 +551,7 @@ func (w *Web) itemPage(p *Page) error {
 	if err != nil {
 		return err
 	}
-	v.Restocks = restockRows(names{p, cat}, rs)
+	v.Restocks = restockRows(catalogNames{p, cat}, rs)
 	if k, ok := itemDone[p.R.URL.Query().Get("done")]; ok {
 		v.Done = p.T(k)
 	}
@@ -558,13 +560,13 @@ func (w *Web) itemPage(p *Page) error {
 
 // ---- stock
 
-// names names the centers and items of a catalog.
-type names struct {
+// catalogNames names the centers and items of a catalog.
+type catalogNames struct {
 	p   *Page
 	cat hub.Catalog
 }
 
-func (n names) center(id string) string {
+func (n catalogNames) center(id string) string {
 	for _, c := range n.cat.Centers {
 		if c.ID == id {
 			return c.Name
@@ -573,7 +575,7 @@ func (n names) center(id string) string {
 	return id
 }
 
-func (n names) item(id record.ItemID) string {
+func (n catalogNames) item(id record.ItemID) string {
 	if ci, ok := n.cat.Item(id); ok {
 		return ci.Name
 	}
@@ -586,11 +588,11 @@ type restockRow struct {
 }
 
 // restockRows are rs on a page.
-func restockRows(n names, rs []hub.Restock) []restockRow {
+func restockRows(n catalogNames, rs []hub.Restock) []restockRow {
 	var out []restockRow
 	for _, r := range rs {
 		out = append(out, restockRow{When: r.At.In(chinaTime).Format("2006-01-02 15:04"), Center: n.center(r.Center), Item: n.item(r.Item),
-			ItemPath: itemPath(r.Item), Qty: fmt.Sprintf("%+d", r.Qty), After: strconv.FormatInt(r.After, 10), Reason: r.Reason, By: r.By,
+			ItemPath: catalogItemPath(r.Item), Qty: fmt.Sprintf("%+d", r.Qty), After: strconv.FormatInt(r.After, 10), Reason: r.Reason, By: r.By,
 			Out: r.Qty < 0})
 	}
 	return out
@@ -633,7 +635,7 @@ func (w *Web) stockPage(p *Page) error {
 		return err
 	}
 	q := stockQuery(center)
-	v := stockView{Title: p.T("points.stock_of", w.whose(cat.Centers)), Matrix: len(cat.Centers) > 1, LowRule: w.lowRule(),
+	v := stockView{Title: p.T("points.stock_of", w.centersName(cat.Centers)), Matrix: len(cat.Centers) > 1, LowRule: w.lowRule(),
 		XLSX: "/points/stock/export.xlsx" + q, CSV: "/points/stock/export.csv" + q,
 		HistXLSX: "/points/stock/restocks.xlsx" + q, HistCSV: "/points/stock/restocks.csv" + q}
 	if p.Scope.District() {
@@ -649,7 +651,7 @@ func (w *Web) stockPage(p *Page) error {
 		v.Heads = append(v.Heads, c.Name)
 	}
 	for _, ci := range cat.Items {
-		r := stockRow{Name: ci.Name, Path: itemPath(ci.ID), Active: ci.Active}
+		r := stockRow{Name: ci.Name, Path: catalogItemPath(ci.ID), Active: ci.Active}
 		for _, s := range ci.Stock {
 			r.Cells = append(r.Cells, cellOf(s))
 		}
@@ -659,7 +661,7 @@ func (w *Web) stockPage(p *Page) error {
 	if err != nil {
 		return err
 	}
-	v.Restocks = restockRows(names{p, cat}, rs)
+	v.Restocks = restockRows(catalogNames{p, cat}, rs)
 	return p.Render("points_stock", v)
 }
 
@@ -689,7 +691,7 @@ func (w *Web) stockExport(p *Page) error {
 			rows = append(rows, []any{c.Name, ci.Name, s.Qty, s.Given, low, p.itemState(ci.Item)})
 		}
 	}
-	return p.Export(format, Table{Name: w.exportName(p.T("points.stock"), w.whose(cat.Centers)), Headers: headers, Rows: RowsOf(rows)})
+	return p.Export(format, Table{Name: w.pointsExportName(p.T("points.stock"), w.centersName(cat.Centers)), Headers: headers, Rows: RowsOf(rows)})
 }
 
 // restocksExport is the history of restocks at the centers the page shows
@@ -704,7 +706,7 @@ func (w *Web) restocksExport(p *Page) error {
 	if err != nil {
 		return err
 	}
-	n := names{p, cat}
+	n := catalogNames{p, cat}
 	rows := func(yield func([]any, error) bool) {
 		var before int64
 		for {
@@ -725,7 +727,7 @@ func (w *Web) restocksExport(p *Page) error {
 		}
 	}
 	headers := w.headers("points.col.when", "points.col.center", "points.col.name", "points.col.restock_qty", "points.col.after", "points.col.reason", "points.col.by")
-	return p.Export(format, Table{Name: w.exportName(p.T("points.restocks"), w.whose(cat.Centers)), Headers: headers, Rows: rows})
+	return p.Export(format, Table{Name: w.pointsExportName(p.T("points.restocks"), w.centersName(cat.Centers)), Headers: headers, Rows: rows})
 }
 
 // ---- a restock
@@ -747,7 +749,7 @@ type restockView struct {
 // restockView is the restock page of the URL's center and item: not
 // found when the user does not see the center, or there is no such item.
 func (w *Web) restockView(p *Page) (restockView, hub.RestockRequest, error) {
-	id, err := itemID(p)
+	id, err := catalogItemID(p)
 	if err != nil {
 		return restockView{}, hub.RestockRequest{}, err
 	}
@@ -761,14 +763,14 @@ func (w *Web) restockView(p *Page) (restockView, hub.RestockRequest, error) {
 		return restockView{}, hub.RestockRequest{}, errNotFound
 	}
 	s := ci.Stock[0]
-	v := restockView{Item: ci.Name, ItemPath: itemPath(id), Center: s.Center.Name, Path: restockPath(center, id), Qty: s.Qty, Given: s.Given,
+	v := restockView{Item: ci.Name, ItemPath: catalogItemPath(id), Center: s.Center.Name, Path: restockPath(center, id), Qty: s.Qty, Given: s.Given,
 		Held: s.Held, Low: lowOf(s), Active: ci.Active, LowRule: w.lowRule(), Values: map[string]string{}, ByField: map[string]string{},
 		MaxQty: hub.MaxRestock, MaxReason: hub.MaxRestockReason}
 	rs, err := p.Hub().Restocks(p.Ctx(), p.Scope, center, id, 0, restocksShown)
 	if err != nil {
 		return restockView{}, hub.RestockRequest{}, err
 	}
-	v.Restocks = restockRows(names{p, cat}, rs)
+	v.Restocks = restockRows(catalogNames{p, cat}, rs)
 	return v, hub.RestockRequest{Center: center, Item: id}, nil
 }
 

@@ -26,8 +26,8 @@ import (
 // each form's problems at their fields, pictures, restocks, scope, CSRF,
 // exports.
 
-// photo is a w×h PNG: red on the left, blue on the right.
-func photo(t testing.TB, w, h int) []byte {
+// itemPhoto is a w×h PNG: red on the left, blue on the right.
+func itemPhoto(t testing.TB, w, h int) []byte {
 	t.Helper()
 	m := image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
@@ -46,10 +46,10 @@ func photo(t testing.TB, w, h int) []byte {
 	return b.Bytes()
 }
 
-// itemForm posts an item's form (multipart, as the browser sends it, with
+// postItemForm posts an item's form (multipart, as the browser sends it, with
 // the session's token unless csrf is false) and a picture when data is
 // not nil.
-func (b *browser) itemForm(path string, fields url.Values, fileName string, data []byte, csrf bool) response {
+func (b *browser) postItemForm(path string, fields url.Values, fileName string, data []byte, csrf bool) response {
 	b.e.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -80,11 +80,11 @@ func (b *browser) itemForm(path string, fields url.Values, fileName string, data
 
 var itemLink = regexp.MustCompile(`^/points/catalog/(\d+)\?done=added$`)
 
-// addItem adds an item through the form as the logged-in (district) user
+// addCatalogItem adds an item through the form as the logged-in (district) user
 // and returns its id.
-func (b *browser) addItem(fields url.Values, data []byte) record.ItemID {
+func (b *browser) addCatalogItem(fields url.Values, data []byte) record.ItemID {
 	b.e.t.Helper()
-	res := b.itemForm("/points/catalog/new", fields, "photo.png", data, true)
+	res := b.postItemForm("/points/catalog/new", fields, "photo.png", data, true)
 	m := itemLink.FindStringSubmatch(res.Header.Get("Location"))
 	if res.StatusCode != http.StatusSeeOther || m == nil {
 		b.e.t.Fatalf("add item %v: %d to %q\n%s", fields, res.StatusCode, res.Header.Get("Location"), res.body)
@@ -93,11 +93,11 @@ func (b *browser) addItem(fields url.Values, data []byte) record.ItemID {
 	return record.ItemID(id)
 }
 
-func item(name, price string) url.Values {
+func itemValues(name, price string) url.Values {
 	return url.Values{"name": {name}, "price": {price}, "limit": {"0"}, "period": {""}, "active": {"1"}}
 }
 
-func (e *env) catalog(scope hub.Scope) hub.Catalog {
+func (e *env) catalogOf(scope hub.Scope) hub.Catalog {
 	e.t.Helper()
 	c, err := e.hub.Catalog(ctx, scope, "", time.UTC)
 	if err != nil {
@@ -142,8 +142,8 @@ func TestItemsAndPictures(t *testing.T) {
 	form := b.get("/points/catalog/new")
 	wantIn(t, "the new item's form", form.body, `enctype="multipart/form-data"`, `type="file"`, `accept="image/jpeg,image/png"`, "限兑周期", "每月")
 	fields := url.Values{"name": {"毛巾"}, "price": {"30"}, "limit": {"2"}, "period": {hubsync.PeriodMonth}, "active": {"1"}}
-	id := b.addItem(fields, photo(t, 1600, 1200))
-	ci, ok := e.catalog(hub.DistrictScope()).Item(id)
+	id := b.addCatalogItem(fields, itemPhoto(t, 1600, 1200))
+	ci, ok := e.catalogOf(hub.DistrictScope()).Item(id)
 	if !ok || ci.Price != 30 || ci.LimitCount != 2 || ci.LimitPeriod != hubsync.PeriodMonth || !ci.Active || ci.Picture == nil || ci.Picture.Width != 800 {
 		t.Fatalf("the item added: %+v (picture %+v)", ci, ci.Picture)
 	}
@@ -191,11 +191,11 @@ func TestItemsAndPictures(t *testing.T) {
 	wantIn(t, "the edit form", edit.body, `value="毛巾"`, `value="30"`, `value="2"`, `<option value="month" selected>`, "checked", m[1]+"-s.jpg")
 	fields.Set("price", "35")
 	fields.Del("active")
-	res := b.itemForm(itemPagePath(id)+"/edit", fields, "", nil, true)
+	res := b.postItemForm(itemPagePath(id)+"/edit", fields, "", nil, true)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != itemPagePath(id)+"?done=changed" {
 		t.Fatalf("the change: %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), res.body)
 	}
-	if ci, _ := e.catalog(hub.DistrictScope()).Item(id); ci.Price != 35 || ci.Active || ci.Picture == nil {
+	if ci, _ := e.catalogOf(hub.DistrictScope()).Item(id); ci.Price != 35 || ci.Active || ci.Picture == nil {
 		t.Errorf("after the change: %+v", ci)
 	}
 	if a := e.actions(hub.AuditItemChange); len(a) != 1 || a[0].Detail != "price 30 → 35, active true → false" {
@@ -221,11 +221,11 @@ func TestItemsAndPictures(t *testing.T) {
 		if res := c.get(p); res.StatusCode != http.StatusForbidden {
 			t.Errorf("GET %s as A's user: %d, want 403", p, res.StatusCode)
 		}
-		if res := c.itemForm(p, item("肥皂", "5"), "", nil, true); res.StatusCode != http.StatusForbidden {
+		if res := c.postItemForm(p, itemValues("肥皂", "5"), "", nil, true); res.StatusCode != http.StatusForbidden {
 			t.Errorf("POST %s as A's user: %d, want 403", p, res.StatusCode)
 		}
 	}
-	if got := e.catalog(hub.DistrictScope()); len(got.Items) != 1 || got.Items[0].Price != 35 {
+	if got := e.catalogOf(hub.DistrictScope()); len(got.Items) != 1 || got.Items[0].Price != 35 {
 		t.Errorf("the catalog after A's user's tries: %+v", got.Items)
 	}
 }
@@ -237,7 +237,7 @@ func TestItemFormProblemsAtTheirFields(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
 	b.login("王芳")
-	b.addItem(item("大米", "80"), nil)
+	b.addCatalogItem(itemValues("大米", "80"), nil)
 	for _, c := range []struct {
 		what    string
 		fields  url.Values
@@ -245,19 +245,19 @@ func TestItemFormProblemsAtTheirFields(t *testing.T) {
 		field   string
 		message string
 	}{
-		{"a price of 0", item("毛巾", "0"), nil, "price", "所需积分要是 1 到 100000 之间的整数"},
-		{"a price too high", item("毛巾", "100001"), nil, "price", "所需积分要是 1 到 100000 之间的整数"},
-		{"a price that is not a number", item("毛巾", "三十"), nil, "price", "所需积分要是 1 到 100000 之间的整数"},
+		{"a price of 0", itemValues("毛巾", "0"), nil, "price", "所需积分要是 1 到 100000 之间的整数"},
+		{"a price too high", itemValues("毛巾", "100001"), nil, "price", "所需积分要是 1 到 100000 之间的整数"},
+		{"a price that is not a number", itemValues("毛巾", "三十"), nil, "price", "所需积分要是 1 到 100000 之间的整数"},
 		{"a limit too high", url.Values{"name": {"毛巾"}, "price": {"30"}, "limit": {"1000"}, "period": {"week"}}, nil, "limit", "限兑数量要是 0 到 999 之间的整数"},
 		{"a limit below 0", url.Values{"name": {"毛巾"}, "price": {"30"}, "limit": {"-1"}, "period": {"week"}}, nil, "limit", "限兑数量要是 0 到 999 之间的整数"},
 		{"a limit without its period", url.Values{"name": {"毛巾"}, "price": {"30"}, "limit": {"2"}, "period": {""}}, nil, "period", "请选择限兑周期"},
-		{"a name taken", item(" 大米 ", "30"), nil, "name", "目录里已有同名物品"},
-		{"no name", item("", "30"), nil, "name", "请填写物品名称，不超过 32 个字"},
-		{"a text file as the picture", item("毛巾", "30"), []byte("物品名称,所需积分\n毛巾,30\n"), "picture", "这个文件不是 JPEG 或 PNG 图片"},
-		{"an HTML file as the picture", item("毛巾", "30"), []byte(`<html><script>alert(1)</script>`), "picture", "这个文件不是 JPEG 或 PNG 图片"},
-		{"a picture over 2 MB", item("毛巾", "30"), append(photo(t, 40, 30), make([]byte, 2<<20)...), "picture", "图片太大"},
+		{"a name taken", itemValues(" 大米 ", "30"), nil, "name", "目录里已有同名物品"},
+		{"no name", itemValues("", "30"), nil, "name", "请填写物品名称，不超过 32 个字"},
+		{"a text file as the picture", itemValues("毛巾", "30"), []byte("物品名称,所需积分\n毛巾,30\n"), "picture", "这个文件不是 JPEG 或 PNG 图片"},
+		{"an HTML file as the picture", itemValues("毛巾", "30"), []byte(`<html><script>alert(1)</script>`), "picture", "这个文件不是 JPEG 或 PNG 图片"},
+		{"a picture over 2 MB", itemValues("毛巾", "30"), append(itemPhoto(t, 40, 30), make([]byte, 2<<20)...), "picture", "图片太大"},
 	} {
-		res := b.itemForm("/points/catalog/new", c.fields, "x.png", c.file, true)
+		res := b.postItemForm("/points/catalog/new", c.fields, "x.png", c.file, true)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("%s: %d, want 422", c.what, res.StatusCode)
 			continue
@@ -270,11 +270,11 @@ func TestItemFormProblemsAtTheirFields(t *testing.T) {
 			t.Errorf("%s: the field %s is not marked", c.what, c.field)
 		}
 	}
-	if got := e.catalog(hub.DistrictScope()); len(got.Items) != 1 {
+	if got := e.catalogOf(hub.DistrictScope()); len(got.Items) != 1 {
 		t.Errorf("%d items after refused forms, want 1", len(got.Items))
 	}
 	// What was typed comes back.
-	res := b.itemForm("/points/catalog/new", url.Values{"name": {"洗衣液"}, "price": {"0"}, "limit": {"3"}, "period": {"year"}}, "", nil, true)
+	res := b.postItemForm("/points/catalog/new", url.Values{"name": {"洗衣液"}, "price": {"0"}, "limit": {"3"}, "period": {"year"}}, "", nil, true)
 	wantIn(t, "the form sent back", res.body, `value="洗衣液"`, `value="3"`, `<option value="year" selected>`)
 	if strings.Contains(res.body, `name="active" value="1" checked`) {
 		t.Error("the form sent back ticks 在兑, which was not")
@@ -288,7 +288,7 @@ func TestHTMLInAnItemsNameIsText(t *testing.T) {
 	b := e.browser()
 	b.login("王芳")
 	const name = `<img src=x onerror=alert(1)>`
-	id := b.addItem(item(name, "10"), nil)
+	id := b.addCatalogItem(itemValues(name, "10"), nil)
 	for _, p := range []string{"/points/catalog", itemPagePath(id), "/points/stock", restockPagePath("A", id), itemPagePath(id) + "/edit"} {
 		res := b.get(p)
 		if res.StatusCode != http.StatusOK || strings.Contains(res.body, "<img src=x") || !strings.Contains(res.body, "&lt;img src=x onerror=alert(1)&gt;") {
@@ -306,7 +306,7 @@ func TestRestocksByScope(t *testing.T) {
 	e := newEnv(t)
 	d := e.browser()
 	d.login("王芳")
-	id := d.addItem(item("毛巾", "30"), nil)
+	id := d.addCatalogItem(itemValues("毛巾", "30"), nil)
 	if res := d.form(restockPagePath("B", id), "qty", "12", "reason", "区里配送"); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the district restocks B: %d\n%s", res.StatusCode, res.body)
 	}
@@ -329,7 +329,7 @@ func TestRestocksByScope(t *testing.T) {
 		t.Errorf("a correction: %d\n%s", res.StatusCode, res.body)
 	}
 	stock := func(center string) int64 {
-		ci, _ := e.catalog(hub.DistrictScope()).Item(id)
+		ci, _ := e.catalogOf(hub.DistrictScope()).Item(id)
 		for _, s := range ci.Stock {
 			if s.Center.ID == center {
 				return s.Qty
@@ -390,17 +390,17 @@ func TestRestockFormsNeedTheirToken(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
 	b.login("王芳")
-	id := b.addItem(item("毛巾", "30"), nil)
+	id := b.addCatalogItem(itemValues("毛巾", "30"), nil)
 	if res := b.post(restockPagePath("A", id), url.Values{"qty": {"5"}, "reason": {"到货"}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a restock without its token: %d, want 403", res.StatusCode)
 	}
-	if res := b.itemForm("/points/catalog/new", item("肥皂", "5"), "p.png", photo(t, 20, 20), false); res.StatusCode != http.StatusForbidden {
+	if res := b.postItemForm("/points/catalog/new", itemValues("肥皂", "5"), "p.png", itemPhoto(t, 20, 20), false); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a new item without its token: %d, want 403", res.StatusCode)
 	}
-	if res := b.itemForm(itemPagePath(id)+"/edit", item("毛巾", "99"), "", nil, false); res.StatusCode != http.StatusForbidden {
+	if res := b.postItemForm(itemPagePath(id)+"/edit", itemValues("毛巾", "99"), "", nil, false); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a change without its token: %d, want 403", res.StatusCode)
 	}
-	cat := e.catalog(hub.DistrictScope())
+	cat := e.catalogOf(hub.DistrictScope())
 	if len(cat.Items) != 1 || cat.Items[0].Price != 30 || cat.Items[0].Total() != 0 {
 		t.Errorf("the catalog after forms without their token: %+v", cat.Items)
 	}
@@ -414,8 +414,8 @@ func TestStockPageAndExports(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
 	b.login("王芳")
-	towel := b.addItem(url.Values{"name": {"毛巾"}, "price": {"30"}, "limit": {"2"}, "period": {"week"}, "active": {"1"}}, nil)
-	formula := b.addItem(item("=HYPERLINK(\"http://x\")", "5"), nil)
+	towel := b.addCatalogItem(url.Values{"name": {"毛巾"}, "price": {"30"}, "limit": {"2"}, "period": {"week"}, "active": {"1"}}, nil)
+	formula := b.addCatalogItem(itemValues("=HYPERLINK(\"http://x\")", "5"), nil)
 	for _, r := range []struct {
 		center string
 		id     record.ItemID
@@ -443,7 +443,7 @@ func TestStockPageAndExports(t *testing.T) {
 		{"'=HYPERLINK(\"http://x\")", "5", "0", "", "在兑", "9", "", "9"},
 		{"毛巾", "30", "2", "每周", "在兑", "40", "3", "43"},
 	}
-	if got := strings.Join(flat(rows), "|"); got != strings.Join(flat(want), "|") {
+	if got := strings.Join(joinRows(rows), "|"); got != strings.Join(joinRows(want), "|") {
 		t.Errorf("the catalog's CSV:\n got %q\nwant %q", rows, want)
 	}
 	rows = b.exportCSV("/points/stock/export.csv?center=A")
@@ -475,7 +475,7 @@ func TestStockPageAndExports(t *testing.T) {
 	}
 }
 
-func flat(rows [][]string) []string {
+func joinRows(rows [][]string) []string {
 	var out []string
 	for _, r := range rows {
 		out = append(out, strings.Join(r, ","))
@@ -499,7 +499,7 @@ func TestAKiosksItemIsTheDistricts(t *testing.T) {
 	if !strings.Contains(page.body, `<td class="num" data-label="库存"><span>4 <span class="tag low">库存不足</span></span></td>`) {
 		t.Errorf("the kiosk's restock is not A's stock (4, low):\n%s", page.body)
 	}
-	res := b.itemForm(itemPagePath(8001)+"/edit", item("大米", "90"), "", nil, true)
+	res := b.postItemForm(itemPagePath(8001)+"/edit", itemValues("大米", "90"), "", nil, true)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the change: %d\n%s", res.StatusCode, res.body)
 	}
