@@ -399,30 +399,50 @@ type StockLevel struct {
 	Given int64
 }
 
+// Low reports whether l runs low: an active item with at most
+// LowStockFloor left, or fewer than LowStockDays' worth at the pace of
+// Given over the LowStockWindow. The dashboard and the stock pages mark
+// stock by this one rule.
+func (l StockLevel) Low() bool {
+	return l.Item.Active && (l.Qty <= LowStockFloor || l.Qty*int64(LowStockWindow/(24*time.Hour)) < LowStockDays*l.Given)
+}
+
+// centerItem is an item at a center.
+type centerItem struct {
+	center string
+	item   record.ItemID
+}
+
+// recentlyGiven is how many of each item each center of cs handed out in
+// the LowStockWindow's days up to today, in zone (the district's).
+func (h *Hub) recentlyGiven(r Reader, cs []Center, zone *time.Location) (map[centerItem]int64, error) {
+	now := h.now().In(zone)
+	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, zone)
+	window := []time.Time{tomorrow.AddDate(0, 0, -int(LowStockWindow/(24*time.Hour))), tomorrow}
+	rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: window, By: ByCenter | ByItem}, false)
+	if err != nil {
+		return nil, err
+	}
+	given := map[centerItem]int64{}
+	for _, row := range rows {
+		given[centerItem{row.Center, row.Item}] += row.Given
+	}
+	return given, nil
+}
+
 // LowStock are the active items running low at the centers of scope
 // (center's only, when not ""), by center, then fewest first. The pace is
 // of the LowStockWindow's days up to today, in zone (the district's).
 func (h *Hub) LowStock(ctx context.Context, scope Scope, center string, zone *time.Location) ([]StockLevel, error) {
-	now := h.now().In(zone)
-	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, zone)
-	window := []time.Time{tomorrow.AddDate(0, 0, -int(LowStockWindow/(24*time.Hour))), tomorrow}
 	var out []StockLevel
 	err := h.store.View(ctx, func(r Reader) error {
 		cs, err := centersOf(r, scope, center)
 		if err != nil {
 			return err
 		}
-		rows, err := h.tallies(r, TallyQuery{Centers: ids(cs), Bounds: window, By: ByCenter | ByItem}, false)
+		given, err := h.recentlyGiven(r, cs, zone)
 		if err != nil {
 			return err
-		}
-		type key struct {
-			center string
-			item   record.ItemID
-		}
-		given := map[key]int64{}
-		for _, row := range rows {
-			given[key{row.Center, row.Item}] += row.Given
 		}
 		items, err := r.Items()
 		if err != nil {
@@ -443,8 +463,8 @@ func (h *Hub) LowStock(ctx context.Context, scope Scope, center string, zone *ti
 				if !ok || !it.Active {
 					continue
 				}
-				l := StockLevel{Center: c, Item: it, Qty: s.Qty, Given: given[key{c.ID, s.Item}]}
-				if l.Qty <= LowStockFloor || l.Qty*int64(LowStockWindow/(24*time.Hour)) < LowStockDays*l.Given {
+				l := StockLevel{Center: c, Item: it, Qty: s.Qty, Given: given[centerItem{c.ID, s.Item}]}
+				if l.Low() {
 					low = append(low, l)
 				}
 			}

@@ -55,8 +55,9 @@ import (
 //     id above every id before it (the ID it is given is ignored), and
 //     nothing changes or deletes an entry once stored.
 //   - The register of certificates is append-only in the same way
-//     (AddCertificate). A sealed ID number is stored as it is given: the
-//     store never sees it in clear.
+//     (AddCertificate), and so is the history of restocks (AddRestock).
+//     A sealed ID number is stored as it is given: the store never sees
+//     it in clear.
 type Store interface {
 	View(ctx context.Context, fn func(Reader) error) error
 	Update(ctx context.Context, fn func(Tx) error) error
@@ -207,6 +208,15 @@ type Reader interface {
 	// People are the people of ids that are there (the others are left
 	// out), each once, in id order.
 	People(ids []record.PersonID) ([]Person, error)
+	// The catalog's pictures and the history of restocks (积分兑换).
+	//
+	// Picture is item's picture, its bytes too.
+	Picture(item record.ItemID) (Picture, error)
+	// Pictures are every item's picture without its bytes (Large and
+	// Thumb nil), in item order.
+	Pictures() ([]Picture, error)
+	// Restocks are the restocks q selects, newest first.
+	Restocks(q RestockQuery) ([]Restock, error)
 }
 
 // Tx is an Update's transaction.
@@ -267,6 +277,13 @@ type Tx interface {
 	// when its number or its year and seq are held. The register is
 	// append-only.
 	AddCertificate(Certificate) error
+
+	// PutPicture writes an item's picture whole (the item must be there).
+	PutPicture(Picture) error
+	// AddRestock appends a restock to the history under an ID above every
+	// ID before it (the ID it is given is ignored); the history is
+	// append-only.
+	AddRestock(Restock) error
 }
 
 // Store errors.

@@ -495,6 +495,36 @@ CREATE INDEX people_center ON people(center);
 	`
 CREATE INDEX entries_tally ON entries(center, kind, at_hub, person, activity, item, minutes, points, stock);
 `,
+	// 6: the catalog's pictures, and the history of restocks made at the
+	// hub (append-only).
+	`
+-- item_pictures: the JPEGs the hub made of an upload; hash is large's SHA-256.
+CREATE TABLE item_pictures (
+	item       INTEGER PRIMARY KEY REFERENCES items(id),
+	hash       BLOB NOT NULL,
+	large      BLOB NOT NULL,
+	thumb      BLOB NOT NULL,
+	width      INTEGER NOT NULL,
+	height     INTEGER NOT NULL,
+	changed_at INTEGER NOT NULL,
+	changed_by TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE restocks (
+	id       INTEGER PRIMARY KEY,
+	at       INTEGER NOT NULL,
+	center   TEXT NOT NULL REFERENCES centers(id),
+	item     INTEGER NOT NULL,
+	qty      INTEGER NOT NULL,
+	after    INTEGER NOT NULL,
+	reason   TEXT NOT NULL,
+	by_user  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX restocks_center ON restocks(center, id);
+CREATE INDEX restocks_item ON restocks(item, id);
+CREATE TRIGGER restocks_no_update BEFORE UPDATE ON restocks BEGIN SELECT RAISE(ABORT, 'the history of restocks is append-only'); END;
+CREATE TRIGGER restocks_no_delete BEFORE DELETE ON restocks BEGIN SELECT RAISE(ABORT, 'the history of restocks is append-only'); END;
+`,
 }
 
 // isUnique reports whether err is a uniqueness violation.

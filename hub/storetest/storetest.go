@@ -56,6 +56,8 @@ func Run(t *testing.T, open Open) {
 		{"TallyMarkAndEntriesAfter", testTallyMark},
 		{"CenterEntriesByTimeOrPeople", testCenterEntries},
 		{"PeopleByID", testPeopleByID},
+		{"ItemPictures", testPictures},
+		{"RestocksNewestFirst", testRestocks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

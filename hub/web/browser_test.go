@@ -103,18 +103,17 @@ func TestInABrowser(t *testing.T) {
 			}
 		}
 		main := b.text("main")
-		for _, want := range []string{"王芳，您好", "注册登记", "志愿服务记录", "积分兑换", "看板", "审计日志", "建设中"} {
+		for _, want := range []string{"王芳，您好", "注册登记", "志愿服务记录", "积分兑换", "看板", "审计日志"} {
 			if !strings.Contains(main, want) {
 				t.Errorf("the home page lacks %q:\n%s", want, main)
 			}
 		}
 		b.shots("home")
-		// A section to come says so, with who is logged in and 退出.
-		b.follow(chromedp.Click(chromedp.CSS(`.tiles li.soon a`)))
-		if txt := b.text("body"); !strings.Contains(txt, "正在建设中") || !strings.Contains(txt, "王芳") || !strings.Contains(txt, "退出") {
-			t.Errorf("a section to come:\n%s", txt)
+		// A section's tile opens it, with who is logged in and 退出.
+		b.follow(chromedp.Click(chromedp.CSS(`.tiles a[href="/points"]`)))
+		if h, txt := b.text("h1"), b.text("header"); h != "积分兑换" || !strings.Contains(txt, "王芳") || !strings.Contains(txt, "退出") {
+			t.Errorf("the section opened from its tile: %q under %q", h, txt)
 		}
-		b.shots("soon")
 		b.follow(chromedp.Click(chromedp.CSS(".logout button")))
 		if p, txt := b.path(), b.text("main"); p != "/login" || !strings.Contains(txt, "您已退出登录") {
 			t.Errorf("after 退出: at %s, %q", p, txt)
@@ -230,6 +229,7 @@ func TestInABrowser(t *testing.T) {
 
 	t.Run("Dashboard", func(t *testing.T) { dashboardInABrowser(t, open) })
 	t.Run("Exports", func(t *testing.T) { exportsInABrowser(t, open) })
+	t.Run("PointsCatalogAndStock", func(t *testing.T) { pointsInABrowser(t, open) })
 
 	t.Run("HTMLInANameIsText", func(t *testing.T) {
 		e := newEnv(t)

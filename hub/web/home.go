@@ -20,7 +20,7 @@ type section struct {
 var sections = []section{
 	{Key: "section.people", Path: "/people", Ready: true},
 	{Key: "section.service", Path: "/service", Ready: true},
-	{Key: "section.points", Path: "/points"},
+	{Key: "section.points", Path: "/points", Ready: true},
 	{Key: "section.dashboard", Path: "/dashboard", Ready: true},
 	{Key: "section.audit", Path: "/audit", Ready: true, District: true},
 }

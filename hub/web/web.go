@@ -123,6 +123,7 @@ func (w *Web) routes() *chi.Mux {
 		r.Get("/dashboard", w.page(w.dashboardPage))
 		r.Get("/dashboard/export/{list}.{format}", w.page(w.dashboardExport))
 		r.Post("/dashboard/flags/{id}/resolve", w.page(w.resolveFlag))
+		w.pointsRoutes(r)
 		for _, s := range sections {
 			if !s.Ready {
 				r.Get(s.Path, w.page(w.soon(s)))
@@ -133,6 +134,10 @@ func (w *Web) routes() *chi.Mux {
 	r.Group(func(r chi.Router) {
 		r.Use(w.loggedIn(ImportBodyLimit))
 		r.Post("/people/import", w.page(w.importPreview))
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(w.loggedIn(PictureBodyLimit))
+		w.pointsUploads(r)
 	})
 	return r
 }
