@@ -196,6 +196,18 @@ type Reader interface {
 	// LastCertificateSeq is the highest Seq of year's certificates; 0
 	// when there is none.
 	LastCertificateSeq(year int) (int, error)
+
+	// The redemptions (积分兑换), each with its pickup code and hand-out.
+	//
+	// Redemption is the redemption of its redeem entry's id.
+	Redemption(id record.EntryID) (Redemption, error)
+	// Redemptions are the redemptions q selects, newest first (hub time,
+	// then id, both descending), at most q.Limit (every one when 0).
+	Redemptions(q RedemptionQuery) ([]Redemption, error)
+	// RedemptionSums sum the redemptions q selects (its Centers, From, To
+	// and Match) by center and item, in that order; a group without a
+	// redemption is left out.
+	RedemptionSums(q RedemptionQuery) ([]RedemptionSum, error)
 }
 
 // Tx is an Update's transaction.
@@ -256,6 +268,9 @@ type Tx interface {
 	// when its number or its year and seq are held. The register is
 	// append-only.
 	AddCertificate(Certificate) error
+
+	// PutRedemption writes a redemption whole.
+	PutRedemption(Redemption) error
 }
 
 // Store errors.

@@ -54,6 +54,8 @@ func Run(t *testing.T, open Open) {
 		{"TopVolunteers", testTopVolunteers},
 		{"FlagAndCenterStock", testFlagAndStock},
 		{"TallyMarkAndEntriesAfter", testTallyMark},
+		{"RedemptionsNewestFirstByCenterTimeStateAndMatch", testRedemptions},
+		{"RedemptionSumsByCenterAndItem", testRedemptionSums},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
