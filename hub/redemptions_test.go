@@ -102,7 +102,7 @@ func TestPushRefusesPickupsOfOtherRedemptions(t *testing.T) {
 	other := b.RedeemWithCode(1, "04A1B2C3", 7, 1, 40, "0001")
 	e.pushOK(b)
 	for name, row := range map[string]hubsync.Pickup{
-		"unknown":           {Redemption: record.EntryID{0xFF}, Code: "0002"},
+		"unknown":            {Redemption: record.EntryID{0xFF}, Code: "0002"},
 		"another terminal's": {Redemption: other.ID, Handout: &hubsync.Handout{Operator: "5A000001", At: e.clk.Now()}},
 	} {
 		k := hubtest.NewKiosk("T3-"+strings.ReplaceAll(name, " ", ""), "A", e.clk.Now)
