@@ -229,6 +229,7 @@ func TestInABrowser(t *testing.T) {
 	})
 
 	t.Run("Dashboard", func(t *testing.T) { dashboardInABrowser(t, open) })
+	t.Run("Redemptions", func(t *testing.T) { redemptionsInABrowser(t, open) })
 
 	t.Run("HTMLInANameIsText", func(t *testing.T) {
 		e := newEnv(t)

@@ -116,6 +116,7 @@ func (w *Web) routes() http.Handler {
 		r.Get("/dashboard", w.page(w.dashboardPage))
 		r.Get("/dashboard/export/{list}.{format}", w.page(w.dashboardExport))
 		r.Post("/dashboard/flags/{id}/resolve", w.page(w.resolveFlag))
+		w.redemptionRoutes(r)
 		for _, s := range sections {
 			if !s.Ready {
 				r.Get(s.Path, w.page(w.soon(s)))
