@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,6 +50,19 @@ func redemptionsInABrowser(t *testing.T, open func(*testing.T, *env) *tab) {
 	fits("the redemptions")
 	b.shots("points-redemptions")
 	b.fullShots("points-redemptions-full")
+	if os.Getenv("HONGMAJIA_UPDATE_README") != "" {
+		// The README's pictures: the top of the page on each screen.
+		for _, s := range screenSizes {
+			name := fmt.Sprintf("points-redemptions-%dx%d.png", s[0], s[1])
+			png, err := os.ReadFile(filepath.Join(screenshotDir(t), name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "..", "assets", "screenshots", "hub-"+name), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	// The form: waiting ones, then a pickup code typed as the desk would.
 	b.do(chromedp.EmulateViewport(1366, 768))
