@@ -258,7 +258,7 @@ const (
 	RedemptionPage = 100
 	// MaxRedemptionPage is the most one read returns.
 	MaxRedemptionPage = 1000
-	// maxSearch bounds what a search of redemptions looks for.
+	// maxRedemptionSearch bounds what a search of redemptions looks for.
 	maxRedemptionSearch = 32
 )
 
