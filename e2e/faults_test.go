@@ -36,6 +36,10 @@ type faultKiosk struct {
 	people    []faultPerson
 	activity  record.ActivityID
 	item      ledger.Offer
+	// redeemed are the redemptions made here (their codes), handed the
+	// ones handed out: what the hub must hold once, after the faults.
+	redeemed []ledger.Redemption
+	handed   map[record.EntryID]bool
 }
 
 type faultPerson struct {
@@ -77,6 +81,7 @@ func TestFaults(t *testing.T) {
 			proxy:     newProxy(t, h.addr, seed^uint64(i+1)*0x5851f42d4c957f2d),
 			transport: tr,
 			rng:       rand.New(rand.NewPCG(seed, uint64(i+1))),
+			handed:    map[record.EntryID]bool{},
 		}
 		k.mustEnroll(k.proxy.url(), h.token(k.center))
 		k.mustSync()
@@ -314,11 +319,24 @@ func (k *faultKiosk) op() error {
 		if _, err := k.l.Adjust(ctx, ledger.Adjust{ID: record.NewEntryID(), Person: p.id, Card: p.card, Points: pts, Reason: "e2e", Operator: k.staff}); err != nil {
 			return fmt.Errorf("kiosk %s: credit: %w", k.name, err)
 		}
+	case n == 7 && len(k.redeemed) > len(k.handed):
+		// Staff hand out the goods of a redemption not handed out yet.
+		r := k.redeemed[k.rng.IntN(len(k.redeemed))]
+		if k.handed[r.Entry.ID] {
+			return nil
+		}
+		if _, err := k.l.HandOut(ctx, ledger.HandOut{ID: record.NewEntryID(), Redemption: r.Entry.ID, Operator: k.staff}); err != nil {
+			return fmt.Errorf("kiosk %s: hand out: %w", k.name, err)
+		}
+		k.handed[r.Entry.ID] = true
 	case n <= 7:
 		p := k.people[k.rng.IntN(len(k.people))]
-		_, err := k.l.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: p.card, Item: k.item.Item.ID})
+		r, err := k.l.Redeem(ctx, ledger.Redeem{ID: record.NewEntryID(), Card: p.card, Item: k.item.Item.ID})
 		if err != nil && !isAny(err, ledger.ErrInsufficientPoints, ledger.ErrOfflineCap) {
 			return fmt.Errorf("kiosk %s: redeem: %w", k.name, err)
+		}
+		if err == nil {
+			k.redeemed = append(k.redeemed, r)
 		}
 	default:
 		p := k.people[k.rng.IntN(len(k.people))]
@@ -416,6 +434,7 @@ func checkSettled(t *testing.T, h *hubProc, ks []*faultKiosk) {
 				t.Errorf("center %s's towels: %d at the hub, %d at kiosk %s; imported and redeemed, %d", k.center, hs.Qty, got, k.name, stock[k.center])
 			}
 		}
+		checkRedemptionsAtHub(t, hb, ks)
 		fl, err := hb.Flags(ctx, false)
 		if err != nil {
 			t.Fatal(err)
@@ -447,4 +466,49 @@ func checkSettled(t *testing.T, h *hubProc, ks []*faultKiosk) {
 		}
 	}
 	t.Logf("settled: %d entries of %d kiosks at the hub, %d people", total, len(ks), len(people))
+}
+
+// checkRedemptionsAtHub: the hub holds each kiosk's redemptions once, each
+// with the pickup code the kiosk gave, and handed out by the kiosk's staff
+// card exactly when the kiosk handed it out.
+func checkRedemptionsAtHub(t *testing.T, hb *hub.Hub, ks []*faultKiosk) {
+	t.Helper()
+	held := map[record.EntryID]hub.Redemption{}
+	f := hub.RedemptionFilter{Limit: hub.MaxRedemptionPage}
+	for {
+		rows, more, err := hb.Redemptions(ctx, hub.DistrictScope(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if _, twice := held[r.ID]; twice {
+				t.Errorf("redemption %s is at the hub twice", r.ID)
+			}
+			held[r.ID] = r.Redemption
+		}
+		if !more {
+			break
+		}
+		f.Before = rows[len(rows)-1].Cursor()
+	}
+	made, handed := 0, 0
+	for _, k := range ks {
+		for _, m := range k.redeemed {
+			r, ok := held[m.Entry.ID]
+			switch {
+			case !ok:
+				t.Errorf("kiosk %s: redemption %s (code %s) is not at the hub", k.name, m.Entry.ID, m.Code)
+			case r.Code != string(m.Code):
+				t.Errorf("kiosk %s: redemption %s has code %q at the hub, %q at the kiosk", k.name, m.Entry.ID, r.Code, m.Code)
+			case k.handed[m.Entry.ID] != (r.State() == hub.RedemptionHandedOut) || (k.handed[m.Entry.ID] && r.HandedBy != k.staff):
+				t.Errorf("kiosk %s: redemption %s at the hub: %+v; handed out at the kiosk: %t", k.name, m.Entry.ID, r, k.handed[m.Entry.ID])
+			}
+		}
+		made += len(k.redeemed)
+		handed += len(k.handed)
+	}
+	if len(held) != made {
+		t.Errorf("the hub holds %d redemptions, the kiosks made %d", len(held), made)
+	}
+	t.Logf("settled: %d redemptions with their codes, %d handed out", made, handed)
 }

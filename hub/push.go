@@ -31,9 +31,12 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 	if p.Terminal != m.Terminal {
 		return hubsync.PushResult{}, fmt.Errorf("push: terminal %q signed as %q: %w", p.Terminal, m.Terminal, hubsync.ErrMalformed)
 	}
-	if len(p.Entries) > hubsync.MaxBatch || len(p.Changes) > hubsync.MaxChanges {
-		return hubsync.PushResult{}, fmt.Errorf("push: %d entries and %d changes, at most %d and %d: %w",
-			len(p.Entries), len(p.Changes), hubsync.MaxBatch, hubsync.MaxChanges, hubsync.ErrTooLarge)
+	if len(p.Entries) > hubsync.MaxBatch || len(p.Changes) > hubsync.MaxChanges || len(p.Pickups) > hubsync.MaxPickups {
+		return hubsync.PushResult{}, fmt.Errorf("push: %d entries, %d changes and %d pickups, at most %d, %d and %d: %w",
+			len(p.Entries), len(p.Changes), len(p.Pickups), hubsync.MaxBatch, hubsync.MaxChanges, hubsync.MaxPickups, hubsync.ErrTooLarge)
+	}
+	if err := p.CheckPickups(); err != nil {
+		return hubsync.PushResult{}, err
 	}
 	entries, ref, err := decodeBatch(p)
 	if err != nil {
@@ -71,7 +74,7 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 			ref = checkChanges(k, p.Changes)
 		}
 		if ref != nil {
-			res.Acked, res.ChangesAcked = k.Anchor, k.ChangesAcked
+			res.Acked, res.ChangesAcked, res.PickupsAcked = k.Anchor, k.ChangesAcked, p.PickupsAcked
 			res.Refused, res.Fork = ref.reason, ref.kind == FlagFork
 			k.Refusal, k.Fork = ref.reason, res.Fork
 			if err := tx.PutKiosk(k); err != nil {
@@ -108,6 +111,9 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 		if err := in.finish(); err != nil {
 			return err
 		}
+		if err := in.pickups(p.Pickups); err != nil {
+			return err
+		}
 		if p.Head.Seq >= k.Anchor.Seq {
 			k.Head = p.Head
 		}
@@ -118,7 +124,7 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 		if err := tx.ResolveFlags(FlagStale, k.Terminal, "sync", now); err != nil {
 			return err
 		}
-		res.Acked, res.ChangesAcked = k.Anchor, k.ChangesAcked
+		res.Acked, res.ChangesAcked, res.PickupsAcked = k.Anchor, k.ChangesAcked, pickupsAcked(p)
 		center, stored = k.Center, len(fresh)
 		return nil
 	})
@@ -376,6 +382,9 @@ func (in *ingest) entry(e *StoredEntry) error {
 	}
 	if !added {
 		return fmt.Errorf("push: entry seq %d: its id %s is another entry's: %w", e.Seq, e.ID, hubsync.ErrMalformed)
+	}
+	if err := in.redemption(e); err != nil {
+		return err
 	}
 	if movesBalance(e) {
 		to, err := in.resolve(e.Person)

@@ -217,6 +217,17 @@ type Reader interface {
 	Pictures() ([]Picture, error)
 	// Restocks are the restocks q selects, newest first.
 	Restocks(q RestockQuery) ([]Restock, error)
+	// The redemptions (积分兑换), each with its pickup code and hand-out.
+	//
+	// Redemption is the redemption of its redeem entry's id.
+	Redemption(id record.EntryID) (Redemption, error)
+	// Redemptions are the redemptions q selects, newest first (hub time,
+	// then id, both descending), at most q.Limit (every one when 0).
+	Redemptions(q RedemptionQuery) ([]Redemption, error)
+	// RedemptionSums sum the redemptions q selects (its Centers, From, To
+	// and Match) by center and item, in that order; a group without a
+	// redemption is left out.
+	RedemptionSums(q RedemptionQuery) ([]RedemptionSum, error)
 }
 
 // Tx is an Update's transaction.
@@ -284,6 +295,8 @@ type Tx interface {
 	// ID before it (the ID it is given is ignored); the history is
 	// append-only.
 	AddRestock(Restock) error
+	// PutRedemption writes a redemption whole.
+	PutRedemption(Redemption) error
 }
 
 // Store errors.

@@ -48,9 +48,12 @@ func samplePush(terminal string) hubsync.Push {
 				Item: &hubsync.Item{ID: 8001, Name: "大米", Price: 80, LimitCount: 2, LimitPeriod: hubsync.PeriodMonth, Active: true},
 				Staff: &hubsync.Staff{UID: "5AF00001", Name: "值班员", Role: hubsync.RoleTechnician,
 					PINHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", Active: true}}},
-		Entries:  [][]byte{[]byte("entry 41"), []byte("entry 42")},
-		Head:     record.Head{Seq: 42, Hash: record.Hash{9, 9}},
-		Registry: 31}
+		Entries:      [][]byte{[]byte("entry 41"), []byte("entry 42")},
+		Head:         record.Head{Seq: 42, Hash: record.Hash{9, 9}},
+		Registry:     31,
+		PickupsAcked: 11,
+		Pickups: []hubsync.Pickup{{Seq: 12, Redemption: record.EntryID{0xE4, 1}, Code: "0427"},
+			{Seq: 13, Redemption: record.EntryID{0xE3, 2}, Handout: &hubsync.Handout{Operator: "5AF00001", At: hubEpoch.Add(-30 * time.Second), Trusted: true}}}}
 }
 
 // TestRoundTrips: every message goes through a real HTTP server built from
@@ -83,7 +86,7 @@ func TestRoundTrips(t *testing.T) {
 		t.Fatalf("Push: %v", err)
 	}
 	sameJSON(t, "the hub's Push", h.state().pushes[0], p)
-	sameJSON(t, "PushResult", res, hubsync.PushResult{Acked: record.Head{Seq: 42, Hash: record.Hash{9, 9}}, ChangesAcked: 8, HubTime: hubEpoch})
+	sameJSON(t, "PushResult", res, hubsync.PushResult{Acked: record.Head{Seq: 42, Hash: record.Hash{9, 9}}, ChangesAcked: 8, HubTime: hubEpoch, PickupsAcked: 13})
 
 	pr, err := c.Pull(ctx, hubsync.Pull{Terminal: termA, Since: 31})
 	if err != nil {

@@ -192,7 +192,10 @@ func (h *testHub) push(w http.ResponseWriter, r *http.Request) {
 	h.ingest.pushes = append(h.ingest.pushes, p)
 	h.mu.Unlock()
 	res := hubsync.PushResult{Acked: record.Head{Seq: p.Acked.Seq + uint64(len(p.Entries)), Hash: p.Head.Hash},
-		ChangesAcked: p.ChangesAcked + uint64(len(p.Changes)), HubTime: h.clock.Now()}
+		ChangesAcked: p.ChangesAcked + uint64(len(p.Changes)), HubTime: h.clock.Now(), PickupsAcked: p.PickupsAcked}
+	if n := len(p.Pickups); n > 0 {
+		res.PickupsAcked = p.Pickups[n-1].Seq
+	}
 	hubsync.WriteAnswer(w, h.key, http.StatusOK, res, m)
 }
 

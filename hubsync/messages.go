@@ -34,6 +34,9 @@ const (
 	MaxBatch = 2000
 	// MaxChanges is the most outbox rows one push carries.
 	MaxChanges = 2000
+	// MaxPickups is the most pickup rows (codes and hand-outs) one push
+	// carries.
+	MaxPickups = 2000
 	// MaxPullRows is the most registry rows and snapshots one pull answer
 	// carries; More says to pull again.
 	MaxPullRows = 20000
@@ -238,9 +241,38 @@ type Enrolled struct {
 	HubTime    time.Time     `json:"hub_time"`
 }
 
+// Pickup is what a kiosk knows of one of its redemptions beyond its entry:
+// the pickup code (取货码) it gave when the redemption was made, or the
+// hand-out (核销) when staff gave the goods over against that code with
+// their card. A row carries one of Code and Handout. Seq numbers the
+// kiosk's rows in the order it wrote them; a row names a redemption whose
+// entry the hub holds, or one of the same push (the hub reads it after the
+// entries). The hub keeps each redemption's first code and first
+// hand-out, so a row sent twice changes nothing.
+type Pickup struct {
+	Seq        uint64         `json:"seq"`
+	Redemption record.EntryID `json:"redemption"` // the redeem entry's id
+	Code       string         `json:"code,omitempty"`
+	Handout    *Handout       `json:"handout,omitempty"`
+}
+
+// Handout is a redemption's goods handed over at the kiosk: when (the
+// kiosk's clock, and whether it was set) and by which staff card.
+type Handout struct {
+	Operator record.CardUID `json:"operator"`
+	At       time.Time      `json:"at"`
+	Trusted  bool           `json:"trusted,omitempty"`
+}
+
 // Push carries a kiosk's registry changes and entries. Entries hold
 // canonical encodings (record.Entry.Encode) of consecutive sequence numbers
-// from Acked.Seq+1; Changes the outbox rows after ChangesAcked.
+// from Acked.Seq+1; Changes the outbox rows after ChangesAcked; Pickups
+// the pickup rows after PickupsAcked.
+//
+// Pickups came after the first kiosks: a hub older than them ignores the
+// two fields and answers no PickupsAcked, and the kiosk keeps its rows for
+// a hub that takes them; a kiosk older than them sends none, and the hub
+// knows its redemptions without their codes.
 type Push struct {
 	Terminal     string      `json:"terminal"`
 	Version      string      `json:"version"`
@@ -254,6 +286,10 @@ type Push struct {
 	// applied): its changes were made having seen the hub's up to it, so
 	// only a hub change past it wins over them.
 	Registry uint64 `json:"registry,omitempty"`
+	// PickupsAcked is the last pickup row the kiosk holds the hub took;
+	// Pickups the rows after it, in Seq order.
+	PickupsAcked uint64   `json:"pickups_acked,omitempty"`
+	Pickups      []Pickup `json:"pickups,omitempty"`
 }
 
 // PushResult answers Push. A refused batch is stored not at all.
@@ -267,6 +303,11 @@ type PushResult struct {
 	// back, rewritten); it must be restored from the hub, never reuse a seq.
 	Fork    bool      `json:"fork,omitempty"`
 	HubTime time.Time `json:"hub_time"`
+	// PickupsAcked is the last pickup row of the push the hub took (the
+	// push's own PickupsAcked when it carried none). A hub older than
+	// pickups leaves it out: the kiosk learns so from an answer that takes
+	// none of the rows it sent.
+	PickupsAcked uint64 `json:"pickups_acked,omitempty"`
 }
 
 // Pull asks for the registry's changes since Since.

@@ -118,16 +118,61 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return body, nil
 }
 
-// Check refuses a push whose terminal is not the one that signed it, or
-// that carries more than a batch.
+// Check refuses a push whose terminal is not the one that signed it, that
+// carries more than a batch, or whose pickup rows do not read (CheckPickups).
 func (p Push) Check(m Meta) error {
 	if p.Terminal != m.Terminal {
 		return fmt.Errorf("push for terminal %q signed by %q: %w", p.Terminal, m.Terminal, ErrMalformed)
 	}
-	if len(p.Entries) > MaxBatch || len(p.Changes) > MaxChanges {
-		return fmt.Errorf("push of %d entries and %d changes, over %d and %d: %w", len(p.Entries), len(p.Changes), MaxBatch, MaxChanges, ErrTooLarge)
+	if len(p.Entries) > MaxBatch || len(p.Changes) > MaxChanges || len(p.Pickups) > MaxPickups {
+		return fmt.Errorf("push of %d entries, %d changes and %d pickups, over %d, %d and %d: %w",
+			len(p.Entries), len(p.Changes), len(p.Pickups), MaxBatch, MaxChanges, MaxPickups, ErrTooLarge)
+	}
+	return p.CheckPickups()
+}
+
+// MaxCode is the longest pickup code a push carries (the kiosks give four
+// digits).
+const MaxCode = 16
+
+// CheckPickups refuses pickup rows out of order (each Seq above the one
+// before and above PickupsAcked), a row naming no redemption, a row with
+// both or neither of a code and a hand-out, a code that is not a short run
+// of digits and capital letters, and a hand-out without its staff card.
+func (p Push) CheckPickups() error {
+	last := p.PickupsAcked
+	for i, pk := range p.Pickups {
+		bad := func(why string) error {
+			return fmt.Errorf("push: pickup %d (seq %d): %s: %w", i, pk.Seq, why, ErrMalformed)
+		}
+		switch {
+		case pk.Seq <= last:
+			return bad(fmt.Sprintf("not after %d", last))
+		case pk.Redemption.IsZero():
+			return bad("no redemption")
+		case (pk.Code == "") == (pk.Handout == nil):
+			return bad("a row carries a code or a hand-out")
+		case pk.Code != "" && !codeLike(pk.Code):
+			return bad(fmt.Sprintf("code %q", pk.Code))
+		case pk.Handout != nil && pk.Handout.Operator == "":
+			return bad("a hand-out without its staff card")
+		}
+		last = pk.Seq
 	}
 	return nil
+}
+
+// codeLike reports whether s is 1 to MaxCode digits and capital letters.
+func codeLike(s string) bool {
+	if len(s) == 0 || len(s) > MaxCode {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // Check refuses a pull whose terminal is not the one that signed it.

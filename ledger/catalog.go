@@ -217,6 +217,9 @@ func (t *wtx) redeem(req Redeem) (Redemption, error) {
 		req.Quantity, cost, string(code), day, t.now.UnixNano(), int64(e.Seq)); err != nil {
 		return Redemption{}, err
 	}
+	if err := t.pickup(req.ID, false); err != nil {
+		return Redemption{}, err
+	}
 	bal.Points -= cost
 	return Redemption{Entry: e, Code: code, Item: it, Quantity: req.Quantity, Points: cost, Balance: bal}, nil
 }

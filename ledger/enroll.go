@@ -42,6 +42,9 @@ type Enrollment struct {
 	// Acked is the hub's acknowledged head: the sequence the hub holds up
 	// to and that entry's hash here (a push's Acked).
 	Acked record.Head
+	// PickupsAcked is the last pickup row the hub took: a push's
+	// PickupsAcked, and Pickups' after.
+	PickupsAcked uint64
 }
 
 // Enrollment returns the kiosk's standing with its hub; Enrolled false and
@@ -54,7 +57,7 @@ func (l *Ledger) Enrollment(ctx context.Context) (Enrollment, error) {
 	en := Enrollment{
 		Enrolled: m["enrolled"] == "1", HubURL: m["hub_url"], Center: m["hub_center"], CenterName: m["hub_center_name"],
 		RegistryVersion: metaUint(m, "registry_version"), ChangesAcked: metaUint(m, "changes_acked"), Counter: metaUint(m, "counter"),
-		LastRefusal: m["last_refusal"], Fork: m["fork"] == "1",
+		LastRefusal: m["last_refusal"], Fork: m["fork"] == "1", PickupsAcked: metaUint(m, "pickups_acked"),
 	}
 	if v := m["hub_key"]; v != "" {
 		k, err := hex.DecodeString(v)
@@ -224,8 +227,8 @@ func (l *Ledger) NextCounter(ctx context.Context) (uint64, error) {
 }
 
 // RecordPush records the hub's answer to a push, in one transaction: the
-// entries it acknowledged (Acknowledge: never backwards), the outbox rows it
-// acknowledged (never backwards), its clock's offset, and either that the
+// entries it acknowledged (Acknowledge: never backwards), the outbox rows
+// and pickup rows it acknowledged (never backwards), its clock's offset, and either that the
 // push was taken (LastPush; the refusal and the fork flag cleared) or why
 // it was refused (LastRefusal, Fork; kept until a push is taken).
 //
@@ -255,6 +258,12 @@ func (l *Ledger) RecordPush(ctx context.Context, r hubsync.PushResult) error {
 			}
 			if r.ChangesAcked > metaUint(m, "changes_acked") {
 				if err := t.setMeta("changes_acked", strconv.FormatUint(r.ChangesAcked, 10)); err != nil {
+					return err
+				}
+			}
+			// A refused push stored none of its rows.
+			if r.Refused == "" {
+				if err := t.ackPickups(r.PickupsAcked, metaUint(m, "pickups_acked")); err != nil {
 					return err
 				}
 			}

@@ -82,6 +82,9 @@ func (l *Ledger) HandOut(ctx context.Context, req HandOut) (Handout, error) {
 			req.Redemption[:], string(req.Operator), t.now.UnixNano(), t.l.boot, t.trusted); err != nil {
 			return Handout{}, err
 		}
+		if err := t.pickup(req.Redemption, true); err != nil {
+			return Handout{}, err
+		}
 		return Handout{Redemption: req.Redemption, Operator: req.Operator, By: s.Name, At: t.now}, nil
 	})
 }

@@ -308,11 +308,36 @@ INSERT INTO stock_v5(center, item, qty) SELECT center, item, qty FROM stock;
 DROP TABLE stock;
 ALTER TABLE stock_v5 RENAME TO stock;
 `,
+	// 6: what the hub learns of each redemption beyond its entry: its
+	// pickup code, given with it, and its hand-out, when staff hand the
+	// goods over. pickups numbers them in the order they were made, for
+	// the push (a row names the redemption: the code and the hand-out are
+	// read from redemptions and handouts), append-only. The codes and
+	// hand-outs held already are written first, so the hub learns a
+	// ledger's past ones too; a restored redemption's placeholder (R and
+	// its seq) is no code.
+	`
+CREATE TABLE pickups (
+	seq        INTEGER PRIMARY KEY,
+	redemption BLOB NOT NULL REFERENCES redemptions(id),
+	handout    INTEGER NOT NULL -- 0: the redemption's code; 1: its hand-out
+);
+CREATE TRIGGER pickups_no_update BEFORE UPDATE ON pickups
+BEGIN SELECT RAISE(ABORT, 'pickups are append-only'); END;
+CREATE TRIGGER pickups_no_delete BEFORE DELETE ON pickups
+BEGIN SELECT RAISE(ABORT, 'pickups are append-only'); END;
+
+INSERT INTO pickups(redemption, handout) SELECT id, 0 FROM redemptions WHERE code NOT GLOB 'R*' ORDER BY seq, at;
+INSERT INTO pickups(redemption, handout) SELECT redemption, 1 FROM handouts ORDER BY at;
+`,
 }
 
 // syncSchema is the first schema with the hub's tables (outbox, aliases,
 // snapshots): a read-only look at an older file reads without them.
 const syncSchema = 5
+
+// pickupsSchema is the first schema with the pickups table.
+const pickupsSchema = 6
 
 // schemaVersion is the user_version this program writes.
 var schemaVersion = len(migrations)

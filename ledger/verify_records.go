@@ -15,6 +15,8 @@ var appendOnlyTriggers = []struct{ name, table, event string }{
 	{"entries_no_delete", "entries", "DELETE"},
 	{"outbox_no_update", "outbox", "UPDATE"},
 	{"outbox_no_delete", "outbox", "DELETE"},
+	{"pickups_no_update", "pickups", "UPDATE"},
+	{"pickups_no_delete", "pickups", "DELETE"},
 }
 
 // checkTriggers reports append-only triggers that are gone or changed.

@@ -42,6 +42,8 @@ type Kiosk struct {
 	changes      []hubsync.Change
 	changesAcked uint64
 	counter      uint64
+	pickups      []hubsync.Pickup
+	pickupsAcked uint64
 }
 
 // NewKiosk is a kiosk of terminal at center with a new key and a trusted
@@ -114,6 +116,29 @@ func (k *Kiosk) Redeem(person record.PersonID, card record.CardUID, item record.
 	return k.Append(record.Entry{Kind: record.KindRedeem, Person: person, Card: card, Item: item, Stock: -qty, Points: -points})
 }
 
+// RedeemWithCode is Redeem giving the redemption a pickup code, which goes
+// to the hub as a pickup row (a kiosk older than pickups gives none: Redeem).
+func (k *Kiosk) RedeemWithCode(person record.PersonID, card record.CardUID, item record.ItemID, qty, points int64, code string) record.Entry {
+	e := k.Redeem(person, card, item, qty, points)
+	k.QueuePickup(hubsync.Pickup{Redemption: e.ID, Code: code})
+	return e
+}
+
+// HandOut records that redemption's goods were handed out by the staff
+// card operator now (the kiosk's clock, and its trust).
+func (k *Kiosk) HandOut(redemption record.EntryID, operator record.CardUID) hubsync.Pickup {
+	return k.QueuePickup(hubsync.Pickup{Redemption: redemption, Handout: &hubsync.Handout{Operator: operator, At: k.Clock(), Trusted: k.Trusted}})
+}
+
+// QueuePickup queues any pickup row, numbered as the kiosk does.
+func (k *Kiosk) QueuePickup(p hubsync.Pickup) hubsync.Pickup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	p.Seq = uint64(len(k.pickups)) + 1
+	k.pickups = append(k.pickups, p)
+	return p
+}
+
 // Restock adds qty of item at the kiosk's center.
 func (k *Kiosk) Restock(item record.ItemID, qty int64) record.Entry {
 	return k.Append(record.Entry{Kind: record.KindRestock, Item: item, Stock: qty})
@@ -181,11 +206,14 @@ func (k *Kiosk) Queue(ch hubsync.Change) hubsync.Change {
 }
 
 // Push is the kiosk's next push: the outbox after what the hub applied,
-// the entries after what it acknowledged (at most hubsync.MaxBatch).
+// the entries after what it acknowledged (at most hubsync.MaxBatch), and
+// the pickup rows after what it took, up to the first of a redemption past
+// the push's last entry (as a ledger sends them).
 func (k *Kiosk) Push() hubsync.Push {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	p := hubsync.Push{Terminal: k.Terminal, Version: "test", Acked: k.acked, ChangesAcked: k.changesAcked, Head: k.headLocked()}
+	p := hubsync.Push{Terminal: k.Terminal, Version: "test", Acked: k.acked, ChangesAcked: k.changesAcked, Head: k.headLocked(),
+		PickupsAcked: k.pickupsAcked}
 	for _, c := range k.changes {
 		if c.Seq > k.changesAcked && len(p.Changes) < hubsync.MaxChanges {
 			p.Changes = append(p.Changes, c)
@@ -193,6 +221,20 @@ func (k *Kiosk) Push() hubsync.Push {
 	}
 	for i := k.acked.Seq; i < uint64(len(k.raw)) && len(p.Entries) < hubsync.MaxBatch; i++ {
 		p.Entries = append(p.Entries, k.raw[i])
+	}
+	through := k.acked.Seq + uint64(len(p.Entries))
+	seqOf := map[record.EntryID]uint64{}
+	for _, e := range k.entries {
+		seqOf[e.ID] = e.Seq
+	}
+	for _, pk := range k.pickups {
+		if pk.Seq <= k.pickupsAcked {
+			continue
+		}
+		if seqOf[pk.Redemption] > through || len(p.Pickups) == hubsync.MaxPickups {
+			break
+		}
+		p.Pickups = append(p.Pickups, pk)
 	}
 	return p
 }
@@ -203,6 +245,7 @@ func (k *Kiosk) Record(r hubsync.PushResult) {
 	defer k.mu.Unlock()
 	if r.Refused == "" {
 		k.acked, k.changesAcked = r.Acked, r.ChangesAcked
+		k.pickupsAcked = max(k.pickupsAcked, r.PickupsAcked)
 	}
 }
 

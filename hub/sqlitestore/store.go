@@ -121,7 +121,10 @@ func (s *Store) init(ctx context.Context) error {
 	if _, err := s.w.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
 		return err
 	}
-	return migrate(ctx, s.w, len(migrations))
+	if err := migrate(ctx, s.w, len(migrations)); err != nil {
+		return err
+	}
+	return fillReversals(ctx, s.w)
 }
 
 // migrate runs the migrations from the file's user_version up to target,
@@ -524,6 +527,39 @@ CREATE INDEX restocks_center ON restocks(center, id);
 CREATE INDEX restocks_item ON restocks(item, id);
 CREATE TRIGGER restocks_no_update BEFORE UPDATE ON restocks BEGIN SELECT RAISE(ABORT, 'the history of restocks is append-only'); END;
 CREATE TRIGGER restocks_no_delete BEFORE DELETE ON restocks BEGIN SELECT RAISE(ABORT, 'the history of restocks is append-only'); END;
+`,
+	// 7: the redemptions (积分兑换), one row per redeem entry (kind 3), with
+	// the pickup code and the hand-out its kiosk pushed and the entry that
+	// reversed it. The redeem entries held already are written here; their
+	// reversals, which only an entry's encoding names, are found when the
+	// store opens (fillReversals, while meta holds fill_reversals).
+	`
+CREATE TABLE redemptions (
+	id               BLOB PRIMARY KEY,
+	terminal         TEXT NOT NULL,
+	seq              INTEGER NOT NULL,
+	center           TEXT NOT NULL,
+	person           INTEGER NOT NULL,
+	card             TEXT NOT NULL,
+	item             INTEGER NOT NULL,
+	qty              INTEGER NOT NULL,
+	points           INTEGER NOT NULL,
+	at_hub           INTEGER NOT NULL,
+	corrected        INTEGER NOT NULL DEFAULT 0,
+	code             TEXT NOT NULL DEFAULT '',
+	reversed_by      BLOB,
+	reversed_at      INTEGER NOT NULL DEFAULT 0,
+	handed_at        INTEGER NOT NULL DEFAULT 0,
+	handed_corrected INTEGER NOT NULL DEFAULT 0,
+	handed_by        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX redemptions_center ON redemptions(center, at_hub);
+CREATE INDEX redemptions_at ON redemptions(at_hub);
+CREATE INDEX redemptions_code ON redemptions(code) WHERE code != '';
+CREATE INDEX redemptions_person ON redemptions(person);
+INSERT INTO redemptions(id, terminal, seq, center, person, card, item, qty, points, at_hub, corrected)
+	SELECT id, terminal, seq, center, person, card, item, -stock, -points, at_hub, at_corrected IS NOT NULL FROM entries WHERE kind = 3;
+INSERT INTO meta(key, value) VALUES ('fill_reversals', '1');
 `,
 }
 

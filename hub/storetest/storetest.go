@@ -58,6 +58,8 @@ func Run(t *testing.T, open Open) {
 		{"PeopleByID", testPeopleByID},
 		{"ItemPictures", testPictures},
 		{"RestocksNewestFirst", testRestocks},
+		{"RedemptionsNewestFirstByCenterTimeStateAndMatch", testRedemptions},
+		{"RedemptionSumsByCenterAndItem", testRedemptionSums},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

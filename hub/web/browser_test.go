@@ -230,6 +230,7 @@ func TestInABrowser(t *testing.T) {
 	t.Run("Dashboard", func(t *testing.T) { dashboardInABrowser(t, open) })
 	t.Run("Exports", func(t *testing.T) { exportsInABrowser(t, open) })
 	t.Run("PointsCatalogAndStock", func(t *testing.T) { pointsInABrowser(t, open) })
+	t.Run("Redemptions", func(t *testing.T) { redemptionsInABrowser(t, open) })
 
 	t.Run("HTMLInANameIsText", func(t *testing.T) {
 		e := newEnv(t)

@@ -124,6 +124,7 @@ func (w *Web) routes() *chi.Mux {
 		r.Get("/dashboard/export/{list}.{format}", w.page(w.dashboardExport))
 		r.Post("/dashboard/flags/{id}/resolve", w.page(w.resolveFlag))
 		w.pointsRoutes(r)
+		w.redemptionRoutes(r)
 		for _, s := range sections {
 			if !s.Ready {
 				r.Get(s.Path, w.page(w.soon(s)))

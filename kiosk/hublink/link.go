@@ -82,8 +82,11 @@ var ErrRefused = errors.New("push refused by the hub")
 // Result is what one sync did.
 type Result struct {
 	// Pushed counts the entries the hub took in this sync, Changes the
-	// registry changes.
-	Pushed, Changes int
+	// registry changes, Pickups the pickup codes and hand-outs.
+	Pushed, Changes, Pickups int
+	// PickupsKept: the hub took none of the pickup rows sent (a hub older
+	// than them): the ledger keeps them for a hub that takes them.
+	PickupsKept bool
 	// Acked is the highest sequence the hub holds; Unsynced what it does
 	// not hold yet.
 	Acked, Unsynced uint64
@@ -133,9 +136,9 @@ func (ln *Link) Sync(ctx context.Context) (Result, error) {
 	}
 	res.Took = ln.opts.Clock.Now().Sub(start)
 	if err != nil {
-		ln.opts.Log.Warn("sync failed", "pushed", res.Pushed, "changes", res.Changes, "acked", res.Acked, "err", err)
+		ln.opts.Log.Warn("sync failed", "pushed", res.Pushed, "changes", res.Changes, "pickups", res.Pickups, "acked", res.Acked, "err", err)
 	} else {
-		ln.opts.Log.Info("synced", "pushed", res.Pushed, "changes", res.Changes, "acked", res.Acked,
+		ln.opts.Log.Info("synced", "pushed", res.Pushed, "changes", res.Changes, "pickups", res.Pickups, "acked", res.Acked,
 			"version", res.Version, "pulled", res.Pulled, "took", res.Took)
 	}
 	return res, err
@@ -172,10 +175,10 @@ func (ln *Link) sync(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// push sends the outbox and the entries after what the hub acknowledged, a
-// batch at a time (the outbox first), until the hub holds everything. At least one push is
-// sent: an empty one still shows the hub the kiosk's head, which is how a
-// ledger behind its anchor is found.
+// push sends the outbox, the entries and the pickup rows after what the
+// hub acknowledged, a batch at a time (the outbox first), until the hub
+// holds everything. At least one push is sent: an empty one still shows the
+// hub the kiosk's head, which is how a ledger behind its anchor is found.
 func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error {
 	// A sync sends the entries there were when it began: one on a kiosk
 	// that taps faster than a push's round trip still ends, and what came
@@ -209,7 +212,19 @@ func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error 
 		if len(changes) == hubsync.MaxChanges {
 			entries = nil
 		}
-		if !first && len(changes) == 0 && len(entries) == 0 {
+		// The pickup rows of the redemptions the hub will hold once it has
+		// this push's entries: the hub sets each on its redemption.
+		var pickups []hubsync.Pickup
+		if !res.PickupsKept {
+			through := en.Acked.Seq
+			if n := len(entries); n > 0 {
+				through = entries[n-1].Seq
+			}
+			if pickups, err = ln.l.Pickups(ctx, en.PickupsAcked, through, hubsync.MaxPickups); err != nil {
+				return err
+			}
+		}
+		if !first && len(changes) == 0 && len(entries) == 0 && len(pickups) == 0 {
 			return nil
 		}
 		head, err := ln.l.Head(ctx)
@@ -221,7 +236,8 @@ func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error 
 			return err
 		}
 		p := hubsync.Push{Terminal: c.Terminal, Version: ln.opts.Version, Acked: en.Acked,
-			ChangesAcked: en.ChangesAcked, Changes: changes, Entries: raw, Head: head, Registry: en.RegistryVersion}
+			ChangesAcked: en.ChangesAcked, Changes: changes, Entries: raw, Head: head, Registry: en.RegistryVersion,
+			PickupsAcked: en.PickupsAcked, Pickups: pickups}
 		r, err := c.Push(ctx, p)
 		if err != nil {
 			return err
@@ -243,6 +259,17 @@ func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error 
 		}
 		if r.ChangesAcked > en.ChangesAcked {
 			res.Changes += int(r.ChangesAcked - en.ChangesAcked)
+		}
+		if n := len(pickups); n > 0 {
+			if r.PickupsAcked < pickups[n-1].Seq {
+				// A hub older than pickups reads none of them and says
+				// nothing of them; the rows stay for a hub that takes them,
+				// and the entries go on without them.
+				res.PickupsKept = true
+				ln.opts.Log.Info("the hub takes no pickup codes and hand-outs (an older hub); the kiosk keeps them", "rows", n)
+			} else {
+				res.Pickups += n
+			}
 		}
 		// A hub that took nothing of a full batch would be asked the same
 		// forever.
