@@ -152,7 +152,7 @@ func (w *Web) redemptionCells(r hub.RedemptionRow) []cell {
 // redemptionHeaders are the list's column titles.
 func (w *Web) redemptionHeaders() []string {
 	return w.headers("points.col.at", "points.col.center", "points.col.person", "points.col.member_no", "points.col.item",
-		"points.col.qty", "points.col.points", "points.col.code", "points.col.state", "points.col.handed_at", "points.col.handed_by")
+		"points.col.quantity", "points.col.points", "points.col.code", "points.col.state", "points.col.handed_at", "points.col.handed_by")
 }
 
 type stateOption struct {
