@@ -226,17 +226,6 @@ func BenchmarkServiceExport(b *testing.B) {
 	var want int
 	lines(b, func(hub.ServiceLine) { want++ })
 
-	for _, format := range []string{web.FormatXLSX, web.FormatCSV} {
-		b.Run(format, func(b *testing.B) {
-			var runs []run
-			for b.Loop() {
-				r := download(b, format)
-				r.rows = want
-				runs = append(runs, r)
-			}
-			report(b, runs)
-		})
-	}
 	// The floor: the same rows read, nothing written.
 	b.Run("floor-read", func(b *testing.B) {
 		var runs []run
@@ -255,6 +244,17 @@ func BenchmarkServiceExport(b *testing.B) {
 		}
 		report(b, runs)
 	})
+	for _, format := range []string{web.FormatXLSX, web.FormatCSV} {
+		b.Run(format, func(b *testing.B) {
+			var runs []run
+			for b.Loop() {
+				r := download(b, format)
+				r.rows = want
+				runs = append(runs, r)
+			}
+			report(b, runs)
+		})
+	}
 	// The peer: the whole table in memory, then a workbook of it written
 	// by excelize's StreamWriter (the file's first byte after its last
 	// row).

@@ -78,8 +78,10 @@ func writeXLSX(w io.Writer, t Table, modified time.Time, flush func() error) err
 		sheet = fw
 		return fw, err
 	})
-	create := func(name string) (io.Writer, error) {
-		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified})
+	// The few hundred bytes of each part but the sheet are stored as
+	// they are: a compressor each would cost more than it saves.
+	create := func(name string, method uint16) (io.Writer, error) {
+		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: modified})
 	}
 	var name strings.Builder
 	xmlText(&name, sheetName(t.Name))
@@ -90,7 +92,7 @@ func writeXLSX(w io.Writer, t Table, modified time.Time, flush func() error) err
 		{"xl/_rels/workbook.xml.rels", xlsxWorkbookRels},
 		{"xl/styles.xml", xlsxStyles},
 	} {
-		f, err := create(p.name)
+		f, err := create(p.name, zip.Store)
 		if err != nil {
 			return fmt.Errorf("web: export xlsx: %w", err)
 		}
@@ -98,7 +100,7 @@ func writeXLSX(w io.Writer, t Table, modified time.Time, flush func() error) err
 			return fmt.Errorf("web: export xlsx: %w", err)
 		}
 	}
-	f, err := create("xl/worksheets/sheet1.xml")
+	f, err := create("xl/worksheets/sheet1.xml", zip.Deflate)
 	if err != nil {
 		return fmt.Errorf("web: export xlsx: %w", err)
 	}
