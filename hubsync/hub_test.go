@@ -299,7 +299,7 @@ func (k *kiosk) next(context.Context) (uint64, error) { return k.counter.Add(1),
 func (k *kiosk) client(h *testHub, rt http.RoundTripper) *hubsync.Client {
 	hc := h.srv.Client()
 	if rt != nil {
-		hc = &http.Client{Transport: rt, Timeout: 30 * time.Second}
+		hc = &http.Client{Transport: rt, Timeout: hubsync.DefaultTimeout} // a guard against a hang: a gzip bomb decompressed under -race on a loaded machine took 48 s
 	}
 	return &hubsync.Client{BaseURL: h.srv.URL, Terminal: k.terminal, Key: k.key, HubKey: h.pub(), HTTP: hc,
 		Counter: k.next, Clock: k.clock, Trusted: k.trusted.Load}
