@@ -59,7 +59,11 @@ var public = []route{
 
 // uploads are the routes that take a file, and their body limit; every
 // other route takes DefaultBodyLimit.
-var uploads = map[route]int64{{http.MethodPost, "/people/import"}: web.ImportBodyLimit}
+var uploads = map[route]int64{
+	{http.MethodPost, "/people/import"}:            web.ImportBodyLimit,
+	{http.MethodPost, "/points/catalog/new"}:       web.PictureBodyLimit,
+	{http.MethodPost, "/points/catalog/{id}/edit"}: web.PictureBodyLimit,
+}
 
 // fill is pattern with each parameter's value from values ("*": a
 // static file); it fails the test on a parameter it has no value for.
@@ -91,7 +95,8 @@ func fill(t *testing.T, pattern string, values map[string]string) string {
 }
 
 // someValues are parameter values that need not name anything.
-var someValues = map[string]string{"id": "1", "number": "2026-000001", "list": "kiosks", "format": "csv"}
+var someValues = map[string]string{"id": "1", "number": "2026-000001", "list": "kiosks", "format": "csv", "center": "A",
+	"file": "0123456789abcdef.jpg"}
 
 // wantSecure fails the test unless res carries the web's security
 // headers.
@@ -132,8 +137,9 @@ func (b *browser) send(method, path, contentType string, body []byte, header htt
 	return b.do(req)
 }
 
-// multipartForm is fields as a browser's multipart form.
-func multipartForm(t *testing.T, fields url.Values) (string, []byte) {
+// multipartForm is fields as a browser's multipart form, and files: pairs
+// of a file field's name and its content.
+func multipartForm(t *testing.T, fields url.Values, files ...string) (string, []byte) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -142,6 +148,15 @@ func multipartForm(t *testing.T, fields url.Values) (string, []byte) {
 			if err := mw.WriteField(k, v); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	for i := 0; i+1 < len(files); i += 2 {
+		fw, err := mw.CreateFormFile(files[i], files[i]+".bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fw.Write([]byte(files[i+1])); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := mw.Close(); err != nil {
@@ -276,21 +291,92 @@ func TestSweepEveryBodyIsLimited(t *testing.T) {
 		if res := b.send(r.Method, path, formType, body, nil); res.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("%s %s with %d bytes: %d, want 413", r.Method, path, len(body), res.StatusCode)
 		}
-		// Chunked: no length declared, refused as it is read.
-		req, err := http.NewRequest(r.Method, e.srv.URL+path, struct{ *bytes.Reader }{bytes.NewReader(body)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", formType)
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		if res := b.do(req); res.StatusCode != http.StatusRequestEntityTooLarge {
-			t.Errorf("%s %s with %d bytes chunked: %d, want 413", r.Method, path, len(body), res.StatusCode)
-		} else {
-			wantSecure(t, "a body too large", res)
+		// Chunked: no length declared, refused as it is read; the same
+		// with the token in its header (the body is read all the same),
+		// and as the page's multipart form, a file in it.
+		pad := strings.Repeat("x", int(limit))
+		ct, multi := multipartForm(t, url.Values{"csrf": {token}, "name": {"王堃"}}, "file", pad)
+		for what, sent := range map[string]struct {
+			contentType string
+			body        []byte
+			header      http.Header
+		}{
+			"chunked":                          {formType, body, nil},
+			"chunked, the token in its header": {formType, []byte("pad=" + pad), http.Header{web.CSRFHeader: {token}}},
+			"chunked, multipart":               {ct, multi, nil},
+		} {
+			req, err := http.NewRequest(r.Method, e.srv.URL+path, struct{ *bytes.Reader }{bytes.NewReader(sent.body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", sent.contentType)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			for k, vs := range sent.header {
+				req.Header[k] = vs
+			}
+			if res := b.do(req); res.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Errorf("%s %s with %d bytes %s: %d, want 413", r.Method, path, len(sent.body), what, res.StatusCode)
+			} else {
+				wantSecure(t, "a body too large", res)
+			}
 		}
 	}
 	if after := len(e.audit()); after != before {
 		t.Errorf("a body too large changed something: %d audit entries, %d before", after, before)
+	}
+}
+
+// TestSweepEveryBodyNotItsFormIsRefused: a body that is not the form its
+// page sends — of another type, malformed, a route that takes a file sent
+// a form without one — is refused with a 4xx (415, 400), never read as a
+// form nor answered with a 500; nothing changes and the session goes on.
+func TestSweepEveryBodyNotItsFormIsRefused(t *testing.T) {
+	e := newEnv(t)
+	w := observed(t, e, nil)
+	b := e.browser()
+	token := field(b.login("王芳").body, "csrf")
+	before := len(e.audit())
+	inHeader := http.Header{web.CSRFHeader: {token}}
+	form := url.Values{"csrf": {token}, "name": {"王堃"}, "price": {"1"}, "center": {"A"}, "note": {"x"}}
+	posts := 0
+	for _, r := range routesOf(t, w) {
+		if r.Method == http.MethodGet || slices.Contains(public, r) {
+			continue
+		}
+		posts++
+		path := fill(t, r.Pattern, someValues)
+		type sent struct {
+			contentType string
+			body        []byte
+			header      http.Header
+			status      int
+		}
+		cases := map[string]sent{
+			"JSON":                   {"application/json", []byte(`{"csrf":"` + token + `"}`), inHeader, http.StatusUnsupportedMediaType},
+			"text without a type":    {"", []byte(form.Encode()), inHeader, http.StatusUnsupportedMediaType},
+			"a malformed multipart":  {"multipart/form-data; boundary=xyz", []byte("--xyz\r\nnot a part"), inHeader, http.StatusBadRequest},
+			"multipart, no boundary": {"multipart/form-data", []byte(form.Encode()), inHeader, http.StatusBadRequest},
+			"a malformed form":       {formType, []byte("csrf=" + token + "&name=%zz"), inHeader, http.StatusBadRequest},
+		}
+		if _, ok := uploads[r]; ok {
+			cases["a form without its file"] = sent{formType, []byte(form.Encode()), nil, http.StatusUnsupportedMediaType}
+		}
+		for what, c := range cases {
+			res := b.send(r.Method, path, c.contentType, c.body, c.header)
+			if res.StatusCode != c.status {
+				t.Errorf("%s %s with %s: %d, want %d", r.Method, path, what, res.StatusCode, c.status)
+			}
+			wantSecure(t, r.Method+" "+path+" with "+what, res)
+		}
+	}
+	if posts < 10 {
+		t.Errorf("the sweep sent %d forms: the walk missed routes", posts)
+	}
+	if after := len(e.audit()); after != before {
+		t.Errorf("a body not its form changed something: %d audit entries, %d before", after, before)
+	}
+	if res := b.get("/"); res.StatusCode != http.StatusOK {
+		t.Errorf("the session after the bodies refused: %d", res.StatusCode)
 	}
 }
 
