@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -72,15 +75,18 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// csrfOK checks the request's CSRF token against want; when it is not
-// there or differs, it answers 403 and reports false.
+// csrfOK reads the request's form and checks its CSRF token against
+// want; when the form cannot be read it answers 413, 415 or 400, when the
+// token is not there or differs 403, and reports false. The form is read
+// whole, within the body's limit, even when the token is in its header: a
+// body too large is refused before anything acts on it.
 func (w *Web) csrfOK(rw http.ResponseWriter, r *http.Request, want string) bool {
+	if err := parseForm(r); err != nil {
+		w.formError(rw, r, err)
+		return false
+	}
 	got := r.Header.Get(CSRFHeader)
 	if got == "" {
-		if err := parseForm(r); err != nil {
-			w.formError(rw, r, err)
-			return false
-		}
 		got = r.PostFormValue(CSRFField)
 	}
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
@@ -91,24 +97,57 @@ func (w *Web) csrfOK(rw http.ResponseWriter, r *http.Request, want string) bool 
 	return true
 }
 
+// errNotForm: a body that is not a form; the web's pages send nothing
+// else.
+var errNotForm = errors.New("web: a body that is not a form")
+
 // parseForm reads the request's form: a page's fields, or a file's when
-// multipart (an import), within the body limit.
+// multipart (an import, a picture), within the body limit. A body of
+// another type is errNotForm, none at all an empty form.
 func parseForm(r *http.Request) error {
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "multipart/form-data":
 		return r.ParseMultipartForm(DefaultBodyLimit)
+	case "application/x-www-form-urlencoded":
+		return r.ParseForm()
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		if n, err := r.Body.Read(make([]byte, 1)); n > 0 {
+			return errNotForm
+		} else if err != nil && err != io.EOF {
+			return err
+		}
 	}
 	return r.ParseForm()
 }
 
-// formError answers a form that could not be read: too large (413) or
-// malformed (400).
+// formError answers a form that could not be read: too large (413), not
+// a form (415) or malformed (400).
 func (w *Web) formError(rw http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	switch {
+	case errors.As(err, &tooBig) || errors.Is(err, multipart.ErrMessageTooLarge):
 		w.plain(rw, r, http.StatusRequestEntityTooLarge, "error.too_large")
-		return
+	case errors.Is(err, errNotForm) || errors.Is(err, http.ErrNotMultipart):
+		w.plain(rw, r, http.StatusUnsupportedMediaType, "error.bad_request")
+	default:
+		w.plain(rw, r, http.StatusBadRequest, "error.bad_request")
 	}
-	w.plain(rw, r, http.StatusBadRequest, "error.bad_request")
+}
+
+// multipartOnly serves a form that carries a file (an upload's route,
+// after loggedIn read it) only when it is multipart, as its page sends
+// it: anything else is refused (415) rather than read as a form without
+// its file.
+func (w *Web) multipartOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.MultipartForm == nil {
+			w.formError(rw, r, http.ErrNotMultipart)
+			return
+		}
+		next.ServeHTTP(rw, r)
+	})
 }
 
 // toLogin redirects to the login page; a GET comes back to its page

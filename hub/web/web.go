@@ -133,11 +133,11 @@ func (w *Web) routes() *chi.Mux {
 	})
 	// Uploads: the same session and CSRF check, a larger body.
 	r.Group(func(r chi.Router) {
-		r.Use(w.loggedIn(ImportBodyLimit))
+		r.Use(w.loggedIn(ImportBodyLimit), w.multipartOnly)
 		r.Post("/people/import", w.page(w.importPreview))
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(w.loggedIn(PictureBodyLimit))
+		r.Use(w.loggedIn(PictureBodyLimit), w.multipartOnly)
 		w.pointsUploads(r)
 	})
 	return r
