@@ -287,7 +287,8 @@ func (w *Web) redemptionsExport(p *Page) error {
 			}
 		}
 	}
-	return p.Export(format, Table{Name: name, Headers: w.redemptionHeaders(), Rows: iter.Seq2[[]any, error](rows)})
+	// People's names and member numbers: the download is audited.
+	return p.exportAudited(format, Table{Name: name, Headers: w.redemptionHeaders(), Rows: iter.Seq2[[]any, error](rows)}, f.Center)
 }
 
 // monthTable is a table of 本月发放: a center's items and their total, or

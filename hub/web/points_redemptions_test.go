@@ -230,6 +230,9 @@ func TestRedemptionsOfACenter(t *testing.T) {
 	wantRows(t, "A's CSV", b.exportCSV("/points/redemptions/export.csv?month=2026-03&state=waiting"),
 		"兑换时间|中心|志愿者|志愿者编号|物品|数量|积分|取货码|状态|领取时间|核销人",
 		"2026-03-02 09:01:00|和平里党群服务中心|'"+hub.MaskName(nameFormula)+"|HPL00002|食用油|2|50|1234|待领取||")
+	if es := e.audit(); len(es) == 0 || es[0].Action != hub.AuditExport || es[0].Actor != "刘芳" {
+		t.Errorf("the redemptions' download (names, member numbers) is not in the audit log: %+v", es[:min(len(es), 1)])
+	}
 	for _, not := range []string{"小黄庄", "李梅", `name="center"`} {
 		if strings.Contains(page.body, not) {
 			t.Errorf("A's user sees %q", not)
