@@ -43,6 +43,14 @@ func dashboardInABrowser(t *testing.T, open func(*testing.T, *env) *tab) {
 		if got != "4 true true" {
 			t.Errorf("at %dx%d: charts, drawn within the screen, nothing wider: %s", size[0], size[1], got)
 		}
+		// Every list shows all its columns on the office screen, without
+		// scrolling sideways (the honour roll beside the items, the
+		// centers beside their chart).
+		if size[0] == 1366 {
+			if wide := b.eval(`[...document.querySelectorAll(".panel .scroll")].filter(s => s.scrollWidth > s.clientWidth + 1).map(s => s.querySelector("table").className + " " + s.scrollWidth + ">" + s.clientWidth).join("; ")`); wide != "" {
+				t.Errorf("at %dx%d: lists wider than their place: %s", size[0], size[1], wide)
+			}
+		}
 		// A chart's words are at least 11 CSS pixels high on a phone.
 		px, _ := strconv.ParseFloat(b.eval(`(() => { const t = document.querySelector("svg.chart text.label"); return t.getBoundingClientRect().height; })()`), 64)
 		if px < 11 {

@@ -224,16 +224,10 @@ func xlsxOf(t Table) (*excelize.File, error) {
 	if err != nil {
 		return fail(err)
 	}
-	for i, h := range t.Headers {
-		// Wide enough for the header; a CJK character is two columns.
-		width := 2.0
-		for _, r := range h {
-			width++
-			if r > 0x2e80 {
-				width++
-			}
-		}
-		if err := sw.SetColWidth(i+1, i+1, max(width, 12)); err != nil {
+	first, rows, stop := firstRow(t.Rows)
+	defer stop()
+	for i, width := range colWidths(t.Headers, first) {
+		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
 			return fail(err)
 		}
 	}
@@ -248,7 +242,7 @@ func xlsxOf(t Table) (*excelize.File, error) {
 		return fail(err)
 	}
 	n := 1
-	for row, err := range t.Rows {
+	for row, err := range rows {
 		if err != nil {
 			return fail(err)
 		}
@@ -281,6 +275,67 @@ func xlsxOf(t Table) (*excelize.File, error) {
 		return fail(err)
 	}
 	return f, nil
+}
+
+// colWidths are an XLSX's columns' widths (in Excel's unit, a digit's
+// width; a CJK character is two): each column as wide as its header or
+// its cell in first (the first row), whichever is wider; at least 12, at
+// most 50 (a long text wraps in Excel). A time, an empty one too, is
+// "2026-03-02 09:30:15": a narrower column shows it as ####.
+func colWidths(headers []string, first []any) []float64 {
+	text := func(s string) float64 {
+		widest := 0.0
+		for line := range strings.Lines(s) {
+			n := 0.0
+			for _, r := range strings.TrimRight(line, "\r\n") {
+				n++
+				if r > 0x2e80 {
+					n++
+				}
+			}
+			widest = max(widest, n)
+		}
+		return widest + 2
+	}
+	out := make([]float64, len(headers))
+	for i, h := range headers {
+		w := text(h)
+		if i < len(first) {
+			switch v := first[i].(type) {
+			case string:
+				w = max(w, text(v))
+			case time.Time:
+				w = max(w, 21)
+			case int, int64, float64:
+				w = max(w, text(fmt.Sprint(v)))
+			}
+		}
+		out[i] = min(max(w, 12), 50)
+	}
+	return out
+}
+
+// firstRow reads the first of rows (nil when there is none, or it is an
+// error) and returns it with every row of rows, that one included, each
+// once; stop ends the reading early.
+func firstRow(rows iter.Seq2[[]any, error]) (first []any, all iter.Seq2[[]any, error], stop func()) {
+	next, stop := iter.Pull2(rows)
+	row, err, ok := next()
+	all = func(yield func([]any, error) bool) {
+		if !ok || !yield(row, err) || err != nil {
+			return
+		}
+		for {
+			r, err, ok := next()
+			if !ok || !yield(r, err) {
+				return
+			}
+		}
+	}
+	if err == nil {
+		first = row
+	}
+	return first, all, stop
 }
 
 // exportFormat is a URL's format, or errBadFormat.

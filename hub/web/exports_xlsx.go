@@ -105,7 +105,9 @@ func writeXLSX(w io.Writer, t Table, modified time.Time, flush func() error) err
 		return fmt.Errorf("web: export xlsx: %w", err)
 	}
 	sw := &sheetWriter{w: bufio.NewWriterSize(f, 32<<10)}
-	sw.head(t.Headers)
+	first, rows, stop := firstRow(t.Rows)
+	defer stop()
+	sw.head(t.Headers, colWidths(t.Headers, first))
 	sent := func() error {
 		if err := sw.w.Flush(); err != nil {
 			return err
@@ -121,7 +123,7 @@ func writeXLSX(w io.Writer, t Table, modified time.Time, flush func() error) err
 		}
 		return nil
 	}
-	for row, err := range t.Rows {
+	for row, err := range rows {
 		if err != nil {
 			return err
 		}
@@ -152,9 +154,9 @@ type sheetWriter struct {
 	cols []string // the columns' letters
 }
 
-// head starts the sheet: the header row frozen, each column as wide as
-// its header (as xlsxOf), then the header row.
-func (s *sheetWriter) head(headers []string) {
+// head starts the sheet: the header row frozen, the columns' widths (as
+// xlsxOf's), then the header row.
+func (s *sheetWriter) head(headers []string, widths []float64) {
 	for i := range headers {
 		s.cols = append(s.cols, columnName(i+1))
 	}
@@ -164,15 +166,8 @@ func (s *sheetWriter) head(headers []string) {
 		`<sheetFormatPr defaultRowHeight="15"/>`)
 	if len(headers) > 0 {
 		s.w.WriteString(`<cols>`)
-		for i, h := range headers {
-			width := 2.0
-			for _, r := range h {
-				width++
-				if r > 0x2e80 {
-					width++
-				}
-			}
-			fmt.Fprintf(s.w, `<col min="%d" max="%d" width="%s" customWidth="1"/>`, i+1, i+1, strconv.FormatFloat(max(width, 12), 'f', -1, 64))
+		for i, width := range widths {
+			fmt.Fprintf(s.w, `<col min="%d" max="%d" width="%s" customWidth="1"/>`, i+1, i+1, strconv.FormatFloat(width, 'f', -1, 64))
 		}
 		s.w.WriteString(`</cols>`)
 	}

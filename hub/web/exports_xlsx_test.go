@@ -270,3 +270,42 @@ func TestExcelTime(t *testing.T) {
 		}
 	}
 }
+
+// TestXLSXColumnsFitTheirCells: a column is as wide as its header or its
+// first row's cell, whichever is wider, in both writers: a date and time
+// (an empty one too: a column of times) is not shown as ####, a center's
+// long name is not cut off.
+func TestXLSXColumnsFitTheirCells(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 30, 15, 0, chinaTime)
+	table := func() Table {
+		return Table{Name: "兑换记录", Headers: []string{"兑换时间", "中心", "领取时间", "数量", "备注"},
+			Rows: RowsOf([][]any{{at, "和平里街道党群服务中心", time.Time{}, 2, "第一行\n" + strings.Repeat("长", 40)}, {at, "短", at, 1, nil}})}
+	}
+	var streamed bytes.Buffer
+	if err := writeXLSX(&streamed, table(), at, nil); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := xlsxOf(table())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made bytes.Buffer
+	if err := ref.Write(&made); err != nil {
+		t.Fatal(err)
+	}
+	ref.Close()
+	for name, b := range map[string][]byte{"streamed": streamed.Bytes(), "excelize": made.Bytes()} {
+		f := readBack(t, b)
+		sheet := f.GetSheetName(0)
+		rows, err := f.GetRows(sheet)
+		if err != nil || len(rows) != 3 || rows[2][3] != "1" {
+			t.Errorf("%s: rows %q (%v)", name, rows, err)
+		}
+		for col, want := range map[string][2]float64{"A": {20, 22}, "B": {24, 26}, "C": {20, 22}, "D": {12, 12}, "E": {50, 50}} {
+			w, err := f.GetColWidth(sheet, col)
+			if err != nil || w < want[0] || w > want[1] {
+				t.Errorf("%s: column %s is %v wide (%v), want %v to %v", name, col, w, err, want[0], want[1])
+			}
+		}
+	}
+}

@@ -375,7 +375,8 @@ func TestImportAList(t *testing.T) {
 	}
 	wantIn(t, "the preview of bad rows", res.body, "名单.csv", "UTF-8", "没有导入任何内容", "每一行的问题",
 		"第 3 行", "不能为空", "第 4 行", "与第2行重复", "红马甲、绿马甲、双报到 或 居民", "不是手机号",
-		"第 5 行", "此志愿者编号已经登记过了", "第 6 行", "与第2行是同一张卡", "李四")
+		"第 5 行", "此志愿者编号已经登记过了", "第 6 行", "与第2行是同一张卡", "李四",
+		"格式无误的行（2 行；格式有误的行只列在上表，标红的行另有问题）")
 	if strings.Contains(res.body, `action="/people/import/commit"`) {
 		t.Error("a file with problems can be imported")
 	}

@@ -225,7 +225,8 @@ func (w *Web) catalogExport(p *Page) error {
 	}
 	var rows [][]any
 	for _, ci := range cat.Items {
-		period := ""
+		// No limit reads 不限, as on the page, not a blank beside a 0.
+		period := p.T("points.no_limit")
 		if ci.LimitCount > 0 {
 			period = p.periodName(ci.LimitPeriod)
 		}

@@ -130,7 +130,8 @@ func (w *Web) redemptionCells(r hub.RedemptionRow) []cell {
 	// Classes: a time on a line of its own, names that may wrap (wide:
 	// a whole row of a phone's card), the code and the state marked.
 	at := cell{Text: hubTimeText(r.At, r.Corrected), Value: r.At, Class: "nowrap wide"}
-	handedAt, handedBy := cell{Class: "nowrap wide"}, cell{}
+	// Not handed out: an empty time (a column of times in an export).
+	handedAt, handedBy := cell{Value: time.Time{}, Class: "nowrap wide"}, cell{}
 	if !r.HandedAt.IsZero() {
 		handedAt.Text, handedAt.Value = hubTimeText(r.HandedAt, r.HandedCorrected), r.HandedAt
 		name := r.HandedByName

@@ -440,7 +440,7 @@ func TestStockPageAndExports(t *testing.T) {
 	rows := b.exportCSV("/points/catalog/export.csv")
 	want := [][]string{
 		{"物品名称", "所需积分", "限兑数量", "限兑周期", "状态", "库存·和平里党群服务中心", "库存·小黄庄党群服务中心", "各中心合计"},
-		{"'=HYPERLINK(\"http://x\")", "5", "0", "", "在兑", "9", "", "9"},
+		{"'=HYPERLINK(\"http://x\")", "5", "0", "不限", "在兑", "9", "", "9"},
 		{"毛巾", "30", "2", "每周", "在兑", "40", "3", "43"},
 	}
 	if got := strings.Join(joinRows(rows), "|"); got != strings.Join(joinRows(want), "|") {

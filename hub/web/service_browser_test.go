@@ -150,6 +150,18 @@ func TestServiceInABrowser(t *testing.T) {
 		}
 		b.open(path(d.wang))
 		b.shots("service-record")
+		// On a phone each fact's name stays on one line, and its value on
+		// as few as it needs (they were squeezed side by side, 志愿 / 者编
+		// / 号).
+		b.do(chromedp.EmulateViewport(screenSizes[1][0], screenSizes[1][1]))
+		if squeezed := b.eval(`[...document.querySelectorAll("dl.facts dt, dl.facts dd")].filter(e => {
+			const r = document.createRange(); r.selectNodeContents(e);
+			const lines = new Set([...r.getClientRects()].map(c => Math.round(c.top))).size;
+			return lines > (e.tagName == "DT" ? 1 : 2);
+		}).map(e => e.textContent).join("|")`); squeezed != "" {
+			t.Errorf("on a phone the record's facts are squeezed: %s", squeezed)
+		}
+		b.do(chromedp.EmulateViewport(screenSizes[0][0], screenSizes[0][1]))
 		b.eval(`document.getElementById("certificate").scrollIntoView() || true`)
 		b.shotAt("service-record-forms", screenSizes[0])
 		// Issue a certificate for the first day only.

@@ -176,7 +176,7 @@ func TestServiceRecordByScope(t *testing.T) {
 	notIn(t, "A's record", rec.body, "小黄庄党群服务中心", "助老探访")
 	// 李喆 never served at A: not found by search, by URL, or by a form.
 	notIn(t, "A's search", a.get("/service?q=李喆").body, path(d.li))
-	wantIn(t, "A's search", a.get("/service?q=李喆").body, "没有找到在本中心服务过的")
+	wantIn(t, "A's search", a.get("/service?q=李喆").body, "没有找到在本中心服务过的", "还没有来服务过的人请到“注册登记”查找")
 	wantStatus(t, "A opening B's person", a.get(path(d.li)), http.StatusNotFound)
 	wantStatus(t, "A recording B's person's ID", a.form(path(d.li)+"/id", "id_type", "passport", "id_number", "E12345678"), http.StatusNotFound)
 	wantStatus(t, "A issuing for B's person", a.form(path(d.li)+"/certificates", "issuer", "A"), http.StatusNotFound)
