@@ -75,7 +75,9 @@ func userAdd(e *env, args []string) error {
 		return fmt.Errorf("%w: --name: %v", errUsage, err)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	// The district's first administrator is a hub's first step: it makes
+	// the hub, as center add does. A center user needs a center, so a hub.
+	h, err := openHub(ctx, *data, role == hub.RoleDistrict, hub.Options{})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -96,4 +97,24 @@ func TestUserAddListDisable(t *testing.T) {
 func TestUserListEmpty(t *testing.T) {
 	dir := newHub(t)
 	wantIn(t, "user list", must(t, "user", "list", "--data", dir), "hubd user add --role district")
+}
+
+// TestFirstDistrictUserMakesTheHub: the README's first step on a new data
+// directory is the district's administrator; a center user needs a hub.
+func TestFirstDistrictUserMakesTheHub(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "hub")
+	const pw = "长城长城 2026!"
+	code, _, stderr := hubdIn(t, strings.NewReader(pw+"\n"+pw+"\n"), "user", "add", "--role", "center", "--center", "A", "--name", "刘芳", "--data", dir)
+	if code != 1 || !strings.Contains(stderr, "does not exist") {
+		t.Errorf("a center user on no hub: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = hubdIn(t, strings.NewReader(pw+"\n"+pw+"\n"), "user", "add", "--role", "district", "--name", "王芳", "--data", dir)
+	if code != 0 {
+		t.Fatalf("the first district user on a new data directory: exit %d\n%s", code, stderr)
+	}
+	withHub(t, dir, func(h *hub.Hub) {
+		if _, _, u, err := h.Login(ctx, "王芳", pw, "t"); err != nil || u.Role != hub.RoleDistrict {
+			t.Errorf("login: %v, %v", u, err)
+		}
+	})
 }
