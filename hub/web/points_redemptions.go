@@ -172,9 +172,13 @@ type redemptionsView struct {
 	Headers    []string
 	Cols       []string
 	Rows       [][]cell
-	Older      string // the next page's address; "" on the last
-	Newest     string // the first page's, when this is not it
-	XLSX, CSV  string
+	// AllMonths: a search that found nothing in the month shown, asked
+	// again over every month (a pickup code of last month is looked up
+	// with this month's field filled in).
+	AllMonths string
+	Older     string // the next page's address; "" on the last
+	Newest    string // the first page's, when this is not it
+	XLSX, CSV string
 	// Notes under the list, when one of its rows needs them.
 	Corrected, Unreported, Masked bool
 }
@@ -236,6 +240,11 @@ func (w *Web) redemptionsPage(p *Page) error {
 	}
 	if !f.Before.IsZero() {
 		v.Newest = "/points/redemptions?" + q.Encode()
+	}
+	if len(rows) == 0 && f.Search != "" && !f.Month.IsZero() {
+		all := redemptionsQuery(f)
+		all.Set(monthParam, "")
+		v.AllMonths = "/points/redemptions?" + all.Encode()
 	}
 	return p.Render("points_redemptions", v)
 }

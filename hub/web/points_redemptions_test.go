@@ -416,3 +416,34 @@ func TestPointsMonthByCenterAndItem(t *testing.T) {
 		t.Error("an empty month")
 	}
 }
+
+// TestRedemptionCodeOfAnotherMonth: a pickup code looked up with the next
+// month in the field finds nothing, and the page offers every month, where
+// the code is.
+func TestRedemptionCodeOfAnotherMonth(t *testing.T) {
+	e := newEnv(t)
+	e.seedRedemptions()
+	b := e.browser()
+	b.login("王芳")
+	page := b.get("/points/redemptions?month=2026-04&q=0427")
+	if rows := cellsOf(t, page.body, "redemptions"); len(rows) != 0 {
+		t.Fatalf("0427 in April: %v", rows)
+	}
+	all := "/points/redemptions?month=&amp;q=0427"
+	if !strings.Contains(page.body, `href="`+all+`"`) || !strings.Contains(page.body, "在全部月份中查找") {
+		t.Fatalf("no way to every month on the empty page:\n%s", page.body)
+	}
+	rows := cellsOf(t, b.get(strings.ReplaceAll(all, "&amp;", "&")).body, "redemptions")
+	if len(rows) < 2 {
+		t.Fatalf("0427 over every month: %v", rows)
+	}
+	for _, r := range rows[1:] { // after the header
+		if !strings.Contains(r, "0427") {
+			t.Errorf("a row without the code: %v", r)
+		}
+	}
+	// A list without a search has no such link.
+	if strings.Contains(b.get("/points/redemptions?month=2026-04").body, "在全部月份中查找") {
+		t.Error("the link on a month's list without a search")
+	}
+}
