@@ -215,6 +215,21 @@ var flagKinds = map[hub.FlagKind]string{hub.FlagDoubleSpend: "flag.double-spend"
 	hub.FlagLongShift: "flag.long-shift", hub.FlagStale: "flag.not-synced", hub.FlagChain: "flag.chain",
 	hub.FlagFork: "flag.fork", hub.FlagWalkIn: "flag.walk-in", hub.FlagConflict: "flag.conflict"}
 
+// flagTodos say in words what each kind of flag means to do (the sync's
+// detail beside it is the technician's, in English).
+var flagTodos = map[hub.FlagKind]string{hub.FlagDoubleSpend: "flag.todo.double-spend", hub.FlagClone: "flag.todo.card-clone",
+	hub.FlagLongShift: "flag.todo.long-shift", hub.FlagStale: "flag.todo.not-synced", hub.FlagChain: "flag.todo.chain",
+	hub.FlagFork: "flag.todo.fork", hub.FlagWalkIn: "flag.todo.walk-in", hub.FlagConflict: "flag.todo.conflict"}
+
+// flagTodo is what to do about a flag of kind ("" for a kind without
+// words).
+func (w *Web) flagTodo(kind hub.FlagKind) string {
+	if k, ok := flagTodos[kind]; ok {
+		return w.text(k)
+	}
+	return ""
+}
+
 // flagKind is the words of kind, or kind itself when there are none (a
 // kind newer than this page).
 func (w *Web) flagKind(kind hub.FlagKind) string {
@@ -282,13 +297,15 @@ func (w *Web) lists(d *dashboard, ids ...string) map[string]*list {
 				l.Rows = append(l.Rows, []cell{txt(s.Center.Name), txt(s.Item.Name), count(s.Qty), count(s.Given)})
 			}
 		case "flags":
-			l.Headers = w.headers("dashboard.col.flag_no", "dashboard.col.flag_kind", "dashboard.col.center", "dashboard.col.flag_subject", "dashboard.col.flag_detail", "dashboard.col.flag_at")
+			l.Headers = w.headers("dashboard.col.flag_no", "dashboard.col.flag_kind", "dashboard.col.center", "dashboard.col.flag_subject", "dashboard.col.flag_detail", "dashboard.col.flag_at", "dashboard.col.flag_todo")
 			l.Empty = w.text("dashboard.no_flags")
 			for _, f := range d.flags {
 				subject, detail := txt(f.Subject), txt(f.Detail)
 				subject.Class, detail.Class = "wrap", "wrap detail"
+				todo := txt(w.flagTodo(f.Kind))
+				todo.Class = "wrap"
 				l.Rows = append(l.Rows, []cell{count(f.ID), txt(w.flagKind(f.Kind)),
-					txt(w.centerName(d, f.Center)), subject, detail, when(f.At)})
+					txt(w.centerName(d, f.Center)), subject, detail, when(f.At), todo})
 			}
 		case "kiosks":
 			l.Headers = w.headers("dashboard.col.terminal", "dashboard.col.center", "dashboard.col.health", "dashboard.col.last_sync", "dashboard.col.since", "dashboard.col.lag", "dashboard.col.version")

@@ -220,7 +220,8 @@ func TestDashboardSumsByHand(t *testing.T) {
 		"小黄庄党群服务中心|食用油|3|1")
 	flags := b.exportCSV("/dashboard/export/flags.csv" + q)
 	if len(flags) != 4 || flags[1][1] != "服务时长超限" || flags[1][2] != "和平里党群服务中心" ||
-		flags[2][1] != "积分透支" || flags[2][2] != "全区" || flags[3][1] != "终端未同步" || flags[3][2] != "小黄庄党群服务中心" {
+		flags[2][1] != "积分透支" || flags[2][2] != "全区" || flags[3][1] != "终端未同步" || flags[3][2] != "小黄庄党群服务中心" ||
+		flags[0][6] != "处理办法" || !strings.HasPrefix(flags[1][6], "签退记入的时长超过了活动规定") || !strings.HasPrefix(flags[3][6], "这台终端 3 天没有同步") {
 		t.Errorf("flags:\n%s", rowsText(flags))
 	}
 	// The kiosk that has not synced for four days first.
