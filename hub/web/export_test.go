@@ -190,7 +190,7 @@ func TestLineChart(t *testing.T) {
 		t.Errorf("the first line's points:\n%s", svg)
 	}
 	wellFormed(t, string(lineChart{Title: "一点", Labels: []string{"1月"}, Series: []series{{Name: "a", Values: []float64{3}}}}.SVG()))
-	for v, want := range map[float64]string{0: "1/5", 0.4: "1/5", 3.75: "5/5", 7: "10/5", 10: "10/5", 11: "20/4", 180: "200/4", 201: "500/5", 999: "1000/5"} {
+	for v, want := range map[float64]string{0: "5/5", 0.4: "1/5", 3.75: "5/5", 7: "10/5", 10: "10/5", 11: "20/4", 180: "200/4", 201: "500/5", 999: "1000/5"} {
 		if top, steps := niceMax(v); fmt.Sprintf("%v/%d", top, steps) != want {
 			t.Errorf("niceMax(%v) = %v, %d; want %s", v, top, steps, want)
 		}
