@@ -115,8 +115,8 @@ type lineChart struct {
 
 // niceMax is the top of a scale for values up to v, 1, 2 or 5 times a
 // power of ten and at least 1 (5 when there is nothing to draw), and how
-// many steps divide it into round
-// numbers (1: fifths; 2: quarters; 5: fifths).
+// many steps divide it into round numbers (1: fifths; 2: quarters; 5:
+// fifths).
 func niceMax(v float64) (top float64, steps int) {
 	if v <= 0 {
 		return 5, 5 // nothing to draw: whole steps, not fifths of a point
