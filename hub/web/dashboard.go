@@ -303,7 +303,7 @@ func (w *Web) lists(d *dashboard, ids ...string) map[string]*list {
 				subject, detail := txt(f.Subject), txt(f.Detail)
 				subject.Class, detail.Class = "wrap", "wrap detail"
 				todo := txt(w.flagTodo(f.Kind))
-				todo.Class = "wrap"
+				todo.Class = "wrap todo"
 				l.Rows = append(l.Rows, []cell{count(f.ID), txt(w.flagKind(f.Kind)),
 					txt(w.centerName(d, f.Center)), subject, detail, when(f.At), todo})
 			}

@@ -297,8 +297,13 @@ func (w *Web) redemptionsExport(p *Page) error {
 			}
 		}
 	}
-	// People's names and member numbers: the download is audited.
-	return p.exportAudited(format, Table{Name: name, Headers: w.redemptionHeaders(), Rows: iter.Seq2[[]any, error](rows)}, f.Center)
+	// People's names and member numbers: the download is audited, under
+	// the center it holds (a center's user's own when none was chosen).
+	center := f.Center
+	if center == "" {
+		center = p.Scope.Center()
+	}
+	return p.exportAudited(format, Table{Name: name, Headers: w.redemptionHeaders(), Rows: iter.Seq2[[]any, error](rows)}, center)
 }
 
 // monthTable is a table of 本月发放: a center's items and their total, or
