@@ -14,8 +14,9 @@ PKGS     := ./...
 BENCH    ?= $(PKGS)
 
 # NODISPLAY is every package whose tests need no display (all but the
-# screens and the screen binary): `make check` runs them without cgo.
-NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen)
+# screens and the screen binary) nor root and dpkg (the packages' test):
+# `make check` runs them without cgo.
+NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen -e /internal/debpkg)
 
 # ARM64 is what `make test-arm64` runs as linux/arm64 binaries under
 # qemu-user-static: the record, the ledger (SQLite, fsync, the crash test's
