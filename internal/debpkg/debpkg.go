@@ -17,7 +17,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/goreleaser/nfpm/v2"
@@ -92,7 +91,7 @@ func KioskInfo(o Options) (*nfpm.Info, error) {
 	if err := c.dir(filepath.Join(o.Root, "deploy", "udev"), "/usr/lib/udev/rules.d", false); err != nil {
 		return nil, err
 	}
-	if err := c.conffiles(filepath.Join(o.Root, "deploy", "etc"), "/etc/hongmajia", ".toml"); err != nil {
+	if err := c.conffiles(filepath.Join(o.Root, "deploy", "etc"), "/etc/hongmajia"); err != nil {
 		return nil, err
 	}
 	c.file(filepath.Join(o.Root, "README.md"), "/usr/share/doc/"+Kiosk+"/README.md", 0o644)
@@ -237,21 +236,30 @@ func (c *contents) dir(src, dst string, exec bool) error {
 	return nil
 }
 
-// conffiles adds src's files ending in ext as conffiles under dst.
-func (c *contents) conffiles(src, dst, ext string) error {
-	names, err := listDir(src)
-	if err != nil {
-		return err
-	}
+// conffiles adds every file under src as a conffile at the same place
+// under dst.
+func (c *contents) conffiles(src, dst string) error {
 	n := 0
-	for _, name := range names {
-		if strings.HasSuffix(name, ext) {
-			c.conf(filepath.Join(src, name), dst+"/"+name)
-			n++
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%s: not a regular file", p)
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		c.conf(p, dst+"/"+filepath.ToSlash(rel))
+		n++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("debpkg: %w", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("debpkg: no %s files in %s", ext, src)
+		return fmt.Errorf("debpkg: no configuration in %s", src)
 	}
 	return nil
 }

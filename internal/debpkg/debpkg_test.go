@@ -479,3 +479,21 @@ func copyRepo(t *testing.T) string {
 	write(t, filepath.Join(dst, "README.md"), read(t, filepath.Join(repo, "README.md")))
 	return dst
 }
+
+// Every file under deploy/etc is a conffile in /etc/hongmajia, in a
+// directory too (a trusted key the project ships, say).
+func TestEveryFileOfDeployEtcIsAConffile(t *testing.T) {
+	root := copyRepo(t)
+	if err := os.MkdirAll(filepath.Join(root, "deploy/etc/trusted-keys"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(root, "deploy/etc/trusted-keys/release.pub"), "a key\n")
+	deb := build(t, root, "amd64", "0.11.1")[debpkg.Kiosk]
+	out, err := exec.Command("dpkg-deb", "--info", deb, "conffiles").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out), "/etc/hongmajia/kiosk.toml\n/etc/hongmajia/trusted-keys/release.pub\n"; got != want {
+		t.Errorf("conffiles:\n%s\nwant\n%s", got, want)
+	}
+}
