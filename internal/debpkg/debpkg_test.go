@@ -280,28 +280,7 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 			t.Errorf("%s differs from the repository's", filepath.Base(u))
 		}
 	}
-	// The units run what the package installs, or the X server its
-	// dependencies bring.
-	fromDepends := map[string]bool{"/usr/bin/xinit": true, "/usr/bin/startx": true, "/usr/bin/Xorg": true, "/usr/bin/X": true}
-	for _, u := range units {
-		for line := range strings.Lines(read(t, u)) {
-			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-			if !ok || !strings.HasPrefix(k, "Exec") || len(strings.Fields(v)) == 0 {
-				continue
-			}
-			for i, f := range strings.Fields(v) {
-				if i == 0 {
-					f = strings.TrimLeft(f, "-+!@:")
-				}
-				if !strings.HasPrefix(f, "/usr/bin/") && !strings.HasPrefix(f, "/usr/lib/hongmajia/") {
-					continue
-				}
-				if _, err := os.Stat(filepath.Join(root, f)); err != nil && !fromDepends[f] {
-					t.Errorf("%s: %s runs %s: not in the package", filepath.Base(u), k, f)
-				}
-			}
-		}
-	}
+	checkExec(t, root, units)
 	conffiles := read(t, filepath.Join(root, "var/lib/dpkg/info/hongmajia-kiosk.conffiles"))
 	if strings.TrimSpace(conffiles) != "/etc/hongmajia/kiosk.toml" {
 		t.Errorf("conffiles: %q", conffiles)
@@ -403,6 +382,7 @@ func TestHubPackageInstallsAndPurges(t *testing.T) {
 		t.Errorf("passwd hongmajia-hub: %v", u)
 	}
 	uid, gid := atoi(t, u[2]), atoi(t, u[3])
+	checkExec(t, root, []string{filepath.Join(repo, "deploy/hub/hongmajia-hub.service")})
 	for path, w := range map[string]want{
 		"usr/bin/hubd": {0o755, 0, 0},
 		"usr/lib/systemd/system/hongmajia-hub.service": {0o644, 0, 0},
@@ -506,5 +486,31 @@ func TestEveryFileOfDeployEtcIsAConffile(t *testing.T) {
 	}
 	if got, want := string(out), "/etc/hongmajia/kiosk.toml\n/etc/hongmajia/trusted-keys/release.pub\n"; got != want {
 		t.Errorf("conffiles:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// checkExec checks that the units run what the package installed, or the
+// X server its dependencies bring.
+func checkExec(t *testing.T, root string, units []string) {
+	t.Helper()
+	fromDepends := map[string]bool{"/usr/bin/xinit": true, "/usr/bin/startx": true, "/usr/bin/Xorg": true, "/usr/bin/X": true}
+	for _, u := range units {
+		for line := range strings.Lines(read(t, u)) {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+			if !ok || !strings.HasPrefix(k, "Exec") {
+				continue
+			}
+			for i, f := range strings.Fields(v) {
+				if i == 0 {
+					f = strings.TrimLeft(f, "-+!@:")
+				}
+				if !strings.HasPrefix(f, "/usr/bin/") && !strings.HasPrefix(f, "/usr/lib/hongmajia/") {
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(root, f)); err != nil && !fromDepends[f] {
+					t.Errorf("%s: %s runs %s: not in the package", filepath.Base(u), k, f)
+				}
+			}
+		}
 	}
 }
