@@ -4,21 +4,34 @@
 #   build  cgo toolchain and the X11 headers ebiten compiles against, and
 #          Noto Sans CJK (fonts-noto-cjk), the system font the kiosk draws
 #          the characters its embedded fonts lack with (CJK Extension A…)
-#   test   build + Xvfb, Mesa and xdotool for the UI tests, and Chromium for
-#          the hub's web's browser tests (hub/web, driven with chromedp)
+#   test   build + Xvfb, Mesa and xdotool for the UI tests, Chromium for
+#          the hub's web's browser tests (hub/web, driven with chromedp),
+#          and systemd's sysusers and tmpfiles, which the packages' test
+#          runs (internal/debpkg); apt's package lists, which it reads
+#   qemu   qemu-user-static, registered with the kernel (binfmt_misc) for
+#          arm64, so that `make test-arm64` runs arm64 tests that start
+#          themselves again as a child (the ledger's crash test)
 #   bench  test (Chromium is also the peer `make bench` measures the kiosk
 #          against)
 #   cross  build for the Pi (linux/arm64) with cgo
 set -eu
 
 build_pkgs="gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev fonts-noto-cjk"
-test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk chromium"
+test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk chromium systemd"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+fi
 
 pkgs=""
+lists=""
+qemu=""
 for profile in "$@"; do
 	case "$profile" in
 	build) pkgs="$pkgs $build_pkgs" ;;
-	test) pkgs="$pkgs $build_pkgs $test_pkgs" ;;
+	test) pkgs="$pkgs $build_pkgs $test_pkgs"; lists=1 ;;
+	qemu) pkgs="$pkgs qemu-user-static"; qemu=1 ;;
 	bench) pkgs="$pkgs $build_pkgs $test_pkgs" ;;
 	cross) pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross libx11-dev:arm64 libxrandr-dev:arm64 libxcursor-dev:arm64 libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libgl-dev:arm64 libasound2-dev:arm64 qemu-user-static" ;;
 	*) echo "ensure-deps: unknown profile $profile" >&2; exit 2 ;;
@@ -34,15 +47,34 @@ for p in $pkgs; do
 	*) missing="$missing $p" ;;
 	esac
 done
-[ -z "$missing" ] && exit 0
+
+# binfmt registers arm64 binaries with the kernel, so that they run under
+# qemu as any program does (a test that starts itself again as a child).
+binfmt() {
+	[ -z "$qemu" ] && return 0
+	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && return 0
+	if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+		$SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true
+	fi
+	if ! $SUDO /usr/lib/systemd/systemd-binfmt /usr/lib/binfmt.d/qemu-aarch64.conf || [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+		echo "hongmajia: could not register qemu-aarch64 with binfmt_misc (a container without the privilege?): the arm64 tests need it" >&2
+		exit 1
+	fi
+}
+
+# apt's lists: a test reads them (apt-cache); an image may come without.
+if [ -n "$lists" ] && [ -z "$missing" ] && ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+	$SUDO apt-get update -q >/dev/null
+fi
+
+if [ -z "$missing" ]; then
+	binfmt
+	exit 0
+fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "hongmajia: these Debian packages are needed but this is not a Debian system:$missing" >&2
 	exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-	SUDO=sudo
 fi
 echo "hongmajia: installing the Debian packages this needs (once):$missing"
 case "$missing" in
@@ -57,3 +89,4 @@ if ! { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recom
 	exit 1
 fi
 rm -f "$log"
+binfmt
