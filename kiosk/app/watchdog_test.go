@@ -2,7 +2,7 @@ package app_test
 
 import (
 	"context"
-		"errors"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
