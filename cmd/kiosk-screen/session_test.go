@@ -56,18 +56,26 @@ func TestSessionTellsSystemdTheScreenIsReadyAndAlive(t *testing.T) {
 		"--display", fmt.Sprintf(":%d", display), "--runtime", dir, "--",
 		"--data", data, "--windowed", "--size", "800x480")
 	session.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=2000000", "WATCHDOG_PID=1", "DISPLAY=", "XAUTHORITY=/dev/null")
-	var logs strings.Builder
-	session.Stdout, session.Stderr = &logs, &logs
+	logs, err := os.Create(filepath.Join(dir, "session.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	session.Stdout, session.Stderr = logs, logs
+	// Its own process group: a test that fails ends the X server and the
+	// screen too, as systemd ends the unit's cgroup.
+	session.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := session.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- session.Wait() }()
+	go func() { exited <- session.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		session.Process.Kill()
+		syscall.Kill(-session.Process.Pid, syscall.SIGKILL)
 		<-exited
 		if t.Failed() {
-			t.Logf("session:\n%s", logs.String())
+			b, _ := os.ReadFile(logs.Name())
+			t.Logf("session:\n%s", b)
 		}
 	})
 
