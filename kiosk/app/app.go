@@ -253,7 +253,7 @@ func (a *App) Start(ctx context.Context) error {
 		return nil
 	}
 	a.ln = ln
-	srv := &control.Server{Handler: a.Control, Logf: func(format string, args ...any) { a.logf("kiosk: "+format, args...) }}
+	srv := &control.Server{Handler: a.Control, Shared: SharedCommands, Logf: func(format string, args ...any) { a.logf("kiosk: "+format, args...) }}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

@@ -54,6 +54,11 @@ func (a *App) Status(ctx context.Context) control.Status {
 	return st
 }
 
+// SharedCommands are the control commands the socket's group (the
+// hongmajia group's technicians, kioskctl without sudo) may run: looks that
+// change nothing. Taps, syncs and the hub's anchor are the kiosk user's.
+var SharedCommands = []string{"status", "ping"}
+
 // Control runs one line of the control protocol and returns the answer's
 // text (without "ok"):
 //
