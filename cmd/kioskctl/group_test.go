@@ -86,7 +86,9 @@ func TestTechniciansLookWithoutSudo(t *testing.T) {
 			if os.Geteuid() == 0 {
 				shareWithGroup(t, data, out)
 				bin := publicCopy(t)
-				look = func(args ...string) (int, string) { return kioskctlAs(t, bin, technicianUID, []uint32{kioskUID}, args...) }
+				look = func(args ...string) (int, string) {
+					return kioskctlAs(t, bin, technicianUID, []uint32{kioskUID}, args...)
+				}
 				code, got := kioskctlAs(t, bin, strangerUID, nil, "status", "--data", data)
 				if code != 1 || !strings.Contains(got, "join the hongmajia group") {
 					t.Errorf("a stranger's status: exit %d\n%s", code, got)
