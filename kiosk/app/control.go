@@ -24,7 +24,7 @@ func reportReader(s rfid.Status) control.ReaderReport {
 
 // Status is what `kioskctl status` asks a running terminal.
 func (a *App) Status(ctx context.Context) control.Status {
-	st := control.Status{Mode: a.mode, Demo: a.demo, Ledger: "ok"}
+	st := control.Status{Mode: a.mode, Demo: a.demo, Ledger: "ok", Build: buildVersion()}
 	for _, s := range a.ReaderStatus() {
 		st.Readers = append(st.Readers, reportReader(s))
 	}
