@@ -51,19 +51,19 @@ type statusReport struct {
 	// Running: a terminal answered on the control socket; the sync fields
 	// are then its own, with what only it knows: whether it can sync
 	// (SyncLink), a sync running now, the next night's, the last try.
-	Running  bool                `json:"running"`
+	Running bool `json:"running"`
 	// The program: the version the versions directory makes current and
 	// the one before it (an update's rollback goes back to it), "" when
 	// the binaries are not installed through it; the running terminal's
 	// build and this kioskctl's.
-	InstalledVersion string `json:"installed_version,omitempty"`
-	PreviousVersion  string `json:"previous_version,omitempty"`
-	RunningBuild     string `json:"running_build,omitempty"`
-	Build            string `json:"build"`
-	SyncLink string              `json:"sync_link,omitempty"`
-	Syncing  bool                `json:"syncing"`
-	NextSync *time.Time          `json:"next_sync,omitempty"`
-	LastTry  *control.SyncReport `json:"last_try,omitempty"`
+	InstalledVersion string              `json:"installed_version,omitempty"`
+	PreviousVersion  string              `json:"previous_version,omitempty"`
+	RunningBuild     string              `json:"running_build,omitempty"`
+	Build            string              `json:"build"`
+	SyncLink         string              `json:"sync_link,omitempty"`
+	Syncing          bool                `json:"syncing"`
+	NextSync         *time.Time          `json:"next_sync,omitempty"`
+	LastTry          *control.SyncReport `json:"last_try,omitempty"`
 }
 
 func runStatus(e *env, args []string) error {

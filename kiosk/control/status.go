@@ -12,7 +12,7 @@ type Status struct {
 	Mode string `json:"mode"`
 	// Build is the running program's build (its commit), as the hub sees it.
 	Build string `json:"build,omitempty"`
-	Demo bool   `json:"demo"`
+	Demo  bool   `json:"demo"`
 	// Scene is what the screen shows, when a screen says.
 	Scene string `json:"scene,omitempty"`
 	// Drawn is the scene on the last frame painted: Scene is on screen once
