@@ -14,7 +14,7 @@ import (
 
 // defaultServer is the X server of a kiosk's session: Xorg on the console
 // hongmajia-kiosk.service gives it (tty7), without VT switching.
-const defaultServer = "/usr/bin/X vt7 -keeptty -novtswitch"
+const defaultServer = "/usr/bin/Xorg vt7 -keeptty -novtswitch"
 
 // runSession is `kiosk session [flags] [-- KIOSK FLAGS]`, what
 // hongmajia-kiosk.service starts: an X server with this kiosk as its one

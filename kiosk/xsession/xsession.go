@@ -47,7 +47,7 @@ var ServerArgs = []string{"-nolisten", "tcp", "-nocursor", "-s", "0", "-dpms", "
 // Session is one X server and its one client.
 type Session struct {
 	// Server is the X server's command and the arguments of its own,
-	// e.g. {"/usr/bin/X", "vt7", "-keeptty", "-novtswitch"}; the session
+	// e.g. {"/usr/bin/Xorg", "vt7", "-keeptty", "-novtswitch"}; the session
 	// adds the display, -auth, -displayfd and ServerArgs.
 	Server []string
 	// Display is the display's number (0 for :0).
