@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/hongmajia/hongmajia/internal/datadisk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
 )
@@ -39,6 +40,11 @@ type statusReport struct {
 	LastSync        *time.Time `json:"last_sync"` // null: never
 	DBBytes         int64      `json:"db_bytes"`
 	FreeBytes       uint64     `json:"free_bytes"`
+	// DataDisk is the data directory's file system; DataDiskLost that
+	// what is written there is (or may be) lost at power-off.
+	DataDisk     string `json:"data_disk,omitempty"`
+	DataDiskLost bool   `json:"data_disk_lost"`
+	dataWarning  string
 
 	// The sync with the district hub.
 	Hub             string     `json:"hub,omitempty"`
@@ -114,6 +120,9 @@ func runStatus(e *env, args []string) error {
 	}
 	r.InstalledVersion, r.PreviousVersion = installedVersions(filepath.Join(*data, versionsDir))
 	r.Build = buildVersion()
+	if d, err := datadisk.Of(*data); err == nil {
+		r.DataDisk, r.DataDiskLost, r.dataWarning = d.Name, d.Lost(), d.Warning()
+	}
 	station, err := l.StationActivity(ctx)
 	switch {
 	case err == nil:
@@ -205,6 +214,11 @@ func printStatus(e *env, r statusReport) {
 	line("数据库 database", "%s (ledger.db and its WAL; schema %d)", humanBytes(uint64(r.DBBytes)), r.SchemaVersion)
 	printVersions(line, r)
 	line("剩余空间 free disk", "%s", humanBytes(r.FreeBytes))
+	if r.DataDiskLost {
+		line("数据盘 data disk", "警告 WARNING: %s", r.dataWarning)
+	} else if r.DataDisk != "" {
+		line("数据盘 data disk", "%s", r.DataDisk)
+	}
 }
 
 // printVersions says which program is installed, which one an update

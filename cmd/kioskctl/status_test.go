@@ -150,3 +150,25 @@ func TestStatusVersions(t *testing.T) {
 		t.Errorf("status --json: %+v", r)
 	}
 }
+
+// A ledger in RAM is lost at power-off: status says so.
+func TestStatusWarnsOfALedgerInRAM(t *testing.T) {
+	src := demoData(t)
+	ram := filepath.Join(stick(t, src), "data") // /dev/shm: a tmpfs
+	if err := os.Mkdir(ram, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(src, ledger.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ram, ledger.FileName), b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	out := must(t, "status", "--data", ram)
+	wantIn(t, "status", out, "数据盘 data disk", "WARNING: tmpfs is in RAM: the ledger is lost at power-off")
+	var r statusReport
+	if err := json.Unmarshal([]byte(must(t, "status", "--json", "--data", ram)), &r); err != nil || r.DataDisk != "tmpfs" || !r.DataDiskLost {
+		t.Errorf("status --json: %v %+v", err, r)
+	}
+}
