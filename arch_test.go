@@ -107,6 +107,9 @@ var rules = []rule{
 	{below("kiosk/control"), func(d string, _ map[string]pkg) bool {
 		return (ours(d) && !in(d, "kiosk/control") && !in(d, "clock")) || isEbiten(d) || isPeriph(d) || isSQLite(d)
 	}, "the control protocol is imported by kioskctl and the update check without the terminal"},
+	{below("kiosk/xsession"), func(d string, _ map[string]pkg) bool {
+		return (ours(d) && !in(d, "kiosk/xsession") && !in(d, "clock")) || isEbiten(d) || isSQLite(d)
+	}, "the X session starts X and the kiosk as processes: it links nothing of the terminal"},
 	{exactly("kiosk"), func(d string, _ map[string]pkg) bool {
 		return isEbiten(d) || in(d, "kiosk/app") || in(d, "kiosk/hublink")
 	}, "the terminal's flows draw nothing, know no wiring and never wait on the network"},
@@ -195,7 +198,7 @@ func TestImportRules(t *testing.T) {
 // moved would otherwise pass by matching nothing.
 func TestRulesSeeEveryBinary(t *testing.T) {
 	all := packages(t)
-	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "kiosk/hublink", "hub", "hub/sqlitestore", "hub/server", "hub/web", "internal/debpkg"} {
+	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "kiosk/xsession", "kiosk/hublink", "hub", "hub/sqlitestore", "hub/server", "hub/web", "internal/debpkg"} {
 		if _, ok := all[module+"/"+b]; !ok {
 			t.Errorf("no package %s: update the rules in arch_test.go and ARCHITECTURE.md", b)
 		}

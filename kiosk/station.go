@@ -36,6 +36,8 @@ type Station struct {
 
 	mu   sync.Mutex
 	last StationResult
+	// probes are Alive's questions to Run's loop, each answered by closing it.
+	probes chan chan struct{}
 }
 
 // StationOptions configure a Station.
@@ -142,7 +144,25 @@ func NewStation(l *ledger.Ledger, ledErr error, opts StationOptions) *Station {
 		ledErr = fmt.Errorf("station: no ledger: %w", ledger.ErrNoLedger)
 	}
 	return &Station{desk: newDesk(l, opts.Clock, opts.Retry, ledErr), fb: opts.Feedback, logf: opts.Logf,
-		activity: opts.Activity, repeat: opts.RepeatWindow, onTap: opts.OnTap}
+		activity: opts.Activity, repeat: opts.RepeatWindow, onTap: opts.OnTap, probes: make(chan chan struct{})}
+}
+
+// Alive asks Run's loop to answer, and waits for it until ctx ends: nil
+// when the loop serves taps, an error when it is stuck (a tap that never
+// returns) or not running. The watchdog asks it.
+func (s *Station) Alive(ctx context.Context) error {
+	answer := make(chan struct{})
+	select {
+	case s.probes <- answer:
+	case <-ctx.Done():
+		return fmt.Errorf("station: the loop does not answer: %w", ctx.Err())
+	}
+	select {
+	case <-answer:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("station: the loop does not answer: %w", ctx.Err())
+	}
 }
 
 // Run answers every tap from events until ctx ends or events is closed.
@@ -167,6 +187,8 @@ func (s *Station) Run(ctx context.Context, events <-chan rfid.Event) error {
 			if ev.Kind == rfid.EventTap {
 				s.Tap(ctx, ev.Tap)
 			}
+		case answer := <-s.probes:
+			close(answer)
 		}
 	}
 }

@@ -403,3 +403,59 @@ func TestStationLogsAWalkIn(t *testing.T) {
 		t.Errorf("log line %q: want the walk-in named as such", s)
 	}
 }
+
+// stuckBuzzer blocks every Play until released: a GPIO write that hangs.
+type stuckBuzzer struct {
+	feedbacktest.Recorder
+	release chan struct{}
+}
+
+func (b *stuckBuzzer) Play(p feedback.Pattern) {
+	b.Recorder.Play(p)
+	<-b.release
+}
+
+// The watchdog asks the station's loop whether it serves: it answers while
+// Run runs, and not while a tap is stuck or before Run.
+func TestStationAliveOnlyWhileItsLoopServes(t *testing.T) {
+	f := newStationFixture(t, kiosk.StationOptions{})
+	alive := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		return f.st.Alive(ctx)
+	}
+	if err := alive(); err == nil {
+		t.Fatal("Alive before Run")
+	}
+	buzzer := &stuckBuzzer{release: make(chan struct{})}
+	e := f.env
+	st := kiosk.NewStation(e.Ledger, nil, kiosk.StationOptions{Clock: e.Clock, Feedback: buzzer})
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan rfid.Event, 1)
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx, events) }()
+	probe := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		return st.Alive(ctx)
+	}
+	if err := probe(); err != nil {
+		t.Fatalf("Alive while Run serves: %v", err)
+	}
+	_, card := e.AddPerson(t, "王堃", record.RedVest)
+	events <- rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: card.Bytes()}, Kind: rfid.KindSim, At: e.Clock.Now()}}
+	for len(buzzer.Played()) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := probe(); err == nil {
+		t.Fatal("Alive while a tap is stuck")
+	}
+	close(buzzer.release)
+	if err := probe(); err != nil {
+		t.Fatalf("Alive once the tap ended: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

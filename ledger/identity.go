@@ -41,7 +41,7 @@ func checkIdentity(ctx context.Context, path string) error {
 	// The header is read directly above, so a file of another application
 	// that carries its own id is never opened by SQLite. One without an id is
 	// opened read-only to look for our meta table.
-	db, err := sql.Open("sqlite", fileURI(path)+"?mode=ro")
+	db, err := sql.Open("sqlite", fileURI(path)+"?"+readOnlyQuery(path))
 	if err != nil {
 		return err
 	}

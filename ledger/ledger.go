@@ -331,7 +331,7 @@ func checkHeader(path string, size int64) error {
 
 // integrityCheck runs PRAGMA integrity_check on a read-only connection.
 func integrityCheck(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", fileURI(path)+"?mode=ro")
+	db, err := sql.Open("sqlite", fileURI(path)+"?"+readOnlyQuery(path))
 	if err != nil {
 		return err
 	}

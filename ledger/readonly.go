@@ -4,13 +4,45 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 )
 
 // dsnReadOnly is dsn's reader connection opened with SQLite's mode=ro: it
 // cannot write the database file, switch its journal mode or checkpoint.
 func dsnReadOnly(path string, busy time.Duration) string {
-	return dsn(path, busy, false) + "&mode=ro"
+	return dsn(path, busy, false) + "&" + readOnlyQuery(path)
+}
+
+// readOnlyQuery is the URI query of a reader that never writes: mode=ro.
+// A reader that may not write the ledger's directory (a technician in the
+// hongmajia group, whose kioskctl status, verify, backup and export read
+// the kiosk's ledger) cannot make the WAL index SQLite reads through. When
+// there is none, no terminal has the file open (its connections keep one),
+// and when no -wal waits to be checkpointed the file holds everything: it
+// is read as it lies (immutable=1). A terminal that starts meanwhile writes
+// to its new -wal, not to the file, until a checkpoint.
+func readOnlyQuery(path string) string {
+	if readAsItLies(path) {
+		return "mode=ro&immutable=1"
+	}
+	return "mode=ro"
+}
+
+func readAsItLies(path string) bool {
+	const writable = 2 // W_OK
+	if syscall.Access(filepath.Dir(path), writable) == nil {
+		return false
+	}
+	if _, err := os.Stat(path + "-shm"); err == nil {
+		return false
+	}
+	if st, err := os.Stat(path + "-wal"); err == nil && st.Size() > 0 {
+		return false
+	}
+	return true
 }
 
 // openReadOnly makes l a reader of its file (Options.ReadOnly): readers only,

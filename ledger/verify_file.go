@@ -25,7 +25,7 @@ func VerifyFile(ctx context.Context, path string) (*VerifyReport, error) {
 	if err := checkIdentity(ctx, path); errors.Is(err, ErrForeign) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	db, err := sql.Open("sqlite", fileURI(path)+"?mode=ro")
+	db, err := sql.Open("sqlite", fileURI(path)+"?"+readOnlyQuery(path))
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
 	}

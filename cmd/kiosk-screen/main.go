@@ -79,6 +79,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		st.Scene = fe.Scene()
 		st.Drawn, st.Frames, st.Updates = fe.Drawn()
 	})
+	// systemd (hongmajia-kiosk.service): ready once the first screen is
+	// drawn, alive while the frame loop and the ledger answer.
+	a.Watch(fe.Alive)
 	w, h := cfg.Screen.Width, cfg.Screen.Height
 	if w == 0 || h == 0 {
 		w, h = 1024, 600

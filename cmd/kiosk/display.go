@@ -82,7 +82,7 @@ func checkDisplay() error {
 			return errors.New("no X display: DISPLAY is unset (a Wayland session needs Xwayland for the touch UI)")
 		}
 		return errors.New("no display: DISPLAY and WAYLAND_DISPLAY are unset. Run the touch UI in an X session " +
-			"(deploy/x/kiosk-session, hongmajia-kiosk.service), or a station without a screen with --headless")
+			"(kiosk session, as hongmajia-kiosk.service starts it), or a station without a screen with --headless")
 	}
 	d, err := parseDisplay(name)
 	if err != nil {

@@ -2,7 +2,8 @@
 // (reader, buzzer, LEDs) run in this process; otherwise it hands over to
 // kiosk-screen, the touch UI, found next to this executable. The screen is a
 // second binary because ebiten opens the display when its package is
-// initialised, before main could say that there is none.
+// initialised, before main could say that there is none. `kiosk session`
+// starts an X server with the kiosk as its one client (hongmajia-kiosk.service).
 package main
 
 import (
@@ -24,7 +25,12 @@ const screenName = "kiosk-screen"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stderr)
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == "session" {
+		code = runSession(ctx, os.Args[2:], os.Stderr)
+	} else {
+		code = run(ctx, os.Args[1:], os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }

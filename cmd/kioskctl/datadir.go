@@ -65,6 +65,14 @@ func openLedger(ctx context.Context, dir string, opts ledger.Options) (*ledger.L
 	case !st.IsDir():
 		return nil, fmt.Errorf("data directory %s is not a directory", dir)
 	}
+	// A technician outside the kiosk's group is told how to get in, not
+	// SQLite's "unable to open database file".
+	if f, err := os.Open(filepath.Join(dir, ledger.FileName)); errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("no permission to read the ledger in %s: join the hongmajia group to look "+
+			"(sudo adduser $USER hongmajia, then log in again); changes need the kiosk's user (sudo -u hongmajia kioskctl …)", dir)
+	} else if err == nil {
+		f.Close()
+	}
 	opts.PIN, opts.Sync = ledgerOptions.PIN, ledgerOptions.Sync
 	l, err := ledger.Open(ctx, dir, opts)
 	if errors.Is(err, ledger.ErrNoLedger) {

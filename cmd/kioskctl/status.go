@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 	"time"
 
+	"github.com/hongmajia/hongmajia/internal/datadisk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
 )
@@ -36,6 +40,11 @@ type statusReport struct {
 	LastSync        *time.Time `json:"last_sync"` // null: never
 	DBBytes         int64      `json:"db_bytes"`
 	FreeBytes       uint64     `json:"free_bytes"`
+	// DataDisk is the data directory's file system; DataDiskLost that
+	// what is written there is (or may be) lost at power-off.
+	DataDisk     string `json:"data_disk,omitempty"`
+	DataDiskLost bool   `json:"data_disk_lost"`
+	dataWarning  string
 
 	// The sync with the district hub.
 	Hub             string     `json:"hub,omitempty"`
@@ -48,11 +57,19 @@ type statusReport struct {
 	// Running: a terminal answered on the control socket; the sync fields
 	// are then its own, with what only it knows: whether it can sync
 	// (SyncLink), a sync running now, the next night's, the last try.
-	Running  bool                `json:"running"`
-	SyncLink string              `json:"sync_link,omitempty"`
-	Syncing  bool                `json:"syncing"`
-	NextSync *time.Time          `json:"next_sync,omitempty"`
-	LastTry  *control.SyncReport `json:"last_try,omitempty"`
+	Running bool `json:"running"`
+	// The program: the version the versions directory makes current and
+	// the one before it (an update's rollback goes back to it), "" when
+	// the binaries are not installed through it; the running terminal's
+	// build and this kioskctl's.
+	InstalledVersion string              `json:"installed_version,omitempty"`
+	PreviousVersion  string              `json:"previous_version,omitempty"`
+	RunningBuild     string              `json:"running_build,omitempty"`
+	Build            string              `json:"build"`
+	SyncLink         string              `json:"sync_link,omitempty"`
+	Syncing          bool                `json:"syncing"`
+	NextSync         *time.Time          `json:"next_sync,omitempty"`
+	LastTry          *control.SyncReport `json:"last_try,omitempty"`
 }
 
 func runStatus(e *env, args []string) error {
@@ -101,6 +118,11 @@ func runStatus(e *env, args []string) error {
 			r.fromTerminal(cs)
 		}
 	}
+	r.InstalledVersion, r.PreviousVersion = installedVersions(filepath.Join(*data, versionsDir))
+	r.Build = buildVersion()
+	if d, err := datadisk.Of(*data); err == nil {
+		r.DataDisk, r.DataDiskLost, r.dataWarning = d.Name, d.Lost(), d.Warning()
+	}
 	station, err := l.StationActivity(ctx)
 	switch {
 	case err == nil:
@@ -125,6 +147,40 @@ func (r *statusReport) fromTerminal(cs control.Status) {
 		r.Hub = cs.Hub
 	}
 	r.SyncLink, r.Syncing, r.NextSync, r.LastTry = cs.SyncLink, cs.Syncing, cs.NextSync, cs.LastTry
+	r.RunningBuild = cs.Build
+}
+
+// versionsDir is where updates keep the versions side by side, in the data
+// directory: a link "current" to the installed one, "previous" to the one
+// before.
+const versionsDir = "versions"
+
+// installedVersions reads the versions directory's links; "" for a link
+// that is not there.
+func installedVersions(dir string) (current, previous string) {
+	read := func(name string) string {
+		t, err := os.Readlink(filepath.Join(dir, name))
+		if err != nil {
+			return ""
+		}
+		return filepath.Base(t)
+	}
+	return read("current"), read("previous")
+}
+
+// buildVersion is this program's build: the commit it was built from, when
+// the build recorded it.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return s.Value[:12]
+		}
+	}
+	return "dev"
 }
 
 func printStatus(e *env, r statusReport) {
@@ -156,7 +212,31 @@ func printStatus(e *env, r statusReport) {
 		printSyncStatus(line, r)
 	}
 	line("数据库 database", "%s (ledger.db and its WAL; schema %d)", humanBytes(uint64(r.DBBytes)), r.SchemaVersion)
+	printVersions(line, r)
 	line("剩余空间 free disk", "%s", humanBytes(r.FreeBytes))
+	if r.DataDiskLost {
+		line("数据盘 data disk", "警告 WARNING: %s", r.dataWarning)
+	} else if r.DataDisk != "" {
+		line("数据盘 data disk", "%s", r.DataDisk)
+	}
+}
+
+// printVersions says which program is installed, which one an update
+// would roll back to, and what runs.
+func printVersions(line func(label, format string, args ...any), r statusReport) {
+	switch {
+	case r.InstalledVersion != "" && r.PreviousVersion != "":
+		line("版本 version", "%s (previous 上一版本 %s: kioskctl rollback goes back to it)", r.InstalledVersion, r.PreviousVersion)
+	case r.InstalledVersion != "":
+		line("版本 version", "%s (no previous version)", r.InstalledVersion)
+	default:
+		line("版本 version", "as the package installed it (no update installed yet)")
+	}
+	running := "not running"
+	if r.Running {
+		running = r.RunningBuild
+	}
+	line("构建 build", "terminal %s, kioskctl %s", running, r.Build)
 }
 
 // printSyncStatus is the sync's part of status, for an enrolled ledger.

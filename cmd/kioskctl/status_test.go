@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
@@ -95,5 +96,79 @@ func TestStatusRefusesWhatIsNotALedger(t *testing.T) {
 			}
 			wantIn(t, "stderr", stderr, tc.dir, tc.want)
 		})
+	}
+}
+
+// status says which version the versions directory makes current, the one
+// a rollback goes back to, and the running terminal's build.
+func TestStatusVersions(t *testing.T) {
+	dir := demoData(t)
+	code, out, stderr := kioskctl(t, "status", "--data", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	wantIn(t, "status", out, "版本 version", "as the package installed it", "构建 build", "terminal not running, kioskctl ")
+
+	versions := filepath.Join(dir, "versions")
+	for _, v := range []string{"1.2.0", "1.3.0"} {
+		if err := os.MkdirAll(filepath.Join(versions, v), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("1.3.0", filepath.Join(versions, "current")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("1.2.0", filepath.Join(versions, "previous")); err != nil {
+		t.Fatal(err)
+	}
+	// A terminal that answers on the control socket.
+	ln, err := control.Listen(control.SocketPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- (&control.Server{Handler: func(context.Context, string) (string, error) {
+			b, err := json.Marshal(control.Status{Mode: "screen", Ledger: "ok", Build: "0123456789ab"})
+			return string(b), err
+		}}).Serve(ctx, ln)
+	}()
+	defer func() { cancel(); <-served }()
+
+	code, out, stderr = kioskctl(t, "status", "--data", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	wantIn(t, "status", out, "版本 version                 1.3.0 (previous 上一版本 1.2.0", "terminal 0123456789ab, kioskctl ")
+	code, out, _ = kioskctl(t, "status", "--json", "--data", dir)
+	var r statusReport
+	if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	if r.InstalledVersion != "1.3.0" || r.PreviousVersion != "1.2.0" || r.RunningBuild != "0123456789ab" || r.Build == "" || !r.Running {
+		t.Errorf("status --json: %+v", r)
+	}
+}
+
+// A ledger in RAM is lost at power-off: status says so.
+func TestStatusWarnsOfALedgerInRAM(t *testing.T) {
+	src := demoData(t)
+	ram := filepath.Join(stick(t, src), "data") // /dev/shm: a tmpfs
+	if err := os.Mkdir(ram, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(src, ledger.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ram, ledger.FileName), b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	out := must(t, "status", "--data", ram)
+	wantIn(t, "status", out, "数据盘 data disk", "WARNING: tmpfs is in RAM: the ledger is lost at power-off")
+	var r statusReport
+	if err := json.Unmarshal([]byte(must(t, "status", "--json", "--data", ram)), &r); err != nil || r.DataDisk != "tmpfs" || !r.DataDiskLost {
+		t.Errorf("status --json: %v %+v", err, r)
 	}
 }

@@ -60,9 +60,9 @@ const (
 // kioskDepends are what kiosk-screen needs at run time on Debian bookworm,
 // trixie and Raspberry Pi OS: libX11 and libasound are linked; GLFW opens
 // the other X libraries and ebiten the GL ones by name (libGLESv2 first on
-// a Pi), Mesa draws; a bare X server with libinput for the touch panel,
-// xinit to start it, xset (the session turns blanking off) and xauth (the
-// session's cookie). trixie renamed libasound2 libasound2t64 (which
+// a Pi), Mesa draws; a bare X server with libinput for the touch panel
+// (`kiosk session` starts it itself with its cookie, blanking off: no
+// xinit, xset or xauth). trixie renamed libasound2 libasound2t64 (which
 // provides the old name).
 var kioskDepends = []string{
 	"libc6",
@@ -70,7 +70,7 @@ var kioskDepends = []string{
 	"libx11-6", "libx11-xcb1", "libxext6", "libxrender1",
 	"libxcursor1", "libxrandr2", "libxinerama1", "libxi6", "libxxf86vm1",
 	"libgl1", "libgles2", "libegl1", "libglx-mesa0", "libgl1-mesa-dri",
-	"xserver-xorg-core", "xserver-xorg-input-libinput", "xinit", "x11-xserver-utils", "xauth",
+	"xserver-xorg-core", "xserver-xorg-input-libinput",
 	"systemd",
 }
 
@@ -82,10 +82,6 @@ func KioskInfo(o Options) (*nfpm.Info, error) {
 		c.file(filepath.Join(o.Bin, b), "/usr/bin/"+b, 0o755)
 	}
 	if err := c.units(filepath.Join(o.Root, "deploy", "systemd"), "hongmajia"); err != nil {
-		return nil, err
-	}
-	// The X session's scripts; their mode is the repository's.
-	if err := c.dir(filepath.Join(o.Root, "deploy", "x"), "/usr/lib/hongmajia", true); err != nil {
 		return nil, err
 	}
 	if err := c.dir(filepath.Join(o.Root, "deploy", "udev"), "/usr/lib/udev/rules.d", false); err != nil {

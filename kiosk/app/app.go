@@ -18,6 +18,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/sim"
 	"github.com/hongmajia/hongmajia/drivers/wedge"
 	"github.com/hongmajia/hongmajia/internal/atomicfile"
+	"github.com/hongmajia/hongmajia/internal/datadisk"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
@@ -110,6 +111,9 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 		return nil, err
 	}
 	a.cleanTemp()
+	if d, err := datadisk.Of(cfg.Data); err == nil && d.Lost() {
+		a.logf("kiosk: WARNING: the data directory %s is on %s", cfg.Data, d.Warning())
+	}
 	lo := o.Ledger
 	lo.Clock = o.Clock
 	a.led, a.ledErr = ledger.Open(ctx, cfg.Data, lo)
@@ -253,7 +257,7 @@ func (a *App) Start(ctx context.Context) error {
 		return nil
 	}
 	a.ln = ln
-	srv := &control.Server{Handler: a.Control, Logf: func(format string, args ...any) { a.logf("kiosk: "+format, args...) }}
+	srv := &control.Server{Handler: a.Control, Shared: SharedCommands, Logf: func(format string, args ...any) { a.logf("kiosk: "+format, args...) }}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

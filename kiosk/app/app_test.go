@@ -131,8 +131,8 @@ func TestAppControlSocket(t *testing.T) {
 
 	sock := control.SocketPath(dir)
 	fi, err := os.Lstat(sock)
-	if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("control socket: %v %v, want an owner-only socket", fi.Mode(), err)
+	if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o660 {
+		t.Fatalf("control socket: %v %v, want a socket for its owner and its group", fi.Mode(), err)
 	}
 
 	if got, err := f.ask(t, "ping"); err != nil || got != "pong" {

@@ -24,7 +24,7 @@ func reportReader(s rfid.Status) control.ReaderReport {
 
 // Status is what `kioskctl status` asks a running terminal.
 func (a *App) Status(ctx context.Context) control.Status {
-	st := control.Status{Mode: a.mode, Demo: a.demo, Ledger: "ok"}
+	st := control.Status{Mode: a.mode, Demo: a.demo, Ledger: "ok", Build: buildVersion()}
 	for _, s := range a.ReaderStatus() {
 		st.Readers = append(st.Readers, reportReader(s))
 	}
@@ -53,6 +53,11 @@ func (a *App) Status(ctx context.Context) control.Status {
 	}
 	return st
 }
+
+// SharedCommands are the control commands the socket's group (the
+// hongmajia group's technicians, kioskctl without sudo) may run: looks that
+// change nothing. Taps, syncs and the hub's anchor are the kiosk user's.
+var SharedCommands = []string{"status", "ping"}
 
 // Control runs one line of the control protocol and returns the answer's
 // text (without "ok"):

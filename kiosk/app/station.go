@@ -25,5 +25,6 @@ func (a *App) RunStation(ctx context.Context) error {
 			st.LastTap = last.String()
 		}
 	})
+	a.Watch(s.Alive)
 	return s.Run(ctx, a.events)
 }

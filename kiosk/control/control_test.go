@@ -157,8 +157,8 @@ func TestServeProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("socket mode = %v, want an owner-only socket", fi.Mode())
+	if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o660 {
+		t.Fatalf("socket mode = %v, want a socket for its owner and its group", fi.Mode())
 	}
 
 	c := dial(t, path)

@@ -17,6 +17,9 @@ const SocketName = "control.sock"
 // SocketPath is the control socket of the terminal using dataDir.
 func SocketPath(dataDir string) string { return filepath.Join(dataDir, SocketName) }
 
+// SocketMode is the control socket's mode: the owner and its group.
+const SocketMode = 0o660
+
 // ErrInUse is Listen's answer when another process answers on the socket:
 // for a terminal, another terminal on the same data directory.
 var ErrInUse = errors.New("another process is listening")
@@ -24,9 +27,11 @@ var ErrInUse = errors.New("another process is listening")
 // probeTimeout bounds Listen's question whether a socket still answers.
 const probeTimeout = time.Second
 
-// Listen opens a Unix socket at path that only its owner may use (0600). The
-// socket is made under a temporary name, restricted, then renamed into place,
-// so no other user can connect in between. A stale socket left by a crash
+// Listen opens a Unix socket at path that its owner and its group may
+// connect to (0660: the hongmajia group's technicians ask a running
+// terminal its status; Server.Shared says which commands they may run). The
+// socket is made under a temporary name, restricted, then renamed into
+// place, so no other user can connect in between. A stale socket left by a crash
 // (nobody answers) is replaced; one that still answers is left alone and the
 // error wraps ErrInUse. Closing the listener removes the socket.
 func Listen(path string) (net.Listener, error) {
@@ -57,7 +62,7 @@ func Listen(path string) (net.Listener, error) {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("control: listen %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp, 0o600); err != nil {
+	if err := os.Chmod(tmp, SocketMode); err != nil {
 		return fail(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {

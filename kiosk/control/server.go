@@ -7,8 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/user"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
@@ -54,7 +59,15 @@ type Server struct {
 	MaxLine int
 	// Logf receives accept failures; nil discards them.
 	Logf func(format string, args ...any)
+	// Shared are the commands (a line's first word) that a peer other
+	// than the server's own user and root may run: the socket's group
+	// (Listen), technicians who look but do not change the terminal. Any
+	// other command from such a peer is refused with ErrPermission.
+	Shared []string
 }
+
+// ErrPermission is the answer to a command the peer may not run.
+var ErrPermission = errors.New("permission denied")
 
 // Serve answers on ln until ctx ends, then closes ln and every connection
 // and returns nil once every command has returned. It returns an error only
@@ -137,6 +150,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, idle time.Duration, 
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
+	owner := peerIsOwner(c)
 	// Room for a line of maxLine bytes and its "\r\n".
 	in := bufio.NewReaderSize(c, maxLine+2)
 	for {
@@ -152,11 +166,52 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, idle time.Duration, 
 		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
 			return // EOF, idle too long, or closed when ctx ended
 		}
-		answer, herr := s.Handler(ctx, line)
+		var answer string
+		var herr error
+		if cmd, _, _ := strings.Cut(strings.TrimSpace(line), " "); owner || slices.Contains(s.Shared, cmd) {
+			answer, herr = s.Handler(ctx, line)
+		} else {
+			herr = s.refuse(cmd)
+		}
 		if reply(c, idle, answer, herr) != nil || err != nil {
 			return
 		}
 	}
+}
+
+// refuse says why a peer may not run cmd, and who may.
+func (s *Server) refuse(cmd string) error {
+	who := strconv.Itoa(os.Getuid())
+	if u, err := user.LookupId(who); err == nil {
+		who = u.Username
+	}
+	shared := "nothing"
+	if len(s.Shared) > 0 {
+		shared = strings.Join(s.Shared, ", ")
+	}
+	return fmt.Errorf("%w: %q is for the terminal's user %s (sudo -u %s kioskctl …); its group may ask %s", ErrPermission, cmd, who, who, shared)
+}
+
+// peerIsOwner reports whether the process at c's other end runs as this
+// process's user, or as root (SO_PEERCRED: what the kernel says, not what
+// the peer claims).
+func peerIsOwner(c net.Conn) bool {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return false
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var cred *syscall.Ucred
+	var cerr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, cerr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	}); err != nil || cerr != nil {
+		return false
+	}
+	return cred.Uid == 0 || int(cred.Uid) == os.Getuid()
 }
 
 // reply writes one answer line: "error REASON", "ok TEXT" or "ok".

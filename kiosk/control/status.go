@@ -10,7 +10,9 @@ type Status struct {
 	CenterName string `json:"center_name,omitempty"`
 	// Mode is "screen" or "headless".
 	Mode string `json:"mode"`
-	Demo bool   `json:"demo"`
+	// Build is the running program's build (its commit), as the hub sees it.
+	Build string `json:"build,omitempty"`
+	Demo  bool   `json:"demo"`
 	// Scene is what the screen shows, when a screen says.
 	Scene string `json:"scene,omitempty"`
 	// Drawn is the scene on the last frame painted: Scene is on screen once

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
 )
@@ -110,6 +112,33 @@ func (fe *Frontend) Drawn() (scene string, frames, updates uint64) {
 		scene = s.String()
 	}
 	return scene, fe.frames.Load(), fe.updates.Load()
+}
+
+// alivePoll is how often Alive wakes the frame loop while it waits.
+const alivePoll = 50 * time.Millisecond
+
+// Alive wakes the frame loop and waits until it has run an Update, or ctx
+// ends: nil when the loop runs (and has painted a first frame), an error
+// when it is stuck in a frame or has not drawn anything yet. The watchdog
+// asks it: the loop sleeps at idle, so only a wake proves it would answer a
+// tap. Safe from any goroutine.
+func (fe *Frontend) Alive(ctx context.Context) error {
+	if fe.frames.Load() == 0 {
+		return errors.New("ui: no frame drawn yet")
+	}
+	before := fe.updates.Load()
+	for {
+		// Again and again: a wake asked for while a frame runs may be lost.
+		Wake()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ui: the frame loop did not run: %w", ctx.Err())
+		case <-clock.Real{}.After(alivePoll):
+		}
+		if fe.updates.Load() != before {
+			return nil
+		}
+	}
 }
 
 // painted runs after each frame painted: the scene stored by the Update

@@ -93,3 +93,48 @@ func TestFrontendTapToPersonScene(t *testing.T) {
 		t.Fatalf("after the timeout: %T", fe.mgr.Scene())
 	}
 }
+
+// The watchdog's question: Alive answers only once a frame is drawn, and
+// only while the frame loop runs Updates.
+func TestFrontendAliveOnlyWhileTheFrameLoopRuns(t *testing.T) {
+	waitScreens(t)
+	clk := clock.NewFake(testNow)
+	term := kiosk.NewFaulted(ledger.ErrNoLedger, kiosk.Options{Clock: clk})
+	defer term.Close()
+	fe := NewFrontend(results.fonts, ChineseStrings(), term, FrontendOpts{Clock: clk})
+	alive := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		return fe.Alive(ctx)
+	}
+	fe.update()
+	if err := alive(); err == nil {
+		t.Fatal("Alive before the first frame")
+	}
+	fe.painted()
+	if err := alive(); err == nil {
+		t.Fatal("Alive with no frame loop running")
+	}
+	// A frame loop: an Update every 10 ms, until stopped.
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+				fe.update()
+			}
+		}
+	}()
+	if err := alive(); err != nil {
+		t.Fatalf("Alive while the loop runs: %v", err)
+	}
+	close(stop)
+	<-stopped
+	if err := alive(); err == nil {
+		t.Fatal("Alive once the loop is stuck")
+	}
+}
