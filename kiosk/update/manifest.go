@@ -148,13 +148,13 @@ func CompareVersions(a, b string) int {
 // BinaryArch is the GOARCH a program file was built for, "" when it is not
 // an ELF program (a script, a data file).
 func BinaryArch(r io.ReaderAt) (string, error) {
+	var magic [4]byte
+	if n, _ := r.ReadAt(magic[:], 0); n < 4 || string(magic[:]) != elf.ELFMAG {
+		return "", nil
+	}
 	f, err := elf.NewFile(r)
 	if err != nil {
-		var fe *elf.FormatError
-		if errors.As(err, &fe) {
-			return "", nil
-		}
-		return "", err
+		return "", fmt.Errorf("a damaged program: %w", err)
 	}
 	defer f.Close()
 	switch f.Machine {

@@ -62,6 +62,11 @@ func (u *Updater) restoreLedger(ctx context.Context, schemaBefore int, backup, f
 	if err != nil {
 		return fmt.Errorf("rollback: %w", err)
 	}
+	if now < 0 && backup != "" {
+		// A rollback killed after it set the migrated ledger aside: put
+		// the backup in its place.
+		return u.putBack(backup, nil, schemaBefore, now, from, "")
+	}
 	if now <= schemaBefore {
 		return nil
 	}
@@ -86,7 +91,20 @@ func (u *Updater) restoreLedger(ctx context.Context, schemaBefore int, backup, f
 	if err := atomicfile.SyncDir(u.Data); err != nil {
 		return fmt.Errorf("rollback: %w", err)
 	}
-	err = atomicfile.Replace(live, 0o600, func(tmp string) error {
+	return u.putBack(backup, st, schemaBefore, now, from, aside)
+}
+
+// putBack copies the backup into the ledger's place, owned as st (the
+// ledger it replaces) when known, else as the data directory.
+func (u *Updater) putBack(backup string, st fs.FileInfo, schemaBefore, now int, from, aside string) error {
+	live := filepath.Join(u.Data, ledger.FileName)
+	if st == nil {
+		var err error
+		if st, err = os.Stat(u.Data); err != nil {
+			return fmt.Errorf("rollback: %w", err)
+		}
+	}
+	err := atomicfile.Replace(live, 0o600, func(tmp string) error {
 		if err := copyFile(backup, tmp); err != nil {
 			return err
 		}
@@ -97,8 +115,12 @@ func (u *Updater) restoreLedger(ctx context.Context, schemaBefore int, backup, f
 	if err != nil {
 		return fmt.Errorf("rollback: put back %s: %w", backup, err)
 	}
-	u.logf("put back the ledger as it was before %s (%s, schema %d); the migrated one (schema %d) is kept in %s: a tap made while %s ran is in it",
-		from, backup, schemaBefore, now, aside, from)
+	if aside != "" {
+		u.logf("put back the ledger as it was before %s (%s, schema %d); the migrated one (schema %d) is kept in %s: a tap made while %s ran is in it",
+			from, backup, schemaBefore, now, aside, from)
+	} else {
+		u.logf("put back the ledger as it was before %s (%s, schema %d)", from, backup, schemaBefore)
+	}
 	return nil
 }
 

@@ -234,8 +234,8 @@ func (u *Updater) Update(ctx context.Context, path string, o Options) error {
 		if derr := u.dropJournal(); derr != nil {
 			u.logf("%v", derr)
 		}
-		u.logf("update to %s stopped before the switch: %v; %s stays current", m.Version, err, cur)
-		return fmt.Errorf("update: %w; %s stays current", err, cur)
+		u.logf("update to %s stopped before the switch: %v; nothing changed: %s stays current", m.Version, err, cur)
+		return fmt.Errorf("update: %w; nothing changed: %s stays current", err, cur)
 	}
 	if err := u.unpack(b); err != nil {
 		return forget(err)
@@ -254,10 +254,15 @@ func (u *Updater) Update(ctx context.Context, path string, o Options) error {
 			// taken with the kiosk stopped, so no tap comes after it
 			// until the new version runs.
 			u.logf("stop the kiosk: %s migrates the ledger from schema %d to %d", m.Version, schema, m.MinSchema)
+			// Journaled before the stop: whoever finishes a killed
+			// update starts the kiosk again.
+			j.Stopped = true
+			if err := u.writeJournal(j); err != nil {
+				return forget(err)
+			}
 			if err := u.Service.Stop(ctx); err != nil {
 				return forget(fmt.Errorf("stop the kiosk: %w", err))
 			}
-			j.Stopped = true
 		}
 		if j.Backup, err = u.backup(ctx, cur, m.Version); err != nil {
 			return forget(err)
