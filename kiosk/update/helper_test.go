@@ -33,7 +33,12 @@ import (
 const roleEnv = "HONGMAJIA_UPDATE_TEST_ROLE"
 
 func TestMain(m *testing.M) {
-	switch os.Getenv(roleEnv) {
+	role := os.Getenv(roleEnv)
+	// A program the tests or the updater start without saying otherwise
+	// is a version's kioskctl (the updater runs its migrate): the fake
+	// service and killUpdaterAt name their roles, which come last and win.
+	os.Setenv(roleEnv, "kioskctl")
+	switch role {
 	case "":
 		dir, err := os.MkdirTemp("", "hmjb")
 		if err != nil {
@@ -319,8 +324,8 @@ func (k *kiosk) bundle(version, behaviour string, minSchema int) string {
 var bundles struct {
 	dir           string
 	key, otherKey string // signing keys; kiosks trust key alone
-	mu   sync.Mutex
-	made map[string]string
+	mu            sync.Mutex
+	made          map[string]string
 }
 
 func (k *kiosk) bundleWith(keyPath, version, behaviour string, minSchema int, arch string) string {
