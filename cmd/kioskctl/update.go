@@ -117,6 +117,8 @@ func runUpdate(e *env, args []string) error {
 	down := f.Bool("allow-downgrade", false, "install an older version (recorded in the log)")
 	rec := f.Bool("recover", false, "only finish an update that was interrupted (no BUNDLE)")
 	noStart := f.Bool("no-start", false, "with --recover: change the files only, do not stop or start the kiosk (the unit's ExecStartPre)")
+	seedDir := f.String("seed", "", "make the binaries in DIR (the package's) a version and current, unless a newer one is (the package's postinst)")
+	seedVersion := f.String("version", "", "with --seed: the package's version")
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -125,6 +127,25 @@ func runUpdate(e *env, args []string) error {
 	}
 	ctx, stop := interruptible()
 	defer stop()
+	if *seedDir != "" {
+		if *seedVersion == "" || f.NArg() != 0 {
+			return fmt.Errorf("%w: --seed DIR --version V, without a bundle", errUsage)
+		}
+		ok, err := update.Seed(*uf.versions, *seedDir, *seedVersion, runtime.GOARCH, ledger.SchemaVersion())
+		if err != nil {
+			return err
+		}
+		in, err := update.ReadInstalled(*uf.versions)
+		if err != nil {
+			return err
+		}
+		if ok {
+			fmt.Fprintf(e.stdout, "%s is current (previous: %s)\n", in.Current, orNone(in.Previous))
+		} else {
+			fmt.Fprintf(e.stdout, "%s stays current: not older than %s\n", in.Current, *seedVersion)
+		}
+		return nil
+	}
 	if *rec {
 		if f.NArg() != 0 {
 			return fmt.Errorf("%w: --recover takes no bundle", errUsage)
@@ -232,4 +253,11 @@ func download(ctx context.Context, e *env, from, dir string) (string, error) {
 	}
 	fmt.Fprintf(e.stdout, "downloaded %s (%.1f MB) to %s\n", from, float64(n)/1e6, filepath.Base(tmp.Name()))
 	return tmp.Name(), nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

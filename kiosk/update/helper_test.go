@@ -267,8 +267,8 @@ func newKiosk(t *testing.T) *kiosk {
 		t.Fatal(err)
 	}
 	src := k.release("healthy", root)
-	if err := update.Seed(k.versions, src, "1.0.0", runtime.GOARCH, ledger.SchemaVersion()); err != nil {
-		t.Fatal(err)
+	if ok, err := update.Seed(k.versions, src, "1.0.0", runtime.GOARCH, ledger.SchemaVersion()); err != nil || !ok {
+		t.Fatal(ok, err)
 	}
 	k.svc = &fakeService{versions: k.versions, data: k.data, run: filepath.Join(root, "run")}
 	if err := k.svc.Start(context.Background()); err != nil {

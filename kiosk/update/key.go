@@ -101,9 +101,6 @@ func ReadSigningKey(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("signing key %s: mode %04o lets others read it; chmod 600 it", path, st.Mode().Perm())
-	}
 	b, err := io.ReadAll(io.LimitReader(f, 4096))
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
@@ -114,6 +111,9 @@ func ReadSigningKey(path string) (ed25519.PrivateKey, error) {
 			return nil, fmt.Errorf("signing key %s: this is a public key; give the private one (without .pub)", path)
 		}
 		return nil, fmt.Errorf("signing key %s: not a signing key made by kioskctl keygen", path)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("signing key %s: mode %04o lets others read it; chmod 600 it", path, st.Mode().Perm())
 	}
 	seed, err := base64.StdEncoding.DecodeString(fields[1])
 	if err != nil || len(seed) != ed25519.SeedSize {

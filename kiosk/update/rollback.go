@@ -242,20 +242,45 @@ func (u *Updater) Rollback(ctx context.Context, force bool) error {
 	return nil
 }
 
-// Seed makes a versions directory's first version from a directory of
-// installed binaries (the package's), with an unsigned manifest: what the
-// package does at install, so that updates have a version to go back to.
-// An existing current version is left alone.
-func Seed(versions, src, version, arch string, minSchema int) error {
+// Seed installs a directory of binaries (the package's) as a version, with
+// an unsigned manifest, and makes it current: what the package does at
+// install and upgrade, so that /usr/bin's links through "current" work and
+// updates have a version to go back to. A current version as new or newer
+// (a bundle installed since) is left alone, and Seed says so with false.
+func Seed(versions, src, version, arch string, minSchema int) (bool, error) {
 	if err := checkVersion(version); err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	if cur, err := readLink(versions, currentLink); err != nil || cur != "" {
-		return err
+		return false, fmt.Errorf("seed: %w", err)
 	}
 	if err := os.MkdirAll(versions, 0o755); err != nil {
-		return fmt.Errorf("seed: %w", err)
+		return false, fmt.Errorf("seed: %w", err)
 	}
+	lk, err := lock(versions)
+	if err != nil {
+		return false, fmt.Errorf("seed: %w", err)
+	}
+	defer lk.Close()
+	if _, err := os.Stat(filepath.Join(versions, journalName)); err == nil {
+		return false, errors.New("seed: an update was interrupted: kioskctl update --recover first")
+	}
+	cur, err := readLink(versions, currentLink)
+	if err != nil {
+		return false, err
+	}
+	if cur != "" && CompareVersions(cur, version) >= 0 {
+		return false, nil
+	}
+	if err := seed(versions, src, version, arch, minSchema); err != nil {
+		return false, err
+	}
+	if cur != "" {
+		if err := setLink(versions, previousLink, cur); err != nil {
+			return false, err
+		}
+	}
+	return true, setLink(versions, currentLink, version)
+}
+
+func seed(versions, src, version, arch string, minSchema int) error {
 	tmp, err := os.MkdirTemp(versions, tmpPrefix+"seed-")
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
@@ -289,7 +314,7 @@ func Seed(versions, src, version, arch string, minSchema int) error {
 	if err := os.Rename(tmp, dst); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	return setLink(versions, currentLink, version)
+	return atomicfile.SyncDir(versions)
 }
 
 func copyNew(from, to string, mode fs.FileMode) error {
