@@ -17,7 +17,7 @@ BENCH    ?= $(PKGS)
 # screens and the screen binary): `make check` runs them without cgo.
 NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen)
 
-.PHONY: all run test check bench lint vet fmt-check staticcheck build build-pi deps-build deps-test deps-bench deps-cross clean
+.PHONY: all run test check bench lint vet fmt-check staticcheck build build-pi bundle bundle-args deps-build deps-test deps-bench deps-cross clean
 
 all: build
 
@@ -74,6 +74,15 @@ build: deps-build
 build-pi: deps-cross
 	@mkdir -p $(BIN)/arm64
 	CC=aarch64-linux-gnu-gcc GOOS=linux GOARCH=arm64 CGO_ENABLED=1 $(GO) build -o $(BIN)/arm64/ ./cmd/...
+
+## bundle: a signed release bundle of the Pi build, for `kioskctl update`
+## (README "Updating a kiosk"): make bundle VERSION=1.4.2 KEY=~/hongmajia-release.key
+bundle: bundle-args build-pi
+	$(GO) run ./cmd/kioskctl bundle --key "$(KEY)" --version "$(VERSION)" -o $(BIN)/hongmajia-$(VERSION)-arm64.bundle \
+		$(BIN)/arm64/kiosk $(BIN)/arm64/kiosk-screen $(BIN)/arm64/kioskctl
+
+bundle-args:
+	@if [ -z "$(VERSION)" ] || [ -z "$(KEY)" ]; then echo "usage: make bundle VERSION=1.4.2 KEY=path/to/release.key (kioskctl keygen makes one)"; exit 2; fi
 
 clean:
 	rm -rf $(BIN) $(DATA)
