@@ -40,6 +40,13 @@ func TestMain(m *testing.M) {
 	os.Setenv(roleEnv, "kioskctl")
 	switch role {
 	case "":
+		exe, err := os.Executable()
+		if err != nil {
+			panic(err)
+		}
+		// A version's programs are scripts that run this binary (see
+		// release), so a bundle is small and quick to make.
+		os.Setenv(exeEnv, exe)
 		dir, err := os.MkdirTemp("", "hmjb")
 		if err != nil {
 			panic(err)
@@ -73,13 +80,23 @@ func TestMain(m *testing.M) {
 	os.Exit(3)
 }
 
-// versionFile reads a file beside the running program: its version's.
+// The test binary's path, and the directory of the version whose program
+// runs it, for the scripts release writes.
+const (
+	exeEnv = "HONGMAJIA_UPDATE_TEST_EXE"
+	dirEnv = "HONGMAJIA_UPDATE_TEST_DIR"
+)
+
+// program is a version's kiosk or kioskctl: this test binary, told which
+// version's directory it runs from (resolved at its start, as a real
+// program's path is through the "current" link).
+const program = `#!/bin/sh
+` + dirEnv + `="$(cd "$(dirname "$0")" && pwd -P)" exec "$` + exeEnv + `" "$@"
+`
+
+// versionFile reads a file of the running program's version.
 func versionFile(name string) string {
-	exe, err := os.Executable()
-	if err != nil {
-		panic(err)
-	}
-	b, _ := os.ReadFile(filepath.Join(filepath.Dir(exe), name))
+	b, _ := os.ReadFile(filepath.Join(os.Getenv(dirEnv), name))
 	return strings.TrimSpace(string(b))
 }
 
@@ -281,22 +298,16 @@ func newKiosk(t *testing.T) *kiosk {
 }
 
 // release is a directory with a version's files: the kiosk and kioskctl
-// (this test binary) and its behaviour.
+// (scripts that run this test binary) and its behaviour.
 func (k *kiosk) release(behaviour, parent string) string {
 	k.t.Helper()
 	dir, err := os.MkdirTemp(parent, "rel")
 	if err != nil {
 		k.t.Fatal(err)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		k.t.Fatal(err)
-	}
 	for _, n := range []string{"kiosk", "kioskctl"} {
-		if err := os.Link(exe, filepath.Join(dir, n)); err != nil {
-			if err := copyExe(exe, filepath.Join(dir, n)); err != nil {
-				k.t.Fatal(err)
-			}
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(program), 0o755); err != nil {
+			k.t.Fatal(err)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "behaviour"), []byte(behaviour+"\n"), 0o644); err != nil {
@@ -305,22 +316,13 @@ func (k *kiosk) release(behaviour, parent string) string {
 	return dir
 }
 
-func copyExe(from, to string) error {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(to, b, 0o755)
-}
-
 // bundle makes a signed bundle of a version with a behaviour.
 func (k *kiosk) bundle(version, behaviour string, minSchema int) string {
 	k.t.Helper()
 	return k.bundleWith(k.key, version, behaviour, minSchema, "")
 }
 
-// bundles are made once for every test that asks for the same one: each
-// holds this test binary twice, and gzip takes a while.
+// bundles are made once for every test that asks for the same one.
 var bundles struct {
 	dir           string
 	key, otherKey string // signing keys; kiosks trust key alone
@@ -348,8 +350,8 @@ func (k *kiosk) bundleWith(keyPath, version, behaviour string, minSchema int, ar
 	}
 	defer f.Close()
 	files := []string{filepath.Join(src, "kiosk"), filepath.Join(src, "kioskctl"), filepath.Join(src, "behaviour")}
-	if arch != "" {
-		files = files[2:] // a data file alone says no architecture of its own
+	if arch == "" {
+		arch = runtime.GOARCH // scripts say no architecture of their own
 	}
 	if _, err := update.Build(f, key, files, update.BuildOptions{Version: version, MinSchema: minSchema, Arch: arch,
 		Created: ledgertest.Start}); err != nil {

@@ -50,6 +50,8 @@ type Updater struct {
 	// Failpoint, when set, is called as each step is reached (tests kill
 	// the updater there).
 	Failpoint func(step string)
+
+	dry bool // a dry run writes no update.log
 }
 
 // Options tune one Update.
@@ -106,6 +108,9 @@ func (u *Updater) logf(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
 	if u.Log != nil {
 		fmt.Fprintln(u.Log, line)
+	}
+	if u.dry {
+		return
 	}
 	f, err := os.OpenFile(filepath.Join(u.Versions, logName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
@@ -169,9 +174,11 @@ func (u *Updater) Update(ctx context.Context, path string, o Options) error {
 		return fmt.Errorf("update: %w", err)
 	}
 	defer lk.Close()
-	if err := u.recover(ctx, false); err != nil {
+	if err := u.recover(ctx, true); err != nil {
 		return fmt.Errorf("update: finish the interrupted update first: %w", err)
 	}
+	u.dry = o.DryRun
+	defer func() { u.dry = false }()
 	b, err := OpenBundle(path, u.Trusted)
 	if err != nil {
 		return fmt.Errorf("update: %w; nothing changed", err)

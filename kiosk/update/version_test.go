@@ -32,6 +32,24 @@ func TestCompareVersions(t *testing.T) {
 	}
 }
 
+func TestBinaryArch(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{exe: runtime.GOARCH, "version_test.go": ""} {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := update.BinaryArch(f)
+		f.Close()
+		if err != nil || got != want {
+			t.Errorf("BinaryArch(%s) = %q, %v; want %q", path, got, err, want)
+		}
+	}
+}
+
 func TestSeedMakesTheNewerPackageCurrent(t *testing.T) {
 	versions := filepath.Join(t.TempDir(), "versions")
 	src := t.TempDir()
