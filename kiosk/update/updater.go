@@ -364,7 +364,9 @@ func (u *Updater) waitHealthy(ctx context.Context) error {
 	sock := control.SocketPath(u.Data)
 	last := "it never answered on " + sock
 	for {
-		rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+		// health verifies the ledger (quickly): on a Pi with a large
+		// ledger that takes seconds.
+		rctx, rcancel := context.WithTimeout(ctx, time.Minute)
 		ans, err := control.Request(rctx, sock, "health")
 		rcancel()
 		if err == nil {
