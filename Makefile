@@ -33,7 +33,7 @@ ARM64SKIP  := TestOpenErrors/(not_an_input_device|by-id_link_resolved)
 VERSION  ?= 0.11.$(shell git rev-list --count HEAD 2>/dev/null || echo 0)
 DIST     := $(CURDIR)/dist
 
-.PHONY: all run test test-arm64 check bench lint vet fmt-check staticcheck build build-pi deb deps-build deps-test deps-bench deps-cross deps-qemu clean
+.PHONY: all run test test-arm64 check bench lint vet fmt-check staticcheck build build-pi deb bundle bundle-args deps-build deps-test deps-bench deps-cross deps-qemu clean
 
 all: build
 
@@ -108,6 +108,15 @@ deb: build build-pi
 	@mkdir -p $(DIST)
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(GO) run ./internal/debpkg/mkdeb --arch amd64 --bin $(BIN) --version $(VERSION) -o $(DIST)
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(GO) run ./internal/debpkg/mkdeb --arch arm64 --bin $(BIN)/arm64 --version $(VERSION) -o $(DIST)
+
+## bundle: a signed release bundle of the Pi build, for `kioskctl update`
+## (README "Updating a kiosk"): make bundle KEY=~/hongmajia-release.key [VERSION=1.4.2]
+bundle: bundle-args build-pi
+	$(GO) run ./cmd/kioskctl bundle --key "$(KEY)" --version "$(VERSION)" -o $(BIN)/hongmajia-$(VERSION)-arm64.bundle \
+		$(BIN)/arm64/kiosk $(BIN)/arm64/kiosk-screen $(BIN)/arm64/kioskctl
+
+bundle-args:
+	@if [ -z "$(KEY)" ]; then echo "usage: make bundle KEY=path/to/release.key [VERSION=1.4.2] (kioskctl keygen makes the key)"; exit 2; fi
 
 clean:
 	rm -rf $(BIN) $(DATA) $(DIST)

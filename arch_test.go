@@ -137,6 +137,10 @@ var rules = []rule{
 		return in(d, "ledger") || in(d, "kiosk") || in(d, "drivers") || isEbiten(d) || isPeriph(d) ||
 			d == "testing" || in(d, "hub/hubtest") || in(d, "hub/storetest") || strings.HasPrefix(d, "github.com/chromedp/")
 	}, "the hub's binary links no kiosk code, and ships no test code"},
+	{below("kiosk/update"), func(d string, _ map[string]pkg) bool {
+		return isEbiten(d) || isPeriph(d) || in(d, "drivers") || in(d, "hub") || d == module+"/kiosk" || in(d, "kiosk/app") ||
+			in(d, "kiosk/ui") || in(d, "kiosk/hublink")
+	}, "the updater replaces the terminal's binaries and asks the new one's health through kiosk/control: it links none of the terminal, the readers or the screen"},
 	{exactly("cmd/kioskctl"), func(d string, _ map[string]pkg) bool {
 		return isEbiten(d) || d == module+"/kiosk" || in(d, "kiosk/app") || in(d, "kiosk/ui")
 	}, "kioskctl runs over SSH without a display, and talks to a running terminal through kiosk/control only"},
@@ -198,7 +202,7 @@ func TestImportRules(t *testing.T) {
 // moved would otherwise pass by matching nothing.
 func TestRulesSeeEveryBinary(t *testing.T) {
 	all := packages(t)
-	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "kiosk/xsession", "kiosk/hublink", "hub", "hub/sqlitestore", "hub/server", "hub/web", "internal/debpkg"} {
+	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "kiosk/xsession", "kiosk/hublink", "kiosk/update", "hub", "hub/sqlitestore", "hub/server", "hub/web", "internal/debpkg"} {
 		if _, ok := all[module+"/"+b]; !ok {
 			t.Errorf("no package %s: update the rules in arch_test.go and ARCHITECTURE.md", b)
 		}

@@ -23,6 +23,3 @@ func SetMaxPageCount(l *Ledger, extra int) (int, error) {
 // MigrateTo runs the migrations up to version v on db, to make a ledger of
 // an earlier version.
 func MigrateTo(ctx context.Context, db *sql.DB, v int) error { return migrateTo(ctx, db, v) }
-
-// SchemaVersion is the user_version this program writes.
-func SchemaVersion() int { return schemaVersion }

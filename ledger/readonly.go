@@ -84,3 +84,27 @@ func (l *Ledger) openReadOnly(ctx context.Context) error {
 
 // ReadOnly reports whether the ledger was opened with Options.ReadOnly.
 func (l *Ledger) ReadOnly() bool { return l.w == nil }
+
+// SchemaVersion is the schema version this program's ledger writes (and
+// migrates an older file to at Open).
+func SchemaVersion() int { return schemaVersion }
+
+// SchemaOf reads the schema version of the ledger in dir read-only, without
+// checking or opening it as a ledger, whatever version it is: an update asks
+// whether the version it goes back to can open the file.
+func SchemaOf(ctx context.Context, dir string) (int, error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("schema of %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", fileURI(path)+"?"+readOnlyQuery(path))
+	if err != nil {
+		return 0, fmt.Errorf("schema of %s: %w", path, err)
+	}
+	defer db.Close()
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema of %s: %w", path, storageErr(err))
+	}
+	return v, nil
+}

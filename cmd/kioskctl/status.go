@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
 
 	"github.com/hongmajia/hongmajia/internal/datadisk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
+	"github.com/hongmajia/hongmajia/kiosk/update"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
@@ -118,7 +118,9 @@ func runStatus(e *env, args []string) error {
 			r.fromTerminal(cs)
 		}
 	}
-	r.InstalledVersion, r.PreviousVersion = installedVersions(filepath.Join(*data, versionsDir))
+	if in, err := update.ReadInstalled(filepath.Join(*data, "versions")); err == nil {
+		r.InstalledVersion, r.PreviousVersion = in.Current, in.Previous
+	}
 	r.Build = buildVersion()
 	if d, err := datadisk.Of(*data); err == nil {
 		r.DataDisk, r.DataDiskLost, r.dataWarning = d.Name, d.Lost(), d.Warning()
@@ -148,24 +150,6 @@ func (r *statusReport) fromTerminal(cs control.Status) {
 	}
 	r.SyncLink, r.Syncing, r.NextSync, r.LastTry = cs.SyncLink, cs.Syncing, cs.NextSync, cs.LastTry
 	r.RunningBuild = cs.Build
-}
-
-// versionsDir is where updates keep the versions side by side, in the data
-// directory: a link "current" to the installed one, "previous" to the one
-// before.
-const versionsDir = "versions"
-
-// installedVersions reads the versions directory's links; "" for a link
-// that is not there.
-func installedVersions(dir string) (current, previous string) {
-	read := func(name string) string {
-		t, err := os.Readlink(filepath.Join(dir, name))
-		if err != nil {
-			return ""
-		}
-		return filepath.Base(t)
-	}
-	return read("current"), read("previous")
 }
 
 // buildVersion is this program's build: the commit it was built from, when

@@ -255,9 +255,9 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 
 	rootOwned := func(mode fs.FileMode) want { return want{mode, 0, 0} }
 	for path, w := range map[string]want{
-		"usr/bin/kiosk":                                    rootOwned(0o755),
-		"usr/bin/kiosk-screen":                             rootOwned(0o755),
-		"usr/bin/kioskctl":                                 rootOwned(0o755),
+		"usr/bin/kiosk":        rootOwned(0o755),
+		"usr/bin/kiosk-screen": rootOwned(0o755),
+		"usr/bin/kioskctl":     rootOwned(0o755),
 		"usr/lib/systemd/system/hongmajia-kiosk.service":   rootOwned(0o644),
 		"usr/lib/systemd/system/hongmajia-station.service": rootOwned(0o644),
 		"usr/lib/sysusers.d/hongmajia.conf":                rootOwned(0o644),

@@ -74,6 +74,9 @@ var SharedCommands = []string{"status", "ping"}
 //	          the terminal cannot sync (not enrolled)
 //	anchor    ask the hub whether the ledger matches its anchor: one line
 //	          of JSON (control.AnchorReport)
+//	health    one line of JSON (control.Health): the screen drew a frame,
+//	          the ledger passed a quick verification, every reader answers;
+//	          what an update waits for before it keeps a new version
 //	ping      "pong": the terminal is running
 func (a *App) Control(ctx context.Context, line string) (string, error) {
 	cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
@@ -107,10 +110,13 @@ func (a *App) Control(ctx context.Context, line string) (string, error) {
 		}
 		b, err := json.Marshal(r)
 		return string(b), err
+	case "health":
+		b, err := json.Marshal(a.Health(ctx))
+		return string(b), err
 	case "ping":
 		return "pong", nil
 	case "":
-		return "", errors.New("empty command: tap UID, remove, status, sync, anchor or ping")
+		return "", errors.New("empty command: tap UID, remove, status, health, sync, anchor or ping")
 	}
-	return "", fmt.Errorf("unknown command %q: tap UID, remove, status, sync, anchor or ping", cmd)
+	return "", fmt.Errorf("unknown command %q: tap UID, remove, status, health, sync, anchor or ping", cmd)
 }

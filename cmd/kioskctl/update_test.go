@@ -1,0 +1,112 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// release is a directory of files to bundle: a program (this test binary,
+// for its architecture) and a note.
+func release(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kiosk"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "NOTES"), []byte("release notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestKeygenBundleAndADryRunUpdate(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "release.key")
+	if code, out, errs := kioskctl(t, "keygen", "-o", key, "--name", "区技术员 王工"); code != 0 || !strings.Contains(out, "key id ") {
+		t.Fatalf("keygen: %d %q %q", code, out, errs)
+	}
+	for p, mode := range map[string]os.FileMode{key: 0o600, key + ".pub": 0o644} {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != mode {
+			t.Errorf("%s: %v %v, want mode %v", p, st.Mode(), err, mode)
+		}
+	}
+	if code, _, errs := kioskctl(t, "keygen", "-o", key); code != 1 || !strings.Contains(errs, "exists: not replacing a key") {
+		t.Errorf("keygen over a key: %d %q", code, errs)
+	}
+	trusted := filepath.Join(dir, "trusted")
+	os.Mkdir(trusted, 0o755)
+	pub, _ := os.ReadFile(key + ".pub")
+	os.WriteFile(filepath.Join(trusted, "release.pub"), pub, 0o644)
+
+	rel := release(t)
+	bundle := filepath.Join(dir, "hongmajia-0.2.0.bundle")
+	code, out, errs := kioskctl(t, "bundle", "--key", key, "--version", "0.2.0", "-o", bundle, filepath.Join(rel, "kiosk"), filepath.Join(rel, "NOTES"))
+	if code != 0 || !strings.Contains(out, "version 0.2.0 for "+runtime.GOARCH) {
+		t.Fatalf("bundle: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := kioskctl(t, "bundle", "--key", key+".pub", "--version", "0.2.0", "-o", bundle+"2", filepath.Join(rel, "NOTES")); code != 1 || !strings.Contains(errs, "this is a public key") {
+		t.Errorf("bundle with the public key: %d %q", code, errs)
+	}
+
+	data := demoData(t)
+	versions := filepath.Join(dir, "versions")
+	common := []string{"--data", data, "--versions", versions, "--trusted", trusted}
+	if code, out, errs := kioskctl(t, append([]string{"update", "--seed", rel, "--version", "0.1.0"}, common...)...); code != 0 || !strings.Contains(out, "0.1.0 is current") {
+		t.Fatalf("seed: %d %q %q", code, out, errs)
+	}
+	if code, out, _ := kioskctl(t, append([]string{"update", "--seed", rel, "--version", "0.0.9"}, common...)...); code != 0 || !strings.Contains(out, "0.1.0 stays current") {
+		t.Errorf("seed an older package: %d %q", code, out)
+	}
+	code, out, errs = kioskctl(t, append(append([]string{"update", "--dry-run"}, common...), bundle)...)
+	if code != 0 || !strings.Contains(out, "would update 0.1.0 to 0.2.0; nothing changed") {
+		t.Fatalf("update --dry-run: %d %q %q", code, out, errs)
+	}
+	// From the hub, or any web server: the same checks.
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	code, out, errs = kioskctl(t, append(append([]string{"update", "--dry-run"}, common...), srv.URL+"/hongmajia-0.2.0.bundle")...)
+	if code != 0 || !strings.Contains(out, "downloaded ") || !strings.Contains(out, "would update 0.1.0 to 0.2.0") {
+		t.Fatalf("update --dry-run URL: %d %q %q", code, out, errs)
+	}
+	if left, _ := filepath.Glob(filepath.Join(versions, ".download-*")); len(left) != 0 {
+		t.Errorf("downloads left: %v", left)
+	}
+	code, _, errs = kioskctl(t, append(append([]string{"update", "--dry-run"}, common...), srv.URL+"/nothing.bundle")...)
+	if code != 1 || !strings.Contains(errs, "404") {
+		t.Errorf("update from a missing URL: %d %q", code, errs)
+	}
+	// A kiosk that trusts another key refuses it.
+	other := filepath.Join(dir, "other")
+	kioskctl(t, "keygen", "-o", other)
+	os.Rename(other+".pub", filepath.Join(trusted, "release.pub"))
+	code, _, errs = kioskctl(t, append(append([]string{"update", "--dry-run"}, common...), bundle)...)
+	if code != 1 || !strings.Contains(errs, "does not trust") || !strings.Contains(errs, "nothing changed") {
+		t.Errorf("update with an untrusted key: %d %q", code, errs)
+	}
+	if code, _, errs := kioskctl(t, "rollback", "--data", data, "--versions", versions); code != 1 || !strings.Contains(errs, "no previous version") {
+		t.Errorf("rollback without a previous version: %d %q", code, errs)
+	}
+}
+
+func TestMigrateVerifies(t *testing.T) {
+	data := demoData(t)
+	if code, out, errs := kioskctl(t, "migrate", "--data", data); code != 0 || !strings.Contains(out, "verified") {
+		t.Errorf("migrate: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := kioskctl(t, "migrate", "--data", t.TempDir()); code != 1 || !strings.Contains(errs, "no ledger") {
+		t.Errorf("migrate without a ledger: %d %q", code, errs)
+	}
+}

@@ -1,0 +1,173 @@
+package update
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Manifest describes a release: what a bundle holds and what it needs.
+type Manifest struct {
+	Format  int    `json:"format"` // 1
+	Version string `json:"version"`
+	// Arch is GOARCH: the kiosk's must match.
+	Arch string `json:"arch"`
+	// MinSchema is the ledger schema this version needs: an older ledger is
+	// migrated to it when the version starts, and the version before it
+	// cannot open the result (so an update that brings a migration tries it
+	// on a copy first, and a rollback puts back the ledger as it was).
+	MinSchema int       `json:"min_schema"`
+	Created   time.Time `json:"created"`
+	KeyID     string    `json:"key_id"`
+	Files     []File    `json:"files"`
+}
+
+// File is one file of a release.
+type File struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Mode   uint32 `json:"mode"` // 0755 for programs, 0644 otherwise
+}
+
+// manifestFormat is the Format this package writes and reads.
+const manifestFormat = 1
+
+// Size is the sum of the release's file sizes: what unpacking it takes.
+func (m *Manifest) Size() int64 {
+	var n int64
+	for _, f := range m.Files {
+		n += f.Size
+	}
+	return n
+}
+
+func (m *Manifest) check() error {
+	if m.Format != manifestFormat {
+		return fmt.Errorf("manifest format %d, this kioskctl reads %d", m.Format, manifestFormat)
+	}
+	if err := checkVersion(m.Version); err != nil {
+		return err
+	}
+	if m.Arch == "" || len(m.Files) == 0 {
+		return errors.New("manifest without architecture or files")
+	}
+	seen := map[string]bool{}
+	for _, f := range m.Files {
+		if err := checkName(f.Name); err != nil {
+			return err
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("manifest names %s twice", f.Name)
+		}
+		seen[f.Name] = true
+		if f.Size < 0 || len(f.SHA256) != 64 || f.Mode&^0o777 != 0 {
+			return fmt.Errorf("manifest entry %s is malformed", f.Name)
+		}
+	}
+	return nil
+}
+
+// checkName allows plain file names only: a bundle never writes outside its
+// version's directory, nor over its manifest.
+func checkName(n string) error {
+	if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\\\x00") || strings.HasPrefix(n, ".") ||
+		n == manifestName || n == signatureName {
+		return fmt.Errorf("file name %q not allowed in a bundle", n)
+	}
+	return nil
+}
+
+// checkVersion accepts dotted numbers, optionally with a suffix after "-"
+// or "+": 1.4.2, 2025.11.3, 1.5.0-rc1. A version names a directory, so
+// nothing else.
+func checkVersion(v string) error {
+	core, suffix := splitVersion(v)
+	if core == "" {
+		return fmt.Errorf("version %q: want numbers with dots, e.g. 1.4.2", v)
+	}
+	for _, p := range strings.Split(core, ".") {
+		if _, err := strconv.ParseUint(p, 10, 32); err != nil {
+			return fmt.Errorf("version %q: want numbers with dots, e.g. 1.4.2", v)
+		}
+	}
+	for _, r := range suffix {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '+' || r == '~') {
+			return fmt.Errorf("version %q: only letters, digits and .-+~ after the numbers", v)
+		}
+	}
+	return nil
+}
+
+func splitVersion(v string) (core, suffix string) {
+	if i := strings.IndexAny(v, "-+~"); i >= 0 {
+		return v[:i], v[i:]
+	}
+	return v, ""
+}
+
+// CompareVersions orders two versions: numbers compared part by part (1.10
+// after 1.9); a version with a suffix comes before the same numbers without
+// one (1.5.0-rc1 before 1.5.0); suffixes compare as text.
+func CompareVersions(a, b string) int {
+	ac, as := splitVersion(a)
+	bc, bs := splitVersion(b)
+	ap, bp := strings.Split(ac, "."), strings.Split(bc, ".")
+	for i := 0; i < max(len(ap), len(bp)); i++ {
+		var x, y uint64
+		if i < len(ap) {
+			x, _ = strconv.ParseUint(ap[i], 10, 64)
+		}
+		if i < len(bp) {
+			y, _ = strconv.ParseUint(bp[i], 10, 64)
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case as == bs:
+		return 0
+	case as == "":
+		return 1
+	case bs == "":
+		return -1
+	case as < bs:
+		return -1
+	}
+	return 1
+}
+
+// BinaryArch is the GOARCH a program file was built for, "" when it is not
+// an ELF program (a script, a data file).
+func BinaryArch(r io.ReaderAt) (string, error) {
+	var magic [4]byte
+	if n, _ := r.ReadAt(magic[:], 0); n < 4 || string(magic[:]) != elf.ELFMAG {
+		return "", nil
+	}
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return "", fmt.Errorf("a damaged program: %w", err)
+	}
+	defer f.Close()
+	switch f.Machine {
+	case elf.EM_AARCH64:
+		return "arm64", nil
+	case elf.EM_X86_64:
+		return "amd64", nil
+	case elf.EM_ARM:
+		return "arm", nil
+	case elf.EM_386:
+		return "386", nil
+	case elf.EM_RISCV:
+		return "riscv64", nil
+	}
+	return "", fmt.Errorf("a program for %v, which no kiosk runs", f.Machine)
+}
