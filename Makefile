@@ -14,9 +14,9 @@ PKGS     := ./...
 BENCH    ?= $(PKGS)
 
 # NODISPLAY is every package whose tests need no display (all but the
-# screens and the screen binary) nor root and dpkg (the packages' test):
-# `make check` runs them without cgo.
-NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen -e /internal/debpkg)
+# screens and the screen binary) nor root and dpkg (the packages' test,
+# the SD card image's): `make check` runs them without cgo.
+NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen -e /internal/debpkg -e /deploy/image)
 
 # ARM64 is what `make test-arm64` runs as linux/arm64 binaries under
 # qemu-user-static: the record, the ledger (SQLite, fsync, the crash test's
@@ -33,7 +33,7 @@ ARM64SKIP  := TestOpenErrors/(not_an_input_device|by-id_link_resolved)
 VERSION  ?= 0.11.$(shell git rev-list --count HEAD 2>/dev/null || echo 0)
 DIST     := $(CURDIR)/dist
 
-.PHONY: all run test test-arm64 check bench lint vet fmt-check staticcheck build build-pi deb bundle bundle-args deps-build deps-test deps-bench deps-cross deps-qemu clean
+.PHONY: all run test test-arm64 check bench lint vet fmt-check staticcheck build build-pi deb bundle bundle-args image deps-build deps-test deps-bench deps-cross deps-qemu clean
 
 all: build
 
@@ -117,6 +117,23 @@ bundle: bundle-args build-pi
 
 bundle-args:
 	@if [ -z "$(KEY)" ]; then echo "usage: make bundle KEY=path/to/release.key [VERSION=1.4.2] (kioskctl keygen makes the key)"; exit 2; fi
+
+## image: a kiosk's SD card image from Raspberry Pi OS Lite (arm64) and the
+## kiosk's package (README "Technicians"), as root:
+## sudo make image IMG=raspios-lite-arm64.img.xz DEB=dist/hongmajia-kiosk_V_arm64.deb
+##   [PUB=release.key.pub] [CONFIG=kiosk.toml] [FIRSTBOOT=hongmajia.txt] [OUT=kiosk.img]
+##   [IMAGEOPTS="--station --dpkg-root --root-grow 1G --data-size 256M"]
+## The package's dependencies come from Raspberry Pi OS's archive in a
+## chroot (qemu-user-static): this machine needs the network.
+OUT ?= $(DIST)/hongmajia-kiosk.img
+PUB ?= $(if $(KEY),$(KEY).pub)
+image:
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make image needs root (loop devices, mount, chroot): sudo make image IMG=… DEB=…"; exit 2; fi
+	@if [ -z "$(IMG)" ] || [ -z "$(DEB)" ]; then echo "usage: sudo make image IMG=raspios-lite-arm64.img.xz DEB=dist/hongmajia-kiosk_VERSION_arm64.deb [PUB=release.key.pub] [CONFIG=kiosk.toml] [FIRSTBOOT=hongmajia.txt] [OUT=file.img]"; exit 2; fi
+	@./deploy/dev/ensure-deps.sh image $(if $(findstring --dpkg-root,$(IMAGEOPTS)),,qemu)
+	@mkdir -p $(dir $(OUT))
+	./deploy/image/mkimage.sh --image "$(IMG)" --deb "$(DEB)" -o "$(OUT)" $(if $(PUB),--key "$(PUB)") \
+		$(if $(CONFIG),--config "$(CONFIG)") $(if $(FIRSTBOOT),--firstboot "$(FIRSTBOOT)") $(IMAGEOPTS)
 
 clean:
 	rm -rf $(BIN) $(DATA) $(DIST)

@@ -11,12 +11,16 @@
 #   qemu   qemu-user-static, registered with the kernel (binfmt_misc) for
 #          arm64, so that `make test-arm64` runs arm64 tests that start
 #          themselves again as a child (the ledger's crash test)
+#   image  what `make image` and its test use to make a kiosk's SD card
+#          image: sfdisk (fdisk), mkfs.vfat (dosfstools), mtools, ext4's
+#          tools, xz, and qemu-user-static for the Pi's chroot (qemu)
 #   bench  test (Chromium is also the peer `make bench` measures the kiosk
 #          against)
 #   cross  build for the Pi (linux/arm64) with cgo
 set -eu
 
 build_pkgs="gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev fonts-noto-cjk"
+image_pkgs="fdisk dosfstools mtools e2fsprogs xz-utils util-linux"
 test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk chromium systemd"
 
 SUDO=""
@@ -30,7 +34,8 @@ qemu=""
 for profile in "$@"; do
 	case "$profile" in
 	build) pkgs="$pkgs $build_pkgs" ;;
-	test) pkgs="$pkgs $build_pkgs $test_pkgs"; lists=1 ;;
+	test) pkgs="$pkgs $build_pkgs $test_pkgs $image_pkgs"; lists=1 ;;
+	image) pkgs="$pkgs $image_pkgs" ;;
 	qemu) pkgs="$pkgs qemu-user-static"; qemu=1 ;;
 	bench) pkgs="$pkgs $build_pkgs $test_pkgs" ;;
 	cross) pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross libx11-dev:arm64 libxrandr-dev:arm64 libxcursor-dev:arm64 libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libgl-dev:arm64 libasound2-dev:arm64 qemu-user-static" ;;
