@@ -119,7 +119,7 @@ bundle-args:
 	@if [ -z "$(KEY)" ]; then echo "usage: make bundle KEY=path/to/release.key [VERSION=1.4.2] (kioskctl keygen makes the key)"; exit 2; fi
 
 ## image: a kiosk's SD card image from Raspberry Pi OS Lite (arm64) and the
-## kiosk's package (README "Technicians"), as root:
+## kiosk's package (README "A kiosk, step by step"), as root:
 ## sudo make image IMG=raspios-lite-arm64.img.xz DEB=dist/hongmajia-kiosk_V_arm64.deb
 ##   [PUB=release.key.pub] [CONFIG=kiosk.toml] [FIRSTBOOT=hongmajia.txt] [OUT=kiosk.img]
 ##   [IMAGEOPTS="--station --dpkg-root --root-grow 1G --data-size 256M"]

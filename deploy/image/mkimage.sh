@@ -1,7 +1,7 @@
 #!/bin/bash
 # mkimage.sh — turn a Raspberry Pi OS Lite (arm64) image into a Hongmajia
 # kiosk's image: flash it, boot it, and the Pi is a kiosk (README,
-# "Technicians"). `make image IMG=… DEB=…` runs it.
+# "A kiosk, step by step"). `make image IMG=… DEB=…` runs it.
 #
 #   mkimage.sh --image RASPIOS.img[.xz] --deb hongmajia-kiosk_V_arm64.deb -o OUT.img
 #              [--key RELEASE.pub]... [--config kiosk.toml] [--firstboot hongmajia.txt]
