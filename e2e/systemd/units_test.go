@@ -34,7 +34,7 @@ const (
 // (StartLimitBurst, StartLimitIntervalSec) is the units' own.
 const (
 	restartSec  = "200ms"
-	watchdogSec = 2 * time.Second
+	watchdogSec = 3 * time.Second
 )
 
 func TestMain(m *testing.M) {
@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 
 // standin is a kiosk in one way systemd sees: "exit2", a UI that fails at
 // once; "hang", a kiosk whose first screen is drawn (READY=1), alive for
-// three watchdog intervals (WATCHDOG=1, as the frame loop sends it), then
+// two watchdog intervals (WATCHDOG=1, as the frame loop sends it), then
 // stuck.
 func standin(args []string) int {
 	say := func(format string, a ...any) { fmt.Fprintf(os.Stderr, "kiosk stand-in: "+format+"\n", a...) }
@@ -68,14 +68,14 @@ func standin(args []string) int {
 			say("%v", err)
 			return 1
 		}
-		for range 12 {
+		for range 8 {
 			if _, err := sdnotify.Notify(sdnotify.Watchdog); err != nil {
 				say("%v", err)
 				return 1
 			}
 			time.Sleep(interval / 4)
 		}
-		say("alive for three watchdog intervals; now stuck")
+		say("alive for two watchdog intervals; now stuck")
 		for {
 			time.Sleep(time.Hour)
 		}
@@ -302,10 +302,10 @@ func TestUnitsUnderSystemd(t *testing.T) {
 			return p["NRestarts"] == "1" && p["ActiveState"] == "active" && p["MainPID"] != first["MainPID"]
 		})
 		t.Logf("restarted: %v", again)
-		// Alive as long as WATCHDOG=1 came (three intervals), killed by the
+		// Alive as long as WATCHDOG=1 came (two intervals), killed by the
 		// watchdog only once it stopped.
 		m.awaitJournal(kioskUnit,
-			"kiosk stand-in: alive for three watchdog intervals; now stuck",
+			"kiosk stand-in: alive for two watchdog intervals; now stuck",
 			fmt.Sprintf("Watchdog timeout (limit %ds)!", int(watchdogSec/time.Second)),
 			"Failed with result 'watchdog'.")
 		m.must("systemctl", "stop", kioskUnit)
@@ -317,17 +317,17 @@ func TestUnitsUnderSystemd(t *testing.T) {
 		// Type=notify: start returns once the station said READY=1.
 		m.must("systemctl", "start", stationUnit)
 		first := m.show(stationUnit)
-		if first["ActiveState"] != "active" || first["SubState"] != "running" || first["StatusText"] == "" {
+		if first["ActiveState"] != "active" || first["SubState"] != "running" || first["StatusText"] != "serving" {
 			t.Fatalf("after start: %v\n%s", first, m.journal(stationUnit))
 		}
 		if user := m.must("stat", "-c", "%U", "/proc/"+first["MainPID"]); user != "hongmajia" {
 			t.Errorf("the station runs as %q, want hongmajia", user)
 		}
-		// Three watchdog intervals later it has not been restarted: its
+		// Two watchdog intervals later it has not been restarted: its
 		// WATCHDOG=1 messages reach systemd through the unit.
-		time.Sleep(3 * watchdogSec)
+		time.Sleep(2 * watchdogSec)
 		if p := m.show(stationUnit); p["ActiveState"] != "active" || p["NRestarts"] != "0" || p["MainPID"] != first["MainPID"] {
-			t.Fatalf("after three watchdog intervals: %v\n%s", p, m.journal(stationUnit))
+			t.Fatalf("after two watchdog intervals: %v\n%s", p, m.journal(stationUnit))
 		}
 		// A station that hangs (stopped by SIGSTOP: its loop and its watchdog
 		// messages stand still) is killed and started again.
