@@ -33,8 +33,8 @@ const (
 // WatchdogSec=30) so that it takes seconds; the start limit
 // (StartLimitBurst, StartLimitIntervalSec) is the units' own.
 const (
-	restartSec  = "200ms"
-	watchdogSec = 3 * time.Second
+	restartSec    = "200ms"
+	watchdogLimit = 3 * time.Second
 )
 
 func TestMain(m *testing.M) {
@@ -110,7 +110,7 @@ ExecStartPre=
 RestartSec=%s
 WatchdogSec=%d
 ExecStart=
-ExecStart=`, restartSec, int(watchdogSec/time.Second))
+ExecStart=`, restartSec, int(watchdogLimit/time.Second))
 }
 
 // kioskDropIn runs the stand-in in behaviour instead of `kiosk session`,
@@ -306,7 +306,7 @@ func TestUnitsUnderSystemd(t *testing.T) {
 		// watchdog only once it stopped.
 		m.awaitJournal(kioskUnit,
 			"kiosk stand-in: alive for two watchdog intervals; now stuck",
-			fmt.Sprintf("Watchdog timeout (limit %ds)!", int(watchdogSec/time.Second)),
+			fmt.Sprintf("Watchdog timeout (limit %ds)!", int(watchdogLimit/time.Second)),
 			"Failed with result 'watchdog'.")
 		m.must("systemctl", "stop", kioskUnit)
 	})
@@ -325,7 +325,7 @@ func TestUnitsUnderSystemd(t *testing.T) {
 		}
 		// Two watchdog intervals later it has not been restarted: its
 		// WATCHDOG=1 messages reach systemd through the unit.
-		time.Sleep(2 * watchdogSec)
+		time.Sleep(2 * watchdogLimit)
 		if p := m.show(stationUnit); p["ActiveState"] != "active" || p["NRestarts"] != "0" || p["MainPID"] != first["MainPID"] {
 			t.Fatalf("after two watchdog intervals: %v\n%s", p, m.journal(stationUnit))
 		}
@@ -337,7 +337,7 @@ func TestUnitsUnderSystemd(t *testing.T) {
 		})
 		m.awaitJournal(stationUnit,
 			"kiosk: headless station on /var/lib/hongmajia",
-			fmt.Sprintf("Watchdog timeout (limit %ds)!", int(watchdogSec/time.Second)),
+			fmt.Sprintf("Watchdog timeout (limit %ds)!", int(watchdogLimit/time.Second)),
 			"Failed with result 'watchdog'.",
 			"kiosk: headless station on /var/lib/hongmajia")
 		// Stopped by hand, it closes its ledger and exits 0.
