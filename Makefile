@@ -14,9 +14,10 @@ PKGS     := ./...
 BENCH    ?= $(PKGS)
 
 # NODISPLAY is every package whose tests need no display (all but the
-# screens and the screen binary) nor root and dpkg (the packages' test,
-# the SD card image's): `make check` runs them without cgo.
-NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen -e /internal/debpkg -e /deploy/image)
+# screens and the screen binary) nor root: dpkg (the packages' test, the SD
+# card image's) or systemd-nspawn (the units' test, e2e/systemd). `make
+# check` runs them without cgo.
+NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen -e /internal/debpkg -e /deploy/image -e /e2e/systemd)
 
 # ARM64 is what `make test-arm64` runs as linux/arm64 binaries under
 # qemu-user-static: the record, the ledger (SQLite, fsync, the crash test's

@@ -10,8 +10,9 @@ import (
 
 // The systemd units are checked here for what the kiosk's session promises
 // (README "Deploying and updating a Pi"); that the session passes the
-// kiosk's exit status on is proven in kiosk/xsession and cmd/kiosk, and
-// the watchdog's messages in kiosk/app.
+// kiosk's exit status on is proven in kiosk/xsession and cmd/kiosk, the
+// watchdog's messages in kiosk/app, and what systemd does with both (the
+// restarts, the start limit, the watchdog's kill) in e2e/systemd.
 
 var units = []string{"deploy/systemd/hongmajia-kiosk.service", "deploy/systemd/hongmajia-station.service"}
 

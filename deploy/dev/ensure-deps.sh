@@ -7,7 +7,9 @@
 #   test   build + Xvfb, Mesa and xdotool for the UI tests, Chromium for
 #          the hub's web's browser tests (hub/web, driven with chromedp),
 #          and systemd's sysusers and tmpfiles, which the packages' test
-#          runs (internal/debpkg); apt's package lists, which it reads
+#          runs (internal/debpkg); apt's package lists, which it reads;
+#          systemd-nspawn (systemd-container), in which the units' test
+#          boots a systemd (e2e/systemd)
 #   qemu   qemu-user-static, registered with the kernel (binfmt_misc) for
 #          arm64, so that `make test-arm64` runs arm64 tests that start
 #          themselves again as a child (the ledger's crash test)
@@ -21,7 +23,7 @@ set -eu
 
 build_pkgs="gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev fonts-noto-cjk"
 image_pkgs="fdisk dosfstools mtools e2fsprogs xz-utils util-linux"
-test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk chromium systemd"
+test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk chromium systemd systemd-container"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
