@@ -24,6 +24,7 @@ func init() {
 	commands["bundle"] = command{summary: "make a signed release bundle: --key KEY --version V -o FILE BINARY...", run: runBundle}
 	commands["update"] = command{summary: "install a signed bundle, rolled back by itself if the kiosk is not healthy: [--dry-run] [--allow-downgrade] BUNDLE|URL", run: runUpdate}
 	commands["rollback"] = command{summary: "go back to the previous version: [--force]", run: runRollback}
+	commands[update.ToolCommand] = command{summary: "(run by kioskctl update, as the data directory's owner) the ledger's part of an update: OP DATA ARGS", run: runUpdateLedger}
 	commands["migrate"] = command{summary: "bring the ledger in --data DIR to this version's schema, then verify it (an update runs it on a copy)", run: runMigrate}
 }
 
@@ -188,6 +189,14 @@ func runRollback(e *env, args []string) error {
 	ctx, stop := interruptible()
 	defer stop()
 	return u.Rollback(ctx, *force)
+}
+
+// runUpdateLedger is the updater's child: it touches the ledger as the data
+// directory's owner, never as root (update.LedgerTool).
+func runUpdateLedger(e *env, args []string) error {
+	ctx, stop := interruptible()
+	defer stop()
+	return update.LedgerTool(ctx, args, e.stdout)
 }
 
 func runMigrate(e *env, args []string) error {

@@ -40,17 +40,22 @@ func TestMain(m *testing.M) {
 	os.Setenv(roleEnv, "kioskctl")
 	switch role {
 	case "":
-		exe, err := os.Executable()
-		if err != nil {
-			panic(err)
-		}
-		// A version's programs are scripts that run this binary (see
-		// release), so a bundle is small and quick to make.
-		os.Setenv(exeEnv, exe)
 		dir, err := os.MkdirTemp("", "hmjb")
 		if err != nil {
 			panic(err)
 		}
+		// A version's programs are scripts that run this binary (see
+		// release), so a bundle is small and quick to make. A copy where
+		// any user may run it: the updater runs the ledger's part as the
+		// data directory's owner.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			panic(err)
+		}
+		exe, err := copyExecutable(dir)
+		if err != nil {
+			panic(err)
+		}
+		os.Setenv(exeEnv, exe)
 		bundles.dir = dir
 		bundles.key, bundles.otherKey = filepath.Join(dir, "release.key"), filepath.Join(dir, "other.key")
 		for _, k := range []string{bundles.key, bundles.otherKey} {
@@ -64,6 +69,13 @@ func TestMain(m *testing.M) {
 	case "kiosk":
 		os.Exit(fakeKiosk(os.Args[1]))
 	case "kioskctl":
+		if len(os.Args) > 1 && os.Args[1] == update.ToolCommand {
+			if err := update.LedgerTool(context.Background(), os.Args[2:], os.Stdout); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}
 		// kioskctl migrate --data DIR, as the new version's runMigrate calls it
 		if len(os.Args) != 4 || os.Args[1] != "migrate" {
 			fmt.Fprintln(os.Stderr, "fake kioskctl: want migrate --data DIR")
@@ -78,6 +90,20 @@ func TestMain(m *testing.M) {
 		os.Exit(updaterProcess())
 	}
 	os.Exit(3)
+}
+
+// copyExecutable copies this test binary into dir.
+func copyExecutable(dir string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(self)
+	if err != nil {
+		return "", err
+	}
+	exe := filepath.Join(dir, "update.test")
+	return exe, os.WriteFile(exe, b, 0o755)
 }
 
 // The test binary's path, and the directory of the version whose program
@@ -264,6 +290,11 @@ func shortTemp(t *testing.T) string {
 func newKiosk(t *testing.T) *kiosk {
 	t.Helper()
 	root := shortTemp(t)
+	// Traversable by the data directory's owner, when a test gives it
+	// another one.
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	k := &kiosk{t: t, root: root, data: filepath.Join(root, "d"), versions: filepath.Join(root, "v"),
 		trusted: filepath.Join(root, "trusted"), key: bundles.key}
 	for _, d := range []string{k.versions, k.trusted, filepath.Join(root, "run")} {
