@@ -168,6 +168,24 @@ func fakeKiosk(data string) int {
 		return 1
 	}
 	version := ownManifest().Version
+	// events is where the kiosk notes its start (on probation or not) and
+	// the commits it heard, for the tests to read.
+	events := filepath.Join(filepath.Dir(data), "run", "events")
+	note := func(line string) {
+		f, err := os.OpenFile(events, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err == nil {
+			fmt.Fprintln(f, line)
+			f.Close()
+		}
+	}
+	p, err := control.ReadProbation(data)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var mu sync.Mutex
+	onProbation := p != nil
+	note(fmt.Sprintf("start %s probation=%v", version, onProbation))
 	srv := &control.Server{Handler: func(ctx context.Context, line string) (string, error) {
 		switch line {
 		case "version":
@@ -178,8 +196,26 @@ func fakeKiosk(data string) int {
 				h = control.Health{Mode: "screen", Screen: "ok", Ledger: "ok", Reader: "mfrc522 /dev/spidev0.0: wiring",
 					Problems: []string{"reader: mfrc522 /dev/spidev0.0: wiring"}}
 			}
+			// The hardware: a reader unplugged fails every version's.
+			if _, err := os.Stat(filepath.Join(data, "unplugged")); err == nil {
+				h.OK, h.Reader = false, "mfrc522 /dev/spidev0.0: no answer"
+				h.Problems = []string{"reader: " + h.Reader}
+			}
+			mu.Lock()
+			h.Probation = onProbation
+			mu.Unlock()
 			j, err := json.Marshal(h)
 			return string(j), err
+		case "commit":
+			mu.Lock()
+			defer mu.Unlock()
+			if !onProbation {
+				return "not on probation", nil
+			}
+			onProbation = false
+			os.Remove(filepath.Join(data, control.ProbationFile))
+			note("commit " + version)
+			return "committed", nil
 		}
 		return "", fmt.Errorf("unknown command %q", line)
 	}}
@@ -427,6 +463,12 @@ func (k *kiosk) waitRunning(v string) {
 		}
 	}
 	k.t.Fatalf("the running kiosk is %q (%v), want %s", got, err, v)
+}
+
+// events are what the kiosk's versions noted: their starts and commits.
+func (k *kiosk) events() string {
+	b, _ := os.ReadFile(filepath.Join(k.root, "run", "events"))
+	return string(b)
 }
 
 func (k *kiosk) installed() update.Installed {
