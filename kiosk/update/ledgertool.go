@@ -48,7 +48,7 @@ const ToolCommand = "update-ledger"
 // Answers are lines on w.
 func LedgerTool(ctx context.Context, args []string, w io.Writer) error {
 	if len(args) < 2 {
-		return errors.New("update-ledger: OP DATA ...")
+		return errors.New("update-ledger: want OP DATA [ARGS]")
 	}
 	op, data, rest := args[0], args[1], args[2:]
 	want := map[string]int{"schema": 0, "verify": 0, "backup": 1, "probation": 2, "restore": 4}
