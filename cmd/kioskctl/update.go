@@ -245,7 +245,9 @@ func download(ctx context.Context, e *env, from, dir string) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("download %s: %s", from, resp.Status)
 	}
-	tmp, err := os.CreateTemp(dir, ".download-*.bundle")
+	// Through the versions directory opened once and checked: root never
+	// writes through a path the kiosk's user can swap.
+	tmp, _, err := update.CreateDownload(dir)
 	if err != nil {
 		return "", fmt.Errorf("download: %w", err)
 	}

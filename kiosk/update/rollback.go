@@ -85,6 +85,9 @@ func (u *Updater) restoreLedger(ctx context.Context, j *journal) error {
 // kiosk's own start, as its unit's ExecStartPre), only the files change.
 // Nothing to do, or an update running, is no error.
 func (u *Updater) Recover(ctx context.Context, start bool) error {
+	if _, err := os.Lstat(u.Versions); errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing installed through it yet: nothing to finish
+	}
 	done, err := u.open()
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)

@@ -135,3 +135,25 @@ func readDir(r *os.Root, name string) ([]fs.DirEntry, error) {
 	defer f.Close()
 	return f.ReadDir(-1)
 }
+
+// CreateDownload makes a new file in the versions directory (checked as an
+// update checks it, and written through the directory opened once) for a
+// bundle fetched over the network: on the disk it is unpacked on. Its
+// path is filepath.Join(versions, name).
+func CreateDownload(versions string) (f *os.File, name string, err error) {
+	r, err := openVersions(versions)
+	if err != nil {
+		return nil, "", err
+	}
+	defer r.Close()
+	for range 10 {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		name = ".download-" + hex.EncodeToString(b[:]) + ".bundle"
+		f, err = r.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, name, err
+		}
+	}
+	return nil, "", err
+}
