@@ -16,6 +16,9 @@ type desk struct {
 	led   *ledger.Ledger
 	clk   clock.Clock
 	retry Retry
+	// held says the terminal is on probation (an update not yet
+	// committed): nothing is written while it holds.
+	held func() bool
 
 	mu sync.Mutex
 	// broken is set once the ledger cannot be trusted: nothing is written
@@ -39,10 +42,16 @@ func (d *desk) write(ctx context.Context, write func() error) error {
 	if err := d.Broken(); err != nil {
 		return err
 	}
+	if d.Held() {
+		return ErrUpdating
+	}
 	err := d.retry.write(ctx, d.clk, write)
 	d.note(err)
 	return err
 }
+
+// Held says whether the terminal holds taps (on probation).
+func (d *desk) Held() bool { return d.held != nil && d.held() }
 
 // note records what an error (or its absence) says about the ledger; reads
 // report theirs here too.

@@ -84,7 +84,7 @@ func (t Trouble) String() string {
 
 // refusals are the ledger's answers about a card or a request.
 var refusals = []error{
-	errStaffCard,
+	errStaffCard, ErrUpdating,
 	ledger.ErrUnknownCard, ledger.ErrCardLost, ledger.ErrCardRevoked, ledger.ErrCardInUse, ledger.ErrBadUID,
 	ledger.ErrInsufficientPoints, ledger.ErrOutOfStock, ledger.ErrPeriodLimit, ledger.ErrOfflineCap, ledger.ErrSyncTooOld,
 	ledger.ErrNotInWindow, ledger.ErrNoOpenShift, ledger.ErrShiftOpen, ledger.ErrDurationAbsurd,
@@ -112,6 +112,11 @@ func Classify(err error) Trouble {
 	}
 	return TroubleUnknown
 }
+
+// ErrUpdating refuses every write while the terminal is on probation: an
+// update that migrated the ledger has not yet decided to keep this version,
+// and a rollback would put back the ledger from before it, losing the tap.
+var ErrUpdating = errors.New("an update is being checked: please wait")
 
 // errStaffCard refuses a staff card at the headless station: staff work at
 // the screen.

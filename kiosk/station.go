@@ -55,6 +55,8 @@ type StationOptions struct {
 	// OnTap learns what the station did with each tap (the control
 	// socket's `tap` answers with it); may be nil.
 	OnTap func(TapAnswer)
+	// Held holds taps while it says true (Options.Held).
+	Held func() bool
 }
 
 // StationOutcome is what a tap did.
@@ -143,7 +145,9 @@ func NewStation(l *ledger.Ledger, ledErr error, opts StationOptions) *Station {
 	if l == nil && ledErr == nil {
 		ledErr = fmt.Errorf("station: no ledger: %w", ledger.ErrNoLedger)
 	}
-	return &Station{desk: newDesk(l, opts.Clock, opts.Retry, ledErr), fb: opts.Feedback, logf: opts.Logf,
+	d := newDesk(l, opts.Clock, opts.Retry, ledErr)
+	d.held = opts.Held
+	return &Station{desk: d, fb: opts.Feedback, logf: opts.Logf,
 		activity: opts.Activity, repeat: opts.RepeatWindow, onTap: opts.OnTap, probes: make(chan chan struct{})}
 }
 
@@ -262,6 +266,10 @@ func (s *Station) answer(ctx context.Context, tap rfid.Tap) StationResult {
 	r := StationResult{Card: record.CardUID(tap.UID.Hex())}
 	if err := s.Broken(); err != nil {
 		r.Outcome, r.Err = Faulted, err
+		return r
+	}
+	if s.Held() {
+		r.Outcome, r.Err = Refused, ErrUpdating
 		return r
 	}
 	uid, err := CardOf(tap.UID)

@@ -154,6 +154,7 @@ func refusalWords(err error) string {
 		{errStaffCard, "a staff card: staff use the screen, not a station"},
 		{ledger.ErrNotInWindow, "the activity does not take check-ins now"},
 		{ledger.ErrBusy, "the ledger was busy: tap again"},
+		{ErrUpdating, "an update is being checked (on probation): nothing written, tap again once it is committed"},
 	} {
 		if errors.Is(err, w.err) {
 			if err.Error() == w.words {

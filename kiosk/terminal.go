@@ -57,6 +57,10 @@ type Options struct {
 	// work is done (the control socket's `tap` answers with it); may be nil.
 	// It is called from the goroutine that calls Reader and Poll.
 	OnTap func(TapAnswer)
+	// Held, when it says true, holds taps: the terminal is on probation
+	// after an update that migrated the ledger, and writes nothing; a tap
+	// is answered "please wait, updating".
+	Held func() bool
 }
 
 // DefaultIdleTimeout is how long a scene waits for a touch before going back
@@ -139,6 +143,7 @@ type result struct {
 func New(l *ledger.Ledger, opts Options) *Terminal {
 	t := newTerminal(opts)
 	t.desk = newDesk(l, t.opts.Clock, t.opts.Retry, nil)
+	t.desk.held = t.opts.Held
 	t.view.Center = l.Terminal().CenterName
 	t.goIdle()
 	return t
@@ -433,6 +438,11 @@ func (t *Terminal) Reader(ev rfid.Event) {
 	t.waitTap(ev)
 	defer t.tapAnswered()
 	t.touched()
+	if t.desk.Held() {
+		t.session++
+		t.notice(ToneRefusal, T("updating.wait"), T("updating.hint"))
+		return
+	}
 	uid, err := CardOf(ev.Tap.UID)
 	if err != nil {
 		t.session++

@@ -24,6 +24,7 @@ func init() {
 	commands["bundle"] = command{summary: "make a signed release bundle: --key KEY --version V -o FILE BINARY...", run: runBundle}
 	commands["update"] = command{summary: "install a signed bundle, rolled back by itself if the kiosk is not healthy: [--dry-run] [--allow-downgrade] BUNDLE|URL", run: runUpdate}
 	commands["rollback"] = command{summary: "go back to the previous version: [--force]", run: runRollback}
+	commands[update.ToolCommand] = command{summary: "(run by kioskctl update, as the data directory's owner) the ledger's part of an update: OP DATA ARGS", run: runUpdateLedger}
 	commands["migrate"] = command{summary: "bring the ledger in --data DIR to this version's schema, then verify it (an update runs it on a copy)", run: runMigrate}
 }
 
@@ -190,6 +191,14 @@ func runRollback(e *env, args []string) error {
 	return u.Rollback(ctx, *force)
 }
 
+// runUpdateLedger is the updater's child: it touches the ledger as the data
+// directory's owner, never as root (update.LedgerTool).
+func runUpdateLedger(e *env, args []string) error {
+	ctx, stop := interruptible()
+	defer stop()
+	return update.LedgerTool(ctx, args, e.stdout)
+}
+
 func runMigrate(e *env, args []string) error {
 	f, data := newFlagSet(e, "migrate")
 	if err := parseFlags(f, args); err != nil {
@@ -236,7 +245,9 @@ func download(ctx context.Context, e *env, from, dir string) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("download %s: %s", from, resp.Status)
 	}
-	tmp, err := os.CreateTemp(dir, ".download-*.bundle")
+	// Through the versions directory opened once and checked: root never
+	// writes through a path the kiosk's user can swap.
+	tmp, _, err := update.CreateDownload(dir)
 	if err != nil {
 		return "", fmt.Errorf("download: %w", err)
 	}

@@ -29,6 +29,12 @@ func release(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(dir, "NOTES"), []byte("release notes\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The version's kioskctl, which an update runs for the ledger's part
+	// (as the data directory's owner): this test binary as kioskctl.
+	script := "#!/bin/sh\nHONGMAJIA_KIOSKCTL_MAIN=1 exec '" + exe + "' \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "kioskctl"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 

@@ -79,6 +79,9 @@ type App struct {
 	// runs it in.
 	hub    hubLink
 	runCtx context.Context
+	// probation is set while the terminal holds taps after an update
+	// (control.ProbationFile); guarded by mu.
+	probation *control.Probation
 }
 
 // NewApp assembles a terminal from cfg. It fails for what a restart cannot
@@ -126,6 +129,7 @@ func NewApp(ctx context.Context, cfg Config, opts *AppOptions) (*App, error) {
 	if a.ledErr != nil {
 		a.logf("kiosk: ledger unusable, a technician is needed: %v", a.ledErr)
 	}
+	a.loadProbation()
 	a.openLink(ctx, o)
 	a.demo = cfg.Demo
 	if a.led != nil {
@@ -244,6 +248,7 @@ func (a *App) Start(ctx context.Context) error {
 		}()
 	}
 	a.runLink(ctx)
+	a.watchProbation(ctx)
 	sock := control.SocketPath(a.cfg.Data)
 	ln, err := control.Listen(sock)
 	if errors.Is(err, control.ErrInUse) {
@@ -381,6 +386,9 @@ func (a *App) Terminal(opts kiosk.Options) *kiosk.Terminal {
 	}
 	if opts.Sync == nil && a.hub.link != nil {
 		opts.Sync = syncer{a}
+	}
+	if opts.Held == nil {
+		opts.Held = a.OnProbation
 	}
 	if a.led == nil {
 		return kiosk.NewFaulted(a.ledErr, opts)

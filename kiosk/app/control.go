@@ -77,6 +77,9 @@ var SharedCommands = []string{"status", "ping"}
 //	health    one line of JSON (control.Health): the screen drew a frame,
 //	          the ledger passed a quick verification, every reader answers;
 //	          what an update waits for before it keeps a new version
+//	commit    the update that started this terminal on probation is kept:
+//	          taps are taken again ("committed"); what kioskctl update says
+//	          once the terminal is healthy
 //	ping      "pong": the terminal is running
 func (a *App) Control(ctx context.Context, line string) (string, error) {
 	cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
@@ -113,10 +116,16 @@ func (a *App) Control(ctx context.Context, line string) (string, error) {
 	case "health":
 		b, err := json.Marshal(a.Health(ctx))
 		return string(b), err
+	case "commit":
+		if !a.OnProbation() {
+			return "not on probation", nil
+		}
+		a.endProbation("the update was committed")
+		return "committed", nil
 	case "ping":
 		return "pong", nil
 	case "":
-		return "", errors.New("empty command: tap UID, remove, status, health, sync, anchor or ping")
+		return "", errors.New("empty command: tap UID, remove, status, health, sync, anchor, commit or ping")
 	}
-	return "", fmt.Errorf("unknown command %q: tap UID, remove, status, health, sync, anchor or ping", cmd)
+	return "", fmt.Errorf("unknown command %q: tap UID, remove, status, health, sync, anchor, commit or ping", cmd)
 }

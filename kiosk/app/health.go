@@ -58,5 +58,6 @@ func (a *App) Health(ctx context.Context) control.Health {
 		}
 	}
 	h.OK = len(h.Problems) == 0
+	h.Probation = a.OnProbation()
 	return h
 }

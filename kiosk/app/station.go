@@ -10,7 +10,7 @@ import (
 // RunStation runs the headless station on the App until ctx ends.
 func (a *App) RunStation(ctx context.Context) error {
 	s := kiosk.NewStation(a.led, a.ledErr, kiosk.StationOptions{Clock: a.clk, Feedback: a.fb, Logf: a.logf, Activity: a.cfg.Station,
-		OnTap: a.answers.answered})
+		OnTap: a.answers.answered, Held: a.OnProbation})
 	if !a.cfg.Headless { // a headless App counted its station at the start
 		a.answers.addFace()
 	}

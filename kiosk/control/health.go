@@ -16,6 +16,9 @@ type Health struct {
 	Ledger string `json:"ledger"`
 	// Reader is "ok" when every configured card reader answers.
 	Reader string `json:"reader"`
+	// Probation: the terminal holds taps until the updater commits it
+	// (ProbationFile).
+	Probation bool `json:"probation,omitempty"`
 	// Problems lists what is not ok, in words for the technician.
 	Problems []string `json:"problems,omitempty"`
 }

@@ -40,17 +40,22 @@ func TestMain(m *testing.M) {
 	os.Setenv(roleEnv, "kioskctl")
 	switch role {
 	case "":
-		exe, err := os.Executable()
-		if err != nil {
-			panic(err)
-		}
-		// A version's programs are scripts that run this binary (see
-		// release), so a bundle is small and quick to make.
-		os.Setenv(exeEnv, exe)
 		dir, err := os.MkdirTemp("", "hmjb")
 		if err != nil {
 			panic(err)
 		}
+		// A version's programs are scripts that run this binary (see
+		// release), so a bundle is small and quick to make. A copy where
+		// any user may run it: the updater runs the ledger's part as the
+		// data directory's owner.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			panic(err)
+		}
+		exe, err := copyExecutable(dir)
+		if err != nil {
+			panic(err)
+		}
+		os.Setenv(exeEnv, exe)
 		bundles.dir = dir
 		bundles.key, bundles.otherKey = filepath.Join(dir, "release.key"), filepath.Join(dir, "other.key")
 		for _, k := range []string{bundles.key, bundles.otherKey} {
@@ -64,6 +69,13 @@ func TestMain(m *testing.M) {
 	case "kiosk":
 		os.Exit(fakeKiosk(os.Args[1]))
 	case "kioskctl":
+		if len(os.Args) > 1 && os.Args[1] == update.ToolCommand {
+			if err := update.LedgerTool(context.Background(), os.Args[2:], os.Stdout); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}
 		// kioskctl migrate --data DIR, as the new version's runMigrate calls it
 		if len(os.Args) != 4 || os.Args[1] != "migrate" {
 			fmt.Fprintln(os.Stderr, "fake kioskctl: want migrate --data DIR")
@@ -78,6 +90,20 @@ func TestMain(m *testing.M) {
 		os.Exit(updaterProcess())
 	}
 	os.Exit(3)
+}
+
+// copyExecutable copies this test binary into dir.
+func copyExecutable(dir string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(self)
+	if err != nil {
+		return "", err
+	}
+	exe := filepath.Join(dir, "update.test")
+	return exe, os.WriteFile(exe, b, 0o755)
 }
 
 // The test binary's path, and the directory of the version whose program
@@ -142,6 +168,24 @@ func fakeKiosk(data string) int {
 		return 1
 	}
 	version := ownManifest().Version
+	// events is where the kiosk notes its start (on probation or not) and
+	// the commits it heard, for the tests to read.
+	events := filepath.Join(filepath.Dir(data), "run", "events")
+	note := func(line string) {
+		f, err := os.OpenFile(events, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err == nil {
+			fmt.Fprintln(f, line)
+			f.Close()
+		}
+	}
+	p, err := control.ReadProbation(data)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var mu sync.Mutex
+	onProbation := p != nil
+	note(fmt.Sprintf("start %s probation=%v", version, onProbation))
 	srv := &control.Server{Handler: func(ctx context.Context, line string) (string, error) {
 		switch line {
 		case "version":
@@ -152,8 +196,26 @@ func fakeKiosk(data string) int {
 				h = control.Health{Mode: "screen", Screen: "ok", Ledger: "ok", Reader: "mfrc522 /dev/spidev0.0: wiring",
 					Problems: []string{"reader: mfrc522 /dev/spidev0.0: wiring"}}
 			}
+			// The hardware: a reader unplugged fails every version's.
+			if _, err := os.Stat(filepath.Join(data, "unplugged")); err == nil {
+				h.OK, h.Reader = false, "mfrc522 /dev/spidev0.0: no answer"
+				h.Problems = []string{"reader: " + h.Reader}
+			}
+			mu.Lock()
+			h.Probation = onProbation
+			mu.Unlock()
 			j, err := json.Marshal(h)
 			return string(j), err
+		case "commit":
+			mu.Lock()
+			defer mu.Unlock()
+			if !onProbation {
+				return "not on probation", nil
+			}
+			onProbation = false
+			os.Remove(filepath.Join(data, control.ProbationFile))
+			note("commit " + version)
+			return "committed", nil
 		}
 		return "", fmt.Errorf("unknown command %q", line)
 	}}
@@ -264,6 +326,11 @@ func shortTemp(t *testing.T) string {
 func newKiosk(t *testing.T) *kiosk {
 	t.Helper()
 	root := shortTemp(t)
+	// Traversable by the data directory's owner, when a test gives it
+	// another one.
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	k := &kiosk{t: t, root: root, data: filepath.Join(root, "d"), versions: filepath.Join(root, "v"),
 		trusted: filepath.Join(root, "trusted"), key: bundles.key}
 	for _, d := range []string{k.versions, k.trusted, filepath.Join(root, "run")} {
@@ -396,6 +463,12 @@ func (k *kiosk) waitRunning(v string) {
 		}
 	}
 	k.t.Fatalf("the running kiosk is %q (%v), want %s", got, err, v)
+}
+
+// events are what the kiosk's versions noted: their starts and commits.
+func (k *kiosk) events() string {
+	b, _ := os.ReadFile(filepath.Join(k.root, "run", "events"))
+	return string(b)
 }
 
 func (k *kiosk) installed() update.Installed {

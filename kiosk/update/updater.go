@@ -8,14 +8,15 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
+	"path"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
-	"github.com/hongmajia/hongmajia/internal/atomicfile"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
 )
@@ -51,7 +52,8 @@ type Updater struct {
 	// the updater there).
 	Failpoint func(step string)
 
-	dry bool // a dry run writes no update.log
+	dry  bool     // a dry run writes no update.log
+	root *os.Root // the versions directory, opened and checked (openVersions)
 }
 
 // Options tune one Update.
@@ -71,20 +73,38 @@ const (
 	StepSwitched  = "switched"
 	StepStarted   = "started"
 	StepHealth    = "health"
+	// StepCommitted: the new version said it is healthy and is kept;
+	// the kiosk leaves probation. An update killed after it is finished,
+	// not rolled back.
+	StepCommitted = control.StepCommitted
+)
+
+// Failpoints that are not journal steps: the running version's health
+// asked before anything changes, and the probation marker written.
+const (
+	FailpointCheckedOld = "checked-old"
+	FailpointProbation  = "probation"
 )
 
 // journal is update.json: the update in progress, written before each step
 // takes effect, so whoever finds it knows what to undo.
 type journal struct {
-	From           string    `json:"from"`
-	To             string    `json:"to"`
-	PreviousBefore string    `json:"previous_before"`
-	Step           string    `json:"step"`
-	SchemaBefore   int       `json:"schema_before"` // -1: no ledger
-	Backup         string    `json:"backup,omitempty"`
-	Stopped        bool      `json:"stopped,omitempty"` // the service was stopped before the switch
-	Downgrade      bool      `json:"downgrade,omitempty"`
-	Started        time.Time `json:"started"`
+	From           string `json:"from"`
+	To             string `json:"to"`
+	PreviousBefore string `json:"previous_before"`
+	Step           string `json:"step"`
+	SchemaBefore   int    `json:"schema_before"` // -1: no ledger
+	Backup         string `json:"backup,omitempty"`
+	Stopped        bool   `json:"stopped,omitempty"` // the service was stopped before the switch
+	Downgrade      bool   `json:"downgrade,omitempty"`
+	// Probation: the new version migrates the ledger, so it holds taps
+	// until the update is committed (control.ProbationFile).
+	Probation bool `json:"probation,omitempty"`
+	// ReaderBefore is the running version's reader health before the
+	// update ("ok", a fault, "" when it did not answer): the new version
+	// must have its reader answering only when the old one had.
+	ReaderBefore string    `json:"reader_before,omitempty"`
+	Started      time.Time `json:"started"`
 }
 
 // record is installed.json in a version's directory: how it came to be
@@ -109,10 +129,10 @@ func (u *Updater) logf(format string, args ...any) {
 	if u.Log != nil {
 		fmt.Fprintln(u.Log, line)
 	}
-	if u.dry {
+	if u.dry || u.root == nil {
 		return
 	}
-	f, err := os.OpenFile(filepath.Join(u.Versions, logName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := u.root.OpenFile(logName, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return
 	}
@@ -128,13 +148,14 @@ func (u *Updater) failpoint(step string) {
 }
 
 func (u *Updater) writeJournal(j *journal) error {
-	return atomicfile.Write(filepath.Join(u.Versions, journalName), 0o644, func(w io.Writer) error {
-		return json.NewEncoder(w).Encode(j)
-	})
+	if err := writeJSONRoot(u.root, journalName, j); err != nil {
+		return fmt.Errorf("update journal: %w", err)
+	}
+	return nil
 }
 
 func (u *Updater) readJournal() (*journal, error) {
-	b, err := os.ReadFile(filepath.Join(u.Versions, journalName))
+	b, err := u.root.ReadFile(journalName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -149,27 +170,33 @@ func (u *Updater) readJournal() (*journal, error) {
 }
 
 func (u *Updater) dropJournal() error {
-	if err := os.Remove(filepath.Join(u.Versions, journalName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := u.root.Remove(journalName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("update journal: %w", err)
 	}
-	return atomicfile.SyncDir(u.Versions)
+	return syncRoot(u.root)
 }
 
-// ledgerSchema is the data directory's ledger's schema, -1 when there is
-// no ledger yet.
-func (u *Updater) ledgerSchema(ctx context.Context) (int, error) {
-	v, err := ledger.SchemaOf(ctx, u.Data)
-	if errors.Is(err, fs.ErrNotExist) {
-		return -1, nil
+// open opens and checks the versions directory for one operation; the
+// returned func closes it.
+func (u *Updater) open() (func(), error) {
+	r, err := openVersions(u.Versions)
+	if err != nil {
+		return nil, err
 	}
-	return v, err
+	u.root = r
+	return func() { r.Close(); u.root = nil }, nil
 }
 
 // Update installs the bundle at path: see the package comment for the
 // steps. An error before the switch leaves everything as it was; one after
 // it has rolled the update back, and says why.
 func (u *Updater) Update(ctx context.Context, path string, o Options) error {
-	lk, err := lock(u.Versions)
+	done, err := u.open()
+	if err != nil {
+		return fmt.Errorf("update: %w; nothing changed", err)
+	}
+	defer done()
+	lk, err := lock(u.root)
 	if err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
@@ -189,14 +216,14 @@ func (u *Updater) Update(ctx context.Context, path string, o Options) error {
 	if m.Arch != u.Arch {
 		return fmt.Errorf("update: %w: %s is for %s, this kiosk is %s; nothing changed", ErrArch, m.Version, m.Arch, u.Arch)
 	}
-	cur, err := readLink(u.Versions, currentLink)
+	cur, err := readLink(u.root, currentLink)
 	if err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
 	if cur == "" {
 		return fmt.Errorf("update: no current version in %s (the package makes one at install: reinstall it); nothing changed", u.Versions)
 	}
-	prev, _ := readLink(u.Versions, previousLink)
+	prev, _ := readLink(u.root, previousLink)
 	downgrade := false
 	switch c := CompareVersions(m.Version, cur); {
 	case c == 0:
@@ -206,7 +233,7 @@ func (u *Updater) Update(ctx context.Context, path string, o Options) error {
 	case c < 0:
 		downgrade = true
 	}
-	schema, err := u.ledgerSchema(ctx)
+	schema, err := u.ledgerSchema(ctx, cur)
 	if err != nil {
 		return fmt.Errorf("update: %w; nothing changed", err)
 	}
@@ -225,7 +252,7 @@ func (u *Updater) Update(ctx context.Context, path string, o Options) error {
 		u.logf("DOWNGRADE from %s to %s, as asked (--allow-downgrade)", cur, m.Version)
 	}
 	j := &journal{From: cur, To: m.Version, PreviousBefore: prev, SchemaBefore: schema, Downgrade: downgrade,
-		Step: StepUnpacking, Started: u.clk().Now().UTC()}
+		Probation: migrates, Step: StepUnpacking, Started: u.clk().Now().UTC()}
 	if err := u.writeJournal(j); err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
@@ -252,9 +279,14 @@ func (u *Updater) Update(ctx context.Context, path string, o Options) error {
 		return forget(err)
 	}
 	u.failpoint(StepUnpacked)
+	j.ReaderBefore = u.readerBefore(ctx, cur)
+	if err := u.writeJournal(j); err != nil {
+		return forget(err)
+	}
+	u.failpoint(FailpointCheckedOld)
 	if schema >= 0 {
 		if migrates {
-			if err := u.tryMigration(ctx, m); err != nil {
+			if err := u.tryMigration(ctx, cur, m); err != nil {
 				return forget(err)
 			}
 			// The ledger the old version opens is the rollback point:
@@ -286,14 +318,28 @@ func (u *Updater) Update(ctx context.Context, path string, o Options) error {
 	if err := u.writeJournal(j); err != nil {
 		return forget(err)
 	}
-	if err := setLink(u.Versions, previousLink, cur); err != nil {
+	if err := setLink(u.root, previousLink, cur); err != nil {
 		return u.fail(ctx, j, err)
 	}
-	if err := setLink(u.Versions, currentLink, m.Version); err != nil {
+	if err := setLink(u.root, currentLink, m.Version); err != nil {
 		return u.fail(ctx, j, err)
 	}
 	u.logf("switched: current is %s, previous %s", m.Version, cur)
 	u.failpoint(StepSwitched)
+	if j.Probation {
+		// A tap the new version took during its health wait would be lost
+		// by a rollback, which puts back the backup: it starts on
+		// probation and holds taps until the update is committed.
+		abs, err := filepath.Abs(filepath.Join(u.Versions, journalName))
+		if err == nil {
+			_, err = u.tool(ctx, cur, "probation", abs, m.Version)
+		}
+		if err != nil {
+			return u.fail(ctx, j, fmt.Errorf("put %s on probation: %w", m.Version, err))
+		}
+		u.logf("%s starts on probation: it holds taps until the update is committed", m.Version)
+		u.failpoint(FailpointProbation)
+	}
 	if !j.Stopped {
 		if err := u.Service.Stop(ctx); err != nil {
 			return u.fail(ctx, j, fmt.Errorf("stop %s: %w", cur, err))
@@ -313,17 +359,41 @@ func (u *Updater) Update(ctx context.Context, path string, o Options) error {
 		return u.fail(ctx, j, err)
 	}
 	u.failpoint(StepHealth)
-	if err := u.waitHealthy(ctx); err != nil {
+	if err := u.waitHealthy(ctx, j.ReaderBefore); err != nil {
 		return u.fail(ctx, j, err)
 	}
-	rec := record{From: cur, SchemaBefore: schema, Backup: j.Backup, Downgrade: downgrade, At: u.clk().Now().UTC()}
-	if err := writeJSON(filepath.Join(u.Versions, m.Version, installedRec), rec); err != nil {
+	// The decision, journaled before the kiosk hears it: a tap it takes
+	// from now on stays, so nothing may roll this update back any more.
+	j.Step = StepCommitted
+	if err := u.writeJournal(j); err != nil {
+		return u.fail(ctx, j, err)
+	}
+	u.failpoint(StepCommitted)
+	return u.commit(ctx, j, true)
+}
+
+// commit finishes an update that was decided (StepCommitted): tells the
+// kiosk (with tell) to leave probation, records the update, drops the
+// journal.
+func (u *Updater) commit(ctx context.Context, j *journal, tell bool) error {
+	if j.Probation && tell {
+		// Best effort: the kiosk also leaves probation by itself once the
+		// journal is gone.
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := control.Request(rctx, control.SocketPath(u.Data), "commit")
+		cancel()
+		if err != nil {
+			u.logf("tell %s the update is committed: %v (it sees the journal gone)", j.To, err)
+		}
+	}
+	rec := record{From: j.From, SchemaBefore: j.SchemaBefore, Backup: j.Backup, Downgrade: j.Downgrade, At: u.clk().Now().UTC()}
+	if err := writeJSONRoot(u.root, path.Join(j.To, installedRec), rec); err != nil {
 		u.logf("record the update: %v", err)
 	}
 	if err := u.dropJournal(); err != nil {
-		return fmt.Errorf("update: %s runs and is healthy, but %w", m.Version, err)
+		return fmt.Errorf("update: %s runs and is healthy, but %w", j.To, err)
 	}
-	u.logf("updated: %s is current and healthy (previous: %s)", m.Version, cur)
+	u.logf("updated: %s is current and healthy (previous: %s)", j.To, j.From)
 	u.prune()
 	return nil
 }
@@ -334,10 +404,6 @@ func describeKey(k PublicKey) string {
 		s += " (" + k.Name + ")"
 	}
 	return s
-}
-
-func writeJSON(path string, v any) error {
-	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return json.NewEncoder(w).Encode(v) })
 }
 
 // fail rolls back an update that failed after the switch, and says why.
@@ -356,28 +422,88 @@ func (u *Updater) healthTimeout() time.Duration {
 	return 2 * time.Minute
 }
 
+// askHealth asks the kiosk's control socket for its health once.
+func (u *Updater) askHealth(ctx context.Context) (*control.Health, error) {
+	// health verifies the ledger (quickly): on a Pi with a large ledger
+	// that takes seconds.
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	ans, err := control.Request(rctx, control.SocketPath(u.Data), "health")
+	if err != nil {
+		return nil, err
+	}
+	var h control.Health
+	if err := json.Unmarshal([]byte(ans), &h); err != nil {
+		return nil, fmt.Errorf("its health answer %q: %v", ans, err)
+	}
+	return &h, nil
+}
+
+// readerBefore asks the running version for its health before anything
+// changes, and returns what it said of its reader ("" when it did not
+// answer).
+//
+// A card reader unplugged, or dead, before the update must not roll back
+// every update: the new version's health needs the screen drawn and the
+// ledger verified, and its reader answering only when the old version's
+// did. So a kiosk whose reader was already dead still updates, and one
+// whose new version broke the reader rolls back. A version that did not
+// answer at all (not running) gives no reader to compare with, so its
+// reader is not required either.
+func (u *Updater) readerBefore(ctx context.Context, cur string) string {
+	h, err := u.askHealth(ctx)
+	if err != nil {
+		u.logf("before the update, %s did not answer health (%v): the new version's reader is not required", cur, err)
+		return ""
+	}
+	if h.Reader == "ok" {
+		u.logf("before the update, %s's reader answers: the new version's must too", cur)
+	} else {
+		u.logf("before the update, %s's reader does not answer (%s): the new version's is not required", cur, h.Reader)
+	}
+	return h.Reader
+}
+
+// healthy judges a health answer: the screen drawn (or headless), the
+// ledger verified, and the reader answering when readerBefore says the
+// old version's did.
+func healthy(h *control.Health, readerBefore string) (bool, string) {
+	if h.OK {
+		return true, ""
+	}
+	var problems []string
+	if h.Screen != "ok" && h.Screen != "headless" {
+		problems = append(problems, "screen: "+h.Screen)
+	}
+	if h.Ledger != "ok" {
+		problems = append(problems, "ledger: "+h.Ledger)
+	}
+	if h.Reader != "ok" && readerBefore == "ok" {
+		problems = append(problems, "reader: "+h.Reader+" (it answered before the update)")
+	}
+	if len(problems) > 0 {
+		return false, "not healthy: " + strings.Join(problems, "; ")
+	}
+	return true, ""
+}
+
 // waitHealthy asks the kiosk's control socket for its health until it says
-// OK, or says why it did not within the deadline.
-func (u *Updater) waitHealthy(ctx context.Context) error {
+// healthy (healthy), or says why it did not within the deadline.
+func (u *Updater) waitHealthy(ctx context.Context, readerBefore string) error {
 	ctx, cancel := context.WithTimeout(ctx, u.healthTimeout())
 	defer cancel()
-	sock := control.SocketPath(u.Data)
-	last := "it never answered on " + sock
+	last := "it never answered on " + control.SocketPath(u.Data)
 	for {
-		// health verifies the ledger (quickly): on a Pi with a large
-		// ledger that takes seconds.
-		rctx, rcancel := context.WithTimeout(ctx, time.Minute)
-		ans, err := control.Request(rctx, sock, "health")
-		rcancel()
+		h, err := u.askHealth(ctx)
 		if err == nil {
-			var h control.Health
-			if jerr := json.Unmarshal([]byte(ans), &h); jerr != nil {
-				last = fmt.Sprintf("its health answer %q: %v", ans, jerr)
-			} else if h.OK {
+			ok, why := healthy(h, readerBefore)
+			if ok {
+				if !h.OK {
+					u.logf("healthy but for its reader (%s), which did not answer before the update either", h.Reader)
+				}
 				return nil
-			} else {
-				last = "not healthy: " + strings.Join(h.Problems, "; ")
 			}
+			last = why
 		} else if !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ECONNREFUSED) {
 			last = err.Error()
 		}
@@ -402,7 +528,9 @@ func (u *Updater) checkSpace(m *Manifest, migrates bool) error {
 	}
 	var db int64
 	for _, p := range []string{ledger.FileName, ledger.FileName + "-wal"} {
-		if st, err := os.Stat(filepath.Join(u.Data, p)); err == nil {
+		// Lstat: the sizes of the kiosk user's files, never what a link
+		// of theirs points at.
+		if st, err := os.Lstat(filepath.Join(u.Data, p)); err == nil && st.Mode().IsRegular() {
 			db += st.Size()
 		}
 	}
@@ -426,14 +554,11 @@ func (u *Updater) dryRun(ctx context.Context, b *Bundle, cur string, schema int,
 	}
 	u.logf("dry run: %s's %d files match the signed manifest", m.Version, len(m.Files))
 	if schema >= 0 {
-		rep, err := ledger.VerifyFile(ctx, filepath.Join(u.Data, ledger.FileName))
+		out, err := u.tool(ctx, cur, "verify")
 		if err != nil {
 			return fmt.Errorf("update: the ledger: %w; nothing changed", err)
 		}
-		if !rep.OK() {
-			return fmt.Errorf("update: the ledger fails verification (%d problems: kioskctl verify); nothing changed", len(rep.Problems))
-		}
-		u.logf("dry run: the ledger verifies (%d entries, schema %d)", rep.Entries, schema)
+		u.logf("dry run: the ledger verifies (%s entries, schema %d)", strings.TrimSpace(out), schema)
 	}
 	what := "update"
 	if downgrade {
@@ -451,14 +576,14 @@ func (u *Updater) dryRun(ctx context.Context, b *Bundle, cur string, schema int,
 // versions, each fsynced and checked, then renames it into place.
 func (u *Updater) unpack(b *Bundle) error {
 	m := &b.Manifest
-	tmp, err := os.MkdirTemp(u.Versions, tmpPrefix+"unpack-")
+	tmp, err := mkdirTemp(u.root, tmpPrefix+"unpack-", 0o755)
 	if err != nil {
 		return fmt.Errorf("unpack: %w", err)
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			os.RemoveAll(tmp)
+			u.root.RemoveAll(tmp)
 		}
 	}()
 	var open []*os.File
@@ -468,7 +593,7 @@ func (u *Updater) unpack(b *Bundle) error {
 		}
 	}()
 	err = b.Extract(func(f File) (io.Writer, error) {
-		w, err := os.OpenFile(filepath.Join(tmp, f.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(f.Mode))
+		w, err := u.root.OpenFile(path.Join(tmp, f.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(f.Mode))
 		if err != nil {
 			return nil, fmt.Errorf("unpack: %w", err)
 		}
@@ -487,96 +612,86 @@ func (u *Updater) unpack(b *Bundle) error {
 		}
 	}
 	open = nil
-	if err := os.WriteFile(filepath.Join(tmp, manifestName), b.raw, 0o644); err != nil {
-		return fmt.Errorf("unpack: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(tmp, signatureName), b.sig, 0o644); err != nil {
-		return fmt.Errorf("unpack: %w", err)
-	}
-	for _, n := range []string{manifestName, signatureName} {
-		f, err := os.Open(filepath.Join(tmp, n))
-		if err == nil {
-			err = f.Sync()
-			f.Close()
-		}
-		if err != nil {
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{manifestName, b.raw}, {signatureName, b.sig}} {
+		if err := writeRoot(u.root, path.Join(tmp, f.name), 0o644, func(w io.Writer) error {
+			_, err := w.Write(f.data)
+			return err
+		}); err != nil {
 			return fmt.Errorf("unpack: %w", err)
 		}
 	}
-	if err := atomicfile.SyncDir(tmp); err != nil {
-		return fmt.Errorf("unpack: %w", err)
-	}
-	dst := filepath.Join(u.Versions, m.Version)
 	// A directory of this version left by an update that did not finish,
 	// or one rolled back from, is made again from the bundle.
-	if err := os.RemoveAll(dst); err != nil {
+	if err := u.root.RemoveAll(m.Version); err != nil {
 		return fmt.Errorf("unpack: %w", err)
 	}
-	if err := os.Rename(tmp, dst); err != nil {
+	if err := u.root.Rename(tmp, m.Version); err != nil {
 		return fmt.Errorf("unpack: %w", err)
 	}
 	ok = true
-	if err := atomicfile.SyncDir(u.Versions); err != nil {
+	if err := syncRoot(u.root); err != nil {
 		return fmt.Errorf("unpack: %w", err)
 	}
-	u.logf("unpacked %s into %s (%d files, hashes checked)", m.Version, dst, len(m.Files))
+	u.logf("unpacked %s into %s (%d files, hashes checked)", m.Version, filepath.Join(u.Versions, m.Version), len(m.Files))
 	return nil
 }
 
 // backup copies the ledger (VACUUM INTO, verified) into the backups
-// directory, named for the update, and returns its path.
+// directory, named for the update, and returns its path. from's kioskctl
+// makes it, as the data directory's owner.
 func (u *Updater) backup(ctx context.Context, from, to string) (string, error) {
-	dir := filepath.Join(u.Versions, backupsDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	name := fmt.Sprintf("ledger-%s-%s-to-%s.db", u.clk().Now().UTC().Format("20060102T150405Z"), from, to)
-	path := filepath.Join(dir, name)
-	l, err := ledger.Open(ctx, u.Data, ledger.Options{ReadOnly: true})
+	dir, err := u.backups()
 	if err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	defer l.Close()
-	if err := l.Backup(ctx, path); err != nil {
 		return "", err
 	}
-	rep, err := ledger.VerifyFile(ctx, path)
+	name := fmt.Sprintf("ledger-%s-%s-to-%s.db", u.clk().Now().UTC().Format("20060102T150405Z"), from, to)
+	p := filepath.Join(dir, name)
+	out, err := u.tool(ctx, from, "backup", p)
 	if err != nil {
-		return "", fmt.Errorf("backup: verify %s: %w", path, err)
+		return "", err
 	}
-	if !rep.OK() {
-		return "", fmt.Errorf("backup: %s fails verification: %v", path, rep.Problems)
-	}
-	u.logf("backed up the ledger to %s (%d entries, verified)", path, rep.Entries)
-	return path, nil
+	u.logf("backed up the ledger to %s (%s entries, verified)", p, strings.TrimSpace(out))
+	return p, nil
 }
 
 // tryMigration runs the new version's migration on a copy of the ledger:
 // a migration that fails, or leaves a ledger that does not verify, stops
-// the update before anything changed.
-func (u *Updater) tryMigration(ctx context.Context, m *Manifest) error {
-	dir, err := os.MkdirTemp(u.Versions, tmpPrefix+"migrate-")
+// the update before anything changed. The copy, the migration and the look
+// at its schema run as the data directory's owner.
+func (u *Updater) tryMigration(ctx context.Context, cur string, m *Manifest) error {
+	bdir, err := u.backups()
 	if err != nil {
 		return fmt.Errorf("migration on a copy: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	l, err := ledger.Open(ctx, u.Data, ledger.Options{ReadOnly: true})
+	cred, err := u.owner()
 	if err != nil {
 		return fmt.Errorf("migration on a copy: %w", err)
 	}
-	err = l.Backup(ctx, filepath.Join(dir, ledger.FileName))
-	l.Close()
+	name, err := mkdirTemp(u.root, path.Join(backupsDir, tmpPrefix+"migrate-"), 0o700)
 	if err != nil {
+		return fmt.Errorf("migration on a copy: %w", err)
+	}
+	defer u.root.RemoveAll(name)
+	if cred != nil {
+		if err := u.root.Lchown(name, int(cred.Uid), int(cred.Gid)); err != nil {
+			return fmt.Errorf("migration on a copy: %w", err)
+		}
+	}
+	dir := filepath.Join(bdir, path.Base(name))
+	if _, err := u.tool(ctx, cur, "backup", filepath.Join(dir, ledger.FileName)); err != nil {
 		return fmt.Errorf("migration on a copy: %w", err)
 	}
 	migrate := u.Migrate
 	if migrate == nil {
-		migrate = runMigrate
+		migrate = u.runMigrate
 	}
 	if err := migrate(ctx, filepath.Join(u.Versions, m.Version), dir); err != nil {
 		return fmt.Errorf("%s's migration failed on a copy of the ledger: %w", m.Version, err)
 	}
-	got, err := ledger.SchemaOf(ctx, dir)
+	got, err := u.copySchema(ctx, m.Version, dir)
 	if err != nil {
 		return fmt.Errorf("migration on a copy: %w", err)
 	}
@@ -587,38 +702,49 @@ func (u *Updater) tryMigration(ctx context.Context, m *Manifest) error {
 	return nil
 }
 
-// runMigrate is the new version's own kioskctl migrating dataDir.
-func runMigrate(ctx context.Context, versionDir, dataDir string) error {
-	out, err := exec.CommandContext(ctx, filepath.Join(versionDir, "kioskctl"), "migrate", "--data", dataDir).CombinedOutput()
+// copySchema is the schema of the ledger in dir as version's kioskctl
+// reads it.
+func (u *Updater) copySchema(ctx context.Context, version, dir string) (int, error) {
+	out, err := u.asOwner(ctx, filepath.Join(u.Versions, version, "kioskctl"), ToolCommand, "schema", dir)
 	if err != nil {
-		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+		return 0, fmt.Errorf("%s's kioskctl %s schema: %w", version, ToolCommand, err)
 	}
-	return nil
+	return strconv.Atoi(strings.TrimSpace(out))
+}
+
+// runMigrate is the new version's own kioskctl migrating dataDir, as the
+// data directory's owner.
+func (u *Updater) runMigrate(ctx context.Context, versionDir, dataDir string) error {
+	_, err := u.asOwner(ctx, filepath.Join(versionDir, "kioskctl"), "migrate", "--data", dataDir)
+	return err
 }
 
 // cleanTemp removes what an unpack or a migration left when it was killed.
 func (u *Updater) cleanTemp() {
-	ents, _ := os.ReadDir(u.Versions)
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tmpPrefix) {
-			os.RemoveAll(filepath.Join(u.Versions, e.Name()))
+	for _, dir := range []string{".", backupsDir} {
+		ents, _ := readDir(u.root, dir)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), tmpPrefix) {
+				u.root.RemoveAll(path.Join(dir, e.Name()))
+			}
 		}
 	}
 }
 
 // prune keeps the current and previous versions and the newest backups.
 func (u *Updater) prune() {
-	in, err := ReadInstalled(u.Versions)
-	if err != nil {
+	cur, err1 := readLink(u.root, currentLink)
+	prev, err2 := readLink(u.root, previousLink)
+	if err1 != nil || err2 != nil {
 		return
 	}
-	ents, _ := os.ReadDir(u.Versions)
+	ents, _ := readDir(u.root, ".")
 	for _, e := range ents {
 		n := e.Name()
-		if !e.IsDir() || reserved(n) || n == in.Current || n == in.Previous {
+		if !e.IsDir() || reserved(n) || n == cur || n == prev {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(u.Versions, n)); err == nil {
+		if err := u.root.RemoveAll(n); err == nil {
 			u.logf("removed old version %s", n)
 		}
 	}
@@ -626,10 +752,17 @@ func (u *Updater) prune() {
 	if keep <= 0 {
 		keep = 3
 	}
-	backups, _ := filepath.Glob(filepath.Join(u.Versions, backupsDir, "ledger-*.db"))
+	ents, _ = readDir(u.root, backupsDir)
+	var backups []string
+	for _, e := range ents {
+		if n := e.Name(); strings.HasPrefix(n, "ledger-") && strings.HasSuffix(n, ".db") {
+			backups = append(backups, n)
+		}
+	}
 	// Names start with the time: sorted, the oldest come first.
+	sort.Strings(backups)
 	for len(backups) > keep {
-		os.Remove(backups[0])
+		u.root.Remove(path.Join(backupsDir, backups[0]))
 		backups = backups[1:]
 	}
 }

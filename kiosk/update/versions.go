@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 	"strings"
 	"syscall"
-
-	"github.com/hongmajia/hongmajia/internal/atomicfile"
 )
 
 // DefaultVersions is the versions directory on a kiosk: on the data
@@ -39,60 +37,69 @@ type Installed struct {
 	Interrupted bool `json:"interrupted,omitempty"`
 }
 
-// ReadInstalled reads the versions directory's links.
+// ReadInstalled reads the versions directory's links (as anyone may:
+// kioskctl status without sudo).
 func ReadInstalled(dir string) (Installed, error) {
 	var in Installed
-	var err error
-	if in.Current, err = readLink(dir, currentLink); err != nil {
+	r, err := os.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return in, nil
+	}
+	if err != nil {
+		return in, fmt.Errorf("versions: %w", err)
+	}
+	defer r.Close()
+	if in.Current, err = readLink(r, currentLink); err != nil {
 		return in, err
 	}
-	if in.Previous, err = readLink(dir, previousLink); err != nil {
+	if in.Previous, err = readLink(r, previousLink); err != nil {
 		return in, err
 	}
-	_, err = os.Stat(filepath.Join(dir, journalName))
+	_, err = r.Lstat(journalName)
 	in.Interrupted = err == nil
 	return in, nil
 }
 
 // readLink is the version a link names, "" when there is no link.
-func readLink(dir, name string) (string, error) {
-	t, err := os.Readlink(filepath.Join(dir, name))
+func readLink(r *os.Root, name string) (string, error) {
+	t, err := r.Readlink(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("versions: %w", err)
 	}
-	return filepath.Base(t), nil
+	return path.Base(t), nil
 }
 
 // setLink points name at version, or removes it for "": a new link made
 // beside it and renamed over it, so the name always holds the old link or
 // the new one. The directory is synced, so the switch survives a power cut.
-func setLink(dir, name, version string) error {
-	p := filepath.Join(dir, name)
+func setLink(r *os.Root, name, version string) error {
 	if version == "" {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := r.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("versions: %w", err)
 		}
-		return atomicfile.SyncDir(dir)
+		return syncRoot(r)
 	}
-	tmp := filepath.Join(dir, tmpPrefix+name)
-	_ = os.Remove(tmp)
-	if err := os.Symlink(version, tmp); err != nil {
+	tmp := tmpPrefix + name
+	_ = r.Remove(tmp)
+	// Relative: the link names the version beside it, so the versions
+	// directory resolves the same under a throwaway install root.
+	if err := r.Symlink(version, tmp); err != nil {
 		return fmt.Errorf("versions: %w", err)
 	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
+	if err := r.Rename(tmp, name); err != nil {
+		r.Remove(tmp)
 		return fmt.Errorf("versions: switch %s to %s: %w", name, version, err)
 	}
-	return atomicfile.SyncDir(dir)
+	return syncRoot(r)
 }
 
 // readManifest reads an installed version's manifest (checked when it was
 // unpacked).
-func readManifest(dir, version string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, version, manifestName))
+func readManifest(r *os.Root, version string) (*Manifest, error) {
+	b, err := r.ReadFile(path.Join(version, manifestName))
 	if err != nil {
 		return nil, fmt.Errorf("version %s: %w", version, err)
 	}
@@ -115,8 +122,8 @@ func reserved(name string) bool {
 // lock takes the versions directory's lock: one update at a time. The
 // kernel drops it when the holder dies, so a killed updater never blocks
 // the next one.
-func lock(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+func lock(r *os.Root) (*os.File, error) {
+	f, err := r.OpenFile(lockName, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("versions: %w", err)
 	}
