@@ -420,6 +420,16 @@ func buildCoreCases() ([]sceneCase, error) {
 
 	d.syncCases(staff, pin)
 
+	// A version on probation after an update holds taps: the screen says so
+	// and nothing is written.
+	held := kiosk.New(d.led, kiosk.Options{Clock: clk, Held: func() bool { return true }})
+	held.Reader(rfid.Event{Kind: rfid.EventTap, Tap: rfid.Tap{Card: rfid.Card{UID: rfid.UID(record.CardUID("04FFEE03").Bytes())}, At: clk.Now()}})
+	held.Settle()
+	upd := viewCase(d.s, "core-updating", held.View(), "系统更新中，请稍候", "这次刷卡没有记录，请稍后再刷")
+	upd.now = clk.Now()
+	d.cases = append(d.cases, upd)
+	held.Close()
+
 	t := kiosk.NewFaulted(fmt.Errorf("open: %w", ledger.ErrCorrupt), kiosk.Options{Clock: clk})
 	defer t.Close()
 	tech := viewCase(d.s, "core-technician", t.View(), "本机暂停使用", "请到服务台办理", "请联系技术人员", "故障代码 E-DB-CORRUPT")
