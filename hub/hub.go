@@ -100,7 +100,7 @@ type Hub struct {
 	// dataDir holds the keys and the bundles offered (BundlesDir).
 	dataDir string
 	ids     *idSealer // seals ID numbers (IDKeyFile)
-	opts  Options
+	opts    Options
 	// pullLimit and restorePage are hubsync.MaxPullRows and RestorePage;
 	// tests make them small.
 	pullLimit, restorePage int
