@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -162,6 +163,13 @@ func runUpdate(e *env, args []string) error {
 		if f.NArg() != 0 {
 			return fmt.Errorf("%w: --offered takes no bundle", errUsage)
 		}
+		unitGiven := false
+		f.Visit(func(fl *flag.Flag) { unitGiven = unitGiven || fl.Name == "unit" })
+		if !unitGiven && stationActive(ctx) {
+			// The unit runs this without --unit on a touch kiosk and a
+			// headless station alike: restart the one that runs.
+			*uf.unit = "hongmajia-station"
+		}
 		u, err := uf.updater(e, true)
 		if err != nil {
 			return err
@@ -278,4 +286,9 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// stationActive says whether the headless station's unit runs here.
+func stationActive(ctx context.Context) bool {
+	return exec.CommandContext(ctx, "systemctl", "is-active", "--quiet", "hongmajia-station.service").Run() == nil
 }
