@@ -38,6 +38,8 @@ type kiosk struct {
 	http   *http.Client
 	url    string // the hub's address this kiosk uses ("" the enrolled one)
 	staff  record.CardUID
+	// fleet, when set, adds fleet updates' options to the link's.
+	fleet  func(*hublink.Options)
 	n      atomic.Uint32 // member numbers and card UIDs made here
 	prefix uint32        // this kiosk's range of card UIDs
 }
@@ -83,7 +85,11 @@ func (k *kiosk) uid() record.CardUID {
 }
 
 func (k *kiosk) hubOpts() hublink.Options {
-	return hublink.Options{Clock: k.clk, Sync: k.synced, HTTP: k.http, URL: k.url, Version: "e2e", Log: discard}
+	o := hublink.Options{Clock: k.clk, Sync: k.synced, HTTP: k.http, URL: k.url, Version: "e2e", Log: discard}
+	if k.fleet != nil {
+		k.fleet(&o)
+	}
+	return o
 }
 
 // enroll enrolls the kiosk at url with token.

@@ -97,8 +97,10 @@ type Hub struct {
 	clk   clock.Clock
 	log   *slog.Logger
 	key   ed25519.PrivateKey
-	ids   *idSealer // seals ID numbers (IDKeyFile)
-	opts  Options
+	// dataDir holds the keys and the bundles offered (BundlesDir).
+	dataDir string
+	ids     *idSealer // seals ID numbers (IDKeyFile)
+	opts    Options
 	// pullLimit and restorePage are hubsync.MaxPullRows and RestorePage;
 	// tests make them small.
 	pullLimit, restorePage int
@@ -147,7 +149,7 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hub{store: opts.Store, clk: opts.Clock, log: opts.Log, key: key, ids: ids, opts: opts,
+	return &Hub{store: opts.Store, clk: opts.Clock, log: opts.Log, key: key, dataDir: dataDir, ids: ids, opts: opts,
 		pullLimit: hubsync.MaxPullRows, restorePage: RestorePage, hashing: make(chan struct{}, hashSlots)}, nil
 }
 

@@ -27,7 +27,14 @@ func (h *Hub) Pull(ctx context.Context, m hubsync.Meta, req hubsync.Pull) (hubsy
 		if err != nil {
 			return err
 		}
-		res, err = h.pull(r, k, req.Since)
+		if res, err = h.pull(r, k, req.Since); err != nil || res.More {
+			return err
+		}
+		// The last answer of a pull offers the kiosk a bundle.
+		b, err := offerFor(r, k)
+		if b != nil {
+			res.Offer = &hubsync.Offer{Version: b.Version, Arch: b.Arch, Size: b.Size, SHA256: b.SHA256}
+		}
 		return err
 	})
 	if err != nil {
@@ -39,6 +46,9 @@ func (h *Hub) Pull(ctx context.Context, m hubsync.Meta, req hubsync.Pull) (hubsy
 			return err
 		}
 		k.Pulled, k.LastSync, k.ClockOffset = req.Since, now, now.Sub(m.Time)
+		if res.Offer != nil {
+			k.Offered = res.Offer.Version
+		}
 		if err := tx.PutKiosk(k); err != nil {
 			return err
 		}

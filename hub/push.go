@@ -118,6 +118,15 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 			k.Head = p.Head
 		}
 		k.LastSync, k.Version, k.Refusal, k.Fork = now, p.Version, "", false
+		if p.Arch != "" {
+			k.Arch = p.Arch
+		}
+		if o := p.Installed; o != nil {
+			k.Outcome = &UpdateOutcome{Version: o.Version, OK: o.OK, Error: o.Error, At: o.At}
+			if len(k.Outcome.Error) > maxOutcome {
+				k.Outcome.Error = strings.ToValidUTF8(k.Outcome.Error[:maxOutcome], "")
+			}
+		}
 		if err := tx.PutKiosk(k); err != nil {
 			return err
 		}

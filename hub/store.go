@@ -76,6 +76,10 @@ type Reader interface {
 	RestoreTokens(terminal string) ([]Token, error)
 	Kiosk(terminal string) (Kiosk, error)
 	Kiosks() ([]Kiosk, error)
+	// Bundle is the release bundle of a SHA-256 (hex); Bundles every one,
+	// the latest added first.
+	Bundle(sha256 string) (Bundle, error)
+	Bundles() ([]Bundle, error)
 
 	// EntryHashes are the hashes of terminal's entries from seq from to to
 	// (inclusive), in seq order; an entry the store does not hold is left
@@ -239,6 +243,8 @@ type Tx interface {
 	AddCenter(Center) error
 	PutToken(Token) error
 	PutKiosk(Kiosk) error
+	// PutBundle writes a bundle whole, its centers too.
+	PutBundle(Bundle) error
 	// AdvanceCounter stores counter as terminal's last request counter when
 	// it is above the one stored, and reports whether it was.
 	AdvanceCounter(terminal string, counter uint64) (bool, error)
@@ -367,6 +373,13 @@ type Kiosk struct {
 	// Fork when its ledger differs from the anchor.
 	Refusal string
 	Fork    bool
+	// Arch is the kiosk's architecture as it last said ("" for a kiosk
+	// older than fleet updates); Offered the version of the bundle last
+	// offered to it; Outcome what became of the last one it installed or
+	// tried to (nil: none reported).
+	Arch    string
+	Offered string
+	Outcome *UpdateOutcome
 }
 
 // StoredEntry is an entry as the hub holds it: the kiosk's canonical

@@ -210,3 +210,64 @@ func readAnswer[A any](hubKey ed25519.PublicKey, status int, sig string, body []
 	}
 	return a, nil
 }
+
+// Bundle downloads the release bundle of hex SHA-256 sum the hub offers
+// into w, at most limit bytes (beyond: ErrTooLarge), and returns how many
+// it wrote. The request is signed like the others (a GET with an empty
+// body); the bundle is not: the offer that named its hash came in a signed
+// pull answer, and the caller checks the bytes against it. A refusal is a
+// signed *HubError (ErrNotOffered for a bundle not offered to this kiosk).
+func (c *Client) Bundle(ctx context.Context, sum string, w io.Writer, limit int64) (int64, error) {
+	if !ValidSHA256(sum) {
+		return 0, fmt.Errorf("bundle %q: %w", sum, ErrMalformed)
+	}
+	if err := c.check(false); err != nil {
+		return 0, err
+	}
+	n, err := c.Counter(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("next counter: %w", err)
+	}
+	clk := c.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	m := Meta{Terminal: c.Terminal, Time: clk.Now(), Trusted: c.Trusted != nil && c.Trusted(), Nonce: NewNonce(), Counter: n}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.BaseURL, "/")+PathBundle+sum, http.NoBody)
+	if err != nil {
+		return 0, fmt.Errorf("hub address %q: %v: %w", c.BaseURL, err, ErrMalformed)
+	}
+	// The bundle comes as it is; a refusal gzip'd, not undone by the
+	// transport, so its signature checks over the bytes the hub sent.
+	req.Header.Set("Accept-Encoding", ContentEncoding)
+	SignRequest(c.Key, req, nil, m)
+	hc := c.HTTP
+	if hc == nil {
+		// A bundle of MaxBundle takes longer than a sync's batch.
+		hc = &http.Client{Timeout: 30 * time.Minute}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("bundle: %w: %w", ErrNetwork, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		ans, err := io.ReadAll(io.LimitReader(resp.Body, MaxEnrollBody))
+		if err != nil {
+			return 0, fmt.Errorf("bundle: %w: read answer: %w", ErrNetwork, err)
+		}
+		_, err = readAnswer[Problem](c.HubKey, resp.StatusCode, resp.Header.Get(HeaderSignature), ans, m, nil)
+		return 0, fmt.Errorf("bundle: %w", err)
+	}
+	if resp.ContentLength > limit {
+		return 0, fmt.Errorf("bundle of %d bytes, over %d: %w", resp.ContentLength, limit, ErrTooLarge)
+	}
+	got, err := io.Copy(w, io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return got, fmt.Errorf("bundle: %w: %w", ErrNetwork, err)
+	}
+	if got > limit {
+		return got, fmt.Errorf("bundle over %d bytes: %w", limit, ErrTooLarge)
+	}
+	return got, nil
+}

@@ -37,6 +37,9 @@ var (
 	// whole, or what answered was not a hub (no signature: a proxy's error
 	// page). Nothing was applied; trying again later may work.
 	ErrNetwork = errors.New("hubsync: network")
+	// ErrNotOffered: a bundle the hub does not offer the kiosk (never
+	// added, withdrawn, another center's or architecture's).
+	ErrNotOffered = errors.New("hubsync: bundle not offered")
 )
 
 // statuses is the one table from errors to HTTP statuses and back: the hub
@@ -56,6 +59,8 @@ var statuses = []struct {
 	{ErrTooLarge, http.StatusRequestEntityTooLarge},
 	{ErrClock, http.StatusUnprocessableEntity},
 	{ErrHub, http.StatusInternalServerError},
+	// 404 is an unknown terminal's: a bundle not offered has its own.
+	{ErrNotOffered, http.StatusNotAcceptable},
 }
 
 // Status is the HTTP status the hub answers err with: 200 for nil, the

@@ -16,6 +16,10 @@ const (
 	PathPull    = "/v1/pull"
 	PathRestore = "/v1/restore"
 	PathHealth  = "/healthz"
+	// PathBundle, followed by a bundle's SHA-256 in hex, is a release
+	// bundle the hub offers the kiosk: a GET signed like the POSTs (with an
+	// empty body), answered with the bundle's bytes (Client.Bundle).
+	PathBundle = "/v1/bundle/"
 )
 
 // Limits both sides enforce.
@@ -48,6 +52,9 @@ const (
 	// (a Pi that booted without network, in 1970) is not held to it; the
 	// nonce and the counter stop a replay instead.
 	ClockWindow = 5 * time.Minute
+	// MaxBundle bounds a release bundle the hub offers: the hub takes none
+	// larger, and a kiosk downloads no more.
+	MaxBundle = 512 << 20
 )
 
 // Wire forms of the registry's enumerations: strings, so that a kiosk and a
@@ -290,6 +297,21 @@ type Push struct {
 	// Pickups the rows after it, in Seq order.
 	PickupsAcked uint64   `json:"pickups_acked,omitempty"`
 	Pickups      []Pickup `json:"pickups,omitempty"`
+	// Arch is the kiosk's architecture (GOARCH), for the hub to offer it
+	// bundles of its own; Installed the outcome of the last bundle the hub
+	// offered it. A kiosk older than fleet updates sends neither, and is
+	// offered nothing.
+	Arch      string         `json:"arch,omitempty"`
+	Installed *UpdateOutcome `json:"installed,omitempty"`
+}
+
+// UpdateOutcome is what became of a bundle the hub offered, as the kiosk's
+// updater recorded it.
+type UpdateOutcome struct {
+	Version string    `json:"version"` // the bundle's
+	OK      bool      `json:"ok"`      // installed and healthy
+	Error   string    `json:"error,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // PushResult answers Push. A refused batch is stored not at all.
@@ -331,6 +353,41 @@ type PullResult struct {
 	Policy     *record.Policy `json:"policy,omitempty"`
 	Balances   []Snapshot     `json:"balances,omitempty"`
 	HubTime    time.Time      `json:"hub_time"`
+	// Offer is a release bundle the hub offers the kiosk (newer than its
+	// version, of its architecture), fetched from PathBundle+SHA256. A
+	// kiosk older than fleet updates ignores it.
+	Offer *Offer `json:"offer,omitempty"`
+}
+
+// Offer describes a release bundle: the kiosk downloads it, checks its
+// size and hash against these, and its updater checks its signature.
+type Offer struct {
+	Version string `json:"version"`
+	Arch    string `json:"arch"`
+	Size    int64  `json:"size"`
+	SHA256  string `json:"sha256"` // hex
+}
+
+// Check refuses an offer that does not read: no version, a size over
+// MaxBundle, a hash that is not 64 hex digits.
+func (o Offer) Check() error {
+	if CheckVersion(o.Version) != nil || o.Arch == "" || o.Size <= 0 || o.Size > MaxBundle || !ValidSHA256(o.SHA256) {
+		return fmt.Errorf("offer %+v: %w", o, ErrMalformed)
+	}
+	return nil
+}
+
+// ValidSHA256 reports whether s is a SHA-256 in lower-case hex.
+func ValidSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Restore asks for everything a terminal's ledger held, to rebuild it on a

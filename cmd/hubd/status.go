@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	commands["status"] = command{summary: "each kiosk: center, last sync, acknowledged seq, lag, version, key fingerprint (--json)", run: runStatus}
+	commands["status"] = command{summary: "each kiosk: center, last sync, acknowledged seq, lag, version, key fingerprint, the update offered and its outcome (--json)", run: runStatus}
 }
 
 // kioskReport is a kiosk in `hubd status --json`: add fields, never rename.
@@ -30,6 +30,34 @@ type kioskReport struct {
 	Revoked      bool       `json:"revoked"`
 	Refusal      string     `json:"refusal,omitempty"`
 	Fork         bool       `json:"fork,omitempty"`
+	// Fleet updates: the kiosk's architecture, the version last offered
+	// to it, and what became of the last bundle it installed or tried to.
+	Arch    string        `json:"arch,omitempty"`
+	Offered string        `json:"offered,omitempty"`
+	Update  *updateReport `json:"update,omitempty"`
+}
+
+// updateReport is what a kiosk said of the last offered bundle.
+type updateReport struct {
+	Version string    `json:"version"`
+	OK      bool      `json:"ok"`
+	Error   string    `json:"error,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// updateState is a kiosk's standing with the bundle offered to it, in
+// words: "" when it was offered none.
+func updateState(k kioskReport) string {
+	u := k.Update
+	switch {
+	case u != nil && u.OK && u.Version == k.Version:
+		return "已更新 installed " + u.Version
+	case u != nil && !u.OK:
+		return "已回退 rolled back " + u.Version + ": " + u.Error
+	case k.Offered != "" && k.Offered != k.Version:
+		return "待更新 offered " + k.Offered
+	}
+	return ""
 }
 
 type statusReport struct {
@@ -58,7 +86,10 @@ func runStatus(e *env, args []string) error {
 	for _, k := range ks {
 		kr := kioskReport{Terminal: k.Terminal, Center: k.Center, CenterName: k.CenterName, AckedSeq: k.Anchor.Seq, HeadSeq: k.Head.Seq,
 			Lag: k.Lag, Version: k.Version, Key: k.Fingerprint, ClockOffset: k.ClockOffset.Round(time.Second).String(),
-			ChangesAcked: k.ChangesAcked, Revoked: !k.Revoked.IsZero(), Refusal: k.Refusal, Fork: k.Fork}
+			ChangesAcked: k.ChangesAcked, Revoked: !k.Revoked.IsZero(), Refusal: k.Refusal, Fork: k.Fork, Arch: k.Arch, Offered: k.Offered}
+		if o := k.Outcome; o != nil {
+			kr.Update = &updateReport{Version: o.Version, OK: o.OK, Error: o.Error, At: o.At}
+		}
 		if !k.LastSync.IsZero() {
 			t := k.LastSync.Local()
 			kr.LastSync = &t
@@ -91,6 +122,9 @@ func runStatus(e *env, args []string) error {
 			state = "流水被改 fork: " + k.Refusal
 		case k.Refusal != "":
 			state = "被拒绝 refused: " + k.Refusal
+		}
+		if u := updateState(k); u != "" {
+			state += "; " + u
 		}
 		fmt.Fprintf(e.stdout, "%s %s %s %s %s %s %s %s\n", padRight(k.Terminal, 18), padRight(k.Center, 12), padRight(last, 26),
 			padRight(fmt.Sprint(k.AckedSeq), 12), padRight(fmt.Sprint(k.Lag), 9), padRight(k.Version, 14), padRight(k.Key, 21), state)

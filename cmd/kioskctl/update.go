@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -22,7 +23,7 @@ import (
 func init() {
 	commands["keygen"] = command{summary: "make a release signing key (on the technician's machine): -o KEY writes KEY (0600) and KEY.pub for the kiosks' trusted keys", run: runKeygen}
 	commands["bundle"] = command{summary: "make a signed release bundle: --key KEY --version V -o FILE BINARY...", run: runBundle}
-	commands["update"] = command{summary: "install a signed bundle, rolled back by itself if the kiosk is not healthy: [--dry-run] [--allow-downgrade] BUNDLE|URL", run: runUpdate}
+	commands["update"] = command{summary: "install a signed bundle, rolled back by itself if the kiosk is not healthy: [--dry-run] [--allow-downgrade] BUNDLE|URL, or --offered (the hub's)", run: runUpdate}
 	commands["rollback"] = command{summary: "go back to the previous version: [--force]", run: runRollback}
 	commands[update.ToolCommand] = command{summary: "(run by kioskctl update, as the data directory's owner) the ledger's part of an update: OP DATA ARGS", run: runUpdateLedger}
 	commands["migrate"] = command{summary: "bring the ledger in --data DIR to this version's schema, then verify it (an update runs it on a copy)", run: runMigrate}
@@ -120,6 +121,8 @@ func runUpdate(e *env, args []string) error {
 	noStart := f.Bool("no-start", false, "with --recover: change the files only, do not stop or start the kiosk (the unit's ExecStartPre)")
 	seedDir := f.String("seed", "", "make the binaries in DIR (the package's) a version and current, unless a newer one is (the package's postinst)")
 	seedVersion := f.String("version", "", "with --seed: the package's version")
+	offered := f.Bool("offered", false, "install the bundle the hub offered, which the kiosk downloaded into DATA/incoming (hongmajia-update.service runs it as root)")
+	anyTime := f.Bool("any-time", false, "with --offered: install outside the kiosk's nightly sync window")
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -156,6 +159,29 @@ func runUpdate(e *env, args []string) error {
 			return err
 		}
 		return u.Recover(ctx, !*noStart)
+	}
+	if *offered {
+		if f.NArg() != 0 {
+			return fmt.Errorf("%w: --offered takes no bundle", errUsage)
+		}
+		unitGiven := false
+		f.Visit(func(fl *flag.Flag) { unitGiven = unitGiven || fl.Name == "unit" })
+		if !unitGiven && stationActive(ctx) {
+			// The unit runs this without --unit on a touch kiosk and a
+			// headless station alike: restart the one that runs.
+			*uf.unit = "hongmajia-station"
+		}
+		u, err := uf.updater(e, true)
+		if err != nil {
+			return err
+		}
+		err = u.UpdateOffered(ctx, filepath.Join(*uf.data, update.IncomingDir), update.OfferedOptions{AnyTime: *anyTime})
+		if errors.Is(err, update.ErrNotNow) {
+			// Not a failure: the kiosk drops the offer again in its window.
+			fmt.Fprintf(e.stdout, "%v: installed at the kiosk's next nightly sync (--any-time installs now)\n", err)
+			return nil
+		}
+		return err
 	}
 	if f.NArg() != 1 {
 		return fmt.Errorf("%w: give one BUNDLE file or URL", errUsage)
@@ -271,4 +297,9 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// stationActive says whether the headless station's unit runs here.
+func stationActive(ctx context.Context) bool {
+	return exec.CommandContext(ctx, "systemctl", "is-active", "--quiet", "hongmajia-station.service").Run() == nil
 }

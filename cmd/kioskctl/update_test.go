@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -114,5 +117,45 @@ func TestMigrateVerifies(t *testing.T) {
 	}
 	if code, _, errs := kioskctl(t, "migrate", "--data", t.TempDir()); code != 1 || !strings.Contains(errs, "no ledger") {
 		t.Errorf("migrate without a ledger: %d %q", code, errs)
+	}
+}
+
+// TestUpdateOffered: `update --offered` reads the offer in DATA/incoming;
+// outside its window it says so and exits 0 with nothing changed, a bundle
+// given with it is a usage error, and no offer is a failure.
+func TestUpdateOffered(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "release.key")
+	if code, _, errs := kioskctl(t, "keygen", "-o", key); code != 0 {
+		t.Fatalf("keygen: %s", errs)
+	}
+	trusted := filepath.Join(dir, "trusted")
+	os.Mkdir(trusted, 0o755)
+	pub, _ := os.ReadFile(key + ".pub")
+	os.WriteFile(filepath.Join(trusted, "release.pub"), pub, 0o644)
+	data, versions := filepath.Join(dir, "data"), filepath.Join(dir, "versions")
+	incoming := filepath.Join(data, "incoming")
+	os.MkdirAll(incoming, 0o750)
+	args := []string{"update", "--offered", "--data", data, "--versions", versions, "--trusted", trusted, "--unit", "none"}
+
+	if code, _, errs := kioskctl(t, args...); code != 1 || !strings.Contains(errs, "offer") {
+		t.Errorf("no offer: %d %q", code, errs)
+	}
+	if code, _, _ := kioskctl(t, append(args, "some.bundle")...); code != 2 {
+		t.Errorf("--offered with a bundle: %d, want 2", code)
+	}
+	body := []byte("the bundle")
+	sum := sha256.Sum256(body)
+	hexSum := hex.EncodeToString(sum[:])
+	os.WriteFile(filepath.Join(incoming, hexSum+".bundle"), body, 0o640)
+	offer := fmt.Sprintf(`{"version":"1.4.2","arch":%q,"size":%d,"sha256":%q,"not_before":"2001-01-01T02:00:00Z","not_after":"2001-01-01T04:00:00Z"}`,
+		runtime.GOARCH, len(body), hexSum)
+	os.WriteFile(filepath.Join(incoming, "offer.json"), []byte(offer), 0o640)
+	code, out, errs := kioskctl(t, args...)
+	if code != 0 || !strings.Contains(out, "outside the sync window") {
+		t.Errorf("outside the window: %d %q %q", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(versions, "offered.json")); err == nil {
+		t.Error("an outcome recorded outside the window")
 	}
 }

@@ -118,6 +118,9 @@ func (s *Server) ownRoute(r *http.Request) string {
 	if r.Pattern == "" { // ServeMux set it while serving
 		return ""
 	}
+	if strings.HasPrefix(r.URL.Path, hubsync.PathBundle) {
+		return hubsync.PathBundle + "{sum}" // one route, whatever the bundle
+	}
 	return r.URL.Path
 }
 

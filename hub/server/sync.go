@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/hongmajia/hongmajia/hubsync"
@@ -44,6 +45,30 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 		return s.hub.Restore(ctx, m, p)
 	}))
+	mux.HandleFunc("GET "+hubsync.PathBundle+"{sum}", s.bundle)
+}
+
+// bundle serves a release bundle to a kiosk it is offered to: the request
+// signed like the others (its body empty), the bundle's bytes as they are
+// (a range resumes a download cut short); a refusal signed.
+func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
+	m, _, err := hubsync.ReadSigned(w, r, s.hub.KioskKey, s.hub.CheckReplay, s.hub.Clock().Now())
+	if err == nil && !hubsync.ValidSHA256(r.PathValue("sum")) {
+		err = fmt.Errorf("bundle %q: %w", r.PathValue("sum"), hubsync.ErrMalformed)
+	}
+	if err != nil {
+		s.answer(w, r, m, nil, err)
+		return
+	}
+	f, b, err := s.hub.OpenBundle(r.Context(), m, r.PathValue("sum"))
+	if err != nil {
+		s.answer(w, r, m, nil, err)
+		return
+	}
+	defer f.Close()
+	s.log.Info("bundle sent", "terminal", m.Terminal, "version", b.Version, "arch", b.Arch, "range", r.Header.Get("Range"))
+	w.Header().Set("Content-Type", "application/octet-stream")
+	http.ServeContent(w, r, b.SHA256+".bundle", b.Added, f)
 }
 
 // signed serves a kiosk's request with call once it is proved the

@@ -216,15 +216,22 @@ func (t *tx) PutToken(tk hub.Token) error {
 }
 
 const kioskColumns = `terminal, center, public_key, enrolled_at, revoked_at, anchor_seq, anchor_hash, head_seq, head_hash,
-	counter, last_sync, version, clock_offset, changes_acked, pulled, refusal, fork`
+	counter, last_sync, version, clock_offset, changes_acked, pulled, refusal, fork, arch, offered, outcome`
 
 func scanKiosk(s scanner) (hub.Kiosk, error) {
 	var k hub.Kiosk
 	var key, anchor, head []byte
 	var enrolled, revoked, last, offset int64
 	var anchorSeq, headSeq, counter, acked, pulled int64
+	var outcome string
 	err := s.Scan(&k.Terminal, &k.Center, &key, &enrolled, &revoked, &anchorSeq, &anchor, &headSeq, &head,
-		&counter, &last, &k.Version, &offset, &acked, &pulled, &k.Refusal, &k.Fork)
+		&counter, &last, &k.Version, &offset, &acked, &pulled, &k.Refusal, &k.Fork, &k.Arch, &k.Offered, &outcome)
+	if err == nil && outcome != "" {
+		k.Outcome = new(hub.UpdateOutcome)
+		if jerr := json.Unmarshal([]byte(outcome), k.Outcome); jerr != nil {
+			err = fmt.Errorf("sqlitestore: kiosk %s: outcome: %w", k.Terminal, jerr)
+		}
+	}
 	k.PublicKey = key
 	k.Enrolled, k.Revoked, k.LastSync = fromNano(enrolled), fromNano(revoked), fromNano(last)
 	k.Anchor.Seq, k.Head.Seq = uint64(anchorSeq), uint64(headSeq)
@@ -249,17 +256,76 @@ func (t *tx) Kiosks() ([]hub.Kiosk, error) {
 }
 
 func (t *tx) PutKiosk(k hub.Kiosk) error {
-	_, err := t.exec(`INSERT INTO kiosks(`+kioskColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	var outcome []byte
+	if k.Outcome != nil {
+		var err error
+		if outcome, err = json.Marshal(k.Outcome); err != nil {
+			return fmt.Errorf("sqlitestore: kiosk %s: outcome: %w", k.Terminal, err)
+		}
+	}
+	_, err := t.exec(`INSERT INTO kiosks(`+kioskColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(terminal) DO UPDATE SET center = excluded.center, public_key = excluded.public_key,
 		enrolled_at = excluded.enrolled_at, revoked_at = excluded.revoked_at, anchor_seq = excluded.anchor_seq,
 		anchor_hash = excluded.anchor_hash, head_seq = excluded.head_seq, head_hash = excluded.head_hash,
 		counter = excluded.counter, last_sync = excluded.last_sync, version = excluded.version,
 		clock_offset = excluded.clock_offset, changes_acked = excluded.changes_acked, pulled = excluded.pulled,
-		refusal = excluded.refusal, fork = excluded.fork`,
+		refusal = excluded.refusal, fork = excluded.fork, arch = excluded.arch, offered = excluded.offered,
+		outcome = excluded.outcome`,
 		k.Terminal, k.Center, []byte(k.PublicKey), nano(k.Enrolled), nano(k.Revoked), int64(k.Anchor.Seq), k.Anchor.Hash[:],
 		int64(k.Head.Seq), k.Head.Hash[:], int64(k.Counter), nano(k.LastSync), k.Version, int64(k.ClockOffset),
-		int64(k.ChangesAcked), int64(k.Pulled), k.Refusal, k.Fork)
+		int64(k.ChangesAcked), int64(k.Pulled), k.Refusal, k.Fork, k.Arch, k.Offered, string(outcome))
 	return exists(err, "kiosk %s", k.Terminal)
+}
+
+const bundleColumns = `sha256, version, arch, size, centers, added_at, added_by, withdrawn_at`
+
+func scanBundle(s scanner) (hub.Bundle, error) {
+	var b hub.Bundle
+	var centers string
+	var added, withdrawn int64
+	err := s.Scan(&b.SHA256, &b.Version, &b.Arch, &b.Size, &centers, &added, &b.AddedBy, &withdrawn)
+	if err == nil && centers != "" {
+		if jerr := json.Unmarshal([]byte(centers), &b.Centers); jerr != nil {
+			err = fmt.Errorf("sqlitestore: bundle %s: centers: %w", b.SHA256, jerr)
+		}
+	}
+	if len(b.Centers) == 0 {
+		b.Centers = nil
+	}
+	b.Added, b.Withdrawn = fromNano(added), fromNano(withdrawn)
+	return b, err
+}
+
+func (t *tx) Bundle(sum string) (hub.Bundle, error) {
+	b, err := scanBundle(t.row("SELECT "+bundleColumns+" FROM bundles WHERE sha256 = ?", sum))
+	return b, notFound(err, "bundle %s", sum)
+}
+
+func (t *tx) Bundles() ([]hub.Bundle, error) {
+	rows, err := t.query("SELECT " + bundleColumns + " FROM bundles ORDER BY added_at DESC, sha256")
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: bundles: %w", err)
+	}
+	return collect(rows, scanBundle)
+}
+
+func (t *tx) PutBundle(b hub.Bundle) error {
+	centers := ""
+	if len(b.Centers) > 0 {
+		raw, err := json.Marshal(b.Centers)
+		if err != nil {
+			return fmt.Errorf("sqlitestore: bundle %s: %w", b.SHA256, err)
+		}
+		centers = string(raw)
+	}
+	_, err := t.exec(`INSERT INTO bundles(`+bundleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(sha256) DO UPDATE SET version = excluded.version, arch = excluded.arch, size = excluded.size,
+		centers = excluded.centers, added_at = excluded.added_at, added_by = excluded.added_by, withdrawn_at = excluded.withdrawn_at`,
+		b.SHA256, b.Version, b.Arch, b.Size, centers, nano(b.Added), b.AddedBy, nano(b.Withdrawn))
+	if err != nil {
+		return fmt.Errorf("sqlitestore: bundle %s: %w", b.SHA256, err)
+	}
+	return nil
 }
 
 func (t *tx) AdvanceCounter(terminal string, counter uint64) (bool, error) {

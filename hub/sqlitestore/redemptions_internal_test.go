@@ -25,7 +25,8 @@ func TestMigrationFindsTheRedemptionsHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := migrate(ctx, db, len(migrations)-1); err != nil {
+	// Up to the schema before 7, the redemptions (migrations[6]).
+	if err := migrate(ctx, db, 6); err != nil {
 		t.Fatal(err)
 	}
 	clock := hubtest.Start

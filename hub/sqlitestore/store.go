@@ -561,6 +561,24 @@ INSERT INTO redemptions(id, terminal, seq, center, person, card, item, qty, poin
 	SELECT id, terminal, seq, center, person, card, item, -stock, -points, at_hub, at_corrected IS NOT NULL FROM entries WHERE kind = 3;
 INSERT INTO meta(key, value) VALUES ('fill_reversals', '1');
 `,
+	// 8: fleet updates: the release bundles offered to kiosks (the files
+	// are bundles/<sha256> in the data directory), and what each kiosk
+	// says of its architecture and of the last bundle offered to it.
+	`
+CREATE TABLE bundles (
+	sha256       TEXT PRIMARY KEY,
+	version      TEXT NOT NULL,
+	arch         TEXT NOT NULL,
+	size         INTEGER NOT NULL,
+	centers      TEXT NOT NULL DEFAULT '', -- JSON array; '' or '[]': every center
+	added_at     INTEGER NOT NULL,
+	added_by     TEXT NOT NULL DEFAULT '',
+	withdrawn_at INTEGER NOT NULL DEFAULT 0
+);
+ALTER TABLE kiosks ADD COLUMN arch TEXT NOT NULL DEFAULT '';
+ALTER TABLE kiosks ADD COLUMN offered TEXT NOT NULL DEFAULT '';
+ALTER TABLE kiosks ADD COLUMN outcome TEXT NOT NULL DEFAULT ''; -- JSON of hub.UpdateOutcome; '': none
+`,
 }
 
 // isUnique reports whether err is a uniqueness violation.

@@ -60,6 +60,7 @@ func Run(t *testing.T, open Open) {
 		{"RestocksNewestFirst", testRestocks},
 		{"RedemptionsNewestFirstByCenterTimeStateAndMatch", testRedemptions},
 		{"RedemptionSumsByCenterAndItem", testRedemptionSums},
+		{"BundlesAndKiosksUpdates", testBundles},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -260,6 +260,8 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 		"usr/bin/kioskctl":     rootOwned(0o755),
 		"usr/lib/systemd/system/hongmajia-kiosk.service":   rootOwned(0o644),
 		"usr/lib/systemd/system/hongmajia-station.service": rootOwned(0o644),
+		"usr/lib/systemd/system/hongmajia-update.path":     rootOwned(0o644),
+		"usr/lib/systemd/system/hongmajia-update.service":  rootOwned(0o644),
 		"usr/lib/sysusers.d/hongmajia.conf":                rootOwned(0o644),
 		"usr/lib/tmpfiles.d/hongmajia.conf":                rootOwned(0o644),
 		"usr/lib/udev/rules.d/60-hongmajia.rules":          rootOwned(0o644),

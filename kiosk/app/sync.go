@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -16,6 +18,7 @@ import (
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/kiosk/hublink"
+	"github.com/hongmajia/hongmajia/kiosk/update"
 	"github.com/hongmajia/hongmajia/ledger"
 )
 
@@ -62,8 +65,15 @@ func (a *App) openLink(ctx context.Context, o AppOptions) {
 		at = 24 * time.Hour // the schedule's zero is its default: midnight is the next day's start
 	}
 	a.hub.schedule = hublink.Schedule{At: at, Window: time.Duration(a.cfg.Sync.Window), Location: a.led.Location()}
+	schedule, terminal := a.hub.schedule, a.led.Terminal().ID
 	a.hub.link = hublink.New(a.led, key, hublink.Options{URL: a.cfg.Sync.Hub, Clock: a.clk, Sync: o.Ledger.Sync,
-		Version: buildVersion(), Log: slog.New(slog.NewTextHandler(logWriter(a.logf), &slog.HandlerOptions{ReplaceAttr: dropTime}))})
+		Version: buildVersion(), Log: slog.New(slog.NewTextHandler(logWriter(a.logf), &slog.HandlerOptions{ReplaceAttr: dropTime})),
+		// Fleet updates: the package keeps the versions beside the data
+		// (/var/lib/hongmajia/versions); root's hongmajia-update.path
+		// watches the incoming directory's offer.
+		Arch: runtime.GOARCH, Versions: filepath.Join(a.cfg.Data, filepath.Base(update.DefaultVersions)),
+		Incoming: filepath.Join(a.cfg.Data, update.IncomingDir),
+		Window:   func(now time.Time) (time.Time, time.Time) { return schedule.Next(now, terminal) }})
 	hub := en.HubURL
 	if a.cfg.Sync.Hub != "" {
 		hub = a.cfg.Sync.Hub + " (configured; enrolled at " + en.HubURL + ")"

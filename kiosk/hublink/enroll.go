@@ -128,7 +128,7 @@ func Restore(ctx context.Context, dir, url, terminal, token string, lopts ledger
 		le, err := l.Enrollment(ctx)
 		var res Result
 		if err == nil {
-			err = ln.pull(ctx, ln.client(le), &res)
+			_, err = ln.pull(ctx, ln.client(le), &res)
 		}
 		if err != nil {
 			opts.Log.Warn("restored; the rest of the registry comes with the next sync", "err", err)

@@ -27,8 +27,21 @@ type Options struct {
 	Clock clock.Clock
 	// Sync says whether the clock is NTP-synced; nil: the kernel's word.
 	Sync clock.SyncSource
-	// Version is this program's version, which the hub shows.
+	// Version is this program's version, which the hub shows (the
+	// installed release's, from Versions, when there is one).
 	Version string
+	// Fleet updates (update.UpdateOffered), each optional. Arch is this
+	// kiosk's GOARCH: the hub offers bundles of it ("": none). Versions is
+	// the versions directory (update.DefaultVersions): the release this
+	// kiosk runs, and the outcome of the last offered bundle, which a push
+	// reports. Incoming is where an offered bundle is downloaded
+	// (<data>/incoming; "": offers are not taken); Window the nightly sync
+	// window of a time, written into the offer: root's updater installs
+	// only then.
+	Arch     string
+	Versions string
+	Incoming string
+	Window   func(now time.Time) (start, end time.Time)
 	// Log; nil: discard.
 	Log *slog.Logger
 }
@@ -100,6 +113,12 @@ type Result struct {
 	// ClockOffset is the hub's clock less this kiosk's.
 	ClockOffset time.Duration
 	Took        time.Duration
+	// Offered is the version of a bundle the hub offers ("" none);
+	// Downloaded says it was downloaded in this sync; OfferError why it
+	// could not be taken (the sync succeeds without it).
+	Offered    string
+	Downloaded bool
+	OfferError string
 }
 
 // client is the protocol client for en's hub.
@@ -157,8 +176,13 @@ func (ln *Link) sync(ctx context.Context) (Result, error) {
 	if err := ln.push(ctx, c, &res); err != nil {
 		return res, err
 	}
-	if err := ln.pull(ctx, c, &res); err != nil {
+	offer, err := ln.pull(ctx, c, &res)
+	if err != nil {
 		return res, err
+	}
+	if err := ln.takeOffer(ctx, c, offer, &res); err != nil {
+		res.OfferError = err.Error()
+		ln.opts.Log.Warn("the update the hub offers is not taken", "err", err)
 	}
 	// The nightly upkeep that keeps the file bounded: the idempotency log
 	// keeps its latest results only. A failure here fails no sync.
@@ -235,9 +259,10 @@ func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error 
 		if err != nil {
 			return err
 		}
-		p := hubsync.Push{Terminal: c.Terminal, Version: ln.opts.Version, Acked: en.Acked,
+		version, outcome := ln.installed()
+		p := hubsync.Push{Terminal: c.Terminal, Version: version, Acked: en.Acked,
 			ChangesAcked: en.ChangesAcked, Changes: changes, Entries: raw, Head: head, Registry: en.RegistryVersion,
-			PickupsAcked: en.PickupsAcked, Pickups: pickups}
+			PickupsAcked: en.PickupsAcked, Pickups: pickups, Arch: ln.opts.Arch, Installed: outcome}
 		r, err := c.Push(ctx, p)
 		if err != nil {
 			return err
@@ -281,26 +306,27 @@ func (ln *Link) push(ctx context.Context, c *hubsync.Client, res *Result) error 
 }
 
 // pull applies the registry's changes since the version held, one answer
-// per transaction, until the hub has no more.
-func (ln *Link) pull(ctx context.Context, c *hubsync.Client, res *Result) error {
+// per transaction, until the hub has no more, and returns the last
+// answer's offer of a bundle.
+func (ln *Link) pull(ctx context.Context, c *hubsync.Client, res *Result) (*hubsync.Offer, error) {
 	for {
 		en, err := ln.l.Enrollment(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p, err := c.Pull(ctx, hubsync.Pull{Terminal: c.Terminal, Since: en.RegistryVersion})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := ln.l.ApplyPull(ctx, p); err != nil {
-			return err
+			return nil, err
 		}
 		res.Pulled += rows(p)
 		if !p.More {
-			return nil
+			return p.Offer, nil
 		}
 		if p.Version <= en.RegistryVersion {
-			return fmt.Errorf("the hub said more but moved no version past %d: %w", en.RegistryVersion, hubsync.ErrHub)
+			return nil, fmt.Errorf("the hub said more but moved no version past %d: %w", en.RegistryVersion, hubsync.ErrHub)
 		}
 	}
 }

@@ -113,7 +113,7 @@ func readManifest(r *os.Root, version string) (*Manifest, error) {
 // reserved says whether a name in the versions directory is not a version.
 func reserved(name string) bool {
 	switch name {
-	case currentLink, previousLink, journalName, logName, lockName, backupsDir:
+	case currentLink, previousLink, journalName, logName, lockName, backupsDir, OutcomeName:
 		return true
 	}
 	return strings.HasPrefix(name, ".")
