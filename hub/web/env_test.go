@@ -120,7 +120,9 @@ func (e *env) browser() *browser {
 	c := new(http.Client)
 	*c = *e.srv.Client()
 	c.Jar = jar
-	c.Timeout = 10 * time.Second
+	// Long enough for a loaded CI machine under -race (an import's
+	// preview of a large body took over 10 s there); a hang still fails.
+	c.Timeout = 60 * time.Second
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &browser{e: e, client: c}
 }
