@@ -51,6 +51,13 @@ const (
 	Hub   = "hongmajia-hub"
 )
 
+// Where hongmajia-kiosk puts its programs, and the versions directory its
+// postinst seeds them into (kiosk/update's; on the data partition).
+const (
+	ProgramDir  = "/usr/lib/hongmajia/bin"
+	VersionsDir = "/var/lib/hongmajia/versions"
+)
+
 const (
 	maintainer = "Hongmajia <hongmajia@localhost>"
 	homepage   = "https://github.com/hongmajia/hongmajia"
@@ -78,8 +85,18 @@ var kioskDepends = []string{
 // headless station) and the technician's kioskctl.
 func KioskInfo(o Options) (*nfpm.Info, error) {
 	var c contents
+	// The programs go to ProgramDir, which postinst seeds as a version
+	// of the versions directory. /usr/bin/kioskctl is a copy, root's:
+	// root (postinst, the units' ExecStartPre, sudo) never runs a program
+	// found through the data directory, which the kiosk's user owns. The
+	// kiosk and its screen run through the current version, relative
+	// links so that a dpkg --root install resolves inside its root.
 	for _, b := range []string{"kiosk", "kiosk-screen", "kioskctl"} {
-		c.file(filepath.Join(o.Bin, b), "/usr/bin/"+b, 0o755)
+		c.file(filepath.Join(o.Bin, b), ProgramDir+"/"+b, 0o755)
+	}
+	c.file(filepath.Join(o.Bin, "kioskctl"), "/usr/bin/kioskctl", 0o755)
+	for _, b := range []string{"kiosk", "kiosk-screen"} {
+		c.symlink("../.."+VersionsDir+"/current/"+b, "/usr/bin/"+b)
 	}
 	if err := c.units(filepath.Join(o.Root, "deploy", "systemd"), "hongmajia"); err != nil {
 		return nil, err
@@ -171,6 +188,14 @@ func (c *contents) file(src, dst string, mode fs.FileMode) {
 	c.list = append(c.list, &files.Content{
 		Source: src, Destination: dst,
 		FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", Mode: mode},
+	})
+}
+
+// symlink adds a symbolic link at dst to target.
+func (c *contents) symlink(target, dst string) {
+	c.list = append(c.list, &files.Content{
+		Source: target, Destination: dst, Type: files.TypeSymlink,
+		FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", Mode: 0o777},
 	})
 }
 
@@ -280,7 +305,7 @@ func listDir(dir string) ([]string, error) {
 // Build writes the package info describes and returns its bytes.
 func Build(info *nfpm.Info) ([]byte, error) {
 	for _, c := range info.Contents {
-		if c.Source == "" {
+		if c.Source == "" || c.Type == files.TypeSymlink {
 			continue
 		}
 		if _, err := os.Stat(c.Source); err != nil {

@@ -1,12 +1,14 @@
 package debpkg_test
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,7 +17,8 @@ import (
 )
 
 // The packages are built from the repository's deploy/ with stand-in
-// binaries (shell scripts that print their name and the version), then
+// binaries (shell scripts that print their name and the version; kioskctl
+// is the real one, which postinst runs to seed the versions directory), then
 // installed, upgraded, removed and purged with the real dpkg in a throwaway
 // root. The maintainer scripts run outside a chroot with DPKG_ROOT set
 // (--force-script-chrootless), so the user they make and the data
@@ -24,6 +27,41 @@ import (
 const repo = "../.."
 
 var mtime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+var (
+	kioskctlOnce sync.Once
+	kioskctlBin  string
+	kioskctlErr  error
+)
+
+// kioskctl is the real kioskctl, built once for the test binary.
+func kioskctl(t *testing.T) string {
+	t.Helper()
+	kioskctlOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "debpkg-kioskctl-")
+		if err != nil {
+			kioskctlErr = err
+			return
+		}
+		kioskctlBin = filepath.Join(dir, "kioskctl")
+		out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", kioskctlBin, repo+"/cmd/kioskctl").CombinedOutput()
+		if err != nil {
+			kioskctlErr = fmt.Errorf("go build ./cmd/kioskctl: %v\n%s", err, out)
+		}
+	})
+	if kioskctlErr != nil {
+		t.Fatal(kioskctlErr)
+	}
+	return kioskctlBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if kioskctlBin != "" {
+		os.RemoveAll(filepath.Dir(kioskctlBin))
+	}
+	os.Exit(code)
+}
 
 // stubs writes the four binaries, each printing its name and version.
 func stubs(t *testing.T, version string) string {
@@ -42,8 +80,22 @@ func stubs(t *testing.T, version string) string {
 // and returns their paths by name.
 func build(t *testing.T, root, arch, version string) map[string]string {
 	t.Helper()
+	return buildFrom(t, root, stubs(t, version), arch, version)
+}
+
+// installable is build's for a package a test installs: its postinst runs
+// kioskctl, so kioskctl is the real one.
+func installable(t *testing.T, root, version string) map[string]string {
+	t.Helper()
+	bin := stubs(t, version)
+	write(t, filepath.Join(bin, "kioskctl"), read(t, kioskctl(t)))
+	return buildFrom(t, root, bin, "amd64", version)
+}
+
+func buildFrom(t *testing.T, root, bin, arch, version string) map[string]string {
+	t.Helper()
 	out := t.TempDir()
-	paths, err := debpkg.WriteAll(debpkg.Options{Root: root, Bin: stubs(t, version), Arch: arch, Version: version, MTime: mtime}, out)
+	paths, err := debpkg.WriteAll(debpkg.Options{Root: root, Bin: bin, Arch: arch, Version: version, MTime: mtime}, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +277,7 @@ func TestKioskDependsAreDebianPackages(t *testing.T) {
 
 func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 	root := throwawayRoot(t)
-	v1 := build(t, repo, "amd64", "0.11.1")[debpkg.Kiosk]
+	v1 := installable(t, repo, "0.11.1")[debpkg.Kiosk]
 	out := dpkg(t, root, "-i", v1)
 	if !strings.Contains(out, "kioskctl init") || !strings.Contains(out, "adduser $USER hongmajia") {
 		t.Errorf("the first install does not say what to do next:\n%s", out)
@@ -255,9 +307,12 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 
 	rootOwned := func(mode fs.FileMode) want { return want{mode, 0, 0} }
 	for path, w := range map[string]want{
-		"usr/bin/kiosk":        rootOwned(0o755),
-		"usr/bin/kiosk-screen": rootOwned(0o755),
-		"usr/bin/kioskctl":     rootOwned(0o755),
+		"usr/lib/hongmajia/bin/kiosk":                      rootOwned(0o755),
+		"usr/lib/hongmajia/bin/kiosk-screen":               rootOwned(0o755),
+		"usr/lib/hongmajia/bin/kioskctl":                   rootOwned(0o755),
+		"usr/bin/kioskctl":                                 rootOwned(0o755),
+		"var/lib/hongmajia/versions":                       rootOwned(0o755),
+		"etc/hongmajia/trusted-keys":                       rootOwned(0o755),
 		"usr/lib/systemd/system/hongmajia-kiosk.service":   rootOwned(0o644),
 		"usr/lib/systemd/system/hongmajia-station.service": rootOwned(0o644),
 		"usr/lib/sysusers.d/hongmajia.conf":                rootOwned(0o644),
@@ -280,6 +335,13 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 		}
 	}
 	checkExec(t, root, units)
+	// The layout: root runs the package's kioskctl, never one found
+	// through the data directory; the kiosk runs the current version.
+	if st, err := os.Lstat(filepath.Join(root, "usr/bin/kioskctl")); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("/usr/bin/kioskctl: %v %v, want a file of the package", st.Mode(), err)
+	}
+	checkLayout(t, root, "0.11.1", "")
+
 	conffiles := read(t, filepath.Join(root, "var/lib/dpkg/info/hongmajia-kiosk.conffiles"))
 	if strings.TrimSpace(conffiles) != "/etc/hongmajia/kiosk.toml" {
 		t.Errorf("conffiles: %q", conffiles)
@@ -292,23 +354,21 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 
 	// An upgrade with the same default configuration keeps the edit
 	// without asking, and replaces the binaries; no first-install message.
-	out = dpkg(t, root, "-i", build(t, repo, "amd64", "0.11.2")[debpkg.Kiosk])
+	out = dpkg(t, root, "-i", installable(t, repo, "0.11.2")[debpkg.Kiosk])
 	if strings.Contains(out, "nothing runs yet") {
 		t.Errorf("an upgrade repeats the first install's message:\n%s", out)
 	}
 	if got := read(t, filepath.Join(root, "etc/hongmajia/kiosk.toml")); got != edited {
 		t.Errorf("upgrade: kiosk.toml is\n%s\nwant the technician's edit", got)
 	}
-	if got := read(t, filepath.Join(root, "usr/bin/kiosk")); !strings.Contains(got, "0.11.2") {
-		t.Errorf("upgrade: /usr/bin/kiosk is %q", got)
-	}
+	checkLayout(t, root, "0.11.2", "0.11.1")
 
 	// An upgrade whose default configuration changed: the edit is kept
 	// (--force-confold, as a technician answers dpkg's question), the new
 	// default lands beside it.
 	changed := copyRepo(t)
 	write(t, filepath.Join(changed, "deploy/etc/kiosk.toml"), read(t, filepath.Join(repo, "deploy/etc/kiosk.toml"))+"\n# a new setting\n")
-	dpkg(t, root, "--force-confold", "-i", build(t, changed, "amd64", "0.11.3")[debpkg.Kiosk])
+	dpkg(t, root, "--force-confold", "-i", installable(t, changed, "0.11.3")[debpkg.Kiosk])
 	if got := read(t, filepath.Join(root, "etc/hongmajia/kiosk.toml")); got != edited {
 		t.Errorf("upgrade with a new default: kiosk.toml is\n%s\nwant the technician's edit", got)
 	}
@@ -316,11 +376,25 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 		t.Errorf("kiosk.toml.dpkg-dist: %q", got)
 	}
 	os.Remove(filepath.Join(root, "etc/hongmajia/kiosk.toml.dpkg-dist"))
+	checkLayout(t, root, "0.11.3", "0.11.2")
+
+	// A newer version installed since by an update (kioskctl update does
+	// what --seed does to the links) stays current over an upgrade of
+	// the package; the package's programs are kept as a version.
+	versions := filepath.Join(root, "var/lib/hongmajia/versions")
+	if out, err := exec.Command(kioskctl(t), "update", "--seed", stubs(t, "0.12.0"), "--version", "0.12.0", "--versions", versions).CombinedOutput(); err != nil {
+		t.Fatalf("install 0.12.0: %v\n%s", err, out)
+	}
+	out = dpkg(t, root, "--force-confold", "-i", installable(t, repo, "0.11.4")[debpkg.Kiosk])
+	if !strings.Contains(out, "0.12.0 stays current") {
+		t.Errorf("an upgrade under a newer update does not say it keeps it:\n%s", out)
+	}
+	checkLayout(t, root, "0.12.0", "0.11.3")
 
 	// Remove: the programs go; the ledger, the configuration and the
 	// user stay.
 	dpkg(t, root, "-r", debpkg.Kiosk)
-	for _, gone := range []string{"usr/bin/kiosk", "usr/bin/kioskctl", "usr/lib/systemd/system/hongmajia-kiosk.service", "usr/lib/udev/rules.d/60-hongmajia.rules"} {
+	for _, gone := range []string{"usr/bin/kiosk", "usr/bin/kiosk-screen", "usr/bin/kioskctl", "usr/lib/hongmajia", "usr/lib/systemd/system/hongmajia-kiosk.service", "usr/lib/udev/rules.d/60-hongmajia.rules"} {
 		if _, err := os.Lstat(filepath.Join(root, gone)); err == nil {
 			t.Errorf("remove left %s", gone)
 		}
@@ -329,6 +403,9 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 		t.Errorf("remove: ledger.db is %q", got)
 	}
 	checkFile(t, root, "var/lib/hongmajia", want{0o750, uid, gid})
+	if got, err := os.Readlink(filepath.Join(versions, "current")); err != nil || got != "0.12.0" {
+		t.Errorf("remove: versions/current %q %v, want kept with the data", got, err)
+	}
 	if got := read(t, filepath.Join(root, "etc/hongmajia/kiosk.toml")); got != edited {
 		t.Errorf("remove: kiosk.toml is %q, want kept until purge", got)
 	}
@@ -343,10 +420,13 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = dpkg(t, root, "-P", debpkg.Kiosk)
-	if !strings.Contains(out, "/var/lib/hongmajia") || !strings.Contains(out, "rm -r /var/lib/hongmajia") || !strings.Contains(out, "deluser --system hongmajia") {
+	if !strings.Contains(out, "/var/lib/hongmajia") || !strings.Contains(out, "rm -r /var/lib/hongmajia") || !strings.Contains(out, "deluser --system hongmajia") || !strings.Contains(out, "versions/") {
 		t.Errorf("purge does not say what it leaves:\n%s", out)
 	}
-	for _, gone := range []string{"etc/hongmajia/kiosk.toml", "etc/hongmajia", "etc/systemd/system/multi-user.target.wants/hongmajia-kiosk.service"} {
+	if _, err := os.Stat(filepath.Join(versions, "0.12.0", "kiosk")); err != nil {
+		t.Errorf("purge: %v, want the versions kept with the data", err)
+	}
+	for _, gone := range []string{"etc/hongmajia/kiosk.toml", "etc/hongmajia/trusted-keys", "etc/hongmajia", "etc/systemd/system/multi-user.target.wants/hongmajia-kiosk.service"} {
 		if _, err := os.Lstat(filepath.Join(root, gone)); err == nil {
 			t.Errorf("purge left %s", gone)
 		}
@@ -363,6 +443,46 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 	}
 	if got := read(t, filepath.Join(root, "var/lib/hongmajia/ledger.db")); got != "the center's ledger" {
 		t.Errorf("reinstall: ledger.db is %q", got)
+	}
+	checkLayout(t, root, "0.12.0", "0.11.3")
+}
+
+// checkLayout checks the links of the versions directory in root, and that
+// /usr/bin/kiosk and kiosk-screen resolve inside root to current's
+// programs (the stand-ins print their version).
+func checkLayout(t *testing.T, root, current, previous string) {
+	t.Helper()
+	versions := filepath.Join(root, "var/lib/hongmajia/versions")
+	for link, w := range map[string]string{"current": current, "previous": previous} {
+		got, err := os.Readlink(filepath.Join(versions, link))
+		if w == "" {
+			if err == nil {
+				t.Errorf("versions/%s is %q, want none", link, got)
+			}
+			continue
+		}
+		if err != nil || got != w {
+			t.Errorf("versions/%s: %q %v, want %q", link, got, err, w)
+		}
+	}
+	for _, b := range []string{"kiosk", "kiosk-screen"} {
+		p := filepath.Join(root, "usr/bin", b)
+		target, err := os.Readlink(p)
+		if err != nil || filepath.IsAbs(target) {
+			t.Errorf("/usr/bin/%s: %q %v, want a relative link", b, target, err)
+			continue
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			t.Errorf("/usr/bin/%s: %v", b, err)
+			continue
+		}
+		if want := filepath.Join(versions, current, b); real != want {
+			t.Errorf("/usr/bin/%s resolves to %s, want %s", b, real, want)
+		}
+		if got := read(t, p); !strings.HasSuffix(got, "echo "+b+" "+current+"\n") {
+			t.Errorf("/usr/bin/%s runs %q, want %s's", b, got, current)
+		}
 	}
 }
 
