@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goreleaser/nfpm/v2"
 	"github.com/hongmajia/hongmajia/internal/debpkg"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
@@ -63,15 +64,49 @@ func TestUpdateEndToEnd(t *testing.T) {
 	}
 	t.Logf("built two releases in %v", time.Since(start).Round(time.Second))
 
-	// The package of the first, installed.
-	info, err := debpkg.KioskInfo(debpkg.Options{Root: repo, Bin: bin1, Arch: "amd64", Version: v1, MTime: mtime})
-	if err != nil {
-		t.Fatal(err)
+	// The package of the first, and on the technician's side (the newer
+	// build's kioskctl) a release key and two signed bundles: the newer
+	// build, and a broken one whose screen exits 2 at once, so it never
+	// draws. Side by side: each is mostly gzip on one core.
+	var (
+		info *nfpm.Info
+		deb  []byte
+	)
+	key := filepath.Join(work, "release.key")
+	good, bad := filepath.Join(work, "good.bundle"), filepath.Join(work, "bad.bundle")
+	wg.Go(func() {
+		info, errs[0] = debpkg.KioskInfo(debpkg.Options{Root: repo, Bin: bin1, Arch: "amd64", Version: v1, MTime: mtime})
+		if errs[0] == nil {
+			deb, errs[0] = debpkg.Build(info)
+		}
+	})
+	wg.Go(func() {
+		broken := filepath.Join(work, "broken")
+		if errs[1] = os.Mkdir(broken, 0o755); errs[1] != nil {
+			return
+		}
+		if errs[1] = os.WriteFile(filepath.Join(broken, "kiosk-screen"), []byte("#!/bin/sh\nexit 2\n"), 0o755); errs[1] != nil {
+			return
+		}
+		for _, args := range [][]string{
+			{"keygen", "-o", key},
+			{"bundle", "--key", key, "--version", v2, "-o", good, filepath.Join(bin2, "kiosk"), filepath.Join(bin2, "kiosk-screen"), filepath.Join(bin2, "kioskctl")},
+			{"bundle", "--key", key, "--version", v3, "--arch", "amd64", "-o", bad, filepath.Join(bin2, "kiosk"), filepath.Join(broken, "kiosk-screen")},
+		} {
+			if out, err := exec.Command(filepath.Join(bin2, "kioskctl"), args...).CombinedOutput(); err != nil {
+				errs[1] = fmt.Errorf("kioskctl %s: %v\n%s", args[0], err, out)
+				return
+			}
+		}
+	})
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	deb, err := debpkg.Build(info)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Logf("package and bundles made at %v", time.Since(start).Round(time.Second))
+
 	debPath := filepath.Join(work, debpkg.FileName(info))
 	if err := os.WriteFile(debPath, deb, 0o644); err != nil {
 		t.Fatal(err)
@@ -82,6 +117,10 @@ func TestUpdateEndToEnd(t *testing.T) {
 	data := filepath.Join(root, "var/lib/hongmajia")
 	versions := filepath.Join(data, "versions")
 	trusted := filepath.Join(root, "etc/hongmajia/trusted-keys")
+	// The kiosk trusts the release key.
+	if err := os.Rename(key+".pub", filepath.Join(trusted, "release.pub")); err != nil {
+		t.Fatal(err)
+	}
 
 	svc := newService(t, root, data, work)
 	ctl := func(args ...string) (string, error) {
@@ -100,27 +139,6 @@ func TestUpdateEndToEnd(t *testing.T) {
 	}
 	mustCtl("demo", "--data", data)
 	card := freeCard(t, data)
-
-	// The release key, trusted by the kiosk; the newer build, signed.
-	key := filepath.Join(work, "release.key")
-	mustCtl("keygen", "-o", key)
-	if err := os.Rename(key+".pub", filepath.Join(trusted, "release.pub")); err != nil {
-		t.Fatal(err)
-	}
-	good := filepath.Join(work, "good.bundle")
-	mustCtl("bundle", "--key", key, "--version", v2, "-o", good,
-		filepath.Join(bin2, "kiosk"), filepath.Join(bin2, "kiosk-screen"), filepath.Join(bin2, "kioskctl"))
-	// The broken one: its screen exits 2 at once, so it never draws.
-	broken := filepath.Join(work, "broken")
-	if err := os.Mkdir(broken, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(broken, "kiosk-screen"), []byte("#!/bin/sh\nexit 2\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bad := filepath.Join(work, "bad.bundle")
-	mustCtl("bundle", "--key", key, "--version", v3, "--arch", "amd64", "-o", bad,
-		filepath.Join(bin2, "kiosk"), filepath.Join(broken, "kiosk-screen"), filepath.Join(bin2, "kioskctl"))
 
 	// The package's version runs, through /usr/bin/kiosk.
 	if err := svc.start("hongmajia-kiosk"); err != nil {
@@ -168,7 +186,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 	svc.waitHealthy(t, v2)
 
 	// The broken release: not healthy within the deadline, rolled back.
-	out, err = ctl("update", "--data", data, "--versions", versions, "--trusted", trusted, "--timeout", "15s", bad)
+	out, err := ctl("update", "--data", data, "--versions", versions, "--trusted", trusted, "--timeout", "15s", bad)
 	if err == nil {
 		t.Fatalf("update to the broken %s succeeded:\n%s", v3, out)
 	}
