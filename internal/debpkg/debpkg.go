@@ -331,6 +331,12 @@ func FileName(info *nfpm.Info) string {
 // WriteAll builds both packages for o.Arch into dir and returns their
 // paths.
 func WriteAll(o Options, dir string) ([]string, error) {
+	return Write(o, dir, Kiosk, Hub)
+}
+
+// Write builds the packages named (Kiosk, Hub) for o.Arch into dir and
+// returns their paths.
+func Write(o Options, dir string, names ...string) ([]string, error) {
 	if o.Version == "" || o.Version[0] < '0' || o.Version[0] > '9' {
 		return nil, fmt.Errorf("debpkg: version %q: a Debian version starts with a digit", o.Version)
 	}
@@ -338,7 +344,11 @@ func WriteAll(o Options, dir string) ([]string, error) {
 		return nil, fmt.Errorf("debpkg: architecture %q: want one of %v", o.Arch, Arches)
 	}
 	var paths []string
-	for _, describe := range []func(Options) (*nfpm.Info, error){KioskInfo, HubInfo} {
+	for _, name := range names {
+		describe := map[string]func(Options) (*nfpm.Info, error){Kiosk: KioskInfo, Hub: HubInfo}[name]
+		if describe == nil {
+			return nil, fmt.Errorf("debpkg: no package %q: %s or %s", name, Kiosk, Hub)
+		}
 		info, err := describe(o)
 		if err != nil {
 			return nil, err

@@ -28,31 +28,56 @@ const repo = "../.."
 
 var mtime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-var (
-	kioskctlOnce sync.Once
-	kioskctlBin  string
-	kioskctlErr  error
-)
+// tools are programs the tests build once: the real kioskctl, which
+// postinst runs, and mkdeb, which makes the packages a test installs out of
+// this test binary (-race slows nfpm's gzip of real programs to minutes).
+var tools struct {
+	once sync.Once
+	dir  string
+	err  error
+}
 
-// kioskctl is the real kioskctl, built once for the test binary.
-func kioskctl(t *testing.T) string {
+// tool is the path of the tool built from ./cmd/kioskctl or
+// ./internal/debpkg/mkdeb.
+func tool(t *testing.T, name string) string {
 	t.Helper()
-	kioskctlOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "debpkg-kioskctl-")
-		if err != nil {
-			kioskctlErr = err
+	tools.once.Do(func() {
+		if tools.dir, tools.err = os.MkdirTemp("", "debpkg-tools-"); tools.err != nil {
 			return
 		}
-		kioskctlBin = filepath.Join(dir, "kioskctl")
-		out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", kioskctlBin, repo+"/cmd/kioskctl").CombinedOutput()
+		out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", tools.dir+"/", repo+"/cmd/kioskctl", repo+"/internal/debpkg/mkdeb").CombinedOutput()
 		if err != nil {
-			kioskctlErr = fmt.Errorf("go build ./cmd/kioskctl: %v\n%s", err, out)
+			tools.err = fmt.Errorf("go build kioskctl mkdeb: %v\n%s", err, out)
 		}
 	})
-	if kioskctlErr != nil {
-		t.Fatal(kioskctlErr)
+	if tools.err != nil {
+		t.Fatal(tools.err)
 	}
-	return kioskctlBin
+	return filepath.Join(tools.dir, name)
+}
+
+func kioskctl(t *testing.T) string { return tool(t, "kioskctl") }
+
+// mkdeb makes the kiosk's amd64 package from bin with mkdeb and returns
+// its path.
+func mkdeb(t *testing.T, root, bin, version string) string {
+	t.Helper()
+	p, err := mkdebIn(tool(t, "mkdeb"), root, bin, version, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mkdebIn is mkdeb's, for a goroutine: it writes into out and returns the
+// package's path or what mkdeb said.
+func mkdebIn(mkdeb, root, bin, version, out string) (string, error) {
+	b, err := exec.Command(mkdeb, "--package", debpkg.Kiosk, "--arch", "amd64", "--bin", bin, "--version", version,
+		"--root", root, "-o", out, "--mtime", strconv.FormatInt(mtime.Unix(), 10)).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("mkdeb: %v\n%s", err, b)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 func TestMain(m *testing.M) {
@@ -61,8 +86,8 @@ func TestMain(m *testing.M) {
 		os.Exit(fakeSystemctl())
 	}
 	code := m.Run()
-	if kioskctlBin != "" {
-		os.RemoveAll(filepath.Dir(kioskctlBin))
+	if tools.dir != "" {
+		os.RemoveAll(tools.dir)
 	}
 	os.Exit(code)
 }
@@ -84,22 +109,8 @@ func stubs(t *testing.T, version string) string {
 // and returns their paths by name.
 func build(t *testing.T, root, arch, version string) map[string]string {
 	t.Helper()
-	return buildFrom(t, root, stubs(t, version), arch, version)
-}
-
-// installable is build's for a package a test installs: its postinst runs
-// kioskctl, so kioskctl is the real one.
-func installable(t *testing.T, root, version string) map[string]string {
-	t.Helper()
-	bin := stubs(t, version)
-	write(t, filepath.Join(bin, "kioskctl"), read(t, kioskctl(t)))
-	return buildFrom(t, root, bin, "amd64", version)
-}
-
-func buildFrom(t *testing.T, root, bin, arch, version string) map[string]string {
-	t.Helper()
 	out := t.TempDir()
-	paths, err := debpkg.WriteAll(debpkg.Options{Root: root, Bin: bin, Arch: arch, Version: version, MTime: mtime}, out)
+	paths, err := debpkg.WriteAll(debpkg.Options{Root: root, Bin: stubs(t, version), Arch: arch, Version: version, MTime: mtime}, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +122,15 @@ func buildFrom(t *testing.T, root, bin, arch, version string) map[string]string 
 		t.Fatalf("WriteAll made %v, want both packages", paths)
 	}
 	return got
+}
+
+// installable is the kiosk's amd64 package for a test that installs it:
+// its postinst runs kioskctl, so kioskctl is the real one.
+func installable(t *testing.T, root, version string) string {
+	t.Helper()
+	bin := stubs(t, version)
+	write(t, filepath.Join(bin, "kioskctl"), read(t, kioskctl(t)))
+	return mkdeb(t, root, bin, version)
 }
 
 // throwawayRoot is an empty dpkg database and the passwd and group files
@@ -281,7 +301,7 @@ func TestKioskDependsAreDebianPackages(t *testing.T) {
 
 func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 	root := throwawayRoot(t)
-	v1 := installable(t, repo, "0.11.1")[debpkg.Kiosk]
+	v1 := installable(t, repo, "0.11.1")
 	out := dpkg(t, root, "-i", v1)
 	if !strings.Contains(out, "kioskctl init") || !strings.Contains(out, "adduser $USER hongmajia") {
 		t.Errorf("the first install does not say what to do next:\n%s", out)
@@ -358,7 +378,7 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 
 	// An upgrade with the same default configuration keeps the edit
 	// without asking, and replaces the binaries; no first-install message.
-	out = dpkg(t, root, "-i", installable(t, repo, "0.11.2")[debpkg.Kiosk])
+	out = dpkg(t, root, "-i", installable(t, repo, "0.11.2"))
 	if strings.Contains(out, "nothing runs yet") {
 		t.Errorf("an upgrade repeats the first install's message:\n%s", out)
 	}
@@ -372,7 +392,7 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 	// default lands beside it.
 	changed := copyRepo(t)
 	write(t, filepath.Join(changed, "deploy/etc/kiosk.toml"), read(t, filepath.Join(repo, "deploy/etc/kiosk.toml"))+"\n# a new setting\n")
-	dpkg(t, root, "--force-confold", "-i", installable(t, changed, "0.11.3")[debpkg.Kiosk])
+	dpkg(t, root, "--force-confold", "-i", installable(t, changed, "0.11.3"))
 	if got := read(t, filepath.Join(root, "etc/hongmajia/kiosk.toml")); got != edited {
 		t.Errorf("upgrade with a new default: kiosk.toml is\n%s\nwant the technician's edit", got)
 	}
@@ -389,7 +409,7 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 	if out, err := exec.Command(kioskctl(t), "update", "--seed", stubs(t, "0.12.0"), "--version", "0.12.0", "--versions", versions).CombinedOutput(); err != nil {
 		t.Fatalf("install 0.12.0: %v\n%s", err, out)
 	}
-	out = dpkg(t, root, "--force-confold", "-i", installable(t, repo, "0.11.4")[debpkg.Kiosk])
+	out = dpkg(t, root, "--force-confold", "-i", installable(t, repo, "0.11.4"))
 	if !strings.Contains(out, "0.12.0 stays current") {
 		t.Errorf("an upgrade under a newer update does not say it keeps it:\n%s", out)
 	}

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goreleaser/nfpm/v2"
-	"github.com/hongmajia/hongmajia/internal/debpkg"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/demo"
@@ -68,18 +66,11 @@ func TestUpdateEndToEnd(t *testing.T) {
 	// build's kioskctl) a release key and two signed bundles: the newer
 	// build, and a broken one whose screen exits 2 at once, so it never
 	// draws. Side by side: each is mostly gzip on one core.
-	var (
-		info *nfpm.Info
-		deb  []byte
-	)
+	var debPath string
 	key := filepath.Join(work, "release.key")
 	good, bad := filepath.Join(work, "good.bundle"), filepath.Join(work, "bad.bundle")
-	wg.Go(func() {
-		info, errs[0] = debpkg.KioskInfo(debpkg.Options{Root: repo, Bin: bin1, Arch: "amd64", Version: v1, MTime: mtime})
-		if errs[0] == nil {
-			deb, errs[0] = debpkg.Build(info)
-		}
-	})
+	mkdebBin, debDir := tool(t, "mkdeb"), t.TempDir()
+	wg.Go(func() { debPath, errs[0] = mkdebIn(mkdebBin, repo, bin1, v1, debDir) })
 	wg.Go(func() {
 		broken := filepath.Join(work, "broken")
 		if errs[1] = os.Mkdir(broken, 0o755); errs[1] != nil {
@@ -107,12 +98,12 @@ func TestUpdateEndToEnd(t *testing.T) {
 	}
 	t.Logf("package and bundles made at %v", time.Since(start).Round(time.Second))
 
-	debPath := filepath.Join(work, debpkg.FileName(info))
-	if err := os.WriteFile(debPath, deb, 0o644); err != nil {
+	dpkg(t, root, "-i", debPath)
+	debInfo, err := os.Stat(debPath)
+	if err != nil {
 		t.Fatal(err)
 	}
-	dpkg(t, root, "-i", debPath)
-	t.Logf("package %.1f MB, installed at %v", float64(len(deb))/1e6, time.Since(start).Round(time.Second))
+	t.Logf("package %.1f MB, installed at %v", float64(debInfo.Size())/1e6, time.Since(start).Round(time.Second))
 	kioskctlBin := filepath.Join(root, "usr/bin/kioskctl")
 	data := filepath.Join(root, "var/lib/hongmajia")
 	versions := filepath.Join(data, "versions")
@@ -186,7 +177,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 	svc.waitHealthy(t, v2)
 
 	// The broken release: not healthy within the deadline, rolled back.
-	out, err := ctl("update", "--data", data, "--versions", versions, "--trusted", trusted, "--timeout", "15s", bad)
+	out, err = ctl("update", "--data", data, "--versions", versions, "--trusted", trusted, "--timeout", "15s", bad)
 	if err == nil {
 		t.Fatalf("update to the broken %s succeeded:\n%s", v3, out)
 	}
