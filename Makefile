@@ -33,8 +33,14 @@ ARM64SKIP  := TestOpenErrors/(not_an_input_device|by-id_link_resolved)
 # is a newer package.
 VERSION  ?= 0.11.$(shell git rev-list --count HEAD 2>/dev/null || echo 0)
 DIST     := $(CURDIR)/dist
+# RELEASE is how make deb and make bundle build: stripped (-s -w, no paths
+# of this machine), and told their version, which kioskctl status, the
+# control socket's status, the hub and `kiosk --version` report. make build
+# and make run keep the symbols and DWARF for a debugger.
+REL      := $(BIN)/release
+RELEASE  := -trimpath -ldflags="-s -w -X github.com/hongmajia/hongmajia/internal/buildinfo.version=$(VERSION)"
 
-.PHONY: all run test test-arm64 check bench lint vet fmt-check staticcheck build build-pi deb bundle bundle-args image deps-build deps-test deps-bench deps-cross deps-qemu clean
+.PHONY: all run test test-arm64 check bench lint vet fmt-check staticcheck build build-pi release-amd64 release-arm64 deb bundle bundle-args image deps-build deps-test deps-bench deps-cross deps-qemu clean
 
 all: build
 
@@ -103,18 +109,27 @@ build-pi: deps-cross
 	@mkdir -p $(BIN)/arm64
 	CC=aarch64-linux-gnu-gcc GOOS=linux GOARCH=arm64 CGO_ENABLED=1 $(GO) build -o $(BIN)/arm64/ ./cmd/...
 
+## release-amd64, release-arm64: the release builds (RELEASE) in bin/release/.
+release-amd64: deps-build
+	@mkdir -p $(REL)/amd64
+	$(GO) build $(RELEASE) -o $(REL)/amd64/ ./cmd/...
+
+release-arm64: deps-cross
+	@mkdir -p $(REL)/arm64
+	CC=aarch64-linux-gnu-gcc GOOS=linux GOARCH=arm64 CGO_ENABLED=1 $(GO) build $(RELEASE) -o $(REL)/arm64/ ./cmd/...
+
 ## deb: hongmajia-kiosk and hongmajia-hub for amd64 and arm64 in dist/
-## (internal/debpkg), from `make build` and `make build-pi`.
-deb: build build-pi
+## (internal/debpkg), from the release builds.
+deb: release-amd64 release-arm64
 	@mkdir -p $(DIST)
-	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(GO) run ./internal/debpkg/mkdeb --arch amd64 --bin $(BIN) --version $(VERSION) -o $(DIST)
-	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(GO) run ./internal/debpkg/mkdeb --arch arm64 --bin $(BIN)/arm64 --version $(VERSION) -o $(DIST)
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(GO) run ./internal/debpkg/mkdeb --arch amd64 --bin $(REL)/amd64 --version $(VERSION) -o $(DIST)
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(GO) run ./internal/debpkg/mkdeb --arch arm64 --bin $(REL)/arm64 --version $(VERSION) -o $(DIST)
 
 ## bundle: a signed release bundle of the Pi build, for `kioskctl update`
 ## (README "Updating a kiosk"): make bundle KEY=~/hongmajia-release.key [VERSION=1.4.2]
-bundle: bundle-args build-pi
+bundle: bundle-args release-arm64
 	$(GO) run ./cmd/kioskctl bundle --key "$(KEY)" --version "$(VERSION)" -o $(BIN)/hongmajia-$(VERSION)-arm64.bundle \
-		$(BIN)/arm64/kiosk $(BIN)/arm64/kiosk-screen $(BIN)/arm64/kioskctl
+		$(REL)/arm64/kiosk $(REL)/arm64/kiosk-screen $(REL)/arm64/kioskctl
 
 bundle-args:
 	@if [ -z "$(KEY)" ]; then echo "usage: make bundle KEY=path/to/release.key [VERSION=1.4.2] (kioskctl keygen makes the key)"; exit 2; fi

@@ -47,6 +47,9 @@ func TestUnitsKeepTheKioskAliveAndItsDataApart(t *testing.T) {
 			"ProtectSystem":     "strict",
 			"UMask":             "0027",
 			"User":              "hongmajia",
+			// As root, before each start: an interrupted update finished,
+			// and a lost versions directory seeded from the package.
+			"ExecStartPre": "+/usr/bin/kioskctl update --recover --no-start",
 		}
 		for k, v := range want {
 			if len(got[k]) != 1 || got[k][0] != v {
@@ -97,8 +100,9 @@ func TestUnitsKeepTheKioskAliveAndItsDataApart(t *testing.T) {
 }
 
 // systemd-analyze verify reads the units as systemd would: every key known,
-// every value well formed, ExecStart runnable (kiosk is put where the
-// units expect it, in a copy that only moves /usr/bin).
+// every value well formed, ExecStart and ExecStartPre runnable (kiosk and
+// kioskctl are put where the units expect them, in a copy that only moves
+// /usr/bin).
 func TestUnitsVerify(t *testing.T) {
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
@@ -110,8 +114,10 @@ func TestUnitsVerify(t *testing.T) {
 	if err := os.Mkdir(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(bin, "kiosk"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
-		t.Fatal(err)
+	for _, b := range []string{"kiosk", "kioskctl"} {
+		if err := os.WriteFile(filepath.Join(bin, b), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var paths []string
 	for _, unit := range units {

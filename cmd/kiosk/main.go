@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/hongmajia/hongmajia/internal/buildinfo"
 	"github.com/hongmajia/hongmajia/kiosk/app"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 )
@@ -24,6 +25,11 @@ import (
 const screenName = "kiosk-screen"
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "--version" {
+		// The release it was built as (make deb, make bundle), else its commit.
+		fmt.Println(buildinfo.Version())
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var code int
 	if len(os.Args) > 1 && os.Args[1] == "session" {

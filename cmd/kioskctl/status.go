@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
+	"github.com/hongmajia/hongmajia/internal/buildinfo"
 	"github.com/hongmajia/hongmajia/internal/datadisk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/kiosk/update"
@@ -152,20 +152,9 @@ func (r *statusReport) fromTerminal(cs control.Status) {
 	r.RunningBuild = cs.Build
 }
 
-// buildVersion is this program's build: the commit it was built from, when
-// the build recorded it.
-func buildVersion() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return s.Value[:12]
-		}
-	}
-	return "dev"
-}
+// buildVersion is this program's version: the release it was built as
+// (make deb, make bundle), else its commit.
+func buildVersion() string { return buildinfo.Version() }
 
 func printStatus(e *env, r statusReport) {
 	line := func(label, format string, args ...any) {

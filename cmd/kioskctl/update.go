@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/internal/atomicfile"
+	"github.com/hongmajia/hongmajia/internal/buildinfo"
 	"github.com/hongmajia/hongmajia/kiosk/update"
 	"github.com/hongmajia/hongmajia/ledger"
 )
@@ -119,8 +122,8 @@ func runUpdate(e *env, args []string) error {
 	down := f.Bool("allow-downgrade", false, "install an older version (recorded in the log)")
 	rec := f.Bool("recover", false, "only finish an update that was interrupted (no BUNDLE)")
 	noStart := f.Bool("no-start", false, "with --recover: change the files only, do not stop or start the kiosk (the unit's ExecStartPre)")
-	seedDir := f.String("seed", "", "make the binaries in DIR (the package's) a version and current, unless a newer one is (the package's postinst)")
-	seedVersion := f.String("version", "", "with --seed: the package's version")
+	seedDir := f.String("seed", "", "make the binaries in DIR (the package's) a version and current, unless a newer one is (the package's postinst); with --recover, where to seed from when there is no current version (default "+packageBin+")")
+	seedVersion := f.String("version", "", "with --seed: the package's version (with --recover: default this kioskctl's release)")
 	offered := f.Bool("offered", false, "install the bundle the hub offered, which the kiosk downloaded into DATA/incoming (hongmajia-update.service runs it as root)")
 	anyTime := f.Bool("any-time", false, "with --offered: install outside the kiosk's nightly sync window")
 	if err := f.Parse(args); err != nil {
@@ -131,7 +134,7 @@ func runUpdate(e *env, args []string) error {
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	if *seedDir != "" {
+	if *seedDir != "" && !*rec {
 		if *seedVersion == "" || f.NArg() != 0 {
 			return fmt.Errorf("%w: --seed DIR --version V, without a bundle", errUsage)
 		}
@@ -158,7 +161,15 @@ func runUpdate(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return u.Recover(ctx, !*noStart)
+		// No versions directory at all: nothing to finish, only to seed.
+		if _, err := os.Stat(*uf.versions); err == nil {
+			if err := u.Recover(ctx, !*noStart); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("recover: %w", err)
+		}
+		return seedIfNone(e, *uf.versions, cmp.Or(*seedDir, packageBin), cmp.Or(*seedVersion, buildinfo.Release()))
 	}
 	if *offered {
 		if f.NArg() != 0 {
@@ -200,6 +211,35 @@ func runUpdate(e *env, args []string) error {
 		path = local
 	}
 	return u.Update(ctx, path, update.Options{DryRun: *dry, AllowDowngrade: *down})
+}
+
+// packageBin is where hongmajia-kiosk installs its programs: the version
+// seeded at install, and again when the versions directory has none.
+const packageBin = "/usr/lib/hongmajia/bin"
+
+// seedIfNone makes the programs in dir the current version when the
+// versions directory has none (lost with the data partition, or emptied by
+// hand), so that the unit's /usr/bin/kiosk, a link through "current",
+// starts. An update still running (its journal there) is left to finish.
+func seedIfNone(e *env, versions, dir, version string) error {
+	in, err := update.ReadInstalled(versions)
+	if err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	if in.Current != "" || in.Interrupted {
+		return nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("recover: no current version in %s, and none to seed it with: %w (reinstall hongmajia-kiosk)", versions, err)
+	}
+	if version == "" {
+		return fmt.Errorf("recover: no current version in %s, and this kioskctl is a development build that does not know its version: kioskctl update --seed %s --version V", versions, dir)
+	}
+	if _, err := update.Seed(versions, dir, version, runtime.GOARCH, ledger.SchemaVersion()); err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "no current version in %s: seeded %s from %s\n", versions, version, dir)
+	return nil
 }
 
 func runRollback(e *env, args []string) error {

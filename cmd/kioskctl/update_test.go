@@ -120,6 +120,57 @@ func TestMigrateVerifies(t *testing.T) {
 	}
 }
 
+// The units' ExecStartPre (update --recover --no-start) seeds the package's
+// programs when the versions directory has no current version, so a kiosk
+// whose versions directory was lost still starts; a current version, or an
+// update still in progress, is left alone.
+func TestRecoverSeedsWhenThereIsNoCurrentVersion(t *testing.T) {
+	dir := t.TempDir()
+	rel := release(t)
+	data := filepath.Join(dir, "data")
+	versions := filepath.Join(dir, "data", "versions")
+	common := []string{"update", "--recover", "--no-start", "--data", data, "--versions", versions, "--seed", rel}
+
+	// This test binary is a development build: no release to seed as.
+	code, _, errs := kioskctl(t, common...)
+	if code != 1 || !strings.Contains(errs, "development build") || !strings.Contains(errs, "--seed") {
+		t.Errorf("recover without a version to seed as: %d %q", code, errs)
+	}
+	if _, err := os.Lstat(filepath.Join(versions, "current")); err == nil {
+		t.Error("a refused seed made a current version")
+	}
+
+	code, out, errs := kioskctl(t, append(common, "--version", "0.3.0")...)
+	if code != 0 || !strings.Contains(out, "seeded 0.3.0") {
+		t.Fatalf("recover with no versions directory: %d %q %q", code, out, errs)
+	}
+	if b, err := os.ReadFile(filepath.Join(versions, "current", "NOTES")); err != nil || string(b) != "release notes\n" {
+		t.Errorf("current/NOTES: %q %v", b, err)
+	}
+	// The version that is current stays, even when the package is newer
+	// (that is postinst's seed, not recover's).
+	code, out, errs = kioskctl(t, append(common, "--version", "0.4.0")...)
+	if code != 0 || out != "" {
+		t.Errorf("recover with a current version: %d %q %q", code, out, errs)
+	}
+	if got, _ := os.Readlink(filepath.Join(versions, "current")); got != "0.3.0" {
+		t.Errorf("current is %q, want 0.3.0", got)
+	}
+	// Lost again: seeded again.
+	if err := os.Remove(filepath.Join(versions, "current")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := kioskctl(t, append(common, "--version", "0.4.0")...); code != 0 || !strings.Contains(out, "seeded 0.4.0") {
+		t.Errorf("recover after current was removed: %d %q %q", code, out, errs)
+	}
+	// Nothing to seed from: says to reinstall.
+	os.Remove(filepath.Join(versions, "current"))
+	code, _, errs = kioskctl(t, "update", "--recover", "--no-start", "--data", data, "--versions", versions, "--seed", filepath.Join(dir, "none"), "--version", "0.4.0")
+	if code != 1 || !strings.Contains(errs, "reinstall hongmajia-kiosk") {
+		t.Errorf("recover with nothing to seed from: %d %q", code, errs)
+	}
+}
+
 // TestUpdateOffered: `update --offered` reads the offer in DATA/incoming;
 // outside its window it says so and exits 0 with nothing changed, a bundle
 // given with it is a usage error, and no offer is a failure.

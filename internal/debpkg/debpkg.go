@@ -51,6 +51,13 @@ const (
 	Hub   = "hongmajia-hub"
 )
 
+// Where hongmajia-kiosk puts its programs, and the versions directory its
+// postinst seeds them into (kiosk/update's; on the data partition).
+const (
+	ProgramDir  = "/usr/lib/hongmajia/bin"
+	VersionsDir = "/var/lib/hongmajia/versions"
+)
+
 const (
 	maintainer = "Hongmajia <hongmajia@localhost>"
 	homepage   = "https://github.com/hongmajia/hongmajia"
@@ -78,8 +85,18 @@ var kioskDepends = []string{
 // headless station) and the technician's kioskctl.
 func KioskInfo(o Options) (*nfpm.Info, error) {
 	var c contents
+	// The programs go to ProgramDir, which postinst seeds as a version
+	// of the versions directory. /usr/bin/kioskctl is a copy, root's:
+	// root (postinst, the units' ExecStartPre, sudo) never runs a program
+	// found through the data directory, which the kiosk's user owns. The
+	// kiosk and its screen run through the current version, relative
+	// links so that a dpkg --root install resolves inside its root.
 	for _, b := range []string{"kiosk", "kiosk-screen", "kioskctl"} {
-		c.file(filepath.Join(o.Bin, b), "/usr/bin/"+b, 0o755)
+		c.file(filepath.Join(o.Bin, b), ProgramDir+"/"+b, 0o755)
+	}
+	c.file(filepath.Join(o.Bin, "kioskctl"), "/usr/bin/kioskctl", 0o755)
+	for _, b := range []string{"kiosk", "kiosk-screen"} {
+		c.symlink("../.."+VersionsDir+"/current/"+b, "/usr/bin/"+b)
 	}
 	if err := c.units(filepath.Join(o.Root, "deploy", "systemd"), "hongmajia"); err != nil {
 		return nil, err
@@ -171,6 +188,14 @@ func (c *contents) file(src, dst string, mode fs.FileMode) {
 	c.list = append(c.list, &files.Content{
 		Source: src, Destination: dst,
 		FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", Mode: mode},
+	})
+}
+
+// symlink adds a symbolic link at dst to target.
+func (c *contents) symlink(target, dst string) {
+	c.list = append(c.list, &files.Content{
+		Source: target, Destination: dst, Type: files.TypeSymlink,
+		FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", Mode: 0o777},
 	})
 }
 
@@ -280,7 +305,7 @@ func listDir(dir string) ([]string, error) {
 // Build writes the package info describes and returns its bytes.
 func Build(info *nfpm.Info) ([]byte, error) {
 	for _, c := range info.Contents {
-		if c.Source == "" {
+		if c.Source == "" || c.Type == files.TypeSymlink {
 			continue
 		}
 		if _, err := os.Stat(c.Source); err != nil {
@@ -306,6 +331,12 @@ func FileName(info *nfpm.Info) string {
 // WriteAll builds both packages for o.Arch into dir and returns their
 // paths.
 func WriteAll(o Options, dir string) ([]string, error) {
+	return Write(o, dir, Kiosk, Hub)
+}
+
+// Write builds the packages named (Kiosk, Hub) for o.Arch into dir and
+// returns their paths.
+func Write(o Options, dir string, names ...string) ([]string, error) {
 	if o.Version == "" || o.Version[0] < '0' || o.Version[0] > '9' {
 		return nil, fmt.Errorf("debpkg: version %q: a Debian version starts with a digit", o.Version)
 	}
@@ -313,7 +344,11 @@ func WriteAll(o Options, dir string) ([]string, error) {
 		return nil, fmt.Errorf("debpkg: architecture %q: want one of %v", o.Arch, Arches)
 	}
 	var paths []string
-	for _, describe := range []func(Options) (*nfpm.Info, error){KioskInfo, HubInfo} {
+	for _, name := range names {
+		describe := map[string]func(Options) (*nfpm.Info, error){Kiosk: KioskInfo, Hub: HubInfo}[name]
+		if describe == nil {
+			return nil, fmt.Errorf("debpkg: no package %q: %s or %s", name, Kiosk, Hub)
+		}
 		info, err := describe(o)
 		if err != nil {
 			return nil, err

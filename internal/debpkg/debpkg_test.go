@@ -1,12 +1,14 @@
 package debpkg_test
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,7 +17,8 @@ import (
 )
 
 // The packages are built from the repository's deploy/ with stand-in
-// binaries (shell scripts that print their name and the version), then
+// binaries (shell scripts that print their name and the version; kioskctl
+// is the real one, which postinst runs to seed the versions directory), then
 // installed, upgraded, removed and purged with the real dpkg in a throwaway
 // root. The maintainer scripts run outside a chroot with DPKG_ROOT set
 // (--force-script-chrootless), so the user they make and the data
@@ -24,6 +27,70 @@ import (
 const repo = "../.."
 
 var mtime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// tools are programs the tests build once: the real kioskctl, which
+// postinst runs, and mkdeb, which makes the packages a test installs out of
+// this test binary (-race slows nfpm's gzip of real programs to minutes).
+var tools struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// tool is the path of the tool built from ./cmd/kioskctl or
+// ./internal/debpkg/mkdeb.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	tools.once.Do(func() {
+		if tools.dir, tools.err = os.MkdirTemp("", "debpkg-tools-"); tools.err != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", tools.dir+"/", repo+"/cmd/kioskctl", repo+"/internal/debpkg/mkdeb").CombinedOutput()
+		if err != nil {
+			tools.err = fmt.Errorf("go build kioskctl mkdeb: %v\n%s", err, out)
+		}
+	})
+	if tools.err != nil {
+		t.Fatal(tools.err)
+	}
+	return filepath.Join(tools.dir, name)
+}
+
+func kioskctl(t *testing.T) string { return tool(t, "kioskctl") }
+
+// mkdeb makes the kiosk's amd64 package from bin with mkdeb and returns
+// its path.
+func mkdeb(t *testing.T, root, bin, version string) string {
+	t.Helper()
+	p, err := mkdebIn(tool(t, "mkdeb"), root, bin, version, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mkdebIn is mkdeb's, for a goroutine: it writes into out and returns the
+// package's path or what mkdeb said.
+func mkdebIn(mkdeb, root, bin, version, out string) (string, error) {
+	b, err := exec.Command(mkdeb, "--package", debpkg.Kiosk, "--arch", "amd64", "--bin", bin, "--version", version,
+		"--root", root, "-o", out, "--mtime", strconv.FormatInt(mtime.Unix(), 10)).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("mkdeb: %v\n%s", err, b)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func TestMain(m *testing.M) {
+	// The update test's stand-in for systemctl is this binary.
+	if filepath.Base(os.Args[0]) == "systemctl" {
+		os.Exit(fakeSystemctl())
+	}
+	code := m.Run()
+	if tools.dir != "" {
+		os.RemoveAll(tools.dir)
+	}
+	os.Exit(code)
+}
 
 // stubs writes the four binaries, each printing its name and version.
 func stubs(t *testing.T, version string) string {
@@ -55,6 +122,15 @@ func build(t *testing.T, root, arch, version string) map[string]string {
 		t.Fatalf("WriteAll made %v, want both packages", paths)
 	}
 	return got
+}
+
+// installable is the kiosk's amd64 package for a test that installs it:
+// its postinst runs kioskctl, so kioskctl is the real one.
+func installable(t *testing.T, root, version string) string {
+	t.Helper()
+	bin := stubs(t, version)
+	write(t, filepath.Join(bin, "kioskctl"), read(t, kioskctl(t)))
+	return mkdeb(t, root, bin, version)
 }
 
 // throwawayRoot is an empty dpkg database and the passwd and group files
@@ -225,7 +301,7 @@ func TestKioskDependsAreDebianPackages(t *testing.T) {
 
 func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 	root := throwawayRoot(t)
-	v1 := build(t, repo, "amd64", "0.11.1")[debpkg.Kiosk]
+	v1 := installable(t, repo, "0.11.1")
 	out := dpkg(t, root, "-i", v1)
 	if !strings.Contains(out, "kioskctl init") || !strings.Contains(out, "adduser $USER hongmajia") {
 		t.Errorf("the first install does not say what to do next:\n%s", out)
@@ -255,9 +331,12 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 
 	rootOwned := func(mode fs.FileMode) want { return want{mode, 0, 0} }
 	for path, w := range map[string]want{
-		"usr/bin/kiosk":        rootOwned(0o755),
-		"usr/bin/kiosk-screen": rootOwned(0o755),
-		"usr/bin/kioskctl":     rootOwned(0o755),
+		"usr/lib/hongmajia/bin/kiosk":                      rootOwned(0o755),
+		"usr/lib/hongmajia/bin/kiosk-screen":               rootOwned(0o755),
+		"usr/lib/hongmajia/bin/kioskctl":                   rootOwned(0o755),
+		"usr/bin/kioskctl":                                 rootOwned(0o755),
+		"var/lib/hongmajia/versions":                       rootOwned(0o755),
+		"etc/hongmajia/trusted-keys":                       rootOwned(0o755),
 		"usr/lib/systemd/system/hongmajia-kiosk.service":   rootOwned(0o644),
 		"usr/lib/systemd/system/hongmajia-station.service": rootOwned(0o644),
 		"usr/lib/systemd/system/hongmajia-update.path":     rootOwned(0o644),
@@ -282,6 +361,13 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 		}
 	}
 	checkExec(t, root, units)
+	// The layout: root runs the package's kioskctl, never one found
+	// through the data directory; the kiosk runs the current version.
+	if st, err := os.Lstat(filepath.Join(root, "usr/bin/kioskctl")); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("/usr/bin/kioskctl: %v %v, want a file of the package", st.Mode(), err)
+	}
+	checkLayout(t, root, "0.11.1", "")
+
 	conffiles := read(t, filepath.Join(root, "var/lib/dpkg/info/hongmajia-kiosk.conffiles"))
 	if strings.TrimSpace(conffiles) != "/etc/hongmajia/kiosk.toml" {
 		t.Errorf("conffiles: %q", conffiles)
@@ -294,23 +380,21 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 
 	// An upgrade with the same default configuration keeps the edit
 	// without asking, and replaces the binaries; no first-install message.
-	out = dpkg(t, root, "-i", build(t, repo, "amd64", "0.11.2")[debpkg.Kiosk])
+	out = dpkg(t, root, "-i", installable(t, repo, "0.11.2"))
 	if strings.Contains(out, "nothing runs yet") {
 		t.Errorf("an upgrade repeats the first install's message:\n%s", out)
 	}
 	if got := read(t, filepath.Join(root, "etc/hongmajia/kiosk.toml")); got != edited {
 		t.Errorf("upgrade: kiosk.toml is\n%s\nwant the technician's edit", got)
 	}
-	if got := read(t, filepath.Join(root, "usr/bin/kiosk")); !strings.Contains(got, "0.11.2") {
-		t.Errorf("upgrade: /usr/bin/kiosk is %q", got)
-	}
+	checkLayout(t, root, "0.11.2", "0.11.1")
 
 	// An upgrade whose default configuration changed: the edit is kept
 	// (--force-confold, as a technician answers dpkg's question), the new
 	// default lands beside it.
 	changed := copyRepo(t)
 	write(t, filepath.Join(changed, "deploy/etc/kiosk.toml"), read(t, filepath.Join(repo, "deploy/etc/kiosk.toml"))+"\n# a new setting\n")
-	dpkg(t, root, "--force-confold", "-i", build(t, changed, "amd64", "0.11.3")[debpkg.Kiosk])
+	dpkg(t, root, "--force-confold", "-i", installable(t, changed, "0.11.3"))
 	if got := read(t, filepath.Join(root, "etc/hongmajia/kiosk.toml")); got != edited {
 		t.Errorf("upgrade with a new default: kiosk.toml is\n%s\nwant the technician's edit", got)
 	}
@@ -318,11 +402,25 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 		t.Errorf("kiosk.toml.dpkg-dist: %q", got)
 	}
 	os.Remove(filepath.Join(root, "etc/hongmajia/kiosk.toml.dpkg-dist"))
+	checkLayout(t, root, "0.11.3", "0.11.2")
+
+	// A newer version installed since by an update (kioskctl update does
+	// what --seed does to the links) stays current over an upgrade of
+	// the package; the package's programs are kept as a version.
+	versions := filepath.Join(root, "var/lib/hongmajia/versions")
+	if out, err := exec.Command(kioskctl(t), "update", "--seed", stubs(t, "0.12.0"), "--version", "0.12.0", "--versions", versions).CombinedOutput(); err != nil {
+		t.Fatalf("install 0.12.0: %v\n%s", err, out)
+	}
+	out = dpkg(t, root, "--force-confold", "-i", installable(t, repo, "0.11.4"))
+	if !strings.Contains(out, "0.12.0 stays current") {
+		t.Errorf("an upgrade under a newer update does not say it keeps it:\n%s", out)
+	}
+	checkLayout(t, root, "0.12.0", "0.11.3")
 
 	// Remove: the programs go; the ledger, the configuration and the
 	// user stay.
 	dpkg(t, root, "-r", debpkg.Kiosk)
-	for _, gone := range []string{"usr/bin/kiosk", "usr/bin/kioskctl", "usr/lib/systemd/system/hongmajia-kiosk.service", "usr/lib/udev/rules.d/60-hongmajia.rules"} {
+	for _, gone := range []string{"usr/bin/kiosk", "usr/bin/kiosk-screen", "usr/bin/kioskctl", "usr/lib/hongmajia", "usr/lib/systemd/system/hongmajia-kiosk.service", "usr/lib/udev/rules.d/60-hongmajia.rules"} {
 		if _, err := os.Lstat(filepath.Join(root, gone)); err == nil {
 			t.Errorf("remove left %s", gone)
 		}
@@ -331,6 +429,9 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 		t.Errorf("remove: ledger.db is %q", got)
 	}
 	checkFile(t, root, "var/lib/hongmajia", want{0o750, uid, gid})
+	if got, err := os.Readlink(filepath.Join(versions, "current")); err != nil || got != "0.12.0" {
+		t.Errorf("remove: versions/current %q %v, want kept with the data", got, err)
+	}
 	if got := read(t, filepath.Join(root, "etc/hongmajia/kiosk.toml")); got != edited {
 		t.Errorf("remove: kiosk.toml is %q, want kept until purge", got)
 	}
@@ -345,10 +446,13 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = dpkg(t, root, "-P", debpkg.Kiosk)
-	if !strings.Contains(out, "/var/lib/hongmajia") || !strings.Contains(out, "rm -r /var/lib/hongmajia") || !strings.Contains(out, "deluser --system hongmajia") {
+	if !strings.Contains(out, "/var/lib/hongmajia") || !strings.Contains(out, "rm -r /var/lib/hongmajia") || !strings.Contains(out, "deluser --system hongmajia") || !strings.Contains(out, "versions/") {
 		t.Errorf("purge does not say what it leaves:\n%s", out)
 	}
-	for _, gone := range []string{"etc/hongmajia/kiosk.toml", "etc/hongmajia", "etc/systemd/system/multi-user.target.wants/hongmajia-kiosk.service"} {
+	if _, err := os.Stat(filepath.Join(versions, "0.12.0", "kiosk")); err != nil {
+		t.Errorf("purge: %v, want the versions kept with the data", err)
+	}
+	for _, gone := range []string{"etc/hongmajia/kiosk.toml", "etc/hongmajia/trusted-keys", "etc/hongmajia", "etc/systemd/system/multi-user.target.wants/hongmajia-kiosk.service"} {
 		if _, err := os.Lstat(filepath.Join(root, gone)); err == nil {
 			t.Errorf("purge left %s", gone)
 		}
@@ -365,6 +469,46 @@ func TestKioskPackageInstallsUpgradesRemovesAndPurges(t *testing.T) {
 	}
 	if got := read(t, filepath.Join(root, "var/lib/hongmajia/ledger.db")); got != "the center's ledger" {
 		t.Errorf("reinstall: ledger.db is %q", got)
+	}
+	checkLayout(t, root, "0.12.0", "0.11.3")
+}
+
+// checkLayout checks the links of the versions directory in root, and that
+// /usr/bin/kiosk and kiosk-screen resolve inside root to current's
+// programs (the stand-ins print their version).
+func checkLayout(t *testing.T, root, current, previous string) {
+	t.Helper()
+	versions := filepath.Join(root, "var/lib/hongmajia/versions")
+	for link, w := range map[string]string{"current": current, "previous": previous} {
+		got, err := os.Readlink(filepath.Join(versions, link))
+		if w == "" {
+			if err == nil {
+				t.Errorf("versions/%s is %q, want none", link, got)
+			}
+			continue
+		}
+		if err != nil || got != w {
+			t.Errorf("versions/%s: %q %v, want %q", link, got, err, w)
+		}
+	}
+	for _, b := range []string{"kiosk", "kiosk-screen"} {
+		p := filepath.Join(root, "usr/bin", b)
+		target, err := os.Readlink(p)
+		if err != nil || filepath.IsAbs(target) {
+			t.Errorf("/usr/bin/%s: %q %v, want a relative link", b, target, err)
+			continue
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			t.Errorf("/usr/bin/%s: %v", b, err)
+			continue
+		}
+		if want := filepath.Join(versions, current, b); real != want {
+			t.Errorf("/usr/bin/%s resolves to %s, want %s", b, real, want)
+		}
+		if got := read(t, p); !strings.HasSuffix(got, "echo "+b+" "+current+"\n") {
+			t.Errorf("/usr/bin/%s runs %q, want %s's", b, got, current)
+		}
 	}
 }
 

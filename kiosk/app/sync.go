@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/internal/buildinfo"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/kiosk/hublink"
@@ -278,20 +278,9 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// buildVersion is this program's version for the hub: the commit it was
-// built from, when the build recorded it.
-func buildVersion() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return s.Value[:12]
-		}
-	}
-	return "dev"
-}
+// buildVersion is this program's version: the release it was built as
+// (make deb, make bundle), else its commit.
+func buildVersion() string { return buildinfo.Version() }
 
 // keyFingerprint is the kiosk key's public half as the hub lists it.
 func keyFingerprint(k ed25519.PrivateKey) string {

@@ -22,6 +22,7 @@ func main() {
 	root := flag.String("root", ".", "the repository (deploy/, README.md)")
 	out := flag.String("o", "dist", "directory to write the packages to")
 	epoch := flag.String("mtime", os.Getenv("SOURCE_DATE_EPOCH"), "the files' time in the packages, seconds since 1970 (the commit's: the same commit makes the same packages)")
+	only := flag.String("package", "", "build only this package ("+debpkg.Kiosk+" or "+debpkg.Hub+"); default both")
 	flag.Parse()
 	if flag.NArg() != 0 {
 		fmt.Fprintln(os.Stderr, "mkdeb: no arguments expected; see mkdeb --help")
@@ -36,9 +37,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mkdeb:", err)
 		os.Exit(1)
 	}
-	paths, err := debpkg.WriteAll(debpkg.Options{
+	names := []string{debpkg.Kiosk, debpkg.Hub}
+	if *only != "" {
+		names = []string{*only}
+	}
+	paths, err := debpkg.Write(debpkg.Options{
 		Root: *root, Bin: *bin, Arch: *arch, Version: *version, MTime: time.Unix(secs, 0).UTC(),
-	}, *out)
+	}, *out, names...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mkdeb:", err)
 		os.Exit(1)
