@@ -112,6 +112,16 @@ func writeProgram(t *testing.T, dir, version string) string {
 	if err := os.WriteFile(p, []byte("#!/bin/sh\necho hongmajia kiosk "+version+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Every version brings its kioskctl, which does the ledger's part of
+	// an update as the data directory's owner: this test binary.
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\n" + kioskctlEnv + "=1 exec '" + exe + "' \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "kioskctl"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
@@ -180,7 +190,9 @@ func TestFleetUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := update.Build(f, key, []string{writeProgram(t, t.TempDir(), "1.4.2")}, update.BuildOptions{Version: "1.4.2",
+	rel := t.TempDir()
+	prog := writeProgram(t, rel, "1.4.2")
+	if _, err := update.Build(f, key, []string{prog, filepath.Join(rel, "kioskctl")}, update.BuildOptions{Version: "1.4.2",
 		Arch: runtime.GOARCH, MinSchema: ledger.SchemaVersion(), Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

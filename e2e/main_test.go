@@ -22,6 +22,7 @@ import (
 	"github.com/hongmajia/hongmajia/hub"
 	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/kiosk/update"
 	"github.com/hongmajia/hongmajia/record"
 )
 
@@ -31,7 +32,27 @@ var ctx = context.Background()
 var hubdBin string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(kioskctlEnv) == "1" {
+		os.Exit(fakeKioskctl(os.Args[1:]))
+	}
 	os.Exit(run(m))
+}
+
+// kioskctlEnv makes this test binary a version's kioskctl (writeProgram's
+// script): an update runs the ledger's part of its work through the
+// version's `kioskctl update-ledger`.
+const kioskctlEnv = "HONGMAJIA_E2E_KIOSKCTL"
+
+func fakeKioskctl(args []string) int {
+	if len(args) == 0 || args[0] != update.ToolCommand {
+		fmt.Fprintln(os.Stderr, "e2e kioskctl: only", update.ToolCommand)
+		return 2
+	}
+	if err := update.LedgerTool(context.Background(), args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
 
 func run(m *testing.M) int {

@@ -288,6 +288,18 @@ func (b *tab) eval(expr string) string {
 	return fmt.Sprint(v)
 }
 
+// evalUntil is eval's value once it is want, or its last value after 15 s:
+// what hangs on a picture's loading (lazy, and slow on a loaded machine).
+func (b *tab) evalUntil(expr, want string) string {
+	b.t.Helper()
+	var got string
+	for end := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if got = b.eval(expr); got == want || time.Now().After(end) {
+			return got
+		}
+	}
+}
+
 // path is the tab's location's path.
 func (b *tab) path() string { b.t.Helper(); return b.eval(`location.pathname`) }
 

@@ -82,9 +82,9 @@ func pointsInABrowser(t *testing.T, open func(*testing.T, *env) *tab) {
 	// The picture, drawn at its own proportions (3:4), within the screen.
 	for _, size := range screenSizes {
 		b.do(chromedp.EmulateViewport(size[0], size[1]))
-		got := b.eval(`(() => { const i = document.querySelector(".item-pic img"); const r = i.getBoundingClientRect();
+		got := b.evalUntil(`(() => { const i = document.querySelector(".item-pic img"); const r = i.getBoundingClientRect();
 			return i.complete && i.naturalWidth === 600 && i.naturalHeight === 800 && Math.abs(r.width / r.height - 0.75) < 0.02 && r.right <= innerWidth
-				&& document.documentElement.scrollWidth <= innerWidth; })()`)
+				&& document.documentElement.scrollWidth <= innerWidth; })()`, "true")
 		if got != "true" {
 			t.Errorf("at %dx%d: the item's picture is not drawn whole at 3:4 within the screen", size[0], size[1])
 		}
@@ -95,9 +95,9 @@ func pointsInABrowser(t *testing.T, open func(*testing.T, *env) *tab) {
 	b.open("/points/catalog")
 	for _, size := range screenSizes {
 		b.do(chromedp.EmulateViewport(size[0], size[1]))
-		got := b.eval(`(() => { const i = document.querySelector("td.thumb img"); const r = i.getBoundingClientRect();
+		got := b.evalUntil(`(() => { const i = document.querySelector("td.thumb img"); const r = i.getBoundingClientRect();
 			return [i.complete && i.naturalWidth > 0, r.width, r.height, getComputedStyle(i).objectFit, i.loading,
-				document.documentElement.scrollWidth <= innerWidth].join(" "); })()`)
+				document.documentElement.scrollWidth <= innerWidth].join(" "); })()`, "true 64 64 cover lazy true")
 		if got != "true 64 64 cover lazy true" {
 			t.Errorf("at %dx%d: the thumbnail: %s", size[0], size[1], got)
 		}
