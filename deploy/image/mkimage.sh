@@ -283,6 +283,8 @@ if [ -n "$station" ]; then
 else
 	enable hongmajia-kiosk.service multi-user.target "$unitdir/hongmajia-kiosk.service"
 fi
+# Root's watch for the bundle the district hub offers at the nightly sync.
+enable hongmajia-update.path multi-user.target "$unitdir/hongmajia-update.path"
 
 # 5. Keys and configuration.
 install -d -m 0755 "$mnt/etc/hongmajia/trusted-keys"

@@ -402,6 +402,9 @@ func TestMkimageMakesAKioskImage(t *testing.T) {
 	if got := link(t, filepath.Join(root, "etc/systemd/system/multi-user.target.wants/hongmajia-kiosk.service")); got != "/usr/lib/systemd/system/hongmajia-kiosk.service" {
 		t.Errorf("hongmajia-kiosk.service enabled as %s", got)
 	}
+	if got := link(t, filepath.Join(root, "etc/systemd/system/multi-user.target.wants/hongmajia-update.path")); got != "/usr/lib/systemd/system/hongmajia-update.path" {
+		t.Errorf("hongmajia-update.path enabled as %s (fleet updates through the hub)", got)
+	}
 	if _, err := os.Lstat(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/hongmajia-station.service")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the station is enabled too: %v", err)
 	}
