@@ -129,6 +129,11 @@ func TestRecoverSeedsWhenThereIsNoCurrentVersion(t *testing.T) {
 	rel := release(t)
 	data := filepath.Join(dir, "data")
 	versions := filepath.Join(dir, "data", "versions")
+	// The data directory is there (the package's tmpfiles make it); the
+	// versions directory in it was lost.
+	if err := os.Mkdir(data, 0o750); err != nil {
+		t.Fatal(err)
+	}
 	common := []string{"update", "--recover", "--no-start", "--data", data, "--versions", versions, "--seed", rel}
 
 	// This test binary is a development build: no release to seed as.
