@@ -27,8 +27,10 @@ import (
 
 var ctx = context.Background()
 
-// hubdBin is the hubd binary TestMain built for this run.
-var hubdBin string
+// hubdBin is the hubd binary TestMain built for this run; kioskctlBin the
+// kioskctl every fleet release holds (the updater runs the version's own
+// for the ledger's part of an update).
+var hubdBin, kioskctlBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -41,22 +43,24 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	hubdBin = filepath.Join(dir, "hubd")
-	if err := buildHubd(hubdBin); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: build hubd:", err)
-		return 1
+	hubdBin, kioskctlBin = filepath.Join(dir, "hubd"), filepath.Join(dir, "kioskctl")
+	for bin, pkg := range map[string]string{hubdBin: "./cmd/hubd", kioskctlBin: "./cmd/kioskctl"} {
+		if err := goBuild(bin, pkg); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: build %s: %v\n", pkg, err)
+			return 1
+		}
 	}
 	return m.Run()
 }
 
-// buildHubd builds cmd/hubd into out with the go command that runs the
-// tests (go test puts its GOROOT/bin first on PATH).
-func buildHubd(out string) error {
+// goBuild builds pkg into out with the go command that runs the tests (go
+// test puts its GOROOT/bin first on PATH).
+func goBuild(out, pkg string) error {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		gobin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	}
-	cmd := exec.Command(gobin, "build", "-o", out, "./cmd/hubd")
+	cmd := exec.Command(gobin, "build", "-o", out, pkg)
 	cmd.Dir = ".."
 	b, err := cmd.CombinedOutput()
 	if err != nil {

@@ -62,9 +62,19 @@ func TestKeygenBundleAndADryRunUpdate(t *testing.T) {
 
 	rel := release(t)
 	bundle := filepath.Join(dir, "hongmajia-0.2.0.bundle")
-	code, out, errs := kioskctl(t, "bundle", "--key", key, "--version", "0.2.0", "-o", bundle, filepath.Join(rel, "kiosk"), filepath.Join(rel, "NOTES"))
+	code, out, errs := kioskctl(t, "bundle", "--key", key, "--version", "0.2.0", "-o", bundle, filepath.Join(rel, "kiosk"), filepath.Join(rel, "kioskctl"), filepath.Join(rel, "NOTES"))
 	if code != 0 || !strings.Contains(out, "version 0.2.0 for "+runtime.GOARCH) {
 		t.Fatalf("bundle: %d %q %q", code, out, errs)
+	}
+	// A release without kioskctl would install, and then no update or
+	// rollback could run (each runs the current version's kioskctl):
+	// refused when it is made.
+	noTool := filepath.Join(dir, "hongmajia-0.2.1.bundle")
+	if code, _, errs := kioskctl(t, "bundle", "--key", key, "--version", "0.2.1", "-o", noTool, filepath.Join(rel, "kiosk"), filepath.Join(rel, "NOTES")); code != 1 || !strings.Contains(errs, "no kioskctl") {
+		t.Errorf("bundle without kioskctl: %d %q", code, errs)
+	}
+	if _, err := os.Stat(noTool); err == nil {
+		t.Error("bundle without kioskctl was written")
 	}
 	if code, _, errs := kioskctl(t, "bundle", "--key", key+".pub", "--version", "0.2.0", "-o", bundle+"2", filepath.Join(rel, "NOTES")); code != 1 || !strings.Contains(errs, "this is a public key") {
 		t.Errorf("bundle with the public key: %d %q", code, errs)
