@@ -54,6 +54,8 @@ func TestKeygenBundleAndADryRunUpdate(t *testing.T) {
 	}
 	if code, _, errs := kioskctl(t, "keygen", "-o", key); code != 1 || !strings.Contains(errs, "exists: not replacing a key") {
 		t.Errorf("keygen over a key: %d %q", code, errs)
+	} else if !strings.HasPrefix(errs, "kioskctl keygen: ") || strings.Contains(errs, "keygen: keygen:") {
+		t.Errorf("keygen over a key: %q, want the command named once", errs)
 	}
 	trusted := filepath.Join(dir, "trusted")
 	os.Mkdir(trusted, 0o755)
@@ -114,6 +116,9 @@ func TestKeygenBundleAndADryRunUpdate(t *testing.T) {
 	code, _, errs = kioskctl(t, append(append([]string{"update", "--dry-run"}, common...), bundle)...)
 	if code != 1 || !strings.Contains(errs, "does not trust") || !strings.Contains(errs, "nothing changed") {
 		t.Errorf("update with an untrusted key: %d %q", code, errs)
+	}
+	if strings.Contains(errs, "update: update:") {
+		t.Errorf("update with an untrusted key: %q, want the command named once", errs)
 	}
 	if code, _, errs := kioskctl(t, "rollback", "--data", data, "--versions", versions); code != 1 || !strings.Contains(errs, "no previous version") {
 		t.Errorf("rollback without a previous version: %d %q", code, errs)
