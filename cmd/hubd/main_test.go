@@ -146,6 +146,23 @@ func TestCenters(t *testing.T) {
 	}
 }
 
+// TestBundleAddUnknownCenter: a mistyped center is named plainly, before the
+// bundle is read, and nothing is offered.
+func TestBundleAddUnknownCenter(t *testing.T) {
+	dir := newHub(t)
+	bundle := filepath.Join(t.TempDir(), "hongmajia-1.4.2-arm64.bundle")
+	if err := os.WriteFile(bundle, []byte("not read"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr := fails(t, 1, []string{"no center Z (hubd center list shows the centers)"}, "bundle", "add", bundle, "--center", "A", "--center", "Z", "--data", dir)
+	if strings.Contains(stderr, "not found") || strings.Contains(stderr, "not a release bundle") {
+		t.Errorf("bundle add to an unknown center: %s", stderr)
+	}
+	if out := must(t, "bundle", "list", "--data", dir); strings.Contains(out, "1.4.2") {
+		t.Errorf("bundle list after a refused add:\n%s", out)
+	}
+}
+
 func TestKioskTokenListRevoke(t *testing.T) {
 	dir := newHub(t)
 	code, tok, stderr := hubd(t, "kiosk", "token", "--center", "A", "--ttl", "2h", "--data", dir)
