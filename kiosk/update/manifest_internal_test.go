@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,5 +60,27 @@ func TestABundleWithoutKioskctlIsRefused(t *testing.T) {
 	}
 	if !errors.Is(err, ErrNotBundle) || !strings.Contains(err.Error(), "no kioskctl") {
 		t.Errorf("got %v, want a bundle without kioskctl refused", err)
+	}
+}
+
+// TestNoVersionsDirectoryIsSaidPlainly: a kiosk whose package never made
+// the versions directory is told so, and what makes it, without a system
+// call's words; the error still is fs.ErrNotExist for the callers that
+// treat a missing directory as nothing to do.
+func TestNoVersionsDirectoryIsSaidPlainly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "versions")
+	u := &Updater{Versions: dir, Data: t.TempDir(), Arch: "amd64"}
+	err := u.Update(t.Context(), filepath.Join(t.TempDir(), "x.bundle"), Options{DryRun: true})
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("update without a versions directory: %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"no versions directory " + dir, "kioskctl update --seed", "nothing changed"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "lstat") || strings.Contains(msg, "no such file") {
+		t.Errorf("%q: a system call's words", msg)
 	}
 }
