@@ -170,6 +170,10 @@ func TestUpdateOffered(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "outside the sync window") {
 		t.Errorf("outside the window: %d %q %q", code, out, errs)
 	}
+	// The window in one zone, as a technician reads a time; said once.
+	if !strings.Contains(out, "2001-01-01 02:00 to 04:00") || strings.Contains(out, "T02:00:00") || strings.Contains(out, "update: offered") {
+		t.Errorf("outside the window: %q, want the window in plain words", out)
+	}
 	if _, err := os.Stat(filepath.Join(versions, "offered.json")); err == nil {
 		t.Error("an outcome recorded outside the window")
 	}
