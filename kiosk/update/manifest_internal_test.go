@@ -84,3 +84,13 @@ func TestNoVersionsDirectoryIsSaidPlainly(t *testing.T) {
 		t.Errorf("%q: a system call's words", msg)
 	}
 }
+
+// TestNoTrustedKeysDirectory: a kiosk without the trusted keys' directory
+// is told what to do, as one with an empty directory is.
+func TestNoTrustedKeysDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "trusted-keys")
+	_, err := LoadTrusted(dir)
+	if err == nil || !strings.Contains(err.Error(), "no directory "+dir) || !strings.Contains(err.Error(), ".pub") || strings.Contains(err.Error(), "stat ") {
+		t.Errorf("no trusted keys' directory: %v", err)
+	}
+}
