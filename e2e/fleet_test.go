@@ -106,23 +106,18 @@ func newFleetKiosk(t *testing.T, name string, h *hubProc, from string, via strin
 	return k
 }
 
-func writeProgram(t *testing.T, dir, version string) string {
+// writeProgram writes a release into dir: a stand-in kiosk and the real
+// kioskctl, which the updater runs for the ledger's part of an update.
+func writeProgram(t *testing.T, dir, version string) []string {
 	t.Helper()
-	p := filepath.Join(dir, "kiosk")
-	if err := os.WriteFile(p, []byte("#!/bin/sh\necho hongmajia kiosk "+version+"\n"), 0o755); err != nil {
+	kiosk, ctl := filepath.Join(dir, "kiosk"), filepath.Join(dir, "kioskctl")
+	if err := os.WriteFile(kiosk, []byte("#!/bin/sh\necho hongmajia kiosk "+version+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// Every version brings its kioskctl, which does the ledger's part of
-	// an update as the data directory's owner: this test binary.
-	exe, err := os.Executable()
-	if err != nil {
+	if err := os.WriteFile(ctl, []byte("#!/bin/sh\nexec '"+kioskctlBin+"' \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	script := "#!/bin/sh\n" + kioskctlEnv + "=1 exec '" + exe + "' \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(dir, "kioskctl"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return []string{kiosk, ctl}
 }
 
 func (k *fleetKiosk) updater(t *testing.T, trusted string, clk clock.Clock, log io.Writer) *update.Updater {
@@ -190,9 +185,7 @@ func TestFleetUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel := t.TempDir()
-	prog := writeProgram(t, rel, "1.4.2")
-	if _, err := update.Build(f, key, []string{prog, filepath.Join(rel, "kioskctl")}, update.BuildOptions{Version: "1.4.2",
+	if _, err := update.Build(f, key, writeProgram(t, t.TempDir(), "1.4.2"), update.BuildOptions{Version: "1.4.2",
 		Arch: runtime.GOARCH, MinSchema: ledger.SchemaVersion(), Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hongmajia/hongmajia/hub"
@@ -58,6 +59,16 @@ func bundleAdd(e *env, args []string) error {
 		return err
 	}
 	defer h.Close()
+	// A mistyped center, named plainly before a large file is read.
+	known, err := h.Centers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range centers {
+		if !slices.ContainsFunc(known, func(k hub.Center) bool { return k.ID == c }) {
+			return fmt.Errorf("no center %s (hubd center list shows the centers)", c)
+		}
+	}
 	b, err := h.AddBundle(ctx, rest[0], centers, actor())
 	if errors.Is(err, hub.ErrNotFound) {
 		return fmt.Errorf("%w (hubd center list shows the centers)", err)

@@ -57,7 +57,7 @@ func kioskToken(e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, tok)
 	fmt.Fprintf(e.stderr, "一次性注册码 a one-time enrollment token for center %s, good until %s; it is shown only now.\n", *center, exp.Local().Format(time.DateTime))
-	fmt.Fprintf(e.stderr, "On the kiosk: kioskctl enroll --hub https://HUB --token %s\n", tok)
+	fmt.Fprintln(e.stderr, "On the kiosk, stopped: sudo -u hongmajia kioskctl enroll --hub https://HUB, and paste the token when it asks (not on the command line: the shell's history would keep it)")
 	fmt.Fprintf(e.stderr, "The hub's key: %s (the kiosk shows the key it learned; compare them)\n", h.Fingerprint())
 	return nil
 }
@@ -148,6 +148,6 @@ func kioskRestoreToken(e *env, args []string) error {
 	fmt.Fprintln(e.stdout, tok)
 	fmt.Fprintf(e.stderr, "一次性恢复码 a district administrator's one-time restore token for terminal %s, good until %s; it is shown only now.\n",
 		rest[0], exp.Local().Format(time.DateTime))
-	fmt.Fprintf(e.stderr, "On the new SD card: enroll it as terminal %s with an enrollment token (hubd kiosk token), then kioskctl restore --from-hub --token %s\n", rest[0], tok)
+	fmt.Fprintf(e.stderr, "On the new SD card, its data directory empty and the kiosk stopped: sudo -u hongmajia kioskctl restore --from-hub --hub https://HUB --terminal %s, and paste the token when it asks\n", rest[0])
 	return nil
 }

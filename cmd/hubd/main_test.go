@@ -146,6 +146,23 @@ func TestCenters(t *testing.T) {
 	}
 }
 
+// TestBundleAddUnknownCenter: a mistyped center is named plainly, before the
+// bundle is read, and nothing is offered.
+func TestBundleAddUnknownCenter(t *testing.T) {
+	dir := newHub(t)
+	bundle := filepath.Join(t.TempDir(), "hongmajia-1.4.2-arm64.bundle")
+	if err := os.WriteFile(bundle, []byte("not read"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr := fails(t, 1, []string{"no center Z (hubd center list shows the centers)"}, "bundle", "add", bundle, "--center", "A", "--center", "Z", "--data", dir)
+	if strings.Contains(stderr, "not found") || strings.Contains(stderr, "not a release bundle") {
+		t.Errorf("bundle add to an unknown center: %s", stderr)
+	}
+	if out := must(t, "bundle", "list", "--data", dir); strings.Contains(out, "1.4.2") {
+		t.Errorf("bundle list after a refused add:\n%s", out)
+	}
+}
+
 func TestKioskTokenListRevoke(t *testing.T) {
 	dir := newHub(t)
 	code, tok, stderr := hubd(t, "kiosk", "token", "--center", "A", "--ttl", "2h", "--data", dir)
@@ -153,7 +170,12 @@ func TestKioskTokenListRevoke(t *testing.T) {
 	if code != 0 || len(tok) != 32 {
 		t.Fatalf("kiosk token: exit %d, token %q\n%s", code, tok, stderr)
 	}
-	wantIn(t, "kiosk token", stderr, "one-time", "kioskctl enroll --hub https://HUB --token "+tok, "shown only now")
+	// The hint is the README's: the token pasted when kioskctl asks, never on
+	// the kiosk's command line (its shell's history would keep it).
+	wantIn(t, "kiosk token", stderr, "one-time", "sudo -u hongmajia kioskctl enroll --hub https://HUB", "paste the token", "shown only now")
+	if strings.Contains(stderr, "--token "+tok) {
+		t.Errorf("kiosk token: the hint puts the token on a command line:\n%s", stderr)
+	}
 	fails(t, 1, []string{"no center Z"}, "kiosk", "token", "--center", "Z", "--data", dir)
 	fails(t, 2, []string{"--center ID is required"}, "kiosk", "token", "--data", dir)
 
@@ -192,7 +214,12 @@ func TestRestoreToken(t *testing.T) {
 	if code != 0 || len(rtok) != 32 {
 		t.Fatalf("restore-token: exit %d %q\n%s", code, rtok, stderr)
 	}
-	wantIn(t, "restore-token", stderr, "terminal T1", "kioskctl restore --from-hub --token "+rtok)
+	// kioskctl restore writes only into an empty data directory: the hint
+	// says nothing of enrolling first, and keeps the token off the command line.
+	wantIn(t, "restore-token", stderr, "terminal T1", "sudo -u hongmajia kioskctl restore --from-hub --hub https://HUB --terminal T1", "paste the token")
+	if strings.Contains(stderr, "--token "+rtok) || strings.Contains(stderr, "hubd kiosk token") {
+		t.Errorf("restore-token: the hint enrolls first or puts the token on a command line:\n%s", stderr)
+	}
 	withHub(t, dir, func(h *hub.Hub) {
 		// The new card enrolls under T1 and restores with it.
 		tok2, _, _ := h.IssueToken(ctx, "A", time.Hour)

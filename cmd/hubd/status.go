@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
@@ -53,11 +55,25 @@ func updateState(k kioskReport) string {
 	case u != nil && u.OK && u.Version == k.Version:
 		return "已更新 installed " + u.Version
 	case u != nil && !u.OK:
-		return "已回退 rolled back " + u.Version + ": " + u.Error
+		// Refused (nothing changed) or rolled back: the reason says which.
+		return "未安装 not installed " + u.Version + ": " + outcomeReason(u)
 	case k.Offered != "" && k.Offered != k.Version:
 		return "待更新 offered " + k.Offered
 	}
 	return ""
+}
+
+// offeredPath is the kiosk's own name for root's copy of an offered bundle,
+// which tells a clerk nothing.
+var offeredPath = regexp.MustCompile(`^bundle \S*/\.offered-[0-9a-f]+\.bundle: `)
+
+// outcomeReason is the kiosk's error without what the column says already:
+// the updater's "update: " and "update to V failed: ", and the path of the
+// kiosk's copy of the bundle.
+func outcomeReason(u *updateReport) string {
+	r := strings.TrimPrefix(u.Error, "update: ")
+	r = strings.TrimPrefix(r, "update to "+u.Version+" failed: ")
+	return offeredPath.ReplaceAllString(r, "")
 }
 
 type statusReport struct {

@@ -59,7 +59,7 @@ func runEnroll(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	en, err := hublink.Enroll(ctx, *data, l, *hub, tok, hubOptions(""))
+	en, err := hublink.Enroll(ctx, *data, l, *hub, tok, hubOptions(*data, ""))
 	if err != nil {
 		return stopped(ctx, explain(err), "not enrolled")
 	}

@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/hubsync"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/kiosk/hublink"
+	"github.com/hongmajia/hongmajia/kiosk/update"
 )
 
 // The commands that talk to the district hub: enroll, sync, verify --hub,
@@ -32,10 +34,17 @@ const syncTimeout = 15 * time.Minute
 // whole.
 const hubTimeout = 30 * time.Minute
 
-// hubOptions are the link's options for kioskctl: the enrolled address or
-// --hub, no log (kioskctl says what happened itself).
-func hubOptions(hub string) hublink.Options {
-	return hublink.Options{URL: hub, Sync: ledgerOptions.Sync, Version: "kioskctl", Log: slog.New(slog.DiscardHandler)}
+// hubOptions are the link's options for kioskctl on the data directory:
+// the enrolled address or --hub, no log (kioskctl says what happened
+// itself), and the version the hub shows: the one installed in the
+// versions directory beside the data, as the running kiosk says it
+// ("kioskctl" where nothing is installed, as in a test's data directory).
+func hubOptions(data, hub string) hublink.Options {
+	version := "kioskctl"
+	if in, err := update.ReadInstalled(filepath.Join(data, filepath.Base(update.DefaultVersions))); err == nil && in.Current != "" {
+		version = in.Current
+	}
+	return hublink.Options{URL: hub, Sync: ledgerOptions.Sync, Version: version, Log: slog.New(slog.DiscardHandler)}
 }
 
 // checkHubURL refuses what is not a hub's address, as a usage error.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/hongmajia/hongmajia/kiosk/app"
 	"github.com/hongmajia/hongmajia/kiosk/control"
 	"github.com/hongmajia/hongmajia/kiosk/hublink"
+	"github.com/hongmajia/hongmajia/kiosk/update"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/ledger/demo"
 	"github.com/hongmajia/hongmajia/ledger/ledgertest"
@@ -465,5 +467,37 @@ func TestSyncThroughTheRunningTerminal(t *testing.T) {
 	code, _, stderr = kioskctlIn(t, pipe(t, h.token(t)+"\n"), "enroll", "--data", dir, "--hub", h.url)
 	if code != 1 || !strings.Contains(stderr, "enroll needs the terminal stopped") {
 		t.Errorf("enroll beside a running terminal: exit %d: %s", code, stderr)
+	}
+}
+
+// TestEnrollAndSyncReportTheInstalledVersion: enrolled and synced by
+// kioskctl before the kiosk starts (the technician's chapter), the kiosk
+// shows the hub the version installed in its versions directory, as the
+// running kiosk does, not the name of the program that synced.
+func TestEnrollAndSyncReportTheInstalledVersion(t *testing.T) {
+	h := startHub(t, clock.Real{})
+	dir := workingCenter(t)
+	version := func() string {
+		t.Helper()
+		ks, err := h.hub.Status(context.Background())
+		if err != nil || len(ks) != 1 {
+			t.Fatalf("hub status: %v %v", ks, err)
+		}
+		return ks[0].Version
+	}
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "kioskctl"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := update.Seed(filepath.Join(dir, "versions"), src, "1.4.1", runtime.GOARCH, ledger.SchemaVersion()); err != nil {
+		t.Fatal(err)
+	}
+	must(t, "enroll", "--data", dir, "--hub", h.url, "--token", h.token(t))
+	if v := version(); v != "1.4.1" {
+		t.Errorf("after enroll the hub shows version %q, want 1.4.1", v)
+	}
+	must(t, "sync", "--data", dir)
+	if v := version(); v != "1.4.1" {
+		t.Errorf("after sync the hub shows version %q, want 1.4.1", v)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // defaultData is where a kiosk keeps everything it writes.
@@ -59,7 +60,9 @@ func run(e *env, args []string) int {
 			}
 			return 2
 		}
-		fmt.Fprintf(e.stderr, "kioskctl %s: %v\n", args[0], err)
+		// The update package's errors start with the command's name
+		// ("update: …", "bundle: …"): said once.
+		fmt.Fprintf(e.stderr, "kioskctl %s: %s\n", args[0], strings.TrimPrefix(err.Error(), args[0]+": "))
 		return 1
 	}
 	return 0

@@ -69,7 +69,7 @@ func runRestore(e *env, args []string) error {
 	}
 	ctx, cancel := ctxHub()
 	defer cancel()
-	l, err := hublink.Restore(ctx, *data, *hub, *terminal, tok, ledger.Options{PIN: ledgerOptions.PIN, Sync: ledgerOptions.Sync}, hubOptions(""))
+	l, err := hublink.Restore(ctx, *data, *hub, *terminal, tok, ledger.Options{PIN: ledgerOptions.PIN, Sync: ledgerOptions.Sync}, hubOptions(*data, ""))
 	if err != nil {
 		return stopped(ctx, explain(fmt.Errorf("restore: %w", err)), "no ledger was written; run it again with the same token until it expires")
 	}

@@ -102,7 +102,7 @@ func syncDataDir(data, hub string) (control.SyncReport, error) {
 	if err != nil {
 		return control.SyncReport{}, fmt.Errorf("%w: the ledger is enrolled, its key is not usable: enroll again", err)
 	}
-	res, err := hublink.New(l, key, hubOptions(hub)).Sync(ctx)
+	res, err := hublink.New(l, key, hubOptions(data, hub)).Sync(ctx)
 	if err != nil && ctx.Err() != nil {
 		return control.SyncReport{}, stopped(ctx, err, "what the hub acknowledged is kept; the next sync goes on from there")
 	}

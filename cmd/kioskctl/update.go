@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
@@ -189,7 +190,7 @@ func runUpdate(e *env, args []string) error {
 		err = u.UpdateOffered(ctx, filepath.Join(*uf.data, update.IncomingDir), update.OfferedOptions{AnyTime: *anyTime})
 		if errors.Is(err, update.ErrNotNow) {
 			// Not a failure: the kiosk drops the offer again in its window.
-			fmt.Fprintf(e.stdout, "%v: installed at the kiosk's next nightly sync (--any-time installs now)\n", err)
+			fmt.Fprintf(e.stdout, "%s: installed at the kiosk's next nightly sync (--any-time installs now)\n", strings.TrimPrefix(err.Error(), "update: "))
 			return nil
 		}
 		return err

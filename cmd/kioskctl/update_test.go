@@ -54,6 +54,8 @@ func TestKeygenBundleAndADryRunUpdate(t *testing.T) {
 	}
 	if code, _, errs := kioskctl(t, "keygen", "-o", key); code != 1 || !strings.Contains(errs, "exists: not replacing a key") {
 		t.Errorf("keygen over a key: %d %q", code, errs)
+	} else if !strings.HasPrefix(errs, "kioskctl keygen: ") || strings.Contains(errs, "keygen: keygen:") {
+		t.Errorf("keygen over a key: %q, want the command named once", errs)
 	}
 	trusted := filepath.Join(dir, "trusted")
 	os.Mkdir(trusted, 0o755)
@@ -62,9 +64,19 @@ func TestKeygenBundleAndADryRunUpdate(t *testing.T) {
 
 	rel := release(t)
 	bundle := filepath.Join(dir, "hongmajia-0.2.0.bundle")
-	code, out, errs := kioskctl(t, "bundle", "--key", key, "--version", "0.2.0", "-o", bundle, filepath.Join(rel, "kiosk"), filepath.Join(rel, "NOTES"))
+	code, out, errs := kioskctl(t, "bundle", "--key", key, "--version", "0.2.0", "-o", bundle, filepath.Join(rel, "kiosk"), filepath.Join(rel, "kioskctl"), filepath.Join(rel, "NOTES"))
 	if code != 0 || !strings.Contains(out, "version 0.2.0 for "+runtime.GOARCH) {
 		t.Fatalf("bundle: %d %q %q", code, out, errs)
+	}
+	// A release without kioskctl would install, and then no update or
+	// rollback could run (each runs the current version's kioskctl):
+	// refused when it is made.
+	noTool := filepath.Join(dir, "hongmajia-0.2.1.bundle")
+	if code, _, errs := kioskctl(t, "bundle", "--key", key, "--version", "0.2.1", "-o", noTool, filepath.Join(rel, "kiosk"), filepath.Join(rel, "NOTES")); code != 1 || !strings.Contains(errs, "no kioskctl") {
+		t.Errorf("bundle without kioskctl: %d %q", code, errs)
+	}
+	if _, err := os.Stat(noTool); err == nil {
+		t.Error("bundle without kioskctl was written")
 	}
 	if code, _, errs := kioskctl(t, "bundle", "--key", key+".pub", "--version", "0.2.0", "-o", bundle+"2", filepath.Join(rel, "NOTES")); code != 1 || !strings.Contains(errs, "this is a public key") {
 		t.Errorf("bundle with the public key: %d %q", code, errs)
@@ -104,6 +116,9 @@ func TestKeygenBundleAndADryRunUpdate(t *testing.T) {
 	code, _, errs = kioskctl(t, append(append([]string{"update", "--dry-run"}, common...), bundle)...)
 	if code != 1 || !strings.Contains(errs, "does not trust") || !strings.Contains(errs, "nothing changed") {
 		t.Errorf("update with an untrusted key: %d %q", code, errs)
+	}
+	if strings.Contains(errs, "update: update:") {
+		t.Errorf("update with an untrusted key: %q, want the command named once", errs)
 	}
 	if code, _, errs := kioskctl(t, "rollback", "--data", data, "--versions", versions); code != 1 || !strings.Contains(errs, "no previous version") {
 		t.Errorf("rollback without a previous version: %d %q", code, errs)
@@ -210,6 +225,10 @@ func TestUpdateOffered(t *testing.T) {
 	code, out, errs := kioskctl(t, args...)
 	if code != 0 || !strings.Contains(out, "outside the sync window") {
 		t.Errorf("outside the window: %d %q %q", code, out, errs)
+	}
+	// The window in one zone, as a technician reads a time; said once.
+	if !strings.Contains(out, "2001-01-01 02:00 to 04:00") || strings.Contains(out, "T02:00:00") || strings.Contains(out, "update: offered") {
+		t.Errorf("outside the window: %q, want the window in plain words", out)
 	}
 	if _, err := os.Stat(filepath.Join(versions, "offered.json")); err == nil {
 		t.Error("an outcome recorded outside the window")

@@ -120,7 +120,7 @@ func anchorDataDir(data string) (control.AnchorReport, error) {
 	if err != nil {
 		return a, fmt.Errorf("%w: a ledger never enrolled has no anchor (kioskctl enroll)", err)
 	}
-	anc, err := hublink.New(l, key, hubOptions("")).CheckAnchor(ctx)
+	anc, err := hublink.New(l, key, hubOptions(data, "")).CheckAnchor(ctx)
 	if err != nil {
 		return a, stopped(ctx, explain(fmt.Errorf("check the hub's anchor: %w", err)), "not checked")
 	}

@@ -144,7 +144,9 @@ func LoadTrusted(dir string) ([]PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trusted keys: %w", err)
 	}
-	if _, err := os.Stat(dir); err != nil {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("trusted keys: no directory %s: this kiosk trusts no bundle (sudo install -d %s, then copy the release key's .pub there)", dir, dir)
+	} else if err != nil {
 		return nil, fmt.Errorf("trusted keys: %w", err)
 	}
 	sort.Strings(names)

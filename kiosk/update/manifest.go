@@ -70,8 +70,18 @@ func (m *Manifest) check() error {
 			return fmt.Errorf("manifest entry %s is malformed", f.Name)
 		}
 	}
+	// Every later update and rollback runs the current version's kioskctl
+	// (LedgerTool): a release without one would install, and then leave the
+	// kiosk stuck on it.
+	if !seen[ToolProgram] {
+		return fmt.Errorf("no %s among its files (every later update and rollback runs the version's own; bundle it with kiosk and kiosk-screen)", ToolProgram)
+	}
 	return nil
 }
+
+// ToolProgram is the program every release must hold: the updater runs the
+// current version's for the ledger's part of an update and a rollback.
+const ToolProgram = "kioskctl"
 
 // checkName allows plain file names only: a bundle never writes outside its
 // version's directory, nor over its manifest.

@@ -104,8 +104,8 @@ func (u *Updater) UpdateOffered(ctx context.Context, incoming string, o OfferedO
 	}
 	now := u.clk().Now()
 	if !o.AnyTime && (!off.NotBefore.IsZero() && now.Before(off.NotBefore) || !off.NotAfter.IsZero() && !now.Before(off.NotAfter)) {
-		u.logf("offered %s: not now (%s); the sync window is %s to %s", off.Version, now.Format(time.RFC3339),
-			off.NotBefore.Format(time.RFC3339), off.NotAfter.Format(time.RFC3339))
+		u.logf("offered %s: outside the sync window, %s; now %s", off.Version, window(off.NotBefore, off.NotAfter),
+			now.In(off.NotBefore.Location()).Format("2006-01-02 15:04"))
 		return fmt.Errorf("update: offered %s: %w", off.Version, ErrNotNow)
 	}
 	in, err := ReadInstalled(u.Versions)
@@ -231,4 +231,15 @@ func openNoFollow(path string, size int64) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// window says a sync window as a technician reads it, in its own zone (the
+// center's): "2026-03-02 02:13 to 04:00 (+08:00)".
+func window(from, to time.Time) string {
+	const day, minute = "2006-01-02 ", "15:04"
+	end := to.In(from.Location()).Format(day + minute)
+	if to.In(from.Location()).Format(day) == from.Format(day) {
+		end = to.In(from.Location()).Format(minute)
+	}
+	return fmt.Sprintf("%s to %s (%s)", from.Format(day+minute), end, from.Format("-07:00"))
 }

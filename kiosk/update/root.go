@@ -28,7 +28,9 @@ var ErrUnsafe = errors.New("versions directory not safe")
 // directory (not a symlink), owned by the user who runs the updater (root
 // on a kiosk) and writable by no one else.
 func openVersions(dir string) (*os.Root, error) {
-	if st, err := os.Lstat(dir); err != nil {
+	if st, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, noVersions(dir)
+	} else if err != nil {
 		return nil, fmt.Errorf("versions: %w", err)
 	} else if st.Mode()&fs.ModeSymlink != 0 {
 		return nil, fmt.Errorf("%w: %s is a symlink; it must be a directory of its own (root's, 0755)", ErrUnsafe, dir)
@@ -50,6 +52,17 @@ func openVersions(dir string) (*os.Root, error) {
 	}
 	return r, nil
 }
+
+// noVersions is a versions directory that is not there, said to a
+// technician: the package's postinst makes it. It is fs.ErrNotExist to
+// callers for which that means nothing to do.
+type noVersions string
+
+func (d noVersions) Error() string {
+	return fmt.Sprintf("no versions directory %s: the package makes it at install (reinstall hongmajia-kiosk, or: kioskctl update --seed /usr/lib/hongmajia/bin --version V)", string(d))
+}
+
+func (noVersions) Unwrap() error { return fs.ErrNotExist }
 
 func checkOwned(dir string, st fs.FileInfo) error {
 	s, ok := st.Sys().(*syscall.Stat_t)
