@@ -142,6 +142,12 @@ func ReadBundle(r io.Reader) (BundleInfo, error) {
 	if len(want) != len(m.Files) {
 		return bad("the manifest names a file twice")
 	}
+	// The kiosk refuses a release without its kioskctl (every later update
+	// and rollback runs the version's own): refused here first, so it is
+	// never offered.
+	if _, ok := want["kioskctl"]; !ok {
+		return bad("no kioskctl among its files (a kiosk refuses such a release: bundle kiosk, kiosk-screen and kioskctl)")
+	}
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {

@@ -14,19 +14,23 @@ import (
 )
 
 // BundleFile writes a file shaped like a release bundle of version for
-// arch into dir and returns its path: a manifest naming one program, a
-// signature of the right length by no key (the hub checks a bundle's form,
-// never its signature), the program. tamper, when set, changes the bundle's
-// program after its hash went into the manifest.
+// arch into dir and returns its path: a manifest naming two programs (a
+// kiosk and the kioskctl every release holds), a signature of the right
+// length by no key (the hub checks a bundle's form, never its signature),
+// the programs. tamper, when set, changes the bundle's kiosk after its hash
+// went into the manifest.
 func BundleFile(t testing.TB, dir, version, arch string, tamper bool) string {
 	t.Helper()
 	prog := []byte("#!/bin/sh\necho kiosk " + version + "\n")
-	sum := sha256.Sum256(prog)
+	ctl := []byte("#!/bin/sh\necho kioskctl " + version + "\n")
+	sum, ctlSum := sha256.Sum256(prog), sha256.Sum256(ctl)
 	if tamper {
 		prog[len(prog)-2] ^= 1
 	}
 	manifest, err := json.Marshal(map[string]any{"format": 1, "version": version, "arch": arch, "min_schema": 1,
-		"key_id": "test", "files": []map[string]any{{"name": "kiosk", "size": len(prog), "sha256": hex.EncodeToString(sum[:]), "mode": 0o755}}})
+		"key_id": "test", "files": []map[string]any{
+			{"name": "kiosk", "size": len(prog), "sha256": hex.EncodeToString(sum[:]), "mode": 0o755},
+			{"name": "kioskctl", "size": len(ctl), "sha256": hex.EncodeToString(ctlSum[:]), "mode": 0o755}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +40,7 @@ func BundleFile(t testing.TB, dir, version, arch string, tamper bool) string {
 	for _, m := range []struct {
 		name string
 		body []byte
-	}{{"manifest.json", manifest}, {"manifest.sig", bytes.Repeat([]byte{7}, 64)}, {"kiosk", prog}} {
+	}{{"manifest.json", manifest}, {"manifest.sig", bytes.Repeat([]byte{7}, 64)}, {"kiosk", prog}, {"kioskctl", ctl}} {
 		if err := tw.WriteHeader(&tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.body)), Typeflag: tar.TypeReg}); err != nil {
 			t.Fatal(err)
 		}

@@ -82,7 +82,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 		for _, args := range [][]string{
 			{"keygen", "-o", key},
 			{"bundle", "--key", key, "--version", v2, "-o", good, filepath.Join(bin2, "kiosk"), filepath.Join(bin2, "kiosk-screen"), filepath.Join(bin2, "kioskctl")},
-			{"bundle", "--key", key, "--version", v3, "--arch", "amd64", "-o", bad, filepath.Join(bin2, "kiosk"), filepath.Join(broken, "kiosk-screen")},
+			{"bundle", "--key", key, "--version", v3, "--arch", "amd64", "-o", bad, filepath.Join(bin2, "kiosk"), filepath.Join(broken, "kiosk-screen"), filepath.Join(bin2, "kioskctl")},
 		} {
 			if out, err := exec.Command(filepath.Join(bin2, "kioskctl"), args...).CombinedOutput(); err != nil {
 				errs[1] = fmt.Errorf("kioskctl %s: %v\n%s", args[0], err, out)
@@ -127,6 +127,14 @@ func TestUpdateEndToEnd(t *testing.T) {
 			t.Fatalf("kioskctl %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return out
+	}
+	// The kiosk runs here as root (the test's Xvfb and its cookie are
+	// root's), so the data directory is root's too: the updater runs the
+	// ledger's part of an update as the directory's owner, and the
+	// hongmajia user of this root could not reach into the test's 0700
+	// temporary directories. Dropping to the owner is kiosk/update's test.
+	if err := os.Chown(data, 0, 0); err != nil {
+		t.Fatal(err)
 	}
 	mustCtl("demo", "--data", data)
 	card := freeCard(t, data)
