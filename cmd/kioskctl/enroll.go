@@ -83,12 +83,15 @@ func runEnroll(e *env, args []string) error {
 	if owner != "" {
 		fmt.Fprintf(e.stdout, "  %s\n", owner)
 	}
-	at := ""
+	at, as := "", ""
 	if *data != defaultData {
 		at = " --data " + *data
+	} else {
+		// On a kiosk the ledger is the hongmajia user's.
+		as = "sudo -u hongmajia "
 	}
 	fmt.Fprintln(e.stdout, "下一步 next:")
-	fmt.Fprintf(e.stdout, "  kioskctl sync%s   (the first sync brings this center's people and entries to the hub)\n", at)
+	fmt.Fprintf(e.stdout, "  %skioskctl sync%s   (the first sync brings this center's people and entries to the hub)\n", as, at)
 	fmt.Fprintln(e.stdout, "  sudo systemctl start hongmajia-kiosk   (it syncs every night, [sync] in kiosk.toml)")
 	return nil
 }

@@ -64,15 +64,18 @@ func runInit(e *env, args []string) error {
 	if owner != "" {
 		fmt.Fprintf(e.stdout, "  %s\n", owner)
 	}
-	at := ""
+	at, as := "", ""
 	if *data != defaultData {
 		at = " --data " + *data
+	} else {
+		// On a kiosk the ledger is the hongmajia user's.
+		as = "sudo -u hongmajia "
 	}
 	fmt.Fprintln(e.stdout, "下一步 next:")
-	fmt.Fprintf(e.stdout, "  kioskctl import people FILE%s --preview      (then without --preview; CSV or XLSX)\n", at)
-	fmt.Fprintf(e.stdout, "  kioskctl import activities FILE%s --preview\n", at)
-	fmt.Fprintf(e.stdout, "  kioskctl import catalog FILE%s --preview\n", at)
-	fmt.Fprintf(e.stdout, "  kioskctl staff add%s --name NAME --card UID  (the PIN is asked twice)\n", at)
+	fmt.Fprintf(e.stdout, "  %skioskctl import people FILE%s --preview      (then without --preview; CSV or XLSX)\n", as, at)
+	fmt.Fprintf(e.stdout, "  %skioskctl import activities FILE%s --preview\n", as, at)
+	fmt.Fprintf(e.stdout, "  %skioskctl import catalog FILE%s --preview\n", as, at)
+	fmt.Fprintf(e.stdout, "  %skioskctl staff add%s --name NAME --card UID  (the PIN is asked twice)\n", as, at)
 	fmt.Fprintln(e.stdout, "  sudo systemctl enable --now hongmajia-kiosk")
 	return nil
 }

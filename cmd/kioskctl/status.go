@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hongmajia/hongmajia/hubsync"
 	"github.com/hongmajia/hongmajia/internal/buildinfo"
 	"github.com/hongmajia/hongmajia/internal/datadisk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
@@ -198,6 +199,11 @@ func printStatus(e *env, r statusReport) {
 // would roll back to, and what runs.
 func printVersions(line func(label, format string, args ...any), r statusReport) {
 	switch {
+	case r.InstalledVersion != "" && r.PreviousVersion != "" &&
+		hubsync.CheckVersion(r.PreviousVersion) == nil && hubsync.CheckVersion(r.InstalledVersion) == nil &&
+		hubsync.CompareVersions(r.PreviousVersion, r.InstalledVersion) > 0:
+		// An update to a newer version was undone: previous is that one.
+		line("版本 version", "%s (上一版本 previous %s is newer: it was rolled back; kioskctl update.log says why)", r.InstalledVersion, r.PreviousVersion)
 	case r.InstalledVersion != "" && r.PreviousVersion != "":
 		line("版本 version", "%s (previous 上一版本 %s: kioskctl rollback goes back to it)", r.InstalledVersion, r.PreviousVersion)
 	case r.InstalledVersion != "":

@@ -149,6 +149,22 @@ func TestStatusVersions(t *testing.T) {
 	if r.InstalledVersion != "1.3.0" || r.PreviousVersion != "1.2.0" || r.RunningBuild != "0123456789ab" || r.Build == "" || !r.Running {
 		t.Errorf("status --json: %+v", r)
 	}
+
+	// After an update to 1.3.0 was rolled back, 1.2.0 is current and the
+	// newer 1.3.0 previous: status says it was undone.
+	for name, to := range map[string]string{"current": "1.2.0", "previous": "1.3.0"} {
+		if err := os.Remove(filepath.Join(versions, name)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(to, filepath.Join(versions, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, stderr = kioskctl(t, "status", "--data", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	wantIn(t, "status after a rollback", out, "1.2.0 (上一版本 previous 1.3.0 is newer: it was rolled back")
 }
 
 // A ledger in RAM is lost at power-off: status says so.
