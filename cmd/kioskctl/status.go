@@ -66,6 +66,10 @@ type statusReport struct {
 	InstalledVersion string              `json:"installed_version,omitempty"`
 	PreviousVersion  string              `json:"previous_version,omitempty"`
 	RunningBuild     string              `json:"running_build,omitempty"`
+	// What the hub offered at the last sync (downloaded, waiting for the
+	// sync window) and what became of the last offered bundle.
+	Offered     *update.Offer   `json:"offered,omitempty"`
+	LastOffered *update.Outcome `json:"last_offered,omitempty"`
 	Build            string              `json:"build"`
 	SyncLink         string              `json:"sync_link,omitempty"`
 	Syncing          bool                `json:"syncing"`
@@ -121,6 +125,14 @@ func runStatus(e *env, args []string) error {
 	}
 	if in, err := update.ReadInstalled(filepath.Join(*data, "versions")); err == nil {
 		r.InstalledVersion, r.PreviousVersion = in.Current, in.Previous
+	}
+	if off, err := update.ReadOffer(filepath.Join(*data, update.IncomingDir)); err == nil && off != nil && off.Version != r.InstalledVersion {
+		off.NotBefore, off.NotAfter = off.NotBefore.In(l.Location()), off.NotAfter.In(l.Location())
+		r.Offered = off
+	}
+	if o, err := update.ReadOutcome(filepath.Join(*data, "versions")); err == nil && o != nil {
+		o.At = o.At.In(l.Location())
+		r.LastOffered = o
 	}
 	r.Build = buildVersion()
 	if d, err := datadisk.Of(*data); err == nil {
@@ -210,6 +222,20 @@ func printVersions(line func(label, format string, args ...any), r statusReport)
 		line("版本 version", "%s (no previous version)", r.InstalledVersion)
 	default:
 		line("版本 version", "as the package installed it (no update installed yet)")
+	}
+	if o := r.Offered; o != nil {
+		when := "any time"
+		if !o.NotBefore.IsZero() && !o.NotAfter.IsZero() {
+			when = o.NotBefore.Format("01-02 15:04") + "–" + o.NotAfter.Format("15:04")
+		}
+		line("待装更新 offered update", "%s from the hub, downloaded; hongmajia-update installs it %s (now: sudo kioskctl update --offered --any-time)", o.Version, when)
+	}
+	if o := r.LastOffered; o != nil {
+		if o.OK {
+			line("上次更新 last offered", "已安装 installed %s at %s", o.Version, o.At.Format(time.DateTime))
+		} else {
+			line("上次更新 last offered", "未安装 not installed %s at %s: %s", o.Version, o.At.Format(time.DateTime), o.Error)
+		}
 	}
 	running := "not running"
 	if r.Running {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,6 +166,29 @@ func TestStatusVersions(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	wantIn(t, "status after a rollback", out, "1.2.0 (上一版本 previous 1.3.0 is newer: it was rolled back")
+
+	// The hub offered 1.4.2 at the last sync (downloaded, waiting for the
+	// window), and the last offered bundle was not installed: a technician
+	// on site reads both.
+	incoming := filepath.Join(dir, "incoming")
+	if err := os.Mkdir(incoming, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	offer := `{"version":"1.4.2","arch":"arm64","size":10,"sha256":"` + strings.Repeat("ab", 32) + `","not_before":"2026-03-01T18:00:00Z","not_after":"2026-03-01T20:00:00Z"}`
+	if err := os.WriteFile(filepath.Join(incoming, "offer.json"), []byte(offer), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	outcome := `{"version":"1.3.0","ok":false,"error":"1.3.0 was not healthy within 2m0s","at":"2026-02-28T18:30:00Z"}`
+	if err := os.WriteFile(filepath.Join(versions, "offered.json"), []byte(outcome), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr = kioskctl(t, "status", "--data", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// The demo center's zone is Asia/Shanghai: 18:00Z is 02:00.
+	wantIn(t, "status with an offer", out, "待装更新 offered update", "1.4.2 from the hub, downloaded; hongmajia-update installs it 03-02 02:00–04:00",
+		"上次更新 last offered", "未安装 not installed 1.3.0 at 2026-03-01 02:30:00: 1.3.0 was not healthy within 2m0s")
 }
 
 // A ledger in RAM is lost at power-off: status says so.

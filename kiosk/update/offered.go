@@ -189,6 +189,16 @@ func (u *Updater) checkFree(n int64) error {
 	return nil
 }
 
+// ReadOffer reads the offer the kiosk left in incoming (IncomingDir), as
+// UpdateOffered would; nil when there is none.
+func ReadOffer(incoming string) (*Offer, error) {
+	off, err := readOffer(incoming)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return off, err
+}
+
 // readOffer reads incoming's offer file: never through a link (the
 // directory is the kiosk's user's, and this runs as root), a regular file
 // of at most maxOffer bytes, an offer that reads.
