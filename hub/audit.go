@@ -50,7 +50,7 @@ func AuditActions() []AuditAction {
 	return []AuditAction{AuditLogin, AuditLogout, AuditLoginFailed, AuditLoginLocked, AuditUserAdd, AuditUserDisable,
 		AuditIDSet, AuditIDView, AuditCertIssue, AuditIssuerSet, AuditFlagResolve,
 		AuditPersonRegister, AuditCardBind, AuditCardLost, AuditCardReplace, AuditPeopleImport, AuditPersonMerge,
-		AuditExport, AuditItemAdd, AuditItemChange, AuditItemPicture, AuditRestock}
+		AuditExport, AuditItemAdd, AuditItemChange, AuditItemPicture, AuditRestock, AuditBundleAdd, AuditBundleWithdraw}
 }
 
 // The details of a refused login: words for the web's catalog, not for a

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hongmajia/hongmajia/hubsync"
@@ -234,7 +235,14 @@ func (h *Hub) AddBundle(ctx context.Context, path string, centers []string, by A
 				return fmt.Errorf("center %s: %w", c, err)
 			}
 		}
-		return tx.PutBundle(b)
+		if err := tx.PutBundle(b); err != nil {
+			return err
+		}
+		to := "all centers"
+		if len(b.Centers) > 0 {
+			to = strings.Join(b.Centers, " ")
+		}
+		return h.audit(tx, by, AuditBundleAdd, "", b.Version+" "+b.Arch, to+" · SHA-256 "+b.SHA256)
 	})
 	if err != nil {
 		return Bundle{}, fmt.Errorf("hub: bundle: %w", err)
@@ -258,7 +266,7 @@ func (h *Hub) Bundles(ctx context.Context) ([]Bundle, error) {
 // WithdrawBundle stops offering the bundles of version (of every
 // architecture) and returns them; ErrNotFound when none is offered. A
 // kiosk that downloaded one already may still install it.
-func (h *Hub) WithdrawBundle(ctx context.Context, version string) ([]Bundle, error) {
+func (h *Hub) WithdrawBundle(ctx context.Context, version string, by Actor) ([]Bundle, error) {
 	var out []Bundle
 	err := h.store.Update(ctx, func(tx Tx) error {
 		all, err := tx.Bundles()
@@ -277,7 +285,11 @@ func (h *Hub) WithdrawBundle(ctx context.Context, version string) ([]Bundle, err
 		if len(out) == 0 {
 			return fmt.Errorf("hub: no bundle of version %s is offered: %w", version, ErrNotFound)
 		}
-		return nil
+		archs := make([]string, len(out))
+		for i, b := range out {
+			archs[i] = b.Arch
+		}
+		return h.audit(tx, by, AuditBundleWithdraw, "", version, strings.Join(archs, " "))
 	})
 	if err != nil {
 		return nil, err

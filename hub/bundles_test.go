@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hongmajia/hongmajia/hub"
@@ -43,6 +44,13 @@ func (e *env) addBundle(version, arch string, centers ...string) hub.Bundle {
 	b, err := e.hub.AddBundle(ctx, hubtest.BundleFile(e.t, e.t.TempDir(), version, arch, false), centers, hub.CommandLine("tech"))
 	if err != nil {
 		e.t.Fatalf("add bundle %s %s: %v", version, arch, err)
+	}
+	to := "all centers"
+	if len(centers) > 0 {
+		to = strings.Join(centers, " ")
+	}
+	if a := e.lastAudit(); a.Action != hub.AuditBundleAdd || a.Subject != version+" "+arch || a.Detail != to+" · SHA-256 "+b.SHA256 || a.Addr != "hubd:tech" {
+		e.t.Errorf("bundle %s %s's audit: %+v", version, arch, a)
 	}
 	return b
 }
@@ -99,9 +107,12 @@ func TestBundlesAreOfferedToOlderKiosksOfTheirArchAndCenters(t *testing.T) {
 	}
 
 	// Withdrawn, 1.5.1 is offered no more; 1.4.2 comes back for A's.
-	w, err := e.hub.WithdrawBundle(ctx, "1.5.1")
+	w, err := e.hub.WithdrawBundle(ctx, "1.5.1", hub.CommandLine("tech"))
 	if err != nil || len(w) != 1 || w[0].SHA256 != b2.SHA256 {
 		t.Fatalf("withdraw 1.5.1: %v, %v", w, err)
+	}
+	if a := e.lastAudit(); a.Action != hub.AuditBundleWithdraw || a.Subject != "1.5.1" || a.Detail != "arm64" || a.Addr != "hubd:tech" {
+		t.Errorf("the withdrawal's audit: %+v", a)
 	}
 	if got := e.offer(older); got == nil || got.Version != "1.4.2" {
 		t.Errorf("after the withdrawal A-older is offered %+v, want 1.4.2", got)
@@ -109,7 +120,7 @@ func TestBundlesAreOfferedToOlderKiosksOfTheirArchAndCenters(t *testing.T) {
 	if got := e.offer(otherCenter); got != nil {
 		t.Errorf("after the withdrawal B-older is offered %+v", got)
 	}
-	if _, err := e.hub.WithdrawBundle(ctx, "1.5.1"); !errors.Is(err, hub.ErrNotFound) {
+	if _, err := e.hub.WithdrawBundle(ctx, "1.5.1", hub.CommandLine("tech")); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("withdraw twice: %v, want ErrNotFound", err)
 	}
 	if _, _, err := e.hub.OpenBundle(ctx, otherCenter.Meta(), b2.SHA256); !errors.Is(err, hubsync.ErrNotOffered) {

@@ -49,6 +49,13 @@ const (
 	// AuditRestock: a center's stock of an item restocked or corrected.
 	// Subject: the item's name; Detail: the quantity, what is left and why.
 	AuditRestock AuditAction = "stock-restock"
+	// AuditBundleAdd: a release bundle offered to kiosks (hubd bundle add).
+	// Subject: its version and architecture; Detail: the centers (or all)
+	// and its SHA-256.
+	AuditBundleAdd AuditAction = "bundle-add"
+	// AuditBundleWithdraw: a version's bundles offered no more. Subject:
+	// the version; Detail: their architectures.
+	AuditBundleWithdraw AuditAction = "bundle-withdraw"
 )
 
 // Fields of an item and a restock (beside FieldName, FieldPrice and

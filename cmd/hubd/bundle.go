@@ -167,7 +167,7 @@ func bundleWithdraw(e *env, args []string) error {
 		return err
 	}
 	defer h.Close()
-	bs, err := h.WithdrawBundle(ctx, rest[0])
+	bs, err := h.WithdrawBundle(ctx, rest[0], actor())
 	if errors.Is(err, hub.ErrNotFound) {
 		return fmt.Errorf("no bundle of version %s is offered (hubd bundle list shows them)", rest[0])
 	}

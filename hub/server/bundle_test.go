@@ -151,7 +151,7 @@ func TestBundleDownload(t *testing.T) {
 	}
 
 	// Withdrawn: refused to the kiosk it was offered to.
-	if _, err := e.hub.WithdrawBundle(ctx, "1.4.2"); err != nil {
+	if _, err := e.hub.WithdrawBundle(ctx, "1.4.2", hub.CommandLine("tech")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Bundle(ctx, b.SHA256, io.Discard, b.Size); !errors.Is(err, hubsync.ErrNotOffered) {
