@@ -63,18 +63,18 @@ type statusReport struct {
 	// the one before it (an update's rollback goes back to it), "" when
 	// the binaries are not installed through it; the running terminal's
 	// build and this kioskctl's.
-	InstalledVersion string              `json:"installed_version,omitempty"`
-	PreviousVersion  string              `json:"previous_version,omitempty"`
-	RunningBuild     string              `json:"running_build,omitempty"`
+	InstalledVersion string `json:"installed_version,omitempty"`
+	PreviousVersion  string `json:"previous_version,omitempty"`
+	RunningBuild     string `json:"running_build,omitempty"`
 	// What the hub offered at the last sync (downloaded, waiting for the
 	// sync window) and what became of the last offered bundle.
-	Offered     *update.Offer   `json:"offered,omitempty"`
-	LastOffered *update.Outcome `json:"last_offered,omitempty"`
-	Build            string              `json:"build"`
-	SyncLink         string              `json:"sync_link,omitempty"`
-	Syncing          bool                `json:"syncing"`
-	NextSync         *time.Time          `json:"next_sync,omitempty"`
-	LastTry          *control.SyncReport `json:"last_try,omitempty"`
+	Offered     *update.Offer       `json:"offered,omitempty"`
+	LastOffered *update.Outcome     `json:"last_offered,omitempty"`
+	Build       string              `json:"build"`
+	SyncLink    string              `json:"sync_link,omitempty"`
+	Syncing     bool                `json:"syncing"`
+	NextSync    *time.Time          `json:"next_sync,omitempty"`
+	LastTry     *control.SyncReport `json:"last_try,omitempty"`
 }
 
 func runStatus(e *env, args []string) error {
