@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -341,11 +342,21 @@ func TestAppCloseStopsASync(t *testing.T) {
 		}
 	}()
 	f := startApp(t, dir, clk, lo, func(c *app.Config) { c.Headless = true; c.Sync.Hub = "http://" + mute.Addr().String() })
+	// The asked-for sync ends without an answer (the socket closed) or
+	// with a report of its failure: never one that says it was done.
 	asked := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, err := control.Request(ctx, control.SocketPath(dir), "sync")
+		answer, err := control.Request(ctx, control.SocketPath(dir), "sync")
+		if err == nil {
+			var r control.SyncReport
+			if jerr := json.Unmarshal([]byte(answer), &r); jerr != nil {
+				err = jerr
+			} else if !r.OK && r.Error != "" {
+				err = errors.New(r.Error)
+			}
+		}
 		asked <- err
 	}()
 	for deadline := time.Now().Add(5 * time.Second); !f.status(t).Syncing; time.Sleep(time.Millisecond) {
