@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if w == 0 || h == 0 {
 		w, h = 1024, 600
 	}
-	if err := fe.Run(ctx, ui.RunOpts{Width: w, Height: h, Fullscreen: cfg.Screen.Fullscreen}); err != nil {
+	if err := fe.Run(ctx, ui.RunOpts{Width: w, Height: h, Fullscreen: cfg.Screen.Fullscreen, Logf: logger.Printf}); err != nil {
 		logger.Printf("kiosk-screen: %v", err)
 		return 1
 	}

@@ -56,6 +56,7 @@ type Frontend struct {
 	frames  atomic.Uint64
 	updates atomic.Uint64
 	quit    atomic.Bool
+	chars   []rune // AppendInputChars' buffer
 }
 
 // NewFrontend joins a terminal to a new Manager.
@@ -192,17 +193,39 @@ var demoKeys = [...]ebiten.Key{ebiten.KeyDigit1, ebiten.KeyDigit2, ebiten.KeyDig
 var numpadKeys = [...]ebiten.Key{ebiten.KeyNumpad1, ebiten.KeyNumpad2, ebiten.KeyNumpad3, ebiten.KeyNumpad4,
 	ebiten.KeyNumpad5, ebiten.KeyNumpad6, ebiten.KeyNumpad7, ebiten.KeyNumpad8, ebiten.KeyNumpad9}
 
+// demoKeys taps demo card n for each press of key n (1–9, on the main row
+// or the keypad). The frame loop sleeps in glfw.WaitEvents with sticky keys
+// off, where a key pressed and released in one batch of events (xdotool's,
+// or a quick finger while a scene is painted) leaves no state behind: the
+// characters typed, which GLFW hands over one per press, are counted
+// first, and a key that typed none (the keypad without NumLock) by its
+// state.
+func (fe *Frontend) demoKeys() {
+	var typed [10]int
+	fe.chars = ebiten.AppendInputChars(fe.chars[:0])
+	for _, c := range fe.chars {
+		if c >= '1' && c <= '9' {
+			typed[c-'0']++
+		}
+	}
+	for i := range demoKeys {
+		n := typed[i+1]
+		if n == 0 && (inpututil.IsKeyJustPressed(demoKeys[i]) || inpututil.IsKeyJustPressed(numpadKeys[i])) {
+			n = 1
+		}
+		for range n {
+			fe.opts.DemoKey(i + 1)
+		}
+	}
+}
+
 func (fe *Frontend) update() error {
 	fe.updates.Add(1)
 	if fe.quit.Load() {
 		return ebiten.Termination
 	}
 	if fe.opts.DemoKey != nil {
-		for i := range demoKeys {
-			if inpututil.IsKeyJustPressed(demoKeys[i]) || inpututil.IsKeyJustPressed(numpadKeys[i]) {
-				fe.opts.DemoKey(i + 1)
-			}
-		}
+		fe.demoKeys()
 	}
 	for {
 		select {

@@ -24,6 +24,14 @@ type ManagerOpts struct {
 	// Pointer samples the pointing device; nil reads ebiten's mouse and
 	// touches. Tests replace it to tap without X.
 	Pointer func() Pointer
+	// Samples, when set, are the pointer's changes since the last call, in
+	// order (a Recorder's Take): each Update feeds them all to the tracker
+	// in place of one Pointer sample, so a press and release that came
+	// together are both seen, and the frame loop may sleep with buttons on
+	// screen. ok false (the recording broke) falls back to Pointer and to
+	// polling while buttons are on screen. Run sets it from StartRecorder
+	// when nil.
+	Samples func() (samples []Pointer, ok bool)
 	// Wake asks for a frame soon from any goroutine; nil is
 	// ebiten.ScheduleFrame, which wakes a frame loop waiting for events.
 	Wake func()
@@ -65,6 +73,9 @@ type Manager struct {
 	next    time.Time
 	calm    int  // Updates since the last one that asked for a paint
 	polling bool // what Poll was last told
+	// recorded: this Update's pointer came from Samples (the X server's
+	// RECORD), so the loop need not poll for buttons.
+	recorded bool
 	pollSet bool // Poll was told at all
 	// returnAt is when the session returns to idle (SetReturnAt): the last
 	// kiosk.CountdownFrom of it is counted down over the scene.
@@ -197,7 +208,25 @@ func (m *Manager) Update() error {
 	}
 	m.rebuild(now)
 
-	ev, hit := m.tracker.Step(m.opts.Pointer(), m.frame.Targets)
+	m.recorded = false
+	if m.opts.Samples != nil {
+		var samples []Pointer
+		samples, m.recorded = m.opts.Samples()
+		for _, p := range samples {
+			m.step(p, now)
+		}
+	}
+	if !m.recorded {
+		m.step(m.opts.Pointer(), now)
+	}
+	m.pace()
+	return nil
+}
+
+// step gives the tracker one pointer sample and runs the action of the
+// button it fires.
+func (m *Manager) step(p Pointer, now time.Time) {
+	ev, hit := m.tracker.Step(p, m.frame.Targets)
 	if ev != NoEvent || m.tracker.Pressed() != m.pressed {
 		m.repaint = true
 	}
@@ -210,8 +239,6 @@ func (m *Manager) Update() error {
 		}
 		m.rebuild(now)
 	}
-	m.pace()
-	return nil
 }
 
 // settleFrames is how many frames ebiten presents again after one that
@@ -219,21 +246,22 @@ func (m *Manager) Update() error {
 const settleFrames = 4
 
 // pace chooses the frame loop's mode for what follows this Update. With
-// the loop sleeping until an X event, GLFW keeps only the state of the mouse
-// button after all the events it read at once: a tap whose press and
-// release come together (a quick tap, or any tap while a frame is being
-// painted) is never seen as pressed, and the frame is presented by the
-// render thread after the loop has gone back to sleep, so the last picture
-// may show only at the next event. The loop therefore polls while buttons
-// are on screen or a paint is being presented, and sleeps otherwise: the
-// idle scene has no buttons and paints once a minute.
+// the loop sleeping until an X event, the frame is presented by the render
+// thread after the loop has gone back to sleep, so the last picture may
+// show only at the next event: the loop polls while a paint is being
+// presented. And GLFW keeps only the state of the mouse button after all
+// the events it read at once: a tap whose press and release come together
+// (a quick tap, or any tap while a frame is being painted) is never seen
+// as pressed. With the pointer recorded (Samples) no tap depends on that
+// state and the loop sleeps on every scene; without, it polls while
+// buttons are on screen too.
 func (m *Manager) pace() {
 	if m.repaint {
 		m.calm = 0
 	} else if m.calm < settleFrames {
 		m.calm++
 	}
-	on := len(m.frame.Targets) > 0 || m.calm < settleFrames
+	on := (!m.recorded && len(m.frame.Targets) > 0) || m.calm < settleFrames
 	if m.pollSet && on == m.polling {
 		return
 	}
@@ -241,9 +269,9 @@ func (m *Manager) pace() {
 	m.opts.Poll(on)
 }
 
-// Polling reports whether the frame loop polls input every frame (buttons on
-// screen, or a paint still being presented) rather than sleeping until an
-// event.
+// Polling reports whether the frame loop polls input every frame (a paint
+// still being presented, or buttons on screen with the pointer not
+// recorded) rather than sleeping until an event.
 func (m *Manager) Polling() bool { return m.polling }
 
 // rebuild lays the scene out again when dirty, and tells the waker when
@@ -317,13 +345,37 @@ func (m *Manager) wakes(stop <-chan struct{}) {
 type RunOpts struct {
 	Width, Height int  // window size in windowed mode
 	Fullscreen    bool // the kiosk; false for --windowed
+	// Logf logs, once, that the pointer is not recorded (the loop then
+	// polls while buttons are on screen); nil: not logged.
+	Logf func(format string, args ...any)
 }
 
 // Run opens the window and runs m until the window closes or Update fails.
-// At the idle scene the frame loop waits for input events or a Wake instead
-// of presenting 60 frames a second: on a Pi or under Xvfb nothing throttles
-// an idle loop. While buttons are on screen it polls (see Manager.pace).
+// The frame loop waits for input events or a Wake instead of presenting 60
+// frames a second: on a Pi or under Xvfb nothing throttles an idle loop.
+// The pointer's events are recorded (StartRecorder) so that no tap is lost
+// while it sleeps; where they cannot be, it polls while buttons are on
+// screen (see Manager.pace).
 func Run(m *Manager, o RunOpts) error {
+	if m.opts.Samples == nil {
+		rec, err := StartRecorder(m.opts.Wake)
+		if err != nil {
+			if o.Logf != nil {
+				o.Logf("%v: polling while buttons are on screen", err)
+			}
+		} else {
+			defer rec.Close()
+			logged := false
+			m.opts.Samples = func() ([]Pointer, bool) {
+				s, ok := rec.Take()
+				if !ok && !logged && o.Logf != nil {
+					logged = true
+					o.Logf("ui: X record stopped (%v): polling while buttons are on screen", rec.Err())
+				}
+				return s, ok
+			}
+		}
+	}
 	ebiten.SetWindowTitle(WindowTitle(m.strings))
 	ebiten.SetWindowSize(o.Width, o.Height)
 	ebiten.SetFullscreen(o.Fullscreen)
