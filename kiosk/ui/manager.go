@@ -76,7 +76,7 @@ type Manager struct {
 	// recorded: this Update's pointer came from Samples (the X server's
 	// RECORD), so the loop need not poll for buttons.
 	recorded bool
-	pollSet bool // Poll was told at all
+	pollSet  bool // Poll was told at all
 	// returnAt is when the session returns to idle (SetReturnAt): the last
 	// kiosk.CountdownFrom of it is counted down over the scene.
 	returnAt time.Time
