@@ -47,6 +47,7 @@ const (
 	xButtonPress   = 4
 	xButtonRelease = 5
 	xMotionNotify  = 6
+	xGenericEvent  = 35
 	recordEnable   = 5 // RECORD's EnableContext minor opcode
 	recordFromSrv  = 0 // reply category: from the server (the device events)
 )
@@ -147,9 +148,15 @@ func (r *Recorder) read() {
 			r.fail(err)
 			return
 		}
-		if head[0] != 1 {
+		switch {
+		case head[0] == 0:
 			r.fail(fmt.Errorf("X error %d on the record connection", head[1]))
 			return
+		case head[0]&0x7f == xGenericEvent:
+			// Events come to every client unasked (MappingNotify when xdotool
+			// or a keyboard changes the keymap): a generic one has a body.
+		case head[0] != 1:
+			continue
 		}
 		n := int(binary.LittleEndian.Uint32(head[4:])) * 4
 		if cap(body) < n {
@@ -160,7 +167,7 @@ func (r *Recorder) read() {
 			r.fail(err)
 			return
 		}
-		if head[1] != recordFromSrv {
+		if head[0] != 1 || head[1] != recordFromSrv {
 			continue
 		}
 		for ev := body; len(ev) >= 32; ev = ev[32:] {
