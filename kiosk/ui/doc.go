@@ -24,12 +24,22 @@
 // Taps. Waiting for X events, GLFW turns sticky mouse buttons off and keeps
 // only the button's state after all the events it read at once: a press and
 // release read together (a quick tap, or any tap while a new scene is being
-// painted) are never seen. So the loop sleeps only while no button is on
-// screen (the idle scene) and polls with vsync on, sticky buttons and
-// frames presented before the next one, while there are buttons (a
-// session, which ends 30 s after the last touch). Measured with the kiosk
-// on demo data under Xvfb, 20 s each: idle scene 0 ticks in the kiosk and
-// in Xvfb; person scene 10.2% of a core in the kiosk plus 2.5% in Xvfb.
+// painted) are never seen. Polling with vsync on keeps the buttons sticky,
+// but costs what the idle loop saved: measured with the kiosk on demo data
+// under Xvfb (30 s, 2-core x86, load 23), the person scene polled at
+// 7.8% of a core in the kiosk plus 2.1% in Xvfb. So the pointer is not read
+// from GLFW: a Recorder, on two X connections of its own, records the
+// server's ButtonPress, ButtonRelease and MotionNotify through the RECORD
+// extension (Xorg and Xvfb have it; a touchscreen arrives as this pointer),
+// queues them in the window's coordinates and wakes the loop, and each
+// Update feeds every one of them to the Tracker: the loop sleeps on every
+// scene and a burst of taps between two frames acts once per tap. Measured
+// the same way and in the same run: the person scene 0.43% in the kiosk
+// (its once-a-second wake for the session's timeout) plus 0.03% in Xvfb.
+// Where RECORD is missing or the connection is refused the Manager falls
+// back to polling GLFW while buttons are on screen, and logs it once.
+// Keys are GLFW's still: the demo keys count the characters typed, which
+// GLFW hands over one per press whatever the batch.
 //
 // Linking ebiten has one more cost: on Linux its init opens the X display
 // and panics without one, so a binary that must run headless cannot import
