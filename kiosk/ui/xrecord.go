@@ -150,7 +150,7 @@ func (r *Recorder) read() {
 		}
 		switch {
 		case head[0] == 0:
-			r.fail(fmt.Errorf("X error %d on the record connection", head[1]))
+			r.fail(fmt.Errorf("error %d from the X server on the record connection", head[1]))
 			return
 		case head[0]&0x7f == xGenericEvent:
 			// Events come to every client unasked (MappingNotify when xdotool
@@ -314,7 +314,7 @@ func dialX() (net.Conn, error) {
 		if int(head[1]) <= len(rest) && head[0] == 0 {
 			reason = rest[:head[1]]
 		}
-		return nil, fmt.Errorf("X server refused the connection: %s", strings.TrimSpace(string(reason)))
+		return nil, fmt.Errorf("the X server refused the connection: %s", strings.TrimSpace(string(reason)))
 	}
 	return c, nil
 }
