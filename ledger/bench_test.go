@@ -398,3 +398,52 @@ func BenchmarkVerify(b *testing.B) {
 		b.ReportMetric(float64(rep.Entries), "entries")
 	}
 }
+
+// BenchmarkFileSize is the seeded ledger's bytes per entry once the
+// idempotency log is pruned as the nightly sync does (and as the writes
+// trim it): the pages in use over the entries (B/entry), beside the whole
+// file over them (file-B/entry: a file grown before keeps its freed pages,
+// reused by later writes). Each table and index's share is logged, from
+// SQLite's dbstat.
+func BenchmarkFileSize(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	if _, err := env.l.PruneRequests(ctx, 0); err != nil {
+		b.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+env.l.Path()+"?mode=ro")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	b.ResetTimer()
+	for range b.N {
+		var entries, pages, free, pageSize int64
+		err := db.QueryRow(`SELECT (SELECT count(*) FROM entries), (SELECT page_count FROM pragma_page_count),
+			(SELECT freelist_count FROM pragma_freelist_count), (SELECT page_size FROM pragma_page_size)`).Scan(&entries, &pages, &free, &pageSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64((pages-free)*pageSize)/float64(entries), "B/entry")
+		b.ReportMetric(float64(pages*pageSize)/float64(entries), "file-B/entry")
+		b.ReportMetric(float64(entries), "entries")
+		rows, err := db.Query("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+			var name string
+			var bytes int64
+			if err := rows.Scan(&name, &bytes); err != nil {
+				b.Fatal(err)
+			}
+			if bytes >= pageSize*16 {
+				b.Logf("%-28s %7.1f MB %6.1f B/entry", name, float64(bytes)/1e6, float64(bytes)/float64(entries))
+			}
+		}
+		if err := rows.Err(); err != nil {
+			b.Fatal(err)
+		}
+		rows.Close()
+	}
+}

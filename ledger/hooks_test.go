@@ -20,3 +20,11 @@ func OnCommit(l *Ledger, fn func() int32) error {
 		return nil
 	})
 }
+
+// SetKeepRequests has the idempotency log keep n results instead of
+// KeepRequests, until the returned func puts it back. Tests using it must
+// not run in parallel with others.
+func SetKeepRequests(n int) (restore func()) {
+	old := keepRequests.Swap(int64(n))
+	return func() { keepRequests.Store(old) }
+}

@@ -737,7 +737,7 @@ func run[R any](t *wtx, op string, id record.EntryID, fn func(t *wtx) (R, error)
 	if err == nil {
 		blob, err = json.Marshal(compactResult(r))
 		if err == nil {
-			_, err = t.exec(sqlSaveRequest, id[:], op, blob)
+			err = t.saveRequest(id, op, blob)
 		}
 	}
 	if err != nil {
