@@ -43,6 +43,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -89,6 +90,12 @@ type Options struct {
 	// export, verify) never changes the file. Writes fail with ErrReadOnly.
 	// A ledger of an older schema is read as it is.
 	ReadOnly bool
+	// Checkpoint tunes when the WAL is copied into the database file (see
+	// CheckpointOptions); the zero value is the default.
+	Checkpoint CheckpointOptions
+	// Logger gets what goes wrong off any caller's path (a failed background
+	// checkpoint). Default slog.Default().
+	Logger *slog.Logger
 }
 
 // China Standard Time, used unless Options.Location says otherwise.
@@ -112,6 +119,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BusyTimeout <= 0 {
 		o.BusyTimeout = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	if o.Boot == nil {
 		o.Boot = clock.Real{}
@@ -156,6 +166,7 @@ type Ledger struct {
 	wc     *sql.Conn  // the writer connection, held for the ledger's life
 	wq     cachedQ    // statements on wc
 	rcache *stmtCache // statements on the reader pool
+	ck     *checkpointer // nil when read-only
 }
 
 type chainHead struct {
@@ -416,8 +427,20 @@ func (l *Ledger) init(ctx context.Context) error {
 			return storageErr(err)
 		}
 	}
+	// The ledger checkpoints by itself, off the taps' path (checkpoint.go).
+	ckpt := l.opts.Checkpoint.withDefaults()
+	if _, err := l.wc.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		return storageErr(err)
+	}
+	var limit int64
+	if err := l.wc.QueryRowContext(ctx, "PRAGMA journal_size_limit = "+strconv.FormatInt(ckpt.MaxWAL, 10)).Scan(&limit); err != nil {
+		return storageErr(err)
+	}
 	l.wq = cachedQ{c: newStmtCache(l.wc.PrepareContext), direct: l.wc}
 	l.rcache = newStmtCache(l.r.PrepareContext)
+	if l.ck, err = newCheckpointer(ctx, l); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -474,13 +497,18 @@ func (l *Ledger) Close() error {
 	if l == nil {
 		return nil
 	}
+	// First the checkpointer, which may wait for l.mu: it stops, and
+	// checkpoints the WAL into the file once more.
+	var err error
+	if l.ck != nil {
+		err = l.ck.close()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil
 	}
 	l.closed = true
-	var err error
 	if l.rcache != nil {
 		l.rcache.close()
 	}
@@ -694,6 +722,7 @@ func (t *wtx) commit() error {
 	}
 	l.head = t.head
 	l.floor = t.floor
+	l.ck.committed()
 	return nil
 }
 
