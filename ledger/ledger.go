@@ -161,11 +161,11 @@ type Ledger struct {
 	// the next write reads the head again first.
 	stale  bool
 	head   chainHead
-	floor  time.Time  // never-earlier-than floor for trusted time
-	saved  time.Time  // floor as last persisted
-	wc     *sql.Conn  // the writer connection, held for the ledger's life
-	wq     cachedQ    // statements on wc
-	rcache *stmtCache // statements on the reader pool
+	floor  time.Time     // never-earlier-than floor for trusted time
+	saved  time.Time     // floor as last persisted
+	wc     *sql.Conn     // the writer connection, held for the ledger's life
+	wq     cachedQ       // statements on wc
+	rcache *stmtCache    // statements on the reader pool
 	ck     *checkpointer // nil when read-only
 }
 
