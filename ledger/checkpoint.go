@@ -159,8 +159,8 @@ func (c *checkpointer) run() {
 			pending = true
 			n++
 			idle.Reset(c.opts.Idle)
-			// A busy checkpoint (a long read) is not tried again sooner
-			// than Idle: the read ends first, or nothing is gained.
+			// A busy or failed checkpoint (a long read, a full disk) is
+			// not tried again sooner than Idle: nothing would be gained.
 			if n < c.opts.Every || (busy && time.Since(last) < c.opts.Idle) {
 				continue
 			}
@@ -173,7 +173,7 @@ func (c *checkpointer) run() {
 		if err == nil {
 			c.background.Add(1)
 		}
-		last, busy, n = time.Now(), r.Busy, 0
+		last, busy, n = time.Now(), r.Busy || err != nil, 0
 		pending = err != nil || r.Checkpointed < r.Log
 		if pending {
 			idle.Reset(c.opts.Idle)
