@@ -14,19 +14,20 @@ import (
 // itself, off the taps' path.
 //
 // SQLite's own auto-checkpoint runs inside the COMMIT that takes the WAL past
-// 1,000 pages: that tap copies the whole WAL into the file and fsyncs it. On
-// the 1,000,000-entry benchmark ledger that was 1.2% of check-outs, each
-// about 34 ms: exactly the p99 (12 ms against the bare insert's 1 ms in the
-// README's run). So the writer connection turns it off (wal_autocheckpoint=0)
-// and a goroutine checkpoints on its own connection:
+// 1,000 pages: that tap copies the whole WAL into the file and fsyncs it. A
+// check-out writes about 12 WAL pages, so every ~85th tap (1.2%) paid for
+// it, 12 to 35 ms on the 1,000,000-entry benchmark ledger: the check-out's
+// p99 (12 ms against the bare insert's 1.0 ms in issue 12's run). So the
+// writer connection turns it off (wal_autocheckpoint=0) and a goroutine
+// checkpoints on its own connection:
 //
 //   - when writes have paused for CheckpointOptions.Idle (1 s): a person's
 //     tap, the screen's answer and the next card take 2 s or more, so 1 s of
 //     quiet falls between taps of a queue, and the few pages a tap wrote are
 //     in the file long before the next one;
-//   - every CheckpointOptions.Every commits beside continuous writes (a
-//     Batch, a hub pull, the benchmark), so the WAL never holds more than a
-//     few hundred taps' pages at once;
+//   - every CheckpointOptions.Every (128) commits beside continuous writes
+//     (a Batch, a hub pull, the benchmark): about 1,500 pages, 6 MiB, the
+//     copy running beside the taps, not inside one;
 //   - when a checkpoint finds the WAL past CheckpointOptions.MaxWAL (16 MiB),
 //     because back-to-back writes never let it start over: then it holds the
 //     ledger's write mutex for a RESTART checkpoint, which copies the few
