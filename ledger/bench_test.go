@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -227,6 +228,25 @@ func reopenSeeded(ctx context.Context, env *benchEnv, opts ledger.Options, peopl
 	return env, nil
 }
 
+// openShifts opens n shifts in one transaction, untimed, and an hour
+// later returns the index of the first one's card.
+func openShifts(b *testing.B, env *benchEnv, n int) int {
+	first := env.next
+	if err := env.l.Batch(context.Background(), func(bt *ledger.Batch) error {
+		for i := range n {
+			if _, err := bt.CheckIn(ledger.CheckIn{ID: record.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)], Activity: env.act}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	env.next += n
+	env.clk.Advance(time.Hour)
+	return first
+}
+
 // latencies collects per-operation times for percentiles.
 type latencies []time.Duration
 
@@ -250,9 +270,13 @@ func (l latencies) report(b *testing.B) {
 		return
 	}
 	slices.Sort(l)
-	at := func(q float64) float64 { return float64(l[int(q*float64(len(l)-1))].Microseconds()) }
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
+	b.ReportMetric(l.at(0.50), "p50-µs")
+	b.ReportMetric(l.at(0.99), "p99-µs")
+}
+
+// at is the q-quantile of sorted latencies, in µs.
+func (l latencies) at(q float64) float64 {
+	return float64(l[int(q*float64(len(l)-1))].Microseconds())
 }
 
 // BenchmarkCheckOut is a committed check-out (a tap): one transaction with
@@ -261,20 +285,8 @@ func BenchmarkCheckOut(b *testing.B) {
 	env := seededLedger(b)
 	b.Logf("seeded %d people, %d entries in %v", len(env.people), *benchEntries, env.seeded.Round(time.Millisecond))
 	ctx := context.Background()
-	// Open b.N shifts first, in one transaction, untimed.
-	first := env.next
-	if err := env.l.Batch(ctx, func(bt *ledger.Batch) error {
-		for i := range b.N {
-			if _, err := bt.CheckIn(ledger.CheckIn{ID: record.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)], Activity: env.act}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
-	env.next += b.N
-	env.clk.Advance(time.Hour)
+	first := openShifts(b, env, b.N)
+	b.ReportAllocs()
 	timed(b, func(i int) error {
 		_, err := env.l.CheckOut(ctx, ledger.CheckOut{ID: record.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)]})
 		return err
@@ -322,13 +334,19 @@ func BenchmarkLookupCard(b *testing.B) {
 // single-row insert transaction on a bare table, same driver and pragmas
 // (WAL, synchronous=FULL, foreign keys, busy timeout, BEGIN IMMEDIATE).
 func BenchmarkFloorInsert(b *testing.B) {
-	env := seededLedger(b) // same disk, same moment
+	insert := floorInsert(b, seededLedger(b)) // same disk, same moment
+	timed(b, func(int) error { return insert() })
+}
+
+// floorInsert opens the floor's bare database beside the seeded ledger and
+// returns one committed single-row insert.
+func floorInsert(b *testing.B, env *benchEnv) func() error {
 	path := filepath.Join(env.dir, "floor.db")
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	db.SetMaxOpenConns(1)
 	if _, err := db.Exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)"); err != nil {
 		b.Fatal(err)
@@ -337,9 +355,9 @@ func BenchmarkFloorInsert(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ins.Close()
+	b.Cleanup(func() { ins.Close() })
 	row := make([]byte, 200)
-	timed(b, func(int) error {
+	return func() error {
 		tx, err := db.Begin()
 		if err != nil {
 			return err
@@ -349,7 +367,48 @@ func BenchmarkFloorInsert(b *testing.B) {
 			return err
 		}
 		return tx.Commit()
-	})
+	}
+}
+
+// BenchmarkTap is a committed check-out beside its floor in the same loop:
+// each iteration times one floor insert (BenchmarkFloorInsert) and one
+// check-out (BenchmarkCheckOut), so the machine's load falls on both alike.
+// It reports each one's p50 and p99 and the check-out's as multiples of the
+// floor's (p50-x-floor, p99-x-floor), and the share of check-outs slower
+// than 5 ms (slow-%).
+func BenchmarkTap(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	insert := floorInsert(b, env)
+	first := openShifts(b, env, b.N)
+	floor := make(latencies, 0, b.N)
+	tap := make(latencies, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		if err := insert(); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := env.l.CheckOut(ctx, ledger.CheckOut{ID: record.NewEntryID(), Card: env.cards[(first+i)%len(env.cards)]}); err != nil {
+			b.Fatal(err)
+		}
+		floor = append(floor, t1.Sub(t0))
+		tap = append(tap, time.Since(t1))
+	}
+	b.StopTimer()
+	slices.Sort(floor)
+	slices.Sort(tap)
+	slow := len(tap) - sort.Search(len(tap), func(i int) bool { return tap[i] > 5*time.Millisecond })
+	fp50, fp99 := floor.at(0.50), floor.at(0.99)
+	tp50, tp99 := tap.at(0.50), tap.at(0.99)
+	b.ReportMetric(fp50, "floor-p50-µs")
+	b.ReportMetric(fp99, "floor-p99-µs")
+	b.ReportMetric(tp50, "p50-µs")
+	b.ReportMetric(tp99, "p99-µs")
+	b.ReportMetric(tp50/fp50, "p50-x-floor")
+	b.ReportMetric(tp99/fp99, "p99-x-floor")
+	b.ReportMetric(100*float64(slow)/float64(len(tap)), "slow-%")
 }
 
 // BenchmarkVerifyQuick is Verify with quick_check in place of the full

@@ -23,3 +23,15 @@ func SetMaxPageCount(l *Ledger, extra int) (int, error) {
 // MigrateTo runs the migrations up to version v on db, to make a ledger of
 // an earlier version.
 func MigrateTo(ctx context.Context, db *sql.DB, v int) error { return migrateTo(ctx, db, v) }
+
+// BackgroundCheckpoints returns how many checkpoints the ledger's goroutine
+// ran, and how many of them held the write mutex to restart the WAL.
+func BackgroundCheckpoints(l *Ledger) (ran, restarts int64) {
+	return l.ck.background.Load(), l.ck.restarts.Load()
+}
+
+// CheckpointLikeBackground runs one checkpoint as the ledger's goroutine
+// does (PASSIVE, then RESTART holding the write mutex past MaxWAL), now.
+func CheckpointLikeBackground(l *Ledger) (CheckpointResult, error) {
+	return l.ck.checkpoint(context.Background())
+}

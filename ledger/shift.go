@@ -135,15 +135,20 @@ func (t *wtx) closeShift(s Shift, id record.EntryID, card record.CardUID, at tim
 	if err != nil {
 		return CheckOutResult{}, err
 	}
-	p, err := t.person(s.Person)
-	if err != nil {
-		return CheckOutResult{}, err
+	// Only the kind: the person's strings would cost a tap allocations for
+	// nothing.
+	var kind int
+	if err := t.queryRow("SELECT kind FROM people WHERE id = ?", int64(s.Person)).Scan(&kind); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return CheckOutResult{}, fmt.Errorf("person %d: %w", s.Person, ErrNotFound)
+		}
+		return CheckOutResult{}, storageErr(err)
 	}
 	today, err := t.creditedOnDay(s)
 	if err != nil {
 		return CheckOutResult{}, err
 	}
-	cr := a.Rules.Credit(p.Kind, at.Sub(s.OpenedAt), today)
+	cr := a.Rules.Credit(record.VolunteerKind(kind), at.Sub(s.OpenedAt), today)
 	e := record.Entry{ID: id, Kind: record.KindCheckOut, Person: s.Person, Card: card, Activity: s.Activity, Shift: s.ID,
 		Minutes: cr.Minutes, Points: cr.Points}
 	if err := t.append(&e); err != nil {
@@ -210,10 +215,20 @@ func scanShift(s interface{ Scan(...any) error }) (Shift, error) {
 	return sh, nil
 }
 
+// The open shift of a person (personSet), built once: a tap runs it.
+var (
+	sqlOpenShift    = "SELECT " + shiftColumns + " FROM shifts WHERE person IN (SELECT ?1 UNION ALL SELECT from_person FROM aliases WHERE to_person = ?1) AND state = 1 ORDER BY person = ?1 DESC LIMIT 1"
+	sqlOpenShiftOld = "SELECT " + shiftColumns + " FROM shifts WHERE person IN (?1) AND state = 1 ORDER BY person = ?1 DESC LIMIT 1"
+)
+
 // openShift finds the person's open shift, or one of someone merged into
 // them at the hub (opened before the merge).
 func openShift(ctx context.Context, q querier, l *Ledger, person record.PersonID) (Shift, error) {
-	s, err := scanShift(q.QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE person IN "+l.personSet()+" AND state = 1 ORDER BY person = ?1 DESC LIMIT 1", int64(person)))
+	query := sqlOpenShiftOld
+	if l.schema >= syncSchema {
+		query = sqlOpenShift
+	}
+	s, err := scanShift(q.QueryRowContext(ctx, query, int64(person)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("person %d: %w", person, ErrNoOpenShift)
 	}
