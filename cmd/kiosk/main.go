@@ -14,8 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
-	"strings"
 	"syscall"
 
 	"github.com/hongmajia/hongmajia/internal/buildinfo"
@@ -84,28 +82,8 @@ func execScreen(args []string) error {
 	if _, err := os.Stat(screen); err != nil {
 		return fmt.Errorf("the touch UI %s is not installed next to kiosk: %w", screen, err)
 	}
-	err = syscall.Exec(screen, append([]string{screen}, args...), screenEnv(os.Environ()))
+	err = syscall.Exec(screen, append([]string{screen}, args...), os.Environ())
 	return fmt.Errorf("start %s: %w", screen, err)
-}
-
-// screenDefaults are settings of the C libraries under the touch UI, for
-// less memory, that kiosk gives kiosk-screen unless its environment sets
-// them (they are read when the program starts, so only its launcher can):
-// MALLOC_ARENA_MAX=2 keeps glibc from giving each thread that calls malloc
-// (Mesa's and LLVM's, the GL's) an arena of its own: 2.8 MB less PSS under
-// Xvfb's software GL, measured; no call the kiosk makes is malloc-bound.
-var screenDefaults = []string{"MALLOC_ARENA_MAX=2"}
-
-// screenEnv is env with screenDefaults added where env lacks them.
-func screenEnv(env []string) []string {
-	out := slices.Clone(env)
-	for _, d := range screenDefaults {
-		name, _, _ := strings.Cut(d, "=")
-		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, name+"=") }) {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // station runs the headless service station until ctx ends (SIGTERM, Ctrl-C).
