@@ -30,8 +30,10 @@ func main() {
 // gcPercent is the kiosk's GOGC unless the environment sets one: its live
 // heap is about 12 MB (the parsed embedded fonts 7 MB of it) and grows
 // little at the idle screen, so the default 100 held the heap at twice that;
-// 50 holds 1.5 times. Measured under Xvfb (BenchmarkIdle): Go heap 21.7 →
-// 15 MB resident, at no CPU the idle benchmark sees.
+// 50 holds 1.5 times. Measured under Xvfb beside the kiosk before it, 35 s
+// after the start (deploy/dev/memmap.sh), with lean's return of the start's
+// garbage: Go heap 21.3 → 17.2 MB resident, at no CPU the idle benchmark
+// sees.
 const gcPercent = 50
 
 // lean sets the kiosk's GOGC and, once the first idle screen has been drawn
