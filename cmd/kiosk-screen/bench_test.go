@@ -288,9 +288,16 @@ func BenchmarkTapToPerson(b *testing.B) {
 //	ctxsw/s     context switches a second, all threads of all processes
 //	PSS-MB      proportional set size, summed over the processes
 //	peak-RSS-MB the kiosk's VmHWM (peak resident set)
+//	threads     the kiosk's threads
+//	<class>-MB  the kiosk's PSS by what is mapped (smaps_test.go): binary,
+//	            goheap, Canon (malloc: Mesa's buffers; thread stacks),
+//	            llvm, mesa, libs, files; -v logs the largest mappings
 //	procs       processes
+//	kiosk/chromium-PSS  (Chromium's run) the kiosk's PSS over Chromium's:
+//	            the goal is at most 0.2
 //	load1       the machine's 1-minute load average at the end
 func BenchmarkIdle(b *testing.B) {
+	var kioskPSS float64 // kB, the kiosk's average, for Chromium's run to compare
 	b.Run("kiosk", func(b *testing.B) {
 		bin, data := binaries(b)
 		var sum idleSample
@@ -312,10 +319,22 @@ func BenchmarkIdle(b *testing.B) {
 			s.frames = after.Frames - before.Frames
 			s.wakes = after.Updates - before.Updates
 			s.peakRSS = statusKB(k.pid(), "VmHWM")
+			s.threads = statusKB(k.pid(), "Threads")
+			maps, err := smapsByMapping(k.pid())
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.classes = pssByClass(maps)
+			if testing.Verbose() {
+				for _, m := range maps[:min(len(maps), 12)] {
+					b.Logf("PSS %6d kB  RSS %6d kB  %-6s %s", m.pss, m.rss, m.class, m.name)
+				}
+			}
 			k.stop(b)
 			sum.add(s)
 		}
 		sum.report(b, true)
+		kioskPSS = sum.pss / float64(sum.n)
 	})
 	b.Run("chromium", func(b *testing.B) {
 		browser, err := exec.LookPath("chromium")
@@ -356,6 +375,10 @@ func BenchmarkIdle(b *testing.B) {
 			sum.add(s)
 		}
 		sum.report(b, false)
+		if kioskPSS > 0 {
+			// The goal: the kiosk's PSS at most a fifth of Chromium's.
+			b.ReportMetric(kioskPSS/(sum.pss/float64(sum.n)), "kiosk/chromium-PSS")
+		}
 	})
 }
 
@@ -394,6 +417,8 @@ type idleSample struct {
 	switches      float64 // a second
 	pss, peakRSS  float64 // kB
 	procs         float64
+	threads       float64
+	classes       map[string]uint64 // PSS in kB by memClass
 	frames, wakes uint64
 	n             int
 }
@@ -405,6 +430,13 @@ func (s *idleSample) add(o idleSample) {
 	s.pss += o.pss
 	s.peakRSS += o.peakRSS
 	s.procs += o.procs
+	s.threads += o.threads
+	for c, kB := range o.classes {
+		if s.classes == nil {
+			s.classes = map[string]uint64{}
+		}
+		s.classes[c] += kB
+	}
 	s.frames += o.frames
 	s.wakes += o.wakes
 	s.n++
@@ -420,6 +452,10 @@ func (s *idleSample) report(b *testing.B, screen bool) {
 	b.ReportMetric(s.procs/n, "procs")
 	if screen {
 		b.ReportMetric(s.peakRSS/n/1024, "peak-RSS-MB")
+		b.ReportMetric(s.threads/n, "threads")
+		for _, c := range memClasses {
+			b.ReportMetric(float64(s.classes[c])/n/1024, c+"-MB")
+		}
 		b.ReportMetric(float64(s.frames)/n, "frames")
 		b.ReportMetric(float64(s.wakes)/n, "wakes")
 	}
