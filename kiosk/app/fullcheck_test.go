@@ -108,3 +108,24 @@ func TestAppBackgroundCheckFails(t *testing.T) {
 		t.Error("the WAL changed after the failed check")
 	}
 }
+
+// The full check runs again every night at the nightly time.
+func TestAppNightlyFullCheck(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir, lo := newDemoDir(t, clk)
+	f := startApp(t, dir, clk, lo, func(c *app.Config) { c.Headless = true })
+	l := f.app.Ledger()
+	<-l.Checked()
+	first := l.LastFullCheck(context.Background())
+	if !first.OK() {
+		t.Fatalf("first full check %+v", first)
+	}
+	if st := f.status(t); st.FullCheck == nil || !st.FullCheck.OK || !st.FullCheck.At.Equal(first.At) {
+		t.Fatalf("status full_check %+v, want %+v", st.FullCheck, first)
+	}
+	waitFor(t, "a nightly full check", func() bool {
+		clk.Advance(time.Hour)
+		c := l.LastFullCheck(context.Background())
+		return c.OK() && c.At.After(first.At)
+	})
+}
