@@ -70,11 +70,23 @@ func (d *desk) note(err error) {
 	}
 }
 
-// Broken returns the error that stopped all writing, if any.
+// Broken returns the error that stopped all writing, if any: a write's, or
+// the corruption the ledger's background full check found (Ledger.Fault),
+// which stops the terminal as a corrupt file found at start does.
 func (d *desk) Broken() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.checkFault()
 	return d.broken
+}
+
+// checkFault adopts the ledger's fault; the caller holds d.mu.
+func (d *desk) checkFault() {
+	if d.broken == nil && d.led != nil {
+		if err := d.led.Fault(); err != nil {
+			d.broken = err
+		}
+	}
 }
 
 // Health is the ledger as the last writes found it: nil when it is fine,
@@ -83,6 +95,7 @@ func (d *desk) Broken() error {
 func (d *desk) Health() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.checkFault()
 	if d.broken != nil {
 		return d.broken
 	}

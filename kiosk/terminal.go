@@ -146,6 +146,18 @@ func New(l *ledger.Ledger, opts Options) *Terminal {
 	t.desk.held = t.opts.Held
 	t.view.Center = l.Terminal().CenterName
 	t.goIdle()
+	// The ledger's full check runs in the background after its start
+	// check: should it fail, the screen wakes to show "needs a technician"
+	// at once, not at the next tap.
+	go func() {
+		select {
+		case <-l.Checked():
+			if l.Fault() != nil && t.opts.Wake != nil {
+				t.opts.Wake()
+			}
+		case <-t.ctx.Done():
+		}
+	}()
 	return t
 }
 
@@ -310,6 +322,12 @@ func (t *Terminal) finish(r result) {
 
 func (t *Terminal) tick() {
 	now := t.clk.Now()
+	if t.view.Scene != SceneTechnician {
+		if err := t.desk.Broken(); err != nil {
+			t.fault(err)
+			return
+		}
+	}
 	switch t.view.Scene {
 	case SceneTechnician:
 		return

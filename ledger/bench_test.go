@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,6 +84,9 @@ func seed(people, entries int) (*benchEnv, error) {
 	}
 	env := &benchEnv{dir: dir, clk: clock.NewFake(ledgertest.Start.AddDate(-1, 0, 0))}
 	opts := ledgertest.Options(env.clk, clock.NewFakeSync(true))
+	// No full check in the background of the benchmarks: BenchmarkFullCheck
+	// measures it.
+	opts.Check = ledger.CheckStart
 	if _, err := os.Stat(filepath.Join(dir, ledger.FileName)); err == nil {
 		return reopenSeeded(ctx, env, opts, people)
 	}
@@ -444,7 +448,9 @@ func BenchmarkIntegrityCheck(b *testing.B) {
 	}
 }
 
-// BenchmarkVerify checks the whole seeded ledger (1,000,000 entries).
+// BenchmarkVerify checks the whole seeded ledger (1,000,000 entries), and
+// reports each part's time (integrity, the chain's two halves at once, the
+// rest after them) and the integrity check's rate per MB of file.
 func BenchmarkVerify(b *testing.B) {
 	env := seededLedger(b)
 	ctx := context.Background()
@@ -455,6 +461,80 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatalf("verify: %v %v", err, rep.Problems)
 		}
 		b.ReportMetric(float64(rep.Entries), "entries")
+		for _, p := range rep.Parts {
+			b.ReportMetric(p.Took.Seconds(), strings.ReplaceAll(p.Name, " ", "")+"-s")
+			if p.Name == "integrity" {
+				b.ReportMetric(float64(p.Took.Milliseconds())/fileMB(b, env), "integrity-ms/MB")
+			}
+		}
+	}
+}
+
+// fileMB is the seeded ledger's size (file and WAL) in MB.
+func fileMB(b *testing.B, env *benchEnv) float64 {
+	var n int64
+	for _, p := range []string{env.l.Path(), env.l.Path() + "-wal"} {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	if n == 0 {
+		b.Fatal("no ledger file")
+	}
+	return float64(n) / 1e6
+}
+
+// BenchmarkOpen is a start: Open until the ledger answers (the start check;
+// the full check then runs in the background and Close cancels it), beside
+// BenchmarkIntegrityCheck, what every start paid before. It opens the seeded
+// ledger again beside the benchmark's own connection.
+func BenchmarkOpen(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	opts := ledgertest.Options(env.clk, clock.NewFakeSync(true))
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		l, err := ledger.Open(ctx, env.dir, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ready := time.Since(t0)
+		b.StopTimer()
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		b.ReportMetric(float64(ready.Microseconds())/1000, "ready-ms")
+	}
+	b.ReportMetric(fileMB(b, env), "file-MB")
+}
+
+// BenchmarkFullCheck is the background full check Open starts: how long
+// until Checked, with the start check's time beside it.
+func BenchmarkFullCheck(b *testing.B) {
+	env := seededLedger(b)
+	ctx := context.Background()
+	opts := ledgertest.Options(env.clk, clock.NewFakeSync(true))
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		l, err := ledger.Open(ctx, env.dir, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ready := time.Since(t0)
+		<-l.Checked()
+		c := l.LastFullCheck(ctx)
+		if !c.OK() {
+			b.Fatalf("full check: %+v", c)
+		}
+		b.ReportMetric(float64(ready.Microseconds())/1000, "ready-ms")
+		b.ReportMetric(c.Took.Seconds(), "full-check-s")
+		b.ReportMetric(float64(c.Took.Milliseconds())/fileMB(b, env), "ms/MB")
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -4,9 +4,11 @@
 //
 // A data directory holds ledger.db. Create makes one (with a new terminal id
 // and the center it serves); Open never does, so an unmounted data disk is
-// an error, not a fresh empty ledger. Open runs PRAGMA integrity_check and
-// refuses a corrupt file (ErrCorrupt, ErrNotDatabase, naming the file) without
-// writing to it.
+// an error, not a fresh empty ledger. Open checks the file (a start check of
+// what a start leans on, in milliseconds; then PRAGMA integrity_check in the
+// background, see CheckMode) and refuses a corrupt file (ErrCorrupt,
+// ErrNotDatabase, naming the file) without writing to it; corruption the
+// background check finds stops every write (Fault).
 //
 // Every write takes a request with a random 128-bit id (NewEntryID): the same
 // id again returns the first result and writes nothing, so a terminal may
@@ -99,6 +101,10 @@ type Options struct {
 	// Logger gets what goes wrong off any caller's path (a failed background
 	// checkpoint). Default slog.Default().
 	Logger *slog.Logger
+	// Check says how Open checks the file's integrity: by default a start
+	// check bounded in size, then the full check in the background
+	// (CheckStartThenAll; see CheckMode).
+	Check CheckMode
 }
 
 // China Standard Time, used unless Options.Location says otherwise.
@@ -170,6 +176,8 @@ type Ledger struct {
 	wq     cachedQ       // statements on wc
 	rcache *stmtCache    // statements on the reader pool
 	ck     *checkpointer // nil when read-only
+
+	check fullCheckState // the full integrity check and its verdict
 }
 
 type chainHead struct {
@@ -269,9 +277,11 @@ func Create(ctx context.Context, dir string, t Terminal, opts Options) (*Ledger,
 	return Open(ctx, dir, opts)
 }
 
-// Open opens the ledger in dir. It checks the file's integrity first and
-// returns a *FileError wrapping ErrNotDatabase or ErrCorrupt when the check
-// fails; the file is not written to in that case.
+// Open opens the ledger in dir. It checks the file's integrity first (the
+// start check, and the full check as Options.Check says) and returns a
+// *FileError wrapping ErrNotDatabase or ErrCorrupt when the check fails; the
+// file is not written to in that case. By default the full check goes on in
+// the background: see Fault, Checked and LastFullCheck.
 func Open(ctx context.Context, dir string, opts Options) (*Ledger, error) {
 	opts = opts.withDefaults()
 	path := filepath.Join(dir, FileName)
@@ -290,10 +300,24 @@ func Open(ctx context.Context, dir string, opts Options) (*Ledger, error) {
 	if err := checkIdentity(ctx, path); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	if err := integrityCheck(ctx, path); err != nil {
+	if err := startCheck(ctx, path); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	l := &Ledger{path: path, opts: opts}
+	l.check.done = make(chan struct{})
+	if opts.Check == CheckAll {
+		t0 := time.Now()
+		c := FullCheck{At: time.Now().In(opts.Location)}
+		err := integrityCheck(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: %w", err)
+		}
+		c.Took = time.Since(t0)
+		l.check.last = c
+	}
+	if opts.ReadOnly || opts.Check != CheckStartThenAll {
+		close(l.check.done)
+	}
 	if opts.ReadOnly {
 		if err := l.openReadOnly(ctx); err != nil {
 			return nil, fmt.Errorf("open ledger: %s: %w", path, err)
@@ -318,6 +342,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Ledger, error) {
 		l.w.Close()
 		l.r.Close()
 		return nil, fmt.Errorf("open ledger: %s: %w", path, err)
+	}
+	if opts.Check == CheckStartThenAll {
+		l.startFullCheck()
 	}
 	return l, nil
 }
@@ -500,7 +527,13 @@ func (l *Ledger) Close() error {
 	if l == nil {
 		return nil
 	}
-	// First the checkpointer, which may wait for l.mu: it stops, and
+	// The background check first: it may wait for l.mu to record its end,
+	// and its read transaction would hold the final checkpoint back.
+	if l.check.cancel != nil {
+		l.check.cancel()
+	}
+	l.check.wg.Wait()
+	// Then the checkpointer, which may wait for l.mu: it stops, and
 	// checkpoints the WAL into the file once more.
 	var err error
 	if l.ck != nil {
@@ -517,7 +550,7 @@ func (l *Ledger) Close() error {
 	}
 	if l.wc != nil {
 		l.wq.c.close()
-		err = l.wc.Close()
+		err = errors.Join(err, l.wc.Close())
 	}
 	err = errors.Join(err, l.r.Close())
 	if l.w != nil {
@@ -676,6 +709,9 @@ func (l *Ledger) begin(ctx context.Context) (*wtx, error) {
 	}
 	if l.w == nil {
 		return nil, ErrReadOnly
+	}
+	if err := l.Fault(); err != nil {
+		return nil, err
 	}
 	t := &wtx{l: l, ctx: ctx, q: l.wq}
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {

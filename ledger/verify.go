@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/hongmajia/hongmajia/record"
 	"golang.org/x/sys/unix"
@@ -35,6 +36,16 @@ type VerifyReport struct {
 	People    int    // people with a balance row
 	Problems  []Problem
 	Truncated int // problems beyond maxProblems, not listed
+	// Parts is how long each part took: "integrity", "chain 1/2" and
+	// "chain 2/2" ran at once, then "rest" (balances, stock, triggers,
+	// shifts and redemptions). BenchmarkVerify reports them.
+	Parts []VerifyPart
+}
+
+// VerifyPart is one part of Verify and how long it ran.
+type VerifyPart struct {
+	Name string
+	Took time.Duration
 }
 
 // OK reports whether nothing was found wrong.
@@ -131,6 +142,8 @@ func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport
 		parts     [2]*chainPart
 		perr      [2]error
 	)
+	var took [3]time.Duration
+	t0 := time.Now()
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
@@ -139,16 +152,22 @@ func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport
 			pragma = "quick_check"
 		}
 		integrity, ierr = checkProblems(ctx, l.readTx(txs[0]), pragma)
+		took[0] = time.Since(t0)
 	}()
 	go func() {
 		defer wg.Done()
 		parts[0], perr[0] = scanChain(ctx, q1, first, pf)
+		took[1] = time.Since(t0)
 	}()
 	go func() {
 		defer wg.Done()
 		parts[1], perr[1] = scanChain(ctx, l.readTx(txs[2]), second, pf)
+		took[2] = time.Since(t0)
 	}()
 	wg.Wait()
+	t1 := time.Now()
+	rep.Parts = []VerifyPart{{"integrity", took[0]}, {"chain 1/2", took[1]}, {"chain 2/2", took[2]}}
+	defer func() { rep.Parts = append(rep.Parts, VerifyPart{"rest", time.Since(t1)}) }()
 	if ierr != nil {
 		rep.add("integrity", "%v", storageErr(ierr))
 	}

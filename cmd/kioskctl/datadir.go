@@ -74,6 +74,9 @@ func openLedger(ctx context.Context, dir string, opts ledger.Options) (*ledger.L
 		f.Close()
 	}
 	opts.PIN, opts.Sync = ledgerOptions.PIN, ledgerOptions.Sync
+	// The start check only: a command ends long before the full check
+	// would (the terminal runs it in the background; verify runs it).
+	opts.Check = ledger.CheckStart
 	l, err := ledger.Open(ctx, dir, opts)
 	if errors.Is(err, ledger.ErrNoLedger) {
 		return nil, fmt.Errorf("no ledger in %s (%s is missing; `kioskctl init --center NAME --data %s` makes a center's, `kioskctl demo --data %s` a demo one)",

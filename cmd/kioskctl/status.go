@@ -75,6 +75,10 @@ type statusReport struct {
 	Syncing     bool                `json:"syncing"`
 	NextSync    *time.Time          `json:"next_sync,omitempty"`
 	LastTry     *control.SyncReport `json:"last_try,omitempty"`
+	// FullCheck is the ledger's full integrity check: the running
+	// terminal's (it runs in the background after each start, and may have
+	// failed), else the last one that passed as the ledger recorded it.
+	FullCheck *control.FullCheck `json:"full_check,omitempty"`
 }
 
 func runStatus(e *env, args []string) error {
@@ -109,6 +113,9 @@ func runStatus(e *env, args []string) error {
 	}
 	r.ChangesUnsynced, r.RegistryVersion, r.LastRefusal = st.Sync.ChangesUnsynced, st.Sync.RegistryVersion, st.Sync.LastRefusal
 	r.Fork, r.ClockOffsetMS = st.Sync.Fork, st.Sync.ClockOffset.Milliseconds()
+	if c := l.LastFullCheck(ctx); !c.At.IsZero() {
+		r.FullCheck = &control.FullCheck{At: c.At, OK: c.OK(), TookMS: c.Took.Milliseconds()}
+	}
 	if en, err := l.Enrollment(ctx); err != nil {
 		return err
 	} else if en.Enrolled {
@@ -163,6 +170,9 @@ func (r *statusReport) fromTerminal(cs control.Status) {
 	}
 	r.SyncLink, r.Syncing, r.NextSync, r.LastTry = cs.SyncLink, cs.Syncing, cs.NextSync, cs.LastTry
 	r.RunningBuild = cs.Build
+	if cs.FullCheck != nil {
+		r.FullCheck = cs.FullCheck
+	}
 }
 
 // buildVersion is this program's version: the release it was built as
@@ -198,6 +208,7 @@ func printStatus(e *env, r statusReport) {
 		printSyncStatus(line, r)
 	}
 	line("数据库 database", "%s (ledger.db and its WAL; schema %d)", humanBytes(uint64(r.DBBytes)), r.SchemaVersion)
+	printFullCheck(line, r.FullCheck)
 	printVersions(line, r)
 	line("剩余空间 free disk", "%s", humanBytes(r.FreeBytes))
 	if r.DataDiskLost {
@@ -287,5 +298,22 @@ func printSyncStatus(line func(label, format string, args ...any), r statusRepor
 		} else {
 			line("上次尝试 last try", "%s: %s", at, troubleWords(*t))
 		}
+	}
+}
+
+// printFullCheck says when the ledger's file was last checked whole
+// (PRAGMA integrity_check, in the background after each start) and how it
+// went.
+func printFullCheck(line func(label, format string, args ...any), c *control.FullCheck) {
+	const label = "完整检查 full check"
+	switch {
+	case c == nil:
+		line(label, "尚未完成 none finished yet (it runs in the background after the terminal starts; kioskctl verify runs it now)")
+	case c.Running:
+		line(label, "进行中 running since %s", c.At.Format(time.DateTime))
+	case c.OK:
+		line(label, "通过 passed at %s (took %s)", c.At.Format(time.DateTime), (time.Duration(c.TookMS) * time.Millisecond).Round(100*time.Millisecond))
+	case c.Error != "":
+		line(label, "失败 FAILED at %s: %s (the terminal stopped writing; it needs a technician)", c.At.Format(time.DateTime), c.Error)
 	}
 }

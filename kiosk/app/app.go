@@ -249,6 +249,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.runLink(ctx)
 	a.watchProbation(ctx)
+	a.watchFullCheck(ctx)
 	sock := control.SocketPath(a.cfg.Data)
 	ln, err := control.Listen(sock)
 	if errors.Is(err, control.ErrInUse) {

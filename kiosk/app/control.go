@@ -10,6 +10,7 @@ import (
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/control"
+	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/record"
 )
 
@@ -36,6 +37,10 @@ func (a *App) Status(ctx context.Context) control.Status {
 			st.Ledger, st.LedgerError = kiosk.FaultCode(err), err.Error()
 		}
 		st.Unsynced = ss.Unsynced
+		st.FullCheck = ReportFullCheck(l.LastFullCheck(ctx))
+		if err := l.Fault(); err != nil {
+			st.Ledger, st.LedgerError = kiosk.FaultCode(err), err.Error()
+		}
 		if !ss.LastSync.IsZero() {
 			ls := ss.LastSync.In(l.Location())
 			st.LastSync = &ls
@@ -52,6 +57,19 @@ func (a *App) Status(ctx context.Context) control.Status {
 		f(&st)
 	}
 	return st
+}
+
+// ReportFullCheck is the ledger's full check for the control socket's
+// status; nil when none is known.
+func ReportFullCheck(c ledger.FullCheck) *control.FullCheck {
+	if c.At.IsZero() {
+		return nil
+	}
+	r := &control.FullCheck{At: c.At, Running: c.Running, OK: c.OK(), TookMS: c.Took.Milliseconds()}
+	if c.Err != nil {
+		r.Error = c.Err.Error()
+	}
+	return r
 }
 
 // SharedCommands are the control commands the socket's group (the

@@ -58,6 +58,22 @@ type Status struct {
 	// LastTry is how the last sync this terminal ran since it started
 	// went, nightly or asked; absent when none ran.
 	LastTry *SyncReport `json:"last_try,omitempty"`
+	// FullCheck is the ledger's full integrity check (PRAGMA
+	// integrity_check) that runs in the background after the start check,
+	// or the last one that passed; absent when none is known.
+	FullCheck *FullCheck `json:"full_check,omitempty"`
+}
+
+// FullCheck is how the ledger's full integrity check went. Field names are
+// read by scripts: add, never rename.
+type FullCheck struct {
+	At      time.Time `json:"at"` // when it started
+	Running bool      `json:"running"`
+	OK      bool      `json:"ok"`
+	TookMS  int64     `json:"took_ms"`
+	// Error is what it found (the terminal then needs a technician) or
+	// why it did not end.
+	Error string `json:"error,omitempty"`
 }
 
 // SyncReport is how one sync went: the answer to `sync` (one line of JSON;
