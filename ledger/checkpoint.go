@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hongmajia/hongmajia/clock"
 )
 
 // Checkpoints: the ledger moves the WAL's pages into the database file
@@ -146,9 +148,9 @@ func (c *checkpointer) run() {
 	idle := time.NewTimer(time.Hour)
 	idle.Stop()
 	var (
-		pending bool      // commits since the last checkpoint
-		n       int       // commits counted since the last checkpoint
-		last    time.Time // last checkpoint, for the backoff after a busy one
+		pending bool            // commits since the last checkpoint
+		n       int             // commits counted since the last checkpoint
+		last    clock.Stopwatch // since the last checkpoint, for the backoff after a busy one
 		busy    bool
 	)
 	for {
@@ -162,7 +164,7 @@ func (c *checkpointer) run() {
 			idle.Reset(c.opts.Idle)
 			// A busy or failed checkpoint (a long read, a full disk) is
 			// not tried again sooner than Idle: nothing would be gained.
-			if n < c.opts.Every || (busy && time.Since(last) < c.opts.Idle) {
+			if n < c.opts.Every || (busy && last.Elapsed() < c.opts.Idle) {
 				continue
 			}
 		case <-idle.C:
@@ -174,7 +176,7 @@ func (c *checkpointer) run() {
 		if err == nil {
 			c.background.Add(1)
 		}
-		last, busy, n = time.Now(), r.Busy || err != nil, 0
+		last, busy, n = clock.StartStopwatch(), r.Busy || err != nil, 0
 		pending = err != nil || r.Checkpointed < r.Log
 		if pending {
 			idle.Reset(c.opts.Idle)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hongmajia/hongmajia/clock"
 )
 
 // FullCheck is how a full integrity check (PRAGMA integrity_check) went.
@@ -116,13 +118,13 @@ func (l *Ledger) CheckNow(ctx context.Context) (FullCheck, error) {
 }
 
 func (l *Ledger) runFullCheck(ctx context.Context) FullCheck {
-	c := FullCheck{At: time.Now().In(l.opts.Location), Running: true}
+	c := FullCheck{At: l.opts.Clock.Now().In(l.opts.Location), Running: true}
 	l.check.mu.Lock()
 	l.check.last = c
 	l.check.mu.Unlock()
-	t0 := time.Now()
+	sw := clock.StartStopwatch()
 	c.Err = fullIntegrityCheck(ctx, l.path)
-	c.Took = time.Since(t0)
+	c.Took = sw.Elapsed()
 	c.Running = false
 	l.check.mu.Lock()
 	l.check.last = c

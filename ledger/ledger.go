@@ -306,13 +306,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Ledger, error) {
 	l := &Ledger{path: path, opts: opts}
 	l.check.done = make(chan struct{})
 	if opts.Check == CheckAll {
-		t0 := time.Now()
-		c := FullCheck{At: time.Now().In(opts.Location)}
+		sw := clock.StartStopwatch()
+		c := FullCheck{At: opts.Clock.Now().In(opts.Location)}
 		err := integrityCheck(ctx, path)
 		if err != nil {
 			return nil, fmt.Errorf("open ledger: %w", err)
 		}
-		c.Took = time.Since(t0)
+		c.Took = sw.Elapsed()
 		l.check.last = c
 	}
 	if opts.ReadOnly || opts.Check != CheckStartThenAll {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/record"
 	"golang.org/x/sys/unix"
 )
@@ -143,7 +144,7 @@ func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport
 		perr      [2]error
 	)
 	var took [3]time.Duration
-	t0 := time.Now()
+	sw := clock.StartStopwatch()
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
@@ -152,22 +153,22 @@ func (l *Ledger) VerifyWith(ctx context.Context, o VerifyOptions) (*VerifyReport
 			pragma = "quick_check"
 		}
 		integrity, ierr = checkProblems(ctx, l.readTx(txs[0]), pragma)
-		took[0] = time.Since(t0)
+		took[0] = sw.Elapsed()
 	}()
 	go func() {
 		defer wg.Done()
 		parts[0], perr[0] = scanChain(ctx, q1, first, pf)
-		took[1] = time.Since(t0)
+		took[1] = sw.Elapsed()
 	}()
 	go func() {
 		defer wg.Done()
 		parts[1], perr[1] = scanChain(ctx, l.readTx(txs[2]), second, pf)
-		took[2] = time.Since(t0)
+		took[2] = sw.Elapsed()
 	}()
 	wg.Wait()
-	t1 := time.Now()
+	rest := clock.StartStopwatch()
 	rep.Parts = []VerifyPart{{"integrity", took[0]}, {"chain 1/2", took[1]}, {"chain 2/2", took[2]}}
-	defer func() { rep.Parts = append(rep.Parts, VerifyPart{"rest", time.Since(t1)}) }()
+	defer func() { rep.Parts = append(rep.Parts, VerifyPart{"rest", rest.Elapsed()}) }()
 	if ierr != nil {
 		rep.add("integrity", "%v", storageErr(ierr))
 	}

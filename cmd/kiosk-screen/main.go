@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/kiosk/app"
 	"github.com/hongmajia/hongmajia/kiosk/control"
@@ -47,7 +48,7 @@ func lean(ctx context.Context, fe *ui.Frontend) {
 	const startMost = 30 * time.Second
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	for deadline := time.Now().Add(startMost); time.Now().Before(deadline); {
+	for sw := clock.StartStopwatch(); sw.Elapsed() < startMost; {
 		if scene, frames, _ := fe.Drawn(); scene == "idle" && frames > 0 {
 			break
 		}
