@@ -155,9 +155,30 @@ func fullIntegrityCheck(ctx context.Context, path string) error {
 		return fileErr(path, err)
 	}
 	if len(problems) > 0 {
-		return &FileError{Path: path, Err: ErrCorrupt, Detail: "integrity_check: " + strings.Join(problems, "; ")}
+		return &FileError{Path: path, Err: ErrCorrupt, Detail: "integrity_check: " + problemSummary(problems)}
 	}
 	return nil
+}
+
+// problemSummary is integrity_check's complaints in one line, the first
+// few of them and how many more: a page scribbled over gives up to 100
+// lines (SQLite's limit), which in the log, on the control socket and in
+// kioskctl status would bury everything else. kioskctl verify lists them
+// all.
+func problemSummary(problems []string) string {
+	const keep = 3
+	var lines []string
+	for _, p := range problems {
+		for _, s := range strings.Split(p, "\n") {
+			if s = strings.TrimSpace(s); s != "" && !strings.HasPrefix(s, "*** in database") {
+				lines = append(lines, s)
+			}
+		}
+	}
+	if len(lines) <= keep {
+		return strings.Join(lines, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more (kioskctl verify lists them all)", strings.Join(lines[:keep], "; "), len(lines)-keep)
 }
 
 // recordFullCheck keeps a passed check in meta (full_check: its start and

@@ -389,7 +389,7 @@ func integrityCheck(ctx context.Context, path string) error {
 		return mapped
 	}
 	if len(problems) > 0 {
-		return &FileError{Path: path, Err: ErrCorrupt, Detail: strings.Join(problems, "; ")}
+		return &FileError{Path: path, Err: ErrCorrupt, Detail: problemSummary(problems)}
 	}
 	return nil
 }

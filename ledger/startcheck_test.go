@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,6 +217,56 @@ func TestBackgroundCheckFindsAMiddlePage(t *testing.T) {
 	opts.Check = ledger.CheckAll
 	if _, err := ledger.Open(ctx, e.Dir, opts); !errors.Is(err, ledger.ErrCorrupt) {
 		t.Fatalf("Open with CheckAll = %v; want ErrCorrupt", err)
+	}
+}
+
+// A leaf whose cell pointers all point past the page gives integrity_check
+// a line per cell (up to its 100); the fault says them in one short line,
+// as the log, the control socket and kioskctl status show it.
+func TestBackgroundCheckSaysManyProblemsInOneLine(t *testing.T) {
+	e, path := bigLedger(t)
+	leaves, total := pagesOf(t, path, "people_phone", "leaf")
+	var mid int64
+	for _, p := range leaves {
+		if p < total-200 && p > 2 {
+			mid = p
+			break
+		}
+	}
+	if mid == 0 {
+		t.Fatalf("no leaf of people_phone before the tail: %v of %d pages", leaves, total)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pageSize = 4096
+	cells := int(data[(mid-1)*pageSize+3])<<8 | int(data[(mid-1)*pageSize+4])
+	for i := range 2 * cells { // every cell pointer 0xFFFF
+		data[(mid-1)*pageSize+8+int64(i)] = 0xFF
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(ctx, e.Dir, e.Opts)
+	if err != nil {
+		t.Fatalf("Open = %v; the start check does not read page %d of %d", err, mid, total)
+	}
+	e.Ledger = l
+	select {
+	case <-l.Checked():
+	case <-time.After(time.Minute):
+		t.Fatal("the background check did not end in a minute")
+	}
+	fault := l.Fault()
+	if !errors.Is(fault, ledger.ErrCorrupt) {
+		t.Fatalf("Fault = %v; want ErrCorrupt", fault)
+	}
+	msg := fault.Error()
+	t.Logf("%d cells: %s", cells, msg)
+	if strings.Contains(msg, "\n") || strings.Contains(msg, "***") || len(msg) > 600 || !strings.Contains(msg, fmt.Sprintf("page %d", mid)) ||
+		!strings.Contains(msg, fmt.Sprintf("and %d more (kioskctl verify lists them all)", min(cells, 100)-3)) {
+		t.Fatalf("Fault's words = %q; want one line naming page %d and how many more", msg, mid)
 	}
 }
 
