@@ -2,9 +2,11 @@ package demo_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -347,5 +349,24 @@ func TestDemoFailureLeavesNoLedger(t *testing.T) {
 	}
 	if _, err := demo.Create(context.Background(), dir, demo.Options{People: 3, Entries: 10, Ledger: options(c).Ledger}); err != nil {
 		t.Fatalf("second try: %v", err)
+	}
+}
+
+// A new demo has no full check recorded: one would carry the history's
+// made-up time, and kioskctl status would say the file was checked weeks
+// before it was made.
+func TestDemoRecordsNoFullCheck(t *testing.T) {
+	dir, _ := create(t, options(clock.NewFake(now)))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, ledger.FileName)+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM meta WHERE key = 'full_check'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d full checks recorded in a new demo; want none", n)
 	}
 }
