@@ -208,7 +208,7 @@ func printStatus(e *env, r statusReport) {
 		printSyncStatus(line, r)
 	}
 	line("数据库 database", "%s (ledger.db and its WAL; schema %d)", humanBytes(uint64(r.DBBytes)), r.SchemaVersion)
-	printFullCheck(line, r.FullCheck)
+	printFullCheck(line, r.FullCheck, r.Running)
 	printVersions(line, r)
 	line("剩余空间 free disk", "%s", humanBytes(r.FreeBytes))
 	if r.DataDiskLost {
@@ -303,14 +303,19 @@ func printSyncStatus(line func(label, format string, args ...any), r statusRepor
 
 // printFullCheck says when the ledger's file was last checked whole
 // (PRAGMA integrity_check, in the background after each start) and how it
-// went.
-func printFullCheck(line func(label, format string, args ...any), c *control.FullCheck) {
+// went. A stopped terminal's is the last passed one recorded in the
+// ledger (a failed check writes nothing to the damaged file), so it is
+// said as that.
+func printFullCheck(line func(label, format string, args ...any), c *control.FullCheck, running bool) {
 	const label = "完整检查 full check"
 	switch {
 	case c == nil:
 		line(label, "尚未完成 none finished yet (it runs in the background after the terminal starts; kioskctl verify runs it now)")
 	case c.Running:
 		line(label, "进行中 running since %s", c.At.Format(time.DateTime))
+	case c.OK && !running:
+		line(label, "上次通过 last passed at %s (took %s; 终端未运行 the terminal is not running: kioskctl verify checks the file now)",
+			c.At.Format(time.DateTime), tookWords(time.Duration(c.TookMS)*time.Millisecond))
 	case c.OK:
 		line(label, "通过 passed at %s (took %s)", c.At.Format(time.DateTime), tookWords(time.Duration(c.TookMS)*time.Millisecond))
 	case c.Error != "":

@@ -219,20 +219,22 @@ func TestStatusWarnsOfALedgerInRAM(t *testing.T) {
 func TestStatusFullCheckWords(t *testing.T) {
 	at := time.Date(2026, 12, 2, 21, 43, 57, 0, time.FixedZone("CST", 8*3600))
 	for _, tc := range []struct {
-		c    *control.FullCheck
-		want string
+		c       *control.FullCheck
+		stopped bool
+		want    string
 	}{
-		{nil, "尚未完成 none finished yet"},
-		{&control.FullCheck{At: at, Running: true}, "进行中 running since 2026-12-02 21:43:57"},
-		{&control.FullCheck{At: at, OK: true, TookMS: 22}, "通过 passed at 2026-12-02 21:43:57 (took 22ms)"},
-		{&control.FullCheck{At: at, OK: true, TookMS: 41_260}, "(took 41.3s)"},
-		{&control.FullCheck{At: at, Error: "ledger.db: record: corrupt data: integrity_check: Tree 5 page 291 cell 226: Offset 51619 out of range 468..4092; and 97 more"},
+		{nil, false, "尚未完成 none finished yet"},
+		{&control.FullCheck{At: at, Running: true}, false, "进行中 running since 2026-12-02 21:43:57"},
+		{&control.FullCheck{At: at, OK: true, TookMS: 22}, false, "通过 passed at 2026-12-02 21:43:57 (took 22ms)"},
+		{&control.FullCheck{At: at, OK: true, TookMS: 22}, true, "上次通过 last passed at 2026-12-02 21:43:57 (took 22ms; 终端未运行 the terminal is not running: kioskctl verify checks the file now)"},
+		{&control.FullCheck{At: at, OK: true, TookMS: 41_260}, false, "(took 41.3s)"},
+		{&control.FullCheck{At: at, Error: "ledger.db: record: corrupt data: integrity_check: Tree 5 page 291 cell 226: Offset 51619 out of range 468..4092; and 97 more"}, false,
 			"失败 FAILED at 2026-12-02 21:43:57: ledger.db: record: corrupt data: integrity_check: Tree 5 page 291 cell 226: Offset 51619 out of range 468..4092; and 97 more (终端已停止写入，需要技术人员 "},
 	} {
 		var got []string
 		printFullCheck(func(label, format string, args ...any) {
 			got = append(got, label+" "+fmt.Sprintf(format, args...))
-		}, tc.c)
+		}, tc.c, !tc.stopped)
 		if len(got) != 1 || !strings.HasPrefix(got[0], "完整检查 full check ") || !strings.Contains(got[0], tc.want) || strings.Contains(got[0], "%!") {
 			t.Errorf("printFullCheck(%+v) = %q; want one line with %q", tc.c, got, tc.want)
 		}
