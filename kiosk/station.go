@@ -180,16 +180,17 @@ func (s *Station) Run(ctx context.Context, events <-chan rfid.Event) error {
 	} else {
 		s.logf("station: checking volunteers in and out of %q (activity %d)", a.Name, a.ID)
 	}
-	// The ledger's background full check: a failure stops the station as
-	// a corrupt file found at start does, and it blinks for attention now.
-	var checked <-chan struct{}
+	// The ledger's full check, in the background after the start or at
+	// night: a failure stops the station as a corrupt file found at start
+	// does, and it blinks for attention now.
+	var faulted <-chan struct{}
 	if s.led != nil {
-		checked = s.led.Checked()
+		faulted = s.led.Faulted()
 	}
 	for {
 		select {
-		case <-checked:
-			checked = nil
+		case <-faulted:
+			faulted = nil
 			if err := s.Broken(); err != nil {
 				s.logf("station: the ledger's full check failed, a technician is needed: %v", err)
 				s.fb.Play(feedback.Attention)

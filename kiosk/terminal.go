@@ -147,12 +147,12 @@ func New(l *ledger.Ledger, opts Options) *Terminal {
 	t.view.Center = l.Terminal().CenterName
 	t.goIdle()
 	// The ledger's full check runs in the background after its start
-	// check: should it fail, the screen wakes to show "needs a technician"
-	// at once, not at the next tap.
+	// check, and again every night: should one fail, the screen wakes to
+	// show "needs a technician" at once, not at the next tap.
 	go func() {
 		select {
-		case <-l.Checked():
-			if l.Fault() != nil && t.opts.Wake != nil {
+		case <-l.Faulted():
+			if t.opts.Wake != nil {
 				t.opts.Wake()
 			}
 		case <-t.ctx.Done():

@@ -36,9 +36,11 @@ type fullCheckState struct {
 	fault error // corruption a full check found: every write is refused with it
 	last  FullCheck
 	// done is closed when the check Open started ends (at once when none).
-	done   chan struct{}
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	done chan struct{}
+	// faulted is closed when fault is set, by whichever check found it.
+	faulted chan struct{}
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // Fault returns the corruption the background full check (or CheckNow)
@@ -55,6 +57,12 @@ func (l *Ledger) Fault() error {
 // (CheckStartThenAll) has ended; then LastFullCheck says how it went. It is
 // closed from the start when Open started none.
 func (l *Ledger) Checked() <-chan struct{} { return l.check.done }
+
+// Faulted is closed when a full check finds the file damaged (Fault
+// then returns it): the one Open started or any later one (the nightly
+// CheckNow), so the screen and the station can say so at once, not at
+// the next tap.
+func (l *Ledger) Faulted() <-chan struct{} { return l.check.faulted }
 
 // LastFullCheck returns the full check running now or the last one this
 // process ran; when none ran, the last one that passed as the ledger
@@ -130,6 +138,7 @@ func (l *Ledger) runFullCheck(ctx context.Context) FullCheck {
 	l.check.last = c
 	if errors.Is(c.Err, ErrCorrupt) && l.check.fault == nil {
 		l.check.fault = c.Err
+		close(l.check.faulted)
 	}
 	l.check.mu.Unlock()
 	if c.Err == nil {

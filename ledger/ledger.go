@@ -305,6 +305,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Ledger, error) {
 	}
 	l := &Ledger{path: path, opts: opts}
 	l.check.done = make(chan struct{})
+	l.check.faulted = make(chan struct{})
 	if opts.Check == CheckAll {
 		sw := clock.StartStopwatch()
 		c := FullCheck{At: opts.Clock.Now().In(opts.Location)}

@@ -129,3 +129,62 @@ func TestAppNightlyFullCheck(t *testing.T) {
 		return c.OK() && c.At.After(first.At)
 	})
 }
+
+// A file damaged after the start's check passed: the nightly check finds
+// it, and the station blinks for attention then, not at the next tap.
+func TestAppNightlyFullCheckFails(t *testing.T) {
+	clk := clock.NewFake(ledgertest.Start)
+	dir := shortDir(t)
+	lo := ledgertest.Options(clk, clock.NewFakeSync(true))
+	if _, err := demo.Create(context.Background(), dir, demo.Options{People: 3000, NoHistory: true, Ledger: lo}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, ledger.FileName)
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page, total int64
+	err = db.QueryRow("SELECT min(pageno), (SELECT page_count FROM pragma_page_count) FROM dbstat WHERE name = 'people_phone' AND pagetype = 'leaf'").Scan(&page, &total)
+	db.Close()
+	if err != nil || page == 0 || page > total-200 {
+		t.Fatalf("no leaf of people_phone before the file's tail: page %d of %d: %v", page, total, err)
+	}
+
+	f := startApp(t, dir, clk, lo, func(c *app.Config) { c.Headless = true })
+	l := f.app.Ledger()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.app.RunStation(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-l.Checked()
+	if c := l.LastFullCheck(context.Background()); !c.OK() {
+		t.Fatalf("first full check %+v", c)
+	}
+
+	const pageSize = 4096
+	buf := make([]byte, pageSize)
+	file, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := file.ReadAt(buf, (page-1)*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	for i := 8; i < pageSize; i += 7 {
+		buf[i] ^= 0x5A
+	}
+	if _, err := file.WriteAt(buf, (page-1)*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	file.Close()
+
+	waitFor(t, "the nightly check's fault", func() bool {
+		clk.Advance(time.Hour)
+		return l.Fault() != nil
+	})
+	waitFor(t, "attention for the failed nightly check", func() bool { return len(f.fb.Played()) == 1 })
+	if p := f.fb.Played(); !slices.Equal(p, []feedback.Pattern{feedback.Attention}) {
+		t.Errorf("played %v", p)
+	}
+}
