@@ -42,7 +42,16 @@ type Env struct {
 
 // Options returns the options a test ledger is opened with.
 func Options(c *clock.Fake, s *clock.FakeSync) ledger.Options {
-	return ledger.Options{Clock: c, Sync: s, BootID: clock.FixedBootID("test-boot"), PIN: CheapPIN}
+	o := ledger.Options{BootID: clock.FixedBootID("test-boot"), PIN: CheapPIN}
+	// A nil *clock.Fake in the interface would be a clock that panics, not
+	// "no clock": nil leaves the real one.
+	if c != nil {
+		o.Clock = c
+	}
+	if s != nil {
+		o.Sync = s
+	}
+	return o
 }
 
 // MustOpen creates a ledger in tb.TempDir() with a staff card, closed when
