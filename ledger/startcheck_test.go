@@ -332,4 +332,4 @@ func TestCloseStopsTheBackgroundCheck(t *testing.T) {
 }
 
 // entriesNoUpdate is the schema's trigger, word for word.
-const entriesNoUpdate = "CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries\nBEGIN SELECT RAISE(ABORT, 'entries are append-only'); END"
+const entriesNoUpdate = "CREATE TRIGGER entries_no_update BEFORE UPDATE ON entry_rows\nBEGIN SELECT RAISE(ABORT, 'entries are append-only'); END"

@@ -56,7 +56,7 @@ func TestVerifyFindsRecordsEditedBehindItsBack(t *testing.T) {
 		{"update trigger dropped", []string{"DROP TRIGGER entries_no_update"}, "trigger"},
 		{"delete trigger dropped", []string{"DROP TRIGGER entries_no_delete"}, "trigger"},
 		{"delete trigger made harmless", []string{"DROP TRIGGER entries_no_delete",
-			"CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT 1; END"}, "trigger"},
+			"CREATE TRIGGER entries_no_delete BEFORE DELETE ON entry_rows BEGIN SELECT 1; END"}, "trigger"},
 		{"shift minutes raised", []string{"UPDATE shifts SET minutes = minutes + 60 WHERE state = 2"}, "shift"},
 		{"shift points raised", []string{"UPDATE shifts SET points = points + 60 WHERE state = 2"}, "shift"},
 		{"reversed shift made closed", []string{"UPDATE shifts SET state = 2 WHERE state = 5"}, "shift"},
