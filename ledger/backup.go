@@ -21,7 +21,7 @@ func (l *Ledger) Backup(ctx context.Context, path string) error {
 		if err := integrityCheck(ctx, tmp); err != nil {
 			return fmt.Errorf("check copy: %w", err)
 		}
-		return nil
+		return l.unchangedSinceOpen()
 	})
 	if err != nil {
 		return fmt.Errorf("backup: %w", storageErr(err))

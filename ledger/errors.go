@@ -107,6 +107,11 @@ var (
 	ErrForeign = errors.New("ledger: another program's database, not a ledger")
 	// ErrReadOnly: a write on a ledger opened with Options.ReadOnly.
 	ErrReadOnly = errors.New("ledger: opened read-only")
+	// ErrChangedWhileRead: a read-only ledger read as it lay on disk
+	// (without SQLite's locks: see readOnlyQuery) changed meanwhile — a
+	// terminal started and wrote to it. What was read may mix two
+	// moments; read again (the terminal's locks are then there to use).
+	ErrChangedWhileRead = errors.New("ledger: the file changed while it was read as it lay (a terminal started?): run again")
 	// ErrNoLedger: the data directory holds no ledger (Open never creates one).
 	ErrNoLedger = errors.New("ledger: no ledger in data directory")
 	// ErrExists: Create found a ledger already there.

@@ -35,3 +35,20 @@ func BackgroundCheckpoints(l *Ledger) (ran, restarts int64) {
 func CheckpointLikeBackground(l *Ledger) (CheckpointResult, error) {
 	return l.ck.checkpoint(context.Background())
 }
+
+// SetMinChainPart makes Verify split the chain into parts of n entries and
+// returns the undo.
+func SetMinChainPart(n int64) func() {
+	old := minChainPart
+	minChainPart = n
+	return func() { minChainPart = old }
+}
+
+// ReadAsItLay makes a read-only ledger check, as one that reads its file as
+// it lies would, that the file did not change since now (a test runs as
+// root, who may write any directory, so never reads as it lies).
+func ReadAsItLay(l *Ledger) error {
+	st, err := stampOf(l.path)
+	l.lay = &st
+	return err
+}

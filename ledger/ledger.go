@@ -167,6 +167,9 @@ type Ledger struct {
 	// schema is the file's schema version: schemaVersion once migrated; a
 	// read-only look at an older file keeps the file's.
 	schema int
+	// lay is the file as a read-only ledger found it when it reads it as
+	// it lies (readAsItLies), nil otherwise: see unchangedSinceOpen.
+	lay *fileStamp
 
 	mu     sync.Mutex // serialises writes; guards the fields below
 	closed bool

@@ -36,6 +36,12 @@ func readAsItLies(path string) bool {
 	if syscall.Access(filepath.Dir(path), writable) == nil {
 		return false
 	}
+	return noTerminal(path)
+}
+
+// noTerminal reports whether no terminal has the file open (it would keep
+// a -shm) and no WAL waits to be checkpointed.
+func noTerminal(path string) bool {
 	if _, err := os.Stat(path + "-shm"); err == nil {
 		return false
 	}
@@ -51,6 +57,13 @@ func readAsItLies(path string) bool {
 // next start).
 func (l *Ledger) openReadOnly(ctx context.Context) error {
 	var err error
+	if readAsItLies(l.path) {
+		st, err := stampOf(l.path)
+		if err != nil {
+			return err
+		}
+		l.lay = &st
+	}
 	if l.r, err = sql.Open("sqlite", dsnReadOnly(l.path, l.opts.BusyTimeout)); err != nil {
 		return err
 	}
@@ -79,6 +92,40 @@ func (l *Ledger) openReadOnly(ctx context.Context) error {
 		return err
 	}
 	l.rcache = newStmtCache(l.r.PrepareContext)
+	return nil
+}
+
+// fileStamp is what says a file was not written: its identity, size and
+// time of last change.
+type fileStamp struct {
+	dev, ino uint64
+	size     int64
+	ctime    syscall.Timespec
+	mtime    syscall.Timespec
+}
+
+func stampOf(path string) (fileStamp, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{dev: uint64(st.Dev), ino: st.Ino, size: st.Size, ctime: st.Ctim, mtime: st.Mtim}, nil
+}
+
+// unchangedSinceOpen returns ErrChangedWhileRead when the ledger is read as
+// it lies (immutable: no locks, no WAL index) and the file, or a WAL beside
+// it, changed since it was opened: a terminal that starts meanwhile
+// checkpoints into the file within a second of its first writes
+// (checkpoint.go), and a long read (verify, backup) could then mix pages
+// of two moments. Verify and Backup end with it.
+func (l *Ledger) unchangedSinceOpen() error {
+	if l.lay == nil {
+		return nil
+	}
+	st, err := stampOf(l.path)
+	if err != nil || st != *l.lay || !noTerminal(l.path) {
+		return fmt.Errorf("%s: %w", l.path, ErrChangedWhileRead)
+	}
 	return nil
 }
 

@@ -570,7 +570,7 @@ func (c *pageChecker) checkChainHead(ctx context.Context) error {
 			return err
 		}
 	}
-	part, err := scanChain(ctx, c.q, []chainRange{{terminal: terminal, from: uint64(from), to: uint64(head + 1), prev: hashOf(prev)}}, &hubProof{})
+	part, err := scanChain(ctx, c.q, []chainRange{{terminal: terminal, from: uint64(from), to: uint64(head + 1), prev: hashOf(prev)}}, &hubProof{}, &entrySource{})
 	if err != nil {
 		return err
 	}

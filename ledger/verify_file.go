@@ -61,15 +61,11 @@ func VerifyFile(ctx context.Context, path string) (*VerifyReport, error) {
 	for _, t := range terms {
 		ranges = append(ranges, chainRange{terminal: t, from: 1})
 	}
-	part, err := scanChain(ctx, tx, ranges, pf)
+	scanned, err := scanChain(ctx, tx, ranges, pf, &entrySource{})
 	if err != nil {
 		return rep, fmt.Errorf("verify %s: %w", path, err)
 	}
-	none, err := scanChain(ctx, tx, nil, pf)
-	if err != nil {
-		return rep, fmt.Errorf("verify %s: %w", path, err)
-	}
-	part.merge(none, rep, pf)
+	part := mergeParts([]*chainPart{scanned}, rep, pf)
 	if err := compareStored(ctx, tx, part, rep, pf); err != nil {
 		return rep, fmt.Errorf("verify %s: %w", path, err)
 	}

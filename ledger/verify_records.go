@@ -77,23 +77,57 @@ type kindCounts struct{ checkIns, redeems uint64 }
 // missing for the terminal's entries. counts are the terminal's entries by
 // kind, as the chain scan found them.
 func checkRecords(ctx context.Context, q querier, terminal string, counts kindCounts, rep *VerifyReport) error {
-	var shifts, redemptions uint64
-	// The entries are joined from their table: SQLite does not flatten the
-	// view entries (a join) on the right of a LEFT JOIN, it would copy
-	// every entry twice to a temporary index.
-	table, terminalOf := "entries", "e.terminal"
+	direct := false
 	if err := q.QueryRowContext(ctx, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entry_rows'").Scan(new(int)); err == nil {
-		table, terminalOf = "entry_rows", "(SELECT tm.id FROM terminals tm WHERE tm.n = e.terminal_n)"
+		direct = true
 	} else if !isNoRows(err) {
 		return storageErr(err)
 	}
+	shifts, err := checkShifts(ctx, q, direct)
+	if err != nil {
+		return err
+	}
+	redeems, err := checkRedemptions(ctx, q, direct, terminal)
+	if err != nil {
+		return err
+	}
+	for _, f := range []recordsFound{shifts, redeems} {
+		for _, p := range f.problems {
+			rep.add(p.Check, "%s", p.Detail)
+		}
+	}
+	if shifts.n != counts.checkIns {
+		rep.add("shift", "%d check-in entries of terminal %s but %d shifts", counts.checkIns, terminal, shifts.n)
+	}
+	if redeems.n != counts.redeems {
+		rep.add("redemption", "%d redeem entries of terminal %s but %d redemptions", counts.redeems, terminal, redeems.n)
+	}
+	return nil
+}
+
+// checkShifts checks each shift against its entries (checkRecords); direct
+// when the entries are in entry_rows.
+func checkShifts(ctx context.Context, q querier, direct bool) (recordsFound, error) {
+	return checkShiftRange(ctx, q, direct, nil, nil)
+}
+
+// checkShiftRange checks the shifts whose id is in [from, to) (nil: no
+// bound), in the order of their ids.
+func checkShiftRange(ctx context.Context, q querier, direct bool, from, to []byte) (recordsFound, error) {
+	rep := &VerifyReport{}
+	var shifts uint64
+	// The entries are joined from their table: SQLite does not flatten the
+	// view entries (a join) on the right of a LEFT JOIN, it would copy
+	// every entry twice to a temporary index.
+	table, _ := entriesTable(direct)
 	rows, err := q.QueryContext(ctx, `SELECT s.id, s.person, s.card, s.activity, s.state, s.minutes, s.points, s.close_entry,
 		ci.kind, ci.shift, COALESCE(ci.person, 0), ci.card, ci.activity,
 		co.kind, co.shift, COALESCE(co.person, 0), co.minutes, co.points,
 		(SELECT count(*) FROM `+table+` r WHERE r.reverses = s.close_entry)
-		FROM shifts s LEFT JOIN `+table+` ci ON ci.id = s.id LEFT JOIN `+table+` co ON co.id = s.close_entry`)
+		FROM shifts s LEFT JOIN `+table+` ci ON ci.id = s.id LEFT JOIN `+table+` co ON co.id = s.close_entry
+		WHERE `+idRange(from, to)+` ORDER BY s.id`, from, to)
 	if err != nil {
-		return storageErr(err)
+		return recordsFound{}, storageErr(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -114,7 +148,7 @@ func checkRecords(ctx context.Context, q querier, terminal string, counts kindCo
 		if err := rows.Scan(&id, &person, &card, &activity, &state, &minutes, &points, &closeEntry,
 			&ciKind, &ciShift, &ciPerson, &ciCard, &ciActivity,
 			&coKind, &coShift, &coPerson, &coMinutes, &coPoints, &reversed); err != nil {
-			return storageErr(err)
+			return recordsFound{}, storageErr(err)
 		}
 		var sid record.EntryID
 		copy(sid[:], id)
@@ -155,15 +189,23 @@ func checkRecords(ctx context.Context, q querier, terminal string, counts kindCo
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return storageErr(err)
+		return recordsFound{}, storageErr(err)
 	}
+	return recordsFound{shifts, rep.Problems}, nil
+}
 
+// checkRedemptions checks each redemption against its redeem entry
+// (checkRecords); direct when the entries are in entry_rows.
+func checkRedemptions(ctx context.Context, q querier, direct bool, terminal string) (recordsFound, error) {
+	rep := &VerifyReport{}
+	var redemptions uint64
+	table, terminalOf := entriesTable(direct)
 	rrows, err := q.QueryContext(ctx, `SELECT r.id, r.person, r.card, r.item, r.center, r.qty, r.points, r.seq, r.reversed,
 		e.kind, `+terminalOf+`, COALESCE(e.person, 0), e.card, e.item, e.center, e.points, e.stock, e.seq,
 		(SELECT count(*) FROM `+table+` x WHERE x.reverses = r.id)
 		FROM redemptions r LEFT JOIN `+table+` e ON e.id = r.id`)
 	if err != nil {
-		return storageErr(err)
+		return recordsFound{}, storageErr(err)
 	}
 	defer rrows.Close()
 	for rrows.Next() {
@@ -181,7 +223,7 @@ func checkRecords(ctx context.Context, q querier, terminal string, counts kindCo
 		)
 		if err := rrows.Scan(&id, &person, &card, &item, &center, &qty, &cost, &seq, &reversed,
 			&eKind, &eTerminal, &ePerson, &eCard, &eItem, &eCenter, &ePoints, &eStock, &eSeq, &reversals); err != nil {
-			return storageErr(err)
+			return recordsFound{}, storageErr(err)
 		}
 		var rid record.EntryID
 		copy(rid[:], id)
@@ -199,13 +241,50 @@ func checkRecords(ctx context.Context, q querier, terminal string, counts kindCo
 		}
 	}
 	if err := rrows.Err(); err != nil {
-		return storageErr(err)
+		return recordsFound{}, storageErr(err)
 	}
-	if shifts != counts.checkIns {
-		rep.add("shift", "%d check-in entries of terminal %s but %d shifts", counts.checkIns, terminal, shifts)
+	return recordsFound{redemptions, rep.Problems}, nil
+}
+
+// idRange is the WHERE clause of checkShiftRange's bounds ?1 and ?2, each
+// left out when nil: a range the planner seeks in the primary key.
+func idRange(from, to []byte) string {
+	w := "?1 IS NULL AND ?2 IS NULL"
+	switch {
+	case from != nil && to != nil:
+		w = "s.id >= ?1 AND s.id < ?2"
+	case from != nil:
+		w = "s.id >= ?1 AND ?2 IS NULL"
+	case to != nil:
+		w = "?1 IS NULL AND s.id < ?2"
 	}
-	if redemptions != counts.redeems {
-		rep.add("redemption", "%d redeem entries of terminal %s but %d redemptions", counts.redeems, terminal, redemptions)
+	return w
+}
+
+// shiftSplits are the ids that split the shifts into n runs of about
+// equal length, for checks run at once.
+func shiftSplits(ctx context.Context, q querier, n int) ([][]byte, error) {
+	var count int64
+	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM shifts").Scan(&count); err != nil {
+		return nil, storageErr(err)
 	}
-	return nil
+	n = int(min(int64(n), max(1, count/minChainPart)))
+	var out [][]byte
+	for i := 1; i < n; i++ {
+		var id []byte
+		if err := q.QueryRowContext(ctx, "SELECT id FROM shifts ORDER BY id LIMIT 1 OFFSET ?", count*int64(i)/int64(n)).Scan(&id); err != nil {
+			return nil, storageErr(err)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// entriesTable is the table the entries are in and how a row names its
+// terminal: entry_rows (direct) or the entries table of a schema before 7.
+func entriesTable(direct bool) (table, terminalOf string) {
+	if direct {
+		return "entry_rows", "(SELECT tm.id FROM terminals tm WHERE tm.n = e.terminal_n)"
+	}
+	return "entries", "e.terminal"
 }
