@@ -48,8 +48,9 @@ func ask(t *testing.T, dir, line string) string {
 	t.Helper()
 	var answer string
 	var err error
-	// The socket appears when the station has started.
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	// The socket appears when the station has started: seconds on a
+	// loaded machine (a race-built binary, 2 cores shared with other tests).
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		answer, err = control.Request(ctx, control.SocketPath(dir), line)
 		cancel()
