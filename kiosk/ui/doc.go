@@ -7,7 +7,10 @@
 // masking are therefore tested without a display.
 // Draw only paints a Frame. The Manager is the ebiten.Game: it rebuilds and
 // paints only when something changed (a new scene, a touch, the clock's next
-// minute), with the screen not cleared between frames.
+// minute, the idle scene's next page), with the screen not cleared between
+// frames; and then only where the new frame differs from the one on screen
+// (a page turn repaints the activity list, the minute the header's clock),
+// and it sleeps again right after the paint's frame.
 //
 // Idle cost. Skipping the paint is not enough: ebiten's default loop still
 // runs Update and presents 60 frames a second, and nothing throttles it on

@@ -23,8 +23,13 @@ type IdleScene struct {
 
 // IdlePageEvery is how long the idle scene shows each page of today's
 // activities. The scene is repainted only then (and each minute, for the
-// clock), so the idle kiosk stays asleep between.
-const IdlePageEvery = 8 * time.Second
+// clock), so the idle kiosk stays asleep between. 15 s: a page of up to a
+// dozen activities is read at leisure by an elderly resident, and a minute
+// holds whole pages, so the clock's minute comes with a page turn and
+// costs no paint of its own (8 s, before, turned 7.5 pages a minute plus
+// the clock's paint). Each paint costs about 0.1 s of CPU on a software
+// renderer (see settleFrames), so the turns are most of the idle cost.
+const IdlePageEvery = 15 * time.Second
 
 func (s *IdleScene) NextChange(now time.Time) time.Time {
 	next := nextMinute(now)

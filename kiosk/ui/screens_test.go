@@ -191,6 +191,7 @@ func (g *screenGame) Draw(screen *ebiten.Image) {
 	switch g.step {
 	case 0:
 		renderShots(g.fonts)
+		renderRepaints(g.fonts)
 		probeGlyphs(g.fonts)
 	default:
 		g.mgr.Draw(screen)
