@@ -215,20 +215,25 @@ func scanShift(s interface{ Scan(...any) error }) (Shift, error) {
 	return sh, nil
 }
 
-// The open shift of a person (personSet), built once: a tap runs it.
+// The open shift of a person, then (schema 5 on) of someone merged into
+// them at the hub: two statements, each an index search, the second run only
+// when the first finds none. One statement for both (person IN (SELECT ?1
+// UNION ALL SELECT from_person ...) ORDER BY person = ?1 DESC LIMIT 1)
+// built an ephemeral list and a sorter at every run: inside a check-out at
+// 1,000,000 entries it took 90 to 111 µs (median), the search alone 46 to
+// 54 µs, on a loaded machine (load 4).
 var (
-	sqlOpenShift    = "SELECT " + shiftColumns + " FROM shifts WHERE person IN (SELECT ?1 UNION ALL SELECT from_person FROM aliases WHERE to_person = ?1) AND state = 1 ORDER BY person = ?1 DESC LIMIT 1"
-	sqlOpenShiftOld = "SELECT " + shiftColumns + " FROM shifts WHERE person IN (?1) AND state = 1 ORDER BY person = ?1 DESC LIMIT 1"
+	sqlOpenShift       = "SELECT " + shiftColumns + " FROM shifts WHERE person = ? AND state = 1"
+	sqlOpenShiftMerged = "SELECT " + shiftColumnsOf("s.") + " FROM aliases a CROSS JOIN shifts s ON s.person = a.from_person WHERE a.to_person = ? AND s.state = 1 LIMIT 1"
 )
 
 // openShift finds the person's open shift, or one of someone merged into
 // them at the hub (opened before the merge).
 func openShift(ctx context.Context, q querier, l *Ledger, person record.PersonID) (Shift, error) {
-	query := sqlOpenShiftOld
-	if l.schema >= syncSchema {
-		query = sqlOpenShift
+	s, err := scanShift(q.QueryRowContext(ctx, sqlOpenShift, int64(person)))
+	if errors.Is(err, sql.ErrNoRows) && l.schema >= syncSchema {
+		s, err = scanShift(q.QueryRowContext(ctx, sqlOpenShiftMerged, int64(person)))
 	}
-	s, err := scanShift(q.QueryRowContext(ctx, query, int64(person)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("person %d: %w", person, ErrNoOpenShift)
 	}
