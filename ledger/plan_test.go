@@ -22,6 +22,7 @@ func TestTapQueriesUseIndexes(t *testing.T) {
 	}
 	for _, tc := range []struct{ query, want string }{
 		{sqlOpenShift, "shifts_one_open"},
+		{sqlOpenShiftKind, "SEARCH s USING INDEX shifts_one_open (person=?); SEARCH p USING INTEGER PRIMARY KEY (rowid=?)"},
 		{sqlOpenShiftMerged, "SEARCH a USING COVERING INDEX aliases_to (to_person=?); SEARCH s USING INDEX shifts_one_open (person=?)"},
 		{"SELECT " + shiftColumns + " FROM shifts WHERE state IN (1, 3) ORDER BY opened_at", "shifts_attention"},
 		{"SELECT " + shiftColumns + " FROM shifts INDEXED BY shifts_attention WHERE state IN (1, 3) AND state = 1 AND opened_at < ? ORDER BY opened_at", "shifts_attention"},
