@@ -21,7 +21,9 @@ func TestTapQueriesUseIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ query, want string }{
-		{"SELECT " + shiftColumns + " FROM shifts WHERE person = ? AND state = 1", "shifts_one_open"},
+		{sqlOpenShift, "shifts_one_open"},
+		{sqlOpenShiftKind, "SEARCH s USING INDEX shifts_one_open (person=?); SEARCH p USING INTEGER PRIMARY KEY (rowid=?)"},
+		{sqlOpenShiftMerged, "SEARCH a USING COVERING INDEX aliases_to (to_person=?); SEARCH s USING INDEX shifts_one_open (person=?)"},
 		{"SELECT " + shiftColumns + " FROM shifts WHERE state IN (1, 3) ORDER BY opened_at", "shifts_attention"},
 		{"SELECT " + shiftColumns + " FROM shifts INDEXED BY shifts_attention WHERE state IN (1, 3) AND state = 1 AND opened_at < ? ORDER BY opened_at", "shifts_attention"},
 		{`SELECT COALESCE(SUM(minutes), 0) FROM shifts WHERE person = ? AND activity = ? AND opened_at >= ? AND opened_at < ? AND state IN (?, ?)`, "shifts_person_day"},

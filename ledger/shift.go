@@ -121,30 +121,51 @@ func (t *wtx) checkOut(req CheckOut) (CheckOutResult, error) {
 	if err != nil {
 		return CheckOutResult{}, err
 	}
-	s, err := openShift(t.ctx, t.q, t.l, c.Person)
+	// The shift and its person's kind in one statement; a shift of someone
+	// merged into the card's person (rare) reads the kind by itself.
+	kind := -1
+	row := t.queryRow(sqlOpenShiftKind, int64(c.Person))
+	s, err := scanShift(scanWith{row, &kind})
+	if errors.Is(err, sql.ErrNoRows) {
+		kind = -1
+		s, err = openShift(t.ctx, t.q, t.l, c.Person)
+	} else {
+		err = storageErr(err)
+	}
 	if err != nil {
 		return CheckOutResult{}, err
 	}
-	return t.closeShift(s, req.ID, c.UID, t.now, record.FlagNone)
+	return t.closeShift(s, kind, req.ID, c.UID, t.now, record.FlagNone)
 }
 
+// scanWith lets scanShift read a row with one more column after the
+// shift's, into more.
+type scanWith struct {
+	row  interface{ Scan(...any) error }
+	more *int
+}
+
+func (w scanWith) Scan(dest ...any) error { return w.row.Scan(append(dest, w.more)...) }
+
 // closeShift credits s as if checked out at `at`, writes the check-out entry
-// with id, and updates the shift. flag marks a shift closed by the sweep.
-func (t *wtx) closeShift(s Shift, id record.EntryID, card record.CardUID, at time.Time, flag record.FlagReason) (CheckOutResult, error) {
+// with id, and updates the shift. kind is the kind of s's person, or -1 to
+// read it. flag marks a shift closed by the sweep.
+func (t *wtx) closeShift(s Shift, kind int, id record.EntryID, card record.CardUID, at time.Time, flag record.FlagReason) (CheckOutResult, error) {
 	a, err := readActivity(t.ctx, t.q, s.Activity)
 	if err != nil {
 		return CheckOutResult{}, err
 	}
 	// Only the kind: the person's strings would cost a tap allocations for
 	// nothing.
-	var kind int
-	if err := t.queryRow("SELECT kind FROM people WHERE id = ?", int64(s.Person)).Scan(&kind); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return CheckOutResult{}, fmt.Errorf("person %d: %w", s.Person, ErrNotFound)
+	if kind < 0 {
+		if err := t.queryRow("SELECT kind FROM people WHERE id = ?", int64(s.Person)).Scan(&kind); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return CheckOutResult{}, fmt.Errorf("person %d: %w", s.Person, ErrNotFound)
+			}
+			return CheckOutResult{}, storageErr(err)
 		}
-		return CheckOutResult{}, storageErr(err)
 	}
-	today, err := t.creditedOnDay(s)
+	today, err := t.creditedOnDay(s, a.Rules)
 	if err != nil {
 		return CheckOutResult{}, err
 	}
@@ -167,13 +188,18 @@ func (t *wtx) closeShift(s Shift, id record.EntryID, card record.CardUID, at tim
 
 // creditedOnDay sums the minutes credited to s's person at s's activity on
 // the day s opened, for the daily cap: checked out and resolved by staff.
-func (t *wtx) creditedOnDay(s Shift) (int64, error) {
-	return creditedOnDay(t.ctx, t.q, t.l.opts.Location, s)
+func (t *wtx) creditedOnDay(s Shift, r record.Rules) (int64, error) {
+	return creditedOnDay(t.ctx, t.q, t.l.opts.Location, s, r)
 }
 
 // creditedOnDay is wtx.creditedOnDay on any querier: PreviewCheckOut reads
-// the same sum.
-func creditedOnDay(ctx context.Context, q querier, loc *time.Location, s Shift) (int64, error) {
+// the same sum. Only a daily cap needs it: under rules without one it is 0,
+// read from nothing (a statement and the pages of the person's shifts
+// fewer on a tap, 20 µs of a check-out's CPU).
+func creditedOnDay(ctx context.Context, q querier, loc *time.Location, s Shift, r record.Rules) (int64, error) {
+	if r.DailyCapMinutes <= 0 {
+		return 0, nil
+	}
 	from, to := dayBounds(s.OpenedAt, loc)
 	var m int64
 	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(minutes), 0) FROM shifts WHERE person = ? AND activity = ?
@@ -215,20 +241,28 @@ func scanShift(s interface{ Scan(...any) error }) (Shift, error) {
 	return sh, nil
 }
 
-// The open shift of a person (personSet), built once: a tap runs it.
+// The open shift of a person, then (schema 5 on) of someone merged into
+// them at the hub: two statements, each an index search, the second run only
+// when the first finds none. One statement for both (person IN (SELECT ?1
+// UNION ALL SELECT from_person ...) ORDER BY person = ?1 DESC LIMIT 1)
+// built an ephemeral list and a sorter at every run: inside a check-out at
+// 1,000,000 entries it took 90 to 111 µs (median), the search alone 46 to
+// 54 µs, on a loaded machine (load 4).
 var (
-	sqlOpenShift    = "SELECT " + shiftColumns + " FROM shifts WHERE person IN (SELECT ?1 UNION ALL SELECT from_person FROM aliases WHERE to_person = ?1) AND state = 1 ORDER BY person = ?1 DESC LIMIT 1"
-	sqlOpenShiftOld = "SELECT " + shiftColumns + " FROM shifts WHERE person IN (?1) AND state = 1 ORDER BY person = ?1 DESC LIMIT 1"
+	sqlOpenShift = "SELECT " + shiftColumns + " FROM shifts WHERE person = ? AND state = 1"
+	// sqlOpenShiftKind is sqlOpenShift with the kind of the shift's person,
+	// which a check-out's credit needs: a statement fewer on a tap.
+	sqlOpenShiftKind   = "SELECT " + shiftColumnsOf("s.") + ", p.kind FROM shifts s JOIN people p ON p.id = s.person WHERE s.person = ? AND s.state = 1"
+	sqlOpenShiftMerged = "SELECT " + shiftColumnsOf("s.") + " FROM aliases a CROSS JOIN shifts s ON s.person = a.from_person WHERE a.to_person = ? AND s.state = 1 LIMIT 1"
 )
 
 // openShift finds the person's open shift, or one of someone merged into
 // them at the hub (opened before the merge).
 func openShift(ctx context.Context, q querier, l *Ledger, person record.PersonID) (Shift, error) {
-	query := sqlOpenShiftOld
-	if l.schema >= syncSchema {
-		query = sqlOpenShift
+	s, err := scanShift(q.QueryRowContext(ctx, sqlOpenShift, int64(person)))
+	if errors.Is(err, sql.ErrNoRows) && l.schema >= syncSchema {
+		s, err = scanShift(q.QueryRowContext(ctx, sqlOpenShiftMerged, int64(person)))
 	}
-	s, err := scanShift(q.QueryRowContext(ctx, query, int64(person)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("person %d: %w", person, ErrNoOpenShift)
 	}
@@ -320,7 +354,7 @@ func (l *Ledger) SweepShifts(ctx context.Context, req SweepShifts) (SweepResult,
 			}
 			_, end, ok := a.Schedule.Times(s.OpenedAt.In(t.l.opts.Location))
 			if a.Rules.Forgotten == record.CloseAtEnd && ok && end.After(s.OpenedAt) {
-				r, err := t.closeShift(s, record.DeriveID(req.ID, i), s.Card, end, record.FlagForgotten)
+				r, err := t.closeShift(s, -1, record.DeriveID(req.ID, i), s.Card, end, record.FlagForgotten)
 				if err != nil {
 					return SweepResult{}, err
 				}
@@ -431,7 +465,7 @@ func resolution(ctx context.Context, q querier, l *Ledger, id record.EntryID, no
 	if err != nil {
 		return Resolution{}, err
 	}
-	today, err := creditedOnDay(ctx, q, l.opts.Location, s)
+	today, err := creditedOnDay(ctx, q, l.opts.Location, s, a.Rules)
 	if err != nil {
 		return Resolution{}, err
 	}

@@ -50,7 +50,7 @@ func (l *Ledger) PreviewCheckOut(ctx context.Context, card record.CardUID) (Chec
 	if err != nil {
 		return p, err
 	}
-	today, err := creditedOnDay(ctx, q, l.opts.Location, s)
+	today, err := creditedOnDay(ctx, q, l.opts.Location, s, a.Rules)
 	if err != nil {
 		return p, fmt.Errorf("preview check-out: %w", storageErr(err))
 	}
