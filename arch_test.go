@@ -147,6 +147,10 @@ var rules = []rule{
 	{below("cmd"), func(d string, _ map[string]pkg) bool {
 		return in(d, "internal/debpkg") || strings.HasPrefix(d, "github.com/goreleaser/")
 	}, "the packages are built by make deb (internal/debpkg/mkdeb); no shipped binary links the packager"},
+	{below("cmd"), func(d string, _ map[string]pkg) bool { return in(d, "internal/pgtest") },
+		"internal/pgtest starts a PostgreSQL server for tests; no shipped binary links it"},
+	{below("internal/pgtest"), func(d string, _ map[string]pkg) bool { return ours(d) && !in(d, "internal/pgtest") },
+		"the tests' PostgreSQL server imports nothing of ours: every store's tests may use it"},
 }
 
 // linkedBy reports whether our package dir links dep.
@@ -202,7 +206,7 @@ func TestImportRules(t *testing.T) {
 // moved would otherwise pass by matching nothing.
 func TestRulesSeeEveryBinary(t *testing.T) {
 	all := packages(t)
-	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "kiosk/xsession", "kiosk/hublink", "kiosk/update", "hub", "hub/sqlitestore", "hub/server", "hub/web", "internal/debpkg"} {
+	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "kiosk/xsession", "kiosk/hublink", "kiosk/update", "hub", "hub/sqlitestore", "hub/server", "hub/web", "internal/debpkg", "internal/pgtest"} {
 		if _, ok := all[module+"/"+b]; !ok {
 			t.Errorf("no package %s: update the rules in arch_test.go and ARCHITECTURE.md", b)
 		}
