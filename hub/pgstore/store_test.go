@@ -1,0 +1,269 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/pgstore"
+	"github.com/hongmajia/hongmajia/hub/storetest"
+	"github.com/hongmajia/hongmajia/internal/pgtest"
+	"github.com/hongmajia/hongmajia/record"
+	"github.com/jackc/pgx/v5"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var ctx = context.Background()
+
+func open(t *testing.T) hub.Store {
+	t.Helper()
+	s, err := pgstore.Open(ctx, pgtest.DB(t), pgstore.Options{PoolSize: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) { storetest.Run(t, open) }
+
+// exec runs sql on the database of url, outside any store.
+func exec(t *testing.T, url string, sql ...string) {
+	t.Helper()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for _, q := range sql {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func TestReopenKeepsEverything(t *testing.T) {
+	url := pgtest.DB(t)
+	s, err := pgstore.Open(ctx, url, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx hub.Tx) error {
+		if _, err := tx.NextVersion(); err != nil {
+			return err
+		}
+		return tx.AddCenter(hub.Center{ID: "A", Name: "和平里"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = pgstore.Open(ctx, url, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(ctx, func(r hub.Reader) error {
+		c, err := r.Center("A")
+		if err != nil || c.Name != "和平里" {
+			t.Errorf("center %+v, %v", c, err)
+		}
+		if v, err := r.Version(); err != nil || v != 1 {
+			t.Errorf("version %d, %v", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRefusesAnotherDatabase(t *testing.T) {
+	url := pgtest.DB(t)
+	exec(t, url, "CREATE TABLE people (id integer)")
+	if _, err := pgstore.Open(ctx, url, pgstore.Options{}); err == nil || !strings.Contains(err.Error(), "not a hub's database") {
+		t.Errorf("another program's database opened: %v", err)
+	}
+}
+
+func TestRefusesANewerSchema(t *testing.T) {
+	url := pgtest.DB(t)
+	s, err := pgstore.Open(ctx, url, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	exec(t, url, "UPDATE hub_schema SET version = 99")
+	if _, err := pgstore.Open(ctx, url, pgstore.Options{}); err == nil || !strings.Contains(err.Error(), "newer hubd") {
+		t.Errorf("a newer schema opened: %v", err)
+	}
+}
+
+// TestProcessesStartingAtOnceMigrateOnce: hub processes sharing a new
+// database and starting together make its tables once (the advisory
+// lock), and every one opens.
+func TestProcessesStartingAtOnceMigrateOnce(t *testing.T) {
+	url := pgtest.DB(t)
+	const n = 6
+	errs := make(chan error, n)
+	stores := make(chan *pgstore.Store, n)
+	for range n {
+		go func() {
+			s, err := pgstore.Open(ctx, url, pgstore.Options{PoolSize: 2})
+			if err == nil {
+				stores <- s
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	close(stores)
+	for s := range stores {
+		s.Close()
+	}
+}
+
+// TestAppendOnlyTables: the database itself refuses to change or delete an
+// audit entry, a certificate or a restock (psql on the database included).
+func TestAppendOnlyTables(t *testing.T) {
+	url := pgtest.DB(t)
+	s, err := pgstore.Open(ctx, url, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx hub.Tx) error {
+		if err := tx.AddCenter(hub.Center{ID: "A", Name: "A"}); err != nil {
+			return err
+		}
+		if err := tx.AddRestock(hub.Restock{Center: "A", Item: 1, Qty: 5, After: 5, Reason: "到货"}); err != nil {
+			return err
+		}
+		if err := tx.AddCertificate(hub.Certificate{Number: "2026-1", Year: 2026, Seq: 1, Issuer: "A"}); err != nil {
+			return err
+		}
+		return tx.AddAudit(hub.AuditEntry{Actor: "admin", Action: hub.AuditLogin})
+	})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for _, q := range []string{"UPDATE audit SET actor = 'someone'", "DELETE FROM audit", "TRUNCATE audit",
+		"UPDATE certificates SET name = 'x'", "DELETE FROM certificates", "TRUNCATE certificates",
+		"UPDATE restocks SET qty = 0", "DELETE FROM restocks", "TRUNCATE restocks"} {
+		if _, err := c.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want it refused", q, err)
+		}
+	}
+	var n int
+	if err := c.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit WHERE actor = 'admin') + (SELECT count(*) FROM certificates)
+		+ (SELECT count(*) FROM restocks WHERE qty = 5)`).Scan(&n); err != nil || n != 3 {
+		t.Errorf("rows kept: %d, %v; want the audit entry, the certificate and the restock", n, err)
+	}
+}
+
+// TestPasswordNeverInAnError: a password given in the connection string
+// (as a URL or key=value) is in no error Open returns, whether the string
+// does not parse or the server cannot be reached.
+func TestPasswordNeverInAnError(t *testing.T) {
+	const pw = "s3cret-Pa55"
+	for _, conn := range []string{
+		"postgres://hub:" + pw + "@127.0.0.1:1/hub?sslmode=disable&connect_timeout=2",
+		"postgres://hub:" + pw + "@127.0.0.1:1/hub?sslmode=bogus",
+		"host=127.0.0.1 port=1 user=hub password=" + pw + " dbname=hub sslmode=disable connect_timeout=2",
+		"host=127.0.0.1 port=notaport user=hub password=" + pw,
+	} {
+		_, err := pgstore.Open(ctx, conn, pgstore.Options{})
+		if err == nil {
+			t.Errorf("%s opened", conn)
+			continue
+		}
+		if strings.Contains(err.Error(), pw) {
+			t.Errorf("the password is in the error: %v", err)
+		}
+	}
+}
+
+// TestPasswordFromTheEnvironment: a connection string without a password
+// connects with PGPASSWORD, as libpq does; a wrong one is refused without
+// showing it.
+func TestPasswordFromTheEnvironment(t *testing.T) {
+	srv := pgtest.Start(t)
+	db := srv.NewDBName(t)
+	url := srv.URLWithoutPassword(db)
+	t.Setenv("PGPASSWORD", srv.Password)
+	s, err := pgstore.Open(ctx, url, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	t.Setenv("PGPASSWORD", "wrong-Pa55")
+	_, err = pgstore.Open(ctx, url, pgstore.Options{})
+	if err == nil {
+		t.Fatal("opened with a wrong password")
+	}
+	if strings.Contains(err.Error(), "wrong-Pa55") {
+		t.Errorf("the password is in the error: %v", err)
+	}
+}
+
+// TestUpdateRunsAgainOnASerializationFailure: two Updates that read what
+// the other writes conflict; the one that fails to serialize runs again
+// and both land.
+func TestUpdateRunsAgainOnASerializationFailure(t *testing.T) {
+	s := open(t)
+	defer s.Close()
+	started, release := make(chan struct{}), make(chan struct{})
+	runs := 0
+	done := make(chan error)
+	go func() {
+		done <- s.Update(ctx, func(tx hub.Tx) error {
+			runs++
+			if _, err := tx.Balance(1); err != nil && !errors.Is(err, hub.ErrNotFound) {
+				return err
+			}
+			if runs == 1 {
+				close(started)
+				<-release
+			}
+			return tx.PutBalance(hub.Balance{Person: 2, Points: 1})
+		})
+	}()
+	<-started
+	err := s.Update(ctx, func(tx hub.Tx) error {
+		if _, err := tx.Balance(2); err != nil && !errors.Is(err, hub.ErrNotFound) {
+			return err
+		}
+		return tx.PutBalance(hub.Balance{Person: 1, Points: 1})
+	})
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 {
+		t.Errorf("the Update ran %d times, want 2 (once more after its serialization failure)", runs)
+	}
+	err = s.View(ctx, func(r hub.Reader) error {
+		bs, err := r.Balances([]record.PersonID{1, 2})
+		if err != nil || len(bs) != 2 {
+			t.Errorf("balances %+v, %v: want both Updates' rows", bs, err)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
