@@ -3,6 +3,9 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -215,6 +218,30 @@ func TestPasswordFromTheEnvironment(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong-Pa55") {
 		t.Errorf("the password is in the error: %v", err)
+	}
+}
+
+// TestPasswordFromAPassfile: a connection string without a password
+// connects with the passfile's (PGPASSFILE, ~/.pgpass's format), as libpq
+// does.
+func TestPasswordFromAPassfile(t *testing.T) {
+	srv := pgtest.Start(t)
+	db := srv.NewDBName(t)
+	file := filepath.Join(t.TempDir(), "pgpass")
+	line := fmt.Sprintf("127.0.0.1:%d:%s:%s:%s\n", srv.Port, db, pgtest.Superuser, srv.Password)
+	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PGPASSWORD", "")
+	t.Setenv("PGPASSFILE", file)
+	s, err := pgstore.Open(ctx, srv.URLWithoutPassword(db), pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	t.Setenv("PGPASSFILE", filepath.Join(t.TempDir(), "none"))
+	if _, err := pgstore.Open(ctx, srv.URLWithoutPassword(db), pgstore.Options{}); err == nil {
+		t.Error("opened without a password")
 	}
 }
 
