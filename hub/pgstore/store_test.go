@@ -356,3 +356,86 @@ func TestContendedUpdatesRunAtMostTwice(t *testing.T) {
 	}
 	t.Logf("%d Updates at once, %d each: the most runs of one %d", workers, each, most)
 }
+
+// TestPullsMissNoVersion: while Updates run at once, each taking a
+// version and writing a person at it, a kiosk-like reader pulls over and
+// over (Since its last Version, then that Version): it gets every person
+// once. A version taken by one Update and committed after another's later
+// one would be lost to it (a SEQUENCE's).
+func TestPullsMissNoVersion(t *testing.T) {
+	s := open(t)
+	defer s.Close()
+	const writers, each = 6, 15
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+1)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				id := record.PersonID(1 + w*each + i)
+				err := s.Update(ctx, func(tx hub.Tx) error {
+					v, err := tx.NextVersion()
+					if err != nil {
+						return err
+					}
+					// Work between taking the version and committing.
+					if _, err := tx.Centers(); err != nil {
+						return err
+					}
+					return tx.PutPerson(hub.Person{ID: id, MemberNo: fmt.Sprint("M", id), Name: "p", Kind: record.RedVest, Version: v})
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	seen := map[record.PersonID]int{}
+	var last uint64
+	pull := func() error {
+		return s.View(ctx, func(r hub.Reader) error {
+			v, err := r.Version()
+			if err != nil {
+				return err
+			}
+			ch, err := r.Since(last, "A", 1_000_000)
+			if err != nil {
+				return err
+			}
+			for _, p := range ch.People {
+				if p.Version > v {
+					return fmt.Errorf("person %d at version %d above the snapshot's %d", p.ID, p.Version, v)
+				}
+				seen[p.ID]++
+			}
+			last = v
+			return nil
+		})
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		if err := pull(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(seen) != writers*each {
+		t.Errorf("the pulls got %d people of %d", len(seen), writers*each)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("person %d pulled %d times", id, n)
+		}
+	}
+}
