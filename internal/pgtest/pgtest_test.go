@@ -439,3 +439,62 @@ func TestRemoveStaleKeepsLiveOnes(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateCache: the first server's cluster is kept (never started,
+// no password in it) and the next servers start from a copy; a cluster
+// there that does not start is removed with a clear error, and the next
+// start makes it again.
+func TestTemplateCache(t *testing.T) {
+	s := Start(t)
+	dir := templateDir(s.Bin)
+	if dir == "" {
+		t.Fatal("no cache directory")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
+		t.Fatalf("the cluster is not kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the kept cluster was started: %v", err)
+	}
+
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	broken := templateDir(s.Bin)
+	if err := os.MkdirAll(broken, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(broken, "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start(); err == nil || !strings.Contains(err.Error(), broken) {
+		t.Fatalf("start from a broken cache: %v, want an error naming %s", err, broken)
+	}
+	if _, err := os.Stat(broken); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the broken cluster is still kept: %v", err)
+	}
+	begin := time.Now()
+	s2, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a server with initdb in %v", time.Since(begin))
+	defer s2.stop()
+	if _, err := os.Stat(filepath.Join(broken, "base")); err != nil {
+		t.Errorf("the cluster is not kept again: %v", err)
+	}
+	c := connect(t, s2.URL("postgres"))
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	begin = time.Now()
+	s3, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a server from the kept cluster in %v", time.Since(begin))
+	if err := s3.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if s3.Password == s2.Password {
+		t.Error("two servers with one password")
+	}
+}
