@@ -102,6 +102,9 @@ var (
 	mu      sync.Mutex
 	current *Server
 	mainRan bool
+	// failed is why the server did not start: the next tests fail at once
+	// with it rather than each trying again.
+	failed error
 )
 
 // Main is a TestMain that runs the package's tests and stops the server
@@ -136,8 +139,12 @@ func Start(tb testing.TB) *Server {
 	if current != nil {
 		return current
 	}
+	if failed != nil {
+		tb.Fatal(failed)
+	}
 	s, err := start()
 	if err != nil {
+		failed = err
 		tb.Fatal(err)
 	}
 	current = s
