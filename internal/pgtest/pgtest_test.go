@@ -86,17 +86,7 @@ func TestRunsAsPostgresWhenRoot(t *testing.T) {
 		}
 		want, _ = strconv.Atoi(u.Uid)
 	}
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(s.Pid) + "/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var uid int = -1
-	for _, line := range strings.Split(string(status), "\n") {
-		if f := strings.Fields(line); len(f) >= 3 && f[0] == "Uid:" {
-			uid, _ = strconv.Atoi(f[2]) // effective
-		}
-	}
-	if uid != want {
+	if uid := procUID(s.Pid); uid != want {
 		t.Errorf("postgres (pid %d) runs as uid %d, want %d (tests' euid %d)", s.Pid, uid, want, os.Geteuid())
 	}
 	fi, err := os.Stat(s.Dir)
@@ -106,6 +96,21 @@ func TestRunsAsPostgresWhenRoot(t *testing.T) {
 	if got := int(fi.Sys().(*syscall.Stat_t).Uid); got != want {
 		t.Errorf("data directory owned by uid %d, want %d", got, want)
 	}
+}
+
+// procUID is the effective uid process pid runs as (-1 if it is gone).
+func procUID(pid int) int {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "Uid:" {
+			uid, _ := strconv.Atoi(f[2])
+			return uid
+		}
+	}
+	return -1
 }
 
 func TestDatabasesAreIndependent(t *testing.T) {
@@ -266,6 +271,7 @@ type report struct {
 	Pid      int    // the postmaster
 	Dir      string // its temporary directory
 	Children []int  // its processes, one a backend serving the child
+	UID      int    // the postmaster's effective uid
 }
 
 // childMain starts a server without a test (as Start does), reports it,
@@ -297,7 +303,7 @@ func childMain(mode string) {
 		fmt.Fprintf(os.Stderr, "backend %d not among postgres's processes %v\n", backend, kids)
 		os.Exit(3)
 	}
-	json.NewEncoder(os.Stdout).Encode(report{s.Pid, s.dir, kids})
+	json.NewEncoder(os.Stdout).Encode(report{s.Pid, s.dir, kids, procUID(s.Pid)})
 	switch mode {
 	case "stop":
 		if err := Stop(); err != nil {
@@ -337,9 +343,15 @@ func childrenOf(pid int) []int {
 // TestServerEndsWithTheTests runs this binary as a child that starts a
 // server and ends three ways: its TestMain stops the server, a test
 // panics, or it is killed. Each time no process of the server is left,
-// and its directory is removed (at once, or by the next Start).
+// and its directory is removed (at once, or by the next Start). As root
+// (CI), the server runs as postgres; the child is also run as another user
+// (nobody), whose server runs as that user, as a developer's does.
 func TestServerEndsWithTheTests(t *testing.T) {
-	for _, mode := range []string{"stop", "panic", "kill"} {
+	modes := []string{"stop", "panic", "kill"}
+	if os.Geteuid() == 0 {
+		modes = append(modes, "stop-as-nobody")
+	}
+	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			// The child's temporary directory: one every user can enter, as
 			// the postgres user must when the tests run as root.
@@ -350,8 +362,42 @@ func TestServerEndsWithTheTests(t *testing.T) {
 			defer os.RemoveAll(tmp)
 			os.Chmod(tmp, 0o755)
 
+			wantUID := os.Geteuid()
+			if wantUID == 0 {
+				u, err := user.Lookup("postgres")
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantUID, _ = strconv.Atoi(u.Uid)
+			}
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), childEnv+"="+mode, "TMPDIR="+tmp)
+			cmd.Env = append(os.Environ(), childEnv+"="+strings.TrimSuffix(mode, "-as-nobody"), "TMPDIR="+tmp)
+			if mode == "stop-as-nobody" {
+				// The binary copied where nobody can run it, its home,
+				// cache and temporary directory its own.
+				u, err := user.Lookup("nobody")
+				if err != nil {
+					t.Fatal(err)
+				}
+				uid, _ := strconv.Atoi(u.Uid)
+				gid, _ := strconv.Atoi(u.Gid)
+				bin := filepath.Join(tmp, "pgtest.test")
+				b, err := os.ReadFile(os.Args[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(bin, b, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chown(tmp, uid, gid); err != nil {
+					t.Fatal(err)
+				}
+				cmd.Path = bin
+				cmd.Dir = tmp
+				cmd.Env = append(cmd.Env, "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, "cache"))
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
+				wantUID = uid
+			}
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.StdoutPipe()
@@ -371,12 +417,15 @@ func TestServerEndsWithTheTests(t *testing.T) {
 			if len(r.Children) < 3 {
 				t.Errorf("postgres %d runs %v: want its background processes and a backend", r.Pid, r.Children)
 			}
+			if r.UID != wantUID {
+				t.Errorf("postgres runs as uid %d, want %d", r.UID, wantUID)
+			}
 			if mode == "kill" {
 				cmd.Process.Signal(syscall.SIGKILL)
 			}
 			err = cmd.Wait()
 			switch mode {
-			case "stop":
+			case "stop", "stop-as-nobody":
 				if err != nil {
 					t.Fatalf("child: %v\n%s", err, stderr.String())
 				}
@@ -405,7 +454,7 @@ func TestServerEndsWithTheTests(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			if mode == "stop" {
+			if strings.HasPrefix(mode, "stop") {
 				if _, err := os.Stat(r.Dir); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("server's directory %s left after Stop: %v", r.Dir, err)
 				}
@@ -437,5 +486,64 @@ func TestRemoveStaleKeepsLiveOnes(t *testing.T) {
 		if _, err := os.Stat(d); err != nil {
 			t.Errorf("%s removed: %v", d, err)
 		}
+	}
+}
+
+// TestTemplateCache: the first server's cluster is kept (never started,
+// no password in it) and the next servers start from a copy; a cluster
+// there that does not start is removed with a clear error, and the next
+// start makes it again.
+func TestTemplateCache(t *testing.T) {
+	s := Start(t)
+	dir := templateDir(s.Bin)
+	if dir == "" {
+		t.Fatal("no cache directory")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
+		t.Fatalf("the cluster is not kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the kept cluster was started: %v", err)
+	}
+
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	broken := templateDir(s.Bin)
+	if err := os.MkdirAll(broken, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(broken, "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start(); err == nil || !strings.Contains(err.Error(), broken) {
+		t.Fatalf("start from a broken cache: %v, want an error naming %s", err, broken)
+	}
+	if _, err := os.Stat(broken); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the broken cluster is still kept: %v", err)
+	}
+	begin := time.Now()
+	s2, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a server with initdb in %v", time.Since(begin))
+	defer s2.stop()
+	if _, err := os.Stat(filepath.Join(broken, "base")); err != nil {
+		t.Errorf("the cluster is not kept again: %v", err)
+	}
+	c := connect(t, s2.URL("postgres"))
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	begin = time.Now()
+	s3, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a server from the kept cluster in %v", time.Since(begin))
+	if err := s3.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if s3.Password == s2.Password {
+		t.Error("two servers with one password")
 	}
 }
