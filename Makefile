@@ -15,9 +15,10 @@ BENCH    ?= $(PKGS)
 
 # NODISPLAY is every package whose tests need no display (all but the
 # screens and the screen binary) nor root: dpkg (the packages' test, the SD
-# card image's) or systemd-nspawn (the units' test, e2e/systemd). `make
-# check` runs them without cgo.
-NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen -e /internal/debpkg -e /deploy/image -e /e2e/systemd)
+# card image's) or systemd-nspawn (the units' test, e2e/systemd), nor
+# Debian's PostgreSQL server (internal/pgtest's own tests). `make check`
+# runs them without cgo.
+NODISPLAY = $(shell $(GO) list ./... | grep -v -e /kiosk/ui -e /cmd/kiosk-screen -e /internal/debpkg -e /deploy/image -e /e2e/systemd -e /internal/pgtest)
 
 # ARM64 is what `make test-arm64` runs as linux/arm64 binaries under
 # qemu-user-static: the record, the ledger (SQLite, fsync, the crash test's

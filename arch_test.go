@@ -131,8 +131,12 @@ var rules = []rule{
 	}, "the hub decodes and checks kiosks' entries from the record alone: never the kiosk's ledger, the terminal, the readers or the screen"},
 	{below("hub/web"), func(d string, _ map[string]pkg) bool {
 		return in(d, "ledger") || in(d, "kiosk") || in(d, "drivers") || in(d, "cmd") || isEbiten(d) || isPeriph(d) ||
-			in(d, "hub/sqlitestore") || in(d, "hub/hubtest") || in(d, "hub/storetest") || d == "testing" || strings.HasPrefix(d, "github.com/chromedp/")
-	}, "the hub's web links no kiosk code, reads and writes through hub.Hub (never a store: the PostgreSQL store comes in beside SQLite) and ships no test code or browser driver"},
+			in(d, "hub/sqlitestore") || in(d, "hub/pgstore") || strings.HasPrefix(d, "github.com/jackc/") || in(d, "hub/hubtest") ||
+			in(d, "hub/storetest") || d == "testing" || strings.HasPrefix(d, "github.com/chromedp/")
+	}, "the hub's web links no kiosk code, reads and writes through hub.Hub (never a store: SQLite's or PostgreSQL's) and ships no test code or browser driver"},
+	{below("hub/pgstore"), func(d string, all map[string]pkg) bool {
+		return (ours(d) && !in(d, "hub/pgstore") && d != module+"/hub" && !linkedBy(all, "hub", d)) || isSQLite(d)
+	}, "the PostgreSQL store implements hub.Store with the hub's types (hub, record) and pgx: no other store, nothing of the hub's server or web"},
 	{exactly("cmd/hubd"), func(d string, _ map[string]pkg) bool {
 		return in(d, "ledger") || in(d, "kiosk") || in(d, "drivers") || isEbiten(d) || isPeriph(d) ||
 			d == "testing" || in(d, "hub/hubtest") || in(d, "hub/storetest") || strings.HasPrefix(d, "github.com/chromedp/")
@@ -147,6 +151,10 @@ var rules = []rule{
 	{below("cmd"), func(d string, _ map[string]pkg) bool {
 		return in(d, "internal/debpkg") || strings.HasPrefix(d, "github.com/goreleaser/")
 	}, "the packages are built by make deb (internal/debpkg/mkdeb); no shipped binary links the packager"},
+	{below("cmd"), func(d string, _ map[string]pkg) bool { return in(d, "internal/pgtest") },
+		"internal/pgtest starts a PostgreSQL server for tests; no shipped binary links it"},
+	{below("internal/pgtest"), func(d string, _ map[string]pkg) bool { return ours(d) && !in(d, "internal/pgtest") },
+		"the tests' PostgreSQL server imports nothing of ours: every store's tests may use it"},
 }
 
 // linkedBy reports whether our package dir links dep.
@@ -202,7 +210,7 @@ func TestImportRules(t *testing.T) {
 // moved would otherwise pass by matching nothing.
 func TestRulesSeeEveryBinary(t *testing.T) {
 	all := packages(t)
-	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "kiosk/xsession", "kiosk/hublink", "kiosk/update", "hub", "hub/sqlitestore", "hub/server", "hub/web", "internal/debpkg"} {
+	for _, b := range []string{"cmd/kiosk", "cmd/kiosk-screen", "cmd/kioskctl", "cmd/hubd", "record", "clock", "hubsync", "roster", "ledger", "kiosk", "kiosk/app", "kiosk/ui", "kiosk/control", "kiosk/xsession", "kiosk/hublink", "kiosk/update", "hub", "hub/sqlitestore", "hub/pgstore", "hub/server", "hub/web", "internal/debpkg", "internal/pgtest"} {
 		if _, ok := all[module+"/"+b]; !ok {
 			t.Errorf("no package %s: update the rules in arch_test.go and ARCHITECTURE.md", b)
 		}

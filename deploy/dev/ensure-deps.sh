@@ -9,7 +9,10 @@
 #          and systemd's sysusers and tmpfiles, which the packages' test
 #          runs (internal/debpkg); apt's package lists, which it reads;
 #          systemd-nspawn (systemd-container), in which the units' test
-#          boots a systemd (e2e/systemd)
+#          boots a systemd (e2e/systemd); PostgreSQL's server (postgresql,
+#          which pulls postgresql-15 on Debian 12 and creates the postgres
+#          user), which the hub's store tests start on a temporary directory
+#          (internal/pgtest)
 #   qemu   qemu-user-static, registered with the kernel (binfmt_misc) for
 #          arm64, so that `make test-arm64` runs arm64 tests that start
 #          themselves again as a child (the ledger's crash test)
@@ -17,13 +20,13 @@
 #          image: sfdisk (fdisk), mkfs.vfat (dosfstools), mtools, ext4's
 #          tools, xz, and qemu-user-static for the Pi's chroot (qemu)
 #   bench  test (Chromium is also the peer `make bench` measures the kiosk
-#          against)
+#          against; PostgreSQL the hub's SQLite store is measured beside)
 #   cross  build for the Pi (linux/arm64) with cgo
 set -eu
 
 build_pkgs="gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev libasound2-dev fonts-noto-cjk"
 image_pkgs="fdisk dosfstools mtools e2fsprogs xz-utils util-linux"
-test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk chromium systemd systemd-container"
+test_pkgs="xvfb xauth libgl1-mesa-dri libgles2 xdotool fonts-noto-cjk chromium systemd systemd-container postgresql"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
