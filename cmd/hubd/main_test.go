@@ -97,7 +97,7 @@ func newHub(t *testing.T) string {
 // commands.
 func withHub(t *testing.T, dir string, fn func(h *hub.Hub)) {
 	t.Helper()
-	h, err := openHub(ctx, dir, false, hub.Options{})
+	h, err := openHub(ctx, &hubFlags{dir: dir}, false, hub.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
