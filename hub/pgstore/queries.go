@@ -156,13 +156,17 @@ func exists(err error, what string, args ...any) error {
 	return nil
 }
 
-// lockRegistry reads and locks the counters row 'registry': an Update
-// taking a version or storing an entry waits for one that holds it, and
-// fails to serialize (and runs again) when one committed since its
-// snapshot.
+// lockRegistry reads and locks the counters row 'registry' (after its
+// advisory lock, which a retrying Update holds while it runs: see
+// Store.Update): an Update taking a version or storing an entry waits for
+// one that holds it, and fails to serialize (and runs again) when one
+// committed since its snapshot.
 func (t *tx) lockRegistry() error {
 	if t.locked {
 		return nil
+	}
+	if _, err := t.exec("SELECT pg_advisory_xact_lock(?)", int64(registryKey)); err != nil {
+		return fmt.Errorf("pgstore: version: %w", err)
 	}
 	var v, n int64
 	if err := t.row("SELECT version, value FROM counters WHERE name = 'registry' FOR UPDATE").Scan(&v, &n); err != nil {

@@ -117,6 +117,12 @@ var _ hub.Store = (*Store)(nil)
 // around their migrations ("HMJH").
 const lockKey = 0x484D4A48
 
+// registryKey is the advisory lock of the counters row 'registry': an
+// Update takes it (for its transaction) before it locks the row, and an
+// Update run again after a serialization failure takes it (for its
+// session) before its transaction begins. See Update.
+const registryKey = lockKey + 1
+
 // application marks the database as a hub's (hub_schema.application).
 const application = "hongmajia hub"
 
@@ -299,9 +305,20 @@ func (s *Store) View(ctx context.Context, fn func(hub.Reader) error) error {
 // Update runs fn in a SERIALIZABLE transaction, again when it fails to
 // serialize (at most Options.Retries times, pausing 1 ms, 2 ms, 4 ms … up
 // to 100 ms, each by a random part of it so the losers do not meet again).
+//
+// Updates that take a version or store an entry (every push) wait for
+// each other at the counters row, and the one that waited fails to
+// serialize: its snapshot is older than the row. Run again the same way,
+// it could lose again to the next push, and a night's pushes of hundreds of
+// kiosks would run out of tries. So a retry first waits for the registry
+// (the advisory lock registryKey, on its connection) and only then begins
+// its transaction: its snapshot is after every Update holding it, and
+// no other can take it until it commits. Pushes that collide run at most
+// twice, one after the other, as on SQLite's one writer; the first run of
+// each is still free to run beside the others.
 func (s *Store) Update(ctx context.Context, fn func(hub.Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err, retry := s.update(ctx, fn)
+		retry, err := s.update(ctx, fn, attempt > 0)
 		if !retry || attempt >= s.retries {
 			return err
 		}
@@ -317,32 +334,51 @@ func (s *Store) Update(ctx context.Context, fn func(hub.Tx) error) error {
 	}
 }
 
-// update runs fn once, and reports whether it failed to serialize.
-func (s *Store) update(ctx context.Context, fn func(hub.Tx) error) (error, bool) {
-	t, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+// update runs fn once, first waiting for the registry when queue, and
+// reports whether it failed to serialize.
+func (s *Store) update(ctx context.Context, fn func(hub.Tx) error, queue bool) (bool, error) {
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return redact(fmt.Errorf("pgstore: update: %w", err), s.secret), retryable(err)
+		return false, redact(fmt.Errorf("pgstore: update: %w", err), s.secret)
+	}
+	defer conn.Release()
+	if queue {
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(registryKey)); err != nil {
+			return false, fmt.Errorf("pgstore: update: wait for the registry: %w", err)
+		}
+		defer func() {
+			bg := context.WithoutCancel(ctx)
+			if _, err := conn.Exec(bg, "SELECT pg_advisory_unlock($1)", int64(registryKey)); err != nil {
+				// Never hand the pool a connection holding it: closed, the
+				// server releases it.
+				_ = conn.Conn().Close(bg)
+			}
+		}()
+	}
+	t, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		return retryable(err), fmt.Errorf("pgstore: update: %w", err)
 	}
 	x := &tx{ctx: ctx, q: t, write: true}
 	rollback := func() { _ = t.Rollback(context.WithoutCancel(ctx)) }
 	if err := fn(x); err != nil {
 		rollback()
-		return err, x.serialFailed || retryable(err)
+		return x.serialFailed || retryable(err), err
 	}
 	if x.serialFailed {
 		// fn went on after a failed query (its error swallowed): the
 		// transaction is aborted; run it again.
 		rollback()
-		return fmt.Errorf("pgstore: update: %w", x.serialErr), true
+		return true, fmt.Errorf("pgstore: update: %w", x.serialErr)
 	}
 	if err := x.flush(); err != nil {
 		rollback()
-		return err, retryable(err)
+		return retryable(err), err
 	}
 	if err := t.Commit(ctx); err != nil {
-		return fmt.Errorf("pgstore: update: %w", err), retryable(err)
+		return retryable(err), fmt.Errorf("pgstore: update: %w", err)
 	}
-	return nil, false
+	return false, nil
 }
 
 // retryable reports whether err is a serialization failure or a deadlock:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hongmajia/hongmajia/hub"
@@ -266,4 +267,65 @@ func TestUpdateRunsAgainOnASerializationFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestContendedUpdatesRunAtMostTwice: Updates that all take a version
+// (every push does) and run at once each succeed by their second run: a
+// retry waits for the registry before its snapshot, so it cannot lose
+// again. Retries is 1: a third run would fail the Update.
+func TestContendedUpdatesRunAtMostTwice(t *testing.T) {
+	s, err := pgstore.Open(ctx, pgtest.DB(t), pgstore.Options{PoolSize: 16, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const workers, each = 12, 10
+	var mu sync.Mutex
+	most := 0
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				runs := 0
+				err := s.Update(ctx, func(tx hub.Tx) error {
+					runs++
+					b, err := tx.Balance(1)
+					if errors.Is(err, hub.ErrNotFound) {
+						b, err = hub.Balance{Person: 1}, nil
+					}
+					if err != nil {
+						return err
+					}
+					b.Points++
+					if b.Version, err = tx.NextVersion(); err != nil {
+						return err
+					}
+					return tx.PutBalance(b)
+				})
+				mu.Lock()
+				most = max(most, runs)
+				mu.Unlock()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var b hub.Balance
+	if err := s.View(ctx, func(r hub.Reader) (err error) { b, err = r.Balance(1); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b.Points != workers*each || b.Version != workers*each {
+		t.Errorf("balance %d at version %d, want %d at %d", b.Points, b.Version, workers*each, workers*each)
+	}
+	t.Logf("%d Updates at once, %d each: the most runs of one %d", workers, each, most)
 }
