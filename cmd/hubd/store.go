@@ -44,7 +44,7 @@ func (h *hubFlags) addStoreFlags(f *flag.FlagSet) {
 	f.StringVar(&h.passwordFile, "db-password-file", "", "the file of --db's password (mode 600); or PGPASSWORD, or the passfile (PGPASSFILE, ~/.pgpass)")
 }
 
-// errDBPassword says where the database's password goes instead.
+// dbPasswordHelp says where the database's password goes instead.
 const dbPasswordHelp = "give it by PGPASSWORD, a passfile (PGPASSFILE or ~/.pgpass) or --db-password-file FILE (mode 600)"
 
 // dsnPassword finds "password=" in a key=value connection string.
@@ -73,8 +73,10 @@ func hasPassword(s string) bool {
 	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
 		u, err := url.Parse(s)
 		if err != nil {
-			// Unparsable: a password in it cannot be told apart.
-			return strings.Contains(s, "@") && strings.Contains(strings.SplitN(s[strings.Index(s, "://")+3:], "@", 2)[0], ":")
+			// Unparsable: "user:password@" before the host is one.
+			rest := s[strings.Index(s, "://")+3:]
+			at := strings.LastIndex(rest, "@")
+			return at >= 0 && strings.Contains(rest[:at], ":")
 		}
 		if _, ok := u.User.Password(); ok {
 			return true
