@@ -3,6 +3,9 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -218,6 +221,30 @@ func TestPasswordFromTheEnvironment(t *testing.T) {
 	}
 }
 
+// TestPasswordFromAPassfile: a connection string without a password
+// connects with the passfile's (PGPASSFILE, ~/.pgpass's format), as libpq
+// does.
+func TestPasswordFromAPassfile(t *testing.T) {
+	srv := pgtest.Start(t)
+	db := srv.NewDBName(t)
+	file := filepath.Join(t.TempDir(), "pgpass")
+	line := fmt.Sprintf("127.0.0.1:%d:%s:%s:%s\n", srv.Port, db, pgtest.Superuser, srv.Password)
+	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PGPASSWORD", "")
+	t.Setenv("PGPASSFILE", file)
+	s, err := pgstore.Open(ctx, srv.URLWithoutPassword(db), pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	t.Setenv("PGPASSFILE", filepath.Join(t.TempDir(), "none"))
+	if _, err := pgstore.Open(ctx, srv.URLWithoutPassword(db), pgstore.Options{}); err == nil {
+		t.Error("opened without a password")
+	}
+}
+
 // TestUpdateRunsAgainOnASerializationFailure: two Updates that read what
 // the other writes conflict; the one that fails to serialize runs again
 // and both land.
@@ -328,4 +355,87 @@ func TestContendedUpdatesRunAtMostTwice(t *testing.T) {
 		t.Errorf("balance %d at version %d, want %d at %d", b.Points, b.Version, workers*each, workers*each)
 	}
 	t.Logf("%d Updates at once, %d each: the most runs of one %d", workers, each, most)
+}
+
+// TestPullsMissNoVersion: while Updates run at once, each taking a
+// version and writing a person at it, a kiosk-like reader pulls over and
+// over (Since its last Version, then that Version): it gets every person
+// once. A version taken by one Update and committed after another's later
+// one would be lost to it (a SEQUENCE's).
+func TestPullsMissNoVersion(t *testing.T) {
+	s := open(t)
+	defer s.Close()
+	const writers, each = 6, 15
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+1)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				id := record.PersonID(1 + w*each + i)
+				err := s.Update(ctx, func(tx hub.Tx) error {
+					v, err := tx.NextVersion()
+					if err != nil {
+						return err
+					}
+					// Work between taking the version and committing.
+					if _, err := tx.Centers(); err != nil {
+						return err
+					}
+					return tx.PutPerson(hub.Person{ID: id, MemberNo: fmt.Sprint("M", id), Name: "p", Kind: record.RedVest, Version: v})
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	seen := map[record.PersonID]int{}
+	var last uint64
+	pull := func() error {
+		return s.View(ctx, func(r hub.Reader) error {
+			v, err := r.Version()
+			if err != nil {
+				return err
+			}
+			ch, err := r.Since(last, "A", 1_000_000)
+			if err != nil {
+				return err
+			}
+			for _, p := range ch.People {
+				if p.Version > v {
+					return fmt.Errorf("person %d at version %d above the snapshot's %d", p.ID, p.Version, v)
+				}
+				seen[p.ID]++
+			}
+			last = v
+			return nil
+		})
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		if err := pull(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(seen) != writers*each {
+		t.Errorf("the pulls got %d people of %d", len(seen), writers*each)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("person %d pulled %d times", id, n)
+		}
+	}
 }
