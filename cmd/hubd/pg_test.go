@@ -21,7 +21,7 @@ import (
 )
 
 // passwordFile is a file (mode 600) holding pw and a newline.
-func passwordFile(t *testing.T, pw string) string {
+func passwordFile(t testing.TB, pw string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "db.password")
 	if err := os.WriteFile(p, []byte(pw+"\n"), 0o600); err != nil {
