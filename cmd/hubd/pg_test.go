@@ -82,6 +82,9 @@ func TestDBPassword(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, hub.KeyFile)); err != nil {
 		t.Errorf("the hub's key is not in the data directory: %v", err)
 	}
+	// An admin command with --db on a directory with no hub (no hub.key)
+	// makes none, as without --db.
+	fails(t, 1, []string{"no hub in", "hub.key is missing"}, "kiosk", "list", "--db", db, "--db-password-file", pw, "--data", t.TempDir())
 	// Without the flag, the SQLite store of the same directory: none.
 	fails(t, 1, []string{"hub.db is missing"}, "center", "list", "--data", dir)
 
