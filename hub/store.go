@@ -12,7 +12,7 @@ import (
 )
 
 // Store is where the hub keeps everything: the one interface every query
-// of the hub sits behind (hub/sqlitestore now, PostgreSQL next). The hub's
+// of the hub sits behind (hub/sqlitestore, hub/pgstore). The hub's
 // logic runs in Go inside the store's transactions, so a second store
 // implements the queries, never the rules.
 //

@@ -2,8 +2,8 @@
 // hub's data directory (modernc.org/sqlite, pure Go: nothing to install).
 // It implements hub.Store; every query of the hub is in this package. The
 // SQL keeps to what PostgreSQL reads as well where that is easy (upserts
-// with ON CONFLICT, no WITHOUT ROWID, integers for times), for the
-// PostgreSQL store that comes next.
+// with ON CONFLICT, no WITHOUT ROWID, integers for times): the PostgreSQL
+// store (hub/pgstore) runs the same queries where it can.
 package sqlitestore
 
 import (

@@ -1,5 +1,6 @@
 // Package storetest is the contract every hub.Store keeps, as tests: the
-// SQLite store runs them now, the PostgreSQL store will run the same.
+// SQLite store (hub/sqlitestore) and the PostgreSQL store (hub/pgstore) run
+// the same.
 package storetest
 
 import (
