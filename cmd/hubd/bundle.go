@@ -54,7 +54,7 @@ func bundleAdd(e *env, args []string) error {
 		return fmt.Errorf("%w: one FILE, and --center ID (repeated) or --all", errUsage)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func bundleList(e *env, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func bundleWithdraw(e *env, args []string) error {
 		return fmt.Errorf("%w: give one VERSION", errUsage)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}

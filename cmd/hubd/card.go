@@ -31,7 +31,7 @@ func runCard(e *env, args []string) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}

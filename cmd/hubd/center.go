@@ -37,7 +37,7 @@ func centerAdd(e *env, args []string) error {
 		return fmt.Errorf("%w: --id and --name are required", errUsage)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, true, hub.Options{})
+	h, err := openHub(ctx, data, true, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func centerList(e *env, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}

@@ -9,19 +9,20 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"unicode"
 
 	"github.com/hongmajia/hongmajia/hub"
-	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 )
 
-// newFlagSet makes a subcommand's flags, with --data, reporting to stderr.
-func newFlagSet(e *env, name string) (*flag.FlagSet, *string) {
+// newFlagSet makes a subcommand's flags, with --data and the store's
+// (--db, --db-password-file), reporting to stderr.
+func newFlagSet(e *env, name string) (*flag.FlagSet, *hubFlags) {
 	f := flag.NewFlagSet("hubd "+name, flag.ContinueOnError)
 	f.SetOutput(e.stderr)
-	data := f.String("data", defaultData, "data directory")
-	return f, data
+	h := &hubFlags{}
+	f.StringVar(&h.dir, "data", defaultData, "data directory")
+	h.addStoreFlags(f)
+	return f, h
 }
 
 // parseFlags parses args; any argument left over is a usage error.
@@ -62,27 +63,27 @@ func parseArgs(f *flag.FlagSet, args []string) ([]string, error) {
 // pinParams hash every PIN hubd hashes; tests make them cheap.
 var pinParams hub.PINParams
 
-// openHub opens the hub in dir with opts (its store is opened here). Only
-// create makes one where there is none (serve, center add): a mistyped
-// --data is not a new, empty hub.
-func openHub(ctx context.Context, dir string, create bool, opts hub.Options) (*hub.Hub, error) {
-	st, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && create:
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("data directory %s does not exist (give another with --data DIR; `hubd center add --id ID --name NAME --data %s` makes a hub)", dir, dir)
-	case err != nil:
-		return nil, fmt.Errorf("data directory: %w", err)
-	case !st.IsDir():
-		return nil, fmt.Errorf("data directory %s is not a directory", dir)
+// openHub opens the hub of where (its store is opened here). Only create
+// makes one where there is none (serve, center add): a mistyped --data is
+// not a new, empty hub.
+func openHub(ctx context.Context, where *hubFlags, create bool, opts hub.Options) (*hub.Hub, error) {
+	if err := where.checkDB(); err != nil {
+		return nil, err
 	}
-	if !create {
-		if _, err := os.Stat(filepath.Join(dir, sqlitestore.FileName)); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no hub in %s (%s is missing; `hubd center add --id ID --name NAME --data %s` or `hubd serve --data %s` makes one)",
-				dir, sqlitestore.FileName, dir, dir)
+	dir := where.dir
+	if create {
+		st, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("data directory: %w", err)
+		case !st.IsDir():
+			return nil, fmt.Errorf("data directory %s is not a directory", dir)
 		}
+	} else if err := where.checkHubDir(); err != nil {
+		return nil, err
 	}
-	s, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	s, err := where.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func runFlags(e *env, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}

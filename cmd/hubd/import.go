@@ -60,7 +60,7 @@ func runImport(e *env, args []string) error {
 	}
 	file := rest[1]
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func kioskToken(e *env, args []string) error {
 		return fmt.Errorf("%w: --ttl %s: must be positive", errUsage, *ttl)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func kioskList(e *env, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func kioskRevoke(e *env, args []string) error {
 		return fmt.Errorf("%w: kiosk revoke TERMINAL (hubd kiosk list shows them)", errUsage)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func kioskRestoreToken(e *env, args []string) error {
 		return fmt.Errorf("%w: --ttl %s: must be positive", errUsage, *ttl)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}

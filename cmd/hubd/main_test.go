@@ -22,6 +22,7 @@ import (
 	"github.com/hongmajia/hongmajia/hub"
 	"github.com/hongmajia/hongmajia/hub/hubtest"
 	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/internal/pgtest"
 )
 
 func init() {
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HONGMAJIA_HUBD_MAIN") == "1" {
 		main()
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Run(m))
 }
 
 var ctx = context.Background()
@@ -84,12 +85,13 @@ func wantIn(t *testing.T, what, text string, parts ...string) {
 	}
 }
 
-// newHub is a data directory with centers A and B.
-func newHub(t *testing.T) string {
+// newHub is a data directory with centers A and B; store are the flags of
+// its store (--db …), none for SQLite.
+func newHub(t *testing.T, store ...string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "hub")
-	must(t, "center", "add", "--id", "A", "--name", "和平里党群服务中心", "--data", dir)
-	must(t, "center", "add", "--id", "B", "--name", "小黄庄党群服务中心", "--data", dir)
+	must(t, append([]string{"center", "add", "--id", "A", "--name", "和平里党群服务中心", "--data", dir}, store...)...)
+	must(t, append([]string{"center", "add", "--id", "B", "--name", "小黄庄党群服务中心", "--data", dir}, store...)...)
 	return dir
 }
 
@@ -97,7 +99,13 @@ func newHub(t *testing.T) string {
 // commands.
 func withHub(t *testing.T, dir string, fn func(h *hub.Hub)) {
 	t.Helper()
-	h, err := openHub(ctx, dir, false, hub.Options{})
+	withHubAt(t, &hubFlags{dir: dir}, fn)
+}
+
+// withHubAt is withHub of a hub in PostgreSQL (where.db) or SQLite.
+func withHubAt(t *testing.T, where *hubFlags, fn func(h *hub.Hub)) {
+	t.Helper()
+	h, err := openHub(ctx, where, false, hub.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,16 +433,34 @@ func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {
 	fails(t, 2, []string{"--cert and --key go together"}, "serve", "--cert", "x.pem", "--data", t.TempDir())
 }
 
-// TestServeProcess runs a real `hubd serve` process: it answers /healthz,
-// enrolls and syncs a kiosk while an admin command works on the same data
-// directory, and stops cleanly on SIGTERM.
+// TestServeProcess runs a real `hubd serve` process, on SQLite and on
+// PostgreSQL (--db): it answers /healthz, enrolls a kiosk, takes its push
+// and answers its pull while an admin command works on the same hub, logs
+// a user in to the web, and stops cleanly on SIGTERM.
 func TestServeProcess(t *testing.T) {
-	dir := newHub(t)
+	t.Run("sqlite", func(t *testing.T) { testServeProcess(t, &hubFlags{}, "") })
+	t.Run("postgresql", func(t *testing.T) {
+		srv := pgtest.Start(t)
+		pw := passwordFile(t, srv.Password)
+		testServeProcess(t, &hubFlags{db: srv.URLWithoutPassword(srv.NewDBName(t)), passwordFile: pw}, srv.Password)
+	})
+}
+
+// testServeProcess is TestServeProcess on the store of where (its dir
+// unset); secret must be in no line of the log.
+func testServeProcess(t *testing.T, where *hubFlags, secret string) {
+	var store []string
+	if where.db != "" {
+		store = []string{"--db", where.db, "--db-password-file", where.passwordFile}
+	}
+	dir := newHub(t, store...)
+	where.dir = dir
+	at := func(args ...string) []string { return append(append(args, "--data", dir), store...) }
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(self, "serve", "--listen", "127.0.0.1:0", "--data", dir)
+	cmd := exec.Command(self, at("serve", "--listen", "127.0.0.1:0")...)
 	cmd.Env = append(os.Environ(), "HONGMAJIA_HUBD_MAIN=1")
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
@@ -482,7 +508,7 @@ func TestServeProcess(t *testing.T) {
 	}
 
 	// An admin command beside the running server, on the same directory.
-	tok := strings.TrimSpace(must(t, "kiosk", "token", "--center", "A", "--data", dir))
+	tok := strings.TrimSpace(must(t, at("kiosk", "token", "--center", "A")...))
 	k := hubtest.NewKiosk("T1", "A", clock.Real{}.Now)
 	a, err := k.Send(ctx, client, url, hubsync.PathEnroll, k.Enroll(tok), hubsync.Meta{})
 	if err != nil {
@@ -493,7 +519,7 @@ func TestServeProcess(t *testing.T) {
 		t.Fatal("an answer verified without the hub's key")
 	}
 	var hubKey []byte
-	withHub(t, dir, func(h *hub.Hub) { hubKey = h.PublicKey() })
+	withHubAt(t, where, func(h *hub.Hub) { hubKey = h.PublicKey() })
 	if err := a.Decode(hubKey, &en); err != nil {
 		t.Fatal(err)
 	}
@@ -509,10 +535,24 @@ func TestServeProcess(t *testing.T) {
 	if err := a.Decode(hubKey, &res); err != nil || res.Acked != k.Head() {
 		t.Fatalf("push: %+v, %v", res, err)
 	}
-	wantIn(t, "status beside serve", must(t, "status", "--data", dir), "T1")
+	k.Record(res)
+	// The pull hands the kiosk the balance its push made, signed.
+	a, err = k.Send(ctx, client, url, hubsync.PathPull, hubsync.Pull{Terminal: "T1"}, hubsync.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pulled hubsync.PullResult
+	if err := a.Decode(hubKey, &pulled); err != nil {
+		t.Fatal(err)
+	}
+	if pulled.Version == 0 || len(pulled.Balances) != 1 || pulled.Balances[0].Person != 1 || pulled.Balances[0].Points != 10 ||
+		pulled.Balances[0].Minutes != 60 || len(pulled.Balances[0].Sig) == 0 {
+		t.Errorf("pull: version %d, balances %+v", pulled.Version, pulled.Balances)
+	}
+	wantIn(t, "status beside serve", must(t, at("status")...), "T1")
 
 	// The web on the same listener: a user added beside the server logs in.
-	if code, _, stderr := hubdIn(t, strings.NewReader("web password 1\nweb password 1\n"), "user", "add", "--role", "district", "--name", "王芳", "--data", dir); code != 0 {
+	if code, _, stderr := hubdIn(t, strings.NewReader("web password 1\nweb password 1\n"), at("user", "add", "--role", "district", "--name", "王芳")...); code != 0 {
 		t.Fatalf("user add beside serve: exit %d\n%s", code, stderr)
 	}
 	jar, err := cookiejar.New(nil)
@@ -554,6 +594,12 @@ func TestServeProcess(t *testing.T) {
 	wantIn(t, "serve log", log.String(), "hubd serving", "web="+url+"/", "path=/v1/push", "terminal=T1", "path=/login", "hubd stopped")
 	if strings.Contains(log.String(), tok) {
 		t.Error("the enrollment token is in the log")
+	}
+	if where.db != "" {
+		wantIn(t, "serve log", log.String(), `store="postgresql host=127.0.0.1 port=`)
+	}
+	if secret != "" && strings.Contains(log.String(), secret) {
+		t.Error("the database's password is in the log")
 	}
 	if strings.Contains(log.String(), "web password") {
 		t.Error("a password is in the log")

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/hongmajia/hongmajia/hub/server"
-	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/internal/atomicfile"
 )
 
@@ -30,13 +26,14 @@ func runMetrics(e *env, args []string) error {
 	if err := parseFlags(f, args[1:]); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(*data, sqlitestore.FileName)); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no hub in %s (give another with --data DIR)", *data)
-	} else if err != nil {
+	if err := data.checkDB(); err != nil {
 		return err
 	}
+	if err := data.checkHubDir(); err != nil {
+		return fmt.Errorf("no hub in %s (give another with --data DIR): %w", data.dir, err)
+	}
 	token, line := server.NewMetricsToken()
-	path := filepath.Join(*data, server.MetricsTokenFile)
+	path := filepath.Join(data.dir, server.MetricsTokenFile)
 	if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { _, err := io.WriteString(w, line); return err }); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

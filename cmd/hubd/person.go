@@ -27,7 +27,7 @@ func runPerson(e *env, args []string) error {
 		return fmt.Errorf("%w: person merge WALKIN REGISTERED", errUsage)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}

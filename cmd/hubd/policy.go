@@ -40,7 +40,7 @@ func policySet(e *env, args []string) error {
 		return fmt.Errorf("%w: give --offline-cap, --max-sync-age or --expire-months", errUsage)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func policyShow(e *env, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func runServe(e *env, args []string) error {
 		}
 	} else {
 		// Read at each scrape: `hubd metrics token` needs no restart.
-		opts.MetricsTokenFile = filepath.Join(*data, server.MetricsTokenFile)
+		opts.MetricsTokenFile = filepath.Join(data.dir, server.MetricsTokenFile)
 	}
 	var metricsAt string
 	var metricsLoopback bool
@@ -72,7 +72,7 @@ func runServe(e *env, args []string) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lv}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	h, err := openHub(ctx, *data, true, hub.Options{Log: log, URL: strings.TrimRight(*url, "/")})
+	h, err := openHub(ctx, data, true, hub.Options{Log: log, URL: strings.TrimRight(*url, "/")})
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func runServe(e *env, args []string) error {
 	} else {
 		metricsDone <- nil
 	}
-	log.Info("hubd serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data", *data, "hub_key", h.Fingerprint(), "web", web)
+	log.Info("hubd serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data", data.dir, "store", data.store(), "hub_key", h.Fingerprint(), "web", web)
 	err = srv.Serve(ctx, ln, tlsCfg)
 	stop() // the metrics' listener stops with the hub's
 	if merr := <-metricsDone; merr != nil {

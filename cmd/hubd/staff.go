@@ -50,7 +50,7 @@ func runStaff(e *env, args []string) error {
 		return fmt.Errorf("%w: --card: %v", errUsage, err)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}

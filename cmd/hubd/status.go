@@ -89,7 +89,7 @@ func runStatus(e *env, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func runStatus(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := statusReport{DataDir: *data, HubKey: h.Fingerprint(), Kiosks: []kioskReport{}}
+	r := statusReport{DataDir: data.dir, HubKey: h.Fingerprint(), Kiosks: []kioskReport{}}
 	for _, k := range ks {
 		kr := kioskReport{Terminal: k.Terminal, Center: k.Center, CenterName: k.CenterName, AckedSeq: k.Anchor.Seq, HeadSeq: k.Head.Seq,
 			Lag: k.Lag, Version: k.Version, Key: k.Fingerprint, ClockOffset: k.ClockOffset.Round(time.Second).String(),

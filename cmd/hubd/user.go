@@ -77,7 +77,7 @@ func userAdd(e *env, args []string) error {
 	ctx := context.Background()
 	// The district's first administrator is a hub's first step: it makes
 	// the hub, as center add does. A center user needs a center, so a hub.
-	h, err := openHub(ctx, *data, role == hub.RoleDistrict, hub.Options{})
+	h, err := openHub(ctx, data, role == hub.RoleDistrict, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func userList(e *env, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func userDisable(e *env, args []string) error {
 		return fmt.Errorf("%w: user disable NAME (hubd user list shows them)", errUsage)
 	}
 	ctx := context.Background()
-	h, err := openHub(ctx, *data, false, hub.Options{})
+	h, err := openHub(ctx, data, false, hub.Options{})
 	if err != nil {
 		return err
 	}
