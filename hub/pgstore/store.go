@@ -35,8 +35,8 @@
 // allows. Updates that take a version or store an entry (every push) are
 // serialized by it; the others (the web's sessions, flags) still run beside
 // each other. An Update that lost at the row runs again queued behind it
-// (see Store.Update), so a night of contended pushes costs each at most
-// one run more, never a run of failures.
+// (see Store.Update), so a night of contended pushes costs each one run
+// more, not a run of failures.
 //
 // The same holds of every number the hub reads as "what was stored since":
 // the entries' store order (TallyMark.Entries, EntriesAfter: the
@@ -318,9 +318,11 @@ func (s *Store) View(ctx context.Context, fn func(hub.Reader) error) error {
 // kiosks would run out of tries. So a retry first waits for the registry
 // (the advisory lock registryKey, on its connection) and only then begins
 // its transaction: its snapshot is after every Update holding it, and
-// no other can take it until it commits. Pushes that collide run at most
-// twice, one after the other, as on SQLite's one writer; the first run of
-// each is still free to run beside the others.
+// no other can take it until it commits. Pushes that collide run twice,
+// the second one after the other, as on SQLite's one writer (a third run
+// only for PostgreSQL's own false conflicts, which its coarse conflict
+// tracking makes now and then); the first run of each is still free to run
+// beside the others.
 func (s *Store) Update(ctx context.Context, fn func(hub.Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		retry, err := s.update(ctx, fn, attempt > 0)
