@@ -433,9 +433,10 @@ func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {
 	fails(t, 2, []string{"--cert and --key go together"}, "serve", "--cert", "x.pem", "--data", t.TempDir())
 }
 
-// TestServeProcess runs a real `hubd serve` process: it answers /healthz,
-// enrolls and syncs a kiosk while an admin command works on the same data
-// directory, and stops cleanly on SIGTERM.
+// TestServeProcess runs a real `hubd serve` process, on SQLite and on
+// PostgreSQL (--db): it answers /healthz, enrolls a kiosk, takes its push
+// and answers its pull while an admin command works on the same hub, logs
+// a user in to the web, and stops cleanly on SIGTERM.
 func TestServeProcess(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testServeProcess(t, &hubFlags{}, "") })
 	t.Run("postgresql", func(t *testing.T) {
@@ -533,6 +534,20 @@ func testServeProcess(t *testing.T, where *hubFlags, secret string) {
 	var res hubsync.PushResult
 	if err := a.Decode(hubKey, &res); err != nil || res.Acked != k.Head() {
 		t.Fatalf("push: %+v, %v", res, err)
+	}
+	k.Record(res)
+	// The pull hands the kiosk the balance its push made, signed.
+	a, err = k.Send(ctx, client, url, hubsync.PathPull, hubsync.Pull{Terminal: "T1"}, hubsync.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pulled hubsync.PullResult
+	if err := a.Decode(hubKey, &pulled); err != nil {
+		t.Fatal(err)
+	}
+	if pulled.Version == 0 || len(pulled.Balances) != 1 || pulled.Balances[0].Person != 1 || pulled.Balances[0].Points != 10 ||
+		pulled.Balances[0].Minutes != 60 || len(pulled.Balances[0].Sig) == 0 {
+		t.Errorf("pull: version %d, balances %+v", pulled.Version, pulled.Balances)
 	}
 	wantIn(t, "status beside serve", must(t, at("status")...), "T1")
 
