@@ -6,7 +6,6 @@ import (
 
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/hub"
-	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -19,7 +18,7 @@ var cst = time.FixedZone("CST", 8*3600)
 func checkCorrected(t *testing.T, h *hubProc, k *kiosk, began time.Time, kioskSpan time.Duration) []hub.StoredEntry {
 	t.Helper()
 	var held []hub.StoredEntry
-	h.look(func(_ *hub.Hub, st *sqlitestore.Store) { held = hubEntries(t, st, k.l.Terminal().ID) })
+	h.look(func(_ *hub.Hub, st hub.Store) { held = hubEntries(t, st, k.l.Terminal().ID) })
 	local := k.entries()
 	if len(held) != len(local) || len(held) == 0 {
 		t.Fatalf("kiosk %s: the hub holds %d entries, the ledger %d", k.name, len(held), len(local))
@@ -98,7 +97,7 @@ func TestClocks(t *testing.T) {
 		if off := en.ClockOffset; (off - time.Since(clk.Now())).Abs() > time.Minute {
 			t.Errorf("kiosk %s: recorded clock offset %s, its clock is %s off", c.name, off, time.Since(clk.Now()).Round(time.Second))
 		}
-		h.look(func(hb *hub.Hub, _ *sqlitestore.Store) {
+		h.look(func(hb *hub.Hub, _ hub.Store) {
 			if b := districtBalance(t, hb, p.ID); b.Points != 17 {
 				t.Errorf("kiosk %s: district balance %+v, want 17 points", c.name, b)
 			}
@@ -121,7 +120,7 @@ func TestClocks(t *testing.T) {
 	}
 	k.mustSync()
 	var held []hub.StoredEntry
-	h.look(func(_ *hub.Hub, st *sqlitestore.Store) { held = hubEntries(t, st, k.l.Terminal().ID) })
+	h.look(func(_ *hub.Hub, st hub.Store) { held = hubEntries(t, st, k.l.Terminal().ID) })
 	local := k.entries()
 	if len(held) != len(local) {
 		t.Fatalf("the hub holds %d entries, the ledger %d", len(held), len(local))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/hub"
-	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/record"
 )
@@ -71,10 +70,10 @@ func (k *kiosk) member(memberNo string) ledger.Person {
 // its ledger does, each once, and nothing else.
 func (d *district) checkHubHoldsEveryEntry(t *testing.T, ks ...*kiosk) {
 	t.Helper()
-	d.hub.look(func(hb *hub.Hub, st *sqlitestore.Store) { checkEntriesAtHub(t, hb, st, ks) })
+	d.hub.look(func(hb *hub.Hub, st hub.Store) { checkEntriesAtHub(t, hb, st, ks) })
 }
 
-func checkEntriesAtHub(t *testing.T, hb *hub.Hub, st *sqlitestore.Store, ks []*kiosk) {
+func checkEntriesAtHub(t *testing.T, hb *hub.Hub, st hub.Store, ks []*kiosk) {
 	t.Helper()
 	kiosks, err := hb.Kiosks(ctx)
 	if err != nil {
@@ -176,7 +175,7 @@ func TestDistrict(t *testing.T) {
 		if got := d.b1.item("毛巾").Stock; got != 9 {
 			t.Errorf("center B's towels: %d, want 9", got)
 		}
-		h.look(func(hb *hub.Hub, _ *sqlitestore.Store) {
+		h.look(func(hb *hub.Hub, _ hub.Store) {
 			if b := districtBalance(t, hb, wang.ID); b.Points != earned-30 || b.Minutes != 120 {
 				t.Errorf("district balance %+v, want %d points, 120 minutes", b, earned-30)
 			}
@@ -237,7 +236,7 @@ func TestDistrict(t *testing.T) {
 				t.Errorf("kiosk %s: the walk-in's card is %+v, %v; want HPL0003's", k.name, info.Person, err)
 			}
 		}
-		h.look(func(hb *hub.Hub, _ *sqlitestore.Store) {
+		h.look(func(hb *hub.Hub, _ hub.Store) {
 			if b := districtBalance(t, hb, chen.ID); b.Points != want {
 				t.Errorf("district balance of HPL0003 %+v, want %d", b, want)
 			}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/hub"
-	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hubsync"
 	"github.com/hongmajia/hongmajia/kiosk/hublink"
 	"github.com/hongmajia/hongmajia/ledger"
@@ -56,29 +55,49 @@ type faultPerson struct {
 // hub holds every entry exactly once, every balance agrees and every
 // ledger verifies.
 func TestFaults(t *testing.T) {
+	seed := faultsSeed(t)
+	h := newHub(t, faultCenters...)
+	runFaults(t, seed, *faultSchedules, []*hubProc{h})
+}
+
+// faultCenters are the centers of TestFaults' hubs, id and name pairs.
+var faultCenters = []string{"A", "和平里街道党群服务中心", "B", "小黄庄党群服务中心"}
+
+// faultsSeed is the seed of a test's schedules (-e2e.seed, or one from the
+// clock), logged with the command that reproduces the run.
+func faultsSeed(t *testing.T) uint64 {
 	seed := *faultSeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	t.Logf("seed %d (go test ./e2e -run TestFaults -e2e.seed=%d reproduces it)", seed, seed)
+	t.Logf("seed %d (go test ./e2e -run '^%s$' -e2e.seed=%d reproduces it)", seed, t.Name(), seed)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("FAILED with seed %d: go test ./e2e -run TestFaults -e2e.seed=%d", seed, seed)
+			t.Logf("FAILED with seed %d: go test ./e2e -run '^%s$' -e2e.seed=%d", seed, t.Name(), seed)
 		}
 	})
-	start := time.Now()
+	return seed
+}
 
-	h := newHub(t, "A", "和平里街道党群服务中心", "B", "小黄庄党群服务中心")
+// runFaults is TestFaults on hubs, the processes of one hub (one store):
+// n random schedules of syncs of three kiosks, each behind a proxy that
+// sends each connection to one of the processes (as a load balancer would)
+// and breaks some, one of the processes killed mid-sync now and then; then
+// everything settles on a healthy network and agrees. hubs[0] is the one
+// the checks read the store through.
+func runFaults(t *testing.T, seed uint64, n int, hubs []*hubProc) {
+	start := time.Now()
+	h := hubs[0]
 	for _, c := range []string{"A", "B"} {
-		hubd(t, h.dir, "import", "catalog", writeFile(t, "catalog.csv", fmt.Sprintf("物品名称,所需积分,库存\n毛巾,10,%d\n", towels)), "--center", c)
-		hubd(t, h.dir, "import", "activities", writeFile(t, "activities.csv", activitiesCSV), "--center", c)
+		h.admin("import", "catalog", writeFile(t, "catalog.csv", fmt.Sprintf("物品名称,所需积分,库存\n毛巾,10,%d\n", towels)), "--center", c)
+		h.admin("import", "activities", writeFile(t, "activities.csv", activitiesCSV), "--center", c)
 	}
 	var ks []*faultKiosk
 	for i, name := range []string{"A1", "A2", "B1"} {
 		tr := &http.Transport{MaxIdleConnsPerHost: 1}
 		k := &faultKiosk{
 			kiosk:     newKiosk(t, name, name[:1], kioskOpts{synced: true, http: &http.Client{Transport: tr}}),
-			proxy:     newProxy(t, h.addr, seed^uint64(i+1)*0x5851f42d4c957f2d),
+			proxy:     newProxy(t, seed^uint64(i+1)*0x5851f42d4c957f2d, hubAddrs(hubs)...),
 			transport: tr,
 			rng:       rand.New(rand.NewPCG(seed, uint64(i+1))),
 			handed:    map[record.EntryID]bool{},
@@ -96,12 +115,17 @@ func TestFaults(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	var kills, cancels, reopens, failed, synced int
 	faultsSeen := map[string]int{}
+	killsOf := make([]int, len(hubs))
 	var took []time.Duration
-	for s := range *faultSchedules {
+	for s := range n {
 		r := schedule{n: s, rate: rng.Float64(), killAt: -1}
 		if rng.IntN(10) == 0 {
 			r.killAt = time.Duration(rng.IntN(80)) * time.Millisecond
+			if len(hubs) > 1 {
+				r.kill = rng.IntN(len(hubs))
+			}
 			kills++
+			killsOf[r.kill]++
 		}
 		for range ks {
 			kp := kioskPlan{sync: rng.IntN(5) != 0, before: rng.IntN(2), during: rng.IntN(3), cancelAt: -1}
@@ -118,7 +142,7 @@ func TestFaults(t *testing.T) {
 			r.kiosks = append(r.kiosks, kp)
 		}
 		began := time.Now()
-		outcome := runSchedule(t, h, ks, r)
+		outcome := runSchedule(t, hubs, ks, r)
 		took = append(took, time.Since(began))
 		for i, o := range outcome {
 			switch {
@@ -132,6 +156,9 @@ func TestFaults(t *testing.T) {
 		for _, k := range ks {
 			for _, f := range k.proxy.faults() {
 				faultsSeen[strings.Fields(f)[0]]++
+				if _, via, ok := strings.Cut(f, " via "); ok {
+					faultsSeen[via]++
+				}
 			}
 		}
 		if t.Failed() {
@@ -142,9 +169,9 @@ func TestFaults(t *testing.T) {
 		}
 	}
 	slices.Sort(took)
-	t.Logf("%d schedules in %s (each %s to %s, median %s): %d syncs failed, %d went through; hub killed %d times, %d syncs cancelled, %d ledgers reopened; connections: %v",
-		*faultSchedules, time.Since(start).Round(time.Millisecond), took[0].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond),
-		took[len(took)/2].Round(time.Millisecond), failed, synced, kills, cancels, reopens, faultsSeen)
+	t.Logf("%d schedules in %s (each %s to %s, median %s): %d syncs failed, %d went through; hub killed %d times (of its %d processes, each %v), %d syncs cancelled, %d ledgers reopened; connections: %v",
+		n, time.Since(start).Round(time.Millisecond), took[0].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond),
+		took[len(took)/2].Round(time.Millisecond), failed, synced, kills, len(hubs), killsOf, cancels, reopens, faultsSeen)
 
 	// A healthy network: every kiosk syncs cleanly, twice, so that each
 	// pulls what the others pushed.
@@ -168,11 +195,13 @@ func TestFaults(t *testing.T) {
 }
 
 // schedule is one round of syncs: the share of faulty connections, when
-// the hub is killed (-1: not), and what each kiosk does.
+// the hub is killed (-1: not) and which of its processes, and what each
+// kiosk does.
 type schedule struct {
 	n      int
 	rate   float64
 	killAt time.Duration
+	kill   int
 	kiosks []kioskPlan
 }
 
@@ -198,7 +227,7 @@ const towels = 100000
 // there.
 const syncDeadline = 600 * time.Millisecond
 
-func runSchedule(t *testing.T, h *hubProc, ks []*faultKiosk, r schedule) []syncOutcome {
+func runSchedule(t *testing.T, hubs []*hubProc, ks []*faultKiosk, r schedule) []syncOutcome {
 	t.Helper()
 	for _, k := range ks {
 		k.proxy.setRate(r.rate)
@@ -211,7 +240,7 @@ func runSchedule(t *testing.T, h *hubProc, ks []*faultKiosk, r schedule) []syncO
 		go func() {
 			defer wg.Done()
 			time.Sleep(r.killAt)
-			h.kill()
+			hubs[r.kill].kill()
 			close(killed)
 		}()
 	}
@@ -267,9 +296,9 @@ func runSchedule(t *testing.T, h *hubProc, ks []*faultKiosk, r schedule) []syncO
 		t.Errorf("schedule %d: %v", r.n, err)
 	}
 	if r.killAt >= 0 {
-		h.start()
+		hubs[r.kill].start()
 		for _, k := range ks {
-			k.proxy.setUpstream(h.addr)
+			k.proxy.setUpstream(hubAddrs(hubs)...)
 		}
 	}
 	for _, k := range ks {
@@ -282,6 +311,15 @@ func runSchedule(t *testing.T, h *hubProc, ks []*faultKiosk, r schedule) []syncO
 		}
 	}
 	return out
+}
+
+// hubAddrs are the addresses of hubs.
+func hubAddrs(hubs []*hubProc) []string {
+	var a []string
+	for _, h := range hubs {
+		a = append(a, h.addr)
+	}
+	return a
 }
 
 // acceptable reports whether a sync's failure is one a broken network, a
@@ -355,7 +393,7 @@ func (k *faultKiosk) op() error {
 // its ledger, at least up to what the kiosk holds acknowledged.
 func checkPrefixes(t *testing.T, h *hubProc, ks []*faultKiosk) {
 	t.Helper()
-	h.look(func(_ *hub.Hub, st *sqlitestore.Store) {
+	h.look(func(_ *hub.Hub, st hub.Store) {
 		for _, k := range ks {
 			held := hubEntries(t, st, k.l.Terminal().ID)
 			local := k.entries()
@@ -408,7 +446,7 @@ func checkSettled(t *testing.T, h *hubProc, ks []*faultKiosk) {
 			people = append(people, p.id)
 		}
 	}
-	h.look(func(hb *hub.Hub, st *sqlitestore.Store) {
+	h.look(func(hb *hub.Hub, st hub.Store) {
 		checkEntriesAtHub(t, hb, st, kiosks)
 		for _, p := range people {
 			hbal := districtBalance(t, hb, p)

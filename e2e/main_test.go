@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +21,10 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/hub"
+	"github.com/hongmajia/hongmajia/hub/pgstore"
 	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/internal/pgtest"
 	"github.com/hongmajia/hongmajia/record"
 )
 
@@ -50,7 +53,8 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
-	return m.Run()
+	// pgtest stops the PostgreSQL server of the tests that use one.
+	return pgtest.Run(m)
 }
 
 // goBuild builds pkg into out with the go command that runs the tests (go
@@ -83,7 +87,16 @@ func hubd(t testing.TB, dir string, args ...string) string {
 // hubdRun runs hubd with args and --data dir, stdin from stdin.
 func hubdRun(t testing.TB, dir string, stdin io.Reader, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return hubdRunEnv(t, dir, nil, stdin, args...)
+}
+
+// hubdRunEnv is hubdRun with env added to the process's environment.
+func hubdRunEnv(t testing.TB, dir string, env []string, stdin io.Reader, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(hubdBin, append(args, "--data", dir)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = &o, &e, stdin
 	err := cmd.Run()
@@ -101,6 +114,8 @@ func hubdRun(t testing.TB, dir string, stdin io.Reader, args ...string) (stdout,
 type hubProc struct {
 	t    testing.TB
 	dir  string
+	db   string // --db, a PostgreSQL URL without the password; "": hub.db in dir
+	dbPw string // db's password, given by PGPASSWORD
 	addr string // 127.0.0.1:PORT, kept across restarts
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
@@ -137,16 +152,62 @@ func newHub(t testing.TB, centers ...string) *hubProc {
 	t.Helper()
 	h := &hubProc{t: t, dir: filepath.Join(t.TempDir(), "hub"), log: &logBuf{}}
 	for i := 0; i+1 < len(centers); i += 2 {
-		hubd(t, h.dir, "center", "add", "--id", centers[i], "--name", centers[i+1])
+		h.admin("center", "add", "--id", centers[i], "--name", centers[i+1])
 	}
+	h.run()
+	return h
+}
+
+// run starts h and stops it when the test ends.
+func (h *hubProc) run() {
+	t := h.t
+	t.Helper()
 	h.start()
 	t.Cleanup(func() {
 		h.stop()
 		if t.Failed() {
-			t.Logf("hubd log (tail):\n%s", tail(h.log.String(), 8<<10))
+			t.Logf("hubd %s log (tail):\n%s", h.addr, tail(h.log.String(), 8<<10))
 		}
 	})
-	return h
+}
+
+// twin is a second hubd serve process of h's district: the same data
+// directory (its keys) and the same PostgreSQL database, as two processes
+// behind a load balancer share their configuration. It is started.
+func (h *hubProc) twin() *hubProc {
+	h.t.Helper()
+	t := &hubProc{t: h.t, dir: h.dir, db: h.db, dbPw: h.dbPw, log: &logBuf{}}
+	t.run()
+	return t
+}
+
+// storeArgs are the store's flags of h's commands.
+func (h *hubProc) storeArgs() []string {
+	if h.db == "" {
+		return nil
+	}
+	return []string{"--db", h.db}
+}
+
+// env is what h's commands add to their environment: the database's
+// password (never in --db).
+func (h *hubProc) env() []string {
+	if h.db == "" {
+		return nil
+	}
+	return []string{"PGPASSWORD=" + h.dbPw}
+}
+
+// admin runs an admin command of h (on its store) and returns its stdout;
+// the test fails unless it exits 0.
+func (h *hubProc) admin(args ...string) string {
+	h.t.Helper()
+	args = append(args, h.storeArgs()...)
+	out, stderr, code := hubdRunEnv(h.t, h.dir, h.env(), nil, args...)
+	if code != 0 {
+		h.t.Fatalf("hubd %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, stderr)
+	}
+	return out
 }
 
 func tail(s string, n int) string {
@@ -183,7 +244,10 @@ func (h *hubProc) start() {
 }
 
 func (h *hubProc) startOnce(listen string) error {
-	cmd := exec.Command(hubdBin, "serve", "--data", h.dir, "--listen", listen)
+	cmd := exec.Command(hubdBin, append([]string{"serve", "--data", h.dir, "--listen", listen}, h.storeArgs()...)...)
+	if env := h.env(); env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	// A test binary killed (a timeout) takes its hubd with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	pr, pw := io.Pipe()
@@ -271,7 +335,7 @@ func (h *hubProc) stop() {
 // token is a one-time enrollment token for center (hubd kiosk token).
 func (h *hubProc) token(center string) string {
 	h.t.Helper()
-	return strings.TrimSpace(hubd(h.t, h.dir, "kiosk", "token", "--center", center))
+	return strings.TrimSpace(h.admin("kiosk", "token", "--center", center))
 }
 
 // hubStatus is `hubd status --json`.
@@ -292,7 +356,7 @@ type hubStatus struct {
 func (h *hubProc) status() hubStatus {
 	h.t.Helper()
 	var s hubStatus
-	out := hubd(h.t, h.dir, "status", "--json")
+	out := h.admin("status", "--json")
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		h.t.Fatalf("hubd status --json: %v\n%s", err, out)
 	}
@@ -301,9 +365,20 @@ func (h *hubProc) status() hubStatus {
 
 // look opens the hub's store and domain in-process beside the running
 // hubd (as its admin commands do) for fn to read what the hub holds.
-func (h *hubProc) look(fn func(hb *hub.Hub, st *sqlitestore.Store)) {
+func (h *hubProc) look(fn func(hb *hub.Hub, st hub.Store)) {
 	h.t.Helper()
-	st, err := sqlitestore.Open(ctx, h.dir, sqlitestore.Options{})
+	var st hub.Store
+	var err error
+	if h.db == "" {
+		st, err = sqlitestore.Open(ctx, h.dir, sqlitestore.Options{})
+	} else {
+		u, perr := url.Parse(h.db)
+		if perr != nil {
+			h.t.Fatal(perr)
+		}
+		u.User = url.UserPassword(u.User.Username(), h.dbPw)
+		st, err = pgstore.Open(ctx, u.String(), pgstore.Options{PoolSize: 2})
+	}
 	if err != nil {
 		h.t.Fatalf("open the hub's store: %v", err)
 	}
@@ -317,7 +392,7 @@ func (h *hubProc) look(fn func(hb *hub.Hub, st *sqlitestore.Store)) {
 }
 
 // hubEntries is every entry the hub holds of terminal, in seq order.
-func hubEntries(t testing.TB, st *sqlitestore.Store, terminal string) []hub.StoredEntry {
+func hubEntries(t testing.TB, st hub.Store, terminal string) []hub.StoredEntry {
 	t.Helper()
 	var out []hub.StoredEntry
 	err := st.View(ctx, func(r hub.Reader) error {
@@ -344,7 +419,7 @@ func hubEntries(t testing.TB, st *sqlitestore.Store, terminal string) []hub.Stor
 func (h *hubProc) entryCount() int {
 	h.t.Helper()
 	n := 0
-	h.look(func(hb *hub.Hub, st *sqlitestore.Store) {
+	h.look(func(hb *hub.Hub, st hub.Store) {
 		ks, err := hb.Kiosks(ctx)
 		if err != nil {
 			h.t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/hongmajia/hongmajia/hub"
-	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/ledger"
 	"github.com/hongmajia/hongmajia/record"
 )
@@ -32,7 +31,7 @@ func TestRestocksAtTheHubAndRedemptionsAtTheKiosksCountOnce(t *testing.T) {
 	if _, err := d.a2.l.Restock(ctx, ledger.Restock{ID: record.NewEntryID(), Item: towel, Quantity: 5, Operator: d.a2.staff}); err != nil {
 		t.Fatal(err)
 	}
-	d.hub.look(func(hb *hub.Hub, _ *sqlitestore.Store) {
+	d.hub.look(func(hb *hub.Hub, _ hub.Store) {
 		for _, r := range []hub.RestockRequest{
 			{Center: "A", Item: towel, Qty: 20, Reason: "区里配送"},
 			{Center: "B", Item: towel, Qty: -3, Reason: "盘点：破损 3 条"},
@@ -61,7 +60,7 @@ func TestRestocksAtTheHubAndRedemptionsAtTheKiosksCountOnce(t *testing.T) {
 			}
 			k.mustVerify()
 		}
-		d.hub.look(func(hb *hub.Hub, _ *sqlitestore.Store) {
+		d.hub.look(func(hb *hub.Hub, _ hub.Store) {
 			cat, err := hb.Catalog(ctx, hub.DistrictScope(), "", time.UTC)
 			if err != nil {
 				t.Fatal(err)

@@ -54,13 +54,14 @@ func (p plan) String() string {
 // proxy is a TCP proxy between one kiosk and the hub that breaks
 // connections as a seeded RNG says: each connection it accepts draws its
 // plan from the RNG, so a kiosk's sequence of connections meets the same
-// faults for the same seed.
+// faults for the same seed. Given several hub processes (a load
+// balancer's), it sends each connection to one the RNG draws too.
 type proxy struct {
 	t  testing.TB
 	ln net.Listener
 
 	mu       sync.Mutex
-	upstream string
+	upstream []string // the hub processes; each connection goes to one of them
 	rng      *rand.Rand
 	rate     float64 // the share of connections that meet a fault
 	log      []string
@@ -69,7 +70,7 @@ type proxy struct {
 	wg       sync.WaitGroup
 }
 
-func newProxy(t testing.TB, upstream string, seed uint64) *proxy {
+func newProxy(t testing.TB, seed uint64, upstream ...string) *proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -84,11 +85,11 @@ func newProxy(t testing.TB, upstream string, seed uint64) *proxy {
 
 func (p *proxy) url() string { return "http://" + p.ln.Addr().String() }
 
-// setUpstream points the proxy's new connections at addr.
-func (p *proxy) setUpstream(addr string) {
+// setUpstream points the proxy's new connections at addrs (each at one).
+func (p *proxy) setUpstream(addrs ...string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.upstream = addr
+	p.upstream = addrs
 }
 
 // setRate sets the share of new connections that meet a fault (0: a
@@ -148,8 +149,15 @@ func (p *proxy) draw() (plan, string) {
 			pl.wait = time.Duration(10+p.rng.IntN(200)) * time.Millisecond
 		}
 	}
-	p.log = append(p.log, pl.String())
-	return pl, p.upstream
+	if len(p.upstream) == 1 {
+		// Drawn only for several, so that one hub's schedules stay those
+		// of a seed from before there were several.
+		p.log = append(p.log, pl.String())
+		return pl, p.upstream[0]
+	}
+	i := p.rng.IntN(len(p.upstream))
+	p.log = append(p.log, fmt.Sprintf("%s via hub %d", pl, i))
+	return pl, p.upstream[i]
 }
 
 func (p *proxy) track(c net.Conn) bool {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/hongmajia/hongmajia/drivers/rfid"
 	"github.com/hongmajia/hongmajia/hub"
-	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	kioskflow "github.com/hongmajia/hongmajia/kiosk"
 	"github.com/hongmajia/hongmajia/record"
 )
@@ -197,7 +196,7 @@ func TestWebToKioskInABrowser(t *testing.T) {
 	}
 	// The hub holds the ledger's entries, the shift's on the kiosk's
 	// trusted times (nothing corrected): the pages show the ledger's.
-	h.look(func(hb *hub.Hub, st *sqlitestore.Store) {
+	h.look(func(hb *hub.Hub, st hub.Store) {
 		checkEntriesAtHub(t, hb, st, []*kiosk{k})
 		for _, e := range hubEntries(t, st, terminal) {
 			if e.Card == card && (!e.Trusted || !e.Corrected.IsZero() || !e.HubTime().Equal(e.At)) {
