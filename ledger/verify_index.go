@@ -47,7 +47,7 @@ var isNotNull = regexp.MustCompile(`(?is)\bWHERE\s+"?(\w+)"?\s+IS\s+NOT\s+NULL\s
 
 // loadEntryIndexes lists entry_rows' indexes with what reading them needs.
 func loadEntryIndexes(ctx context.Context, q querier) ([]entryIndex, error) {
-	rows, err := q.QueryContext(ctx, `SELECT m.name, m.rootpage, COALESCE(m.sql, ''), l."unique"
+	rows, err := q.QueryContext(ctx, `SELECT m.name, m.rootpage, COALESCE(m.sql, ''), l."unique", l.partial
 		FROM sqlite_master m JOIN pragma_index_list('entry_rows') l ON l.name = m.name
 		WHERE m.type = 'index' AND m.tbl_name = 'entry_rows' ORDER BY m.name`)
 	if err != nil {
@@ -58,7 +58,8 @@ func loadEntryIndexes(ctx context.Context, q querier) ([]entryIndex, error) {
 		var ix entryIndex
 		var root int64
 		var ddl string
-		if err := rows.Scan(&ix.name, &root, &ddl, &ix.unique); err != nil {
+		var partial bool
+		if err := rows.Scan(&ix.name, &root, &ddl, &ix.unique, &partial); err != nil {
 			rows.Close()
 			return nil, storageErr(err)
 		}
@@ -67,8 +68,10 @@ func loadEntryIndexes(ctx context.Context, q querier) ([]entryIndex, error) {
 			return nil, fmt.Errorf("index %s: root page %d: %w", ix.name, root, ErrCorrupt)
 		}
 		ix.root = uint32(root)
-		if i := strings.Index(strings.ToUpper(ddl), " WHERE "); i >= 0 {
-			m := isNotNull.FindStringSubmatch(ddl[i:])
+		// SQLite says which indexes are partial: a WHERE the DDL spells
+		// on a line of its own, or after a tab, is one too.
+		if partial {
+			m := isNotNull.FindStringSubmatch(ddl)
 			if m == nil {
 				rows.Close()
 				return nil, errIndexShape
