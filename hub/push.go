@@ -102,6 +102,9 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 		if err := in.prepare(fresh); err != nil {
 			return err
 		}
+		if err := in.add(fresh); err != nil {
+			return err
+		}
 		for i := range fresh {
 			if err := in.entry(&fresh[i]); err != nil {
 				return err
@@ -383,15 +386,27 @@ func resolve(r Reader, id record.PersonID) (record.PersonID, error) {
 	return a.To, nil
 }
 
-// entry stores e (prepared) and adds what it moves.
-func (in *ingest) entry(e *StoredEntry) error {
-	added, err := in.tx.AddEntry(*e)
+// add stores the entries (prepared) at once: every one is new (they
+// follow the anchor), so one the store holds already is another entry's id.
+func (in *ingest) add(entries []StoredEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	added, err := in.tx.AddEntries(entries)
 	if err != nil {
 		return err
 	}
-	if !added {
-		return fmt.Errorf("push: entry seq %d: its id %s is another entry's: %w", e.Seq, e.ID, hubsync.ErrMalformed)
+	for i, ok := range added {
+		if !ok {
+			e := &entries[i]
+			return fmt.Errorf("push: entry seq %d: its id %s is another entry's: %w", e.Seq, e.ID, hubsync.ErrMalformed)
+		}
 	}
+	return nil
+}
+
+// entry adds what e (stored) moves.
+func (in *ingest) entry(e *StoredEntry) error {
 	if err := in.redemption(e); err != nil {
 		return err
 	}
@@ -512,13 +527,25 @@ func (in *ingest) finish() error {
 		cur[b.Person] = b
 	}
 	why := fmt.Sprintf("after kiosk %s's entries up to seq %d", in.k.Terminal, in.k.Anchor.Seq)
+	moved := make([]Balance, 0, len(people))
 	for _, p := range people {
 		b, ok := cur[p]
 		if !ok {
 			b = Balance{Person: p}
 		}
 		d := in.points[p]
-		if err := moveBalance(in.h, in.tx, b, d[0], d[1], why); err != nil {
+		b.Points += d[0]
+		b.Minutes += d[1]
+		if b.Version, err = in.tx.NextVersion(); err != nil {
+			return err
+		}
+		moved = append(moved, b)
+	}
+	if err := in.tx.PutBalances(moved); err != nil {
+		return err
+	}
+	for _, b := range moved {
+		if err := flagBelowZero(in.h, in.tx, b, why); err != nil {
 			return err
 		}
 	}
@@ -556,13 +583,17 @@ func moveBalance(h *Hub, tx Tx, b Balance, points, minutes int64, why string) er
 	if b.Version, err = tx.NextVersion(); err != nil {
 		return err
 	}
-	p := b.Person
 	if err := tx.PutBalance(b); err != nil {
 		return err
 	}
+	return flagBelowZero(h, tx, b, why)
+}
+
+// flagBelowZero flags a balance (as stored) below zero.
+func flagBelowZero(h *Hub, tx Tx, b Balance, why string) error {
 	if b.Points < 0 {
-		return h.raise(tx, FlagDoubleSpend, personSubject(p),
-			fmt.Sprintf("person %d: district balance %d points %s (redeemed at more than one center while offline)", p, b.Points, why))
+		return h.raise(tx, FlagDoubleSpend, personSubject(b.Person),
+			fmt.Sprintf("person %d: district balance %d points %s (redeemed at more than one center while offline)", b.Person, b.Points, why))
 	}
 	return nil
 }

@@ -29,7 +29,8 @@ import (
 //   - View runs fn on one consistent snapshot: a pull's rows, balances and
 //     the kiosk's anchor are of the same moment.
 //   - Tx.AddEntry stores an entry at most once: a (terminal, seq) or an id
-//     it holds is not stored again and AddEntry reports false.
+//     it holds is not stored again and AddEntry reports false; AddEntries
+//     is AddEntry of each entry of a list in turn.
 //   - Tx.NextVersion is strictly increasing across all Updates that commit;
 //     a version taken by an Update that rolled back may be taken again.
 //     Every registry row written carries a version taken in its Update, so
@@ -249,6 +250,11 @@ type Tx interface {
 	// it is above the one stored, and reports whether it was.
 	AdvanceCounter(terminal string, counter uint64) (bool, error)
 	AddEntry(StoredEntry) (bool, error)
+	// AddEntries stores entries as AddEntry stores each, in their order,
+	// and reports for each whether it was stored (an entry a (terminal,
+	// seq) or an id before it in the list holds is not): a push stores
+	// its batch in one call, which a server store sends at once.
+	AddEntries([]StoredEntry) ([]bool, error)
 
 	// AddPerson inserts a person (ErrExists: the id or the member number
 	// is held); PutPerson replaces one.
@@ -262,6 +268,9 @@ type Tx interface {
 	PutStaff(Staff) error
 	PutPolicy(p record.Policy, version uint64) error
 	PutBalance(Balance) error
+	// PutBalances writes each balance as PutBalance does, in their order
+	// (a person twice: the last one).
+	PutBalances([]Balance) error
 
 	AddFlag(Flag) (bool, error)
 	// ResolveFlags resolves the open flags of kind and subject.

@@ -392,6 +392,20 @@ func (t *tx) AddEntry(e hub.StoredEntry) (bool, error) {
 	return n == 1, nil
 }
 
+// AddEntries stores each entry in turn: SQLite is in the process, a
+// statement costs no round trip.
+func (t *tx) AddEntries(es []hub.StoredEntry) ([]bool, error) {
+	added := make([]bool, len(es))
+	for i, e := range es {
+		ok, err := t.AddEntry(e)
+		if err != nil {
+			return nil, err
+		}
+		added[i] = ok
+	}
+	return added, nil
+}
+
 func (t *tx) EntryHashes(terminal string, from, to uint64) (map[uint64]record.Hash, error) {
 	rows, err := t.query("SELECT seq, hash FROM entries WHERE terminal = ? AND seq >= ? AND seq <= ?", terminal, int64(from), int64(to))
 	if err != nil {
@@ -791,6 +805,15 @@ func (t *tx) PutBalance(b hub.Balance) error {
 		ON CONFLICT(person) DO UPDATE SET points = excluded.points, minutes = excluded.minutes, version = excluded.version`,
 		int64(b.Person), b.Points, b.Minutes, int64(b.Version))
 	return exists(err, "balance of %d", b.Person)
+}
+
+func (t *tx) PutBalances(bs []hub.Balance) error {
+	for _, b := range bs {
+		if err := t.PutBalance(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ---- the pull

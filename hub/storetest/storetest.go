@@ -34,6 +34,7 @@ func Run(t *testing.T, open Open) {
 		{"UpdatesAreSerializable", testSerializable},
 		{"VersionsIncrease", testVersions},
 		{"EntriesAreStoredOnce", testEntriesOnce},
+		{"EntriesAndBalancesInABatch", testBatch},
 		{"CardUsesAtOtherCenters", testCardUses},
 		{"SinceReturnsRowsByVersion", testSince},
 		{"Aliases", testAliases},
@@ -255,6 +256,145 @@ func testEntriesOnce(t *testing.T, s hub.Store) {
 		}
 		if es, _ := r.Entries("T2", 0, 10); len(es) != 0 {
 			t.Errorf("T2 has %d entries", len(es))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testBatch: AddEntries is AddEntry of each in turn (what it reports,
+// what it stores, the order the sums read them in), PutBalances PutBalance
+// of each, and both are undone with their Update.
+func testBatch(t *testing.T, s hub.Store) {
+	// pointed is e marked by its points, which EntriesAfter hands back.
+	pointed := func(e hub.StoredEntry, points int64) hub.StoredEntry {
+		e.Points = points
+		var err error
+		if e.Raw, err = e.Encode(); err != nil {
+			panic(err)
+		}
+		e.Hash, _ = e.ComputeHash()
+		return e
+	}
+	e1 := pointed(entry("T1", 1, record.Hash{}), 1)
+	e2 := pointed(entry("T1", 2, e1.Hash), 2)
+	e3 := pointed(entry("T1", 3, e2.Hash), 3)
+	e4 := pointed(entry("T1", 4, e3.Hash), 4)
+	sameID := pointed(entry("T2", 1, record.Hash{}), 90)
+	sameID.ID = e1.ID
+	sameSeq := pointed(entry("T1", 2, e1.Hash), 91)
+	mark := func() uint64 {
+		t.Helper()
+		var m hub.TallyMark
+		if err := s.View(ctx, func(r hub.Reader) (err error) { m, err = r.TallyMark(); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return m.Entries
+	}
+	after := func(m uint64) string {
+		t.Helper()
+		var st []hub.EntryStamp
+		if err := s.View(ctx, func(r hub.Reader) (err error) { st, err = r.EntriesAfter(m, 100); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(func() (ps []int64) {
+			for _, e := range st {
+				ps = append(ps, e.Points)
+			}
+			return ps
+		}())
+	}
+	add := func(es ...hub.StoredEntry) string {
+		t.Helper()
+		var got []bool
+		update(t, s, func(tx hub.Tx) (err error) { got, err = tx.AddEntries(es); return err })
+		return fmt.Sprint(got)
+	}
+	if got := add(); got != "[]" {
+		t.Errorf("no entries: %s", got)
+	}
+	if m := mark(); m != 0 {
+		t.Errorf("mark %d after adding no entries", m)
+	}
+	// An Update that fails keeps none of its batch.
+	failed := errors.New("no")
+	err := s.Update(ctx, func(tx hub.Tx) error {
+		if _, err := tx.AddEntries([]hub.StoredEntry{e1, e2}); err != nil {
+			return err
+		}
+		if err := tx.PutBalances([]hub.Balance{{Person: 1, Points: 5, Version: 1}}); err != nil {
+			return err
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("the failed Update: %v", err)
+	}
+	if m := mark(); m != 0 {
+		t.Errorf("mark %d after a batch rolled back", m)
+	}
+	// In the list: an id and a (terminal, seq) held by one before it.
+	if got := add(e1, e2, sameID, e3, sameSeq); got != "[true true false true false]" {
+		t.Errorf("a batch with two repeats: %s", got)
+	}
+	m1 := mark()
+	if got := after(0); got != "[1 2 3]" {
+		t.Errorf("the batch's entries in store order: %s", got)
+	}
+	// In the store: e1 is held.
+	if got := add(e1, e4); got != "[false true]" {
+		t.Errorf("a held entry and a new one: %s", got)
+	}
+	if m2 := mark(); m2 <= m1 {
+		t.Errorf("the mark %d after a second batch, %d before", m2, m1)
+	}
+	if got := after(m1); got != "[4]" {
+		t.Errorf("after the first batch: %s", got)
+	}
+	if got := add(e2, sameSeq); got != "[false false]" {
+		t.Errorf("only held entries: %s", got)
+	}
+	err = s.View(ctx, func(r hub.Reader) error {
+		es, err := r.Entries("T1", 0, 10)
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, e := range es {
+			got = append(got, fmt.Sprintf("%d:%d", e.Seq, e.Points))
+			if want := []hub.StoredEntry{e1, e2, e3, e4}[len(got)-1]; e.Hash != want.Hash || string(e.Raw) != string(want.Raw) || e.HubCenter != "A" {
+				t.Errorf("entry seq %d is not the one stored", e.Seq)
+			}
+		}
+		if fmt.Sprint(got) != "[1:1 2:2 3:3 4:4]" {
+			t.Errorf("T1's entries %v", got)
+		}
+		if es, _ := r.Entries("T2", 0, 10); len(es) != 0 {
+			t.Errorf("T2 has %d entries", len(es))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	update(t, s, func(tx hub.Tx) error { return tx.PutBalances(nil) })
+	update(t, s, func(tx hub.Tx) error {
+		return tx.PutBalances([]hub.Balance{{Person: 7, Points: 10, Minutes: 60, Version: 1}, {Person: 3, Points: -2, Version: 2},
+			{Person: 7, Points: 30, Minutes: 90, Version: 3}})
+	})
+	update(t, s, func(tx hub.Tx) error {
+		return tx.PutBalances([]hub.Balance{{Person: 3, Points: 4, Minutes: 1, Version: 4}})
+	})
+	err = s.View(ctx, func(r hub.Reader) error {
+		bs, err := r.Balances([]record.PersonID{3, 7, 8})
+		if err != nil {
+			return err
+		}
+		if got := fmt.Sprintf("%+v", bs); got != "[{Person:3 Points:4 Minutes:1 Version:4} {Person:7 Points:30 Minutes:90 Version:3}]" {
+			t.Errorf("balances %s", got)
 		}
 		return nil
 	})
