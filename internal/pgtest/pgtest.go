@@ -101,6 +101,8 @@ type Server struct {
 var (
 	mu      sync.Mutex
 	current *Server
+	// durable is Durable's server, beside current.
+	durable *Server
 	mainRan bool
 	// failed is why the server did not start: the next tests fail at once
 	// with it rather than each trying again.
@@ -142,12 +144,35 @@ func Start(tb testing.TB) *Server {
 	if failed != nil {
 		tb.Fatal(failed)
 	}
-	s, err := start()
+	s, err := start(false)
 	if err != nil {
 		failed = err
 		tb.Fatal(err)
 	}
 	current = s
+	return s
+}
+
+// Durable returns the test binary's second server, started on first use:
+// as Start's, but durable as PostgreSQL is by default (fsync,
+// synchronous_commit and full_page_writes on) and with a production-like
+// shared_buffers (256 MB), for a benchmark set beside SQLite's FULL
+// synchronous commits. Stop stops it too.
+func Durable(tb testing.TB) *Server {
+	tb.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if !mainRan {
+		tb.Fatal("pgtest: the package's TestMain must call pgtest.Main(m) (or pgtest.Run), which stops the server when the tests end")
+	}
+	if durable != nil {
+		return durable
+	}
+	s, err := start(true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	durable = s
 	return s
 }
 
@@ -161,13 +186,16 @@ func DB(tb testing.TB) string {
 // calls it; a later Start starts a new server.
 func Stop() error {
 	mu.Lock()
-	s := current
-	current = nil
+	servers := []*Server{current, durable}
+	current, durable = nil, nil
 	mu.Unlock()
-	if s == nil {
-		return nil
+	var errs []error
+	for _, s := range servers {
+		if s != nil {
+			errs = append(errs, s.stop())
+		}
 	}
-	return s.stop()
+	return errors.Join(errs...)
 }
 
 // NewDB creates a database of its own for tb, dropped (with any connection
@@ -373,7 +401,7 @@ func (r *runAs) env(dir string) []string {
 }
 
 // start makes a cluster in a fresh directory and starts it.
-func start() (*Server, error) {
+func start(durable bool) (*Server, error) {
 	bin, err := Binaries()
 	if err != nil {
 		return nil, err
@@ -428,7 +456,7 @@ func start() (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err = launch(bin, as, tmp, data, port)
+		s, err = launch(bin, as, tmp, data, port, durable)
 		if err == nil {
 			break
 		}
@@ -587,19 +615,25 @@ func freePort() (int, error) {
 // ends, not the process: postgres is started from a goroutine locked to its
 // thread that lives until the server is stopped, so the signal comes when
 // the test binary dies and not before.
-func launch(bin string, as *runAs, tmp, data string, port int) (*Server, error) {
+func launch(bin string, as *runAs, tmp, data string, port int, durable bool) (*Server, error) {
 	logPath := filepath.Join(tmp, "postgres.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"),
-		"-D", data, "-p", strconv.Itoa(port),
+	settings := []string{"fsync=off", "synchronous_commit=off", "full_page_writes=off", "shared_buffers=32MB"}
+	if durable {
+		settings = []string{"fsync=on", "synchronous_commit=on", "full_page_writes=on", "shared_buffers=256MB"}
+	}
+	args := []string{"-D", data, "-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories="+data,
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=200", "-c", "shared_buffers=32MB",
-		"-c", "logging_collector=off", "-c", "log_min_messages=warning")
+		"-c", "unix_socket_directories=" + data,
+		"-c", "max_connections=200",
+		"-c", "logging_collector=off", "-c", "log_min_messages=warning"}
+	for _, set := range settings {
+		args = append(args, "-c", set)
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Dir = tmp
 	cmd.Env = as.env(tmp)
 	cmd.Stdout = logf

@@ -74,6 +74,28 @@ func TestServerRuns(t *testing.T) {
 	}
 }
 
+// TestDurableServer: Durable is a second server, durable as PostgreSQL's
+// defaults are, stopped with the first.
+func TestDurableServer(t *testing.T) {
+	d := Durable(t)
+	if Durable(t) != d {
+		t.Fatal("a second Durable started another server")
+	}
+	if s := Start(t); s == d || s.Port == d.Port || s.Dir == d.Dir {
+		t.Fatalf("Durable's server is Start's: port %d, %s", d.Port, d.Dir)
+	}
+	c := connect(t, d.NewDB(t))
+	for set, want := range map[string]string{"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on", "shared_buffers": "256MB"} {
+		var v string
+		if err := c.QueryRow(context.Background(), "SELECT current_setting($1)", set).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != want {
+			t.Errorf("%s = %s, want %s", set, v, want)
+		}
+	}
+}
+
 // TestRunsAsPostgresWhenRoot: as root (CI's `make test`) the server runs
 // as the postgres user, otherwise as the tests' user.
 func TestRunsAsPostgresWhenRoot(t *testing.T) {
@@ -281,7 +303,7 @@ func childMain(mode string) {
 	mu.Lock()
 	mainRan = true
 	mu.Unlock()
-	s, err := start()
+	s, err := start(false)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
@@ -514,14 +536,14 @@ func TestTemplateCache(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(broken, "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := start(); err == nil || !strings.Contains(err.Error(), broken) {
+	if _, err := start(false); err == nil || !strings.Contains(err.Error(), broken) {
 		t.Fatalf("start from a broken cache: %v, want an error naming %s", err, broken)
 	}
 	if _, err := os.Stat(broken); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the broken cluster is still kept: %v", err)
 	}
 	begin := time.Now()
-	s2, err := start()
+	s2, err := start(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -535,7 +557,7 @@ func TestTemplateCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	begin = time.Now()
-	s3, err := start()
+	s3, err := start(false)
 	if err != nil {
 		t.Fatal(err)
 	}
