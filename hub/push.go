@@ -52,7 +52,13 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 	var res hubsync.PushResult
 	var center string // the kiosk's, and the entries it stored new
 	var stored int
-	err = h.store.Update(ctx, func(tx Tx) error {
+	// In turn when it has entries to store (see InTurn); one that only
+	// reports a head or pickups runs beside the others.
+	update := h.store.Update
+	if len(entries) > 0 {
+		update = func(ctx context.Context, fn func(Tx) error) error { return updateInTurn(ctx, h.store, fn) }
+	}
+	err = update(ctx, func(tx Tx) error {
 		res, center, stored = hubsync.PushResult{HubTime: now}, "", 0
 		k, err := tx.Kiosk(p.Terminal)
 		if errors.Is(err, ErrNotFound) {

@@ -65,6 +65,28 @@ type Store interface {
 	Close() error
 }
 
+// InTurn is a Store that can run an Update in turn: UpdateInTurn runs fn
+// as Update does, but first waits for the Updates that store entries or
+// take versions (every push) to commit, and keeps the others of its kind
+// waiting until it commits. The hub runs a push that way: it is sure to
+// store entries, and on a store whose Updates run beside each other
+// (PostgreSQL's SERIALIZABLE) a push begun beside another would read, wait
+// for the registry and run again, its first run's reads thrown away — the
+// more hub processes, the more such runs. A store whose Updates take turns
+// anyway (SQLite's one writer) need not implement it. It is a matter of
+// cost, never of what is stored: Update alone keeps the contract.
+type InTurn interface {
+	UpdateInTurn(ctx context.Context, fn func(Tx) error) error
+}
+
+// updateInTurn is s.UpdateInTurn when s has it, else s.Update.
+func updateInTurn(ctx context.Context, s Store, fn func(Tx) error) error {
+	if t, ok := s.(InTurn); ok {
+		return t.UpdateInTurn(ctx, fn)
+	}
+	return s.Update(ctx, fn)
+}
+
 // Reader is what a View (and an Update) reads.
 type Reader interface {
 	// Version is the registry's version: the last NextVersion committed.

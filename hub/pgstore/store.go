@@ -114,9 +114,14 @@ type Store struct {
 	pool    *pgxpool.Pool
 	retries int
 	secret  []string // what a message must not show: the password as given
+	// turn is held by this process's Update in turn (UpdateInTurn).
+	turn chan struct{}
 }
 
-var _ hub.Store = (*Store)(nil)
+var (
+	_ hub.Store  = (*Store)(nil)
+	_ hub.InTurn = (*Store)(nil)
+)
 
 // lockKey is the advisory lock two hub processes starting at once take
 // around their migrations ("HMJH").
@@ -154,7 +159,7 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	if err != nil {
 		return nil, fail(err)
 	}
-	s := &Store{pool: pool, retries: opts.Retries, secret: secret}
+	s := &Store{pool: pool, retries: opts.Retries, secret: secret, turn: make(chan struct{}, 1)}
 	if err := s.init(ctx); err != nil {
 		pool.Close()
 		return nil, fail(err)
@@ -324,8 +329,15 @@ func (s *Store) View(ctx context.Context, fn func(hub.Reader) error) error {
 // tracking makes now and then); the first run of each is still free to run
 // beside the others.
 func (s *Store) Update(ctx context.Context, fn func(hub.Tx) error) error {
+	return s.updates(ctx, fn, false)
+}
+
+// updates runs fn until it commits, fails for another reason than
+// serialization, or has run 1+Options.Retries times; queued, its first run
+// waits for the registry too.
+func (s *Store) updates(ctx context.Context, fn func(hub.Tx) error, queued bool) error {
 	for attempt := 0; ; attempt++ {
-		retry, err := s.update(ctx, fn, attempt > 0)
+		retry, err := s.update(ctx, fn, queued || attempt > 0)
 		if !retry || attempt >= s.retries {
 			return err
 		}
@@ -339,6 +351,22 @@ func (s *Store) Update(ctx context.Context, fn func(hub.Tx) error) error {
 		case <-timer.C:
 		}
 	}
+}
+
+// UpdateInTurn is Update, waiting for the registry (the advisory lock
+// registryKey) before its first run as a retry does: a push, sure to take
+// the registry, never runs beside another only to fail at it and run again
+// (see hub.InTurn).
+func (s *Store) UpdateInTurn(ctx context.Context, fn func(hub.Tx) error) error {
+	// One at a time in this process: the others wait here, not on a
+	// connection of the pool (which pulls and pages need).
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("pgstore: update: %w", ctx.Err())
+	}
+	defer func() { <-s.turn }()
+	return s.updates(ctx, fn, true)
 }
 
 // update runs fn once, first waiting for the registry when queue, and

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hongmajia/hongmajia/hub"
 	"github.com/hongmajia/hongmajia/hub/pgstore"
@@ -440,5 +442,71 @@ func TestPullsMissNoVersion(t *testing.T) {
 		if n != 1 {
 			t.Errorf("person %d pulled %d times", id, n)
 		}
+	}
+}
+
+// TestUpdatesInTurnRunOnce: pushes at once, each reading first and then
+// taking a version (as a push does), each run once in turn — none begun
+// beside another only to fail at the registry and run again — from two
+// stores on the database, as two hub processes; all-or-nothing still holds.
+func TestUpdatesInTurnRunOnce(t *testing.T) {
+	url := pgtest.DB(t)
+	var stores []*pgstore.Store
+	for range 2 {
+		s, err := pgstore.Open(ctx, url, pgstore.Options{PoolSize: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	const n = 12
+	var runs atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			err := stores[i%2].UpdateInTurn(ctx, func(tx hub.Tx) error {
+				runs.Add(1)
+				if _, err := tx.Version(); err != nil {
+					return err
+				}
+				time.Sleep(5 * time.Millisecond) // the reads of a push
+				v, err := tx.NextVersion()
+				if err != nil {
+					return err
+				}
+				return tx.PutBalance(hub.Balance{Person: record.PersonID(i + 1), Points: int64(i), Version: v})
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := runs.Load(); got != n {
+		t.Errorf("%d updates in turn ran %d times", n, got)
+	}
+	failed := errors.New("no")
+	if err := stores[0].UpdateInTurn(ctx, func(tx hub.Tx) error {
+		if _, err := tx.NextVersion(); err != nil {
+			return err
+		}
+		return failed
+	}); !errors.Is(err, failed) {
+		t.Fatalf("a failing update in turn: %v", err)
+	}
+	err := stores[1].View(ctx, func(r hub.Reader) error {
+		v, err := r.Version()
+		if err != nil || v != n {
+			t.Errorf("version %d after %d updates in turn and one undone: %v", v, n, err)
+		}
+		bs, err := r.Balances([]record.PersonID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+		if err != nil || len(bs) != n {
+			t.Errorf("%d balances: %v", len(bs), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
