@@ -133,24 +133,7 @@ func Run(m *testing.M) int {
 // the package doc for how long that takes). A failure to start fails tb.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	mu.Lock()
-	defer mu.Unlock()
-	if !mainRan {
-		tb.Fatal("pgtest: the package's TestMain must call pgtest.Main(m) (or pgtest.Run), which stops the server when the tests end")
-	}
-	if current != nil {
-		return current
-	}
-	if failed != nil {
-		tb.Fatal(failed)
-	}
-	s, err := start(false)
-	if err != nil {
-		failed = err
-		tb.Fatal(err)
-	}
-	current = s
-	return s
+	return running(tb, &current, false)
 }
 
 // Durable returns the test binary's second server, started on first use:
@@ -160,20 +143,32 @@ func Start(tb testing.TB) *Server {
 // synchronous commits. Stop stops it too.
 func Durable(tb testing.TB) *Server {
 	tb.Helper()
+	return running(tb, &durable, true)
+}
+
+// running is *s, started first when nil.
+func running(tb testing.TB, s **Server, durable bool) *Server {
+	tb.Helper()
 	mu.Lock()
 	defer mu.Unlock()
 	if !mainRan {
 		tb.Fatal("pgtest: the package's TestMain must call pgtest.Main(m) (or pgtest.Run), which stops the server when the tests end")
 	}
-	if durable != nil {
-		return durable
+	if *s != nil {
+		return *s
 	}
-	s, err := start(true)
+	if failed != nil && !durable {
+		tb.Fatal(failed)
+	}
+	started, err := start(durable)
 	if err != nil {
+		if !durable {
+			failed = err
+		}
 		tb.Fatal(err)
 	}
-	durable = s
-	return s
+	*s = started
+	return started
 }
 
 // DB is Start(tb).NewDB(tb): a fresh database's URL over TCP.
