@@ -49,7 +49,9 @@ func TestMain(m *testing.M) {
 	code := 0
 	if *stores != onPostgreSQL {
 		fmt.Println("hub's tests on SQLite (hub/sqlitestore)")
+		start := time.Now()
 		code = m.Run()
+		fmt.Printf("hub's tests on SQLite took %s\n", time.Since(start).Round(time.Second))
 	}
 	if *stores != onSQLite {
 		// The benchmarks run once, on SQLite: hub/pgstore's compare the
@@ -61,7 +63,9 @@ func TestMain(m *testing.M) {
 		}
 		onStore = onPostgreSQL
 		fmt.Println("hub's tests on PostgreSQL (hub/pgstore, a database of internal/pgtest's server per store)")
+		start := time.Now()
 		code = max(code, pgtest.Run(m))
+		fmt.Printf("hub's tests on PostgreSQL took %s\n", time.Since(start).Round(time.Second))
 	}
 	os.Exit(code)
 }

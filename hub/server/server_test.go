@@ -65,12 +65,16 @@ func TestMain(m *testing.M) {
 	code := 0
 	if *stores != onPostgreSQL {
 		fmt.Println("hub/server's tests on SQLite (hub/sqlitestore)")
+		start := time.Now()
 		code = m.Run()
+		fmt.Printf("hub/server's tests on SQLite took %s\n", time.Since(start).Round(time.Second))
 	}
 	if *stores != onSQLite {
 		onStore = onPostgreSQL
 		fmt.Println("hub/server's tests on PostgreSQL (hub/pgstore, a database of internal/pgtest's server per env)")
+		start := time.Now()
 		code = max(code, pgtest.Run(m))
+		fmt.Printf("hub/server's tests on PostgreSQL took %s\n", time.Since(start).Round(time.Second))
 	}
 	os.Exit(code)
 }
