@@ -11,7 +11,6 @@ import (
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/hub"
 	"github.com/hongmajia/hongmajia/hub/hubtest"
-	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hubsync"
 	"github.com/hongmajia/hongmajia/record"
 	"github.com/hongmajia/hongmajia/roster"
@@ -223,10 +222,7 @@ func TestPushRefusesMalformedRegistryRows(t *testing.T) {
 func TestStaffPINHashIsInNoLog(t *testing.T) {
 	var buf bytes.Buffer
 	dir := t.TempDir()
-	st, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t, dir).open(t)
 	clk := clock.NewFake(hubtest.Start)
 	h, err := hub.Open(ctx, dir, hub.Options{Store: st, Clock: clk, PIN: cheapPIN,
 		Log: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})

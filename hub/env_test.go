@@ -2,16 +2,21 @@ package hub_test
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/hub"
 	"github.com/hongmajia/hongmajia/hub/hubtest"
+	"github.com/hongmajia/hongmajia/hub/pgstore"
 	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/internal/pgtest"
 	"github.com/hongmajia/hongmajia/record"
 	"github.com/hongmajia/hongmajia/roster"
 )
@@ -21,24 +26,104 @@ var ctx = context.Background()
 // cheapPIN makes PIN hashes fast in tests.
 var cheapPIN = hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
-// env is a hub on a real SQLite store in a temp dir, with a fake clock,
-// and two centers: A and B.
+// The package's tests run twice, every one of them: on SQLite, then on
+// PostgreSQL. onStore is the run's; a failure's output says which (newStore
+// logs it in every test that makes a store).
+var onStore = onSQLite
+
+const (
+	onSQLite     = "sqlite"
+	onPostgreSQL = "postgresql"
+)
+
+// stores is which runs TestMain makes: both unless -stores says one
+// (go test ./hub/ -args -stores=postgresql, for a quicker loop on one).
+var stores = flag.String("stores", "both", "the stores the tests run on: both, "+onSQLite+" or "+onPostgreSQL)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if *stores != "both" && *stores != onSQLite && *stores != onPostgreSQL {
+		fmt.Fprintf(os.Stderr, "-stores=%s: want both, %s or %s\n", *stores, onSQLite, onPostgreSQL)
+		os.Exit(2)
+	}
+	code := 0
+	if *stores != onPostgreSQL {
+		fmt.Println("hub's tests on SQLite (hub/sqlitestore)")
+		start := time.Now()
+		code = m.Run()
+		fmt.Printf("hub's tests on SQLite took %s\n", time.Since(start).Round(time.Second))
+	}
+	if *stores != onSQLite {
+		// The benchmarks run once, on SQLite: hub/pgstore's compare the
+		// two stores in one run.
+		if *stores == "both" {
+			if err := flag.Set("test.bench", ""); err != nil {
+				panic(err)
+			}
+		}
+		onStore = onPostgreSQL
+		fmt.Println("hub's tests on PostgreSQL (hub/pgstore, a database of internal/pgtest's server per store)")
+		start := time.Now()
+		code = max(code, pgtest.Run(m))
+		fmt.Printf("hub's tests on PostgreSQL took %s\n", time.Since(start).Round(time.Second))
+	}
+	os.Exit(code)
+}
+
+// testStore is where a test's store lives, on this run's store: dir for
+// SQLite (hub.db in it), a fresh database for PostgreSQL.
+type testStore struct {
+	kind string
+	dir  string
+	db   string
+}
+
+// newStore makes tb a store on this run's store, in dir if on SQLite, and
+// logs which, so that a failure says which store it was on.
+func newStore(tb testing.TB, dir string) *testStore {
+	tb.Helper()
+	tb.Logf("on %s", onStore)
+	ts := &testStore{kind: onStore, dir: dir}
+	if onStore == onPostgreSQL {
+		ts.db = pgtest.Start(tb).NewDBName(tb)
+	}
+	return ts
+}
+
+// open opens the store (again, after a hub closed it).
+func (ts *testStore) open(tb testing.TB) hub.Store {
+	tb.Helper()
+	var st hub.Store
+	var err error
+	if ts.kind == onPostgreSQL {
+		st, err = pgstore.Open(ctx, pgtest.Start(tb).URL(ts.db), pgstore.Options{})
+	} else {
+		st, err = sqlitestore.Open(ctx, ts.dir, sqlitestore.Options{})
+	}
+	if err != nil {
+		tb.Fatalf("open the store on %s: %v", ts.kind, err)
+	}
+	return st
+}
+
+// env is a hub on a real store (SQLite in a temp dir, or a PostgreSQL
+// database: the run's), with a fake clock, and two centers: A and B.
 type env struct {
 	t     testing.TB
 	dir   string
 	clk   *clock.Fake
-	store *sqlitestore.Store
+	at    *testStore
+	store hub.Store
 	hub   *hub.Hub
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), clk: clock.NewFake(hubtest.Start)}
-	st, err := sqlitestore.Open(ctx, e.dir, sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.at = newStore(t, e.dir)
+	st := e.at.open(t)
 	e.store = st
+	var err error
 	e.hub, err = hub.Open(ctx, e.dir, hub.Options{Store: st, Clock: e.clk, PIN: cheapPIN, Password: cheapPIN, URL: "https://hub.test",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +20,10 @@ import (
 	"github.com/hongmajia/hongmajia/hub/hubtest"
 	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/internal/pgtest"
 	"github.com/hongmajia/hongmajia/record"
 	"github.com/hongmajia/hongmajia/roster"
+	"github.com/jackc/pgx/v5"
 )
 
 // residentNo is a resident ID number with a right check digit (GB 11643's
@@ -270,12 +273,72 @@ func TestIDNumbers(t *testing.T) {
 	}
 }
 
-// rawFiles is every byte of the store's files: the database, its WAL.
-func rawFiles(t *testing.T, dir string) []byte {
+// walSegment is, on PostgreSQL, the WAL segment the server writes now: a
+// later atRest reads the WAL from it on. On SQLite it is "".
+func (e *env) walSegment(t *testing.T) string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dir, sqlitestore.FileName+"*"))
-	if err != nil || len(names) == 0 {
-		t.Fatalf("the store's files: %v, %v", names, err)
+	if e.at.kind != onPostgreSQL {
+		return ""
+	}
+	var seg string
+	e.pg(t, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT pg_walfile_name(pg_current_wal_lsn())").Scan(&seg)
+	})
+	return seg
+}
+
+// pg runs fn on a connection of its own to e's PostgreSQL database, as
+// the test server's superuser.
+func (e *env) pg(t *testing.T, fn func(*pgx.Conn) error) {
+	t.Helper()
+	c, err := pgx.Connect(ctx, pgtest.Start(t).URL(e.at.db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if err := fn(c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// atRest is every byte e's store keeps on disk. On SQLite: its file and
+// its WAL. On PostgreSQL, after a CHECKPOINT (which writes every changed
+// page to the files, and the WAL before it to pg_wal): the files of e's
+// database (its tables, indexes, dead rows) and the WAL from segment
+// walFrom on (the server's WAL is every database's: the earlier segments
+// are other tests').
+func (e *env) atRest(t *testing.T, walFrom string) []byte {
+	t.Helper()
+	var names []string
+	if e.at.kind == onPostgreSQL {
+		var oid uint32
+		e.pg(t, func(c *pgx.Conn) error {
+			if _, err := c.Exec(ctx, "CHECKPOINT"); err != nil {
+				return err
+			}
+			return c.QueryRow(ctx, "SELECT oid FROM pg_database WHERE datname = current_database()").Scan(&oid)
+		})
+		dir := pgtest.Start(t).Dir
+		files, err := filepath.Glob(filepath.Join(dir, "base", strconv.FormatUint(uint64(oid), 10), "*"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("the database's files: %v, %v", files, err)
+		}
+		wal, err := filepath.Glob(filepath.Join(dir, "pg_wal", strings.Repeat("[0-9A-F]", 24)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range wal {
+			if filepath.Base(w) >= walFrom {
+				files = append(files, w)
+			}
+		}
+		names = files
+	} else {
+		var err error
+		names, err = filepath.Glob(filepath.Join(e.dir, sqlitestore.FileName+"*"))
+		if err != nil || len(names) == 0 {
+			t.Fatalf("the store's files: %v, %v", names, err)
+		}
 	}
 	var all []byte
 	for _, n := range names {
@@ -291,6 +354,7 @@ func rawFiles(t *testing.T, dir string) []byte {
 func TestIDDocumentsAreSealedAtRest(t *testing.T) {
 	e := newEnv(t)
 	s := newServed(e)
+	wal := e.walSegment(t)
 	if err := e.hub.SetIDDocument(ctx, byWang, hub.DistrictScope(), s.p.ID, hub.IDDocument{Type: hub.IDResident, Number: "11010519491231002x"}); err != nil {
 		t.Fatal(err)
 	}
@@ -298,12 +362,24 @@ func TestIDDocumentsAreSealedAtRest(t *testing.T) {
 	if rec.ID == nil || rec.ID.Type != hub.IDResident || rec.ID.Masked != "1101**********002X" || rec.ID.ChangedBy != "王芳" {
 		t.Fatalf("the record's ID: %+v", rec.ID)
 	}
-	// Neither the file nor its WAL holds the number, in any form.
-	raw := rawFiles(t, e.dir)
+	// sealed is the person's sealed number as the store holds it.
+	sealed := func() []byte {
+		var s1 hub.SealedID
+		if err := e.store.View(ctx, func(r hub.Reader) (err error) { s1, err = r.SealedID(s.p.ID); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return s1.Sealed
+	}
+	// Neither the store's files nor its WAL hold the number, in any form;
+	// they do hold it sealed (the files read are the store's).
+	raw := e.atRest(t, wal)
 	for _, form := range []string{residentNo, "11010519491231002x", "110105", "19491231"} {
 		if bytes.Contains(raw, []byte(form)) {
 			t.Errorf("the store's files hold %q", form)
 		}
+	}
+	if !bytes.Contains(raw, sealed()) {
+		t.Error("the store's files do not hold the sealed number: they are not the store's")
 	}
 	// The key: 32 bytes, 0600, beside hub.key.
 	key := filepath.Join(e.dir, hub.IDKeyFile)
@@ -322,13 +398,6 @@ func TestIDDocumentsAreSealedAtRest(t *testing.T) {
 		}
 	}
 	// The same number sealed again is other bytes (a new nonce).
-	sealed := func() []byte {
-		var s1 hub.SealedID
-		if err := e.store.View(ctx, func(r hub.Reader) (err error) { s1, err = r.SealedID(s.p.ID); return err }); err != nil {
-			t.Fatal(err)
-		}
-		return s1.Sealed
-	}
 	before := sealed()
 	if err := e.hub.SetIDDocument(ctx, byWang, hub.CenterScope("A"), s.p.ID, hub.IDDocument{Type: hub.IDResident, Number: residentNo}); err != nil {
 		t.Fatal(err)
@@ -376,10 +445,7 @@ func TestIDKeyIsKeptAndGuarded(t *testing.T) {
 	}
 	e.hub.Close()
 	reopen := func() (*hub.Hub, error) {
-		st, err := sqlitestore.Open(ctx, e.dir, sqlitestore.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := e.at.open(t)
 		h, err := hub.Open(ctx, e.dir, hub.Options{Store: st, Clock: e.clk, PIN: cheapPIN, Password: cheapPIN})
 		if err != nil {
 			st.Close()

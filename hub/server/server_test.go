@@ -12,6 +12,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -27,9 +29,11 @@ import (
 	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/hub"
 	"github.com/hongmajia/hongmajia/hub/hubtest"
+	"github.com/hongmajia/hongmajia/hub/pgstore"
 	"github.com/hongmajia/hongmajia/hub/server"
 	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hubsync"
+	"github.com/hongmajia/hongmajia/internal/pgtest"
 	"github.com/hongmajia/hongmajia/record"
 )
 
@@ -38,12 +42,49 @@ var ctx = context.Background()
 // cheap makes password hashes fast in tests.
 var cheap = hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
+// The package's tests run twice, every one of them: on SQLite, then on
+// PostgreSQL (as the hub's, hub/env_test.go). onStore is the run's; every
+// env logs it, so that a failure says which store it was on.
+var onStore = onSQLite
+
+const (
+	onSQLite     = "sqlite"
+	onPostgreSQL = "postgresql"
+)
+
+// stores is which runs TestMain makes: both unless -stores says one
+// (go test ./hub/server/ -args -stores=postgresql).
+var stores = flag.String("stores", "both", "the stores the tests run on: both, "+onSQLite+" or "+onPostgreSQL)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if *stores != "both" && *stores != onSQLite && *stores != onPostgreSQL {
+		fmt.Fprintf(os.Stderr, "-stores=%s: want both, %s or %s\n", *stores, onSQLite, onPostgreSQL)
+		os.Exit(2)
+	}
+	code := 0
+	if *stores != onPostgreSQL {
+		fmt.Println("hub/server's tests on SQLite (hub/sqlitestore)")
+		start := time.Now()
+		code = m.Run()
+		fmt.Printf("hub/server's tests on SQLite took %s\n", time.Since(start).Round(time.Second))
+	}
+	if *stores != onSQLite {
+		onStore = onPostgreSQL
+		fmt.Println("hub/server's tests on PostgreSQL (hub/pgstore, a database of internal/pgtest's server per env)")
+		start := time.Now()
+		code = max(code, pgtest.Run(m))
+		fmt.Printf("hub/server's tests on PostgreSQL took %s\n", time.Since(start).Round(time.Second))
+	}
+	os.Exit(code)
+}
+
 // env is a hub served over real HTTP on a loopback port.
 type env struct {
 	t      *testing.T
 	clk    *clock.Fake
 	hub    *hub.Hub
-	store  *sqlitestore.Store
+	store  hub.Store
 	srv    *server.Server
 	url    string
 	client *http.Client
@@ -56,9 +97,16 @@ func newEnvWith(t *testing.T, tlsCfg *tls.Config, opts server.Options) *env {
 	t.Helper()
 	e := &env{t: t, clk: clock.NewFake(hubtest.Start), client: &http.Client{Timeout: 10 * time.Second}}
 	dir := t.TempDir()
-	st, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	t.Logf("on %s", onStore)
+	var st hub.Store
+	var err error
+	if onStore == onPostgreSQL {
+		st, err = pgstore.Open(ctx, pgtest.DB(t), pgstore.Options{})
+	} else {
+		st, err = sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	}
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("open the store on %s: %v", onStore, err)
 	}
 	e.store = st
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
