@@ -78,8 +78,9 @@ test-arm64: deps-qemu
 
 ## check: the fast loop for the ledger, the record, the drivers and the
 ## tools: gofmt, vet and the tests of every package that needs no display,
-## without cgo, Xvfb or any Debian package (so without the hub's web's
-## tests in Chromium, TestInABrowser). `make test` is the full suite.
+## without cgo, Xvfb or Chromium (so without the hub's web's tests in
+## Chromium, TestInABrowser). The hub's tests on PostgreSQL need Debian's
+## postgresql, which `make test` installs. `make test` is the full suite.
 check: fmt-check
 	CGO_ENABLED=0 $(GO) vet $(NODISPLAY)
 	CGO_ENABLED=0 $(GO) test -count=1 -skip 'InABrowser$$' $(NODISPLAY)
