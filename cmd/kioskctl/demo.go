@@ -55,8 +55,8 @@ func printDemo(w io.Writer, dir string, res *demo.Result) {
 	fmt.Fprintf(w, "  %d people, %d entries (%d of history), %d on duty now\n", len(res.Cards)+len(res.Refused)-countReplacements(res), res.Entries, res.History, res.OpenShifts)
 
 	card := func(prefix string, c demo.Card, note string) {
-		fmt.Fprintf(w, "  %s %s  %s %s %4d 积分 points  %6.1f 小时 hours  %s%s\n", prefix, c.UID, padRight(c.Name, 8),
-			padRight(volunteerKindName(c.Kind), 8), c.Balance.Points, float64(c.Balance.Minutes)/60, c.Community, note)
+		fmt.Fprintf(w, "  %s %s  %s %s %4d 积分 points  %s  %s%s\n", prefix, c.UID, padRight(c.Name, 8),
+			padRight(volunteerKindName(c.Kind), 8), c.Balance.Points, padRight(serviceTime(c.Balance.Minutes), 12), c.Community, note)
 	}
 	fmt.Fprintf(w, "\n演示卡 demo cards: keys 1–%d tap these in the demo window\n", demo.Keys)
 	rest := res.Cards
@@ -94,4 +94,16 @@ func countReplacements(res *demo.Result) int {
 		}
 	}
 	return n
+}
+
+// serviceTime is minutes of service as the kiosk's screens say them:
+// 13小时15分钟, 2小时 (no 0分钟), 45分钟.
+func serviceTime(minutes int64) string {
+	switch {
+	case minutes < 60:
+		return fmt.Sprintf("%d分钟", minutes)
+	case minutes%60 == 0:
+		return fmt.Sprintf("%d小时", minutes/60)
+	}
+	return fmt.Sprintf("%d小时%d分钟", minutes/60, minutes%60)
 }
