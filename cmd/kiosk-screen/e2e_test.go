@@ -99,6 +99,7 @@ func TestEndToEndCheckInCheckOutRedeem(t *testing.T) {
 	led.Close()
 
 	kioskCmd := exec.Command(filepath.Join(e.bin, "kiosk"), "--data", e.data, "--windowed", "--size", fmt.Sprintf("%dx%d", e2eW, e2eH))
+	kioskCmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // a killed test binary takes its kiosk along
 	logs, err := os.Create(filepath.Join(dir, "kiosk.log"))
 	if err != nil {
 		t.Fatal(err)

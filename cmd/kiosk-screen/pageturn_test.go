@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,6 +47,7 @@ func TestIdlePageTurnsReachTheServer(t *testing.T) {
 	e.run(filepath.Join(e.bin, "kioskctl"), "demo", "--data", e.data)
 
 	cmd := exec.Command(filepath.Join(e.bin, "kiosk"), "--data", e.data, "--windowed", "--size", fmt.Sprintf("%dx%d", e2eW, e2eH))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // a killed test binary takes its kiosk along
 	logs, err := os.Create(filepath.Join(dir, "kiosk.log"))
 	if err != nil {
 		t.Fatal(err)
