@@ -52,7 +52,7 @@ type hubFlags struct {
 
 // addStoreFlags adds --config, --db and --db-password-file to f.
 func (h *hubFlags) addStoreFlags(f *flag.FlagSet) {
-	f.StringVar(&h.config, "config", "", "the hub's config file (database, database_password_file), read before the store opens; its flags win over it (default "+configEnv+", else "+defaultConfigFile+" if it exists)")
+	f.StringVar(&h.config, "config", "", "the hub's config file (database, database_password_file), read before the store opens; a flag wins over it (default: the file $"+configEnv+" names, else "+defaultConfigFile+" if it exists)")
 	f.StringVar(&h.db, "db", "", "keep the hub's store in this PostgreSQL database (postgres://USER@HOST:PORT/DBNAME?sslmode=verify-full, no password in it) instead of hub.db in the data directory; over the config file's database")
 	f.StringVar(&h.passwordFile, "db-password-file", "", "the file of --db's password (mode 600); or PGPASSWORD, or the passfile (PGPASSFILE, ~/.pgpass)")
 }
