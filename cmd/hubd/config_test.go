@@ -158,3 +158,24 @@ func TestConfigPasswordFile(t *testing.T) {
 	}
 	fails(t, 1, []string{"database_password_file in " + cfg, "no such file"}, "center", "list", "--config", cfg, "--data", dir)
 }
+
+// The example the package ships as /etc/hongmajia/hubd.toml is a config
+// hubd reads: as shipped (the SQLite store), and with its example lines
+// taken in.
+func TestShippedConfig(t *testing.T) {
+	const shipped = "../../deploy/hub/hubd.toml"
+	b, err := os.ReadFile(shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := parseConfig(shipped, b); err != nil || c != (hubConfig{}) {
+		t.Errorf("as shipped: %+v, %v", c, err)
+	}
+	on := strings.ReplaceAll(string(b), "\n#database", "\ndatabase")
+	c, err := parseConfig(shipped, []byte(on))
+	if err != nil || !strings.HasPrefix(c.Database, "postgres://") || c.DatabasePasswordFile == "" {
+		t.Errorf("its example taken in: %+v, %v", c, err)
+	}
+	dir := newHub(t)
+	must(t, "status", "--config", shipped, "--data", dir)
+}
