@@ -262,7 +262,7 @@ func runMigrate(e *env, args []string) error {
 		return err
 	}
 	if data.db == "" {
-		return fmt.Errorf("%w: --db (or database in the config file) names the PostgreSQL database to copy the hub into", errUsage)
+		return fmt.Errorf("%w: --db names the PostgreSQL database to copy the hub into (or database in the config file)", errUsage)
 	}
 	local := hubFlags{dir: data.dir}
 	if err := local.checkHubDir(); err != nil {
