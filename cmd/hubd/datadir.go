@@ -15,7 +15,7 @@ import (
 )
 
 // newFlagSet makes a subcommand's flags, with --data and the store's
-// (--db, --db-password-file), reporting to stderr.
+// (--config, --db, --db-password-file), reporting to stderr.
 func newFlagSet(e *env, name string) (*flag.FlagSet, *hubFlags) {
 	f := flag.NewFlagSet("hubd "+name, flag.ContinueOnError)
 	f.SetOutput(e.stderr)

@@ -70,6 +70,9 @@ func run(e *env, args []string) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: hubd COMMAND [flags]")
 	fmt.Fprintf(w, "The data directory is --data DIR (default %s).\n", defaultData)
+	fmt.Fprintf(w, "The store is hub.db in it, or the PostgreSQL database of --db URL or of the config file\n")
+	fmt.Fprintf(w, "(database, database_password_file), which every command reads: --config FILE, else $%s,\n", configEnv)
+	fmt.Fprintf(w, "else %s if it exists; a flag wins over the file.\n", defaultConfigFile)
 	fmt.Fprintln(w, "commands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {

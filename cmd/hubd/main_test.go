@@ -28,6 +28,9 @@ import (
 func init() {
 	pinParams = hub.PINParams{Time: 1, MemoryKiB: 64, Threads: 1}
 	passwordParams = pinParams
+	// The machine's own hub config (a hub installed where the tests run)
+	// is never read: a test names its file by --config or HUBD_CONFIG.
+	defaultConfigFile = ""
 }
 
 func TestMain(m *testing.M) {

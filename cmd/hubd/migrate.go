@@ -248,20 +248,21 @@ func hubFacts(r hub.Reader) (map[string][32]byte, uint64, error) {
 func runMigrate(e *env, args []string) error {
 	f, data := newFlagSet(e, "migrate")
 	f.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: hubd migrate --db URL [--db-password-file FILE] [--data DIR]")
+		fmt.Fprintln(e.stderr, "usage: hubd migrate [--db URL [--db-password-file FILE]] [--config FILE] [--data DIR]")
 		fmt.Fprintln(e.stderr, "Copies the hub's SQLite store (hub.db in --data) into an empty PostgreSQL database, in one")
 		fmt.Fprintln(e.stderr, "transaction, and verifies the copy before it commits: a failed or interrupted copy leaves the")
-		fmt.Fprintln(e.stderr, "database empty. hub.db is only read. Stop hubd serve first; then run it with --db.")
+		fmt.Fprintln(e.stderr, "database empty. hub.db is only read. The database is --db's, or the config file's (database).")
+		fmt.Fprintln(e.stderr, "Stop hubd serve first; then run it with the same database.")
 		f.PrintDefaults()
 	}
 	if err := parseFlags(f, args); err != nil {
 		return err
 	}
-	if data.db == "" {
-		return fmt.Errorf("%w: --db names the PostgreSQL database to copy the hub into", errUsage)
-	}
 	if err := data.checkDB(); err != nil {
 		return err
+	}
+	if data.db == "" {
+		return fmt.Errorf("%w: --db names the PostgreSQL database to copy the hub into (or database in the config file)", errUsage)
 	}
 	local := hubFlags{dir: data.dir}
 	if err := local.checkHubDir(); err != nil {
@@ -355,6 +356,11 @@ func runMigrate(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "已复制 copied %d tables, %d rows from %s to %s:\n  %s\n", len(from.order), rows,
 		filepath.Join(data.dir, sqlitestore.FileName), where, strings.Join(parts, ", "))
 	fmt.Fprintf(e.stdout, "已核对 verified: 每张表的行数和内容 every table's rows and content, 登记版本 the registry version %d, 流水 entries, 余额 balances: 相同 the same\n", version)
-	fmt.Fprintf(e.stdout, "下一步 next: hubd serve --db %s --data %s (%s is left as it was)\n", data.db, data.dir, sqlitestore.FileName)
+	if data.dbIs == "--db" {
+		fmt.Fprintf(e.stdout, "下一步 next: database = %q in the config file (or hubd serve --db %s), hubd serve --data %s (%s is left as it was)\n",
+			data.db, data.db, data.dir, sqlitestore.FileName)
+	} else {
+		fmt.Fprintf(e.stdout, "下一步 next: hubd serve --data %s, on the %s (%s is left as it was)\n", data.dir, data.dbIs, sqlitestore.FileName)
+	}
 	return nil
 }

@@ -106,7 +106,7 @@ func runServe(e *env, args []string) error {
 	} else {
 		metricsDone <- nil
 	}
-	log.Info("hubd serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data", data.dir, "store", data.store(), "hub_key", h.Fingerprint(), "web", web)
+	log.Info("hubd serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "data", data.dir, "config", data.configName(), "store", data.store(), "hub_key", h.Fingerprint(), "web", web)
 	err = srv.Serve(ctx, ln, tlsCfg)
 	stop() // the metrics' listener stops with the hub's
 	if merr := <-metricsDone; merr != nil {

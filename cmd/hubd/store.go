@@ -22,8 +22,9 @@ import (
 // A hub keeps its store in SQLite in the data directory (hub.db), or, with
 // --db, in a PostgreSQL database; the data directory keeps the hub's keys
 // and bundles either way. Every command that opens the store takes the same
-// --db and --db-password-file, so an admin command beside `hubd serve
-// --db …` works on the store the server serves.
+// --db and --db-password-file, and reads the same config file (config.go:
+// database, database_password_file), so an admin command beside `hubd
+// serve` works on the store the server serves.
 //
 // The database's password is never an argument: arguments stay in the
 // shell's history and every user of the machine sees them in ps. pgx reads
@@ -31,16 +32,28 @@ import (
 // --db-password-file, a file only its owner reads, as the hub's keys.
 
 // hubFlags are where a command finds the hub: the data directory and the
-// store's database.
+// store's database, from the flags and the config file.
 type hubFlags struct {
 	dir          string
 	db           string
 	passwordFile string
+	// config is --config: the config file to read instead of
+	// HUBD_CONFIG's or defaultConfigFile.
+	config string
+
+	// dbIs and passwordFileIs say where db and passwordFile came from, for
+	// a message: "--db", or "database in /etc/hongmajia/hubd.toml".
+	dbIs, passwordFileIs string
+	// configRead is the config file read; empty: none.
+	configRead string
+	// loaded: loadConfig has run.
+	loaded bool
 }
 
-// addStoreFlags adds --db and --db-password-file to f.
+// addStoreFlags adds --config, --db and --db-password-file to f.
 func (h *hubFlags) addStoreFlags(f *flag.FlagSet) {
-	f.StringVar(&h.db, "db", "", "keep the hub's store in this PostgreSQL database (postgres://USER@HOST:PORT/DBNAME?sslmode=verify-full, no password in it) instead of hub.db in the data directory")
+	f.StringVar(&h.config, "config", "", "the hub's config file (database, database_password_file), read before the store opens; a flag wins over it (default: the file $"+configEnv+" names, else "+defaultConfigFile+" if it exists)")
+	f.StringVar(&h.db, "db", "", "keep the hub's store in this PostgreSQL database (postgres://USER@HOST:PORT/DBNAME?sslmode=verify-full, no password in it) instead of hub.db in the data directory; over the config file's database")
 	f.StringVar(&h.passwordFile, "db-password-file", "", "the file of --db's password (mode 600); or PGPASSWORD, or the passfile (PGPASSFILE, ~/.pgpass)")
 }
 
@@ -50,20 +63,25 @@ const dbPasswordHelp = "give it by PGPASSWORD, a passfile (PGPASSFILE or ~/.pgpa
 // dsnPassword finds "password=" in a key=value connection string.
 var dsnPassword = regexp.MustCompile(`(^|\s)password\s*=`)
 
-// checkDB refuses a --db that holds a password, and --db-password-file
-// without --db. A usage error: exit 2.
+// checkDB reads the config file (loadConfig), then refuses a --db that
+// holds a password, and --db-password-file without a database. A usage
+// error: exit 2. Every command calls it before it opens the store.
 func (h *hubFlags) checkDB() error {
+	if err := h.loadConfig(); err != nil {
+		return err
+	}
 	if h.passwordFile != "" && h.db == "" {
-		return fmt.Errorf("%w: --db-password-file goes with --db", errUsage)
+		return fmt.Errorf("%w: --db-password-file goes with --db (or database in the config file)", errUsage)
 	}
 	if h.db == "" {
 		return nil
 	}
+	// The config file's database was checked for a password as it was read.
 	if hasPassword(h.db) {
 		return fmt.Errorf("%w: --db holds a password, which would stay in the shell history and show in ps: leave it out and %s", errUsage, dbPasswordHelp)
 	}
 	if _, err := pgconn.ParseConfig(h.db); err != nil {
-		return fmt.Errorf("%w: --db: %v", errUsage, err)
+		return fmt.Errorf("%w: %s: %v", errUsage, h.dbIs, err)
 	}
 	return nil
 }
@@ -92,14 +110,14 @@ func (h *hubFlags) connString() (string, error) {
 	if h.passwordFile == "" {
 		return h.db, nil
 	}
-	pw, err := readPasswordFile(h.passwordFile)
+	pw, err := readPasswordFile(h.passwordFileIs, h.passwordFile)
 	if err != nil {
 		return "", err
 	}
 	if strings.HasPrefix(h.db, "postgres://") || strings.HasPrefix(h.db, "postgresql://") {
 		u, err := url.Parse(h.db)
 		if err != nil {
-			return "", fmt.Errorf("--db: %w", err)
+			return "", fmt.Errorf("%s: %w", h.dbIs, err)
 		}
 		name := ""
 		if u.User != nil {
@@ -112,25 +130,26 @@ func (h *hubFlags) connString() (string, error) {
 }
 
 // readPasswordFile reads the database's password: the file's text,
-// trimmed, refused when others may read it.
-func readPasswordFile(path string) (string, error) {
+// trimmed, refused when others may read it. is names it in a message
+// (--db-password-file, or the config file's key).
+func readPasswordFile(is, path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("--db-password-file: %w", err)
+		return "", fmt.Errorf("%s: %w", is, err)
 	}
 	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("--db-password-file: %s is not a file", path)
+		return "", fmt.Errorf("%s: %s is not a file", is, path)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("--db-password-file: %s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
+		return "", fmt.Errorf("%s: %s is readable by others (mode %v): chmod 600 it", is, path, st.Mode().Perm())
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("--db-password-file: %w", err)
+		return "", fmt.Errorf("%s: %w", is, err)
 	}
 	pw := strings.TrimSpace(string(b))
 	if pw == "" {
-		return "", fmt.Errorf("--db-password-file: %s is empty", path)
+		return "", fmt.Errorf("%s: %s is empty", is, path)
 	}
 	return pw, nil
 }
@@ -152,6 +171,15 @@ func (h *hubFlags) store() string {
 		return "sqlite " + filepath.Join(h.dir, sqlitestore.FileName)
 	}
 	return describeDB(h.db)
+}
+
+// configName names the config file read for the log: "none" when none
+// was.
+func (h *hubFlags) configName() string {
+	if h.configRead == "" {
+		return "none"
+	}
+	return h.configRead
 }
 
 // checkHubDir checks that dir holds a hub, for a command that makes none:

@@ -135,7 +135,8 @@ func HubInfo(o Options) (*nfpm.Info, error) {
 	info.Description = "Hongmajia district hub (红马甲)\n" +
 		"hubd: the district's registry, the kiosks' nightly sync and the hub's\n" +
 		"web for district and center staff, in one SQLite file in\n" +
-		"/var/lib/hongmajia-hub; its systemd unit and the user hongmajia-hub."
+		"/var/lib/hongmajia-hub or a PostgreSQL database; its systemd unit, its\n" +
+		"configuration /etc/hongmajia/hubd.toml and the user hongmajia-hub."
 	info.Depends = []string{"libc6", "systemd"}
 	return info, o.scripts(info, Hub)
 }
@@ -207,9 +208,10 @@ func (c *contents) conf(src, dst string) {
 	})
 }
 
-// units adds dir's systemd units, and base.sysusers and base.tmpfiles as
-// the snippets the postinst applies; base.default is the package's to add
-// (a conffile).
+// units adds dir's systemd units, base.sysusers and base.tmpfiles as the
+// snippets the postinst applies, and each NAME.toml as the conffile
+// /etc/hongmajia/NAME.toml (the hub's hubd.toml); base.default is the
+// package's to add (a conffile).
 func (c *contents) units(dir, base string) error {
 	names, err := listDir(dir)
 	if err != nil {
@@ -226,8 +228,13 @@ func (c *contents) units(dir, base string) error {
 			c.file(src, "/usr/lib/tmpfiles.d/"+base+".conf", 0o644)
 		case n == base+".default":
 			// a conffile, added by its package
+		case ext == ".toml":
+			// A configuration every command reads, not only the unit:
+			// it holds no secret (a password in it is refused), so it is
+			// 0644 as /etc/default's.
+			c.conf(src, "/etc/hongmajia/"+n)
 		default:
-			return fmt.Errorf("debpkg: %s: no place for it in the package (a unit, %s.sysusers or %s.tmpfiles)", src, base, base)
+			return fmt.Errorf("debpkg: %s: no place for it in the package (a unit, %s.sysusers, %s.tmpfiles or a NAME.toml)", src, base, base)
 		}
 	}
 	return nil

@@ -534,16 +534,17 @@ func TestHubPackageInstallsAndPurges(t *testing.T) {
 		"usr/lib/sysusers.d/hongmajia-hub.conf":        {0o644, 0, 0},
 		"usr/lib/tmpfiles.d/hongmajia-hub.conf":        {0o644, 0, 0},
 		"etc/default/hongmajia-hub":                    {0o644, 0, 0},
+		"etc/hongmajia/hubd.toml":                      {0o644, 0, 0},
 		"var/lib/hongmajia-hub":                        {0o700, uid, gid},
 	} {
 		checkFile(t, root, path, w)
 	}
-	for _, absent := range []string{"usr/bin/kiosk", "usr/bin/kioskctl", "etc/hongmajia"} {
+	for _, absent := range []string{"usr/bin/kiosk", "usr/bin/kioskctl", "etc/hongmajia/kiosk.toml"} {
 		if _, err := os.Lstat(filepath.Join(root, absent)); err == nil {
 			t.Errorf("the hub's package installs %s", absent)
 		}
 	}
-	if got := strings.TrimSpace(read(t, filepath.Join(root, "var/lib/dpkg/info/hongmajia-hub.conffiles"))); got != "/etc/default/hongmajia-hub" {
+	if got := strings.TrimSpace(read(t, filepath.Join(root, "var/lib/dpkg/info/hongmajia-hub.conffiles"))); got != "/etc/default/hongmajia-hub\n/etc/hongmajia/hubd.toml" {
 		t.Errorf("conffiles: %q", got)
 	}
 	write(t, filepath.Join(root, "var/lib/hongmajia-hub/hub.db"), "the district")
@@ -551,8 +552,10 @@ func TestHubPackageInstallsAndPurges(t *testing.T) {
 	if !strings.Contains(out, "rm -r /var/lib/hongmajia-hub") {
 		t.Errorf("purge does not say what it leaves:\n%s", out)
 	}
-	if _, err := os.Lstat(filepath.Join(root, "etc/default/hongmajia-hub")); err == nil {
-		t.Error("purge left /etc/default/hongmajia-hub")
+	for _, conf := range []string{"etc/default/hongmajia-hub", "etc/hongmajia/hubd.toml"} {
+		if _, err := os.Lstat(filepath.Join(root, conf)); err == nil {
+			t.Errorf("purge left /%s", conf)
+		}
 	}
 	if got := read(t, filepath.Join(root, "var/lib/hongmajia-hub/hub.db")); got != "the district" {
 		t.Errorf("purge: hub.db is %q", got)
