@@ -38,7 +38,7 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 	if err := p.CheckPickups(); err != nil {
 		return hubsync.PushResult{}, err
 	}
-	entries, ref, err := decodeBatch(p)
+	entries, batchRef, err := decodeBatch(p)
 	if err != nil {
 		return hubsync.PushResult{}, err
 	}
@@ -60,6 +60,10 @@ func (h *Hub) Push(ctx context.Context, m hubsync.Meta, p hubsync.Push) (hubsync
 	}
 	err = update(ctx, func(tx Tx) error {
 		res, center, stored = hubsync.PushResult{HubTime: now}, "", 0
+		// What a run before this one (rolled back: see Store.Update)
+		// found of the hub's rows is no guide: only the batch's own
+		// refusal stands.
+		ref := batchRef
 		k, err := tx.Kiosk(p.Terminal)
 		if errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("push: kiosk %s: %w", p.Terminal, hubsync.ErrUnknownTerminal)

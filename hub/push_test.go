@@ -1,14 +1,19 @@
 package hub_test
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hongmajia/hongmajia/clock"
 	"github.com/hongmajia/hongmajia/hub"
 	"github.com/hongmajia/hongmajia/hub/hubtest"
+	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hubsync"
 	"github.com/hongmajia/hongmajia/record"
 )
@@ -452,5 +457,80 @@ func TestPushTellsItsObserverWhatItStored(t *testing.T) {
 	e.pushOK(k)
 	if got := seen.get("T1@B"); got != 8 {
 		t.Errorf("an observer stopped still heard: %d", got)
+	}
+}
+
+// rerunStore is a store that runs an Update's fn twice, as a server store
+// does after a serialization failure: the first run rolled back, then
+// between (another hub process's Update committing), then fn again.
+type rerunStore struct {
+	hub.Store
+	between func() // taken by the next Update
+}
+
+var errRerun = errors.New("run again")
+
+func (s *rerunStore) Update(ctx context.Context, fn func(hub.Tx) error) error {
+	between := s.between
+	s.between = nil
+	if between == nil {
+		return s.Store.Update(ctx, fn)
+	}
+	if err := s.Store.Update(ctx, func(tx hub.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errRerun
+	}); !errors.Is(err, errRerun) {
+		return err
+	}
+	between()
+	return s.Store.Update(ctx, fn)
+}
+
+// TestPushRunAgainDecidesAfresh: a push whose first run saw the kiosk
+// before another hub process stored its batch, and ran again after, is
+// answered from what the second run reads — not refused for a gap the
+// first run saw (fn must have no effect outside its transaction).
+func TestPushRunAgainDecidesAfresh(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlitestore.Open(ctx, dir, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &rerunStore{Store: st}
+	clk := clock.NewFake(hubtest.Start)
+	h, err := hub.Open(ctx, dir, hub.Options{Store: rs, Clock: clk, PIN: cheapPIN, Password: cheapPIN, URL: "https://hub.test",
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	if err := h.AddCenter(ctx, "A", "和平里党群服务中心"); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, dir: dir, clk: clk, store: st, hub: h}
+	k := e.kiosk("T1", "A")
+	k.Earn(1, "04A1B2C3", 1, 60, 10)
+	m1, batch := k.Meta(), k.Push()
+	// The kiosk's next push, once the batch is acknowledged: its head, no
+	// entries.
+	report := batch
+	report.Acked, report.Entries = k.Head(), nil
+	rs.between = func() {
+		res, err := h.Push(ctx, m1, batch)
+		if err != nil || res.Refused != "" {
+			t.Errorf("the batch: %+v, %v", res, err)
+		}
+	}
+	res, err := h.Push(ctx, k.Meta(), report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Refused != "" || res.Acked != k.Head() {
+		t.Errorf("the report run again after the batch was stored: %+v", res)
+	}
+	if fl := e.flags(hub.FlagChain); len(fl) != 0 {
+		t.Errorf("flags %+v", fl)
 	}
 }

@@ -486,31 +486,24 @@ func (t *tx) AddEntry(e hub.StoredEntry) (bool, error) {
 // held, and COPY stores them all. When one is (a unique violation: another
 // push's entry id, or entries a caller did not check), the savepoint is
 // undone and the entries go again through INSERT … ON CONFLICT DO NOTHING,
-// which skips the held ones. An entry a (terminal, seq) or id before it in
-// the list holds is left out first. Each stored entry takes the next
-// number, in the list's order; a number a skipped one would have had is
-// left unused (the numbers only grow).
+// which skips the held ones in the list's order: an entry is skipped when
+// the store, or an entry stored before it in the list, holds its
+// (terminal, seq) or id — one skipped holds nothing, as with AddEntry of
+// each in turn (a list with a repeat goes that way too: COPY fails at it).
+// Each entry is numbered in the list's order; a number a skipped one had
+// is left unused (the numbers only grow).
 func (t *tx) AddEntries(es []hub.StoredEntry) ([]bool, error) {
 	added := make([]bool, len(es))
 	if err := t.lockRegistry(); err != nil || len(es) == 0 {
 		return added, err
 	}
-	type key struct {
-		terminal string
-		seq      uint64
-	}
-	keys := make(map[key]bool, len(es))
-	ids := make(map[record.EntryID]bool, len(es))
+	// No repeat is left out here: which of two entries of one id is
+	// stored depends on whether the store takes the first, which only the
+	// database knows.
 	rows := make([][]any, 0, len(es))
-	at := make([]int, 0, len(es)) // rows[j] is es[at[j]]
 	n := t.registry.value
 	for i := range es {
 		e := &es[i]
-		k := key{e.Terminal, e.Seq}
-		if keys[k] || ids[e.ID] {
-			continue
-		}
-		keys[k], ids[e.ID] = true, true
 		n++
 		var corrected *int64
 		if !e.Corrected.IsZero() {
@@ -520,7 +513,6 @@ func (t *tx) AddEntries(es []hub.StoredEntry) ([]bool, error) {
 		rows = append(rows, []any{e.Terminal, int64(e.Seq), e.ID[:], int64(n), int64(e.Kind), e.HubCenter, int64(e.Person),
 			string(e.Card), e.Points, e.Minutes, e.Stock, int64(e.Item), int64(e.Activity), e.At.UnixNano(), e.Trusted, corrected,
 			e.HubTime().UnixNano(), e.Hash[:], blob(e.Raw), nano(e.Received)})
-		at = append(at, i)
 	}
 	copied, err := t.copyEntries(rows)
 	if err != nil {
@@ -534,10 +526,10 @@ func (t *tx) AddEntries(es []hub.StoredEntry) ([]bool, error) {
 	} else if stored, err = t.insertEntries(rows); err != nil {
 		return nil, fmt.Errorf("pgstore: add %d entries: %w", len(rows), err)
 	}
-	for j, ok := range stored {
+	for i, ok := range stored {
 		if ok {
-			added[at[j]] = true
-			t.registry.value, t.registry.dirty = uint64(rows[j][3].(int64)), true
+			added[i] = true
+			t.registry.value, t.registry.dirty = uint64(rows[i][3].(int64)), true
 		}
 	}
 	return added, nil
@@ -567,7 +559,10 @@ func (t *tx) copyEntries(rows [][]any) (bool, error) {
 }
 
 // insertEntries inserts rows in one statement, skipping those held, and
-// reports which it stored.
+// reports which it stored. The rows go in by their number (ORDER BY 4),
+// which is the list's order, and ON CONFLICT DO NOTHING checks each
+// against the rows the statement inserted before it too: a repeat of the
+// list is skipped only when the entry before it was stored.
 func (t *tx) insertEntries(rows [][]any) ([]bool, error) {
 	cols := make([]any, len(entryRowColumns)) // each column's values
 	for c := range cols {

@@ -356,6 +356,17 @@ func testBatch(t *testing.T, s hub.Store) {
 	if got := add(e2, sameSeq); got != "[false false]" {
 		t.Errorf("only held entries: %s", got)
 	}
+	// An entry the store does not take holds nothing for those after it:
+	// sameSeq is refused (T1/2 is held), and e5, which has its id, is
+	// stored, as AddEntry of each in turn would.
+	e5 := pointed(entry("T1", 5, e4.Hash), 5)
+	e5.ID = sameSeq.ID
+	if got := add(sameSeq, e5); got != "[false true]" {
+		t.Errorf("a held (terminal, seq), then its id in a new entry: %s", got)
+	}
+	if got := after(m1); got != "[4 5]" {
+		t.Errorf("after the first batch, with e5: %s", got)
+	}
 	err = s.View(ctx, func(r hub.Reader) error {
 		es, err := r.Entries("T1", 0, 10)
 		if err != nil {
@@ -364,11 +375,11 @@ func testBatch(t *testing.T, s hub.Store) {
 		var got []string
 		for _, e := range es {
 			got = append(got, fmt.Sprintf("%d:%d", e.Seq, e.Points))
-			if want := []hub.StoredEntry{e1, e2, e3, e4}[len(got)-1]; e.Hash != want.Hash || string(e.Raw) != string(want.Raw) || e.HubCenter != "A" {
+			if want := []hub.StoredEntry{e1, e2, e3, e4, e5}[len(got)-1]; e.Hash != want.Hash || string(e.Raw) != string(want.Raw) || e.HubCenter != "A" {
 				t.Errorf("entry seq %d is not the one stored", e.Seq)
 			}
 		}
-		if fmt.Sprint(got) != "[1:1 2:2 3:3 4:4]" {
+		if fmt.Sprint(got) != "[1:1 2:2 3:3 4:4 5:5]" {
 			t.Errorf("T1's entries %v", got)
 		}
 		if es, _ := r.Entries("T2", 0, 10); len(es) != 0 {
