@@ -36,7 +36,7 @@ import (
 // durable server) in the same run. The goal is p95 < 300 ms at
 // 10,000,000 entries:
 //
-//	go test -run '^$' -bench Dashboard -benchtime 30x -timeout 3h ./hub/web \
+//	go test -run '^$' -bench Dashboard -benchtime 20x -timeout 3h ./hub/web \
 //		-args -dashboard.dir /var/tmp/dash10m
 //
 // -dashboard.dir keeps the hubs it makes for the next run (making

@@ -31,6 +31,10 @@
 // cluster, which is thrown away anyway; a test of what PostgreSQL keeps
 // after a power cut cannot use this server.
 //
+// Durable is a second server, durable as PostgreSQL's defaults, for
+// benchmarks; Kept is one such whose cluster stays in a directory the
+// caller gives, for a benchmark whose data takes long to make.
+//
 // A package's TestMain must call Main (or Run), which stops the server and
 // removes its directory when the tests end; Start fails a test that is run
 // without it. If the test binary dies instead (a panic, a timeout, SIGKILL),
