@@ -90,6 +90,25 @@ func tallyQueries(by hub.TallyGroup) tallySQL {
 	}
 }
 
+// sumsWorkMem is the memory each sort and hash of the dashboard's reads
+// may take before it spills to disk (PostgreSQL's work_mem, 4 MB unless
+// the server says otherwise). A month of a district of 10,000,000 entries
+// is 135,000 sums' rows and 121,000 people's: sorted or hashed in 4 MB they
+// spilled to temporary files (an external merge), and the people of a
+// month by center, activity and item took 0.80 s against 0.45 s in
+// memory. It holds for the reading transaction only (SET LOCAL), so the
+// pool's connections keep the server's setting for everything else; the
+// few dashboards open at once stay far under the server's memory.
+const sumsWorkMem = "64MB"
+
+// roomForSums raises work_mem to sumsWorkMem for the rest of t.
+func (t *tx) roomForSums() error {
+	if _, err := t.exec("SELECT set_config('work_mem', ?, true)", sumsWorkMem); err != nil {
+		return fmt.Errorf("pgstore: work_mem for the sums: %w", err)
+	}
+	return nil
+}
+
 // periodArgs are the arguments of period i of q's queries: the centers'
 // array, the period's first instant and its end.
 func periodArgs(q hub.TallyQuery, i int) []any {
@@ -99,6 +118,9 @@ func periodArgs(q hub.TallyQuery, i int) []any {
 func (t *tx) TallyPeople(q hub.TallyQuery) ([]hub.TallyPerson, error) {
 	if len(q.Centers) == 0 || len(q.Bounds) < 2 {
 		return nil, nil
+	}
+	if err := t.roomForSums(); err != nil {
+		return nil, err
 	}
 	query := tallyQueries(q.By).people
 	var out []hub.TallyPerson
@@ -131,6 +153,9 @@ type tallyGroupKey struct {
 func (t *tx) Tallies(q hub.TallyQuery) ([]hub.TallyRow, error) {
 	if len(q.Centers) == 0 || len(q.Bounds) < 2 {
 		return nil, nil
+	}
+	if err := t.roomForSums(); err != nil {
+		return nil, err
 	}
 	qs := tallyQueries(q.By)
 	var out []hub.TallyRow
@@ -241,6 +266,9 @@ func (t *tx) TopVolunteers(q hub.TopQuery) ([]hub.VolunteerTally, error) {
 	var limit *int // NULL: no limit
 	if q.Limit > 0 {
 		limit = &q.Limit
+	}
+	if err := t.roomForSums(); err != nil {
+		return nil, err
 	}
 	rows, err := t.query(topQuery, q.Centers, q.From.UnixNano(), q.To.UnixNano(), limit)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	"github.com/hongmajia/hongmajia/hub/hubtest"
 	"github.com/hongmajia/hongmajia/hub/sqlitestore"
 	"github.com/hongmajia/hongmajia/hub/web"
+	"github.com/hongmajia/hongmajia/internal/pgtest"
 )
 
 // The benchmarks' hub (bench_test.go's district) is made once a run and
@@ -40,8 +42,9 @@ var benchHub struct {
 func benchHubDir(b *testing.B) string {
 	b.Helper()
 	benchHub.once.Do(func() {
-		benchHub.dir = *benchDir
-		if benchHub.dir == "" {
+		if *benchDir != "" {
+			benchHub.dir = filepath.Join(*benchDir, "sqlite")
+		} else {
 			benchHub.dir, benchHub.err = os.MkdirTemp("", "hub-bench-")
 			benchHub.temp = true
 			if benchHub.err != nil {
@@ -54,7 +57,7 @@ func benchHubDir(b *testing.B) string {
 			return
 		}
 		defer st.Close()
-		makeBenchHub(b, st, *benchPeople, *benchEntries)
+		makeBenchHub(b, st, st.Path(), *benchPeople, *benchEntries)
 	})
 	if benchHub.err != nil {
 		b.Fatal(benchHub.err)
@@ -63,7 +66,7 @@ func benchHubDir(b *testing.B) string {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m)
 	if benchHub.temp {
 		os.RemoveAll(benchHub.dir)
 	}

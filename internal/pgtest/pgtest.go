@@ -31,6 +31,10 @@
 // cluster, which is thrown away anyway; a test of what PostgreSQL keeps
 // after a power cut cannot use this server.
 //
+// Durable is a second server, durable as PostgreSQL's defaults, for
+// benchmarks; Kept is one such whose cluster stays in a directory the
+// caller gives, for a benchmark whose data takes long to make.
+//
 // A package's TestMain must call Main (or Run), which stops the server and
 // removes its directory when the tests end; Start fails a test that is run
 // without it. If the test binary dies instead (a panic, a timeout, SIGKILL),
@@ -90,6 +94,7 @@ type Server struct {
 	Bin string
 
 	dir     string // the temporary directory Dir is in (removed by Stop)
+	keep    bool   // Kept's: Stop leaves dir and its cluster
 	stopReq chan struct{}
 	stopped chan error
 	exited  chan struct{}
@@ -103,6 +108,8 @@ var (
 	current *Server
 	// durable is Durable's server, beside current.
 	durable *Server
+	// kept are Kept's servers, by their directory.
+	kept    map[string]*Server
 	mainRan bool
 	// failed is why the server did not start: the next tests fail at once
 	// with it rather than each trying again.
@@ -171,6 +178,66 @@ func running(tb testing.TB, s **Server, durable bool) *Server {
 	return started
 }
 
+// Kept returns a durable server (as Durable's) whose cluster is kept in
+// dir, for a benchmark whose data takes long to make: the first run makes
+// the cluster there (dir and its parents made when missing), later runs
+// start it again with what it holds. Stop stops it and leaves dir. dir
+// must be on a local disk and, when the tests run as root, reachable by
+// the postgres user (every directory above it searchable by others), as
+// the temporary directory is; only one process can run the cluster at a
+// time (PostgreSQL's lock in the directory: a second fails to start). A
+// test binary killed while it runs leaves a cluster that its next start
+// recovers, as after a crash. Use KeptDB for a database that outlives the
+// run.
+func Kept(tb testing.TB, dir string) *Server {
+	tb.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if !mainRan {
+		tb.Fatal("pgtest: the package's TestMain must call pgtest.Main(m) (or pgtest.Run), which stops the server when the tests end")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if s := kept[dir]; s != nil {
+		return s
+	}
+	s, err := startKept(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if kept == nil {
+		kept = make(map[string]*Server)
+	}
+	kept[dir] = s
+	return s
+}
+
+// KeptDB returns database name's URL over TCP, creating it when the server
+// does not hold it: unlike NewDB's, it is never dropped (for Kept's
+// server, whose databases outlive the run).
+func (s *Server) KeptDB(tb testing.TB, name string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := pgx.Connect(ctx, s.SocketURL("postgres"))
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	defer c.Close(context.Background())
+	var have bool
+	if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&have); err != nil {
+		tb.Fatalf("pgtest: database %s: %v", name, err)
+	}
+	if !have {
+		if _, err := c.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			tb.Fatalf("pgtest: create database %s: %v", name, err)
+		}
+	}
+	return s.URL(name)
+}
+
 // DB is Start(tb).NewDB(tb): a fresh database's URL over TCP.
 func DB(tb testing.TB) string {
 	tb.Helper()
@@ -182,7 +249,10 @@ func DB(tb testing.TB) string {
 func Stop() error {
 	mu.Lock()
 	servers := []*Server{current, durable}
-	current, durable = nil, nil
+	for _, s := range kept {
+		servers = append(servers, s)
+	}
+	current, durable, kept = nil, nil, nil
 	mu.Unlock()
 	var errs []error
 	for _, s := range servers {
@@ -430,16 +500,9 @@ func start(durable bool) (*Server, error) {
 		}
 	}
 	data := filepath.Join(tmp, "data")
-	cached := templateDir(bin)
-	fromCache := cached != "" && copyTree(cached, data, as) == nil
-	if !fromCache {
-		os.RemoveAll(data)
-		if err := initdb(bin, as, tmp, data); err != nil {
-			return nil, err
-		}
-		if cached != "" {
-			saveTemplate(data, cached)
-		}
+	cached, fromCache, err := makeCluster(bin, as, tmp, data)
+	if err != nil {
+		return nil, err
 	}
 
 	// The port is found free and then given to postgres, which another
@@ -463,20 +526,98 @@ func start(durable bool) (*Server, error) {
 			return nil, err
 		}
 	}
-	// The password is set now, not by initdb, so that the cached cluster
-	// holds none.
+	if err := s.setPassword(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+// makeCluster makes a cluster in data (which must not exist): a copy of
+// the cached one (cached, "" when there is no cache directory) when there
+// is one, else initdb's, then cached for the next.
+func makeCluster(bin string, as *runAs, tmp, data string) (cached string, fromCache bool, err error) {
+	cached = templateDir(bin)
+	fromCache = cached != "" && copyTree(cached, data, as) == nil
+	if !fromCache {
+		os.RemoveAll(data)
+		if err := initdb(bin, as, tmp, data); err != nil {
+			return cached, false, err
+		}
+		if cached != "" {
+			saveTemplate(data, cached)
+		}
+	}
+	return cached, fromCache, nil
+}
+
+// startKept starts Kept's server of dir, making its cluster in dir/data
+// first when it holds none.
+func startKept(dir string) (*Server, error) {
+	bin, err := Binaries()
+	if err != nil {
+		return nil, err
+	}
+	as, err := serverUser()
+	if err != nil {
+		return nil, err
+	}
+	// 0755, so that the postgres user can reach a directory made here
+	// (the cluster in it is 0700).
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	if as != nil {
+		if err := reachable(dir); err != nil {
+			return nil, err
+		}
+		if err := os.Chown(dir, int(as.uid), int(as.gid)); err != nil {
+			return nil, fmt.Errorf("pgtest: give %s to postgres: %w", dir, err)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+		// No cluster, or one whose making was cut short: made afresh.
+		os.RemoveAll(data)
+		if _, _, err := makeCluster(bin, as, dir, data); err != nil {
+			return nil, err
+		}
+	}
+	var s *Server
+	for try := 0; ; try++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s, err = launch(bin, as, dir, data, port, true)
+		if err == nil {
+			break
+		}
+		if try == 4 || !errors.Is(err, errBind) {
+			return nil, err
+		}
+	}
+	s.keep = true
+	if err := s.setPassword(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// setPassword sets a new password of the superuser, asked on TCP: set at
+// each start, not by initdb, so that the cached cluster holds none.
+func (s *Server) setPassword() error {
 	pw := make([]byte, 16)
 	if _, err := rand.Read(pw); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("pgtest: %w", err)
+		return fmt.Errorf("pgtest: %w", err)
 	}
 	s.Password = hex.EncodeToString(pw)
 	if err := s.admin(context.Background(), "ALTER ROLE "+Superuser+" PASSWORD '"+s.Password+"'"); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("pgtest: set the password: %w", err)
+		return fmt.Errorf("pgtest: set the password: %w", err)
 	}
-	ok = true
-	return s, nil
+	return nil
 }
 
 // initdb makes a cluster in data, as the server's user.
@@ -712,12 +853,14 @@ func launch(bin string, as *runAs, tmp, data string, port int, durable bool) (*S
 	}
 }
 
-// stop stops postgres and removes its directory.
+// stop stops postgres and removes its directory (not Kept's).
 func (s *Server) stop() error {
 	s.stopMu.Do(func() {
 		close(s.stopReq)
 		err := <-s.stopped
-		if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {
+		if s.keep {
+			// Kept's: its directory is for the next run.
+		} else if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {
 			err = rerr
 		}
 		if err != nil {

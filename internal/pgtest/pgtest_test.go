@@ -96,6 +96,69 @@ func TestDurableServer(t *testing.T) {
 	}
 }
 
+// TestKeptServer: Kept's cluster outlives the run, in its directory (made
+// when missing), with KeptDB's databases and what they hold; durable as
+// Durable's.
+func TestKeptServer(t *testing.T) {
+	top, err := os.MkdirTemp("", "pgtest-kept-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(top) })
+	if err := os.Chmod(top, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(top, "made", "here")
+	s := Kept(t, dir)
+	t.Cleanup(func() { Stop() }) // before top is removed
+	if Kept(t, dir) != s {
+		t.Fatal("a second Kept of the same directory started another server")
+	}
+	if d := Durable(t); d == s || d.Dir == s.Dir {
+		t.Fatalf("Kept's server is Durable's: %s", s.Dir)
+	}
+	url := s.KeptDB(t, "kept")
+	if again := s.KeptDB(t, "kept"); again != url {
+		t.Fatalf("KeptDB again: %s, want %s", again, url)
+	}
+	c := connect(t, url)
+	for set, want := range map[string]string{"fsync": "on", "synchronous_commit": "on", "shared_buffers": "256MB"} {
+		var v string
+		if err := c.QueryRow(context.Background(), "SELECT current_setting($1)", set).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != want {
+			t.Errorf("%s = %s, want %s", set, v, want)
+		}
+	}
+	if _, err := c.Exec(context.Background(), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('first run')"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(context.Background())
+
+	if err := Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if alive(s.Pid) {
+		t.Fatalf("postgres (pid %d) runs after Stop", s.Pid)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err != nil {
+		t.Fatalf("Stop removed the kept cluster: %v", err)
+	}
+
+	s2 := Kept(t, dir)
+	if s2 == s || s2.Pid == s.Pid {
+		t.Fatal("Kept after Stop returned the stopped server")
+	}
+	var v string
+	if err := connect(t, s2.KeptDB(t, "kept")).QueryRow(context.Background(), "SELECT v FROM kept").Scan(&v); err != nil {
+		t.Fatalf("the kept database after a restart: %v", err)
+	}
+	if v != "first run" {
+		t.Fatalf("kept holds %q, want %q", v, "first run")
+	}
+}
+
 // TestRunsAsPostgresWhenRoot: as root (CI's `make test`) the server runs
 // as the postgres user, otherwise as the tests' user.
 func TestRunsAsPostgresWhenRoot(t *testing.T) {
