@@ -88,7 +88,7 @@ check: fmt-check
 ## bench: every benchmark (see README for what the numbers mean); the kiosk's
 ## are measured side by side with Chromium --kiosk (cmd/kiosk-screen/bench_test.go).
 bench: deps-bench
-	$(XVFB) $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(BENCH)
+	$(XVFB) $(GO) test -run '^$$' -bench . -benchmem -timeout 180m $(BENCH)
 
 lint: vet fmt-check staticcheck
 
