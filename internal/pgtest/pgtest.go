@@ -505,32 +505,35 @@ func start(durable bool) (*Server, error) {
 		return nil, err
 	}
 
-	// The port is found free and then given to postgres, which another
-	// process may take in between: postgres then fails to bind and is
-	// started again on another.
-	var s *Server
-	for try := 0; ; try++ {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
+	s, err := launchOnFreePort(bin, as, tmp, data, durable)
+	if err != nil {
+		if fromCache {
+			os.RemoveAll(cached)
+			err = fmt.Errorf("%w (from the cached cluster %s, now removed: the next start makes it again)", err, cached)
 		}
-		s, err = launch(bin, as, tmp, data, port, durable)
-		if err == nil {
-			break
-		}
-		if try == 4 || !errors.Is(err, errBind) {
-			if fromCache {
-				os.RemoveAll(cached)
-				err = fmt.Errorf("%w (from the cached cluster %s, now removed: the next start makes it again)", err, cached)
-			}
-			return nil, err
-		}
+		return nil, err
 	}
 	if err := s.setPassword(); err != nil {
 		return nil, err
 	}
 	ok = true
 	return s, nil
+}
+
+// launchOnFreePort launches postgres on a port found free. Another
+// process may take the port in between: postgres then fails to bind and
+// is launched again on another, five times at most.
+func launchOnFreePort(bin string, as *runAs, tmp, data string, durable bool) (*Server, error) {
+	for try := 0; ; try++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s, err := launch(bin, as, tmp, data, port, durable)
+		if err == nil || try == 4 || !errors.Is(err, errBind) {
+			return s, err
+		}
+	}
 }
 
 // makeCluster makes a cluster in data (which must not exist): a copy of
@@ -583,19 +586,9 @@ func startKept(dir string) (*Server, error) {
 			return nil, err
 		}
 	}
-	var s *Server
-	for try := 0; ; try++ {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		s, err = launch(bin, as, dir, data, port, true)
-		if err == nil {
-			break
-		}
-		if try == 4 || !errors.Is(err, errBind) {
-			return nil, err
-		}
+	s, err := launchOnFreePort(bin, as, dir, data, true)
+	if err != nil {
+		return nil, err
 	}
 	s.keep = true
 	if err := s.setPassword(); err != nil {
